@@ -1,0 +1,3 @@
+from asbtui.cli import main
+
+main()

@@ -1,0 +1,92 @@
+"""Dates and times as the force uses them: DD/MM/YYYY, Europe/London.
+
+The store keeps instants in UTC; everything shown to a user is in Europe/London, so
+British Summer Time is handled by ``zoneinfo`` rather than by hand.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from asbtui.errors import InvalidInput
+
+LONDON = ZoneInfo("Europe/London")
+DATE_FORMAT = "%d/%m/%Y"
+
+
+def utc_now() -> datetime:
+    """The current instant, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def to_london(moment: datetime) -> datetime:
+    """``moment`` in Europe/London; naive datetimes are taken to be UTC (as stored)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(LONDON)
+
+
+def to_utc_naive(moment: datetime) -> datetime:
+    """``moment`` as the naive UTC datetime the store keeps."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=LONDON)
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def london_today(now: datetime | None = None) -> date:
+    """Today's date in Europe/London."""
+    return to_london(now or utc_now()).date()
+
+
+def format_date(day: date | datetime | None) -> str:
+    """DD/MM/YYYY, or an empty string for no date."""
+    if day is None:
+        return ""
+    if isinstance(day, datetime):
+        day = to_london(day).date()
+    return day.strftime(DATE_FORMAT)
+
+
+def format_datetime(moment: datetime | None) -> str:
+    """DD/MM/YYYY HH:MM in Europe/London."""
+    if moment is None:
+        return ""
+    return to_london(moment).strftime(f"{DATE_FORMAT} %H:%M")
+
+
+def parse_date(text: str, *, field: str | None = None) -> date:
+    """Read a date typed as DD/MM/YYYY (also D/M/YYYY, DD-MM-YYYY, or ``today``)."""
+    cleaned = text.strip().replace("-", "/").replace(".", "/")
+    if cleaned.lower() == "today":
+        return london_today()
+    parts = cleaned.split("/")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts) or len(parts[2]) != 4:
+        raise InvalidInput(f"'{text.strip()}' is not a date: use DD/MM/YYYY.", field)
+    day, month, year = (int(p) for p in parts)
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise InvalidInput(f"{text.strip()} is not a real date.", field) from None
+
+
+def parse_datetime(text: str, *, field: str | None = None) -> datetime:
+    """Read 'DD/MM/YYYY HH:MM' (London time) into an aware datetime; time defaults to 00:00."""
+    cleaned = text.strip()
+    if not cleaned:
+        raise InvalidInput("Enter a date and time as DD/MM/YYYY HH:MM.", field)
+    if cleaned.lower() == "now":
+        return utc_now()
+    date_part, _, time_part = cleaned.partition(" ")
+    day = parse_date(date_part, field=field)
+    hour, minute = 0, 0
+    if time_part.strip():
+        hh, sep, mm = time_part.strip().partition(":")
+        if not sep or not hh.isdigit() or not mm.isdigit() or not (
+            0 <= int(hh) <= 23 and 0 <= int(mm) <= 59
+        ):
+            raise InvalidInput(f"'{time_part.strip()}' is not a time: use HH:MM (24-hour).", field)
+        hour, minute = int(hh), int(mm)
+    naive = datetime(day.year, day.month, day.day, hour, minute)
+    # fold=0 picks the first of two repeated times when clocks go back (BST, then GMT).
+    return naive.replace(tzinfo=LONDON)

@@ -1,0 +1,296 @@
+"""The vocabulary of the domain: enums and SQLModel tables.
+
+Every table that syncs carries a UUID key made on the device, ``updated_at`` (a hybrid
+logical clock stamp, see :mod:`asbtui.services.clock`), ``origin`` (the device id) and a
+soft-delete flag. Incidents, partner notes and action records are append-only.
+Instants are stored as naive UTC; dates such as a review date are calendar dates.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+def enum_type(enum: type[StrEnum]) -> sa.Enum:
+    """Store an enum by its value ('under_investigation'), which is what CLI and JSON show."""
+    return sa.Enum(
+        enum,
+        values_callable=lambda members: [m.value for m in members],
+        native_enum=False,
+        create_constraint=False,
+        length=32,
+    )
+
+
+def new_id() -> str:
+    """A new primary key: a UUID4 as 32 hex digits, made offline on any device."""
+    return uuid.uuid4().hex
+
+
+class District(StrEnum):
+    """Kent Police's 13 policing districts, each with a Community Safety Unit."""
+
+    ASH = "ASH"
+    CAN = "CAN"
+    DAR = "DAR"
+    DOV = "DOV"
+    FOL = "FOL"
+    GRA = "GRA"
+    MAI = "MAI"
+    MED = "MED"
+    SEV = "SEV"
+    SWA = "SWA"
+    THA = "THA"
+    TON = "TON"
+    TUN = "TUN"
+
+    @property
+    def label(self) -> str:
+        return DISTRICT_NAMES[self]
+
+
+DISTRICT_NAMES: dict[District, str] = {
+    District.ASH: "Ashford",
+    District.CAN: "Canterbury",
+    District.DAR: "Dartford",
+    District.DOV: "Dover",
+    District.FOL: "Folkestone and Hythe",
+    District.GRA: "Gravesham",
+    District.MAI: "Maidstone",
+    District.MED: "Medway",
+    District.SEV: "Sevenoaks",
+    District.SWA: "Swale",
+    District.THA: "Thanet",
+    District.TON: "Tonbridge and Malling",
+    District.TUN: "Tunbridge Wells",
+}
+
+
+class Category(StrEnum):
+    """ASB categories of the National Standard for Incident Recording."""
+
+    PERSONAL = "personal"
+    NUISANCE = "nuisance"
+    ENVIRONMENTAL = "environmental"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class Channel(StrEnum):
+    """How a report reached the police."""
+
+    CALL_101 = "101"
+    CALL_999 = "999"
+    ONLINE = "online"
+    PATROL = "patrol"
+    PARTNER = "partner"
+
+    @property
+    def label(self) -> str:
+        return CHANNEL_LABELS[self]
+
+
+CHANNEL_LABELS: dict[Channel, str] = {
+    Channel.CALL_101: "101 call",
+    Channel.CALL_999: "999 call",
+    Channel.ONLINE: "Online report",
+    Channel.PATROL: "Officer on patrol",
+    Channel.PARTNER: "Partner referral",
+}
+
+
+class CaseStatus(StrEnum):
+    """Where a case stands. Every status but ``closed`` keeps the case in the queue."""
+
+    OPEN = "open"
+    UNDER_INVESTIGATION = "under_investigation"
+    ACTION_IN_PROGRESS = "action_in_progress"
+    MONITORING = "monitoring"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+OPEN_STATUSES = tuple(s for s in CaseStatus if s is not CaseStatus.CLOSED)
+
+
+class ClosureReason(StrEnum):
+    """Why a case was closed; a closed case must have one."""
+
+    RESOLVED = "resolved"
+    NO_FURTHER_REPORTS = "no_further_reports"
+    ENFORCEMENT_COMPLETE = "enforcement_complete"
+    REFERRED_TO_PARTNER = "referred_to_partner"
+    VICTIM_WITHDREW = "victim_withdrew"
+    NO_ASB_FOUND = "no_asb_found"
+    DUPLICATE = "duplicate"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class RiskLevel(StrEnum):
+    """Risk to the victim, from the risk questionnaire."""
+
+    STANDARD = "standard"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+    @property
+    def rank(self) -> int:
+        """Higher is more urgent: standard 1, medium 2, high 3."""
+        return {"standard": 1, "medium": 2, "high": 3}[self.value]
+
+
+class PartyRole(StrEnum):
+    """How a person is involved in a case."""
+
+    VICTIM = "victim"
+    PERPETRATOR = "perpetrator"
+    WITNESS = "witness"
+    REPORTER = "reporter"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class IncidentType(StrEnum):
+    """What an incident was about (the behaviour reported)."""
+
+    NOISE = "noise"
+    DRUG_ACTIVITY = "drug_activity"
+    GATHERINGS = "gatherings"
+    HARASSMENT = "harassment"
+    INTIMIDATION = "intimidation"
+    VERBAL_ABUSE = "verbal_abuse"
+    VEHICLE_NUISANCE = "vehicle_nuisance"
+    CRIMINAL_DAMAGE = "criminal_damage"
+    GRAFFITI = "graffiti"
+    FLY_TIPPING = "fly_tipping"
+    LITTER = "litter"
+    DRUNKEN_BEHAVIOUR = "drunken_behaviour"
+    NEIGHBOUR_DISPUTE = "neighbour_dispute"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class Synced(SQLModel):
+    """Columns that every synced row carries (stamped on flush by the store)."""
+
+    updated_at: str = Field(default="", index=True, description="Hybrid logical clock stamp")
+    origin: str = Field(default="", description="Device id that made the last change")
+    deleted: bool = Field(default=False, description="Soft delete: rows are never removed")
+
+
+class Officer(Synced, table=True):
+    """A CSU officer or PCSO who can own cases."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    collar: str = Field(unique=True, description="Collar or staff number, e.g. PC 4512")
+    name: str
+    district: District = Field(sa_type=enum_type(District), index=True)
+
+
+class Case(Synced, table=True):
+    """An ASB case: one problem (person, household, place or group) and its incidents."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    ref: str = Field(unique=True, description="Human reference, e.g. THA-26-7K3QX")
+    district: District = Field(sa_type=enum_type(District))
+    category: Category = Field(sa_type=enum_type(Category))
+    channel: Channel = Field(sa_type=enum_type(Channel), description="How the first report arrived")
+    status: CaseStatus = Field(default=CaseStatus.OPEN, sa_type=enum_type(CaseStatus))
+    risk: RiskLevel = Field(default=RiskLevel.STANDARD, sa_type=enum_type(RiskLevel))
+    hate_motivated: bool = Field(default=False)
+    summary: str
+    location: str = Field(default="")
+    postcode: str = Field(default="")
+    owner_id: str | None = Field(default=None, foreign_key="officer.id", index=True)
+    opened_at: datetime = Field(description="When the case was opened (UTC)")
+    next_review: date | None = Field(default=None)
+    closed_at: datetime | None = Field(default=None)
+    closure_reason: ClosureReason | None = Field(default=None, sa_type=enum_type(ClosureReason))
+
+    __table_args__ = (
+        # The district queue: open cases of one district, most urgent first.
+        sa.Index("ix_case_queue", "district", "status", "risk", "next_review"),
+        sa.Index("ix_case_opened", "district", "opened_at"),
+    )
+
+
+class Incident(Synced, table=True):
+    """One report of behaviour, linked to a case. Append-only."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True)
+    occurred_at: datetime
+    channel: Channel = Field(sa_type=enum_type(Channel))
+    incident_type: IncidentType = Field(sa_type=enum_type(IncidentType))
+    description: str
+    crime_ref: str = Field(default="", description="Crime reference where a crime was recorded")
+    location: str = Field(default="")
+
+
+class Party(Synced, table=True):
+    """A person involved in a case: victim, perpetrator, witness or reporter."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True)
+    role: PartyRole = Field(sa_type=enum_type(PartyRole))
+    name: str
+    date_of_birth: date | None = Field(default=None)
+    address: str = Field(default="")
+    phone: str = Field(default="")
+    vulnerable: bool = Field(default=False)
+    notes: str = Field(default="")
+
+
+class PartnerNote(Synced, table=True):
+    """A note from or about a partner agency on a case. Append-only."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True)
+    agency: str
+    author: str
+    written_at: datetime
+    text: str
+
+
+class EnforcementAction(Synced, table=True):
+    """A power of the 2014 Act used on a case, at its current stage."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True)
+    power: str = Field(description="e.g. closure_order, community_protection_warning")
+    stage: str
+    started_at: datetime
+    next_deadline_at: datetime | None = Field(default=None)
+    concerns: str = Field(default="", description="The person or premises it concerns")
+    notes: str = Field(default="")
+
+
+class StoreMeta(SQLModel, table=True):
+    """Facts about this store: its device id, the schema's creation time."""
+
+    __tablename__ = "store_meta"
+
+    key: str = Field(primary_key=True)
+    value: str

@@ -1,0 +1,575 @@
+"""Casework: open a case, record incidents and parties, change status, owner and review.
+
+Every public function here is one use-case and one transaction: it validates its input
+(raising :class:`~asbtui.errors.InvalidInput` naming the field at fault), writes, keeps
+the search index in step, and commits before it returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from asbtui.dates import london_today, utc_now
+from asbtui.errors import InvalidInput, NotFound
+from asbtui.models import (
+    OPEN_STATUSES,
+    Case,
+    CaseStatus,
+    Category,
+    Channel,
+    ClosureReason,
+    District,
+    EnforcementAction,
+    Incident,
+    IncidentType,
+    Officer,
+    PartnerNote,
+    Party,
+    PartyRole,
+    RiskLevel,
+    StoreMeta,
+)
+from asbtui.services import search
+from asbtui.services.refs import make_ref, normalise_ref
+
+if TYPE_CHECKING:
+    from asbtui.db import Store
+
+SUMMARY_MAX = 2000
+TEXT_MAX = 4000
+NAME_MAX = 120
+
+# Default days to the next review by risk to the victim (domain.md: high 7, medium 14,
+# standard 28). A vulnerable victim is reviewed as often as a high-risk one.
+REVIEW_INTERVAL_DAYS = {RiskLevel.HIGH: 7, RiskLevel.MEDIUM: 14, RiskLevel.STANDARD: 28}
+
+
+def review_interval(risk: RiskLevel, vulnerable_victim: bool = False) -> timedelta:
+    days = REVIEW_INTERVAL_DAYS[RiskLevel.HIGH if vulnerable_victim else risk]
+    return timedelta(days=min(days, REVIEW_INTERVAL_DAYS[risk]))
+
+
+# ---------------------------------------------------------------------------- inputs
+
+
+def _required(value: str, field_name: str, label: str, limit: int) -> str:
+    cleaned = (value or "").strip()
+    if not cleaned:
+        raise InvalidInput(f"{label} is required.", field_name)
+    if len(cleaned) > limit:
+        raise InvalidInput(f"{label} is too long: at most {limit} characters.", field_name)
+    return cleaned
+
+
+def _optional(value: str | None, field_name: str, label: str, limit: int) -> str:
+    cleaned = (value or "").strip()
+    if len(cleaned) > limit:
+        raise InvalidInput(f"{label} is too long: at most {limit} characters.", field_name)
+    return cleaned
+
+
+def _choice(enum: type, value: object, field_name: str, label: str):  # noqa: ANN202
+    if isinstance(value, enum):
+        return value
+    text = str(value or "").strip()
+    for member in enum:
+        if text.lower() in (member.value.lower(), member.name.lower(), member.label.lower()):
+            return member
+    allowed = ", ".join(m.value for m in enum)
+    if not text:
+        raise InvalidInput(f"Choose a {label.lower()} ({allowed}).", field_name)
+    raise InvalidInput(f"'{text}' is not a {label.lower()}: use one of {allowed}.", field_name)
+
+
+def parse_district(value: object, field_name: str = "district") -> District:
+    text = str(value or "").strip()
+    for district in District:
+        if text.upper() == district.value or text.lower() == district.label.lower():
+            return district
+    return _choice(District, value, field_name, "District")
+
+
+@dataclass
+class PersonInput:
+    """A person named on an intake or party form."""
+
+    name: str
+    role: PartyRole | str = PartyRole.VICTIM
+    address: str = ""
+    phone: str = ""
+    date_of_birth: date | None = None
+    vulnerable: bool = False
+    notes: str = ""
+
+
+@dataclass
+class NewCase:
+    """What the intake form (or ``asbtui case add``) gives to open a case."""
+
+    district: District | str
+    category: Category | str
+    summary: str
+    channel: Channel | str = Channel.CALL_101
+    location: str = ""
+    postcode: str = ""
+    risk: RiskLevel | str = RiskLevel.STANDARD
+    hate_motivated: bool = False
+    owner_collar: str | None = None
+    people: list[PersonInput] = field(default_factory=list)
+
+
+@dataclass
+class NewIncident:
+    occurred_at: datetime
+    channel: Channel | str
+    incident_type: IncidentType | str
+    description: str
+    crime_ref: str = ""
+    location: str = ""
+
+
+# ---------------------------------------------------------------------------- reads
+
+
+@dataclass(frozen=True)
+class PartyView:
+    id: str
+    role: PartyRole
+    name: str
+    address: str
+    phone: str
+    date_of_birth: date | None
+    vulnerable: bool
+    notes: str
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    id: str
+    occurred_at: datetime
+    channel: Channel
+    incident_type: IncidentType
+    description: str
+    crime_ref: str
+    location: str
+
+
+@dataclass(frozen=True)
+class NoteView:
+    id: str
+    agency: str
+    author: str
+    written_at: datetime
+    text: str
+
+
+@dataclass(frozen=True)
+class ActionView:
+    id: str
+    power: str
+    stage: str
+    started_at: datetime
+    next_deadline_at: datetime | None
+    concerns: str
+    notes: str
+
+    @property
+    def power_label(self) -> str:
+        return self.power.replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    """A case with everything recorded on it, for the case screen and ``case show``."""
+
+    id: str
+    ref: str
+    district: District
+    category: Category
+    channel: Channel
+    status: CaseStatus
+    risk: RiskLevel
+    hate_motivated: bool
+    summary: str
+    location: str
+    postcode: str
+    opened_at: datetime
+    next_review: date | None
+    closed_at: datetime | None
+    closure_reason: ClosureReason | None
+    owner_collar: str | None
+    owner_name: str | None
+    parties: list[PartyView]
+    incidents: list[IncidentView]
+    notes: list[NoteView]
+    actions: list[ActionView]
+
+    @property
+    def has_vulnerable_party(self) -> bool:
+        return any(p.vulnerable for p in self.parties)
+
+    def review_overdue(self, today: date) -> bool:
+        return self.next_review is not None and self.next_review < today and (
+            self.status is not CaseStatus.CLOSED
+        )
+
+
+def _load_case(session: Session, ref: str) -> Case:
+    wanted = normalise_ref(ref)
+    case = session.exec(select(Case).where(Case.ref == wanted, ~Case.deleted)).first()
+    if case is None:
+        raise NotFound(f"There is no case {ref.strip()}.")
+    return case
+
+
+def _officer_by_collar(session: Session, collar: str, field_name: str = "owner") -> Officer:
+    wanted = collar.strip()
+    officer = session.exec(
+        select(Officer).where(sa.func.upper(Officer.collar) == wanted.upper(), ~Officer.deleted)
+    ).first()
+    if officer is None:
+        raise InvalidInput(f"There is no officer with collar number '{wanted}'.", field_name)
+    return officer
+
+
+def case_detail(store: Store, ref: str) -> CaseDetail:
+    """Everything on one case, found by its reference."""
+    with store.session() as session:
+        case = _load_case(session, ref)
+        owner = session.get(Officer, case.owner_id) if case.owner_id else None
+        parties = session.exec(
+            select(Party).where(Party.case_id == case.id, ~Party.deleted)
+        ).all()
+        role_order = {role: i for i, role in enumerate(PartyRole)}
+        incidents = session.exec(
+            select(Incident)
+            .where(Incident.case_id == case.id, ~Incident.deleted)
+            .order_by(Incident.occurred_at.desc())
+        ).all()
+        notes = session.exec(
+            select(PartnerNote)
+            .where(PartnerNote.case_id == case.id, ~PartnerNote.deleted)
+            .order_by(PartnerNote.written_at.desc())
+        ).all()
+        actions = session.exec(
+            select(EnforcementAction)
+            .where(EnforcementAction.case_id == case.id, ~EnforcementAction.deleted)
+            .order_by(EnforcementAction.started_at.desc())
+        ).all()
+        return CaseDetail(
+            id=case.id,
+            ref=case.ref,
+            district=District(case.district),
+            category=Category(case.category),
+            channel=Channel(case.channel),
+            status=CaseStatus(case.status),
+            risk=RiskLevel(case.risk),
+            hate_motivated=case.hate_motivated,
+            summary=case.summary,
+            location=case.location,
+            postcode=case.postcode,
+            opened_at=case.opened_at,
+            next_review=case.next_review,
+            closed_at=case.closed_at,
+            closure_reason=ClosureReason(case.closure_reason) if case.closure_reason else None,
+            owner_collar=owner.collar if owner else None,
+            owner_name=owner.name if owner else None,
+            parties=[
+                PartyView(p.id, PartyRole(p.role), p.name, p.address, p.phone, p.date_of_birth,
+                          p.vulnerable, p.notes)
+                for p in sorted(parties, key=lambda p: (role_order[PartyRole(p.role)], p.name))
+            ],
+            incidents=[
+                IncidentView(i.id, i.occurred_at, Channel(i.channel), IncidentType(i.incident_type),
+                             i.description, i.crime_ref, i.location)
+                for i in incidents
+            ],
+            notes=[NoteView(n.id, n.agency, n.author, n.written_at, n.text) for n in notes],
+            actions=[
+                ActionView(a.id, a.power, a.stage, a.started_at, a.next_deadline_at, a.concerns,
+                           a.notes)
+                for a in actions
+            ],
+        )
+
+
+# ---------------------------------------------------------------------------- writes
+
+
+def _person(session: Session, case_id: str, person: PersonInput) -> Party:
+    name = _required(person.name, "name", "Name", NAME_MAX)
+    role = _choice(PartyRole, person.role, "role", "Role")
+    dob = person.date_of_birth
+    if dob is not None and dob > london_today():
+        raise InvalidInput("Date of birth cannot be in the future.", "date_of_birth")
+    party = Party(
+        case_id=case_id,
+        role=role,
+        name=name,
+        address=_optional(person.address, "address", "Address", 300),
+        phone=_optional(person.phone, "phone", "Phone", 40),
+        date_of_birth=dob,
+        vulnerable=bool(person.vulnerable),
+        notes=_optional(person.notes, "notes", "Notes", TEXT_MAX),
+    )
+    session.add(party)
+    return party
+
+
+def create_case(store: Store, new: NewCase, *, now: datetime | None = None) -> str:
+    """Open a case (with its first people) and return its reference."""
+    now = now or utc_now()
+    district = parse_district(new.district)
+    category = _choice(Category, new.category, "category", "Category")
+    channel = _choice(Channel, new.channel, "channel", "Channel")
+    risk = _choice(RiskLevel, new.risk, "risk", "Risk")
+    summary = _required(new.summary, "summary", "Summary", SUMMARY_MAX)
+    location = _optional(new.location, "location", "Location", 300)
+    postcode = _optional(new.postcode, "postcode", "Postcode", 10).upper()
+    for attempt in range(5):
+        try:
+            with store.session() as session:
+                owner = _officer_by_collar(session, new.owner_collar) if new.owner_collar else None
+                vulnerable = any(p.vulnerable for p in new.people)
+                today = london_today(now)
+                case = Case(
+                    ref=make_ref(district, today),
+                    district=district,
+                    category=category,
+                    channel=channel,
+                    risk=risk,
+                    hate_motivated=bool(new.hate_motivated),
+                    summary=summary,
+                    location=location,
+                    postcode=postcode,
+                    owner_id=owner.id if owner else None,
+                    opened_at=now,
+                    next_review=today + review_interval(risk, vulnerable),
+                )
+                session.add(case)
+                session.flush()
+                for person in new.people:
+                    _person(session, case.id, person)
+                session.flush()
+                search.reindex_case(session, case.id)
+                return case.ref
+        except IntegrityError:
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")
+
+
+def add_incident(store: Store, ref: str, new: NewIncident, *, now: datetime | None = None) -> str:
+    """Record an incident on a case; returns the incident's id."""
+    now = now or utc_now()
+    channel = _choice(Channel, new.channel, "channel", "Channel")
+    kind = _choice(IncidentType, new.incident_type, "incident_type", "Incident type")
+    description = _required(new.description, "description", "Description", TEXT_MAX)
+    if new.occurred_at > now + timedelta(minutes=5):
+        raise InvalidInput("An incident cannot be dated in the future.", "occurred_at")
+    with store.session() as session:
+        case = _load_case(session, ref)
+        if new.occurred_at < case.opened_at - timedelta(days=366 * 5):
+            raise InvalidInput(
+                "That date is more than five years before the case was opened.", "occurred_at"
+            )
+        incident = Incident(
+            case_id=case.id,
+            occurred_at=new.occurred_at,
+            channel=channel,
+            incident_type=kind,
+            description=description,
+            crime_ref=_optional(new.crime_ref, "crime_ref", "Crime reference", 40).upper(),
+            location=_optional(new.location, "location", "Location", 300),
+        )
+        session.add(incident)
+        return incident.id
+
+
+def add_party(store: Store, ref: str, person: PersonInput) -> str:
+    """Add a victim, perpetrator, witness or reporter to a case; returns the party's id."""
+    with store.session() as session:
+        case = _load_case(session, ref)
+        party = _person(session, case.id, person)
+        if party.vulnerable and party.role == PartyRole.VICTIM and case.status != CaseStatus.CLOSED:
+            # A vulnerable victim is reviewed as often as a high-risk case.
+            sooner = london_today() + review_interval(RiskLevel(case.risk), True)
+            if case.next_review is None or sooner < case.next_review:
+                case.next_review = sooner
+                session.add(case)
+        session.flush()
+        search.reindex_case(session, case.id)
+        return party.id
+
+
+def change_status(
+    store: Store,
+    ref: str,
+    status: CaseStatus | str,
+    closure_reason: ClosureReason | str | None = None,
+    *,
+    now: datetime | None = None,
+) -> CaseStatus:
+    """Move a case to a new status; closing needs a reason, reopening clears it."""
+    new_status = _choice(CaseStatus, status, "status", "Status")
+    reason = None
+    if new_status is CaseStatus.CLOSED:
+        if not closure_reason:
+            raise InvalidInput("Give a reason for closing the case.", "closure_reason")
+        reason = _choice(ClosureReason, closure_reason, "closure_reason", "Closure reason")
+    elif closure_reason:
+        raise InvalidInput("A closure reason is only given when closing a case.", "closure_reason")
+    with store.session() as session:
+        case = _load_case(session, ref)
+        if CaseStatus(case.status) is new_status:
+            raise InvalidInput(f"The case is already {new_status.label.lower()}.", "status")
+        case.status = new_status
+        case.closure_reason = reason
+        case.closed_at = (now or utc_now()) if reason else None
+        if new_status is not CaseStatus.CLOSED and case.next_review is None:
+            case.next_review = london_today(now) + review_interval(RiskLevel(case.risk))
+        session.add(case)
+        return new_status
+
+
+def assign_owner(store: Store, ref: str, collar: str | None) -> str | None:
+    """Give the case to the officer with ``collar`` (None leaves it unallocated)."""
+    with store.session() as session:
+        case = _load_case(session, ref)
+        if collar and collar.strip():
+            officer = _officer_by_collar(session, collar)
+            if officer.district != case.district:
+                raise InvalidInput(
+                    f"{officer.collar} works in {District(officer.district).label}, "
+                    f"not {District(case.district).label}.",
+                    "owner",
+                )
+            case.owner_id = officer.id
+            name = officer.name
+        else:
+            case.owner_id = None
+            name = None
+        session.add(case)
+        return name
+
+
+def set_next_review(store: Store, ref: str, day: date, *, today: date | None = None) -> date:
+    """Set the date by which the case must next be reviewed (today or later)."""
+    today = today or london_today()
+    if day < today:
+        raise InvalidInput("The next review cannot be in the past.", "next_review")
+    if day > today + timedelta(days=366):
+        raise InvalidInput("The next review must be within a year.", "next_review")
+    with store.session() as session:
+        case = _load_case(session, ref)
+        if case.status == CaseStatus.CLOSED:
+            raise InvalidInput("A closed case has no reviews; reopen it first.", "next_review")
+        case.next_review = day
+        session.add(case)
+        return day
+
+
+def set_risk(store: Store, ref: str, risk: RiskLevel | str, *, today: date | None = None) -> RiskLevel:
+    """Record a new risk level; a higher risk brings the next review forward."""
+    level = _choice(RiskLevel, risk, "risk", "Risk")
+    today = today or london_today()
+    with store.session() as session:
+        case = _load_case(session, ref)
+        case.risk = level
+        sooner = today + review_interval(level)
+        if case.status != CaseStatus.CLOSED and (case.next_review is None or sooner < case.next_review):
+            case.next_review = sooner
+        session.add(case)
+        return level
+
+
+# ---------------------------------------------------------------------------- officers
+
+
+@dataclass(frozen=True)
+class OfficerView:
+    id: str
+    collar: str
+    name: str
+    district: District
+
+
+def officers(store: Store, district: District | None = None) -> list[OfficerView]:
+    """Officers (of one district, or all), by name."""
+    with store.session() as session:
+        query = select(Officer).where(~Officer.deleted).order_by(Officer.name)
+        if district is not None:
+            query = query.where(Officer.district == district)
+        return [
+            OfficerView(o.id, o.collar, o.name, District(o.district))
+            for o in session.exec(query).all()
+        ]
+
+
+def find_officer(store: Store, collar: str) -> OfficerView:
+    with store.session() as session:
+        o = _officer_by_collar(session, collar)
+        return OfficerView(o.id, o.collar, o.name, District(o.district))
+
+
+def device_officer(store: Store) -> OfficerView | None:
+    """The officer this device belongs to (set by ``--officer`` or the demo), if any."""
+    with store.session() as session:
+        meta = session.get(StoreMeta, "officer")
+        if meta is None:
+            return None
+        officer = session.get(Officer, meta.value)
+        if officer is None or officer.deleted:
+            return None
+        return OfficerView(officer.id, officer.collar, officer.name, District(officer.district))
+
+
+def set_device_officer(store: Store, collar: str) -> OfficerView:
+    """Make the officer with ``collar`` this device's user ("my cases", default district)."""
+    with store.session() as session:
+        officer = _officer_by_collar(session, collar, "officer")
+        meta = session.get(StoreMeta, "officer") or StoreMeta(key="officer", value="")
+        meta.value = officer.id
+        session.add(meta)
+        return OfficerView(officer.id, officer.collar, officer.name, District(officer.district))
+
+
+def add_officer(store: Store, collar: str, name: str, district: District | str) -> OfficerView:
+    collar = _required(collar, "collar", "Collar number", 20).upper()
+    name = _required(name, "name", "Name", NAME_MAX)
+    where = parse_district(district)
+    with store.session() as session:
+        clash = session.exec(
+            select(Officer).where(sa.func.upper(Officer.collar) == collar)
+        ).first()
+        if clash is not None:
+            raise InvalidInput(f"An officer with collar number {collar} already exists.", "collar")
+        officer = Officer(collar=collar, name=name, district=where)
+        session.add(officer)
+        session.flush()
+        return OfficerView(officer.id, officer.collar, officer.name, where)
+
+
+__all__ = [
+    "OPEN_STATUSES",
+    "CaseDetail",
+    "NewCase",
+    "NewIncident",
+    "PersonInput",
+    "add_incident",
+    "add_officer",
+    "add_party",
+    "assign_owner",
+    "case_detail",
+    "change_status",
+    "create_case",
+    "officers",
+    "set_next_review",
+    "set_risk",
+]

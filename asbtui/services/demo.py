@@ -1,0 +1,475 @@
+"""A synthetic Kent store for demonstrations, tests and benchmarks.
+
+Everything is made up with faker's ``en_GB`` locale and a seeded random generator, so
+the same seed gives the same store. Towns and postcode districts are real Kent places so
+that the queue reads like a real one; people, house numbers and events are invented.
+The Invicta Road, Margate case from ``shared/domain.md`` is always included.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from faker import Faker
+
+from asbtui.dates import london_today, utc_now
+from asbtui.models import (
+    OPEN_STATUSES,
+    Case,
+    CaseStatus,
+    Category,
+    Channel,
+    ClosureReason,
+    District,
+    EnforcementAction,
+    Incident,
+    IncidentType,
+    Officer,
+    PartnerNote,
+    Party,
+    PartyRole,
+    RiskLevel,
+    StoreMeta,
+    new_id,
+)
+from asbtui.services.cases import REVIEW_INTERVAL_DAYS
+from asbtui.services.refs import make_ref
+
+if TYPE_CHECKING:
+    from asbtui.db import Store
+
+# Real towns of each district with their postcode districts.
+TOWNS: dict[District, list[tuple[str, list[str]]]] = {
+    District.ASH: [("Ashford", ["TN23", "TN24", "TN25"]), ("Tenterden", ["TN30"])],
+    District.CAN: [("Canterbury", ["CT1", "CT2"]), ("Whitstable", ["CT5"]), ("Herne Bay", ["CT6"])],
+    District.DAR: [("Dartford", ["DA1", "DA2"]), ("Greenhithe", ["DA9"]), ("Swanscombe", ["DA10"])],
+    District.DOV: [("Dover", ["CT16", "CT17"]), ("Deal", ["CT14"]), ("Sandwich", ["CT13"])],
+    District.FOL: [("Folkestone", ["CT19", "CT20"]), ("Hythe", ["CT21"]), ("New Romney", ["TN28"])],
+    District.GRA: [("Gravesend", ["DA11", "DA12"]), ("Northfleet", ["DA11"])],
+    District.MAI: [("Maidstone", ["ME14", "ME15", "ME16"]), ("Headcorn", ["TN27"])],
+    District.MED: [("Chatham", ["ME4", "ME5"]), ("Gillingham", ["ME7", "ME8"]),
+                   ("Rochester", ["ME1"]), ("Strood", ["ME2"])],
+    District.SEV: [("Sevenoaks", ["TN13", "TN14"]), ("Swanley", ["BR8"]), ("Edenbridge", ["TN8"])],
+    District.SWA: [("Sittingbourne", ["ME10"]), ("Faversham", ["ME13"]), ("Sheerness", ["ME12"])],
+    District.THA: [("Margate", ["CT9"]), ("Ramsgate", ["CT11", "CT12"]), ("Broadstairs", ["CT10"])],
+    District.TON: [("Tonbridge", ["TN9", "TN10"]), ("West Malling", ["ME19"]),
+                   ("Snodland", ["ME6"]), ("Aylesford", ["ME20"])],
+    District.TUN: [("Tunbridge Wells", ["TN1", "TN2", "TN4"]), ("Paddock Wood", ["TN12"]),
+                   ("Cranbrook", ["TN17"])],
+}
+# Districts' share of cases, roughly by population (Medway largest, Sevenoaks smallest).
+WEIGHTS = {District.MED: 2.2, District.THA: 1.4, District.MAI: 1.4, District.SWA: 1.2,
+           District.CAN: 1.2, District.DOV: 0.9, District.FOL: 0.9, District.ASH: 1.0,
+           District.DAR: 0.9, District.GRA: 0.8, District.TON: 1.0, District.TUN: 0.9,
+           District.SEV: 0.9}
+
+HOUSING_PROVIDERS = ["Coastal Homes Housing Association", "Weald Valley Housing",
+                     "Medway Riverside Homes", "Kent Downs Housing Trust"]
+
+# (category, incident types, summary templates): {place} is the address or street.
+PROBLEMS: list[tuple[Category, list[IncidentType], list[str]]] = [
+    (Category.NUISANCE, [IncidentType.NOISE],
+     ["Loud music and parties late at night at {place}",
+      "Persistent shouting and banging from {place} into the early hours"]),
+    (Category.NUISANCE, [IncidentType.DRUG_ACTIVITY, IncidentType.GATHERINGS],
+     ["Suspected drug dealing from {place}; frequent short visits day and night",
+      "Cannabis smoke and callers at all hours at {place}"]),
+    (Category.NUISANCE, [IncidentType.GATHERINGS, IncidentType.DRUNKEN_BEHAVIOUR],
+     ["Groups gathering and drinking outside shops on {street}",
+      "Youths congregating in the park off {street}, drinking and shouting"]),
+    (Category.NUISANCE, [IncidentType.VEHICLE_NUISANCE],
+     ["Off-road bikes ridden dangerously around {street}",
+      "Cars racing and revving engines in the car park by {street} at night"]),
+    (Category.PERSONAL, [IncidentType.HARASSMENT, IncidentType.VERBAL_ABUSE],
+     ["Neighbour at {place} shouting abuse and threats at the victim",
+      "Victim harassed on the doorstep and online by a former neighbour, {street}"]),
+    (Category.PERSONAL, [IncidentType.INTIMIDATION, IncidentType.CRIMINAL_DAMAGE],
+     ["Group intimidating an elderly resident and damaging her car on {street}",
+      "Eggs thrown at windows and door of {place}; residents afraid to go out"]),
+    (Category.PERSONAL, [IncidentType.NEIGHBOUR_DISPUTE, IncidentType.VERBAL_ABUSE],
+     ["Long-running boundary dispute at {place} now with threats of violence"]),
+    (Category.ENVIRONMENTAL, [IncidentType.FLY_TIPPING],
+     ["Repeated fly-tipping of household waste in the alley behind {street}",
+      "Builders' rubble dumped on the verge of {street}"]),
+    (Category.ENVIRONMENTAL, [IncidentType.GRAFFITI, IncidentType.CRIMINAL_DAMAGE],
+     ["Graffiti tags on the bus shelter and underpass at {street}",
+      "Offensive graffiti sprayed on garages off {street}"]),
+    (Category.ENVIRONMENTAL, [IncidentType.LITTER],
+     ["Litter and drug paraphernalia left in the play area on {street}"]),
+]
+
+INCIDENT_TEXT: dict[IncidentType, list[str]] = {
+    IncidentType.NOISE: ["Music audible from the street until 3am", "Shouting and doors slamming after midnight"],
+    IncidentType.DRUG_ACTIVITY: ["Several callers in ten minutes, brief exchanges at the door", "Smell of cannabis; needles found in the front garden"],
+    IncidentType.GATHERINGS: ["Around fifteen people gathered outside, blocking the pavement", "Large group arrived in cars, music from vehicles"],
+    IncidentType.HARASSMENT: ["Victim followed to the bus stop and shouted at", "Messages left on the victim's car windscreen"],
+    IncidentType.INTIMIDATION: ["Group stood at the victim's gate staring and laughing", "Victim blocked from leaving her front path"],
+    IncidentType.VERBAL_ABUSE: ["Threats shouted across the street at the victim", "Abuse shouted at the victim's children"],
+    IncidentType.VEHICLE_NUISANCE: ["Two off-road bikes on the footpath, near miss with a pedestrian", "Cars doing doughnuts in the car park"],
+    IncidentType.CRIMINAL_DAMAGE: ["Wing mirror snapped off the victim's car", "Fence panels kicked in overnight"],
+    IncidentType.GRAFFITI: ["New tags sprayed on the shelter overnight", "Graffiti on the school wall"],
+    IncidentType.FLY_TIPPING: ["Mattress and bin bags dumped in the alley", "Van seen unloading rubble at dusk"],
+    IncidentType.LITTER: ["Broken glass and cans across the play area", "Nitrous oxide canisters by the benches"],
+    IncidentType.DRUNKEN_BEHAVIOUR: ["Drunk group shouting at passers-by", "Man urinating in a doorway and swearing at staff"],
+    IncidentType.NEIGHBOUR_DISPUTE: ["Argument over the fence escalated to threats", "Neighbour filmed the victim over the fence"],
+    IncidentType.OTHER: ["Further report from a resident"],
+}
+
+STREET_SUFFIXES = ["Road", "Road", "Street", "Street", "Lane", "Close", "Avenue", "Gardens",
+                   "Crescent", "Way", "Drive", "Place", "Grove", "Terrace", "Hill", "Rise", "Walk"]
+POSTCODE_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+INVICTA_ROAD = "Invicta Road, Margate"
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    cases: int
+    incidents: int
+    parties: int
+    officers: list[tuple[str, str, District]]
+    invicta_ref: str
+    device_officer: str
+
+
+class _Names:
+    """Pools of faker names and streets, drawn once: faker per row is far too slow."""
+
+    def __init__(self, rng: random.Random, seed: int) -> None:
+        fake = Faker("en_GB")
+        fake.seed_instance(seed)
+        self.rng = rng
+        self.first = [fake.first_name() for _ in range(400)]
+        self.last = [fake.last_name() for _ in range(600)]
+        # faker's en_GB street suffixes include American ones ("Highway", "Unions"):
+        # make streets from British surnames and place words with British suffixes.
+        stems = {fake.last_name() for _ in range(700)} | {fake.city_prefix() for _ in range(5)}
+        self.streets = sorted(f"{stem} {rng.choice(STREET_SUFFIXES)}" for stem in stems)
+        self.phones = [fake.phone_number() for _ in range(300)]
+
+    def person(self) -> str:
+        return f"{self.rng.choice(self.first)} {self.rng.choice(self.last)}"
+
+    def street(self) -> str:
+        return self.rng.choice(self.streets)
+
+    def phone(self) -> str:
+        return self.rng.choice(self.phones)
+
+
+def _postcode(rng: random.Random, outward: str) -> str:
+    return f"{outward} {rng.randint(1, 9)}{rng.choice(POSTCODE_LETTERS)}{rng.choice(POSTCODE_LETTERS)}"
+
+
+def _batched(rows: Iterator[dict[str, Any]], size: int = 5000) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _Writer:
+    """Collects rows per table and writes them with Core executemany in batches."""
+
+    def __init__(self, connection: sa.Connection, stamp: Callable[[], str], origin: str) -> None:
+        self.connection = connection
+        self.stamp = stamp
+        self.origin = origin
+        self.pending: dict[str, list[dict[str, Any]]] = {}
+        self.counts: dict[str, int] = {}
+
+    def add(self, table: sa.Table, **values: Any) -> str:
+        values.setdefault("id", new_id())
+        values.update(updated_at=self.stamp(), origin=self.origin, deleted=False)
+        rows = self.pending.setdefault(table.name, [])
+        rows.append(values)
+        self.counts[table.name] = self.counts.get(table.name, 0) + 1
+        if len(rows) >= 5000:
+            self.flush()
+        return values["id"]
+
+    def flush(self) -> None:
+        # Parents first, so foreign keys hold at every statement.
+        for name in ("officer", "case", "incident", "party", "partnernote", "enforcementaction"):
+            rows = self.pending.pop(name, None)
+            if rows:
+                table = SQL_TABLES[name]
+                self.connection.execute(sa.insert(table), rows)
+
+
+SQL_TABLES: dict[str, sa.Table] = {
+    model.__table__.name: model.__table__  # type: ignore[attr-defined]
+    for model in (Officer, Case, Incident, Party, PartnerNote, EnforcementAction)
+}
+
+
+def build_demo(
+    store: Store,
+    cases: int = 2000,
+    seed: int = 1,
+    as_of: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> DemoSummary:
+    """Fill an empty store with ``cases`` synthetic cases dated up to ``as_of``."""
+    if cases < 1:
+        raise ValueError("cases must be at least 1")
+    now = (as_of or utc_now()).astimezone(UTC)
+    today = london_today(now)
+    rng = random.Random(seed)
+    names = _Names(rng, seed)
+    used_refs: set[str] = set()
+
+    def ref(district: District, day: date) -> str:
+        while True:
+            candidate = make_ref(district, day, rng)
+            if candidate not in used_refs:
+                used_refs.add(candidate)
+                return candidate
+
+    with store.engine.begin() as connection:
+        existing = connection.execute(sa.select(sa.func.count()).select_from(Case.__table__)).scalar()
+        if existing:
+            from asbtui.errors import StoreError
+
+            raise StoreError(f"The store {store.path} already holds cases; use a new file for a demo.")
+        writer = _Writer(connection, store.stamp, store.device_id)
+        officer_table = Officer.__table__  # type: ignore[attr-defined]
+        officers: dict[District, list[tuple[str, str, str]]] = {}
+        collar = 4100
+        for district in District:
+            for _ in range(rng.randint(5, 8)):
+                collar += rng.randint(1, 37)
+                name = names.person()
+                rank = "PCSO" if rng.random() < 0.35 else "PC"
+                collar_no = f"{rank} {collar}"
+                officer_id = writer.add(officer_table, collar=collar_no, name=name, district=district)
+                officers.setdefault(district, []).append((officer_id, collar_no, name))
+
+        invicta = _invicta_road(writer, rng, names, officers[District.THA][0][0], now, ref)
+        districts = list(WEIGHTS)
+        weights = [WEIGHTS[d] for d in districts]
+        for index in range(cases - 1):
+            district = rng.choices(districts, weights)[0]
+            _random_case(writer, rng, names, district, officers[district], now, today, ref)
+            if progress and index % 1000 == 0:
+                progress(index)
+        writer.flush()
+        _index_all(connection)
+        device = officers[District.THA][0]
+        connection.execute(
+            sa.insert(StoreMeta.__table__).prefix_with("OR REPLACE"),  # type: ignore[attr-defined]
+            [{"key": "officer", "value": device[0]}],
+        )
+    return DemoSummary(
+        cases=writer.counts.get("case", 0),
+        incidents=writer.counts.get("incident", 0),
+        parties=writer.counts.get("party", 0),
+        officers=[(c, n, d) for d, rows in officers.items() for _, c, n in rows],
+        invicta_ref=invicta,
+        device_officer=device[1],
+    )
+
+
+def _index_all(connection: sa.Connection) -> None:
+    connection.exec_driver_sql("DELETE FROM case_search")
+    connection.exec_driver_sql(
+        """
+        INSERT INTO case_search(case_id, ref, summary, location, people)
+        SELECT c.id, c.ref, c.summary, c.location || ' ' || c.postcode,
+               coalesce((SELECT group_concat(p.name || ' ' || p.address, ' ')
+                         FROM party p WHERE p.case_id = c.id AND NOT p.deleted), '')
+        FROM "case" c WHERE NOT c.deleted
+        """
+    )
+
+
+def _random_case(
+    writer: _Writer,
+    rng: random.Random,
+    names: _Names,
+    district: District,
+    officers: list[tuple[str, str, str]],
+    now: datetime,
+    today: date,
+    ref: Callable[[District, date], str],
+) -> None:
+    town, outwards = rng.choice(TOWNS[district])
+    street = names.street()
+    number = rng.randint(1, 180)
+    postcode = _postcode(rng, rng.choice(outwards))
+    category, kinds, templates = rng.choice(PROBLEMS)
+    address = f"{number} {street}, {town}"
+    targeted = "{place}" in templates[0] or category is Category.PERSONAL
+    summary = rng.choice(templates).format(place=address, street=f"{street}, {town}")
+    location = address if targeted else f"{street}, {town}"
+    # Opened at some moment in the last two years, more of them recent.
+    age = timedelta(minutes=int((rng.random() ** 1.6) * 730 * 24 * 60))
+    opened = now - age
+    age_days = age.days
+    closed_chance = min(0.85, age_days / 500)
+    status = CaseStatus.CLOSED if rng.random() < closed_chance else rng.choices(
+        OPEN_STATUSES, [40, 25, 12, 23])[0]
+    risk = rng.choices(list(RiskLevel), [60, 28, 12])[0]
+    owner = None if rng.random() < 0.14 else rng.choice(officers)[0]
+    vulnerable = rng.random() < 0.15
+    next_review = None
+    closure_reason = closed_at = None
+    if status is CaseStatus.CLOSED:
+        closed_at = opened + (now - opened) * rng.uniform(0.2, 0.95)
+        closure_reason = rng.choice(list(ClosureReason))
+    else:
+        interval = REVIEW_INTERVAL_DAYS[RiskLevel.HIGH if vulnerable else risk]
+        next_review = today + timedelta(days=rng.randint(-interval // 2, interval))
+    case_id = writer.add(
+        Case.__table__,  # type: ignore[attr-defined]
+        ref=ref(district, opened.date()),
+        district=district,
+        category=category,
+        channel=rng.choices(list(Channel), [45, 3, 25, 12, 15])[0],
+        status=status,
+        risk=risk,
+        hate_motivated=category is Category.PERSONAL and rng.random() < 0.08,
+        summary=summary,
+        location=location,
+        postcode=postcode,
+        owner_id=owner,
+        opened_at=opened,
+        next_review=next_review,
+        closed_at=closed_at,
+        closure_reason=closure_reason,
+    )
+    end = closed_at or now
+    span = (end - opened).total_seconds()
+    for _ in range(rng.choices([1, 2, 3, 4, 5, 6, 8], [25, 25, 18, 12, 8, 7, 5])[0]):
+        kind = rng.choice(kinds)
+        writer.add(
+            Incident.__table__,  # type: ignore[attr-defined]
+            case_id=case_id,
+            occurred_at=opened + timedelta(seconds=rng.random() * span),
+            channel=rng.choices(list(Channel), [50, 3, 22, 13, 12])[0],
+            incident_type=kind,
+            description=rng.choice(INCIDENT_TEXT[kind]),
+            crime_ref=f"46/{rng.randint(10000, 99999)}/{opened.year % 100:02d}"
+            if kind is IncidentType.CRIMINAL_DAMAGE and rng.random() < 0.6
+            else "",
+            location=location,
+        )
+    party_table = Party.__table__  # type: ignore[attr-defined]
+    if category is not Category.ENVIRONMENTAL or rng.random() < 0.5:
+        victim_address = address if targeted else f"{rng.randint(1, 180)} {street}, {town}"
+        writer.add(party_table, case_id=case_id, role=PartyRole.VICTIM, name=names.person(),
+                   date_of_birth=today - timedelta(days=rng.randint(18 * 365, 88 * 365)),
+                   address=victim_address, phone=names.phone(), vulnerable=vulnerable,
+                   notes="Lives alone; anxious about reprisals" if vulnerable else "")
+    if rng.random() < 0.35:
+        writer.add(party_table, case_id=case_id, role=PartyRole.REPORTER, name=names.person(),
+                   date_of_birth=None, address=f"{rng.randint(1, 180)} {street}, {town}",
+                   phone=names.phone(), vulnerable=False, notes="")
+    if rng.random() < 0.6:
+        young = rng.random() < 0.25
+        writer.add(party_table, case_id=case_id, role=PartyRole.PERPETRATOR, name=names.person(),
+                   date_of_birth=today - timedelta(days=rng.randint(14 * 365, 17 * 365)
+                                                   if young else rng.randint(18 * 365, 60 * 365)),
+                   address=address if targeted else "", phone="", vulnerable=False, notes="")
+    if rng.random() < 0.3:
+        writer.add(party_table, case_id=case_id, role=PartyRole.WITNESS, name=names.person(),
+                   date_of_birth=None, address=f"{rng.randint(1, 180)} {street}, {town}",
+                   phone=names.phone(), vulnerable=False, notes="")
+    if rng.random() < 0.2:
+        council = f"{district.label} {'Council' if district is District.MED else 'District Council'}"
+        agency = rng.choice([council, rng.choice(HOUSING_PROVIDERS)])
+        writer.add(
+            PartnerNote.__table__,  # type: ignore[attr-defined]
+            case_id=case_id, agency=agency, author=names.person(),
+            written_at=opened + timedelta(seconds=rng.random() * span),
+            text=rng.choice([
+                "Tenancy file checked; warning letter sent to the tenant.",
+                "Environmental health visited; noise diary issued to the complainant.",
+                "Case discussed at the monthly ASB partnership meeting.",
+                "CCTV request made for the area; footage retained for 30 days.",
+            ]),
+        )
+
+
+def _invicta_road(
+    writer: _Writer,
+    rng: random.Random,
+    names: _Names,
+    owner_id: str,
+    now: datetime,
+    ref: Callable[[District, date], str],
+) -> str:
+    """The seed example of domain.md: a Margate house closed by court order."""
+    opened = now - timedelta(days=150)
+    notice_served = now - timedelta(days=40, hours=3)
+    order_granted = notice_served + timedelta(hours=45)
+    order_expires = order_granted + timedelta(days=91)
+    address = f"14 {INVICTA_ROAD}"
+    case_ref = ref(District.THA, opened.date())
+    case_id = writer.add(
+        Case.__table__,  # type: ignore[attr-defined]
+        ref=case_ref, district=District.THA, category=Category.NUISANCE, channel=Channel.CALL_101,
+        status=CaseStatus.ACTION_IN_PROGRESS, risk=RiskLevel.HIGH, hate_motivated=False,
+        summary="Drug dealing, large gatherings and excessive noise at 14 Invicta Road, "
+        "Margate; repeated reports from neighbours; premises closed by court order",
+        location=address, postcode="CT9 2QB", owner_id=owner_id, opened_at=opened,
+        next_review=london_today(now) + timedelta(days=7), closed_at=None, closure_reason=None,
+    )
+    story = [
+        (0, Channel.CALL_101, IncidentType.DRUG_ACTIVITY, "Neighbour reports constant callers and suspected dealing"),
+        (6, Channel.ONLINE, IncidentType.NOISE, "Music and shouting until 4am, third night running"),
+        (15, Channel.CALL_101, IncidentType.GATHERINGS, "Twenty people in the front garden, cars blocking the road"),
+        (22, Channel.PATROL, IncidentType.DRUG_ACTIVITY, "Patrol saw two exchanges at the door; one man searched"),
+        (37, Channel.CALL_101, IncidentType.NOISE, "Loud party, bottles thrown into the road"),
+        (51, Channel.PARTNER, IncidentType.DRUG_ACTIVITY, "Housing officer found drug paraphernalia in the communal area"),
+        (64, Channel.ONLINE, IncidentType.GATHERINGS, "Neighbour afraid to leave home; groups on the doorstep nightly"),
+        (79, Channel.CALL_999, IncidentType.INTIMIDATION, "Neighbour threatened after complaining about noise"),
+        (92, Channel.CALL_101, IncidentType.DRUG_ACTIVITY, "Callers every few minutes through the night"),
+        (104, Channel.PATROL, IncidentType.DRUG_ACTIVITY, "Warrant executed; class A drugs and cash seized"),
+    ]
+    for day, channel, kind, text in story:
+        writer.add(Incident.__table__, case_id=case_id,  # type: ignore[attr-defined]
+                   occurred_at=opened + timedelta(days=day, hours=rng.randint(0, 20)),
+                   channel=channel, incident_type=kind, description=text,
+                   crime_ref=f"46/{rng.randint(10000, 99999)}/{opened.year % 100:02d}"
+                   if kind in (IncidentType.INTIMIDATION,) or day == 104 else "",
+                   location=address)
+    party = Party.__table__  # type: ignore[attr-defined]
+    writer.add(party, case_id=case_id, role=PartyRole.VICTIM, name=names.person(),
+               date_of_birth=date(1941, 3, 9), address=f"12 {INVICTA_ROAD}", phone=names.phone(),
+               vulnerable=True, notes="Elderly neighbour; frightened to leave home")
+    writer.add(party, case_id=case_id, role=PartyRole.VICTIM, name=names.person(),
+               date_of_birth=date(1986, 7, 22), address=f"16 {INVICTA_ROAD}", phone=names.phone(),
+               vulnerable=False, notes="Young children in the household")
+    writer.add(party, case_id=case_id, role=PartyRole.PERPETRATOR, name=names.person(),
+               date_of_birth=date(1994, 11, 2), address=address, phone="", vulnerable=False,
+               notes="Tenant of the premises")
+    writer.add(party, case_id=case_id, role=PartyRole.REPORTER, name=names.person(),
+               date_of_birth=None, address=f"18 {INVICTA_ROAD}", phone=names.phone(),
+               vulnerable=False, notes="")
+    note = PartnerNote.__table__  # type: ignore[attr-defined]
+    writer.add(note, case_id=case_id, agency="Thanet District Council", author=names.person(),
+               written_at=opened + timedelta(days=30),
+               text="Environmental health noise monitoring installed at no. 12; statutory "
+               "nuisance confirmed on three nights.")
+    writer.add(note, case_id=case_id, agency="Coastal Homes Housing Association",
+               author=names.person(), written_at=opened + timedelta(days=55),
+               text="Tenancy enforcement started; the tenant has been served notice of "
+               "seeking possession. Supports a closure.")
+    action = EnforcementAction.__table__  # type: ignore[attr-defined]
+    writer.add(action, case_id=case_id, power="closure_notice", stage="served",
+               started_at=notice_served,
+               next_deadline_at=notice_served + timedelta(hours=48),
+               concerns=address, notes="Authorised by Inspector; served on the premises at 14:10")
+    writer.add(action, case_id=case_id, power="closure_order", stage="granted",
+               started_at=order_granted, next_deadline_at=order_expires, concerns=address,
+               notes="Granted by Margate magistrates for 3 months")
+    return case_ref

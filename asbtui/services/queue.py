@@ -1,0 +1,212 @@
+"""The district queue: open cases, filtered, sorted and paged in SQL.
+
+Pages are fetched by key (seek), not by OFFSET: each page starts after the sort key of
+the last row of the page before, so page 400 costs what page 1 costs. Rows are read with
+Core selects (no ORM objects), one page at a time; nothing loads a whole table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from asbtui.dates import london_today
+from asbtui.models import (
+    OPEN_STATUSES,
+    Case,
+    CaseStatus,
+    Category,
+    District,
+    Officer,
+    RiskLevel,
+)
+from asbtui.services import search
+
+if TYPE_CHECKING:
+    from asbtui.db import Store
+
+PAGE_SIZE = 100
+FAR_FUTURE = date(9999, 12, 31)
+
+
+class SortKey(StrEnum):
+    """The columns a queue can be sorted by; ``urgency`` is the default."""
+
+    URGENCY = "urgency"
+    REF = "ref"
+    OPENED = "opened"
+    CATEGORY = "category"
+    RISK = "risk"
+    STATUS = "status"
+    LOCATION = "location"
+    OWNER = "owner"
+    DUE = "due"
+
+    @property
+    def label(self) -> str:
+        return {"due": "Next due", "ref": "Reference"}.get(self.value, self.value.capitalize())
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    """Which cases a queue shows and in what order. ``None`` or empty means any."""
+
+    district: District | None = None
+    statuses: tuple[CaseStatus, ...] = OPEN_STATUSES
+    categories: tuple[Category, ...] = ()
+    risks: tuple[RiskLevel, ...] = ()
+    owner_id: str | None = None
+    unallocated: bool = False
+    search: str = ""
+    sort: SortKey = SortKey.URGENCY
+    descending: bool = False
+    today: date | None = None
+
+    def without_order(self) -> QueueQuery:
+        """The same filter in the default order (for caching counts)."""
+        return replace(self, sort=SortKey.URGENCY, descending=False)
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    id: str
+    ref: str
+    opened_at: datetime
+    category: Category
+    risk: RiskLevel
+    status: CaseStatus
+    location: str
+    owner: str
+    next_review: date | None
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[QueueRow]
+    after: tuple[Any, ...] | None = field(default=None)
+    """The sort key of the last row: pass it back to get the next page."""
+
+    @property
+    def has_more(self) -> bool:
+        return self.after is not None
+
+
+def _today(query: QueueQuery) -> date:
+    return query.today or london_today()
+
+
+def _risk_order() -> sa.ColumnElement[int]:
+    # 0 = high, so that ascending order puts the most urgent first.
+    return sa.case((Case.risk == RiskLevel.HIGH, 0), (Case.risk == RiskLevel.MEDIUM, 1), else_=2)
+
+
+def _due() -> sa.ColumnElement[date]:
+    return sa.func.coalesce(Case.next_review, FAR_FUTURE)
+
+
+def _sort_columns(query: QueueQuery) -> list[sa.ColumnElement[Any]]:
+    """The sort key columns, all ascending; ``Case.id`` last makes every key unique."""
+    owner = sa.func.coalesce(Officer.name, "")
+    columns: dict[SortKey, list[sa.ColumnElement[Any]]] = {
+        # High risk and overdue first: overdue, then risk, then the nearest due date.
+        SortKey.URGENCY: [
+            sa.case((Case.next_review < _today(query), 0), else_=1),
+            _risk_order(),
+            _due(),
+            Case.opened_at,
+        ],
+        SortKey.REF: [Case.ref],
+        SortKey.OPENED: [Case.opened_at],
+        SortKey.CATEGORY: [Case.category, _risk_order()],
+        SortKey.RISK: [_risk_order(), _due()],
+        SortKey.STATUS: [Case.status, _risk_order()],
+        SortKey.LOCATION: [Case.location],
+        SortKey.OWNER: [owner, _risk_order()],
+        SortKey.DUE: [_due(), _risk_order()],
+    }
+    return [*columns[query.sort], Case.id]
+
+
+def _filtered(query: QueueQuery, select: sa.Select) -> sa.Select:
+    conditions: list[sa.ColumnElement[bool]] = [~Case.deleted]
+    if query.district is not None:
+        conditions.append(Case.district == query.district)
+    if query.statuses:
+        conditions.append(Case.status.in_(query.statuses))
+    if query.categories:
+        conditions.append(Case.category.in_(query.categories))
+    if query.risks:
+        conditions.append(Case.risk.in_(query.risks))
+    if query.owner_id:
+        conditions.append(Case.owner_id == query.owner_id)
+    if query.unallocated:
+        conditions.append(Case.owner_id.is_(None))
+    matches = search.matching_case_ids(query.search) if query.search.strip() else None
+    if matches is not None:
+        conditions.append(Case.id.in_(matches))
+    return select.where(*conditions)
+
+
+def queue_page(
+    store: Store,
+    query: QueueQuery,
+    after: Sequence[Any] | None = None,
+    limit: int = PAGE_SIZE,
+) -> QueuePage:
+    """One page of the queue, starting after the sort key ``after`` (None: the first page)."""
+    keys = _sort_columns(query)
+    labelled = [key.label(f"k{i}") for i, key in enumerate(keys)]
+    select = sa.select(
+        Case.id,
+        Case.ref,
+        Case.opened_at,
+        Case.category,
+        Case.risk,
+        Case.status,
+        Case.location,
+        sa.func.coalesce(Officer.name, "").label("owner"),
+        Case.next_review,
+        *labelled,
+    ).outerjoin(Officer, Officer.id == Case.owner_id)
+    select = _filtered(query, select)
+    if after is not None:
+        row_key = sa.tuple_(*keys)
+        bound = sa.tuple_(*(sa.literal(v, type_=k.type) for k, v in zip(keys, after, strict=True)))
+        select = select.where(row_key < bound if query.descending else row_key > bound)
+    order = [key.desc() if query.descending else key.asc() for key in keys]
+    select = select.order_by(*order).limit(limit + 1)
+    today = _today(query)
+    with store.engine.connect() as connection:
+        result = connection.execute(select).all()
+    more = len(result) > limit
+    result = result[:limit]
+    rows = [
+        QueueRow(
+            id=r.id,
+            ref=r.ref,
+            opened_at=r.opened_at,
+            category=Category(r.category),
+            risk=RiskLevel(r.risk),
+            status=CaseStatus(r.status),
+            location=r.location,
+            owner=r.owner,
+            next_review=r.next_review,
+            overdue=r.next_review is not None and r.next_review < today,
+        )
+        for r in result
+    ]
+    after_key = tuple(result[-1][-len(keys):]) if more and result else None
+    return QueuePage(rows=rows, after=after_key)
+
+
+def queue_count(store: Store, query: QueueQuery) -> int:
+    """How many cases the query matches (the caller caches it per filter)."""
+    select = _filtered(query, sa.select(sa.func.count()).select_from(Case))
+    with store.engine.connect() as connection:
+        return connection.execute(select).scalar_one()

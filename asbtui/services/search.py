@@ -1,0 +1,68 @@
+"""Full-text search over cases: refs, summaries, locations and people's names and addresses.
+
+Backed by the FTS5 table ``case_search``, one row per case. Search words are matched as
+prefixes ("inv marg" finds Invicta Road, Margate) and every word must match.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from asbtui.models import Case, Party
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+SEARCHED_COLUMNS = "{ref summary location people}"
+
+
+def match_expression(text: str) -> str | None:
+    """The FTS5 query for what a user typed, or None when it holds no searchable word.
+
+    Words are quoted, so FTS5 operators typed by a user (AND, NEAR, quotes, ``*``) are
+    searched for as words rather than obeyed.
+    """
+    words = _WORD.findall(text.lower())
+    if not words:
+        return None
+    return " AND ".join(f'{SEARCHED_COLUMNS} : "{word}"*' for word in words)
+
+
+def matching_case_ids(text: str) -> sa.Select | None:
+    """A select of the ids of cases matching ``text``, for use in ``IN (...)``."""
+    expression = match_expression(text)
+    if expression is None:
+        return None
+    return sa.select(sa.column("case_id")).select_from(sa.table("case_search")).where(
+        sa.text("case_search MATCH :search_match").bindparams(search_match=expression)
+    )
+
+
+def reindex_case(session: Session, case_id: str) -> None:
+    """Rebuild the search row of one case from the case and its parties."""
+    connection = session.connection()
+    connection.execute(
+        sa.text("DELETE FROM case_search WHERE case_search MATCH :m"),
+        {"m": f'case_id : "{case_id}"'},
+    )
+    case = session.get(Case, case_id)
+    if case is None or case.deleted:
+        return
+    parties = session.exec(
+        sa.select(Party.name, Party.address).where(Party.case_id == case_id, ~Party.deleted)
+    ).all()
+    people = " ".join(f"{name} {address}" for name, address in parties)
+    connection.execute(
+        sa.text(
+            "INSERT INTO case_search(case_id, ref, summary, location, people) "
+            "VALUES (:case_id, :ref, :summary, :location, :people)"
+        ),
+        {
+            "case_id": case_id,
+            "ref": case.ref,
+            "summary": case.summary,
+            "location": f"{case.location} {case.postcode}",
+            "people": people,
+        },
+    )
