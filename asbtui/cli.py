@@ -147,7 +147,7 @@ def _offer_new_store(path: Path) -> None:
 
     if choice.startswith("d"):
         with open_store(path, create=True) as store:
-            _build_demo(store, 2000, 1)
+            _print_demo(store, _build_demo(store, 2000, 1))
     elif choice.startswith("e"):
         open_store(path, create=True).close()
     else:
@@ -157,12 +157,15 @@ def _offer_new_store(path: Path) -> None:
 # ---------------------------------------------------------------------------- demo
 
 
-def _build_demo(store: Any, cases: int, seed: int) -> None:
+def _build_demo(store: Any, cases: int, seed: int) -> Any:
     from asbtui.services.demo import build_demo
 
     err = Console(stderr=True)
     with err.status(f"Building {cases:,} synthetic cases…"):
-        summary = build_demo(store, cases=cases, seed=seed)
+        return build_demo(store, cases=cases, seed=seed)
+
+
+def _print_demo(store: Any, summary: Any) -> None:
     print(f"Demo store {store.path}: {summary.cases:,} cases, {summary.incidents:,} incidents, "
           f"{summary.parties:,} people (all synthetic).")
     print(f"Invicta Road, Margate closure case: {summary.invicta_ref}")
@@ -187,11 +190,13 @@ def demo(
         raise StoreError(f"{path} already exists; give a new file name for the demo store.")
     try:
         with open_store(path, create=True) as store:
-            _build_demo(store, cases, seed)
+            summary = _build_demo(store, cases, seed)
     except BaseException:
+        # A half-built demo is no use to anyone: remove it so the command can be rerun.
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         raise
+    _print_demo(store, summary)
 
 
 # ---------------------------------------------------------------------------- case

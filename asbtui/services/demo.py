@@ -327,7 +327,9 @@ def _random_case(
         closure_reason = rng.choice(list(ClosureReason))
     else:
         interval = REVIEW_INTERVAL_DAYS[RiskLevel.HIGH if vulnerable else risk]
-        next_review = today + timedelta(days=rng.randint(-interval // 2, interval))
+        # Most reviews are in hand; some are a few days overdue; none precede the opening.
+        next_review = today + timedelta(days=rng.randint(-interval // 4, interval))
+        next_review = max(next_review, opened.date() + timedelta(days=interval))
     case_id = writer.add(
         Case.__table__,  # type: ignore[attr-defined]
         ref=ref(district, opened.date()),

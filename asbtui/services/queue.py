@@ -106,6 +106,12 @@ def _risk_order() -> sa.ColumnElement[int]:
     return sa.case((Case.risk == RiskLevel.HIGH, 0), (Case.risk == RiskLevel.MEDIUM, 1), else_=2)
 
 
+def _urgency_tier(today: date) -> sa.ColumnElement[int]:
+    overdue = Case.next_review < today
+    high = Case.risk == RiskLevel.HIGH
+    return sa.case((sa.and_(high, overdue), 0), (high, 1), (overdue, 2), else_=3)
+
+
 def _due() -> sa.ColumnElement[date]:
     return sa.func.coalesce(Case.next_review, FAR_FUTURE)
 
@@ -114,13 +120,9 @@ def _sort_columns(query: QueueQuery) -> list[sa.ColumnElement[Any]]:
     """The sort key columns, all ascending; ``Case.id`` last makes every key unique."""
     owner = sa.func.coalesce(Officer.name, "")
     columns: dict[SortKey, list[sa.ColumnElement[Any]]] = {
-        # High risk and overdue first: overdue, then risk, then the nearest due date.
-        SortKey.URGENCY: [
-            sa.case((Case.next_review < _today(query), 0), else_=1),
-            _risk_order(),
-            _due(),
-            Case.opened_at,
-        ],
+        # High risk first (overdue ones at the very top), then overdue reviews, then the
+        # rest; within each tier by risk and the nearest due date.
+        SortKey.URGENCY: [_urgency_tier(_today(query)), _risk_order(), _due(), Case.opened_at],
         SortKey.REF: [Case.ref],
         SortKey.OPENED: [Case.opened_at],
         SortKey.CATEGORY: [Case.category, _risk_order()],

@@ -1,0 +1,315 @@
+"""The district queue: open cases most urgent first, filtered, sorted and searched."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from asbtui.dates import format_date, london_today
+from asbtui.models import OPEN_STATUSES, District
+from asbtui.services import queue
+from asbtui.services.cases import OfficerView
+from asbtui.services.queue import QueuePage, QueueQuery, SortKey
+from asbtui.widgets.case_table import CaseTable
+from asbtui.widgets.choice import ChoiceScreen
+
+if TYPE_CHECKING:
+    from asbtui.app import AsbApp
+
+ALL_DISTRICTS = "ALL"
+SEARCH_DELAY = 0.15
+
+
+class QueueScreen(Screen):
+    """One district's queue (or all districts') as a paged table."""
+
+    BINDINGS = [
+        Binding("slash", "search", "Search", id="queue.search"),
+        Binding("d", "district", "District", id="queue.district"),
+        Binding("left_square_bracket", "cycle_district(-1)", "Previous district",
+                id="queue.previous_district", show=False),
+        Binding("right_square_bracket", "cycle_district(1)", "Next district",
+                id="queue.next_district", show=False),
+        Binding("f", "filter", "Filter", id="queue.filter"),
+        Binding("m", "my_cases", "My cases", id="queue.my_cases"),
+        Binding("s", "sort", "Sort", id="queue.sort"),
+        Binding("r", "reverse", "Reverse order", id="queue.reverse", show=False),
+        Binding("n", "new_case", "New case", id="queue.new_case"),
+        Binding("x", "clear_filters", "Clear filters", id="queue.clear", show=False),
+        Binding("f5", "refresh", "Refresh", id="queue.refresh", show=False),
+    ]
+
+    @dataclass
+    class PageLoaded(Message):
+        """A page of the queue arrived from the worker thread."""
+
+        query: QueueQuery
+        page: QueuePage
+        total: int
+        append: bool
+
+    @dataclass
+    class LoadFailed(Message):
+        query: QueueQuery
+        error: str
+
+    def __init__(self, district: District | None, officer: OfficerView | None) -> None:
+        super().__init__()
+        self.officer = officer
+        self.query_now = QueueQuery(district=district)
+        self.after: tuple | None = None
+        self.loading_more = False
+        self.counts: dict[QueueQuery, int] = {}
+        self.restore_ref: str | None = None
+
+    @property
+    def asb(self) -> AsbApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="queue-title")
+        yield Input(placeholder="Search refs, names, addresses, summaries ( / )", id="search")
+        yield CaseTable(id="cases")
+        yield Static(id="queue-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.query_one(CaseTable).focus()
+
+    # ------------------------------------------------------------------ loading
+
+    def reload(self, keep_ref: str | None = None) -> None:
+        """Fetch the first page of the current query (in a thread) and show it."""
+        self.query_now = replace(self.query_now, today=london_today(self.asb.clock()))
+        self.after = None
+        self.loading_more = False
+        self.restore_ref = keep_ref
+        table = self.query_one(CaseTable)
+        table.today = self.query_now.today
+        table.header_for(self.query_now.sort, self.query_now.descending)
+        self._show_title()
+        self.workers.cancel_group(self, "more")
+        self.load(self.query_now, None, False)
+
+    @work(thread=True, exclusive=True, group="first", exit_on_error=False,
+          description="Loading the queue")
+    def load(self, query: QueueQuery, after: tuple | None, append: bool) -> None:
+        self._fetch(query, after, append)
+
+    @work(thread=True, exclusive=True, group="more", exit_on_error=False,
+          description="Loading more cases")
+    def load_more(self, query: QueueQuery, after: tuple) -> None:
+        self._fetch(query, after, True)
+
+    def _fetch(self, query: QueueQuery, after: tuple | None, append: bool) -> None:
+        """Runs in a worker thread: services open their own session; no widget is touched."""
+        store = self.asb.store
+        try:
+            page = queue.queue_page(store, query, after, limit=self.asb.settings.page_size)
+            key = query.without_order()
+            total = self.counts.get(key)
+            if total is None:
+                total = queue.queue_count(store, query)
+        except Exception as error:  # noqa: BLE001 - shown to the user, never a traceback
+            self.post_message(self.LoadFailed(query, str(error)))
+            return
+        self.post_message(self.PageLoaded(query, page, total, append))
+
+    @on(PageLoaded)
+    def page_loaded(self, message: PageLoaded) -> None:
+        if message.query != self.query_now:
+            return  # a late answer to a query the user has already changed
+        self.counts[message.query.without_order()] = message.total
+        table = self.query_one(CaseTable)
+        if message.append:
+            table.append_page(message.page.rows)
+        else:
+            table.show_page(message.page.rows)
+            if self.restore_ref and self.restore_ref in table.rows:
+                table.move_cursor(row=table.get_row_index(self.restore_ref))
+        self.after = message.page.after
+        self.loading_more = False
+        self._show_status(table.row_count, message.total)
+
+    @on(LoadFailed)
+    def load_failed(self, message: LoadFailed) -> None:
+        self.loading_more = False
+        self.notify(message.error, title="Could not load the queue", severity="error",
+                    markup=False)
+
+    @on(CaseTable.NeedMore)
+    def need_more(self) -> None:
+        if self.after is not None and not self.loading_more:
+            self.loading_more = True
+            self.load_more(self.query_now, self.after)
+
+    # ------------------------------------------------------------------ labels
+
+    def _show_title(self) -> None:
+        q = self.query_now
+        where = f"{q.district.label} ({q.district.value})" if q.district else "All districts"
+        parts = [where]
+        if q.statuses == OPEN_STATUSES:
+            parts.append("open cases")
+        elif not q.statuses:
+            parts.append("open and closed cases")
+        else:
+            parts.append(", ".join(s.label.lower() for s in q.statuses))
+        if q.categories:
+            parts.append(", ".join(c.label.lower() for c in q.categories))
+        if q.risks:
+            parts.append(", ".join(r.label.lower() for r in q.risks) + " risk")
+        if q.owner_id:
+            parts.append("my cases")
+        if q.unallocated:
+            parts.append("unallocated")
+        if q.search.strip():
+            parts.append(f'matching "{q.search.strip()}"')
+        self.query_one("#queue-title", Static).update(Text(" · ".join(parts), style="bold"))
+
+    def _show_status(self, shown: int, total: int) -> None:
+        q = self.query_now
+        order = q.sort.label.lower() + (" (reversed)" if q.descending else "")
+        me = f" · {self.officer.collar}" if self.officer else ""
+        today = format_date(q.today)
+        text = f"{shown:,} of {total:,} cases · sorted by {order} · {today}{me}"
+        if total == 0:
+            text = f"No cases match · {today}{me}" + (" · x clears filters" if self._filtered() else "")
+        self.query_one("#queue-status", Static).update(Text(text))
+
+    def _filtered(self) -> bool:
+        q = self.query_now
+        return bool(q.categories or q.risks or q.owner_id or q.unallocated or q.search.strip()
+                    or q.statuses != OPEN_STATUSES)
+
+    # ------------------------------------------------------------------ search
+
+    @on(Input.Changed, "#search")
+    def search_changed(self, event: Input.Changed) -> None:
+        if hasattr(self, "_search_timer"):
+            self._search_timer.stop()
+        self._search_timer = self.set_timer(SEARCH_DELAY, lambda: self._apply_search(event.value))
+
+    def _apply_search(self, text: str) -> None:
+        if text != self.query_now.search:
+            self.query_now = replace(self.query_now, search=text)
+            self.reload()
+
+    @on(Input.Submitted, "#search")
+    def search_submitted(self) -> None:
+        self._apply_search(self.query_one("#search", Input).value)
+        self.query_one(CaseTable).focus()
+
+    def key_escape(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.has_focus:
+            if search.value:
+                search.value = ""
+            else:
+                self.query_one(CaseTable).focus()
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    # ------------------------------------------------------------------ actions
+
+    @on(CaseTable.CaseOpened)
+    def open_case(self, message: CaseTable.CaseOpened) -> None:
+        def closed(changed: bool) -> None:
+            if changed:
+                self.counts.clear()
+                self.reload(message.ref)
+
+        self.asb.open_case(message.ref, on_close=closed)
+
+    @on(CaseTable.SortRequested)
+    def sort_requested(self, message: CaseTable.SortRequested) -> None:
+        same = message.key == self.query_now.sort
+        self._set_sort(message.key, not self.query_now.descending if same else False)
+
+    def _set_sort(self, key: SortKey, descending: bool) -> None:
+        self.query_now = replace(self.query_now, sort=key, descending=descending)
+        self.reload(self.query_one(CaseTable).highlighted_ref())
+
+    def action_district(self) -> None:
+        choices: list[tuple[str, str]] = [("All districts", ALL_DISTRICTS)] + [
+            (f"{d.value}  {d.label}", d.value) for d in District
+        ]
+        current = self.query_now.district.value if self.query_now.district else ALL_DISTRICTS
+
+        def chosen(value: str | None) -> None:
+            if value is not None:
+                self._set_district(None if value == ALL_DISTRICTS else District(value))
+
+        self.app.push_screen(ChoiceScreen("Show the queue of", choices, current), chosen)
+
+    def action_cycle_district(self, step: int) -> None:
+        order: list[District | None] = [None, *District]
+        index = order.index(self.query_now.district)
+        self._set_district(order[(index + step) % len(order)])
+
+    def _set_district(self, district: District | None) -> None:
+        self.query_now = replace(self.query_now, district=district)
+        self.reload()
+
+    def action_filter(self) -> None:
+        from asbtui.screens.filters import FilterForm
+
+        def chosen(query: QueueQuery | None) -> None:
+            if query is not None:
+                self.query_now = query
+                self.reload()
+
+        self.app.push_screen(FilterForm(self.query_now, self.officer.id if self.officer else None),
+                             chosen)
+
+    def action_my_cases(self) -> None:
+        if self.officer is None:
+            self.notify("No officer is set for this device: start asbtui with "
+                        "--officer 'PC 1234' to use My cases.", severity="warning", markup=False)
+            return
+        mine = self.query_now.owner_id is None
+        self.query_now = replace(self.query_now, owner_id=self.officer.id if mine else None,
+                                 unallocated=False)
+        self.reload()
+
+    def action_sort(self) -> None:
+        def chosen(key: SortKey | None) -> None:
+            if key is not None:
+                self._set_sort(key, False)
+
+        self.app.push_screen(ChoiceScreen("Sort the queue by",
+                                          [(k.label, k) for k in SortKey], self.query_now.sort),
+                             chosen)
+
+    def action_reverse(self) -> None:
+        self._set_sort(self.query_now.sort, not self.query_now.descending)
+
+    def action_clear_filters(self) -> None:
+        self.query_one("#search", Input).value = ""
+        self.query_now = QueueQuery(district=self.query_now.district)
+        self.reload()
+
+    def action_refresh(self) -> None:
+        self.counts.clear()
+        self.reload(self.query_one(CaseTable).highlighted_ref())
+
+    def action_new_case(self) -> None:
+        from asbtui.screens.intake import IntakeForm
+
+        def opened(ref: str | None) -> None:
+            if ref:
+                self.counts.clear()
+                self.reload(ref)
+                self.asb.open_case(ref, on_close=lambda _changed: self.reload(ref))
+
+        self.app.push_screen(IntakeForm(self.asb.store, self.query_now.district), opened)

@@ -1,0 +1,1 @@
+"""Reusable widgets: the case table, badges, choice lists and the form frame."""

@@ -1,0 +1,109 @@
+"""The queue's table: one page of cases at a time, more fetched as the cursor nears the end.
+
+The table never holds the whole queue: the screen feeds it pages (``show_page`` to start
+again, ``append_page`` to add the next) and it asks for more with ``NeedMore``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import DataTable
+
+from asbtui.dates import format_date
+from asbtui.services.queue import QueueRow, SortKey
+from asbtui.widgets.badges import due_badge, literal, risk_badge, status_badge
+
+COLUMNS: list[tuple[str, SortKey, int | None]] = [
+    ("Ref", SortKey.REF, 12),
+    ("Opened", SortKey.OPENED, 10),
+    ("Category", SortKey.CATEGORY, 13),
+    ("Risk", SortKey.RISK, 8),
+    ("Status", SortKey.STATUS, 19),
+    ("Next due", SortKey.DUE, 11),
+    ("Location", SortKey.LOCATION, 30),
+    ("Owner", SortKey.OWNER, 18),
+]
+FETCH_AHEAD = 20
+
+
+class CaseTable(DataTable):
+    """A page-fed table of cases; enter opens the highlighted case."""
+
+    @dataclass
+    class CaseOpened(Message):
+        """The user chose a case to open."""
+
+        ref: str
+
+    @dataclass
+    class NeedMore(Message):
+        """The cursor is near the last loaded row: the screen should fetch the next page."""
+
+    @dataclass
+    class SortRequested(Message):
+        key: SortKey
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.today = date.today()
+        self.sort_key = SortKey.URGENCY
+        self.descending = False
+
+    def on_mount(self) -> None:
+        for label, key, width in COLUMNS:
+            self.add_column(Text(label), key=key.value, width=width)
+
+    def header_for(self, sort_key: SortKey, descending: bool) -> None:
+        """Mark the sorted column in its header."""
+        self.sort_key, self.descending = sort_key, descending
+        for column in self.columns.values():
+            base = next(label for label, key, _ in COLUMNS if key.value == column.key.value)
+            arrow = (" ▼" if descending else " ▲") if column.key.value == sort_key.value else ""
+            column.label = Text(base + arrow)
+        self.refresh()
+
+    def _cells(self, row: QueueRow) -> list[Text]:
+        return [
+            Text(row.ref, style="bold"),
+            Text(format_date(row.opened_at)),
+            Text(row.category.label),
+            risk_badge(row.risk),
+            status_badge(row.status),
+            due_badge(row.next_review, self.today),
+            literal(row.location),
+            literal(row.owner or "—", style="" if row.owner else "dim"),
+        ]
+
+    def show_page(self, rows: list[QueueRow]) -> None:
+        """Start again with the first page."""
+        self.clear()
+        self.append_page(rows)
+        if rows:
+            self.move_cursor(row=0)
+
+    def append_page(self, rows: list[QueueRow]) -> None:
+        for row in rows:
+            if row.ref not in self.rows:
+                self.add_row(*self._cells(row), key=row.ref)
+
+    def highlighted_ref(self) -> str | None:
+        if not self.row_count:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return str(row_key.value)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self.row_count and event.cursor_row >= self.row_count - FETCH_AHEAD:
+            self.post_message(self.NeedMore())
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.post_message(self.CaseOpened(str(event.row_key.value)))
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        self.post_message(self.SortRequested(SortKey(event.column_key.value)))

@@ -1,0 +1,158 @@
+"""The frame of every modal form: labelled fields, errors beside them, save and cancel.
+
+A form checks each field as the user leaves it (``checks``), and on save hands the values
+to a service, which is the final judge: an :class:`~asbtui.errors.InvalidInput` it raises
+is shown beside the field it names, and the form stays open with everything typed kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
+
+from asbtui.errors import AsbError, InvalidInput
+
+R = TypeVar("R")
+
+
+class FieldRow(Vertical):
+    """A label, the input widget and a line for its error message."""
+
+    def __init__(self, label: str, widget: Widget, name: str, hint: str = "") -> None:
+        super().__init__(classes="field")
+        self.label = label
+        self.widget = widget
+        self.field_name = name
+        self.hint = hint
+
+    def compose(self) -> ComposeResult:
+        yield Label(Text(self.label), classes="field-label")
+        yield self.widget
+        yield Static(Text(self.hint, style="dim"), classes="field-error", id=f"{self.field_name}-error")
+
+
+class FormScreen(ModalScreen[R | None], Generic[R]):
+    """Base of the intake and casework forms."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="form.cancel"),
+        Binding("ctrl+s", "save", "Save", id="form.save", priority=True),
+    ]
+    TITLE_TEXT = "Form"
+    CONFIRM = True
+    """Whether a saved form is confirmed with a notification (forms that write: yes)."""
+    checks: dict[str, Callable[[str], object]] = {}
+    """Per-field checks run when the user leaves a field: raise InvalidInput to complain."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog form"):
+            yield Label(Text(self.TITLE_TEXT), classes="dialog-title")
+            with VerticalScroll(classes="form-fields"):
+                yield from self.fields()
+            yield Static("", id="form-error")
+            with Horizontal(classes="form-buttons"):
+                yield Button("Save (ctrl+s)", variant="primary", id="save")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def fields(self) -> ComposeResult:
+        """The form's FieldRows, in order."""
+        raise NotImplementedError
+
+    def save(self) -> R:
+        """Validate and write through a service; return what the form dismisses with."""
+        raise NotImplementedError
+
+    def confirmation(self, result: R) -> str:
+        """The plain message that confirms a saved form."""
+        return "Saved."
+
+    # ------------------------------------------------------------------ values
+
+    def value(self, name: str) -> Any:
+        widget = self.query_one(f"#{name}")
+        if isinstance(widget, Input):
+            return widget.value
+        if isinstance(widget, TextArea):
+            return widget.text
+        if isinstance(widget, Checkbox):
+            return widget.value
+        if isinstance(widget, Select):
+            return None if widget.value is Select.BLANK else widget.value
+        raise TypeError(name)
+
+    def show_error(self, name: str | None, message: str) -> None:
+        target = self.query(f"#{name}-error").first() if name else None
+        if target is None:
+            self.query_one("#form-error", Static).update(Text(message, style="bold red"))
+            return
+        target.update(Text(message, style="bold red"))
+        target.add_class("shown")
+        self.query_one(f"#{name}").focus()
+
+    def clear_errors(self) -> None:
+        for row in self.query(FieldRow):
+            error = row.query_one(".field-error", Static)
+            error.update(Text(row.hint, style="dim"))
+            error.remove_class("shown")
+        self.query_one("#form-error", Static).update("")
+
+    # ------------------------------------------------------------------ events
+
+    def on_mount(self) -> None:
+        first = self.query(".field Input, .field Select, .field TextArea, .field Checkbox").first()
+        if first is not None:
+            first.focus()
+
+    @on(Input.Blurred)
+    def check_left_field(self, event: Input.Blurred) -> None:
+        name = event.input.id or ""
+        check = self.checks.get(name)
+        error = self.query(f"#{name}-error").first()
+        if check is None or error is None:
+            return
+        try:
+            check(event.value)
+        except InvalidInput as problem:
+            error.update(Text(str(problem), style="bold red"))
+            return
+        row = next(r for r in self.query(FieldRow) if r.field_name == name)
+        error.update(Text(row.hint, style="dim"))
+
+    @on(Input.Submitted)
+    def next_field(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.focus_next()
+
+    @on(Button.Pressed, "#save")
+    def save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#cancel")
+    def cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_save(self) -> None:
+        self.clear_errors()
+        try:
+            result = self.save()
+        except InvalidInput as problem:
+            self.show_error(problem.field, str(problem))
+            return
+        except AsbError as problem:
+            self.show_error(None, str(problem))
+            return
+        if self.CONFIRM:
+            self.app.notify(self.confirmation(result), title="Saved", markup=False)
+        self.dismiss(result)
