@@ -27,9 +27,9 @@ class IncidentForm(FormScreen[str]):
         self.TITLE_TEXT = f"Add incident to {ref}"
 
     def fields(self) -> ComposeResult:
-        yield FieldRow("When (DD/MM/YYYY HH:MM)", Input(
+        yield FieldRow("When", Input(
             value=format_datetime(utc_now()), id="occurred_at"), "occurred_at",
-            "London time; 'now' for now")
+            "DD/MM/YYYY HH:MM, London time ('now' for now)")
         yield FieldRow("Channel", Select([(c.label, c) for c in Channel], id="channel",
                                          value=Channel.CALL_101, allow_blank=False), "channel")
         yield FieldRow("Type", Select([(t.label, t) for t in IncidentType], id="incident_type",

@@ -38,7 +38,7 @@ class IntakeForm(FormScreen[str]):
     def fields(self) -> ComposeResult:
         yield FieldRow("District", Select(
             [(f"{d.value} {d.label}", d) for d in District], id="district",
-            value=self.district or Select.BLANK, prompt="Choose a district"), "district")
+            value=self.district or Select.NULL, prompt="Choose a district"), "district")
         yield FieldRow("Category", Select(
             [(c.label, c) for c in Category], id="category", prompt="Choose a category"),
             "category", "Personal: targeted at a person; Nuisance: a community; "
@@ -56,7 +56,8 @@ class IntakeForm(FormScreen[str]):
         yield FieldRow("Summary", Input(placeholder="What is happening, to whom, how often",
                                         id="summary_line", max_length=cases.SUMMARY_MAX),
                        "summary_line")
-        yield FieldRow("Person reporting or victim: name", Input(id="name", max_length=120),
+        yield FieldRow("Victim or reporter", Input(id="name", max_length=120,
+                                                   placeholder="Full name"),
                        "name", "Leave blank to add people later")
         yield FieldRow("Their role", Select(
             [(r.label, r) for r in (PartyRole.VICTIM, PartyRole.REPORTER)], id="role",

@@ -34,8 +34,8 @@ class PartyForm(FormScreen[str]):
         yield FieldRow("Role", Select([(r.label, r) for r in PartyRole], id="role",
                                       prompt="Choose a role"), "role")
         yield FieldRow("Name", Input(id="name", max_length=120), "name")
-        yield FieldRow("Date of birth (DD/MM/YYYY)", Input(id="date_of_birth"), "date_of_birth",
-                       "If known")
+        yield FieldRow("Date of birth", Input(id="date_of_birth", placeholder="DD/MM/YYYY"),
+                       "date_of_birth", "If known")
         yield FieldRow("Address", Input(id="address", max_length=300), "address")
         yield FieldRow("Phone", Input(id="phone", max_length=40), "phone")
         yield FieldRow("", Checkbox("Vulnerable", id="vulnerable"), "vulnerable")

@@ -76,7 +76,8 @@ class QueueScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static(id="queue-title")
-        yield Input(placeholder="Search refs, names, addresses, summaries ( / )", id="search")
+        yield Input(placeholder="/ to search refs, names, addresses and summaries", id="search",
+                    compact=True)
         yield CaseTable(id="cases")
         yield Static(id="queue-status")
         yield Footer()

@@ -17,15 +17,16 @@ from asbtui.dates import format_date
 from asbtui.services.queue import QueueRow, SortKey
 from asbtui.widgets.badges import due_badge, literal, risk_badge, status_badge
 
+# Most telling first, so that an 80-column terminal shows ref, risk, status, due and place.
 COLUMNS: list[tuple[str, SortKey, int | None]] = [
     ("Ref", SortKey.REF, 12),
-    ("Opened", SortKey.OPENED, 10),
-    ("Category", SortKey.CATEGORY, 13),
     ("Risk", SortKey.RISK, 8),
     ("Status", SortKey.STATUS, 19),
     ("Next due", SortKey.DUE, 11),
     ("Location", SortKey.LOCATION, 30),
     ("Owner", SortKey.OWNER, 18),
+    ("Category", SortKey.CATEGORY, 13),
+    ("Opened", SortKey.OPENED, 10),
 ]
 FETCH_AHEAD = 20
 
@@ -69,13 +70,13 @@ class CaseTable(DataTable):
     def _cells(self, row: QueueRow) -> list[Text]:
         return [
             Text(row.ref, style="bold"),
-            Text(format_date(row.opened_at)),
-            Text(row.category.label),
             risk_badge(row.risk),
             status_badge(row.status),
             due_badge(row.next_review, self.today),
             literal(row.location),
             literal(row.owner or "—", style="" if row.owner else "dim"),
+            Text(row.category.label),
+            Text(format_date(row.opened_at)),
         ]
 
     def show_page(self, rows: list[QueueRow]) -> None:

@@ -25,7 +25,7 @@ R = TypeVar("R")
 
 
 class FieldRow(Vertical):
-    """A label, the input widget and a line for its error message."""
+    """A label and the input widget on one line, and a line for a hint or an error."""
 
     def __init__(self, label: str, widget: Widget, name: str, hint: str = "") -> None:
         super().__init__(classes="field")
@@ -33,11 +33,17 @@ class FieldRow(Vertical):
         self.widget = widget
         self.field_name = name
         self.hint = hint
+        if hasattr(widget, "compact"):
+            widget.compact = True
 
     def compose(self) -> ComposeResult:
-        yield Label(Text(self.label), classes="field-label")
-        yield self.widget
-        yield Static(Text(self.hint, style="dim"), classes="field-error", id=f"{self.field_name}-error")
+        with Horizontal(classes="field-line"):
+            yield Label(Text(self.label), classes="field-label")
+            yield self.widget
+        error = Static(Text(self.hint, style="dim"), classes="field-error",
+                       id=f"{self.field_name}-error")
+        error.display = bool(self.hint)
+        yield error
 
 
 class FormScreen(ModalScreen[R | None], Generic[R]):
@@ -86,7 +92,7 @@ class FormScreen(ModalScreen[R | None], Generic[R]):
         if isinstance(widget, Checkbox):
             return widget.value
         if isinstance(widget, Select):
-            return None if widget.value is Select.BLANK else widget.value
+            return None if widget.is_blank() else widget.value
         raise TypeError(name)
 
     def show_error(self, name: str | None, message: str) -> None:
@@ -95,14 +101,14 @@ class FormScreen(ModalScreen[R | None], Generic[R]):
             self.query_one("#form-error", Static).update(Text(message, style="bold red"))
             return
         target.update(Text(message, style="bold red"))
-        target.add_class("shown")
+        target.display = True
         self.query_one(f"#{name}").focus()
 
     def clear_errors(self) -> None:
         for row in self.query(FieldRow):
             error = row.query_one(".field-error", Static)
             error.update(Text(row.hint, style="dim"))
-            error.remove_class("shown")
+            error.display = bool(row.hint)
         self.query_one("#form-error", Static).update("")
 
     # ------------------------------------------------------------------ events
@@ -123,9 +129,11 @@ class FormScreen(ModalScreen[R | None], Generic[R]):
             check(event.value)
         except InvalidInput as problem:
             error.update(Text(str(problem), style="bold red"))
+            error.display = True
             return
         row = next(r for r in self.query(FieldRow) if r.field_name == name)
         error.update(Text(row.hint, style="dim"))
+        error.display = bool(row.hint)
 
     @on(Input.Submitted)
     def next_field(self, event: Input.Submitted) -> None:

@@ -1,0 +1,261 @@
+"""The officer's working loop, driven with the keys through Textual's pilot."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from textual.geometry import Region
+from textual.widgets import DataTable, Input, Static
+
+from asbtui.app import AsbApp
+from asbtui.config import Settings
+from asbtui.db import open_store
+from asbtui.models import District
+from asbtui.screens.case import CaseScreen
+from asbtui.screens.queue import QueueScreen
+from asbtui.services import cases, demo
+from asbtui.widgets.case_table import CaseTable
+
+AS_OF = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+MARKUP = "[bold]x[/] [@click=app.quit]q[/] \x1b[31mred"
+
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    with open_store(path, create=True) as store:
+        demo.build_demo(store, cases=400, seed=3, as_of=AS_OF)
+    return path
+
+
+@pytest.fixture
+def store(demo_file: Path, tmp_path: Path):
+    path = tmp_path / "store.db"
+    shutil.copy(demo_file, path)
+    with open_store(path) as opened:
+        yield opened
+
+
+def make_app(store) -> AsbApp:
+    return AsbApp(store, settings=Settings(db=store.path), clock=lambda: AS_OF)
+
+
+async def settle(pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def widget_text(widget) -> str:
+    """What a widget shows on screen, as plain text."""
+    lines = widget.render_lines(Region(0, 0, widget.size.width, widget.size.height))
+    return "\n".join(line.text for line in lines)
+
+
+def table_refs(app: AsbApp) -> list[str]:
+    table = app.screen.query_one(CaseTable)
+    return [str(key.value) for key in table.rows]
+
+
+async def test_queue_opens_on_the_device_officers_district_most_urgent_first(store) -> None:
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        refs = table_refs(app)
+        assert refs and all(ref.startswith("THA-") for ref in refs)
+        table = app.screen.query_one(CaseTable)
+        risks = [str(table.get_row(ref)[1]) for ref in refs]
+        # High risk cases come first.
+        assert risks[: risks.count("High")] == ["High"] * risks.count("High")
+        status = str(app.screen.query_one("#queue-status", Static).render())
+        assert f"{len(refs)} of" in status
+
+
+async def test_filter_open_case_add_incident_and_back(store) -> None:
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        # Filter to high risk with the filter form: tab to Risk, choose High, save.
+        await pilot.press("f")
+        await pilot.pause()
+        await pilot.press("tab", "tab", "enter")  # status, category, then open Risk
+        await pilot.pause()
+        await pilot.press("down", "down", "down", "enter")  # Any, Standard, Medium, High
+        await pilot.pause()
+        assert app.screen.query_one("#risk").value == "high"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        table = app.screen.query_one(CaseTable)
+        assert table.row_count > 0
+        assert {str(table.get_row(key)[1]) for key in table.rows} == {"High"}
+        first = table_refs(app)[0]
+
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen)
+        assert app.screen.ref == first
+        before = len(cases.case_detail(store, first).incidents)
+
+        await pilot.press("i")
+        await pilot.pause()
+        incident_form = app.screen
+        incident_form.query_one("#occurred_at", Input).value = "24/11/2026 23:30"
+        incident_form.query_one("#incident_type").value = "noise"
+        incident_form.query_one("#description").text = f"Music until 2am {MARKUP}"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen)
+        detail = cases.case_detail(store, first)
+        assert len(detail.incidents) == before + 1
+        incidents = app.screen.query_one("#incidents", DataTable)
+        assert incidents.row_count == before + 1
+
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        assert table_refs(app)[0] == first
+
+
+async def test_intake_form_refuses_bad_input_field_by_field_then_opens_the_case(store) -> None:
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        form = app.screen
+        error = str(form.query_one("#category-error", Static).render())
+        assert "Choose a category" in error
+        form.query_one("#category").value = "nuisance"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "Summary is required." in str(form.query_one("#summary_line-error", Static).render())
+        form.query_one("#summary_line", Input).value = f"Loud parties {MARKUP}"
+        form.query_one("#location", Input).value = f"7 Harbour Street {MARKUP}"
+        form.query_one("#name", Input).value = "Ann Example"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen)
+        ref = app.screen.ref
+        detail = cases.case_detail(store, ref)
+        assert detail.summary == f"Loud parties {MARKUP}"
+        assert detail.parties[0].name == "Ann Example"
+        assert detail.district is District.THA
+
+
+async def test_markup_typed_in_a_form_shows_literally_in_queue_and_case(store) -> None:
+    ref = cases.create_case(store, cases.NewCase(
+        district="THA", category="nuisance", risk="high", summary=f"Summary {MARKUP}",
+        location=f"Loc {MARKUP}", people=[cases.PersonInput(name=f"Name {MARKUP}")]))
+    app = make_app(store)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await pilot.press(*"Loc")
+        await pilot.pause(0.4)
+        await settle(pilot)
+        table = app.screen.query_one(CaseTable)
+        assert ref in table_refs(app)
+        location = table.get_row(ref)[4]
+        assert location.plain == "Loc [bold]x[/] [@click=app.quit]q[/] \u241b[31mred"
+        assert not location.spans  # nothing was parsed as markup
+        await pilot.press("enter")  # from the search box back to the table
+        table.move_cursor(row=table.get_row_index(ref))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen)
+        summary = widget_text(app.screen.query_one("#case-summary", Static))
+        assert "Summary [bold]x[/] [@click=app.quit]q[/] \u241b[31mred" in summary
+        assert "Loc [bold]x[/]" in summary
+        people = app.screen.query_one("#people", DataTable)
+        name_cell = people.get_row_at(0)[1]
+        assert name_cell.plain == "Name [bold]x[/] [@click=app.quit]q[/] \u241b[31mred"
+        assert "\x1b" not in name_cell.plain
+        assert app.is_running  # the [@click=app.quit] text did not quit the app
+
+
+async def test_switch_district_and_my_cases(store) -> None:
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await pilot.pause()
+        # The choice list starts on the current district (THA); move to TON.
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert all(ref.startswith("TON-") for ref in table_refs(app))
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert all(ref.startswith("THA-") for ref in table_refs(app))
+        await pilot.press("m")
+        await settle(pilot)
+        officer = cases.device_officer(store)
+        assert officer is not None
+        table = app.screen.query_one(CaseTable)
+        assert table.row_count > 0
+        assert {table.get_row(key)[5].plain for key in table.rows} == {officer.name}
+
+
+async def test_sort_by_column_and_reverse(store) -> None:
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await pilot.pause()
+        app.screen.query_one("OptionList").highlighted = 1  # Reference
+        await pilot.press("enter")
+        await settle(pilot)
+        refs = table_refs(app)
+        assert refs == sorted(refs)
+        await pilot.press("r")
+        await settle(pilot)
+        assert table_refs(app) == sorted(refs, reverse=True)
+
+
+async def test_change_status_to_closed_needs_a_reason(store) -> None:
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        ref = table_refs(app)[0]
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("s")
+        await pilot.pause()
+        form = app.screen
+        form.query_one("#status").value = "closed"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "reason" in str(form.query_one("#closure_reason-error", Static).render())
+        form.query_one("#closure_reason").value = "resolved"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert cases.case_detail(store, ref).status.value == "closed"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert ref not in table_refs(app)  # closed cases leave the open queue
+
+
+async def test_help_and_palette_list_the_screens_actions(store) -> None:
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for action in ("Search", "District", "Filter", "My cases", "Sort", "New case"):
+            assert action in titles
+        await pilot.press("f1")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")
+        await pilot.press("enter")
+        await settle(pilot)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for action in ("Add incident", "Add person", "Status", "Owner", "Review date", "Risk"):
+            assert action in titles
