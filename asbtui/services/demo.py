@@ -148,7 +148,7 @@ class _Names:
         # faker's en_GB street suffixes include American ones ("Highway", "Unions"):
         # make streets from British surnames and place words with British suffixes.
         stems = {fake.last_name() for _ in range(700)} | {fake.city_prefix() for _ in range(5)}
-        self.streets = sorted(f"{stem} {rng.choice(STREET_SUFFIXES)}" for stem in stems)
+        self.streets = [f"{stem} {rng.choice(STREET_SUFFIXES)}" for stem in sorted(stems)]
         self.phones = [fake.phone_number() for _ in range(300)]
 
     def person(self) -> str:

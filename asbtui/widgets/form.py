@@ -66,8 +66,8 @@ class FormScreen(ModalScreen[R | None], Generic[R]):
                 yield from self.fields()
             yield Static("", id="form-error")
             with Horizontal(classes="form-buttons"):
-                yield Button("Save (ctrl+s)", variant="primary", id="save")
-                yield Button("Cancel (esc)", id="cancel")
+                yield Button("Save (ctrl+s)", variant="primary", id="save", compact=True)
+                yield Button("Cancel (esc)", id="cancel", compact=True)
 
     def fields(self) -> ComposeResult:
         """The form's FieldRows, in order."""

@@ -1,0 +1,82 @@
+"""Snapshot tests of the main screens, at 80x24, on a fixed demo store and a fixed clock.
+
+Update after a deliberate change with: pytest tests/test_snapshots.py --snapshot-update
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from asbtui.app import AsbApp
+from asbtui.config import Settings
+from asbtui.db import open_store
+from asbtui.services import demo
+
+AS_OF = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("snap") / "demo.db"
+    with open_store(path, create=True) as store:
+        demo.build_demo(store, cases=300, seed=11, as_of=AS_OF)
+    return path
+
+
+@pytest.fixture
+def app(demo_file: Path, tmp_path: Path):
+    path = tmp_path / "store.db"
+    shutil.copy(demo_file, path)
+    store = open_store(path)
+    yield AsbApp(store, settings=Settings(db=path), clock=lambda: AS_OF)
+    store.close()
+
+
+async def still(pilot) -> None:
+    """Wait for the workers, and stop cursors blinking so that frames are stable."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    for widget in pilot.app.screen.query(Input):
+        widget.cursor_blink = False
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def test_queue_screen(snap_compare, app) -> None:
+    assert snap_compare(app, terminal_size=(80, 24), run_before=still)
+
+
+def test_queue_screen_light_theme(snap_compare, app) -> None:
+    async def light(pilot) -> None:
+        await pilot.press("ctrl+t")
+        await still(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=light)
+
+
+def test_case_screen_invicta_road(snap_compare, app) -> None:
+    async def open_invicta(pilot) -> None:
+        await still(pilot)
+        await pilot.press("slash", *"invicta", "enter")
+        await pilot.pause(0.3)
+        await still(pilot)
+        await pilot.press("enter")
+        await still(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_invicta)
+
+
+def test_intake_form(snap_compare, app) -> None:
+    async def intake(pilot) -> None:
+        await still(pilot)
+        await pilot.press("n")
+        await still(pilot)
+        await pilot.press("ctrl+s")  # show the field errors
+        await still(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=intake)
