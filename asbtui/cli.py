@@ -88,8 +88,9 @@ def _open(ctx: typer.Context, *, create: bool = False):  # noqa: ANN202
 
 DbOption = Annotated[
     Path | None,
+    # No path checks here: open_store explains a folder or an unreadable file itself.
     typer.Option("--db", help="The store file (default: ASBTUI_DB or the user data folder).",
-                 dir_okay=False, show_default=False),
+                 show_default=False),
 ]
 
 
@@ -375,8 +376,7 @@ def db_check(ctx: typer.Context) -> None:
 @db_app.command("backup")
 def db_backup(
     ctx: typer.Context,
-    target: Annotated[Path, typer.Argument(help="A new file to write the backup to.",
-                                           dir_okay=False)],
+    target: Annotated[Path, typer.Argument(help="A new file to write the backup to.")],
 ) -> None:
     """Copy the store to a new file while it stays in use."""
     from asbtui import db

@@ -16,6 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.util import CommandError
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
@@ -39,10 +40,9 @@ def _set_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     cursor.close()
 
 
-def _alembic_config(engine: Engine, connection: sa.Connection) -> Config:
+def _alembic_config(connection: sa.Connection) -> Config:
     config = Config()
     config.set_main_option("script_location", "asbtui:migrations")
-    config.set_main_option("sqlalchemy.url", str(engine.url))
     config.attributes["connection"] = connection
     return config
 
@@ -58,7 +58,7 @@ def _explain(path: Path, error: Exception) -> StoreError:
         )
     if "readonly" in text or "read-only" in text or "unable to open" in text:
         return StoreError(f"The store {path} cannot be opened for writing: check its permissions.")
-    return StoreError(f"The store {path} could not be used: {error}")
+    return StoreError(f"The store {path} could not be used: {_first_line(error)}")
 
 
 class Store:
@@ -107,18 +107,54 @@ class Store:
         self.close()
 
 
+def _url(path: Path) -> sa.URL:
+    # URL.create, not an f-string: '?', '#' and '%' are legal in file names.
+    return sa.URL.create("sqlite", database=str(path))
+
+
 def _make_engine(path: Path) -> Engine:
-    engine = sa.create_engine(
-        f"sqlite:///{path}", connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}
-    )
+    engine = sa.create_engine(_url(path), connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     event.listen(engine, "connect", _set_pragmas)
     return engine
 
 
-def _needs_upgrade(connection: sa.Connection, config: Config) -> bool:
+def _migration_engine(path: Path) -> Engine:
+    """An engine whose transactions start with BEGIN IMMEDIATE (the write lock).
+
+    Two processes opening a new store at once must not both migrate it: the second waits
+    for the first's lock, then finds the schema current. pysqlite's own transaction
+    handling is switched off so that the BEGIN we send is the one that counts.
+    """
+    engine = sa.create_engine(_url(path), connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+
+    def connect(dbapi_connection: sqlite3.Connection, record: object) -> None:
+        _set_pragmas(dbapi_connection, record)
+        dbapi_connection.isolation_level = None
+        # journal_mode cannot change inside a transaction: set it before any BEGIN.
+        dbapi_connection.execute("PRAGMA journal_mode=WAL").close()
+
+    event.listen(engine, "connect", connect)
+    event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+    return engine
+
+
+def _check_revision(connection: sa.Connection, config: Config, path: Path) -> str | None:
+    """The store's schema revision, refusing files that are not asbtui stores."""
+    tables = set(connection.exec_driver_sql(
+        "SELECT name FROM sqlite_master WHERE type='table'").scalars())
     current = MigrationContext.configure(connection).get_current_revision()
-    head = ScriptDirectory.from_config(config).get_current_head()
-    return current != head
+    if current is None and tables - {"alembic_version"}:
+        raise StoreError(f"{path} is a database, but not an asbtui store; "
+                         "give the path of an asbtui store.")
+    if current is not None:
+        try:
+            known = ScriptDirectory.from_config(config).get_revision(current)
+        except CommandError:
+            known = None
+        if known is None:
+            raise StoreError(f"The store {path} was made by a newer version of asbtui "
+                             f"(schema {current}); update asbtui to open it.")
+    return current
 
 
 def open_store(path: Path | str, *, create: bool = False) -> Store:
@@ -134,31 +170,37 @@ def open_store(path: Path | str, *, create: bool = False) -> Store:
         raise StoreError(
             f"There is no store at {path}. Create one with: asbtui demo --db {path}"
         )
+    if existed and not create and path.stat().st_size == 0:
+        raise StoreError(f"The store {path} is an empty file, not an asbtui store. "
+                         f"Remove it, or create a store with: asbtui demo --db {path}")
     if not existed:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise StoreError(f"Cannot create the folder for {path}: {error.strerror}.") from None
-    engine = _make_engine(path)
+    migrator = _migration_engine(path)
     try:
-        with engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA journal_mode=WAL")
-            connection.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
-            config = _alembic_config(engine, connection)
-            if _needs_upgrade(connection, config):
-                has_tables = connection.exec_driver_sql(
-                    "SELECT count(*) FROM sqlite_master WHERE type='table'"
-                ).scalar()
-                if has_tables:
-                    backup(path, _backup_name(path), engine=engine)
-                command.upgrade(config, "head")
-            connection.commit()
-            device_id = _device_id(connection)
-            connection.commit()
+        with migrator.connect() as connection:
+            with connection.begin():
+                config = _alembic_config(connection)
+                head = ScriptDirectory.from_config(config).get_current_head()
+                current = _check_revision(connection, config, path)
+                if current != head:
+                    if current is not None:
+                        backup(path, _backup_name(path))
+                    command.upgrade(config, "head")
+                device_id = _device_id(connection)
     except (OperationalError, DatabaseError) as error:
-        engine.dispose()
         raise _explain(path, error) from None
-    return Store(path, engine, device_id)
+    except CommandError as error:
+        raise StoreError(f"The store {path} could not be migrated: {_first_line(error)}") from None
+    finally:
+        migrator.dispose()
+    return Store(path, _make_engine(path), device_id)
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 def _device_id(connection: sa.Connection) -> str:
@@ -178,25 +220,35 @@ def _backup_name(path: Path) -> Path:
     return path.with_name(f"{path.stem}.pre-migration-{stamp}{path.suffix}")
 
 
-def backup(path: Path | str, target: Path | str, *, engine: Engine | None = None) -> Path:
+def backup(path: Path | str, target: Path | str) -> Path:
     """Copy the store to ``target`` with SQLite's online backup (safe while in use)."""
     path, target = Path(path), Path(target).expanduser()
     if target.exists():
         raise StoreError(f"{target} already exists; choose a new file name for the backup.")
+    if not target.parent.is_dir():
+        raise StoreError(f"Cannot write the backup {target}: the folder "
+                         f"{target.parent} does not exist.")
     try:
-        source = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        destination = sqlite3.connect(target)
+    except sqlite3.Error as error:
+        raise StoreError(f"Cannot write the backup {target}: {_first_line(error)}.") from None
+    try:
+        source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                                 timeout=BUSY_TIMEOUT_MS / 1000)
         try:
-            destination = sqlite3.connect(target)
             with destination:
                 source.backup(destination)
-            destination.close()
         finally:
             source.close()
     except sqlite3.Error as error:
+        destination.close()
         target.unlink(missing_ok=True)
         raise _explain(path, error) from None
     except OSError as error:
+        destination.close()
+        target.unlink(missing_ok=True)
         raise StoreError(f"Cannot write the backup {target}: {error.strerror}.") from None
+    destination.close()
     return target
 
 

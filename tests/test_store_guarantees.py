@@ -11,9 +11,8 @@
    makes a readable copy with the same cases.
 6. ``db.backup`` refuses to overwrite an existing file.
 
-Tests marked ``xfail(strict=True)`` with a reason starting "BUG:" document defects found
-in asbtui; they turn into failures (XPASS) once the defect is fixed, so the mark must then
-be removed.
+Beyond these, the tests pin defects found and fixed in review: odd characters in store
+paths, foreign and newer stores, empty files, and two processes creating one store at once.
 """
 
 from __future__ import annotations
@@ -108,7 +107,7 @@ def _make_store(path: Path, count: int = 5) -> list[str]:
 
 
 def _case_refs(path: Path) -> set[str]:
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
         return {ref for (ref,) in connection.execute('SELECT ref FROM "case"')}
     finally:
@@ -194,7 +193,7 @@ def child_env(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def store_path(tmp_path: Path) -> tuple[Path, list[str]]:
+def five_case_store(tmp_path: Path) -> tuple[Path, list[str]]:
     """A real, closed store with five cases (each with a victim) and their references."""
     path = tmp_path / "store" / "asbtui.db"
     refs = _make_store(path, 5)
@@ -330,13 +329,6 @@ def test_two_processes_write_side_by_side(tmp_path: Path, child_env: dict[str, s
             assert cases.case_detail(store, ref).ref == ref
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: two processes making a new store at once race in the migration "
-    "(db.open_store checks the revision and runs command.upgrade without holding a write "
-    "lock): one fails with 'table alembic_version already exists' as a multi-line "
-    "StoreError carrying SQL text",
-)
 def test_two_processes_making_a_new_store_at_once(
     tmp_path: Path, child_env: dict[str, str]
 ) -> None:
@@ -409,9 +401,9 @@ DAMAGE = {
 
 @pytest.mark.parametrize("kind", list(DAMAGE))
 def test_bad_store_gives_plain_store_error(
-    store_path: tuple[Path, list[str]], tmp_path: Path, kind: str
+    five_case_store: tuple[Path, list[str]], tmp_path: Path, kind: str
 ) -> None:
-    real, _ = store_path
+    real, _ = five_case_store
     bad = tmp_path / f"{kind}.db"
     DAMAGE[kind](bad, real)
     before = bad.read_bytes() if bad.is_file() else None
@@ -426,19 +418,14 @@ def test_bad_store_gives_plain_store_error(
 @pytest.mark.parametrize(
     "kind",
     [
-        pytest.param(kind, marks=pytest.mark.xfail(
-            strict=True,
-            reason="BUG: cli.py DbOption has dir_okay=False, so click rejects a folder "
-            "given as --db as a usage error (exit 2) before db.open_store can report it "
-            "as a bad store (exit 1)",
-        )) if kind == "folder" else kind
+        pytest.param(kind) if kind == "folder" else kind
         for kind in DAMAGE
     ],
 )
 def test_bad_store_via_cli_is_one_line_exit_1(
-    store_path: tuple[Path, list[str]], tmp_path: Path, child_env: dict[str, str], kind: str
+    five_case_store: tuple[Path, list[str]], tmp_path: Path, child_env: dict[str, str], kind: str
 ) -> None:
-    real, _ = store_path
+    real, _ = five_case_store
     bad = tmp_path / f"{kind}.db"
     DAMAGE[kind](bad, real)
     result = _cli(child_env, "--db", bad, "case", "list")
@@ -446,28 +433,32 @@ def test_bad_store_via_cli_is_one_line_exit_1(
     assert result.stdout == ""
 
 
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
-                    reason="root can read a chmod 000 file")
-def test_unreadable_store_gives_plain_store_error(
-    store_path: tuple[Path, list[str]], child_env: dict[str, str]
-) -> None:
-    path, _ = store_path
+ROOT = not hasattr(os, "geteuid") or os.geteuid() == 0
+
+
+@pytest.fixture
+def unreadable_store(five_case_store: tuple[Path, list[str]]):
+    path, _ = five_case_store
     path.chmod(0)
-    try:
-        with pytest.raises(StoreError) as info:
-            db.open_store(path)
-        _assert_plain(str(info.value), path)
-        result = _cli(child_env, "--db", path, "case", "list")
-        _assert_cli_store_error(result, path)
-    finally:
-        path.chmod(0o600)
+    yield path
+    path.chmod(0o600)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: db.open_store treats an existing 0-byte file (a store truncated to "
-    "nothing) as a new store and silently migrates it, instead of reporting it damaged",
-)
+@pytest.mark.skipif(ROOT, reason="root can read a chmod 000 file")
+def test_unreadable_store_gives_plain_store_error(unreadable_store: Path) -> None:
+    with pytest.raises(StoreError) as info:
+        db.open_store(unreadable_store)
+    _assert_plain(str(info.value), unreadable_store)
+
+
+@pytest.mark.skipif(ROOT, reason="root can read a chmod 000 file")
+def test_unreadable_store_via_cli_is_one_line_exit_1(
+    unreadable_store: Path, child_env: dict[str, str]
+) -> None:
+    result = _cli(child_env, "--db", unreadable_store, "case", "list")
+    _assert_cli_store_error(result, unreadable_store)
+
+
 def test_store_truncated_to_nothing_is_not_silently_replaced(tmp_path: Path) -> None:
     path = tmp_path / "emptied.db"
     path.write_bytes(b"")
@@ -477,12 +468,6 @@ def test_store_truncated_to_nothing_is_not_silently_replaced(tmp_path: Path) -> 
     assert path.stat().st_size == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: db.open_store migrates any SQLite file without an alembic_version "
-    "table: a foreign database gets asbtui's tables added (and a backup made) instead of "
-    "a StoreError, though db.py's docstring promises one for a foreign file",
-)
 def test_foreign_sqlite_file_is_refused_and_left_alone(tmp_path: Path) -> None:
     path = tmp_path / "places.sqlite"
     connection = sqlite3.connect(path)
@@ -499,16 +484,10 @@ def test_foreign_sqlite_file_is_refused_and_left_alone(tmp_path: Path) -> None:
     assert tables == {"bookmarks"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a store at a revision this asbtui does not know (made by a newer "
-    "version) makes db.open_store back it up then raise alembic's CommandError, not "
-    "StoreError; the CLI prints a traceback, and every attempt leaves another backup file",
-)
 def test_store_from_a_newer_version_gives_plain_error(
-    store_path: tuple[Path, list[str]], child_env: dict[str, str]
+    five_case_store: tuple[Path, list[str]], child_env: dict[str, str]
 ) -> None:
-    path, _ = store_path
+    path, _ = five_case_store
     connection = sqlite3.connect(path)
     connection.execute("UPDATE alembic_version SET version_num = 'f00dfeed9999'")
     connection.commit()
@@ -535,9 +514,9 @@ def _hold_exclusive_lock(path: Path) -> sqlite3.Connection:
 
 
 def test_write_blocked_past_busy_timeout_says_locked(
-    store_path: tuple[Path, list[str]], monkeypatch: pytest.MonkeyPatch
+    five_case_store: tuple[Path, list[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path, refs = store_path
+    path, refs = five_case_store
     monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 300)
     with db.open_store(path) as store:
         locker = _hold_exclusive_lock(path)
@@ -564,9 +543,9 @@ def test_write_blocked_past_busy_timeout_says_locked(
 
 
 def test_write_waits_out_a_lock_shorter_than_busy_timeout(
-    store_path: tuple[Path, list[str]], monkeypatch: pytest.MonkeyPatch
+    five_case_store: tuple[Path, list[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path, refs = store_path
+    path, refs = five_case_store
     monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 4000)
     with db.open_store(path) as store:
         locker = _hold_exclusive_lock(path)
@@ -600,9 +579,9 @@ def test_new_store_is_at_alembic_head(tmp_path: Path) -> None:
 
 
 def test_reopening_a_current_store_makes_no_backup(
-    store_path: tuple[Path, list[str]], child_env: dict[str, str]
+    five_case_store: tuple[Path, list[str]], child_env: dict[str, str]
 ) -> None:
-    path, refs = store_path
+    path, refs = five_case_store
     device_ids = set()
     for _ in range(2):
         with db.open_store(path) as store:
@@ -616,9 +595,9 @@ def test_reopening_a_current_store_makes_no_backup(
 
 
 def test_backup_is_a_readable_copy_with_the_same_cases(
-    store_path: tuple[Path, list[str]], tmp_path: Path
+    five_case_store: tuple[Path, list[str]], tmp_path: Path
 ) -> None:
-    path, refs = store_path
+    path, refs = five_case_store
     target = tmp_path / "backups" / "copy.db"
     target.parent.mkdir()
     with db.open_store(path) as store:
@@ -646,16 +625,10 @@ def test_backup_is_a_readable_copy_with_the_same_cases(
     assert _backup_files(tmp_path) == [], "opening the backup triggered a migration backup"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: db.backup maps a failure to create the target (here: its folder is "
-    "missing) through _explain(path, ...), so the message blames the source store's "
-    "permissions and does not name the target",
-)
 def test_backup_into_a_missing_folder_names_the_target(
-    store_path: tuple[Path, list[str]], tmp_path: Path
+    five_case_store: tuple[Path, list[str]], tmp_path: Path
 ) -> None:
-    path, _ = store_path
+    path, _ = five_case_store
     target = tmp_path / "no such folder" / "copy.db"
     with pytest.raises(StoreError) as info:
         db.backup(path, target)
@@ -665,17 +638,9 @@ def test_backup_into_a_missing_folder_names_the_target(
 
 SPECIAL_FOLDER_NAMES = [
     "Case files 2026",
-    pytest.param("Case files #2", marks=pytest.mark.xfail(strict=True, reason=(
-        "BUG: db._alembic_config passes str(engine.url) to alembic's ConfigParser; "
-        "SQLAlchemy escapes '#' as %23 and ConfigParser's % interpolation raises "
-        "ValueError (a traceback, not a StoreError)"))),
-    pytest.param("50% done", marks=pytest.mark.xfail(strict=True, reason=(
-        "BUG: '%' in the store path: SQLAlchemy renders it as %25 and alembic's "
-        "ConfigParser raises ValueError in db._alembic_config"))),
-    pytest.param("Why?", marks=pytest.mark.xfail(strict=True, reason=(
-        "BUG: db._make_engine builds f'sqlite:///{path}', so a '?' in the path starts a "
-        "URL query: the store is silently made at a different file (here '.../Why'), "
-        "and db.backup's file: URI has the same flaw"))),
+    pytest.param("Case files #2"),
+    pytest.param("50% done"),
+    pytest.param("Why?"),
 ]
 
 
@@ -699,9 +664,9 @@ def test_store_and_backup_in_a_folder_with_unusual_characters(
 
 
 def test_backup_refuses_an_existing_target(
-    store_path: tuple[Path, list[str]], tmp_path: Path
+    five_case_store: tuple[Path, list[str]], tmp_path: Path
 ) -> None:
-    path, refs = store_path
+    path, refs = five_case_store
     target = tmp_path / "precious.db"
     target.write_bytes(b"an officer's earlier backup")
     with pytest.raises(StoreError) as info:
@@ -711,9 +676,9 @@ def test_backup_refuses_an_existing_target(
 
 
 def test_backup_refuses_to_overwrite_the_store_itself(
-    store_path: tuple[Path, list[str]],
+    five_case_store: tuple[Path, list[str]],
 ) -> None:
-    path, refs = store_path
+    path, refs = five_case_store
     before = path.read_bytes()
     with pytest.raises(StoreError):
         db.backup(path, path)
@@ -724,9 +689,9 @@ def test_backup_refuses_to_overwrite_the_store_itself(
 
 
 def test_backup_via_cli_refuses_an_existing_target(
-    store_path: tuple[Path, list[str]], tmp_path: Path, child_env: dict[str, str]
+    five_case_store: tuple[Path, list[str]], tmp_path: Path, child_env: dict[str, str]
 ) -> None:
-    path, _ = store_path
+    path, _ = five_case_store
     target = tmp_path / "taken.db"
     shutil.copy(path, target)
     before = target.read_bytes()

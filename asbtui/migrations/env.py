@@ -10,5 +10,6 @@ context.configure(
     target_metadata=SQLModel.metadata,
     render_as_batch=True,  # SQLite alters tables by copying them
 )
-with context.begin_transaction():
-    context.run_migrations()
+# open_store runs the migrations inside its own BEGIN IMMEDIATE transaction, so that the
+# backup, the version check and the upgrade happen under one write lock.
+context.run_migrations()
