@@ -76,6 +76,6 @@ class AsbApp(App[None]):
                 continue
             seen.add(binding.description)
             key = self.get_key_display(binding)
-            yield SystemCommand(binding.description, f"Key: {key}",
+            yield SystemCommand(binding.tooltip or binding.description, f"Key: {key}",
                                 partial(active.node.run_action, binding.action))
         yield from super().get_system_commands(screen)

@@ -287,24 +287,34 @@ def case_list(
         _print_json([{
             "ref": r.ref, "district": r.ref[:3], "status": r.status, "category": r.category,
             "risk": r.risk, "opened": r.opened_at, "owner": r.owner or None,
-            "location": r.location, "next_review": r.next_review, "overdue": r.overdue,
+            "location": r.location, "next_review": r.next_review,
+            "next_deadline": r.next_deadline_at, "overdue": r.overdue,
         } for r in rows])
         return
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for heading in ("Ref", "Opened", "Category", "Risk", "Status", "Review"):
+    for heading in ("Ref", "Opened", "Category", "Risk", "Status", "Next due"):
         table.add_column(heading, no_wrap=True, min_width=len(heading))
     table.add_column("Location", overflow="ellipsis", no_wrap=True, ratio=2)
     table.add_column("Owner", overflow="ellipsis", no_wrap=True, ratio=1)
     for r in rows:
         table.add_row(r.ref, format_date(r.opened_at), r.category.label, r.risk.label,
-                      r.status.label, format_date(r.next_review) + ("!" if r.overdue else ""),
+                      r.status.label, _next_due(r),
                       Text(one_line(r.location)), Text(one_line(r.owner)))
     console = Console(highlight=False)
     if not console.is_terminal:
         console = Console(highlight=False, width=200)  # pipes and files get whole lines
     console.print(table)
-    console.print(f"{len(rows):,} of {total:,} cases" + ("; ! marks an overdue review" if any(
+    console.print(f"{len(rows):,} of {total:,} cases" + ("; ! marks overdue" if any(
         r.overdue for r in rows) else ""))
+
+
+def _next_due(row: Any) -> str:
+    due = row.next_due
+    if due is None:
+        return ""
+    moment, statutory = due
+    text = format_datetime(moment) if statutory else format_date(moment)
+    return text + ("!" if row.overdue and moment <= datetime.now(moment.tzinfo) else "")
 
 
 @case_app.command("show")
@@ -314,14 +324,18 @@ def case_show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show one case with its people, incidents, notes and actions."""
-    from asbtui.services import cases
+    from asbtui.services import cases, enforcement
 
     with _open(ctx) as store:
         detail = cases.case_detail(store, ref)
+        actions = enforcement.case_actions(store, detail.id)
+        deadlines = enforcement.case_deadlines(store, detail.id)
     if as_json:
         data = asdict(detail)
         data["opened"] = data.pop("opened_at")
         data["owner"] = data.pop("owner_collar")
+        data["actions"] = [asdict(a) for a in actions]
+        data["deadlines"] = [_deadline_json(d) for d in deadlines]
         _print_json(data)
         return
     console = Console(highlight=False)
@@ -349,11 +363,101 @@ def case_show(
         for n in detail.notes:
             out(Text(f"  {format_date(n.written_at)} {one_line(n.agency)} ({one_line(n.author)}): "
                      f"{one_line(n.text)}"))
-    if detail.actions:
+    if actions:
         out(Text("\nEnforcement actions", style="bold"))
-        for a in detail.actions:
-            due = f"; next deadline {format_datetime(a.next_deadline_at)}" if a.next_deadline_at else ""
-            out(Text(f"  {a.power_label}: {a.stage} {format_datetime(a.started_at)}{due}"))
+        for a in actions:
+            out(Text(f"  {a.power.label} ({one_line(a.concerns)}): {a.stage_label}"
+                     + (" [ended]" if a.closed else "")))
+            for step in a.steps:
+                ends = f", until {format_datetime(step.ends_at)}" if step.ends_at else ""
+                who = f" by {step.authority.label.lower()}" if step.authority else ""
+                out(Text(f"    {format_datetime(step.occurred_at)}  {step.label}{who}{ends}"))
+    open_deadlines = [d for d in deadlines if d.status.value == "open"]
+    if open_deadlines:
+        out(Text("\nOpen deadlines", style="bold"))
+        for d in open_deadlines:
+            out(Text(f"  {format_datetime(d.due_at)}  {d.label} ({d.source})"))
+
+
+def _deadline_json(d: Any) -> dict[str, Any]:
+    return {"id": d.id, "ref": d.case_ref, "district": d.district, "kind": d.kind,
+            "label": d.label, "source": d.source, "due": d.due_at, "status": d.status,
+            "power": d.power, "pspo": d.pspo_title, "resolution": d.resolution or None}
+
+
+def _time_left(delta: Any) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    sign, minutes = ("overdue by " if minutes < 0 else ""), abs(minutes)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    text = f"{days}d {hours}h" if days else f"{hours}h {mins:02d}m"
+    return sign + text
+
+
+@app.command()
+def deadlines(
+    ctx: typer.Context,
+    days: Annotated[int, typer.Option(min=0, max=3650, help="Due within this many days.")] = 14,
+    district: Annotated[str | None, typer.Option(
+        help="District code or name (default: every district).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Statutory and review deadlines due within DAYS, overdue ones first."""
+    from asbtui.dates import utc_now
+    from asbtui.services import cases, enforcement
+
+    where = cases.parse_district(district) if district else None
+    now = utc_now()
+    with _open(ctx) as store:
+        rows = enforcement.upcoming_deadlines(store, district=where, days=days, now=now)
+    if as_json:
+        _print_json([_deadline_json(d) | {"overdue": d.overdue(now),
+                                          "minutes_left": int(d.time_left(now).total_seconds()
+                                                              // 60)} for d in rows])
+        return
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for heading in ("Due", "Time left", "Case", "Deadline", "Law"):
+        table.add_column(heading, no_wrap=True)
+    for d in rows:
+        style = "bold red" if d.overdue(now) else "yellow" if d.time_left(now).days < 2 else ""
+        table.add_row(Text(format_datetime(d.due_at), style=style),
+                      Text(_time_left(d.time_left(now)), style=style),
+                      Text(d.case_ref or one_line(d.pspo_title) or ""), Text(one_line(d.label)),
+                      Text(d.source))
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=200)
+    console.print(table)
+    overdue = sum(d.overdue(now) for d in rows)
+    console.print(f"{len(rows):,} due within {days} days ({overdue:,} overdue)")
+
+
+pspo_app = typer.Typer(cls=AsbGroup, add_completion=False, rich_markup_mode=None,
+                       help="The register of Public Spaces Protection Orders.",
+                       no_args_is_help=True)
+app.add_typer(pspo_app, name="pspo")
+
+
+@pspo_app.command("list")
+def pspo_list(
+    ctx: typer.Context,
+    district: Annotated[str | None, typer.Option(help="District code or name.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """PSPOs with their areas, prohibitions, expiry and breaches."""
+    from asbtui.services import cases, enforcement
+
+    where = cases.parse_district(district) if district else None
+    with _open(ctx) as store:
+        rows = enforcement.pspo_register(store, where)
+    if as_json:
+        _print_json([asdict(p) for p in rows])
+        return
+    for p in rows:
+        print(f"{p.district.value}  {one_line(p.title)}  {format_date(p.made_on)} to "
+              f"{format_date(p.expires_on)}  breaches: {p.breaches}")
+        print(f"     area: {one_line(p.area)}")
+        print(f"     prohibits: {one_line(p.prohibitions)}")
 
 
 # ---------------------------------------------------------------------------- db

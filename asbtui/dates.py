@@ -61,7 +61,9 @@ def parse_date(text: str, *, field: str | None = None) -> date:
     if cleaned.lower() == "today":
         return london_today()
     parts = cleaned.split("/")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts) or len(parts[2]) != 4:
+    # isascii: str.isdigit() also accepts '²' and other digits int() refuses.
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts) or len(
+            parts[2]) != 4:
         raise InvalidInput(f"'{text.strip()}' is not a date: use DD/MM/YYYY.", field)
     day, month, year = (int(p) for p in parts)
     try:
@@ -82,7 +84,8 @@ def parse_datetime(text: str, *, field: str | None = None) -> datetime:
     hour, minute = 0, 0
     if time_part.strip():
         hh, sep, mm = time_part.strip().partition(":")
-        if not sep or not hh.isdigit() or not mm.isdigit() or not (
+        digits = hh.isascii() and hh.isdigit() and mm.isascii() and mm.isdigit()
+        if not sep or not digits or not (
             0 <= int(hh) <= 23 and 0 <= int(mm) <= 59
         ):
             raise InvalidInput(f"'{time_part.strip()}' is not a time: use HH:MM (24-hour).", field)

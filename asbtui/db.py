@@ -16,18 +16,18 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from alembic.util import CommandError
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from asbtui.clock import HybridLogicalClock
 from asbtui.errors import StoreError
 from asbtui.models import StoreMeta, Synced, new_id
-from asbtui.clock import HybridLogicalClock
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -86,6 +86,11 @@ class Store:
             try:
                 yield session
                 session.commit()
+            except IntegrityError:
+                # A broken constraint is for the service to handle (a reference clash is
+                # retried), not a damaged store.
+                session.rollback()
+                raise
             except (OperationalError, DatabaseError) as error:
                 session.rollback()
                 raise _explain(self.path, error) from error
@@ -180,16 +185,15 @@ def open_store(path: Path | str, *, create: bool = False) -> Store:
             raise StoreError(f"Cannot create the folder for {path}: {error.strerror}.") from None
     migrator = _migration_engine(path)
     try:
-        with migrator.connect() as connection:
-            with connection.begin():
-                config = _alembic_config(connection)
-                head = ScriptDirectory.from_config(config).get_current_head()
-                current = _check_revision(connection, config, path)
-                if current != head:
-                    if current is not None:
-                        backup(path, _backup_name(path))
-                    command.upgrade(config, "head")
-                device_id = _device_id(connection)
+        with migrator.connect() as connection, connection.begin():
+            config = _alembic_config(connection)
+            head = ScriptDirectory.from_config(config).get_current_head()
+            current = _check_revision(connection, config, path)
+            if current != head:
+                if current is not None:
+                    backup(path, _backup_name(path))
+                command.upgrade(config, "head")
+            device_id = _device_id(connection)
     except (OperationalError, DatabaseError) as error:
         raise _explain(path, error) from None
     except CommandError as error:

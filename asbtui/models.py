@@ -192,6 +192,73 @@ class IncidentType(StrEnum):
         return self.value.replace("_", " ").capitalize()
 
 
+class Power(StrEnum):
+    """The tools of the 2014 Act (and the informal measures before them)."""
+
+    WARNING_LETTER = "warning_letter"
+    ABC = "abc"
+    CPW = "cpw"
+    CPN = "cpn"
+    FPN = "fpn"
+    DISPERSAL = "dispersal"
+    CIVIL_INJUNCTION = "civil_injunction"
+    CBO = "cbo"
+    CLOSURE = "closure"
+    PSPO_BREACH = "pspo_breach"
+
+    @property
+    def label(self) -> str:
+        return POWER_LABELS[self]
+
+
+POWER_LABELS: dict[Power, str] = {
+    Power.WARNING_LETTER: "Warning letter",
+    Power.ABC: "Acceptable Behaviour Contract",
+    Power.CPW: "Community Protection Warning",
+    Power.CPN: "Community Protection Notice",
+    Power.FPN: "Fixed Penalty Notice",
+    Power.DISPERSAL: "Dispersal",
+    Power.CIVIL_INJUNCTION: "Civil injunction",
+    Power.CBO: "Criminal Behaviour Order",
+    Power.CLOSURE: "Closure notice and order",
+    Power.PSPO_BREACH: "PSPO breach",
+}
+
+
+class Authority(StrEnum):
+    """Who authorised or made a step: police ranks, council roles, the court."""
+
+    PCSO = "pcso"
+    CONSTABLE = "constable"
+    SERGEANT = "sergeant"
+    INSPECTOR = "inspector"
+    CHIEF_INSPECTOR = "chief_inspector"
+    SUPERINTENDENT = "superintendent"
+    CHIEF_SUPERINTENDENT = "chief_superintendent"
+    COUNCIL_OFFICER = "council_officer"
+    COUNCIL_CHIEF_EXECUTIVE = "council_chief_executive"
+    HOUSING_PROVIDER = "housing_provider"
+    PROSECUTOR = "prosecutor"
+    COURT = "court"
+
+    @property
+    def label(self) -> str:
+        return {"pcso": "PCSO"}.get(self.value, self.value.replace("_", " ").capitalize())
+
+
+class DeadlineStatus(StrEnum):
+    """An open deadline is never hidden: it is completed, superseded or marked missed."""
+
+    OPEN = "open"
+    COMPLETED = "completed"
+    SUPERSEDED = "superseded"
+    MISSED = "missed"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
 class Synced(SQLModel):
     """Columns that every synced row carries (stamped on flush by the store)."""
 
@@ -226,6 +293,8 @@ class Case(Synced, table=True):
     owner_id: str | None = Field(default=None, foreign_key="officer.id", index=True)
     opened_at: datetime = Field(description="When the case was opened (UTC)")
     next_review: date | None = Field(default=None)
+    next_deadline_at: datetime | None = Field(
+        default=None, description="The nearest open statutory deadline (kept by enforcement)")
     closed_at: datetime | None = Field(default=None)
     closure_reason: ClosureReason | None = Field(default=None, sa_type=enum_type(ClosureReason))
 
@@ -275,16 +344,84 @@ class PartnerNote(Synced, table=True):
 
 
 class EnforcementAction(Synced, table=True):
-    """A power of the 2014 Act used on a case, at its current stage."""
+    """A power of the 2014 Act used on a case; its steps are ActionStep rows."""
 
     id: str = Field(default_factory=new_id, primary_key=True)
     case_id: str = Field(foreign_key="case.id", index=True)
-    power: str = Field(description="e.g. closure_order, community_protection_warning")
-    stage: str
+    power: str = Field(description="A Power value, e.g. closure, cpw")
+    stage: str = Field(description="The stage of its latest step")
     started_at: datetime
     next_deadline_at: datetime | None = Field(default=None)
     concerns: str = Field(default="", description="The person or premises it concerns")
     notes: str = Field(default="")
+    subject_party_id: str | None = Field(default=None, foreign_key="party.id")
+    conduct: str = Field(default="", description="The conduct a CPW or CPN is about")
+    pspo_id: str | None = Field(default=None, foreign_key="pspo.id")
+    parent_action_id: str | None = Field(default=None, foreign_key="enforcementaction.id")
+    ends_at: datetime | None = Field(default=None, description="When the order or notice ends")
+    closed: bool = Field(default=False)
+
+
+class ActionStep(Synced, table=True):
+    """One step of an enforcement action, as it happened. Append-only."""
+
+    __tablename__ = "actionstep"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    action_id: str = Field(foreign_key="enforcementaction.id", index=True)
+    case_id: str = Field(foreign_key="case.id", index=True)
+    stage: str
+    occurred_at: datetime
+    authorised_by: str = Field(default="")
+    authority: Authority | None = Field(default=None, sa_type=enum_type(Authority))
+    documents: str = Field(default="", description="References of the documents")
+    notes: str = Field(default="")
+    ends_at: datetime | None = Field(default=None)
+
+
+class Deadline(Synced, table=True):
+    """A statutory or review deadline set by a step, until completed or marked missed."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    case_id: str | None = Field(default=None, foreign_key="case.id", index=True)
+    action_id: str | None = Field(default=None, foreign_key="enforcementaction.id", index=True)
+    pspo_id: str | None = Field(default=None, foreign_key="pspo.id", index=True)
+    step_id: str | None = Field(default=None, foreign_key="actionstep.id")
+    district: District = Field(sa_type=enum_type(District))
+    kind: str
+    label: str
+    source: str = Field(default="", description="The provision the period comes from")
+    due_at: datetime
+    status: DeadlineStatus = Field(default=DeadlineStatus.OPEN, sa_type=enum_type(DeadlineStatus))
+    resolved_at: datetime | None = Field(default=None)
+    resolution: str = Field(default="", description="How it was met, or why it was missed")
+
+    __table_args__ = (sa.Index("ix_deadline_due", "status", "district", "due_at"),)
+
+
+class Pspo(Synced, table=True):
+    """A Public Spaces Protection Order made by a council (ABCPA s59)."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    district: District = Field(sa_type=enum_type(District), index=True)
+    council: str
+    title: str
+    area: str
+    prohibitions: str
+    made_on: date
+    expires_on: date
+    reference: str = Field(default="")
+
+
+class PspoExtension(Synced, table=True):
+    """An extension of a PSPO (ABCPA s60(2)). Append-only."""
+
+    __tablename__ = "pspoextension"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    pspo_id: str = Field(foreign_key="pspo.id", index=True)
+    decided_on: date
+    new_expiry: date
 
 
 class StoreMeta(SQLModel, table=True):

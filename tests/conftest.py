@@ -26,7 +26,9 @@ DEMO_SEED = 7
 
 
 @pytest.fixture(autouse=True)
-def _no_user_settings(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+def _no_user_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """Keep the user's own config file, data folder and ASBTUI_* variables out of tests."""
     home = tmp_path_factory.getbasetemp() / "home"
     monkeypatch.setenv("HOME", str(home))

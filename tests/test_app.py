@@ -257,5 +257,7 @@ async def test_help_and_palette_list_the_screens_actions(store) -> None:
         await pilot.press("enter")
         await settle(pilot)
         titles = [c.title for c in app.get_system_commands(app.screen)]
-        for action in ("Add incident", "Add person", "Status", "Owner", "Review date", "Risk"):
+        for action in ("Add incident", "Add person", "Change status", "Give the case to an officer",
+                       "Set the next review date", "Set the risk to the victim",
+                       "Start an enforcement action", "Record the next step of an action"):
             assert action in titles

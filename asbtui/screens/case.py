@@ -18,40 +18,56 @@ from textual.widgets import DataTable, Footer, Label, Static
 from asbtui.dates import format_date, format_datetime, london_today
 from asbtui.errors import AsbError
 from asbtui.literal import one_line, visible
-from asbtui.models import CaseStatus, District, RiskLevel
-from asbtui.services import cases
+from asbtui.models import CaseStatus, DeadlineStatus, District, RiskLevel
+from asbtui.services import cases, enforcement
 from asbtui.services.cases import CaseDetail
-from asbtui.widgets.badges import due_badge, literal, risk_badge, status_badge
+from asbtui.services.enforcement import ActionDetail, DeadlineView
+from asbtui.widgets.badges import due_badge, literal, next_due_badge, risk_badge, status_badge
 from asbtui.widgets.choice import ChoiceScreen
 
 if TYPE_CHECKING:
     from asbtui.app import AsbApp
 
-SECTIONS = ("people", "incidents", "notes", "actions")
+SECTIONS = ("people", "incidents", "notes", "actions", "deadlines")
+TITLES = ("People", "Incidents", "Partner notes", "Enforcement actions", "Deadlines")
 UNALLOCATED = ""
 
 
 class CaseScreen(Screen[bool]):
     """One case. Dismisses with True when anything on it was changed."""
 
+    # Short descriptions fit the footer at 80 columns; tooltips name the action in full
+    # in the command palette and the help screen.
     BINDINGS = [
-        Binding("escape", "back", "Back to queue", id="case.back"),
-        Binding("i", "add_incident", "Add incident", id="case.add_incident"),
-        Binding("p", "add_party", "Add person", id="case.add_party"),
-        Binding("s", "status", "Status", id="case.status"),
-        Binding("o", "assign", "Owner", id="case.assign"),
-        Binding("v", "review", "Review date", id="case.review"),
-        Binding("k", "risk", "Risk", id="case.risk"),
+        Binding("escape", "back", "Back", tooltip="Back to the queue", id="case.back"),
+        Binding("i", "add_incident", "Incident", tooltip="Add incident", id="case.add_incident"),
+        Binding("p", "add_party", "Person", tooltip="Add person", id="case.add_party"),
+        Binding("e", "start_action", "Enforce", tooltip="Start an enforcement action",
+                id="case.start_action"),
+        Binding("t", "next_step", "Step", tooltip="Record the next step of an action",
+                id="case.next_step"),
+        Binding("s", "status", "Status", tooltip="Change status", id="case.status"),
+        Binding("o", "assign", "Owner", tooltip="Give the case to an officer", id="case.assign"),
+        Binding("v", "review", "Review", tooltip="Set the next review date", id="case.review"),
+        Binding("k", "risk", "Risk", tooltip="Set the risk to the victim", id="case.risk"),
+        Binding("c", "resolve_deadline(False)", "Deadline met",
+                tooltip="Mark the highlighted deadline met", id="case.deadline_met", show=False),
+        Binding("x", "resolve_deadline(True)", "Deadline missed",
+                tooltip="Mark the highlighted deadline missed, with the reason",
+                id="case.deadline_missed", show=False),
         Binding("1", "section('people')", "People", id="case.people", show=False),
         Binding("2", "section('incidents')", "Incidents", id="case.incidents", show=False),
         Binding("3", "section('notes')", "Partner notes", id="case.notes", show=False),
         Binding("4", "section('actions')", "Actions", id="case.actions", show=False),
+        Binding("5", "section('deadlines')", "Deadlines", id="case.deadlines", show=False),
         Binding("f5", "refresh", "Refresh", id="case.refresh", show=False),
     ]
 
     @dataclass
     class DetailLoaded(Message):
         detail: CaseDetail
+        actions: list[ActionDetail]
+        deadlines: list[DeadlineView]
 
     @dataclass
     class LoadFailed(Message):
@@ -61,6 +77,8 @@ class CaseScreen(Screen[bool]):
         super().__init__()
         self.ref = ref
         self.detail: CaseDetail | None = None
+        self.actions: list[ActionDetail] = []
+        self.deadlines: list[DeadlineView] = []
         self.changed = False
 
     @property
@@ -71,8 +89,7 @@ class CaseScreen(Screen[bool]):
         yield Static(Text(self.ref, style="bold"), id="case-header")
         with VerticalScroll(id="case-body"):
             yield Static(id="case-summary")
-            for section, title in zip(SECTIONS, ("People", "Incidents", "Partner notes",
-                                                 "Enforcement actions"), strict=True):
+            for section, title in zip(SECTIONS, TITLES, strict=True):
                 yield Label(Text(title), id=f"{section}-title", classes="section-title")
                 yield DataTable(id=section, cursor_type="row", zebra_stripes=True,
                                 classes="section")
@@ -85,6 +102,7 @@ class CaseScreen(Screen[bool]):
             "incidents": ["When", "Channel", "Type", "Description", "Crime ref"],
             "notes": ["Date", "Agency", "Author", "Note"],
             "actions": ["Power", "Stage", "Since", "Next deadline", "Concerns"],
+            "deadlines": ["Due", "Deadline", "Status", "Law"],
         }
         for section, headings in columns.items():
             self.query_one(f"#{section}", DataTable).add_columns(*(Text(h) for h in headings))
@@ -94,10 +112,12 @@ class CaseScreen(Screen[bool]):
     def load(self) -> None:
         try:
             detail = cases.case_detail(self.asb.store, self.ref)
+            actions = enforcement.case_actions(self.asb.store, detail.id)
+            deadlines = enforcement.case_deadlines(self.asb.store, detail.id)
         except Exception as error:  # noqa: BLE001 - shown to the user, never a traceback
             self.post_message(self.LoadFailed(str(error)))
             return
-        self.post_message(self.DetailLoaded(detail))
+        self.post_message(self.DetailLoaded(detail, actions, deadlines))
 
     @on(LoadFailed)
     def load_failed(self, message: LoadFailed) -> None:
@@ -107,7 +127,9 @@ class CaseScreen(Screen[bool]):
     @on(DetailLoaded)
     def show(self, message: DetailLoaded) -> None:
         d = self.detail = message.detail
-        today = london_today(self.asb.clock())
+        self.actions, self.deadlines = message.actions, message.deadlines
+        now = self.asb.clock()
+        today = london_today(now)
         header = Text.assemble(
             (d.ref, "bold"), "  ", risk_badge(d.risk, padded=True), " ",
             status_badge(d.status, padded=True),
@@ -119,6 +141,9 @@ class CaseScreen(Screen[bool]):
             f" ({d.owner_collar})" if d.owner_collar else "",
             " · Next review: ", due_badge(d.next_review, today) if d.next_review else Text("none"),
         )
+        if d.next_deadline_at:
+            header.append(" · Next deadline: ")
+            header.append(next_due_badge((d.next_deadline_at, True), now, full=True))
         if d.closure_reason:
             header.append(f" · Closed {format_date(d.closed_at)}: {d.closure_reason.label}")
         self.query_one("#case-header", Static).update(header)
@@ -144,10 +169,19 @@ class CaseScreen(Screen[bool]):
             for n in d.notes
         ], [n.id for n in d.notes], f"Partner notes ({len(d.notes)})")
         self._fill("actions", [
-            [Text(a.power_label), literal(a.stage), Text(format_datetime(a.started_at)),
-             Text(format_datetime(a.next_deadline_at)), literal(a.concerns, 30)]
-            for a in d.actions
-        ], [a.id for a in d.actions], f"Enforcement actions ({len(d.actions)})")
+            [Text(a.power.label), Text(a.stage_label + (" (ended)" if a.closed else "")),
+             Text(format_datetime(a.started_at)),
+             next_due_badge((a.next_deadline_at, True), now) if a.next_deadline_at else Text(""),
+             literal(a.concerns, 30)]
+            for a in self.actions
+        ], [a.id for a in self.actions], f"Enforcement actions ({len(self.actions)})")
+        open_count = sum(dl.status is DeadlineStatus.OPEN for dl in self.deadlines)
+        self._fill("deadlines", [
+            [next_due_badge((dl.due_at, True), now) if dl.status is DeadlineStatus.OPEN
+             else Text(format_datetime(dl.due_at), style="dim"),
+             literal(dl.label, 50), Text(dl.status.label), Text(dl.source)]
+            for dl in self.deadlines
+        ], [dl.id for dl in self.deadlines], f"Deadlines ({open_count} open)")
         self.sub_title = d.ref
 
     def _fill(self, section: str, rows: list[list[Text]], keys: list[str], title: str) -> None:
@@ -189,12 +223,81 @@ class CaseScreen(Screen[bool]):
             text = Text(f"{format_datetime(n.written_at)} · {one_line(n.agency)} · "
                         f"{one_line(n.author)}\n" + visible(n.text, keep_newlines=True))
         elif section == "actions":
-            a = next(a for a in d.actions if a.id == key)
-            text = Text(f"{a.power_label} · {one_line(a.stage)} · {one_line(a.concerns)}\n"
-                        + visible(a.notes, keep_newlines=True))
+            a = next(a for a in self.actions if a.id == key)
+            lines = [f"{a.power.label} · {one_line(a.concerns)}"
+                     + (f" · conduct: {one_line(a.conduct)}" if a.conduct else "")]
+            for step in a.steps:
+                who = f" by {step.authority.label.lower()}" if step.authority else ""
+                named = f" ({one_line(step.authorised_by)})" if step.authorised_by else ""
+                ends = f", until {format_datetime(step.ends_at)}" if step.ends_at else ""
+                lines.append(f"{format_datetime(step.occurred_at)}  {step.label}{who}{named}{ends}")
+            if a.next_stages:
+                lines.append("Next (t): " + ", ".join(label for _, label in a.next_stages))
+            text = Text("\n".join(lines))
+        elif section == "deadlines":
+            dl = next(x for x in self.deadlines if x.id == key)
+            text = Text(f"{dl.label} · due {format_datetime(dl.due_at)} · {dl.source} · "
+                        f"{dl.status.label}" + (f": {one_line(dl.resolution)}" if dl.resolution
+                                                else "")
+                        + ("\nc: met · x: missed (with the reason)"
+                           if dl.status is DeadlineStatus.OPEN else ""))
         self.query_one("#row-detail", Static).update(text)
 
     # ------------------------------------------------------------------ actions
+
+    def _highlighted(self, section: str) -> str | None:
+        table = self.query_one(f"#{section}", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return None if key == "none" else str(key)
+
+    def action_start_action(self) -> None:
+        from asbtui.screens.action import ActionForm
+
+        if self.detail is None:
+            return
+        pspos = enforcement.pspo_register(self.asb.store, self.detail.district)
+        self.app.push_screen(ActionForm(self.asb.store, self.ref, self.detail.parties,
+                                        self.actions, pspos), self._after_save)
+
+    def action_next_step(self) -> None:
+        from asbtui.screens.action import StepForm
+
+        open_actions = [a for a in self.actions if a.next_stages]
+        if not open_actions:
+            self.notify("No action on this case has a next step; start one with e.",
+                        markup=False)
+            return
+        chosen = self._highlighted("actions")
+        action = next((a for a in open_actions if a.id == chosen), None)
+        if action is None and len(open_actions) == 1:
+            action = open_actions[0]
+        if action is None:
+            choices = [(Text(f"{a.power.label}: {a.stage_label} ({one_line(a.concerns)})"), a.id)
+                       for a in open_actions]
+
+            def picked(action_id: str | None) -> None:
+                picked_action = next((a for a in open_actions if a.id == action_id), None)
+                if picked_action:
+                    self.app.push_screen(StepForm(self.asb.store, picked_action),
+                                         self._after_save)
+
+            self.app.push_screen(ChoiceScreen("Next step of which action?", choices), picked)
+            return
+        self.app.push_screen(StepForm(self.asb.store, action), self._after_save)
+
+    def action_resolve_deadline(self, missed: bool) -> None:
+        from asbtui.screens.action import ResolveDeadlineForm
+
+        key = self._highlighted("deadlines")
+        deadline = next((d for d in self.deadlines if d.id == key), None)
+        if deadline is None or deadline.status is not DeadlineStatus.OPEN:
+            self.notify("Highlight an open deadline in the Deadlines section (5) first.",
+                        markup=False)
+            return
+        self.app.push_screen(ResolveDeadlineForm(self.asb.store, deadline, missed),
+                             self._after_save)
 
     def _after_save(self, result: object) -> None:
         if result is not None:

@@ -38,7 +38,7 @@ class HelpScreen(ModalScreen[None]):
                 continue
             seen.add(binding.description)
             display = self.app.get_key_display(binding)
-            table.add_row(Text(display), Text(binding.description))
+            table.add_row(Text(display), Text(binding.tooltip or binding.description))
         with Vertical(classes="dialog help"):
             yield Label(Text("Keys"), classes="dialog-title")
             with VerticalScroll():

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from asbtui.db import Store
 
 
-def _required(label: str):  # noqa: ANN202
+def _required_check(label: str):  # noqa: ANN202
     def check(value: str) -> None:
         if not value.strip():
             raise InvalidInput(f"{label} is required.")
@@ -28,7 +28,7 @@ class IntakeForm(FormScreen[str]):
     """New case: district, category, channel, risk, location, summary, reporter or victim."""
 
     TITLE_TEXT = "New case"
-    checks = {"summary_line": _required("Summary")}
+    checks = {"summary_line": _required_check("Summary")}
 
     def __init__(self, store: Store, district: District | None) -> None:
         super().__init__()

@@ -43,6 +43,9 @@ class QueueScreen(Screen):
         Binding("s", "sort", "Sort", id="queue.sort"),
         Binding("r", "reverse", "Reverse order", id="queue.reverse", show=False),
         Binding("n", "new_case", "New case", id="queue.new_case"),
+        Binding("u", "deadlines", "Deadlines", tooltip="Deadlines due and overdue",
+                id="queue.deadlines"),
+        Binding("P", "pspos", "PSPOs", tooltip="PSPO register", id="queue.pspos", show=False),
         Binding("x", "clear_filters", "Clear filters", id="queue.clear", show=False),
         Binding("f5", "refresh", "Refresh", id="queue.refresh", show=False),
     ]
@@ -90,12 +93,13 @@ class QueueScreen(Screen):
 
     def reload(self, keep_ref: str | None = None) -> None:
         """Fetch the first page of the current query (in a thread) and show it."""
-        self.query_now = replace(self.query_now, today=london_today(self.asb.clock()))
+        now = self.asb.clock()
+        self.query_now = replace(self.query_now, today=london_today(now), now=now)
         self.after = None
         self.loading_more = False
         self.restore_ref = keep_ref
         table = self.query_one(CaseTable)
-        table.today = self.query_now.today
+        table.now = now
         table.header_for(self.query_now.sort, self.query_now.descending)
         self._show_title()
         self.workers.cancel_group(self, "more")
@@ -303,6 +307,21 @@ class QueueScreen(Screen):
     def action_refresh(self) -> None:
         self.counts.clear()
         self.reload(self.query_one(CaseTable).highlighted_ref())
+
+    def action_deadlines(self) -> None:
+        from asbtui.screens.deadlines import DeadlinesScreen
+
+        def closed(changed: bool | None) -> None:
+            if changed:
+                self.counts.clear()
+            self.reload(self.query_one(CaseTable).highlighted_ref())
+
+        self.app.push_screen(DeadlinesScreen(self.query_now.district), closed)
+
+    def action_pspos(self) -> None:
+        from asbtui.screens.pspo import PspoScreen
+
+        self.app.push_screen(PspoScreen(self.query_now.district))
 
     def action_new_case(self) -> None:
         from asbtui.screens.intake import IntakeForm

@@ -25,7 +25,6 @@ from asbtui.models import (
     Channel,
     ClosureReason,
     District,
-    EnforcementAction,
     Incident,
     IncidentType,
     Officer,
@@ -58,7 +57,7 @@ def review_interval(risk: RiskLevel, vulnerable_victim: bool = False) -> timedel
 # ---------------------------------------------------------------------------- inputs
 
 
-def _required(value: str, field_name: str, label: str, limit: int) -> str:
+def required_text(value: str, field_name: str, label: str, limit: int) -> str:
     cleaned = (value or "").strip()
     if not cleaned:
         raise InvalidInput(f"{label} is required.", field_name)
@@ -67,7 +66,7 @@ def _required(value: str, field_name: str, label: str, limit: int) -> str:
     return cleaned
 
 
-def _optional(value: str | None, field_name: str, label: str, limit: int) -> str:
+def optional_text(value: str | None, field_name: str, label: str, limit: int) -> str:
     cleaned = (value or "").strip()
     if len(cleaned) > limit:
         raise InvalidInput(f"{label} is too long: at most {limit} characters.", field_name)
@@ -170,21 +169,6 @@ class NoteView:
 
 
 @dataclass(frozen=True)
-class ActionView:
-    id: str
-    power: str
-    stage: str
-    started_at: datetime
-    next_deadline_at: datetime | None
-    concerns: str
-    notes: str
-
-    @property
-    def power_label(self) -> str:
-        return self.power.replace("_", " ").capitalize()
-
-
-@dataclass(frozen=True)
 class CaseDetail:
     """A case with everything recorded on it, for the case screen and ``case show``."""
 
@@ -201,6 +185,7 @@ class CaseDetail:
     postcode: str
     opened_at: datetime
     next_review: date | None
+    next_deadline_at: datetime | None
     closed_at: datetime | None
     closure_reason: ClosureReason | None
     owner_collar: str | None
@@ -208,7 +193,6 @@ class CaseDetail:
     parties: list[PartyView]
     incidents: list[IncidentView]
     notes: list[NoteView]
-    actions: list[ActionView]
 
     @property
     def has_vulnerable_party(self) -> bool:
@@ -220,7 +204,7 @@ class CaseDetail:
         )
 
 
-def _load_case(session: Session, ref: str) -> Case:
+def load_case(session: Session, ref: str) -> Case:
     wanted = normalise_ref(ref)
     case = session.exec(select(Case).where(Case.ref == wanted, ~Case.deleted)).first()
     if case is None:
@@ -239,9 +223,9 @@ def _officer_by_collar(session: Session, collar: str, field_name: str = "owner")
 
 
 def case_detail(store: Store, ref: str) -> CaseDetail:
-    """Everything on one case, found by its reference."""
+    """Everything on one case, found by its reference (actions: enforcement.case_actions)."""
     with store.session() as session:
-        case = _load_case(session, ref)
+        case = load_case(session, ref)
         owner = session.get(Officer, case.owner_id) if case.owner_id else None
         parties = session.exec(
             select(Party).where(Party.case_id == case.id, ~Party.deleted)
@@ -257,11 +241,6 @@ def case_detail(store: Store, ref: str) -> CaseDetail:
             .where(PartnerNote.case_id == case.id, ~PartnerNote.deleted)
             .order_by(PartnerNote.written_at.desc())
         ).all()
-        actions = session.exec(
-            select(EnforcementAction)
-            .where(EnforcementAction.case_id == case.id, ~EnforcementAction.deleted)
-            .order_by(EnforcementAction.started_at.desc())
-        ).all()
         return CaseDetail(
             id=case.id,
             ref=case.ref,
@@ -276,6 +255,7 @@ def case_detail(store: Store, ref: str) -> CaseDetail:
             postcode=case.postcode,
             opened_at=case.opened_at,
             next_review=case.next_review,
+            next_deadline_at=case.next_deadline_at,
             closed_at=case.closed_at,
             closure_reason=ClosureReason(case.closure_reason) if case.closure_reason else None,
             owner_collar=owner.collar if owner else None,
@@ -291,11 +271,6 @@ def case_detail(store: Store, ref: str) -> CaseDetail:
                 for i in incidents
             ],
             notes=[NoteView(n.id, n.agency, n.author, n.written_at, n.text) for n in notes],
-            actions=[
-                ActionView(a.id, a.power, a.stage, a.started_at, a.next_deadline_at, a.concerns,
-                           a.notes)
-                for a in actions
-            ],
         )
 
 
@@ -303,7 +278,7 @@ def case_detail(store: Store, ref: str) -> CaseDetail:
 
 
 def _person(session: Session, case_id: str, person: PersonInput) -> Party:
-    name = _required(person.name, "name", "Name", NAME_MAX)
+    name = required_text(person.name, "name", "Name", NAME_MAX)
     role = _choice(PartyRole, person.role, "role", "Role")
     dob = person.date_of_birth
     if dob is not None and dob > london_today():
@@ -312,11 +287,11 @@ def _person(session: Session, case_id: str, person: PersonInput) -> Party:
         case_id=case_id,
         role=role,
         name=name,
-        address=_optional(person.address, "address", "Address", 300),
-        phone=_optional(person.phone, "phone", "Phone", 40),
+        address=optional_text(person.address, "address", "Address", 300),
+        phone=optional_text(person.phone, "phone", "Phone", 40),
         date_of_birth=dob,
         vulnerable=bool(person.vulnerable),
-        notes=_optional(person.notes, "notes", "Notes", TEXT_MAX),
+        notes=optional_text(person.notes, "notes", "Notes", TEXT_MAX),
     )
     session.add(party)
     return party
@@ -329,14 +304,19 @@ def create_case(store: Store, new: NewCase, *, now: datetime | None = None) -> s
     category = _choice(Category, new.category, "category", "Category")
     channel = _choice(Channel, new.channel, "channel", "Channel")
     risk = _choice(RiskLevel, new.risk, "risk", "Risk")
-    summary = _required(new.summary, "summary", "Summary", SUMMARY_MAX)
-    location = _optional(new.location, "location", "Location", 300)
-    postcode = _optional(new.postcode, "postcode", "Postcode", 10).upper()
+    summary = required_text(new.summary, "summary", "Summary", SUMMARY_MAX)
+    location = optional_text(new.location, "location", "Location", 300)
+    postcode = optional_text(new.postcode, "postcode", "Postcode", 10).upper()
     for attempt in range(5):
         try:
             with store.session() as session:
                 owner = _officer_by_collar(session, new.owner_collar) if new.owner_collar else None
-                vulnerable = any(p.vulnerable for p in new.people)
+                if owner is not None and owner.district != district:
+                    raise InvalidInput(
+                        f"{owner.collar} works in {District(owner.district).label}, "
+                        f"not {district.label}.", "owner")
+                vulnerable = any(p.vulnerable and _choice(PartyRole, p.role, "role", "Role")
+                                 is PartyRole.VICTIM for p in new.people)
                 today = london_today(now)
                 case = Case(
                     ref=make_ref(district, today),
@@ -370,11 +350,11 @@ def add_incident(store: Store, ref: str, new: NewIncident, *, now: datetime | No
     now = now or utc_now()
     channel = _choice(Channel, new.channel, "channel", "Channel")
     kind = _choice(IncidentType, new.incident_type, "incident_type", "Incident type")
-    description = _required(new.description, "description", "Description", TEXT_MAX)
+    description = required_text(new.description, "description", "Description", TEXT_MAX)
     if new.occurred_at > now + timedelta(minutes=5):
         raise InvalidInput("An incident cannot be dated in the future.", "occurred_at")
     with store.session() as session:
-        case = _load_case(session, ref)
+        case = load_case(session, ref)
         if new.occurred_at < case.opened_at - timedelta(days=366 * 5):
             raise InvalidInput(
                 "That date is more than five years before the case was opened.", "occurred_at"
@@ -385,8 +365,8 @@ def add_incident(store: Store, ref: str, new: NewIncident, *, now: datetime | No
             channel=channel,
             incident_type=kind,
             description=description,
-            crime_ref=_optional(new.crime_ref, "crime_ref", "Crime reference", 40).upper(),
-            location=_optional(new.location, "location", "Location", 300),
+            crime_ref=optional_text(new.crime_ref, "crime_ref", "Crime reference", 40).upper(),
+            location=optional_text(new.location, "location", "Location", 300),
         )
         session.add(incident)
         return incident.id
@@ -395,7 +375,7 @@ def add_incident(store: Store, ref: str, new: NewIncident, *, now: datetime | No
 def add_party(store: Store, ref: str, person: PersonInput) -> str:
     """Add a victim, perpetrator, witness or reporter to a case; returns the party's id."""
     with store.session() as session:
-        case = _load_case(session, ref)
+        case = load_case(session, ref)
         party = _person(session, case.id, person)
         if party.vulnerable and party.role == PartyRole.VICTIM and case.status != CaseStatus.CLOSED:
             # A vulnerable victim is reviewed as often as a high-risk case.
@@ -426,7 +406,7 @@ def change_status(
     elif closure_reason:
         raise InvalidInput("A closure reason is only given when closing a case.", "closure_reason")
     with store.session() as session:
-        case = _load_case(session, ref)
+        case = load_case(session, ref)
         if CaseStatus(case.status) is new_status:
             raise InvalidInput(f"The case is already {new_status.label.lower()}.", "status")
         case.status = new_status
@@ -441,7 +421,7 @@ def change_status(
 def assign_owner(store: Store, ref: str, collar: str | None) -> str | None:
     """Give the case to the officer with ``collar`` (None leaves it unallocated)."""
     with store.session() as session:
-        case = _load_case(session, ref)
+        case = load_case(session, ref)
         if collar and collar.strip():
             officer = _officer_by_collar(session, collar)
             if officer.district != case.district:
@@ -467,7 +447,7 @@ def set_next_review(store: Store, ref: str, day: date, *, today: date | None = N
     if day > today + timedelta(days=366):
         raise InvalidInput("The next review must be within a year.", "next_review")
     with store.session() as session:
-        case = _load_case(session, ref)
+        case = load_case(session, ref)
         if case.status == CaseStatus.CLOSED:
             raise InvalidInput("A closed case has no reviews; reopen it first.", "next_review")
         case.next_review = day
@@ -480,7 +460,7 @@ def set_risk(store: Store, ref: str, risk: RiskLevel | str, *, today: date | Non
     level = _choice(RiskLevel, risk, "risk", "Risk")
     today = today or london_today()
     with store.session() as session:
-        case = _load_case(session, ref)
+        case = load_case(session, ref)
         case.risk = level
         sooner = today + review_interval(level)
         if case.status != CaseStatus.CLOSED and (case.next_review is None or sooner < case.next_review):
@@ -541,8 +521,8 @@ def set_device_officer(store: Store, collar: str) -> OfficerView:
 
 
 def add_officer(store: Store, collar: str, name: str, district: District | str) -> OfficerView:
-    collar = _required(collar, "collar", "Collar number", 20).upper()
-    name = _required(name, "name", "Name", NAME_MAX)
+    collar = required_text(collar, "collar", "Collar number", 20).upper()
+    name = required_text(name, "name", "Name", NAME_MAX)
     where = parse_district(district)
     with store.session() as session:
         clash = session.exec(

@@ -8,6 +8,7 @@ The Invicta Road, Margate case from ``shared/domain.md`` is always included.
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,11 +16,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from dateutil.relativedelta import relativedelta
 from faker import Faker
 
-from asbtui.dates import london_today, utc_now
+from asbtui.dates import LONDON, london_today, to_london, utc_now
+from asbtui.errors import InvalidInput
 from asbtui.models import (
     OPEN_STATUSES,
+    Authority,
     Case,
     CaseStatus,
     Category,
@@ -33,11 +37,14 @@ from asbtui.models import (
     PartnerNote,
     Party,
     PartyRole,
+    Power,
     RiskLevel,
     StoreMeta,
     new_id,
 )
-from asbtui.services.cases import REVIEW_INTERVAL_DAYS
+from asbtui.services import enforcement, periods
+from asbtui.services.cases import REVIEW_INTERVAL_DAYS, case_detail
+from asbtui.services.enforcement import NewAction, StepInput
 from asbtui.services.refs import make_ref
 
 if TYPE_CHECKING:
@@ -268,6 +275,7 @@ def build_demo(
             sa.insert(StoreMeta.__table__).prefix_with("OR REPLACE"),  # type: ignore[attr-defined]
             [{"key": "officer", "value": device[0]}],
         )
+    _enforcement(store, rng, now, invicta, connection_counts=writer.counts)
     return DemoSummary(
         cases=writer.counts.get("case", 0),
         incidents=writer.counts.get("incident", 0),
@@ -466,12 +474,103 @@ def _invicta_road(
                author=names.person(), written_at=opened + timedelta(days=55),
                text="Tenancy enforcement started; the tenant has been served notice of "
                "seeking possession. Supports a closure.")
-    action = EnforcementAction.__table__  # type: ignore[attr-defined]
-    writer.add(action, case_id=case_id, power="closure_notice", stage="served",
-               started_at=notice_served,
-               next_deadline_at=notice_served + timedelta(hours=48),
-               concerns=address, notes="Authorised by Inspector; served on the premises at 14:10")
-    writer.add(action, case_id=case_id, power="closure_order", stage="granted",
-               started_at=order_granted, next_deadline_at=order_expires, concerns=address,
-               notes="Granted by Margate magistrates for 3 months")
     return case_ref
+
+
+# Thanet's PSPOs (in the style of Thanet District Council's orders; wording synthetic).
+THANET_PSPOS = [
+    ("Margate town centre and seafront", "Margate Main Sands, the Harbour Arm, Marine Terrace "
+     "and the High Street, as mapped", "Drinking alcohol when asked to stop; urinating or "
+     "defecating in public; aggressive begging", 700, 3),
+    ("Dog control: Thanet beaches", "All Thanet beaches between 1 May and 30 September",
+     "Dogs on beaches from 10:00 to 18:00; failing to pick up after a dog", 1000, 3),
+    ("Ramsgate Royal Harbour", "Royal Harbour, Harbour Parade and the Military Road arches",
+     "Gathering in groups of three or more causing alarm; riding motorcycles or e-scooters on "
+     "the harbour walls", 1040, 3),
+]
+
+
+def _enforcement(store: Store, rng: random.Random, now: datetime, invicta: str,
+                 connection_counts: dict[str, int]) -> None:
+    """Actions go through the enforcement service, so the demo obeys the same rules."""
+    _invicta_closure(store, invicta, now)
+    for title, area, prohibitions, age_days, years in THANET_PSPOS:
+        made = (now - timedelta(days=age_days)).date()
+        enforcement.add_pspo(store, District.THA, "Thanet District Council", title, area,
+                             prohibitions, made, made + relativedelta(years=years),
+                             reference=f"TDC-PSPO-{made.year}-{rng.randint(1, 99):02d}")
+    _community_protection(store, rng, now)
+
+
+def _invicta_closure(store: Store, ref: str, now: datetime) -> None:
+    served = (now - timedelta(days=40)).astimezone(LONDON).replace(
+        hour=14, minute=10, second=0, microsecond=0)
+    detail = case_detail(store, ref)
+    tenant = next(p for p in detail.parties if p.role is PartyRole.PERPETRATOR)
+    action = enforcement.start_action(
+        store, ref,
+        NewAction(power=Power.CLOSURE, concerns=f"14 {INVICTA_ROAD}",
+                  subject_party_id=tenant.id),
+        StepInput(occurred_at=served, authority=Authority.INSPECTOR,
+                  authorised_by="Inspector (Thanet CSU)", ends_at=served + timedelta(hours=24),
+                  documents="CN-THA-0142", notes="Served on the premises and fixed to the door"),
+        now=now)
+    enforcement.record_step(
+        store, action, "notice_extended",
+        StepInput(occurred_at=served + timedelta(hours=20), authority=Authority.SUPERINTENDENT,
+                  authorised_by="Superintendent (East Kent)",
+                  ends_at=served + timedelta(hours=48), documents="CN-THA-0142-X"),
+        now=now)
+    granted = served + timedelta(hours=45)
+    enforcement.record_step(
+        store, action, "order_granted",
+        StepInput(occurred_at=granted, authority=Authority.COURT,
+                  authorised_by="Margate Magistrates' Court",
+                  ends_at=periods.add_months(granted, 3), documents="CO-MAR-2026-311",
+                  notes="Granted for 3 months; premises secured"),
+        now=now)
+
+
+def _community_protection(store: Store, rng: random.Random, now: datetime) -> None:
+    """CPWs on a few open cases with a perpetrator; some ignored and followed by a CPN."""
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(Case.__table__.c.ref, Party.__table__.c.id)  # type: ignore[attr-defined]
+            .join(Party.__table__, Party.__table__.c.case_id == Case.__table__.c.id)  # type: ignore[attr-defined]
+            .where(Case.__table__.c.status.in_(["under_investigation", "action_in_progress"]),  # type: ignore[attr-defined]
+                   Party.__table__.c.role == "perpetrator",  # type: ignore[attr-defined]
+                   Case.__table__.c.category != "environmental")  # type: ignore[attr-defined]
+            .order_by(Case.__table__.c.ref)  # type: ignore[attr-defined]
+        ).all()
+    for ref, party_id in rows:
+        if rng.random() > 0.12:
+            continue
+        given = now - timedelta(days=rng.randint(2, 40), hours=rng.randint(0, 8))
+        conduct = rng.choice(["Playing amplified music audible outside the property",
+                              "Allowing visitors to gather and shout outside the property",
+                              "Riding a motorcycle on footpaths and the recreation ground"])
+        comply_by = periods.end_of_day(to_london(given).date() + timedelta(days=14))
+        cpw = enforcement.start_action(
+            store, ref, NewAction(power=Power.CPW, subject_party_id=party_id, conduct=conduct),
+            StepInput(occurred_at=given, authority=Authority.CONSTABLE, ends_at=comply_by,
+                      documents=f"CPW-{rng.randint(1000, 9999)}"), now=now)
+        if comply_by >= now:
+            continue
+        found = comply_by + min(timedelta(days=1), (now - comply_by) / 2)
+        outcome = rng.random()
+        if outcome < 0.4:
+            enforcement.record_step(store, cpw, "complied", StepInput(occurred_at=found),
+                                    now=now)
+        elif outcome < 0.85:  # the rest are left for the officer to follow up: overdue
+            enforcement.record_step(store, cpw, "not_complied",
+                                    StepInput(occurred_at=found), now=now)
+            issued = found + timedelta(hours=3)
+            if issued >= now:
+                continue
+            with contextlib.suppress(InvalidInput):  # e.g. under 16: the law says no CPN
+                enforcement.start_action(
+                    store, ref,
+                    NewAction(power=Power.CPN, subject_party_id=party_id, conduct=conduct),
+                    StepInput(occurred_at=issued, authority=Authority.CONSTABLE,
+                              ends_at=issued + timedelta(days=28),
+                              documents=f"CPN-{rng.randint(1000, 9999)}"), now=now)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from asbtui.dates import london_today
+from asbtui.dates import london_today, utc_now
 from asbtui.models import (
     OPEN_STATUSES,
     Case,
@@ -26,12 +26,12 @@ from asbtui.models import (
     RiskLevel,
 )
 from asbtui.services import search
+from asbtui.services.periods import end_of_day
 
 if TYPE_CHECKING:
     from asbtui.db import Store
 
 PAGE_SIZE = 100
-FAR_FUTURE = date(9999, 12, 31)
 
 
 class SortKey(StrEnum):
@@ -66,6 +66,7 @@ class QueueQuery:
     sort: SortKey = SortKey.URGENCY
     descending: bool = False
     today: date | None = None
+    now: datetime | None = None
 
     def without_order(self) -> QueueQuery:
         """The same filter in the default order (for caching counts)."""
@@ -83,7 +84,17 @@ class QueueRow:
     location: str
     owner: str
     next_review: date | None
+    next_deadline_at: datetime | None
     overdue: bool
+
+    @property
+    def next_due(self) -> tuple[datetime, bool] | None:
+        """The nearer of the review (end of its day) and the nearest statutory deadline,
+        with True when it is a statutory deadline."""
+        review = end_of_day(self.next_review) if self.next_review else None
+        if self.next_deadline_at and (review is None or self.next_deadline_at < review):
+            return self.next_deadline_at, True
+        return (review, False) if review else None
 
 
 @dataclass(frozen=True)
@@ -98,7 +109,11 @@ class QueuePage:
 
 
 def _today(query: QueueQuery) -> date:
-    return query.today or london_today()
+    return query.today or london_today(query.now)
+
+
+def _now(query: QueueQuery) -> datetime:
+    return query.now or utc_now()
 
 
 def _risk_order() -> sa.ColumnElement[int]:
@@ -106,14 +121,21 @@ def _risk_order() -> sa.ColumnElement[int]:
     return sa.case((Case.risk == RiskLevel.HIGH, 0), (Case.risk == RiskLevel.MEDIUM, 1), else_=2)
 
 
-def _urgency_tier(today: date) -> sa.ColumnElement[int]:
-    overdue = Case.next_review < today
+def _urgency_tier(today: date, now: datetime) -> sa.ColumnElement[int]:
+    overdue = sa.or_(Case.next_review < today, Case.next_deadline_at < now)
     high = Case.risk == RiskLevel.HIGH
     return sa.case((sa.and_(high, overdue), 0), (high, 1), (overdue, 2), else_=3)
 
 
-def _due() -> sa.ColumnElement[date]:
-    return sa.func.coalesce(Case.next_review, FAR_FUTURE)
+def _due() -> sa.ColumnElement[str]:
+    """The nearest of the review (end of its day) and the nearest statutory deadline.
+
+    Compared as SQLite's stored text (ISO dates and UTC times sort as text), which is
+    exact to within the hour that London is ahead of UTC in summer: close enough to order.
+    """
+    review = sa.func.coalesce(sa.func.strftime("%Y-%m-%d 23:59", Case.next_review), "9999")
+    deadline = sa.func.coalesce(sa.cast(Case.next_deadline_at, sa.String), "9999")
+    return sa.func.min(review, deadline)
 
 
 def _sort_columns(query: QueueQuery) -> list[sa.ColumnElement[Any]]:
@@ -122,7 +144,8 @@ def _sort_columns(query: QueueQuery) -> list[sa.ColumnElement[Any]]:
     columns: dict[SortKey, list[sa.ColumnElement[Any]]] = {
         # High risk first (overdue ones at the very top), then overdue reviews, then the
         # rest; within each tier by risk and the nearest due date.
-        SortKey.URGENCY: [_urgency_tier(_today(query)), _risk_order(), _due(), Case.opened_at],
+        SortKey.URGENCY: [_urgency_tier(_today(query), _now(query)), _risk_order(), _due(),
+                          Case.opened_at],
         SortKey.REF: [Case.ref],
         SortKey.OPENED: [Case.opened_at],
         SortKey.CATEGORY: [Case.category, _risk_order()],
@@ -174,6 +197,7 @@ def queue_page(
         Case.location,
         sa.func.coalesce(Officer.name, "").label("owner"),
         Case.next_review,
+        Case.next_deadline_at,
         *labelled,
     ).outerjoin(Officer, Officer.id == Case.owner_id)
     select = _filtered(query, select)
@@ -183,7 +207,7 @@ def queue_page(
         select = select.where(row_key < bound if query.descending else row_key > bound)
     order = [key.desc() if query.descending else key.asc() for key in keys]
     select = select.order_by(*order).limit(limit + 1)
-    today = _today(query)
+    today, now = _today(query), _now(query)
     with store.engine.connect() as connection:
         result = connection.execute(select).all()
     more = len(result) > limit
@@ -199,7 +223,9 @@ def queue_page(
             location=r.location,
             owner=r.owner,
             next_review=r.next_review,
-            overdue=r.next_review is not None and r.next_review < today,
+            next_deadline_at=r.next_deadline_at,
+            overdue=(r.next_review is not None and r.next_review < today)
+            or (r.next_deadline_at is not None and r.next_deadline_at < now),
         )
         for r in result
     ]

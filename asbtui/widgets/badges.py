@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from rich.text import Text
 
-from asbtui.dates import format_date
+from asbtui.dates import format_date, to_london
 from asbtui.literal import one_line
 from asbtui.models import CaseStatus, RiskLevel
 
@@ -32,6 +32,26 @@ def status_badge(status: CaseStatus, *, padded: bool = False) -> Text:
         style = "reverse"
     label = f" {status.label} " if padded else status.label
     return Text(label, style=style)
+
+
+def next_due_badge(due: tuple[datetime, bool] | None, now: datetime, *,
+                   full: bool = False) -> Text:
+    """A case's next review date or, if sooner, its next statutory deadline (with time).
+
+    Overdue shows red with '!', due within two days yellow; colour is never the only sign.
+    """
+    if due is None:
+        return Text("")
+    moment, statutory = due
+    # A statutory deadline shows its time (DD/MM HH:MM); a review its date (DD/MM/YYYY).
+    local = to_london(moment)
+    short = "%d/%m/%Y %H:%M" if full else "%d/%m %H:%M"
+    text = local.strftime(short) if statutory else format_date(local.date())
+    if moment < now:
+        return Text(f"{text}!", style="bold red")
+    if moment - now <= timedelta(days=2):
+        return Text(text, style="yellow")
+    return Text(text)
 
 
 def due_badge(day: date | None, today: date) -> Text:

@@ -7,7 +7,7 @@ again, ``append_page`` to add the next) and it asks for more with ``NeedMore``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, datetime
 
 from rich.text import Text
 from textual.message import Message
@@ -15,14 +15,14 @@ from textual.widgets import DataTable
 
 from asbtui.dates import format_date
 from asbtui.services.queue import QueueRow, SortKey
-from asbtui.widgets.badges import due_badge, literal, risk_badge, status_badge
+from asbtui.widgets.badges import literal, next_due_badge, risk_badge, status_badge
 
 # Most telling first, so that an 80-column terminal shows ref, risk, status, due and place.
 COLUMNS: list[tuple[str, SortKey, int | None]] = [
     ("Ref", SortKey.REF, 12),
     ("Risk", SortKey.RISK, 8),
     ("Status", SortKey.STATUS, 19),
-    ("Next due", SortKey.DUE, 11),
+    ("Next due", SortKey.DUE, 12),
     ("Location", SortKey.LOCATION, 30),
     ("Owner", SortKey.OWNER, 18),
     ("Category", SortKey.CATEGORY, 13),
@@ -50,7 +50,7 @@ class CaseTable(DataTable):
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self.today = date.today()
+        self.now = datetime.now(UTC)
         self.sort_key = SortKey.URGENCY
         self.descending = False
 
@@ -72,7 +72,7 @@ class CaseTable(DataTable):
             Text(row.ref, style="bold"),
             risk_badge(row.risk),
             status_badge(row.status),
-            due_badge(row.next_review, self.today),
+            next_due_badge(row.next_due, self.now),
             literal(row.location),
             literal(row.owner or "—", style="" if row.owner else "dim"),
             Text(row.category.label),
