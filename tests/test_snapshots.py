@@ -80,3 +80,12 @@ def test_intake_form(snap_compare, app) -> None:
         await still(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=intake)
+
+
+def test_deadlines_screen(snap_compare, app) -> None:
+    async def deadlines(pilot) -> None:
+        await still(pilot)
+        await pilot.press("u")
+        await still(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=deadlines)
