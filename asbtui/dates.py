@@ -92,4 +92,8 @@ def parse_datetime(text: str, *, field: str | None = None) -> datetime:
         hour, minute = int(hh), int(mm)
     naive = datetime(day.year, day.month, day.day, hour, minute)
     # fold=0 picks the first of two repeated times when clocks go back (BST, then GMT).
-    return naive.replace(tzinfo=LONDON)
+    moment = naive.replace(tzinfo=LONDON)
+    if moment.astimezone(UTC).astimezone(LONDON).replace(tzinfo=None) != naive:
+        raise InvalidInput(f"{cleaned} did not happen in the UK: the clocks went forward "
+                           "an hour then.", field)
+    return moment

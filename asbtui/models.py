@@ -3,7 +3,8 @@
 Every table that syncs carries a UUID key made on the device, ``updated_at`` (a hybrid
 logical clock stamp, see :mod:`asbtui.services.clock`), ``origin`` (the device id) and a
 soft-delete flag. Incidents, partner notes and action records are append-only.
-Instants are stored as naive UTC; dates such as a review date are calendar dates.
+Instants are timezone-aware and stored in UTC; dates such as a review date are calendar
+dates in Europe/London.
 """
 
 from __future__ import annotations
@@ -293,6 +294,8 @@ class Case(Synced, table=True):
     owner_id: str | None = Field(default=None, foreign_key="officer.id", index=True)
     opened_at: datetime = Field(description="When the case was opened (UTC)")
     next_review: date | None = Field(default=None)
+    vulnerable_victim: bool = Field(
+        default=False, description="A victim on the case is vulnerable (kept by the services)")
     next_deadline_at: datetime | None = Field(
         default=None, description="The nearest open statutory deadline (kept by enforcement)")
     closed_at: datetime | None = Field(default=None)

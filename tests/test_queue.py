@@ -183,7 +183,7 @@ def python_key(sort: SortKey) -> Callable[[QueueRow], tuple[Any, ...]]:
         return r.next_review or date.max
 
     def tier(r: QueueRow) -> int:
-        high = r.risk is RiskLevel.HIGH
+        high = r.risk is RiskLevel.HIGH or r.vulnerable_victim
         return 0 if high and r.overdue else 1 if high else 2 if r.overdue else 3
 
     return {

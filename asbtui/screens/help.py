@@ -13,7 +13,8 @@ from textual.widgets import Label, Static
 INTRO = (
     "asbtui works anti-social behaviour cases with the keyboard. Tab and shift+tab move "
     "between parts of a screen; arrows, page up and page down move in tables; enter opens; "
-    "escape goes back. ctrl+p opens the command palette, which lists every action."
+    "escape goes back. ctrl+p opens the command palette, which lists every action. In the "
+    "queue, V after the risk marks a vulnerable victim and ! an overdue review or deadline."
 )
 
 

@@ -331,6 +331,7 @@ def create_case(store: Store, new: NewCase, *, now: datetime | None = None) -> s
                     owner_id=owner.id if owner else None,
                     opened_at=now,
                     next_review=today + review_interval(risk, vulnerable),
+                    vulnerable_victim=vulnerable,
                 )
                 session.add(case)
                 session.flush()
@@ -351,6 +352,8 @@ def add_incident(store: Store, ref: str, new: NewIncident, *, now: datetime | No
     channel = _choice(Channel, new.channel, "channel", "Channel")
     kind = _choice(IncidentType, new.incident_type, "incident_type", "Incident type")
     description = required_text(new.description, "description", "Description", TEXT_MAX)
+    if new.occurred_at.tzinfo is None:
+        raise InvalidInput("Give the time of the incident with its time zone.", "occurred_at")
     if new.occurred_at > now + timedelta(minutes=5):
         raise InvalidInput("An incident cannot be dated in the future.", "occurred_at")
     with store.session() as session:
@@ -377,6 +380,9 @@ def add_party(store: Store, ref: str, person: PersonInput) -> str:
     with store.session() as session:
         case = load_case(session, ref)
         party = _person(session, case.id, person)
+        if party.vulnerable and party.role == PartyRole.VICTIM:
+            case.vulnerable_victim = True
+            session.add(case)
         if party.vulnerable and party.role == PartyRole.VICTIM and case.status != CaseStatus.CLOSED:
             # A vulnerable victim is reviewed as often as a high-risk case.
             sooner = london_today() + review_interval(RiskLevel(case.risk), True)

@@ -338,6 +338,7 @@ def _random_case(
         # Most reviews are in hand; some are a few days overdue; none precede the opening.
         next_review = today + timedelta(days=rng.randint(-interval // 4, interval))
         next_review = max(next_review, opened.date() + timedelta(days=interval))
+    has_victim = category is not Category.ENVIRONMENTAL or rng.random() < 0.5
     case_id = writer.add(
         Case.__table__,  # type: ignore[attr-defined]
         ref=ref(district, opened.date()),
@@ -353,6 +354,7 @@ def _random_case(
         owner_id=owner,
         opened_at=opened,
         next_review=next_review,
+        vulnerable_victim=vulnerable and has_victim,
         closed_at=closed_at,
         closure_reason=closure_reason,
     )
@@ -373,7 +375,7 @@ def _random_case(
             location=location,
         )
     party_table = Party.__table__  # type: ignore[attr-defined]
-    if category is not Category.ENVIRONMENTAL or rng.random() < 0.5:
+    if has_victim:
         victim_address = address if targeted else f"{rng.randint(1, 180)} {street}, {town}"
         writer.add(party_table, case_id=case_id, role=PartyRole.VICTIM, name=names.person(),
                    date_of_birth=today - timedelta(days=rng.randint(18 * 365, 88 * 365)),
@@ -431,7 +433,8 @@ def _invicta_road(
         summary="Drug dealing, large gatherings and excessive noise at 14 Invicta Road, "
         "Margate; repeated reports from neighbours; premises closed by court order",
         location=address, postcode="CT9 2QB", owner_id=owner_id, opened_at=opened,
-        next_review=london_today(now) + timedelta(days=7), closed_at=None, closure_reason=None,
+        next_review=london_today(now) + timedelta(days=7), vulnerable_victim=True,
+        closed_at=None, closure_reason=None,
     )
     story = [
         (0, Channel.CALL_101, IncidentType.DRUG_ACTIVITY, "Neighbour reports constant callers and suspected dealing"),

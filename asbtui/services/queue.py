@@ -86,6 +86,7 @@ class QueueRow:
     next_review: date | None
     next_deadline_at: datetime | None
     overdue: bool
+    vulnerable_victim: bool = False
 
     @property
     def next_due(self) -> tuple[datetime, bool] | None:
@@ -123,7 +124,8 @@ def _risk_order() -> sa.ColumnElement[int]:
 
 def _urgency_tier(today: date, now: datetime) -> sa.ColumnElement[int]:
     overdue = sa.or_(Case.next_review < today, Case.next_deadline_at < now)
-    high = Case.risk == RiskLevel.HIGH
+    # domain.md: high risk or a vulnerable victim puts the case at the top of the queue.
+    high = sa.or_(Case.risk == RiskLevel.HIGH, Case.vulnerable_victim)
     return sa.case((sa.and_(high, overdue), 0), (high, 1), (overdue, 2), else_=3)
 
 
@@ -142,8 +144,8 @@ def _sort_columns(query: QueueQuery) -> list[sa.ColumnElement[Any]]:
     """The sort key columns, all ascending; ``Case.id`` last makes every key unique."""
     owner = sa.func.coalesce(Officer.name, "")
     columns: dict[SortKey, list[sa.ColumnElement[Any]]] = {
-        # High risk first (overdue ones at the very top), then overdue reviews, then the
-        # rest; within each tier by risk and the nearest due date.
+        # High risk or a vulnerable victim first (overdue ones at the very top), then
+        # overdue reviews and deadlines, then the rest; each by risk and the nearest due.
         SortKey.URGENCY: [_urgency_tier(_today(query), _now(query)), _risk_order(), _due(),
                           Case.opened_at],
         SortKey.REF: [Case.ref],
@@ -198,6 +200,7 @@ def queue_page(
         sa.func.coalesce(Officer.name, "").label("owner"),
         Case.next_review,
         Case.next_deadline_at,
+        Case.vulnerable_victim,
         *labelled,
     ).outerjoin(Officer, Officer.id == Case.owner_id)
     select = _filtered(query, select)
@@ -226,6 +229,7 @@ def queue_page(
             next_deadline_at=r.next_deadline_at,
             overdue=(r.next_review is not None and r.next_review < today)
             or (r.next_deadline_at is not None and r.next_deadline_at < now),
+            vulnerable_victim=r.vulnerable_victim,
         )
         for r in result
     ]

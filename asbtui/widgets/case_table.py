@@ -20,7 +20,7 @@ from asbtui.widgets.badges import literal, next_due_badge, risk_badge, status_ba
 # Most telling first, so that an 80-column terminal shows ref, risk, status, due and place.
 COLUMNS: list[tuple[str, SortKey, int | None]] = [
     ("Ref", SortKey.REF, 12),
-    ("Risk", SortKey.RISK, 8),
+    ("Risk", SortKey.RISK, 10),
     ("Status", SortKey.STATUS, 19),
     ("Next due", SortKey.DUE, 12),
     ("Location", SortKey.LOCATION, 30),
@@ -70,7 +70,8 @@ class CaseTable(DataTable):
     def _cells(self, row: QueueRow) -> list[Text]:
         return [
             Text(row.ref, style="bold"),
-            risk_badge(row.risk),
+            risk_badge(row.risk) + (Text(" V", style="bold red") if row.vulnerable_victim
+                                    else Text("")),
             status_badge(row.status),
             next_due_badge(row.next_due, self.now),
             literal(row.location),

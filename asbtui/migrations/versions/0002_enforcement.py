@@ -1,4 +1,5 @@
-"""Enforcement: action steps, deadlines, PSPO register; nearest deadline on each case.
+"""Enforcement: action steps, deadlines, PSPO register; nearest deadline and vulnerable
+victim flag on each case.
 
 Revision ID: 0002
 Revises: 0001
@@ -76,6 +77,10 @@ def upgrade() -> None:
     with op.batch_alter_table("case") as batch:
         batch.add_column(sa.Column("next_deadline_at", sa.DateTime(timezone=True),
                                    nullable=True))
+        batch.add_column(sa.Column("vulnerable_victim", sa.Boolean(), nullable=False,
+                                   server_default=sa.false()))
+    op.execute('UPDATE "case" SET vulnerable_victim = 1 WHERE id IN (SELECT case_id FROM party '
+               "WHERE role = 'victim' AND vulnerable AND NOT deleted)")
 
     op.create_table(
         "actionstep",
@@ -132,6 +137,7 @@ def downgrade() -> None:
     op.drop_table("deadline")
     op.drop_table("actionstep")
     with op.batch_alter_table("case") as batch:
+        batch.drop_column("vulnerable_victim")
         batch.drop_column("next_deadline_at")
     with op.batch_alter_table("enforcementaction") as batch:
         for name in ("fk_action_party", "fk_action_pspo", "fk_action_parent"):
