@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Group
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -197,13 +197,22 @@ class CaseScreen(Screen[bool]):
         self.query_one(f"#{section}-title", Label).update(Text(title))
 
     @on(DataTable.RowHighlighted)
-    def show_row_detail(self, event: DataTable.RowHighlighted) -> None:
+    def row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.has_focus:
+            self.show_row_detail(event.data_table.id or "", event.row_key.value)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        table = event.widget
+        if isinstance(table, DataTable) and table.row_count:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            self.show_row_detail(table.id or "", key)
+
+    def show_row_detail(self, section: str, key: str | None) -> None:
         """The full text of the highlighted row, which the table cuts short."""
         d = self.detail
-        if d is None or event.row_key.value == "none" or not event.data_table.has_focus:
+        if d is None or key is None or key == "none":
+            self.query_one("#row-detail", Static).update("")
             return
-        key = event.row_key.value
-        section = event.data_table.id
         text = Text()
         if section == "people":
             p = next(p for p in d.parties if p.id == key)
@@ -313,7 +322,7 @@ class CaseScreen(Screen[bool]):
     def action_section(self, section: str) -> None:
         table = self.query_one(f"#{section}", DataTable)
         table.focus()
-        self.query_one(f"#{section}-title").scroll_visible()
+        self.call_after_refresh(table.scroll_visible, animate=False)
 
     def action_add_incident(self) -> None:
         from asbtui.screens.incident import IncidentForm

@@ -82,7 +82,7 @@ class DeadlinesScreen(Screen[bool]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="deadlines-title")
-        yield DataTable(id="deadlines", cursor_type="row", zebra_stripes=True)
+        yield DataTable(id="deadline-list", cursor_type="row", zebra_stripes=True)
         yield Static(id="row-detail")
         yield Static(id="deadlines-status")
         yield Footer()
