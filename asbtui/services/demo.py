@@ -500,7 +500,7 @@ def _enforcement(store: Store, rng: random.Random, now: datetime, invicta: str,
     for title, area, prohibitions, age_days, years in THANET_PSPOS:
         made = (now - timedelta(days=age_days)).date()
         enforcement.add_pspo(store, District.THA, "Thanet District Council", title, area,
-                             prohibitions, made, made + relativedelta(years=years),
+                             prohibitions, made, made + relativedelta(years=years, days=-1),
                              reference=f"TDC-PSPO-{made.year}-{rng.randint(1, 99):02d}")
     _community_protection(store, rng, now)
 

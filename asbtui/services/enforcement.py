@@ -228,7 +228,7 @@ def _cpn_appeal(ctx: _Context) -> None:
     assert issued is not None
     closes = periods.within_days_beginning_with(issued.occurred_at,
                                                 value("cpn_appeal_days", ctx.rules_on))
-    if ctx.at > closes:
+    if ctx.at >= periods.next_midnight(closes):
         raise InvalidInput(f"The appeal window (s46(2)) closed at {_when(closes)}.",
                            "occurred_at")
 
@@ -243,6 +243,13 @@ def _fpn(ctx: _Context) -> None:
         raise InvalidInput(
             "A fixed penalty is given for a breach of a CPN (s52) or of a PSPO (s68): "
             "record the breach first and choose it.", "parent_action_id")
+    breach_steps = ctx.session.exec(select(ActionStep).where(
+        ActionStep.action_id == parent.id,
+        ActionStep.stage.in_(("breached", "recorded")))).all()
+    breach_at = max(step.occurred_at for step in breach_steps)
+    if ctx.at < breach_at:
+        raise InvalidInput(f"A fixed penalty cannot be dated before the breach it is for "
+                           f"({_when(breach_at)}).", "occurred_at")
     days = value("fpn_payment_days", ctx.rules_on)
     ctx.set("fpn_payment", f"Fixed penalty to be paid ({days} days following)",
             periods.days_following(ctx.at, days), "ABCPA s52(5), s68(4)")
@@ -254,7 +261,7 @@ def _fpn_prosecution(ctx: _Context) -> None:
     assert issued is not None
     days = value("fpn_payment_days", ctx.rules_on)
     ends = periods.days_following(issued.occurred_at, days)
-    if ctx.at <= ends:
+    if ctx.at < periods.next_midnight(ends):
         raise InvalidInput(
             f"No proceedings may be taken before the end of the {days} days following the "
             f"notice (s52(5)): that is after {_when(ends)}.", "occurred_at")
@@ -408,6 +415,12 @@ def _closure_extension(ctx: _Context) -> None:
         raise InvalidInput(
             f"A closure notice cannot be in force for more than {limit} hours in all, "
             f"Christmas Day disregarded (s77); this would be {_hours_text(hours)}.", "ends_at")
+    if current is not None:
+        most = value("closure_extension_notice_max_hours", ctx.rules_on)
+        extra = periods.hours_between(current, ctx.step.ends_at)
+        if extra > most:
+            raise InvalidInput(f"An extension notice adds at most {most} hours (s77(4)); this "
+                               f"would add {_hours_text(extra)}.", "ends_at")
     ctx.set("closure_notice_expiry", "Closure notice ends (extended)", ctx.step.ends_at,
             "ABCPA s77")
 
@@ -416,7 +429,7 @@ def _closure_extension(ctx: _Context) -> None:
 def _closure_adjourned(ctx: _Context) -> None:
     assert ctx.step.ends_at is not None
     days = value("closure_adjournment_max_days", ctx.rules_on)
-    latest = ctx.at + timedelta(days=days)
+    latest = periods.add_days_london(ctx.at, days)
     if ctx.step.ends_at > latest:
         raise InvalidInput(f"The court may adjourn for at most {days} days (s81(3)): to "
                            f"{_when(latest)} at the latest.", "ends_at")
@@ -588,9 +601,10 @@ def start_action(store: Store, ref: str, new: NewAction, step: StepInput,
     except ValueError:
         raise InvalidInput(f"'{new.power}' is not a power I know.", "power") from None
     firsts = powers.first_stages(power)
-    stage = next((s for s in firsts if s.key == new.stage), firsts[0]) if new.stage else firsts[0]
-    if not stage.starts or stage.power is not power:
-        raise InvalidInput(f"{power.label} cannot start at '{new.stage}'.", "stage")
+    stage = next((s for s in firsts if s.key == new.stage), None) if new.stage else firsts[0]
+    if stage is None:
+        raise InvalidInput(f"{power.label} cannot start at '{new.stage}'; it starts with: "
+                           + ", ".join(s.label.lower() for s in firsts) + ".", "stage")
     with store.session() as session:
         case = load_case(session, ref)
         subject = None
@@ -836,8 +850,11 @@ def add_pspo(store: Store, district: District | str, council: str, title: str, a
     years = value("pspo_max_years", made_on)
     if expires_on <= made_on:
         raise InvalidInput("A PSPO must expire after the day it is made.", "expires_on")
-    if expires_on > made_on + relativedelta(years=years):
-        raise InvalidInput(f"A PSPO may not have effect for more than {years} years (s60(1)).",
+    # The expiry day is a day in force: made 01/03/2027, the last day is 28/02/2030.
+    if expires_on >= made_on + relativedelta(years=years):
+        raise InvalidInput(f"A PSPO may not have effect for more than {years} years (s60(1)): "
+                           f"the last day can be "
+                           f"{format_date(made_on + relativedelta(years=years, days=-1))}.",
                            "expires_on")
     with store.session() as session:
         pspo = Pspo(district=where, council=required_text(council, "council", "Council", 120),

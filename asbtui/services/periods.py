@@ -75,6 +75,22 @@ def end_of_day(day: date) -> datetime:
     return datetime.combine(day, END_OF_DAY, tzinfo=LONDON)
 
 
+def next_midnight(moment: datetime) -> datetime:
+    """The start of the London day after ``moment``: where a day-long window really ends.
+
+    Deadlines are shown at 23:59, but the last minute of the day still counts, so checks
+    compare against this instant instead.
+    """
+    return datetime.combine(to_london(moment).date() + timedelta(days=1), time(0, 0),
+                            tzinfo=LONDON)
+
+
+def add_days_london(moment: datetime, days: int) -> datetime:
+    """``moment`` plus ``days`` calendar days at the same London wall-clock time."""
+    local = to_london(moment)
+    return (local.replace(tzinfo=None) + timedelta(days=days)).replace(tzinfo=LONDON)
+
+
 def within_days_beginning_with(moment: datetime, days: int) -> datetime:
     """The end of a window of ``days`` days that begins with the day of ``moment``."""
     return end_of_day(to_london(moment).date() + timedelta(days=days - 1))

@@ -64,6 +64,7 @@ RULES: tuple[Rule, ...] = (
     Rule("closure_notice_max_hours", 24, "hours", "ABCPA s77(1)"),
     Rule("closure_notice_senior_max_hours", 48, "hours, Christmas Day disregarded",
          "ABCPA s77(2)-(3)"),
+    Rule("closure_extension_notice_max_hours", 24, "hours", "ABCPA s77(4)"),
     Rule("closure_hearing_hours", 48, "hours after service, Christmas Day disregarded",
          "ABCPA s80(3)-(4)"),
     Rule("closure_order_max_months", 3, "months", "ABCPA s80(6)"),
