@@ -50,8 +50,9 @@ class AsbApp(App[None]):
         """Gives 'now'; tests pass a fixed clock so that 'overdue' does not move."""
 
     def on_mount(self) -> None:
-        self.theme = self.settings.theme if self.settings.theme in self.available_themes else (
-            THEMES[0])
+        self.theme = (
+            self.settings.theme if self.settings.theme in self.available_themes else (THEMES[0])
+        )
         officer = cases.device_officer(self.store)
         district = officer.district if officer else District.THA
         self.push_screen(QueueScreen(district, officer))
@@ -76,6 +77,9 @@ class AsbApp(App[None]):
                 continue
             seen.add(binding.description)
             key = self.get_key_display(binding)
-            yield SystemCommand(binding.tooltip or binding.description, f"Key: {key}",
-                                partial(active.node.run_action, binding.action))
+            yield SystemCommand(
+                binding.tooltip or binding.description,
+                f"Key: {key}",
+                partial(active.node.run_action, binding.action),
+            )
         yield from super().get_system_commands(screen)

@@ -6,7 +6,7 @@ British Summer Time is handled by ``zoneinfo`` rather than by hand.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from asbtui.errors import InvalidInput
@@ -62,8 +62,7 @@ def parse_date(text: str, *, field: str | None = None) -> date:
         return london_today()
     parts = cleaned.split("/")
     # isascii: str.isdigit() also accepts '²' and other digits int() refuses.
-    if len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts) or len(
-            parts[2]) != 4:
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts) or len(parts[2]) != 4:
         raise InvalidInput(f"'{text.strip()}' is not a date: use DD/MM/YYYY.", field)
     day, month, year = (int(p) for p in parts)
     try:
@@ -85,15 +84,24 @@ def parse_datetime(text: str, *, field: str | None = None) -> datetime:
     if time_part.strip():
         hh, sep, mm = time_part.strip().partition(":")
         digits = hh.isascii() and hh.isdigit() and mm.isascii() and mm.isdigit()
-        if not sep or not digits or not (
-            0 <= int(hh) <= 23 and 0 <= int(mm) <= 59
-        ):
+        if not sep or not digits or not (0 <= int(hh) <= 23 and 0 <= int(mm) <= 59):
             raise InvalidInput(f"'{time_part.strip()}' is not a time: use HH:MM (24-hour).", field)
         hour, minute = int(hh), int(mm)
     naive = datetime(day.year, day.month, day.day, hour, minute)
     # fold=0 picks the first of two repeated times when clocks go back (BST, then GMT).
     moment = naive.replace(tzinfo=LONDON)
     if moment.astimezone(UTC).astimezone(LONDON).replace(tzinfo=None) != naive:
-        raise InvalidInput(f"{cleaned} did not happen in the UK: the clocks went forward "
-                           "an hour then.", field)
+        raise InvalidInput(
+            f"{cleaned} did not happen in the UK: the clocks went forward an hour then.", field
+        )
     return moment
+
+
+def format_time_left(delta: timedelta) -> str:
+    """'2d 4h', '3h 05m', or 'overdue 1d 2h'."""
+    seconds = delta.total_seconds()
+    minutes = int(abs(seconds) // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    text = f"{days}d {hours}h" if days else f"{hours}h {mins:02d}m"
+    return f"overdue {text}" if seconds < 0 else text

@@ -145,20 +145,24 @@ def _migration_engine(path: Path) -> Engine:
 
 def _check_revision(connection: sa.Connection, config: Config, path: Path) -> str | None:
     """The store's schema revision, refusing files that are not asbtui stores."""
-    tables = set(connection.exec_driver_sql(
-        "SELECT name FROM sqlite_master WHERE type='table'").scalars())
+    tables = set(
+        connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'").scalars()
+    )
     current = MigrationContext.configure(connection).get_current_revision()
     if current is None and tables - {"alembic_version"}:
-        raise StoreError(f"{path} is a database, but not an asbtui store; "
-                         "give the path of an asbtui store.")
+        raise StoreError(
+            f"{path} is a database, but not an asbtui store; give the path of an asbtui store."
+        )
     if current is not None:
         try:
             known = ScriptDirectory.from_config(config).get_revision(current)
         except CommandError:
             known = None
         if known is None:
-            raise StoreError(f"The store {path} was made by a newer version of asbtui "
-                             f"(schema {current}); update asbtui to open it.")
+            raise StoreError(
+                f"The store {path} was made by a newer version of asbtui "
+                f"(schema {current}); update asbtui to open it."
+            )
     return current
 
 
@@ -172,12 +176,12 @@ def open_store(path: Path | str, *, create: bool = False) -> Store:
         raise StoreError(f"{path} is a folder, not a store file.")
     existed = path.exists()
     if not existed and not create:
-        raise StoreError(
-            f"There is no store at {path}. Create one with: asbtui demo --db {path}"
-        )
+        raise StoreError(f"There is no store at {path}. Create one with: asbtui demo --db {path}")
     if existed and not create and path.stat().st_size == 0:
-        raise StoreError(f"The store {path} is an empty file, not an asbtui store. "
-                         f"Remove it, or create a store with: asbtui demo --db {path}")
+        raise StoreError(
+            f"The store {path} is an empty file, not an asbtui store. "
+            f"Remove it, or create a store with: asbtui demo --db {path}"
+        )
     if not existed:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -209,9 +213,7 @@ def _first_line(error: Exception) -> str:
 
 def _device_id(connection: sa.Connection) -> str:
     table = StoreMeta.__table__
-    found = connection.execute(
-        sa.select(table.c.value).where(table.c.key == "device_id")
-    ).scalar()
+    found = connection.execute(sa.select(table.c.value).where(table.c.key == "device_id")).scalar()
     if found:
         return found
     device = new_id()[:12]
@@ -230,15 +232,17 @@ def backup(path: Path | str, target: Path | str) -> Path:
     if target.exists():
         raise StoreError(f"{target} already exists; choose a new file name for the backup.")
     if not target.parent.is_dir():
-        raise StoreError(f"Cannot write the backup {target}: the folder "
-                         f"{target.parent} does not exist.")
+        raise StoreError(
+            f"Cannot write the backup {target}: the folder {target.parent} does not exist."
+        )
     try:
         destination = sqlite3.connect(target)
     except sqlite3.Error as error:
         raise StoreError(f"Cannot write the backup {target}: {_first_line(error)}.") from None
     try:
-        source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
-                                 timeout=BUSY_TIMEOUT_MS / 1000)
+        source = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000
+        )
         try:
             with destination:
                 source.backup(destination)

@@ -295,9 +295,11 @@ class Case(Synced, table=True):
     opened_at: datetime = Field(description="When the case was opened (UTC)")
     next_review: date | None = Field(default=None)
     vulnerable_victim: bool = Field(
-        default=False, description="A victim on the case is vulnerable (kept by the services)")
+        default=False, description="A victim on the case is vulnerable (kept by the services)"
+    )
     next_deadline_at: datetime | None = Field(
-        default=None, description="The nearest open statutory deadline (kept by enforcement)")
+        default=None, description="The nearest open statutory deadline (kept by enforcement)"
+    )
     closed_at: datetime | None = Field(default=None)
     closure_reason: ClosureReason | None = Field(default=None, sa_type=enum_type(ClosureReason))
 

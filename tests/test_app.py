@@ -68,11 +68,13 @@ async def test_queue_opens_on_the_device_officers_district_most_urgent_first(sto
         assert isinstance(app.screen, QueueScreen)
         refs = table_refs(app)
         assert refs and all(ref.startswith("THA-") for ref in refs)
+
         # High-risk cases, and cases with a vulnerable victim, come first.
         def top(ref: str) -> bool:
             detail = cases.case_detail(store, ref)
             return detail.risk.value == "high" or any(
-                p.vulnerable and p.role.value == "victim" for p in detail.parties)
+                p.vulnerable and p.role.value == "victim" for p in detail.parties
+            )
 
         flags = [top(ref) for ref in refs]
         assert flags[0] and flags == sorted(flags, reverse=True)
@@ -155,9 +157,17 @@ async def test_intake_form_refuses_bad_input_field_by_field_then_opens_the_case(
 
 
 async def test_markup_typed_in_a_form_shows_literally_in_queue_and_case(store) -> None:
-    ref = cases.create_case(store, cases.NewCase(
-        district="THA", category="nuisance", risk="high", summary=f"Summary {MARKUP}",
-        location=f"Loc {MARKUP}", people=[cases.PersonInput(name=f"Name {MARKUP}")]))
+    ref = cases.create_case(
+        store,
+        cases.NewCase(
+            district="THA",
+            category="nuisance",
+            risk="high",
+            summary=f"Summary {MARKUP}",
+            location=f"Loc {MARKUP}",
+            people=[cases.PersonInput(name=f"Name {MARKUP}")],
+        ),
+    )
     app = make_app(store)
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
@@ -261,7 +271,14 @@ async def test_help_and_palette_list_the_screens_actions(store) -> None:
         await pilot.press("enter")
         await settle(pilot)
         titles = [c.title for c in app.get_system_commands(app.screen)]
-        for action in ("Add incident", "Add person", "Change status", "Give the case to an officer",
-                       "Set the next review date", "Set the risk to the victim",
-                       "Start an enforcement action", "Record the next step of an action"):
+        for action in (
+            "Add incident",
+            "Add person",
+            "Change status",
+            "Give the case to an officer",
+            "Set the next review date",
+            "Set the risk to the victim",
+            "Start an enforcement action",
+            "Record the next step of an action",
+        ):
             assert action in titles

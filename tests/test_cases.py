@@ -105,8 +105,10 @@ def test_opening_a_case_needs_a_summary(store, open_case, summary):
         ({"people": [PersonInput("   ")]}, "name"),
         ({"people": [PersonInput("Ann", role="bystander")]}, "role"),
         ({"people": [PersonInput("Ann", address="z" * 301)]}, "address"),
-        ({"people": [PersonInput("Ann", date_of_birth=date.today() + timedelta(days=2))]},
-         "date_of_birth"),
+        (
+            {"people": [PersonInput("Ann", date_of_birth=date.today() + timedelta(days=2))]},
+            "date_of_birth",
+        ),
     ],
 )
 def test_opening_a_case_with_a_bad_value_names_the_field_and_writes_nothing(
@@ -179,9 +181,12 @@ def test_the_first_review_is_due_by_risk(store, open_case, risk, days):
 @pytest.mark.parametrize("risk", list(RiskLevel))
 def test_a_vulnerable_victim_at_intake_means_review_within_seven_days(store, open_case, risk):
     ref = open_case(
-        store, risk=risk,
-        people=[PersonInput("Edith Marsh", "victim", vulnerable=True),
-                PersonInput("Tom Reed", "perpetrator")],
+        store,
+        risk=risk,
+        people=[
+            PersonInput("Edith Marsh", "victim", vulnerable=True),
+            PersonInput("Tom Reed", "perpetrator"),
+        ],
     )
     assert cases.case_detail(store, ref).next_review == TODAY + timedelta(days=7)
 
@@ -193,8 +198,9 @@ def test_the_review_date_is_counted_from_the_london_date(store, open_case):
 
 
 def test_a_vulnerable_perpetrator_at_intake_does_not_shorten_the_review(store, open_case):
-    ref = open_case(store, risk="standard",
-                    people=[PersonInput("Tom Reed", "perpetrator", vulnerable=True)])
+    ref = open_case(
+        store, risk="standard", people=[PersonInput("Tom Reed", "perpetrator", vulnerable=True)]
+    )
     assert cases.case_detail(store, ref).next_review == TODAY + timedelta(days=28)
 
 
@@ -213,10 +219,16 @@ def test_opening_a_case_for_an_officer_of_another_district_is_refused(
 def test_an_incident_is_recorded_on_the_case(store, open_case):
     ref = open_case(store)
     incident_id = cases.add_incident(
-        store, ref,
-        incident(AS_OF - timedelta(hours=3), channel="patrol", incident_type="criminal damage",
-                 description="Fence panels kicked in", crime_ref="46/12345/26",
-                 location="Invicta Road"),
+        store,
+        ref,
+        incident(
+            AS_OF - timedelta(hours=3),
+            channel="patrol",
+            incident_type="criminal damage",
+            description="Fence panels kicked in",
+            crime_ref="46/12345/26",
+            location="Invicta Road",
+        ),
         now=AS_OF,
     )
     [recorded] = cases.case_detail(store, ref).incidents
@@ -232,8 +244,12 @@ def test_an_incident_is_recorded_on_the_case(store, open_case):
 def test_incidents_are_listed_newest_first(store, open_case):
     ref = open_case(store)
     for days in (5, 1, 3):
-        cases.add_incident(store, ref, incident(AS_OF - timedelta(days=days),
-                                                description=f"{days} days ago"), now=AS_OF)
+        cases.add_incident(
+            store,
+            ref,
+            incident(AS_OF - timedelta(days=days), description=f"{days} days ago"),
+            now=AS_OF,
+        )
     listed = [i.description for i in cases.case_detail(store, ref).incidents]
     assert listed == ["1 days ago", "3 days ago", "5 days ago"]
 
@@ -322,8 +338,17 @@ def test_a_vulnerable_victim_never_pushes_an_earlier_review_back(store, open_cas
 def test_a_party_is_listed_on_the_case_by_role_then_name(store, open_case):
     ref = open_case(store, people=[PersonInput("Zara Victim", "victim")])
     cases.add_party(store, ref, PersonInput("Will Witness", "witness", phone="01843 123456"))
-    cases.add_party(store, ref, PersonInput("Pat Perp", "perpetrator", address="14 Invicta Road",
-                                            date_of_birth=date(1994, 11, 2), notes="Tenant"))
+    cases.add_party(
+        store,
+        ref,
+        PersonInput(
+            "Pat Perp",
+            "perpetrator",
+            address="14 Invicta Road",
+            date_of_birth=date(1994, 11, 2),
+            notes="Tenant",
+        ),
+    )
     cases.add_party(store, ref, PersonInput("Abe Victim", "Victim"))
     parties = cases.case_detail(store, ref).parties
     assert [(p.role, p.name) for p in parties] == [
@@ -333,8 +358,11 @@ def test_a_party_is_listed_on_the_case_by_role_then_name(store, open_case):
         (PartyRole.WITNESS, "Will Witness"),
     ]
     perp = parties[2]
-    assert (perp.address, perp.date_of_birth, perp.notes) == ("14 Invicta Road", date(1994, 11, 2),
-                                                              "Tenant")
+    assert (perp.address, perp.date_of_birth, perp.notes) == (
+        "14 Invicta Road",
+        date(1994, 11, 2),
+        "Tenant",
+    )
     assert parties[3].phone == "01843 123456"
 
 
@@ -553,13 +581,19 @@ def test_the_invicta_road_case_shows_everything_recorded_on_it(demo_store, demo_
     assert detail.owner_collar == demo_summary.device_officer
     assert detail.has_vulnerable_party
     assert [p.role for p in detail.parties] == [
-        PartyRole.VICTIM, PartyRole.VICTIM, PartyRole.PERPETRATOR, PartyRole.REPORTER]
+        PartyRole.VICTIM,
+        PartyRole.VICTIM,
+        PartyRole.PERPETRATOR,
+        PartyRole.REPORTER,
+    ]
     assert len(detail.incidents) == 10
     times = [i.occurred_at for i in detail.incidents]
     assert times == sorted(times, reverse=True)
     assert detail.incidents[0].description.startswith("Warrant executed")
     assert [n.agency for n in detail.notes] == [
-        "Coastal Homes Housing Association", "Thanet District Council"]
+        "Coastal Homes Housing Association",
+        "Thanet District Council",
+    ]
     assert not detail.review_overdue(TODAY)
     assert detail.review_overdue(TODAY + timedelta(days=8))
 
@@ -630,8 +664,11 @@ def test_every_written_row_is_stamped_with_the_clock_and_this_device(
     store, open_case, make_officer
 ):
     officer = make_officer(store, "THA")
-    ref = open_case(store, owner_collar=officer.collar,
-                    people=[PersonInput("Ann Victim"), PersonInput("Bob Perp", "perpetrator")])
+    ref = open_case(
+        store,
+        owner_collar=officer.collar,
+        people=[PersonInput("Ann Victim"), PersonInput("Bob Perp", "perpetrator")],
+    )
     cases.add_incident(store, ref, incident(), now=AS_OF)
     cases.add_party(store, ref, PersonInput("Will Witness", "witness"))
     stamp = re.compile(rf"^\d{{13}}\.\d{{5}}\.{re.escape(store.device_id)}$")
@@ -697,10 +734,14 @@ def test_a_refused_change_writes_nothing(store, open_case, make_officer):
 
 def test_text_that_looks_like_sql_or_search_syntax_is_stored_as_given(store, open_case):
     # Text that looks like SQL or FTS syntax is stored as given.
-    summary = "'); DROP TABLE case; -- \"quoted\" NEAR(x y) *"
+    summary = '\'); DROP TABLE case; -- "quoted" NEAR(x y) *'
     ref = open_case(store, summary=summary)
     assert cases.case_detail(store, ref).summary == summary
     with store.engine.connect() as connection:
-        tables = {r[0] for r in connection.execute(
-            sa.text("SELECT name FROM sqlite_master WHERE type='table'"))}
+        tables = {
+            r[0]
+            for r in connection.execute(
+                sa.text("SELECT name FROM sqlite_master WHERE type='table'")
+            )
+        }
     assert "case" in tables

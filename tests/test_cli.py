@@ -75,8 +75,14 @@ def test_the_same_seed_gives_the_same_demo_store(run, tmp_path):
         assert result.exit_code == 0
         outputs.append(result.stdout.replace(name, "X"))
     assert outputs[0] == outputs[1]
-    refs = [json.loads(run("--db", tmp_path / n, "case", "list", "--json", "--status", "all",
-                           "--limit", 100).stdout) for n in ("one.db", "two.db")]
+    refs = [
+        json.loads(
+            run(
+                "--db", tmp_path / n, "case", "list", "--json", "--status", "all", "--limit", 100
+            ).stdout
+        )
+        for n in ("one.db", "two.db")
+    ]
     assert [r["ref"] for r in refs[0]] == [r["ref"] for r in refs[1]]
 
 
@@ -99,9 +105,26 @@ def test_demo_with_no_cases_is_a_usage_error(run, tmp_path):
 
 
 def test_case_add_prints_the_new_reference(run, store_path):
-    result = run("--db", store_path, "case", "add", "--district", "THA", "--category", "nuisance",
-                 "--summary", "Loud music at 14 Invicta Road", "--location", "14 Invicta Road",
-                 "--postcode", "ct9 2qb", "--risk", "high", "--channel", "online")
+    result = run(
+        "--db",
+        store_path,
+        "case",
+        "add",
+        "--district",
+        "THA",
+        "--category",
+        "nuisance",
+        "--summary",
+        "Loud music at 14 Invicta Road",
+        "--location",
+        "14 Invicta Road",
+        "--postcode",
+        "ct9 2qb",
+        "--risk",
+        "high",
+        "--channel",
+        "online",
+    )
     assert result.exit_code == 0, result.stderr
     ref = result.stdout.strip()
     assert re.fullmatch(r"THA-\d{2}-[0-9A-HJKMNP-TV-Z]{5}", ref)
@@ -112,8 +135,18 @@ def test_case_add_prints_the_new_reference(run, store_path):
 
 
 def test_case_add_with_a_bad_category_says_so_in_one_line(run, store_path):
-    result = run("--db", store_path, "case", "add", "--district", "THA", "--category", "loud",
-                 "--summary", "x")
+    result = run(
+        "--db",
+        store_path,
+        "case",
+        "add",
+        "--district",
+        "THA",
+        "--category",
+        "loud",
+        "--summary",
+        "x",
+    )
     line = assert_one_line_error(result, 1)
     assert "'loud' is not a category" in line
 
@@ -126,11 +159,24 @@ def test_case_add_without_a_summary_is_a_usage_error(run, store_path):
 
 def test_case_add_with_an_owner_from_the_demo(run, demo_path, demo_summary):
     collar = demo_summary.device_officer
-    result = run("--db", demo_path, "case", "add", "--district", "THA", "--category", "personal",
-                 "--summary", "Harassment", "--owner", collar.lower())
+    result = run(
+        "--db",
+        demo_path,
+        "case",
+        "add",
+        "--district",
+        "THA",
+        "--category",
+        "personal",
+        "--summary",
+        "Harassment",
+        "--owner",
+        collar.lower(),
+    )
     assert result.exit_code == 0, result.stderr
-    shown = json.loads(run("--db", demo_path, "case", "show", result.stdout.strip(),
-                           "--json").stdout)
+    shown = json.loads(
+        run("--db", demo_path, "case", "show", result.stdout.strip(), "--json").stdout
+    )
     assert shown["owner"] == collar
 
 
@@ -148,24 +194,34 @@ def test_case_list_json_has_the_stable_keys(run, demo_path):
     assert all(row["category"] in ("personal", "nuisance", "environmental") for row in rows)
     assert all(row["owner"] is None or isinstance(row["owner"], str) for row in rows)
     assert any(row["owner"] is None for row in rows)
-    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00", row["opened"])
-               for row in rows)
+    assert all(
+        re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00", row["opened"])
+        for row in rows
+    )
 
 
 def test_case_list_honours_limit_district_status_and_search(run, demo_path, demo_summary):
     five = json.loads(run("--db", demo_path, "case", "list", "--json", "--limit", 5).stdout)
     assert len(five) == 5
-    medway = json.loads(run("--db", demo_path, "case", "list", "--json", "--district", "Medway",
-                            "--limit", 500).stdout)
+    medway = json.loads(
+        run(
+            "--db", demo_path, "case", "list", "--json", "--district", "Medway", "--limit", 500
+        ).stdout
+    )
     assert medway and {r["district"] for r in medway} == {"MED"}
-    closed = json.loads(run("--db", demo_path, "case", "list", "--json", "--status", "closed",
-                            "--limit", 500).stdout)
+    closed = json.loads(
+        run(
+            "--db", demo_path, "case", "list", "--json", "--status", "closed", "--limit", 500
+        ).stdout
+    )
     assert closed and {r["status"] for r in closed} == {"closed"}
-    everything = json.loads(run("--db", demo_path, "case", "list", "--json", "--status", "all",
-                                "--limit", 1000).stdout)
+    everything = json.loads(
+        run("--db", demo_path, "case", "list", "--json", "--status", "all", "--limit", 1000).stdout
+    )
     assert len(everything) == 300
-    found = json.loads(run("--db", demo_path, "case", "list", "--json", "--search",
-                           "inv marg").stdout)
+    found = json.loads(
+        run("--db", demo_path, "case", "list", "--json", "--search", "inv marg").stdout
+    )
     assert [r["ref"] for r in found] == [demo_summary.invicta_ref]
 
 
@@ -182,12 +238,24 @@ def test_case_show_json_has_everything_on_the_case(run, demo_path, demo_summary)
     result = run("--db", demo_path, "case", "show", demo_summary.invicta_ref.lower(), "--json")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert {"ref", "district", "status", "category", "risk", "opened", "owner", "summary",
-            "parties", "incidents", "notes", "actions", "next_review"} <= set(data)
+    assert {
+        "ref",
+        "district",
+        "status",
+        "category",
+        "risk",
+        "opened",
+        "owner",
+        "summary",
+        "parties",
+        "incidents",
+        "notes",
+        "actions",
+        "next_review",
+    } <= set(data)
     assert "opened_at" not in data and "owner_collar" not in data
     assert data["ref"] == demo_summary.invicta_ref
-    assert (data["district"], data["status"], data["risk"]) == ("THA", "action_in_progress",
-                                                                "high")
+    assert (data["district"], data["status"], data["risk"]) == ("THA", "action_in_progress", "high")
     assert data["owner"] == demo_summary.device_officer
     assert len(data["parties"]) == 4 and len(data["incidents"]) == 10
     assert len(data["notes"]) == 2 and data["actions"]
@@ -205,8 +273,20 @@ def test_case_show_as_text_shows_the_case(run, demo_path, demo_summary):
 
 def test_stored_markup_and_escapes_are_shown_literally(run, store_path):
     nasty = "\x1b[2J\x1b[31mRED[bold]not bold[/bold]\x07"
-    result = run("--db", store_path, "case", "add", "--district", "THA", "--category", "nuisance",
-                 "--summary", nasty, "--location", nasty)
+    result = run(
+        "--db",
+        store_path,
+        "case",
+        "add",
+        "--district",
+        "THA",
+        "--category",
+        "nuisance",
+        "--summary",
+        nasty,
+        "--location",
+        nasty,
+    )
     ref = result.stdout.strip()
     for args in (("case", "show", ref), ("case", "list")):
         shown = run("--db", store_path, *args)
@@ -242,8 +322,11 @@ def test_the_store_can_come_from_the_environment(demo_path, demo_summary, monkey
 
 @pytest.mark.parametrize(
     "content",
-    [b"This is a shopping list, not a database.\n" * 20, bytes(range(256)) * 16,
-     b"SQLite format 3\x00" + b"\xff" * 4080],
+    [
+        b"This is a shopping list, not a database.\n" * 20,
+        bytes(range(256)) * 16,
+        b"SQLite format 3\x00" + b"\xff" * 4080,
+    ],
     ids=["text", "binary", "bad-header"],
 )
 def test_a_damaged_store_is_reported_not_crashed_on(run, tmp_path, content):
@@ -307,7 +390,8 @@ def test_db_check_reports_a_broken_link(run, demo_path):
     connection.execute(
         "INSERT INTO party (updated_at, origin, deleted, id, case_id, role, name, address, "
         "phone, vulnerable, notes) VALUES ('', '', 0, 'p1', 'no-such-case', 'victim', 'X', '', "
-        "'', 0, '')")
+        "'', 0, '')"
+    )
     connection.commit()
     connection.close()
     result = run("--db", demo_path, "db", "check")
@@ -364,8 +448,10 @@ def test_a_store_with_an_unusual_file_name_opens_that_file(run, demo_path, demo_
     result = run("--db", odd, "case", "show", demo_summary.invicta_ref, "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["ref"] == demo_summary.invicta_ref
-    assert sorted(p.name for p in odd.parent.iterdir() if not p.name.startswith(
-        (name, "demo.db"))) == []
+    assert (
+        sorted(p.name for p in odd.parent.iterdir() if not p.name.startswith((name, "demo.db")))
+        == []
+    )
 
 
 @pytest.mark.parametrize("name", ["plain.db", "a#b.db", "what?.db", "100%41.db", "café.db"])

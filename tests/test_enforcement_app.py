@@ -27,10 +27,18 @@ def store(tmp_path):
 
 @pytest.fixture
 def ref(store) -> str:
-    return cases.create_case(store, cases.NewCase(
-        district="THA", category="nuisance", risk="high", location="14 Invicta Road, Margate",
-        summary="Drug dealing and gatherings", people=[cases.PersonInput(name="Ann Example")]),
-        now=NOW - timedelta(days=30))
+    return cases.create_case(
+        store,
+        cases.NewCase(
+            district="THA",
+            category="nuisance",
+            risk="high",
+            location="14 Invicta Road, Margate",
+            summary="Drug dealing and gatherings",
+            people=[cases.PersonInput(name="Ann Example")],
+        ),
+        now=NOW - timedelta(days=30),
+    )
 
 
 async def settle(pilot) -> None:
@@ -62,10 +70,16 @@ async def test_closure_from_notice_to_order_on_the_case_screen(store, ref) -> No
         await pilot.press("e")
         await pilot.pause()
         form = app.screen
-        fill(form, power=Power.CLOSURE.value, concerns="14 Invicta Road, Margate",
-             occurred_at=format_datetime(served), authority="inspector",
-             authorised_by="Insp Example", ends_at=format_datetime(served + timedelta(hours=30)),
-             documents="CN-1")
+        fill(
+            form,
+            power=Power.CLOSURE.value,
+            concerns="14 Invicta Road, Margate",
+            occurred_at=format_datetime(served),
+            authority="inspector",
+            authorised_by="Insp Example",
+            ends_at=format_datetime(served + timedelta(hours=30)),
+            documents="CN-1",
+        )
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen is form  # refused, with the reason beside the field
@@ -85,8 +99,13 @@ async def test_closure_from_notice_to_order_on_the_case_screen(store, ref) -> No
         await pilot.press("t")
         await pilot.pause()
         step = app.screen
-        fill(step, stage="notice_extended", occurred_at=format_datetime(served + timedelta(hours=20)),
-             authority="superintendent", ends_at=format_datetime(served + timedelta(hours=48)))
+        fill(
+            step,
+            stage="notice_extended",
+            occurred_at=format_datetime(served + timedelta(hours=20)),
+            authority="superintendent",
+            ends_at=format_datetime(served + timedelta(hours=48)),
+        )
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, CaseScreen)
@@ -96,8 +115,13 @@ async def test_closure_from_notice_to_order_on_the_case_screen(store, ref) -> No
         await pilot.pause()
         step = app.screen
         granted = served + timedelta(hours=29)
-        fill(step, stage="order_granted", occurred_at=format_datetime(granted), authority="court",
-             ends_at=format_datetime(granted + timedelta(days=122)))
+        fill(
+            step,
+            stage="order_granted",
+            occurred_at=format_datetime(granted),
+            authority="court",
+            ends_at=format_datetime(granted + timedelta(days=122)),
+        )
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen is step
@@ -108,8 +132,11 @@ async def test_closure_from_notice_to_order_on_the_case_screen(store, ref) -> No
         assert isinstance(app.screen, CaseScreen)
 
         actions = enforcement.case_actions(store, detail.id)
-        assert [s.stage for s in actions[0].steps] == ["notice_issued", "notice_extended",
-                                                       "order_granted"]
+        assert [s.stage for s in actions[0].steps] == [
+            "notice_issued",
+            "notice_extended",
+            "order_granted",
+        ]
         deadlines = {d.kind: d for d in enforcement.case_deadlines(store, detail.id)}
         assert deadlines["closure_hearing"].status is DeadlineStatus.COMPLETED
         assert deadlines["closure_order_expiry"].status is DeadlineStatus.OPEN
@@ -118,12 +145,18 @@ async def test_closure_from_notice_to_order_on_the_case_screen(store, ref) -> No
 
 
 async def test_deadlines_screen_lists_overdue_first_and_marks_missed_with_a_reason(
-        store, ref) -> None:
+    store, ref
+) -> None:
     given = NOW - timedelta(days=20)
-    enforcement.start_action(store, ref, enforcement.NewAction(
-        power="cpw", concerns="Tenant", conduct="Loud music"),
-        enforcement.StepInput(occurred_at=given, authority="constable",
-                              ends_at=given + timedelta(days=14)), now=NOW)
+    enforcement.start_action(
+        store,
+        ref,
+        enforcement.NewAction(power="cpw", concerns="Tenant", conduct="Loud music"),
+        enforcement.StepInput(
+            occurred_at=given, authority="constable", ends_at=given + timedelta(days=14)
+        ),
+        now=NOW,
+    )
     app = AsbApp(store, settings=Settings(db=store.path), clock=lambda: NOW)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)

@@ -43,8 +43,15 @@ def test_no_control_character_survives():
 
 @pytest.mark.parametrize(
     "text",
-    ["[bold]not bold[/bold]", "[red on white]x[/]", "[link=https://example.com]x[/link]",
-     "Mrs O'Brien — 12 Invicta Road, Margate", "café ✓ 文字", "", "   "],
+    [
+        "[bold]not bold[/bold]",
+        "[red on white]x[/]",
+        "[link=https://example.com]x[/link]",
+        "Mrs O'Brien — 12 Invicta Road, Margate",
+        "café ✓ 文字",
+        "",
+        "   ",
+    ],
 )
 def test_ordinary_text_and_markup_are_kept_as_typed(text):
     assert visible(text) == text

@@ -62,8 +62,7 @@ def test_48_elapsed_hours_across_the_autumn_clock_change_end_an_hour_earlier_on_
 
 def test_the_clock_change_is_counted_the_same_with_the_christmas_rule_on():
     served = london(2027, 10, 29, 14, 10)
-    assert periods.add_hours(served, 48, disregard_christmas=True) == periods.add_hours(
-        served, 48)
+    assert periods.add_hours(served, 48, disregard_christmas=True) == periods.add_hours(served, 48)
 
 
 def test_the_result_is_timezone_aware_whatever_zone_the_start_is_given_in():
@@ -116,8 +115,7 @@ def test_the_christmas_rule_reaches_into_the_next_year():
     assert wall(periods.add_hours(served, 48, disregard_christmas=True)) == (2028, 1, 2, 12, 0)
     # A long count from the spring still meets (and skips) that year's Christmas Day.
     start = london(2027, 12, 1, 0, 0)
-    assert wall(periods.add_hours(start, 24 * 30, disregard_christmas=True)) == (
-        2028, 1, 1, 0, 0)
+    assert wall(periods.add_hours(start, 24 * 30, disregard_christmas=True)) == (2028, 1, 1, 0, 0)
 
 
 def test_hours_between_counts_elapsed_hours():
@@ -125,8 +123,7 @@ def test_hours_between_counts_elapsed_hours():
     # Across the spring change, 14:10 GMT Friday to 14:10 BST Sunday is 47 elapsed hours.
     assert periods.hours_between(london(2027, 3, 26, 14, 10), london(2027, 3, 28, 14, 10)) == 47
     # Across the autumn change it is 49.
-    assert periods.hours_between(london(2027, 10, 29, 14, 10),
-                                 london(2027, 10, 31, 14, 10)) == 49
+    assert periods.hours_between(london(2027, 10, 29, 14, 10), london(2027, 10, 31, 14, 10)) == 49
 
 
 def test_hours_between_leaves_out_christmas_day_only_when_asked():
@@ -134,12 +131,16 @@ def test_hours_between_leaves_out_christmas_day_only_when_asked():
     assert periods.hours_between(start, end) == 72
     assert periods.hours_between(start, end, disregard_christmas=True) == 48
     # Entirely on Christmas Day: nothing counts.
-    assert periods.hours_between(london(2027, 12, 25, 1, 0), london(2027, 12, 25, 23, 0),
-                                 disregard_christmas=True) == 0
+    assert (
+        periods.hours_between(
+            london(2027, 12, 25, 1, 0), london(2027, 12, 25, 23, 0), disregard_christmas=True
+        )
+        == 0
+    )
     # Across two Christmases, both are left out.
-    assert periods.hours_between(london(2027, 12, 1), london(2028, 12, 31),
-                                 disregard_christmas=True) == (
-        periods.hours_between(london(2027, 12, 1), london(2028, 12, 31)) - 48)
+    assert periods.hours_between(
+        london(2027, 12, 1), london(2028, 12, 31), disregard_christmas=True
+    ) == (periods.hours_between(london(2027, 12, 1), london(2028, 12, 31)) - 48)
 
 
 def test_hours_between_is_negative_when_the_end_comes_first():
@@ -171,17 +172,37 @@ def test_21_days_beginning_with_1_march_end_at_2359_on_21_march():
 
 def test_days_beginning_with_count_the_day_itself_as_day_one():
     assert wall(periods.within_days_beginning_with(london(2027, 3, 3, 9, 0), 21)) == (
-        2027, 3, 23, 23, 59)
+        2027,
+        3,
+        23,
+        23,
+        59,
+    )
     assert wall(periods.within_days_beginning_with(london(2027, 3, 3, 9, 0), 1)) == (
-        2027, 3, 3, 23, 59)
+        2027,
+        3,
+        3,
+        23,
+        59,
+    )
 
 
 def test_21_days_beginning_with_10_february_cross_the_leap_day():
     assert wall(periods.within_days_beginning_with(london(2028, 2, 10, 9, 0), 21)) == (
-        2028, 3, 1, 23, 59)
+        2028,
+        3,
+        1,
+        23,
+        59,
+    )
     # In a common year the same window ends a day later in March.
     assert wall(periods.within_days_beginning_with(london(2027, 2, 10, 9, 0), 21)) == (
-        2027, 3, 2, 23, 59)
+        2027,
+        3,
+        2,
+        23,
+        59,
+    )
 
 
 def test_the_day_of_issue_is_the_london_date_not_the_utc_date():
@@ -205,8 +226,7 @@ def test_a_fixed_penalty_dated_1_march_may_be_paid_until_the_end_of_15_march():
 def test_days_following_do_not_count_the_day_itself():
     assert wall(periods.days_following(london(2027, 3, 1, 0, 1), 1)) == (2027, 3, 2, 23, 59)
     # Across the end of a leap February.
-    assert wall(periods.days_following(london(2028, 2, 20, 12, 0), 14)) == (
-        2028, 3, 5, 23, 59)
+    assert wall(periods.days_following(london(2028, 2, 20, 12, 0), 14)) == (2028, 3, 5, 23, 59)
 
 
 # ---------------------------------------------------------------- months
@@ -243,7 +263,8 @@ def test_years_are_twelve_calendar_months():
 # ---------------------------------------------------------------- properties
 
 aware_starts = st.datetimes(
-    min_value=datetime(2024, 1, 1), max_value=datetime(2030, 12, 31),
+    min_value=datetime(2024, 1, 1),
+    max_value=datetime(2030, 12, 31),
     timezones=st.sampled_from([UTC, LONDON]),
 )
 hour_counts = st.floats(min_value=0, max_value=200, allow_nan=False, allow_infinity=False)

@@ -51,35 +51,131 @@ class Spec:
     people: tuple[PersonInput, ...] = ()
 
 
-OFFICERS = {"Anne Archer": ("PC 1001", "THA"), "Zoe Zimmer": ("PC 1002", "THA"),
-            "Mike Medway": ("PC 2001", "MED")}
+OFFICERS = {
+    "Anne Archer": ("PC 1001", "THA"),
+    "Zoe Zimmer": ("PC 1002", "THA"),
+    "Mike Medway": ("PC 2001", "MED"),
+}
 
 SPECS = {
-    "A": Spec("THA-26-M4R9T", "THA", "nuisance", "standard", "open", -3,
-              "3 Cherry Lane, Margate", "Anne Archer", 40,
-              people=(PersonInput("Alice Applegate", address="3 Cherry Lane, Margate"),)),
-    "B": Spec("THA-26-7K3QX", "THA", "personal", "high", "under_investigation", -1,
-              "14 Invicta Road, Margate", "Zoe Zimmer", 5,
-              summary="Drug dealing and gatherings at the house",
-              people=(PersonInput("Bertha Quennell", address="12 Invicta Road, Margate",
-                                  vulnerable=True),)),
-    "C": Spec("THA-26-ZZ10B", "THA", "environmental", "high", "monitoring", 5,
-              "Beach Walk, Ramsgate", None, 25, summary="Graffiti tags on the shelter"),
-    "D": Spec("THA-26-C0DE5", "THA", "personal", "medium", "action_in_progress", 2,
-              "7 Dane Road, Broadstairs", "Anne Archer", 60,
-              people=(PersonInput("Dora Dunn", address="9 Kingsgate Avenue, Broadstairs"),)),
-    "E": Spec("THA-26-0A1B2", "THA", "nuisance", "standard", "open", 1,
-              "Eastern Esplanade, Margate", "Zoe Zimmer", 1),
-    "F": Spec("MED-26-F00D5", "MED", "nuisance", "high", "open", 3,
-              "Fort Pitt Hill, Chatham", "Mike Medway", 15),
-    "G": Spec("MED-26-G4T3S", "MED", "personal", "medium", "open", -10,
-              "Gills Avenue, Gillingham", None, 90),
-    "H": Spec("THA-26-HHHHH", "THA", "environmental", "standard", "open", 0,
-              "High Street, Margate", None, 33),
-    "I": Spec("THA-26-1NV1C", "THA", "nuisance", "medium", "open", None,
-              "Isle Road, Margate", "Zoe Zimmer", 7),
-    "X": Spec("THA-26-XXXXX", "THA", "nuisance", "high", "closed", 4,
-              "Xenon Close, Margate", "Anne Archer", 100, summary="Closed long ago"),
+    "A": Spec(
+        "THA-26-M4R9T",
+        "THA",
+        "nuisance",
+        "standard",
+        "open",
+        -3,
+        "3 Cherry Lane, Margate",
+        "Anne Archer",
+        40,
+        people=(PersonInput("Alice Applegate", address="3 Cherry Lane, Margate"),),
+    ),
+    "B": Spec(
+        "THA-26-7K3QX",
+        "THA",
+        "personal",
+        "high",
+        "under_investigation",
+        -1,
+        "14 Invicta Road, Margate",
+        "Zoe Zimmer",
+        5,
+        summary="Drug dealing and gatherings at the house",
+        people=(
+            PersonInput("Bertha Quennell", address="12 Invicta Road, Margate", vulnerable=True),
+        ),
+    ),
+    "C": Spec(
+        "THA-26-ZZ10B",
+        "THA",
+        "environmental",
+        "high",
+        "monitoring",
+        5,
+        "Beach Walk, Ramsgate",
+        None,
+        25,
+        summary="Graffiti tags on the shelter",
+    ),
+    "D": Spec(
+        "THA-26-C0DE5",
+        "THA",
+        "personal",
+        "medium",
+        "action_in_progress",
+        2,
+        "7 Dane Road, Broadstairs",
+        "Anne Archer",
+        60,
+        people=(PersonInput("Dora Dunn", address="9 Kingsgate Avenue, Broadstairs"),),
+    ),
+    "E": Spec(
+        "THA-26-0A1B2",
+        "THA",
+        "nuisance",
+        "standard",
+        "open",
+        1,
+        "Eastern Esplanade, Margate",
+        "Zoe Zimmer",
+        1,
+    ),
+    "F": Spec(
+        "MED-26-F00D5",
+        "MED",
+        "nuisance",
+        "high",
+        "open",
+        3,
+        "Fort Pitt Hill, Chatham",
+        "Mike Medway",
+        15,
+    ),
+    "G": Spec(
+        "MED-26-G4T3S",
+        "MED",
+        "personal",
+        "medium",
+        "open",
+        -10,
+        "Gills Avenue, Gillingham",
+        None,
+        90,
+    ),
+    "H": Spec(
+        "THA-26-HHHHH",
+        "THA",
+        "environmental",
+        "standard",
+        "open",
+        0,
+        "High Street, Margate",
+        None,
+        33,
+    ),
+    "I": Spec(
+        "THA-26-1NV1C",
+        "THA",
+        "nuisance",
+        "medium",
+        "open",
+        None,
+        "Isle Road, Margate",
+        "Zoe Zimmer",
+        7,
+    ),
+    "X": Spec(
+        "THA-26-XXXXX",
+        "THA",
+        "nuisance",
+        "high",
+        "closed",
+        4,
+        "Xenon Close, Margate",
+        "Anne Archer",
+        100,
+        summary="Closed long ago",
+    ),
 }
 OPEN_KEYS = [k for k, s in SPECS.items() if s.status != "closed"]
 REF_TO_KEY = {s.ref: k for k, s in SPECS.items()}
@@ -94,10 +190,15 @@ def _build_board(store: Store) -> None:
         for spec in SPECS.values():
             ref = cases.create_case(
                 store,
-                NewCase(district=spec.district, category=spec.category, summary=spec.summary,
-                        location=spec.location, risk=spec.risk,
-                        owner_collar=OFFICERS[spec.owner][0] if spec.owner else None,
-                        people=list(spec.people)),
+                NewCase(
+                    district=spec.district,
+                    category=spec.category,
+                    summary=spec.summary,
+                    location=spec.location,
+                    risk=spec.risk,
+                    owner_collar=OFFICERS[spec.owner][0] if spec.owner else None,
+                    people=list(spec.people),
+                ),
                 now=AS_OF - timedelta(days=spec.opened_days_ago),
             )
             assert ref == spec.ref
@@ -109,7 +210,8 @@ def _build_board(store: Store) -> None:
                 cases.change_status(store, ref, spec.status, reason)
         with store.engine.begin() as connection:
             connection.exec_driver_sql(
-                'UPDATE "case" SET next_review = NULL WHERE ref = ?', (SPECS["I"].ref,))
+                'UPDATE "case" SET next_review = NULL WHERE ref = ?', (SPECS["I"].ref,)
+            )
 
 
 @pytest.fixture(scope="module")
@@ -207,8 +309,7 @@ def test_the_queue_puts_high_risk_first_with_overdue_ones_at_the_very_top(board)
     # high and overdue, high, other overdue, the rest; within a tier by risk, then due date.
     rows = every_row(board, board_query())
     assert keys_of(rows) == ["B", "F", "C", "G", "A", "D", "I", "H", "E"]
-    assert [r.overdue for r in rows] == [True, False, False, True, True, False, False, False,
-                                         False]
+    assert [r.overdue for r in rows] == [True, False, False, True, True, False, False, False, False]
 
 
 def test_an_overdue_review_outranks_one_not_yet_due_at_the_same_risk(board):
@@ -258,7 +359,8 @@ def test_sorting_by_category_groups_categories_most_urgent_first(board, descendi
     if descending:
         rows = rows[::-1]
     assert [r.category.value for r in rows] == ["environmental"] * 2 + ["nuisance"] * 4 + [
-        "personal"] * 3
+        "personal"
+    ] * 3
     assert keys_of(rows)[:3] == ["C", "H", "F"]  # high before standard; nuisance high first
     assert keys_of(rows)[3] == "I" and set(keys_of(rows)[4:6]) == {"A", "E"}
     assert keys_of(rows)[6] == "B" and set(keys_of(rows)[7:]) == {"D", "G"}
@@ -355,8 +457,9 @@ def test_the_demo_queue_has_open_overdue_and_unallocated_cases(demo_readonly):
     sort=st.sampled_from(list(SortKey)),
     descending=st.booleans(),
     page_size=st.integers(min_value=1, max_value=60),
-    statuses=st.sampled_from([OPEN_STATUSES, (), (CaseStatus.CLOSED,),
-                              (CaseStatus.OPEN, CaseStatus.MONITORING)]),
+    statuses=st.sampled_from(
+        [OPEN_STATUSES, (), (CaseStatus.CLOSED,), (CaseStatus.OPEN, CaseStatus.MONITORING)]
+    ),
     district=st.none() | st.sampled_from(list(District)),
     risks=st.sets(st.sampled_from(list(RiskLevel)), max_size=2).map(tuple),
     unallocated=st.booleans(),
@@ -364,8 +467,14 @@ def test_the_demo_queue_has_open_overdue_and_unallocated_cases(demo_readonly):
 def test_keyset_paging_yields_every_row_exactly_once(
     demo_readonly, sort, descending, page_size, statuses, district, risks, unallocated
 ):
-    query = board_query(sort=sort, descending=descending, statuses=statuses, district=district,
-                        risks=risks, unallocated=unallocated)
+    query = board_query(
+        sort=sort,
+        descending=descending,
+        statuses=statuses,
+        district=district,
+        risks=risks,
+        unallocated=unallocated,
+    )
     whole = queue.queue_page(demo_readonly, query, limit=10_000).rows
     paged = every_row(demo_readonly, query, page_size=page_size)
     assert [r.id for r in paged] == [r.id for r in whole]
@@ -393,8 +502,14 @@ def test_keyset_paging_yields_every_row_exactly_once(
         ({"risks": (RiskLevel.MEDIUM, RiskLevel.STANDARD)}, {"A", "D", "E", "G", "H", "I"}),
         ({"unallocated": True}, {"C", "G", "H"}),
         ({"district": District.THA, "risks": (RiskLevel.HIGH,)}, {"B", "C"}),
-        ({"district": District.THA, "unallocated": True,
-          "categories": (Category.ENVIRONMENTAL,)}, {"C", "H"}),
+        (
+            {
+                "district": District.THA,
+                "unallocated": True,
+                "categories": (Category.ENVIRONMENTAL,),
+            },
+            {"C", "H"},
+        ),
     ],
     ids=lambda value: repr(value)[:40] if isinstance(value, dict) else None,
 )
@@ -405,9 +520,10 @@ def test_filters_narrow_the_queue_to_the_known_cases(board, fields, expected):
     assert len(rows) == len(expected) == queue.queue_count(board, query)
 
 
-@pytest.mark.parametrize(("officer", "expected"), [("Anne Archer", {"A", "D"}),
-                                                   ("Zoe Zimmer", {"B", "E", "I"}),
-                                                   ("Mike Medway", {"F"})])
+@pytest.mark.parametrize(
+    ("officer", "expected"),
+    [("Anne Archer", {"A", "D"}), ("Zoe Zimmer", {"B", "E", "I"}), ("Mike Medway", {"F"})],
+)
 def test_my_cases_shows_only_the_officers_open_cases(board, officer, expected):
     owner_id = cases.find_officer(board, OFFICERS[officer][0]).id
     query = board_query(owner_id=owner_id)
@@ -460,7 +576,8 @@ def test_search_finds_cases_by_ref_name_address_and_words(board, text, expected)
 
 def test_search_combines_with_the_other_filters(board):
     assert keys_of(every_row(board, board_query(search="margate", risks=(RiskLevel.HIGH,)))) == [
-        "B"]
+        "B"
+    ]
     assert every_row(board, board_query(search="margate", district=District.MED)) == []
     closed = board_query(search="xenon", statuses=())
     assert keys_of(every_row(board, closed)) == ["X"]
@@ -473,17 +590,55 @@ def test_search_does_not_match_the_hidden_case_id(board):
 
 
 def test_search_sees_a_case_opened_after_the_store_was_built(board):
-    ref = cases.create_case(board, NewCase(district="THA", category="nuisance",
-                                           summary="Trampoline noise", location="Pier Road"))
+    ref = cases.create_case(
+        board,
+        NewCase(
+            district="THA", category="nuisance", summary="Trampoline noise", location="Pier Road"
+        ),
+    )
     assert [r.ref for r in every_row(board, board_query(search="trampol pier"))] == [ref]
 
 
 @pytest.mark.parametrize(
     "text",
-    ['"', '""', "*", "-", "^", ":", "(", ")", "{", "+", "AND", "OR", "NOT", "NEAR(", "NEAR(a b)",
-     '"invicta', 'invicta"', "invicta*", "-invicta", "invicta AND margate", "invicta OR xyz",
-     "NOT invicta", "ref:THA", "{ref summary}: x", "col : invicta", "a NEAR/2 b", "_", "__init__",
-     "'; DROP TABLE case; --", "\x00", "invicta\x1b[2J", "é", "文字", "Ḉ", "x" * 500, "a " * 100],
+    [
+        '"',
+        '""',
+        "*",
+        "-",
+        "^",
+        ":",
+        "(",
+        ")",
+        "{",
+        "+",
+        "AND",
+        "OR",
+        "NOT",
+        "NEAR(",
+        "NEAR(a b)",
+        '"invicta',
+        'invicta"',
+        "invicta*",
+        "-invicta",
+        "invicta AND margate",
+        "invicta OR xyz",
+        "NOT invicta",
+        "ref:THA",
+        "{ref summary}: x",
+        "col : invicta",
+        "a NEAR/2 b",
+        "_",
+        "__init__",
+        "'; DROP TABLE case; --",
+        "\x00",
+        "invicta\x1b[2J",
+        "é",
+        "文字",
+        "Ḉ",
+        "x" * 500,
+        "a " * 100,
+    ],
 )
 def test_search_operators_typed_by_a_user_do_not_raise(board, text):
     query = board_query(search=text, statuses=())
@@ -496,8 +651,9 @@ def test_search_with_no_words_shows_the_whole_queue(board, text):
     assert keys_of(every_row(board, board_query(search=text))) == KNOWN_ORDERS[SortKey.URGENCY]
 
 
-@pytest.mark.parametrize("text", ['"invicta"', "invicta*", "-invicta", "invicta)", "(invicta)",
-                                  "invicta:", "INVICTA"])
+@pytest.mark.parametrize(
+    "text", ['"invicta"', "invicta*", "-invicta", "invicta)", "(invicta)", "invicta:", "INVICTA"]
+)
 def test_operators_around_a_word_are_searched_as_the_word(board, text):
     assert keys_of(every_row(board, board_query(search=text))) == ["B"]
 
@@ -513,5 +669,6 @@ def test_search_finds_the_invicta_road_case_in_the_demo_store(demo_readonly, dem
     rows = every_row(demo_readonly, board_query(search="inv marg"))
     assert [r.ref for r in rows] == [demo_summary.invicta_ref]
     tail = demo_summary.invicta_ref[-5:].lower()
-    assert demo_summary.invicta_ref in [r.ref for r in every_row(
-        demo_readonly, board_query(search=tail, statuses=()))]
+    assert demo_summary.invicta_ref in [
+        r.ref for r in every_row(demo_readonly, board_query(search=tail, statuses=()))
+    ]

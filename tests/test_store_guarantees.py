@@ -130,8 +130,15 @@ def _assert_plain(message: str, path: Path | None = None) -> None:
     """A message a CSU officer can read: one line, no SQL, no driver or library noise."""
     assert message.strip(), "empty message"
     assert "\n" not in message.strip(), f"message spans lines: {message!r}"
-    for noise in ("Traceback", "sqlite3.", "OperationalError", "DatabaseError", "[SQL:",
-                  "sqlalche.me", "Background on this error"):
+    for noise in (
+        "Traceback",
+        "sqlite3.",
+        "OperationalError",
+        "DatabaseError",
+        "[SQL:",
+        "sqlalche.me",
+        "Background on this error",
+    ):
         assert noise not in message, f"{noise!r} in message: {message!r}"
     if path is not None:
         assert str(path) in message, f"message does not name {path}: {message!r}"
@@ -214,7 +221,11 @@ def _spawn(script: str, args: list[object], env: dict[str, str], stderr_file: Pa
 def _cli(env: dict[str, str], *args: object) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "asbtui", *map(str, args)],
-        capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=60,
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
     )
 
 
@@ -417,10 +428,7 @@ def test_bad_store_gives_plain_store_error(
 
 @pytest.mark.parametrize(
     "kind",
-    [
-        pytest.param(kind) if kind == "folder" else kind
-        for kind in DAMAGE
-    ],
+    [pytest.param(kind) if kind == "folder" else kind for kind in DAMAGE],
 )
 def test_bad_store_via_cli_is_one_line_exit_1(
     five_case_store: tuple[Path, list[str]], tmp_path: Path, child_env: dict[str, str], kind: str

@@ -35,22 +35,32 @@ def _optional_when(value: str, field: str) -> datetime | None:
 
 def _step_fields(ends_label: str) -> ComposeResult:
     """The fields every step has: when, who authorised it, its end, documents, notes."""
-    yield FieldRow("When", Input(value=format_datetime(utc_now()), id="occurred_at"),
-                   "occurred_at", "DD/MM/YYYY HH:MM, London time")
-    yield FieldRow("Authorised by (rank)", Select(
-        [(a.label, a.value) for a in Authority], id="authority", prompt="Rank or role"),
-        "authority")
-    yield FieldRow("Name of who authorised", Input(id="authorised_by", max_length=120),
-                   "authorised_by")
-    yield FieldRow(ends_label or "Ends", Input(id="ends_at", placeholder="DD/MM/YYYY HH:MM"),
-                   "ends_at", "Only where the step has an end or a date to comply by")
+    yield FieldRow(
+        "When",
+        Input(value=format_datetime(utc_now()), id="occurred_at"),
+        "occurred_at",
+        "DD/MM/YYYY HH:MM, London time",
+    )
+    yield FieldRow(
+        "Authorised by (rank)",
+        Select([(a.label, a.value) for a in Authority], id="authority", prompt="Rank or role"),
+        "authority",
+    )
+    yield FieldRow(
+        "Name of who authorised", Input(id="authorised_by", max_length=120), "authorised_by"
+    )
+    yield FieldRow(
+        ends_label or "Ends",
+        Input(id="ends_at", placeholder="DD/MM/YYYY HH:MM"),
+        "ends_at",
+        "Only where the step has an end or a date to comply by",
+    )
     yield FieldRow("Document references", Input(id="documents", max_length=500), "documents")
     yield FieldRow("Notes", Input(id="notes"), "notes")
 
 
 class _StepForm(FormScreen[str]):
-    checks = {"occurred_at": _when_check,
-              "ends_at": lambda value: _optional_when(value, "ends_at")}
+    checks = {"occurred_at": _when_check, "ends_at": lambda value: _optional_when(value, "ends_at")}
 
     def step_input(self) -> enforcement.StepInput:
         return enforcement.StepInput(
@@ -72,33 +82,68 @@ class ActionForm(_StepForm):
 
     TITLE_TEXT = "Start an enforcement action"
 
-    def __init__(self, store: Store, ref: str, parties: list[PartyView],
-                 actions: list[ActionDetail], pspos: list[PspoView]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        ref: str,
+        parties: list[PartyView],
+        actions: list[ActionDetail],
+        pspos: list[PspoView],
+    ) -> None:
         super().__init__()
         self.store = store
         self.ref = ref
         self.parties = parties
-        self.breaches = [a for a in actions if (a.power is Power.CPN and a.stage == "breached")
-                         or a.power is Power.PSPO_BREACH]
+        self.breaches = [
+            a
+            for a in actions
+            if (a.power is Power.CPN and a.stage == "breached") or a.power is Power.PSPO_BREACH
+        ]
         self.pspos = pspos
         self.TITLE_TEXT = f"Start an enforcement action on {ref}"
 
     def fields(self) -> ComposeResult:
-        yield FieldRow("Power", Select([(p.label, p.value) for p in Power], id="power",
-                                       prompt="Choose a power"), "power")
-        yield FieldRow("Person", Select(
-            [("Not a person on the case", NOBODY)]
-            + [(Text(f"{p.role.label}: {one_line(p.name)}"), p.id) for p in self.parties],
-            id="subject_party_id", value=NOBODY, allow_blank=False), "subject_party_id")
-        yield FieldRow("Person or premises", Input(id="concerns", max_length=300), "concerns",
-                       "Blank: the person chosen above")
+        yield FieldRow(
+            "Power",
+            Select([(p.label, p.value) for p in Power], id="power", prompt="Choose a power"),
+            "power",
+        )
+        yield FieldRow(
+            "Person",
+            Select(
+                [("Not a person on the case", NOBODY)]
+                + [(Text(f"{p.role.label}: {one_line(p.name)}"), p.id) for p in self.parties],
+                id="subject_party_id",
+                value=NOBODY,
+                allow_blank=False,
+            ),
+            "subject_party_id",
+        )
+        yield FieldRow(
+            "Person or premises",
+            Input(id="concerns", max_length=300),
+            "concerns",
+            "Blank: the person chosen above",
+        )
         yield FieldRow("Conduct (CPW, CPN)", Input(id="conduct", max_length=1000), "conduct")
-        yield FieldRow("Breach it is for (FPN)", Select(
-            [(Text(f"{b.power.label}: {one_line(b.concerns)}"), b.id) for b in self.breaches],
-            id="parent_action_id", prompt="For an FPN only"), "parent_action_id")
-        yield FieldRow("PSPO (PSPO breach)", Select(
-            [(Text(one_line(p.title)), p.id) for p in self.pspos], id="pspo_id",
-            prompt="For a PSPO breach only"), "pspo_id")
+        yield FieldRow(
+            "Breach it is for (FPN)",
+            Select(
+                [(Text(f"{b.power.label}: {one_line(b.concerns)}"), b.id) for b in self.breaches],
+                id="parent_action_id",
+                prompt="For an FPN only",
+            ),
+            "parent_action_id",
+        )
+        yield FieldRow(
+            "PSPO (PSPO breach)",
+            Select(
+                [(Text(one_line(p.title)), p.id) for p in self.pspos],
+                id="pspo_id",
+                prompt="For a PSPO breach only",
+            ),
+            "pspo_id",
+        )
         yield from _step_fields("Ends")
 
     @on(Select.Changed, "#power")
@@ -111,11 +156,19 @@ class ActionForm(_StepForm):
         if not power:
             raise InvalidInput("Choose a power.", "power")
         subject = self.value("subject_party_id")
-        enforcement.start_action(self.store, self.ref, enforcement.NewAction(
-            power=power, subject_party_id=None if subject in (None, NOBODY) else subject,
-            concerns=self.value("concerns"), conduct=self.value("conduct"),
-            pspo_id=self.value("pspo_id"), parent_action_id=self.value("parent_action_id"),
-        ), self.step_input())
+        enforcement.start_action(
+            self.store,
+            self.ref,
+            enforcement.NewAction(
+                power=power,
+                subject_party_id=None if subject in (None, NOBODY) else subject,
+                concerns=self.value("concerns"),
+                conduct=self.value("conduct"),
+                pspo_id=self.value("pspo_id"),
+                parent_action_id=self.value("parent_action_id"),
+            ),
+            self.step_input(),
+        )
         return Power(power).label
 
     def confirmation(self, result: str) -> str:
@@ -132,9 +185,16 @@ class StepForm(_StepForm):
         self.TITLE_TEXT = f"Next step: {action.power.label} ({one_line(action.concerns)})"
 
     def fields(self) -> ComposeResult:
-        yield FieldRow("Step", Select([(label, key) for key, label in self.action.next_stages],
-                                      id="stage", prompt="Choose the step"), "stage",
-                       f"Now: {self.action.stage_label}")
+        yield FieldRow(
+            "Step",
+            Select(
+                [(label, key) for key, label in self.action.next_stages],
+                id="stage",
+                prompt="Choose the step",
+            ),
+            "stage",
+            f"Now: {self.action.stage_label}",
+        )
         yield from _step_fields("Ends")
 
     @on(Select.Changed, "#stage")
@@ -166,12 +226,17 @@ class ResolveDeadlineForm(FormScreen[str]):
 
     def fields(self) -> ComposeResult:
         label = "Why was it missed" if self.missed else "How was it met"
-        yield FieldRow(label, Input(id="note", max_length=1000), "note",
-                       "Required" if self.missed else "Optional")
+        yield FieldRow(
+            label,
+            Input(id="note", max_length=1000),
+            "note",
+            "Required" if self.missed else "Optional",
+        )
 
     def save(self) -> str:
-        status = enforcement.resolve_deadline(self.store, self.deadline.id, missed=self.missed,
-                                              note=self.value("note"))
+        status = enforcement.resolve_deadline(
+            self.store, self.deadline.id, missed=self.missed, note=self.value("note")
+        )
         return status.label
 
     def confirmation(self, result: str) -> str:

@@ -42,19 +42,40 @@ class CaseScreen(Screen[bool]):
         Binding("escape", "back", "Back", tooltip="Back to the queue", id="case.back"),
         Binding("i", "add_incident", "Incident", tooltip="Add incident", id="case.add_incident"),
         Binding("p", "add_party", "Person", tooltip="Add person", id="case.add_party"),
-        Binding("e", "start_action", "Enforce", tooltip="Start an enforcement action",
-                id="case.start_action"),
-        Binding("t", "next_step", "Step", tooltip="Record the next step of an action",
-                id="case.next_step"),
+        Binding(
+            "e",
+            "start_action",
+            "Enforce",
+            tooltip="Start an enforcement action",
+            id="case.start_action",
+        ),
+        Binding(
+            "t",
+            "next_step",
+            "Step",
+            tooltip="Record the next step of an action",
+            id="case.next_step",
+        ),
         Binding("s", "status", "Status", tooltip="Change status", id="case.status"),
         Binding("o", "assign", "Owner", tooltip="Give the case to an officer", id="case.assign"),
         Binding("v", "review", "Review", tooltip="Set the next review date", id="case.review"),
         Binding("k", "risk", "Risk", tooltip="Set the risk to the victim", id="case.risk"),
-        Binding("c", "resolve_deadline(False)", "Deadline met",
-                tooltip="Mark the highlighted deadline met", id="case.deadline_met", show=False),
-        Binding("x", "resolve_deadline(True)", "Deadline missed",
-                tooltip="Mark the highlighted deadline missed, with the reason",
-                id="case.deadline_missed", show=False),
+        Binding(
+            "c",
+            "resolve_deadline(False)",
+            "Deadline met",
+            tooltip="Mark the highlighted deadline met",
+            id="case.deadline_met",
+            show=False,
+        ),
+        Binding(
+            "x",
+            "resolve_deadline(True)",
+            "Deadline missed",
+            tooltip="Mark the highlighted deadline missed, with the reason",
+            id="case.deadline_missed",
+            show=False,
+        ),
         Binding("1", "section('people')", "People", id="case.people", show=False),
         Binding("2", "section('incidents')", "Incidents", id="case.incidents", show=False),
         Binding("3", "section('notes')", "Partner notes", id="case.notes", show=False),
@@ -91,8 +112,9 @@ class CaseScreen(Screen[bool]):
             yield Static(id="case-summary")
             for section, title in zip(SECTIONS, TITLES, strict=True):
                 yield Label(Text(title), id=f"{section}-title", classes="section-title")
-                yield DataTable(id=section, cursor_type="row", zebra_stripes=True,
-                                classes="section")
+                yield DataTable(
+                    id=section, cursor_type="row", zebra_stripes=True, classes="section"
+                )
         yield Static(id="row-detail")
         yield Footer()
 
@@ -121,8 +143,7 @@ class CaseScreen(Screen[bool]):
 
     @on(LoadFailed)
     def load_failed(self, message: LoadFailed) -> None:
-        self.notify(message.error, title="Could not load the case", severity="error",
-                    markup=False)
+        self.notify(message.error, title="Could not load the case", severity="error", markup=False)
 
     @on(DetailLoaded)
     def show(self, message: DetailLoaded) -> None:
@@ -131,15 +152,20 @@ class CaseScreen(Screen[bool]):
         now = self.asb.clock()
         today = london_today(now)
         header = Text.assemble(
-            (d.ref, "bold"), "  ", risk_badge(d.risk, padded=True), " ",
+            (d.ref, "bold"),
+            "  ",
+            risk_badge(d.risk, padded=True),
+            " ",
             status_badge(d.status, padded=True),
             ("  HATE-MOTIVATED" if d.hate_motivated else "", "bold magenta"),
             ("  VULNERABLE VICTIM" if d.has_vulnerable_party else "", "bold red"),
             f"\n{d.district.label} · {d.category.label} · opened {format_datetime(d.opened_at)}"
             f" by {d.channel.label.lower()}",
-            "\nOwner: ", literal(d.owner_name or "unallocated"),
+            "\nOwner: ",
+            literal(d.owner_name or "unallocated"),
             f" ({d.owner_collar})" if d.owner_collar else "",
-            " · Next review: ", due_badge(d.next_review, today) if d.next_review else Text("none"),
+            " · Next review: ",
+            due_badge(d.next_review, today) if d.next_review else Text("none"),
         )
         if d.next_deadline_at:
             header.append(" · Next deadline: ")
@@ -148,40 +174,91 @@ class CaseScreen(Screen[bool]):
             header.append(f" · Closed {format_date(d.closed_at)}: {d.closure_reason.label}")
         self.query_one("#case-header", Static).update(header)
         location = f"{one_line(d.location)} {d.postcode}".strip()
-        self.query_one("#case-summary", Static).update(Group(
-            Text("Location: ", style="bold") + Text(location or "not recorded"),
-            Text(visible(d.summary, keep_newlines=True)),
-        ))
-        self._fill("people", [
-            [Text(p.role.label), literal(p.name),
-             Text("Yes", style="bold red") if p.vulnerable else Text(""),
-             Text(format_date(p.date_of_birth)), literal(p.address, 40), literal(p.phone)]
-            for p in d.parties
-        ], [p.id for p in d.parties], f"People ({len(d.parties)})")
-        self._fill("incidents", [
-            [Text(format_datetime(i.occurred_at)), Text(i.channel.label),
-             Text(i.incident_type.label), literal(i.description, 50), literal(i.crime_ref)]
-            for i in d.incidents
-        ], [i.id for i in d.incidents], f"Incidents ({len(d.incidents)})")
-        self._fill("notes", [
-            [Text(format_date(n.written_at)), literal(n.agency, 28), literal(n.author),
-             literal(n.text, 50)]
-            for n in d.notes
-        ], [n.id for n in d.notes], f"Partner notes ({len(d.notes)})")
-        self._fill("actions", [
-            [Text(a.power.label), Text(a.stage_label + (" (ended)" if a.closed else "")),
-             Text(format_datetime(a.started_at)),
-             next_due_badge((a.next_deadline_at, True), now) if a.next_deadline_at else Text(""),
-             literal(a.concerns, 30)]
-            for a in self.actions
-        ], [a.id for a in self.actions], f"Enforcement actions ({len(self.actions)})")
+        self.query_one("#case-summary", Static).update(
+            Group(
+                Text("Location: ", style="bold") + Text(location or "not recorded"),
+                Text(visible(d.summary, keep_newlines=True)),
+            )
+        )
+        self._fill(
+            "people",
+            [
+                [
+                    Text(p.role.label),
+                    literal(p.name),
+                    Text("Yes", style="bold red") if p.vulnerable else Text(""),
+                    Text(format_date(p.date_of_birth)),
+                    literal(p.address, 40),
+                    literal(p.phone),
+                ]
+                for p in d.parties
+            ],
+            [p.id for p in d.parties],
+            f"People ({len(d.parties)})",
+        )
+        self._fill(
+            "incidents",
+            [
+                [
+                    Text(format_datetime(i.occurred_at)),
+                    Text(i.channel.label),
+                    Text(i.incident_type.label),
+                    literal(i.description, 50),
+                    literal(i.crime_ref),
+                ]
+                for i in d.incidents
+            ],
+            [i.id for i in d.incidents],
+            f"Incidents ({len(d.incidents)})",
+        )
+        self._fill(
+            "notes",
+            [
+                [
+                    Text(format_date(n.written_at)),
+                    literal(n.agency, 28),
+                    literal(n.author),
+                    literal(n.text, 50),
+                ]
+                for n in d.notes
+            ],
+            [n.id for n in d.notes],
+            f"Partner notes ({len(d.notes)})",
+        )
+        self._fill(
+            "actions",
+            [
+                [
+                    Text(a.power.label),
+                    Text(a.stage_label + (" (ended)" if a.closed else "")),
+                    Text(format_datetime(a.started_at)),
+                    next_due_badge((a.next_deadline_at, True), now)
+                    if a.next_deadline_at
+                    else Text(""),
+                    literal(a.concerns, 30),
+                ]
+                for a in self.actions
+            ],
+            [a.id for a in self.actions],
+            f"Enforcement actions ({len(self.actions)})",
+        )
         open_count = sum(dl.status is DeadlineStatus.OPEN for dl in self.deadlines)
-        self._fill("deadlines", [
-            [next_due_badge((dl.due_at, True), now) if dl.status is DeadlineStatus.OPEN
-             else Text(format_datetime(dl.due_at), style="dim"),
-             literal(dl.label, 50), Text(dl.status.label), Text(dl.source)]
-            for dl in self.deadlines
-        ], [dl.id for dl in self.deadlines], f"Deadlines ({open_count} open)")
+        self._fill(
+            "deadlines",
+            [
+                [
+                    next_due_badge((dl.due_at, True), now)
+                    if dl.status is DeadlineStatus.OPEN
+                    else Text(format_datetime(dl.due_at), style="dim"),
+                    literal(dl.label, 50),
+                    Text(dl.status.label),
+                    Text(dl.source),
+                ]
+                for dl in self.deadlines
+            ],
+            [dl.id for dl in self.deadlines],
+            f"Deadlines ({open_count} open)",
+        )
         self.sub_title = d.ref
 
     def _fill(self, section: str, rows: list[list[Text]], keys: list[str], title: str) -> None:
@@ -191,8 +268,10 @@ class CaseScreen(Screen[bool]):
         for key, row in zip(keys, rows, strict=True):
             table.add_row(*row, key=key)
         if not rows:
-            table.add_row(*[Text("none recorded", style="dim")] + [Text("")] * (
-                len(table.columns) - 1), key="none")
+            table.add_row(
+                *[Text("none recorded", style="dim")] + [Text("")] * (len(table.columns) - 1),
+                key="none",
+            )
         table.move_cursor(row=min(cursor, table.row_count - 1))
         self.query_one(f"#{section}-title", Label).update(Text(title))
 
@@ -216,25 +295,33 @@ class CaseScreen(Screen[bool]):
         text = Text()
         if section == "people":
             p = next(p for p in d.parties if p.id == key)
-            text = Text(f"{p.role.label}: {one_line(p.name)}" + (" (vulnerable)" if p.vulnerable
-                                                              else "")
-                        + f"\n{one_line(p.address)}  {one_line(p.phone)}\n"
-                        + visible(p.notes, keep_newlines=True))
+            text = Text(
+                f"{p.role.label}: {one_line(p.name)}"
+                + (" (vulnerable)" if p.vulnerable else "")
+                + f"\n{one_line(p.address)}  {one_line(p.phone)}\n"
+                + visible(p.notes, keep_newlines=True)
+            )
         elif section == "incidents":
             i = next(i for i in d.incidents if i.id == key)
             crime = f" · crime ref {one_line(i.crime_ref)}" if i.crime_ref else ""
             place = f" · {one_line(i.location)}" if i.location else ""
-            text = Text(f"{format_datetime(i.occurred_at)} · {i.channel.label} · "
-                        f"{i.incident_type.label}{crime}{place}\n"
-                        + visible(i.description, keep_newlines=True))
+            text = Text(
+                f"{format_datetime(i.occurred_at)} · {i.channel.label} · "
+                f"{i.incident_type.label}{crime}{place}\n"
+                + visible(i.description, keep_newlines=True)
+            )
         elif section == "notes":
             n = next(n for n in d.notes if n.id == key)
-            text = Text(f"{format_datetime(n.written_at)} · {one_line(n.agency)} · "
-                        f"{one_line(n.author)}\n" + visible(n.text, keep_newlines=True))
+            text = Text(
+                f"{format_datetime(n.written_at)} · {one_line(n.agency)} · "
+                f"{one_line(n.author)}\n" + visible(n.text, keep_newlines=True)
+            )
         elif section == "actions":
             a = next(a for a in self.actions if a.id == key)
-            lines = [f"{a.power.label} · {one_line(a.concerns)}"
-                     + (f" · conduct: {one_line(a.conduct)}" if a.conduct else "")]
+            lines = [
+                f"{a.power.label} · {one_line(a.concerns)}"
+                + (f" · conduct: {one_line(a.conduct)}" if a.conduct else "")
+            ]
             for step in a.steps:
                 who = f" by {step.authority.label.lower()}" if step.authority else ""
                 named = f" ({one_line(step.authorised_by)})" if step.authorised_by else ""
@@ -245,11 +332,16 @@ class CaseScreen(Screen[bool]):
             text = Text("\n".join(lines))
         elif section == "deadlines":
             dl = next(x for x in self.deadlines if x.id == key)
-            text = Text(f"{dl.label} · due {format_datetime(dl.due_at)} · {dl.source} · "
-                        f"{dl.status.label}" + (f": {one_line(dl.resolution)}" if dl.resolution
-                                                else "")
-                        + ("\nc: met · x: missed (with the reason)"
-                           if dl.status is DeadlineStatus.OPEN else ""))
+            text = Text(
+                f"{dl.label} · due {format_datetime(dl.due_at)} · {dl.source} · "
+                f"{dl.status.label}"
+                + (f": {one_line(dl.resolution)}" if dl.resolution else "")
+                + (
+                    "\nc: met · x: missed (with the reason)"
+                    if dl.status is DeadlineStatus.OPEN
+                    else ""
+                )
+            )
         self.query_one("#row-detail", Static).update(text)
 
     # ------------------------------------------------------------------ actions
@@ -267,30 +359,32 @@ class CaseScreen(Screen[bool]):
         if self.detail is None:
             return
         pspos = enforcement.pspo_register(self.asb.store, self.detail.district)
-        self.app.push_screen(ActionForm(self.asb.store, self.ref, self.detail.parties,
-                                        self.actions, pspos), self._after_save)
+        self.app.push_screen(
+            ActionForm(self.asb.store, self.ref, self.detail.parties, self.actions, pspos),
+            self._after_save,
+        )
 
     def action_next_step(self) -> None:
         from asbtui.screens.action import StepForm
 
         open_actions = [a for a in self.actions if a.next_stages]
         if not open_actions:
-            self.notify("No action on this case has a next step; start one with e.",
-                        markup=False)
+            self.notify("No action on this case has a next step; start one with e.", markup=False)
             return
         chosen = self._highlighted("actions")
         action = next((a for a in open_actions if a.id == chosen), None)
         if action is None and len(open_actions) == 1:
             action = open_actions[0]
         if action is None:
-            choices = [(Text(f"{a.power.label}: {a.stage_label} ({one_line(a.concerns)})"), a.id)
-                       for a in open_actions]
+            choices = [
+                (Text(f"{a.power.label}: {a.stage_label} ({one_line(a.concerns)})"), a.id)
+                for a in open_actions
+            ]
 
             def picked(action_id: str | None) -> None:
                 picked_action = next((a for a in open_actions if a.id == action_id), None)
                 if picked_action:
-                    self.app.push_screen(StepForm(self.asb.store, picked_action),
-                                         self._after_save)
+                    self.app.push_screen(StepForm(self.asb.store, picked_action), self._after_save)
 
             self.app.push_screen(ChoiceScreen("Next step of which action?", choices), picked)
             return
@@ -302,11 +396,13 @@ class CaseScreen(Screen[bool]):
         key = self._highlighted("deadlines")
         deadline = next((d for d in self.deadlines if d.id == key), None)
         if deadline is None or deadline.status is not DeadlineStatus.OPEN:
-            self.notify("Highlight an open deadline in the Deadlines section (5) first.",
-                        markup=False)
+            self.notify(
+                "Highlight an open deadline in the Deadlines section (5) first.", markup=False
+            )
             return
-        self.app.push_screen(ResolveDeadlineForm(self.asb.store, deadline, missed),
-                             self._after_save)
+        self.app.push_screen(
+            ResolveDeadlineForm(self.asb.store, deadline, missed), self._after_save
+        )
 
     def _after_save(self, result: object) -> None:
         if result is not None:
@@ -338,8 +434,9 @@ class CaseScreen(Screen[bool]):
         from asbtui.screens.status import StatusForm
 
         if self.detail:
-            self.app.push_screen(StatusForm(self.asb.store, self.ref, self.detail.status),
-                                 self._after_save)
+            self.app.push_screen(
+                StatusForm(self.asb.store, self.ref, self.detail.status), self._after_save
+            )
 
     def action_review(self) -> None:
         from asbtui.screens.review import ReviewForm
@@ -349,8 +446,9 @@ class CaseScreen(Screen[bool]):
         if self.detail.status is CaseStatus.CLOSED:
             self.notify("A closed case has no reviews; reopen it first (s).", markup=False)
             return
-        self.app.push_screen(ReviewForm(self.asb.store, self.ref, self.detail.next_review),
-                             self._after_save)
+        self.app.push_screen(
+            ReviewForm(self.asb.store, self.ref, self.detail.next_review), self._after_save
+        )
 
     def action_assign(self) -> None:
         if self.detail is None:
@@ -373,8 +471,11 @@ class CaseScreen(Screen[bool]):
         except AsbError as error:
             self.notify(str(error), severity="error", markup=False)
             return
-        self.notify(f"{self.ref} given to {name}." if name else f"{self.ref} is unallocated.",
-                    title="Saved", markup=False)
+        self.notify(
+            f"{self.ref} given to {name}." if name else f"{self.ref} is unallocated.",
+            title="Saved",
+            markup=False,
+        )
         self._after_save(collar)
 
     def action_risk(self) -> None:
@@ -390,9 +491,11 @@ class CaseScreen(Screen[bool]):
             except AsbError as error:
                 self.notify(str(error), severity="error", markup=False)
                 return
-            self.notify(f"{self.ref} risk is now {risk.label.lower()}.", title="Saved",
-                        markup=False)
+            self.notify(
+                f"{self.ref} risk is now {risk.label.lower()}.", title="Saved", markup=False
+            )
             self._after_save(risk)
 
-        self.app.push_screen(ChoiceScreen(f"Risk to the victim on {self.ref}", choices,
-                                          self.detail.risk), chosen)
+        self.app.push_screen(
+            ChoiceScreen(f"Risk to the victim on {self.ref}", choices, self.detail.risk), chosen
+        )

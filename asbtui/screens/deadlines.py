@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from asbtui.dates import format_datetime
+from asbtui.dates import format_datetime, format_time_left
 from asbtui.literal import one_line
 from asbtui.models import District
 from asbtui.services import enforcement
@@ -25,15 +25,6 @@ if TYPE_CHECKING:
     from asbtui.app import AsbApp
 
 WINDOWS = (1, 7, 14, 30, 90, 365)
-
-
-def time_left(delta_seconds: float) -> str:
-    """'2d 4h', '3h 05m', or 'overdue 1d 2h'."""
-    minutes = int(abs(delta_seconds) // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    text = f"{days}d {hours}h" if days else f"{hours}h {mins:02d}m"
-    return f"overdue {text}" if delta_seconds < 0 else text
 
 
 def urgency_style(deadline: DeadlineView, now: datetime) -> str:
@@ -52,15 +43,30 @@ class DeadlinesScreen(Screen[bool]):
 
     BINDINGS = [
         Binding("escape", "back", "Back", tooltip="Back to the queue", id="deadlines.back"),
-        Binding("w", "window", "Window", tooltip="How many days ahead to show",
-                id="deadlines.window"),
-        Binding("a", "all_districts", "All districts", tooltip="This district or every district",
-                id="deadlines.all"),
-        Binding("c", "resolve(False)", "Met", tooltip="Mark the highlighted deadline met",
-                id="deadlines.met"),
-        Binding("x", "resolve(True)", "Missed",
-                tooltip="Mark the highlighted deadline missed, with the reason",
-                id="deadlines.missed"),
+        Binding(
+            "w", "window", "Window", tooltip="How many days ahead to show", id="deadlines.window"
+        ),
+        Binding(
+            "a",
+            "all_districts",
+            "All districts",
+            tooltip="This district or every district",
+            id="deadlines.all",
+        ),
+        Binding(
+            "c",
+            "resolve(False)",
+            "Met",
+            tooltip="Mark the highlighted deadline met",
+            id="deadlines.met",
+        ),
+        Binding(
+            "x",
+            "resolve(True)",
+            "Missed",
+            tooltip="Mark the highlighted deadline missed, with the reason",
+            id="deadlines.missed",
+        ),
         Binding("f5", "refresh", "Refresh", id="deadlines.refresh", show=False),
     ]
 
@@ -89,16 +95,22 @@ class DeadlinesScreen(Screen[bool]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for heading, width in (("Due", 16), ("Time left", 15), ("Case", 12), ("Deadline", 40),
-                               ("Law", 18)):
+        for heading, width in (
+            ("Due", 16),
+            ("Time left", 15),
+            ("Case", 12),
+            ("Deadline", 40),
+            ("Law", 18),
+        ):
             table.add_column(Text(heading), width=width)
         self.load()
         table.focus()
 
     @work(thread=True, exclusive=True, exit_on_error=False, description="Loading deadlines")
     def load(self) -> None:
-        rows = enforcement.upcoming_deadlines(self.asb.store, district=self.district,
-                                              days=self.days, now=self.asb.clock())
+        rows = enforcement.upcoming_deadlines(
+            self.asb.store, district=self.district, days=self.days, now=self.asb.clock()
+        )
         self.post_message(self.Loaded(rows))
 
     @on(Loaded)
@@ -111,20 +123,32 @@ class DeadlinesScreen(Screen[bool]):
         for d in self.rows:
             style = urgency_style(d, now)
             where = d.case_ref or one_line(d.pspo_title, 12)
-            table.add_row(Text(format_datetime(d.due_at), style=style),
-                          Text(time_left((d.due_at - now).total_seconds()), style=style),
-                          Text(where), Text(one_line(d.label)), Text(d.source), key=d.id)
+            table.add_row(
+                Text(format_datetime(d.due_at), style=style),
+                Text(format_time_left(d.due_at - now), style=style),
+                Text(where),
+                Text(one_line(d.label)),
+                Text(d.source),
+                key=d.id,
+            )
         if self.rows:
             table.move_cursor(row=min(cursor, table.row_count - 1))
-        where = (f"{self.district.label} ({self.district.value})" if self.district
-                 else "All districts")
+        where = (
+            f"{self.district.label} ({self.district.value})" if self.district else "All districts"
+        )
         self.query_one("#deadlines-title", Static).update(
-            Text(f"Deadlines · {where} · due within {self.days} days, and every overdue one",
-                 style="bold"))
+            Text(
+                f"Deadlines · {where} · due within {self.days} days, and every overdue one",
+                style="bold",
+            )
+        )
         overdue = sum(d.overdue(now) for d in self.rows)
-        self.query_one("#deadlines-status", Static).update(Text(
-            f"{len(self.rows):,} deadlines · {overdue:,} overdue · enter opens the case · "
-            "c met · x missed"))
+        self.query_one("#deadlines-status", Static).update(
+            Text(
+                f"{len(self.rows):,} deadlines · {overdue:,} overdue · enter opens the case · "
+                "c met · x missed"
+            )
+        )
 
     @on(DataTable.RowHighlighted)
     def detail(self, event: DataTable.RowHighlighted) -> None:
@@ -132,18 +156,19 @@ class DeadlinesScreen(Screen[bool]):
         if d is None:
             return
         what = d.power.label if d.power else ("PSPO" if d.pspo_title else "")
-        self.query_one("#row-detail", Static).update(Text(
-            f"{one_line(d.label)} · {what} · {d.district.label} · {d.source}"))
+        self.query_one("#row-detail", Static).update(
+            Text(f"{one_line(d.label)} · {what} · {d.district.label} · {d.source}")
+        )
 
     @on(DataTable.RowSelected)
     def open_case(self, event: DataTable.RowSelected) -> None:
         d = next((r for r in self.rows if r.id == event.row_key.value), None)
         if d is not None and d.case_ref:
-            self.asb.open_case(d.case_ref, on_close=lambda changed: self.load() if changed
-                               else None)
+            self.asb.open_case(
+                d.case_ref, on_close=lambda changed: self.load() if changed else None
+            )
         elif d is not None:
-            self.notify("This deadline belongs to a PSPO: see the PSPO register (P).",
-                        markup=False)
+            self.notify("This deadline belongs to a PSPO: see the PSPO register (P).", markup=False)
 
     def action_back(self) -> None:
         self.dismiss(self.changed)
@@ -161,8 +186,12 @@ class DeadlinesScreen(Screen[bool]):
                 self.days = days
                 self.load()
 
-        self.app.push_screen(ChoiceScreen("Show deadlines due within",
-                                          [(f"{d} days", d) for d in WINDOWS], self.days), chosen)
+        self.app.push_screen(
+            ChoiceScreen(
+                "Show deadlines due within", [(f"{d} days", d) for d in WINDOWS], self.days
+            ),
+            chosen,
+        )
 
     def action_resolve(self, missed: bool) -> None:
         from asbtui.screens.action import ResolveDeadlineForm

@@ -36,31 +36,63 @@ class FilterForm(FormScreen[QueueQuery]):
             status = ALL
         else:
             status = q.statuses[0].value
-        yield FieldRow("Status", Select(
-            [("Every open status", ALL_OPEN), ("Open and closed", ALL)]
-            + [(s.label, s.value) for s in CaseStatus],
-            id="status", value=status, allow_blank=False), "status")
-        yield FieldRow("Category", Select(
-            [("Any category", ANY)] + [(c.label, c.value) for c in Category], id="category",
-            value=q.categories[0].value if q.categories else ANY, allow_blank=False), "category")
-        yield FieldRow("Risk", Select(
-            [("Any risk", ANY)] + [(r.label, r.value) for r in RiskLevel], id="risk",
-            value=q.risks[0].value if q.risks else ANY, allow_blank=False), "risk")
+        yield FieldRow(
+            "Status",
+            Select(
+                [("Every open status", ALL_OPEN), ("Open and closed", ALL)]
+                + [(s.label, s.value) for s in CaseStatus],
+                id="status",
+                value=status,
+                allow_blank=False,
+            ),
+            "status",
+        )
+        yield FieldRow(
+            "Category",
+            Select(
+                [("Any category", ANY)] + [(c.label, c.value) for c in Category],
+                id="category",
+                value=q.categories[0].value if q.categories else ANY,
+                allow_blank=False,
+            ),
+            "category",
+        )
+        yield FieldRow(
+            "Risk",
+            Select(
+                [("Any risk", ANY)] + [(r.label, r.value) for r in RiskLevel],
+                id="risk",
+                value=q.risks[0].value if q.risks else ANY,
+                allow_blank=False,
+            ),
+            "risk",
+        )
         owner = MINE if q.owner_id else UNALLOCATED if q.unallocated else ANY
-        yield FieldRow("Owner", Select(
-            [("Anyone", ANY), ("My cases", MINE), ("Unallocated", UNALLOCATED)], id="owner",
-            value=owner, allow_blank=False), "owner")
+        yield FieldRow(
+            "Owner",
+            Select(
+                [("Anyone", ANY), ("My cases", MINE), ("Unallocated", UNALLOCATED)],
+                id="owner",
+                value=owner,
+                allow_blank=False,
+            ),
+            "owner",
+        )
 
     def save(self) -> QueueQuery:
         status = self.value("status")
-        statuses = OPEN_STATUSES if status == ALL_OPEN else () if status == ALL else (
-            CaseStatus(status),)
+        statuses = (
+            OPEN_STATUSES if status == ALL_OPEN else () if status == ALL else (CaseStatus(status),)
+        )
         category = self.value("category")
         risk = self.value("risk")
         owner = self.value("owner")
         if owner == MINE and not self.my_officer_id:
-            raise InvalidInput("No officer is set for this device: start asbtui with "
-                               "--officer 'PC 1234' to use My cases.", "owner")
+            raise InvalidInput(
+                "No officer is set for this device: start asbtui with "
+                "--officer 'PC 1234' to use My cases.",
+                "owner",
+            )
         return replace(
             self.query_now,
             statuses=statuses,

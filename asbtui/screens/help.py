@@ -33,7 +33,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("Key", no_wrap=True)
         table.add_column("Action")
         seen: set[str] = set()
-        for key, active in self.beneath.active_bindings.items():
+        for active in self.beneath.active_bindings.values():
             binding = active.binding
             if not binding.description or binding.description in seen:
                 continue

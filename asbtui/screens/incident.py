@@ -27,30 +27,61 @@ class IncidentForm(FormScreen[str]):
         self.TITLE_TEXT = f"Add incident to {ref}"
 
     def fields(self) -> ComposeResult:
-        yield FieldRow("When", Input(
-            value=format_datetime(utc_now()), id="occurred_at"), "occurred_at",
-            "DD/MM/YYYY HH:MM, London time ('now' for now)")
-        yield FieldRow("Channel", Select([(c.label, c) for c in Channel], id="channel",
-                                         value=Channel.CALL_101, allow_blank=False), "channel")
-        yield FieldRow("Type", Select([(t.label, t) for t in IncidentType], id="incident_type",
-                                      prompt="Choose a type"), "incident_type")
-        yield FieldRow("Description", TextArea(id="description", soft_wrap=True),
-                       "description", "What happened (tab leaves this box)")
-        yield FieldRow("Crime reference", Input(id="crime_ref", placeholder="if a crime was recorded",
-                                                max_length=40), "crime_ref")
-        yield FieldRow("Location", Input(id="location", max_length=300), "location",
-                       "If not the case's location")
+        yield FieldRow(
+            "When",
+            Input(value=format_datetime(utc_now()), id="occurred_at"),
+            "occurred_at",
+            "DD/MM/YYYY HH:MM, London time ('now' for now)",
+        )
+        yield FieldRow(
+            "Channel",
+            Select(
+                [(c.label, c) for c in Channel],
+                id="channel",
+                value=Channel.CALL_101,
+                allow_blank=False,
+            ),
+            "channel",
+        )
+        yield FieldRow(
+            "Type",
+            Select(
+                [(t.label, t) for t in IncidentType], id="incident_type", prompt="Choose a type"
+            ),
+            "incident_type",
+        )
+        yield FieldRow(
+            "Description",
+            TextArea(id="description", soft_wrap=True),
+            "description",
+            "What happened (tab leaves this box)",
+        )
+        yield FieldRow(
+            "Crime reference",
+            Input(id="crime_ref", placeholder="if a crime was recorded", max_length=40),
+            "crime_ref",
+        )
+        yield FieldRow(
+            "Location",
+            Input(id="location", max_length=300),
+            "location",
+            "If not the case's location",
+        )
 
     def save(self) -> str:
         occurred = parse_datetime(self.value("occurred_at"), field="occurred_at")
-        cases.add_incident(self.store, self.ref, cases.NewIncident(
-            occurred_at=occurred,
-            channel=self.value("channel"),
-            incident_type=self.value("incident_type") or "",
-            description=self.value("description"),
-            crime_ref=self.value("crime_ref"),
-            location=self.value("location"),
-        ))
+        cases.add_incident(
+            self.store,
+            self.ref,
+            cases.NewIncident(
+                occurred_at=occurred,
+                channel=self.value("channel"),
+                incident_type=self.value("incident_type") or "",
+                description=self.value("description"),
+                crime_ref=self.value("crime_ref"),
+                location=self.value("location"),
+            ),
+        )
         return self.ref
 
     def confirmation(self, result: str) -> str:

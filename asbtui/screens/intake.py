@@ -36,32 +36,75 @@ class IntakeForm(FormScreen[str]):
         self.district = district
 
     def fields(self) -> ComposeResult:
-        yield FieldRow("District", Select(
-            [(f"{d.value} {d.label}", d) for d in District], id="district",
-            value=self.district or Select.NULL, prompt="Choose a district"), "district")
-        yield FieldRow("Category", Select(
-            [(c.label, c) for c in Category], id="category", prompt="Choose a category"),
-            "category", "Personal: targeted at a person; Nuisance: a community; "
-            "Environmental: surroundings")
-        yield FieldRow("Channel", Select(
-            [(c.label, c) for c in Channel], id="channel", value=Channel.CALL_101,
-            allow_blank=False), "channel")
-        yield FieldRow("Risk to the victim", Select(
-            [(r.label, r) for r in RiskLevel], id="risk", value=RiskLevel.STANDARD,
-            allow_blank=False), "risk")
-        yield FieldRow("Location", Input(placeholder="e.g. 14 Invicta Road, Margate",
-                                         id="location", max_length=300), "location")
-        yield FieldRow("Postcode", Input(placeholder="e.g. CT9 2QB", id="postcode",
-                                         max_length=10), "postcode")
-        yield FieldRow("Summary", Input(placeholder="What is happening, to whom, how often",
-                                        id="summary_line", max_length=cases.SUMMARY_MAX),
-                       "summary_line")
-        yield FieldRow("Victim or reporter", Input(id="name", max_length=120,
-                                                   placeholder="Full name"),
-                       "name", "Leave blank to add people later")
-        yield FieldRow("Their role", Select(
-            [(r.label, r) for r in (PartyRole.VICTIM, PartyRole.REPORTER)], id="role",
-            value=PartyRole.VICTIM, allow_blank=False), "role")
+        yield FieldRow(
+            "District",
+            Select(
+                [(f"{d.value} {d.label}", d) for d in District],
+                id="district",
+                value=self.district or Select.NULL,
+                prompt="Choose a district",
+            ),
+            "district",
+        )
+        yield FieldRow(
+            "Category",
+            Select([(c.label, c) for c in Category], id="category", prompt="Choose a category"),
+            "category",
+            "Personal: targeted at a person; Nuisance: a community; Environmental: surroundings",
+        )
+        yield FieldRow(
+            "Channel",
+            Select(
+                [(c.label, c) for c in Channel],
+                id="channel",
+                value=Channel.CALL_101,
+                allow_blank=False,
+            ),
+            "channel",
+        )
+        yield FieldRow(
+            "Risk to the victim",
+            Select(
+                [(r.label, r) for r in RiskLevel],
+                id="risk",
+                value=RiskLevel.STANDARD,
+                allow_blank=False,
+            ),
+            "risk",
+        )
+        yield FieldRow(
+            "Location",
+            Input(placeholder="e.g. 14 Invicta Road, Margate", id="location", max_length=300),
+            "location",
+        )
+        yield FieldRow(
+            "Postcode", Input(placeholder="e.g. CT9 2QB", id="postcode", max_length=10), "postcode"
+        )
+        yield FieldRow(
+            "Summary",
+            Input(
+                placeholder="What is happening, to whom, how often",
+                id="summary_line",
+                max_length=cases.SUMMARY_MAX,
+            ),
+            "summary_line",
+        )
+        yield FieldRow(
+            "Victim or reporter",
+            Input(id="name", max_length=120, placeholder="Full name"),
+            "name",
+            "Leave blank to add people later",
+        )
+        yield FieldRow(
+            "Their role",
+            Select(
+                [(r.label, r) for r in (PartyRole.VICTIM, PartyRole.REPORTER)],
+                id="role",
+                value=PartyRole.VICTIM,
+                allow_blank=False,
+            ),
+            "role",
+        )
         yield FieldRow("Their address", Input(id="address", max_length=300), "address")
         yield FieldRow("Their phone", Input(id="phone", max_length=40), "phone")
         yield FieldRow("", Checkbox("Vulnerable (reviewed weekly)", id="vulnerable"), "vulnerable")
@@ -71,23 +114,32 @@ class IntakeForm(FormScreen[str]):
         name = self.value("name").strip()
         people = []
         if name:
-            people.append(cases.PersonInput(
-                name=name, role=self.value("role"), address=self.value("address"),
-                phone=self.value("phone"), vulnerable=self.value("vulnerable")))
+            people.append(
+                cases.PersonInput(
+                    name=name,
+                    role=self.value("role"),
+                    address=self.value("address"),
+                    phone=self.value("phone"),
+                    vulnerable=self.value("vulnerable"),
+                )
+            )
         elif self.value("address").strip() or self.value("phone").strip():
             raise InvalidInput("Give the person's name, or clear their address and phone.", "name")
         try:
-            return cases.create_case(self.store, cases.NewCase(
-                district=self.value("district") or "",
-                category=self.value("category") or "",
-                channel=self.value("channel"),
-                risk=self.value("risk"),
-                location=self.value("location"),
-                postcode=self.value("postcode"),
-                summary=self.value("summary_line"),
-                hate_motivated=self.value("hate_motivated"),
-                people=people,
-            ))
+            return cases.create_case(
+                self.store,
+                cases.NewCase(
+                    district=self.value("district") or "",
+                    category=self.value("category") or "",
+                    channel=self.value("channel"),
+                    risk=self.value("risk"),
+                    location=self.value("location"),
+                    postcode=self.value("postcode"),
+                    summary=self.value("summary_line"),
+                    hate_motivated=self.value("hate_motivated"),
+                    people=people,
+                ),
+            )
         except InvalidInput as problem:
             if problem.field == "summary":
                 problem.field = "summary_line"
@@ -95,4 +147,3 @@ class IntakeForm(FormScreen[str]):
 
     def confirmation(self, result: str) -> str:
         return f"Case {result} opened."
-

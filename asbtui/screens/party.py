@@ -31,11 +31,18 @@ class PartyForm(FormScreen[str]):
         self.TITLE_TEXT = f"Add a person to {ref}"
 
     def fields(self) -> ComposeResult:
-        yield FieldRow("Role", Select([(r.label, r) for r in PartyRole], id="role",
-                                      prompt="Choose a role"), "role")
+        yield FieldRow(
+            "Role",
+            Select([(r.label, r) for r in PartyRole], id="role", prompt="Choose a role"),
+            "role",
+        )
         yield FieldRow("Name", Input(id="name", max_length=120), "name")
-        yield FieldRow("Date of birth", Input(id="date_of_birth", placeholder="DD/MM/YYYY"),
-                       "date_of_birth", "If known")
+        yield FieldRow(
+            "Date of birth",
+            Input(id="date_of_birth", placeholder="DD/MM/YYYY"),
+            "date_of_birth",
+            "If known",
+        )
         yield FieldRow("Address", Input(id="address", max_length=300), "address")
         yield FieldRow("Phone", Input(id="phone", max_length=40), "phone")
         yield FieldRow("", Checkbox("Vulnerable", id="vulnerable"), "vulnerable")
@@ -45,10 +52,19 @@ class PartyForm(FormScreen[str]):
         dob_text = self.value("date_of_birth").strip()
         dob = parse_date(dob_text, field="date_of_birth") if dob_text else None
         role = self.value("role") or ""
-        cases.add_party(self.store, self.ref, cases.PersonInput(
-            name=self.value("name"), role=role, address=self.value("address"),
-            phone=self.value("phone"), date_of_birth=dob, vulnerable=self.value("vulnerable"),
-            notes=self.value("notes")))
+        cases.add_party(
+            self.store,
+            self.ref,
+            cases.PersonInput(
+                name=self.value("name"),
+                role=role,
+                address=self.value("address"),
+                phone=self.value("phone"),
+                date_of_birth=dob,
+                vulnerable=self.value("vulnerable"),
+                notes=self.value("notes"),
+            ),
+        )
         return str(role)
 
     def confirmation(self, result: str) -> str:

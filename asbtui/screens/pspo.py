@@ -31,8 +31,7 @@ def pspo_state(p: PspoView, today: date) -> Text:
         return Text("Expired", style="dim")
     if today < p.made_on:
         return Text("Not yet in force")
-    renew_by = p.expires_on - relativedelta(months=value("pspo_renewal_prompt_months",
-                                                         p.made_on))
+    renew_by = p.expires_on - relativedelta(months=value("pspo_renewal_prompt_months", p.made_on))
     if today >= renew_by:
         return Text(f"Renew by {format_date(p.expires_on)}", style="bold yellow")
     return Text("In force", style="green")
@@ -63,8 +62,13 @@ class PspoScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for heading, width in (("Order", 34), ("Made", 10), ("Expires", 10), ("State", 22),
-                               ("Breaches", 8)):
+        for heading, width in (
+            ("Order", 34),
+            ("Made", 10),
+            ("Expires", 10),
+            ("State", 22),
+            ("Breaches", 8),
+        ):
             table.add_column(Text(heading), width=width)
         self.load()
         table.focus()
@@ -76,9 +80,14 @@ class PspoScreen(Screen[None]):
         table = self.query_one(DataTable)
         table.clear()
         for p in self.rows:
-            table.add_row(Text(one_line(p.title)), Text(format_date(p.made_on)),
-                          Text(format_date(p.expires_on)), pspo_state(p, today),
-                          Text(str(p.breaches)), key=p.id)
+            table.add_row(
+                Text(one_line(p.title)),
+                Text(format_date(p.made_on)),
+                Text(format_date(p.expires_on)),
+                pspo_state(p, today),
+                Text(str(p.breaches)),
+                key=p.id,
+            )
         if not self.rows:
             self.query_one("#row-detail", Static).update(Text("No PSPOs registered here."))
 
@@ -86,9 +95,12 @@ class PspoScreen(Screen[None]):
     def detail(self, event: DataTable.RowHighlighted) -> None:
         p = next((r for r in self.rows if r.id == event.row_key.value), None)
         if p is not None:
-            self.query_one("#row-detail", Static).update(Text(
-                f"{one_line(p.council)} · {one_line(p.reference)}\nArea: "
-                f"{visible(p.area)}\nProhibits: {visible(p.prohibitions)}"))
+            self.query_one("#row-detail", Static).update(
+                Text(
+                    f"{one_line(p.council)} · {one_line(p.reference)}\nArea: "
+                    f"{visible(p.area)}\nProhibits: {visible(p.prohibitions)}"
+                )
+            )
 
     def action_back(self) -> None:
         self.dismiss(None)
@@ -116,23 +128,36 @@ class PspoForm(FormScreen[str]):
         self.district = district
 
     def fields(self) -> ComposeResult:
-        yield FieldRow("District", Input(value=self.district.value if self.district else "",
-                                         id="district"), "district")
+        yield FieldRow(
+            "District",
+            Input(value=self.district.value if self.district else "", id="district"),
+            "district",
+        )
         yield FieldRow("Council", Input(id="council"), "council")
         yield FieldRow("Title", Input(id="title"), "title")
         yield FieldRow("Area", Input(id="area"), "area")
         yield FieldRow("Prohibitions", Input(id="prohibitions"), "prohibitions")
         yield FieldRow("Made on", Input(id="made_on", placeholder="DD/MM/YYYY"), "made_on")
-        yield FieldRow("Expires on", Input(id="expires_on", placeholder="DD/MM/YYYY"),
-                       "expires_on", "At most 3 years after it is made (s60)")
+        yield FieldRow(
+            "Expires on",
+            Input(id="expires_on", placeholder="DD/MM/YYYY"),
+            "expires_on",
+            "At most 3 years after it is made (s60)",
+        )
         yield FieldRow("Reference", Input(id="reference"), "reference")
 
     def save(self) -> str:
         enforcement.add_pspo(
-            self.store, self.value("district"), self.value("council"), self.value("title"),
-            self.value("area"), self.value("prohibitions"),
+            self.store,
+            self.value("district"),
+            self.value("council"),
+            self.value("title"),
+            self.value("area"),
+            self.value("prohibitions"),
             parse_date(self.value("made_on"), field="made_on"),
-            parse_date(self.value("expires_on"), field="expires_on"), self.value("reference"))
+            parse_date(self.value("expires_on"), field="expires_on"),
+            self.value("reference"),
+        )
         return self.value("title")
 
     def confirmation(self, result: str) -> str:
@@ -149,15 +174,26 @@ class PspoExtendForm(FormScreen[str]):
         self.TITLE_TEXT = f"Extend: {one_line(pspo.title)} (expires {format_date(pspo.expires_on)})"
 
     def fields(self) -> ComposeResult:
-        yield FieldRow("Decided on", Input(id="decided_on", placeholder="DD/MM/YYYY"),
-                       "decided_on", "Before the order expires (s60(2))")
-        yield FieldRow("New expiry", Input(id="new_expiry", placeholder="DD/MM/YYYY"),
-                       "new_expiry", "Up to 3 years more at a time")
+        yield FieldRow(
+            "Decided on",
+            Input(id="decided_on", placeholder="DD/MM/YYYY"),
+            "decided_on",
+            "Before the order expires (s60(2))",
+        )
+        yield FieldRow(
+            "New expiry",
+            Input(id="new_expiry", placeholder="DD/MM/YYYY"),
+            "new_expiry",
+            "Up to 3 years more at a time",
+        )
 
     def save(self) -> str:
-        new = enforcement.extend_pspo(self.store, self.pspo.id,
-                                      parse_date(self.value("decided_on"), field="decided_on"),
-                                      parse_date(self.value("new_expiry"), field="new_expiry"))
+        new = enforcement.extend_pspo(
+            self.store,
+            self.pspo.id,
+            parse_date(self.value("decided_on"), field="decided_on"),
+            parse_date(self.value("new_expiry"), field="new_expiry"),
+        )
         return format_date(new)
 
     def confirmation(self, result: str) -> str:

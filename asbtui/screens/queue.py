@@ -34,17 +34,28 @@ class QueueScreen(Screen):
     BINDINGS = [
         Binding("slash", "search", "Search", id="queue.search"),
         Binding("d", "district", "District", id="queue.district"),
-        Binding("left_square_bracket", "cycle_district(-1)", "Previous district",
-                id="queue.previous_district", show=False),
-        Binding("right_square_bracket", "cycle_district(1)", "Next district",
-                id="queue.next_district", show=False),
+        Binding(
+            "left_square_bracket",
+            "cycle_district(-1)",
+            "Previous district",
+            id="queue.previous_district",
+            show=False,
+        ),
+        Binding(
+            "right_square_bracket",
+            "cycle_district(1)",
+            "Next district",
+            id="queue.next_district",
+            show=False,
+        ),
         Binding("f", "filter", "Filter", id="queue.filter"),
         Binding("m", "my_cases", "My cases", id="queue.my_cases"),
         Binding("s", "sort", "Sort", id="queue.sort"),
         Binding("r", "reverse", "Reverse order", id="queue.reverse", show=False),
         Binding("n", "new_case", "New case", id="queue.new_case"),
-        Binding("u", "deadlines", "Deadlines", tooltip="Deadlines due and overdue",
-                id="queue.deadlines"),
+        Binding(
+            "u", "deadlines", "Deadlines", tooltip="Deadlines due and overdue", id="queue.deadlines"
+        ),
         Binding("P", "pspos", "PSPOs", tooltip="PSPO register", id="queue.pspos", show=False),
         Binding("x", "clear_filters", "Clear filters", id="queue.clear", show=False),
         Binding("f5", "refresh", "Refresh", id="queue.refresh", show=False),
@@ -79,8 +90,11 @@ class QueueScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static(id="queue-title")
-        yield Input(placeholder="/ to search refs, names, addresses and summaries", id="search",
-                    compact=True)
+        yield Input(
+            placeholder="/ to search refs, names, addresses and summaries",
+            id="search",
+            compact=True,
+        )
         yield CaseTable(id="cases")
         yield Static(id="queue-status")
         yield Footer()
@@ -105,13 +119,23 @@ class QueueScreen(Screen):
         self.workers.cancel_group(self, "more")
         self.load(self.query_now, None, False)
 
-    @work(thread=True, exclusive=True, group="first", exit_on_error=False,
-          description="Loading the queue")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="first",
+        exit_on_error=False,
+        description="Loading the queue",
+    )
     def load(self, query: QueueQuery, after: tuple | None, append: bool) -> None:
         self._fetch(query, after, append)
 
-    @work(thread=True, exclusive=True, group="more", exit_on_error=False,
-          description="Loading more cases")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="more",
+        exit_on_error=False,
+        description="Loading more cases",
+    )
     def load_more(self, query: QueueQuery, after: tuple) -> None:
         self._fetch(query, after, True)
 
@@ -148,8 +172,7 @@ class QueueScreen(Screen):
     @on(LoadFailed)
     def load_failed(self, message: LoadFailed) -> None:
         self.loading_more = False
-        self.notify(message.error, title="Could not load the queue", severity="error",
-                    markup=False)
+        self.notify(message.error, title="Could not load the queue", severity="error", markup=False)
 
     @on(CaseTable.NeedMore)
     def need_more(self) -> None:
@@ -188,13 +211,21 @@ class QueueScreen(Screen):
         today = format_date(q.today)
         text = f"{shown:,} of {total:,} cases · sorted by {order} · {today}{me}"
         if total == 0:
-            text = f"No cases match · {today}{me}" + (" · x clears filters" if self._filtered() else "")
+            text = f"No cases match · {today}{me}" + (
+                " · x clears filters" if self._filtered() else ""
+            )
         self.query_one("#queue-status", Static).update(Text(text))
 
     def _filtered(self) -> bool:
         q = self.query_now
-        return bool(q.categories or q.risks or q.owner_id or q.unallocated or q.search.strip()
-                    or q.statuses != OPEN_STATUSES)
+        return bool(
+            q.categories
+            or q.risks
+            or q.owner_id
+            or q.unallocated
+            or q.search.strip()
+            or q.statuses != OPEN_STATUSES
+        )
 
     # ------------------------------------------------------------------ search
 
@@ -274,17 +305,23 @@ class QueueScreen(Screen):
                 self.query_now = query
                 self.reload()
 
-        self.app.push_screen(FilterForm(self.query_now, self.officer.id if self.officer else None),
-                             chosen)
+        self.app.push_screen(
+            FilterForm(self.query_now, self.officer.id if self.officer else None), chosen
+        )
 
     def action_my_cases(self) -> None:
         if self.officer is None:
-            self.notify("No officer is set for this device: start asbtui with "
-                        "--officer 'PC 1234' to use My cases.", severity="warning", markup=False)
+            self.notify(
+                "No officer is set for this device: start asbtui with "
+                "--officer 'PC 1234' to use My cases.",
+                severity="warning",
+                markup=False,
+            )
             return
         mine = self.query_now.owner_id is None
-        self.query_now = replace(self.query_now, owner_id=self.officer.id if mine else None,
-                                 unallocated=False)
+        self.query_now = replace(
+            self.query_now, owner_id=self.officer.id if mine else None, unallocated=False
+        )
         self.reload()
 
     def action_sort(self) -> None:
@@ -292,9 +329,10 @@ class QueueScreen(Screen):
             if key is not None:
                 self._set_sort(key, False)
 
-        self.app.push_screen(ChoiceScreen("Sort the queue by",
-                                          [(k.label, k) for k in SortKey], self.query_now.sort),
-                             chosen)
+        self.app.push_screen(
+            ChoiceScreen("Sort the queue by", [(k.label, k) for k in SortKey], self.query_now.sort),
+            chosen,
+        )
 
     def action_reverse(self) -> None:
         self._set_sort(self.query_now.sort, not self.query_now.descending)

@@ -27,9 +27,12 @@ class ReviewForm(FormScreen[date]):
         self.TITLE_TEXT = f"Next review of {ref}"
 
     def fields(self) -> ComposeResult:
-        yield FieldRow("Review by", Input(placeholder="DD/MM/YYYY", value=format_date(self.current),
-                                                       id="next_review"), "next_review",
-                       "DD/MM/YYYY: today or later, within a year")
+        yield FieldRow(
+            "Review by",
+            Input(placeholder="DD/MM/YYYY", value=format_date(self.current), id="next_review"),
+            "next_review",
+            "DD/MM/YYYY: today or later, within a year",
+        )
 
     def save(self) -> date:
         day = parse_date(self.value("next_review"), field="next_review")

@@ -25,12 +25,26 @@ class StatusForm(FormScreen[CaseStatus]):
         self.TITLE_TEXT = f"Change the status of {ref}"
 
     def fields(self) -> ComposeResult:
-        yield FieldRow("New status", Select(
-            [(s.label, s) for s in CaseStatus if s is not self.current], id="status",
-            prompt="Choose a status"), "status", f"Now: {self.current.label}")
-        yield FieldRow("Closure reason", Select(
-            [(r.label, r) for r in ClosureReason], id="closure_reason",
-            prompt="Only when closing", disabled=True), "closure_reason")
+        yield FieldRow(
+            "New status",
+            Select(
+                [(s.label, s) for s in CaseStatus if s is not self.current],
+                id="status",
+                prompt="Choose a status",
+            ),
+            "status",
+            f"Now: {self.current.label}",
+        )
+        yield FieldRow(
+            "Closure reason",
+            Select(
+                [(r.label, r) for r in ClosureReason],
+                id="closure_reason",
+                prompt="Only when closing",
+                disabled=True,
+            ),
+            "closure_reason",
+        )
 
     @on(Select.Changed, "#status")
     def closing_needs_reason(self, event: Select.Changed) -> None:
@@ -40,8 +54,9 @@ class StatusForm(FormScreen[CaseStatus]):
             reason.clear()
 
     def save(self) -> CaseStatus:
-        return cases.change_status(self.store, self.ref, self.value("status") or "",
-                                   self.value("closure_reason"))
+        return cases.change_status(
+            self.store, self.ref, self.value("status") or "", self.value("closure_reason")
+        )
 
     def confirmation(self, result: CaseStatus) -> str:
         return f"{self.ref} is now {result.label.lower()}."

@@ -199,8 +199,10 @@ class CaseDetail:
         return any(p.vulnerable for p in self.parties)
 
     def review_overdue(self, today: date) -> bool:
-        return self.next_review is not None and self.next_review < today and (
-            self.status is not CaseStatus.CLOSED
+        return (
+            self.next_review is not None
+            and self.next_review < today
+            and (self.status is not CaseStatus.CLOSED)
         )
 
 
@@ -227,9 +229,7 @@ def case_detail(store: Store, ref: str) -> CaseDetail:
     with store.session() as session:
         case = load_case(session, ref)
         owner = session.get(Officer, case.owner_id) if case.owner_id else None
-        parties = session.exec(
-            select(Party).where(Party.case_id == case.id, ~Party.deleted)
-        ).all()
+        parties = session.exec(select(Party).where(Party.case_id == case.id, ~Party.deleted)).all()
         role_order = {role: i for i, role in enumerate(PartyRole)}
         incidents = session.exec(
             select(Incident)
@@ -261,13 +261,28 @@ def case_detail(store: Store, ref: str) -> CaseDetail:
             owner_collar=owner.collar if owner else None,
             owner_name=owner.name if owner else None,
             parties=[
-                PartyView(p.id, PartyRole(p.role), p.name, p.address, p.phone, p.date_of_birth,
-                          p.vulnerable, p.notes)
+                PartyView(
+                    p.id,
+                    PartyRole(p.role),
+                    p.name,
+                    p.address,
+                    p.phone,
+                    p.date_of_birth,
+                    p.vulnerable,
+                    p.notes,
+                )
                 for p in sorted(parties, key=lambda p: (role_order[PartyRole(p.role)], p.name))
             ],
             incidents=[
-                IncidentView(i.id, i.occurred_at, Channel(i.channel), IncidentType(i.incident_type),
-                             i.description, i.crime_ref, i.location)
+                IncidentView(
+                    i.id,
+                    i.occurred_at,
+                    Channel(i.channel),
+                    IncidentType(i.incident_type),
+                    i.description,
+                    i.crime_ref,
+                    i.location,
+                )
                 for i in incidents
             ],
             notes=[NoteView(n.id, n.agency, n.author, n.written_at, n.text) for n in notes],
@@ -314,9 +329,13 @@ def create_case(store: Store, new: NewCase, *, now: datetime | None = None) -> s
                 if owner is not None and owner.district != district:
                     raise InvalidInput(
                         f"{owner.collar} works in {District(owner.district).label}, "
-                        f"not {district.label}.", "owner")
-                vulnerable = any(p.vulnerable and _choice(PartyRole, p.role, "role", "Role")
-                                 is PartyRole.VICTIM for p in new.people)
+                        f"not {district.label}.",
+                        "owner",
+                    )
+                vulnerable = any(
+                    p.vulnerable and _choice(PartyRole, p.role, "role", "Role") is PartyRole.VICTIM
+                    for p in new.people
+                )
                 today = london_today(now)
                 case = Case(
                     ref=make_ref(district, today),
@@ -461,7 +480,9 @@ def set_next_review(store: Store, ref: str, day: date, *, today: date | None = N
         return day
 
 
-def set_risk(store: Store, ref: str, risk: RiskLevel | str, *, today: date | None = None) -> RiskLevel:
+def set_risk(
+    store: Store, ref: str, risk: RiskLevel | str, *, today: date | None = None
+) -> RiskLevel:
     """Record a new risk level; a higher risk brings the next review forward."""
     level = _choice(RiskLevel, risk, "risk", "Risk")
     today = today or london_today()
@@ -469,7 +490,9 @@ def set_risk(store: Store, ref: str, risk: RiskLevel | str, *, today: date | Non
         case = load_case(session, ref)
         case.risk = level
         sooner = today + review_interval(level)
-        if case.status != CaseStatus.CLOSED and (case.next_review is None or sooner < case.next_review):
+        if case.status != CaseStatus.CLOSED and (
+            case.next_review is None or sooner < case.next_review
+        ):
             case.next_review = sooner
         session.add(case)
         return level
@@ -531,9 +554,7 @@ def add_officer(store: Store, collar: str, name: str, district: District | str) 
     name = required_text(name, "name", "Name", NAME_MAX)
     where = parse_district(district)
     with store.session() as session:
-        clash = session.exec(
-            select(Officer).where(sa.func.upper(Officer.collar) == collar)
-        ).first()
+        clash = session.exec(select(Officer).where(sa.func.upper(Officer.collar) == collar)).first()
         if clash is not None:
             raise InvalidInput(f"An officer with collar number {collar} already exists.", "collar")
         officer = Officer(collar=collar, name=name, district=where)

@@ -59,76 +59,204 @@ TOWNS: dict[District, list[tuple[str, list[str]]]] = {
     District.FOL: [("Folkestone", ["CT19", "CT20"]), ("Hythe", ["CT21"]), ("New Romney", ["TN28"])],
     District.GRA: [("Gravesend", ["DA11", "DA12"]), ("Northfleet", ["DA11"])],
     District.MAI: [("Maidstone", ["ME14", "ME15", "ME16"]), ("Headcorn", ["TN27"])],
-    District.MED: [("Chatham", ["ME4", "ME5"]), ("Gillingham", ["ME7", "ME8"]),
-                   ("Rochester", ["ME1"]), ("Strood", ["ME2"])],
+    District.MED: [
+        ("Chatham", ["ME4", "ME5"]),
+        ("Gillingham", ["ME7", "ME8"]),
+        ("Rochester", ["ME1"]),
+        ("Strood", ["ME2"]),
+    ],
     District.SEV: [("Sevenoaks", ["TN13", "TN14"]), ("Swanley", ["BR8"]), ("Edenbridge", ["TN8"])],
     District.SWA: [("Sittingbourne", ["ME10"]), ("Faversham", ["ME13"]), ("Sheerness", ["ME12"])],
     District.THA: [("Margate", ["CT9"]), ("Ramsgate", ["CT11", "CT12"]), ("Broadstairs", ["CT10"])],
-    District.TON: [("Tonbridge", ["TN9", "TN10"]), ("West Malling", ["ME19"]),
-                   ("Snodland", ["ME6"]), ("Aylesford", ["ME20"])],
-    District.TUN: [("Tunbridge Wells", ["TN1", "TN2", "TN4"]), ("Paddock Wood", ["TN12"]),
-                   ("Cranbrook", ["TN17"])],
+    District.TON: [
+        ("Tonbridge", ["TN9", "TN10"]),
+        ("West Malling", ["ME19"]),
+        ("Snodland", ["ME6"]),
+        ("Aylesford", ["ME20"]),
+    ],
+    District.TUN: [
+        ("Tunbridge Wells", ["TN1", "TN2", "TN4"]),
+        ("Paddock Wood", ["TN12"]),
+        ("Cranbrook", ["TN17"]),
+    ],
 }
 # Districts' share of cases, roughly by population (Medway largest, Sevenoaks smallest).
-WEIGHTS = {District.MED: 2.2, District.THA: 1.4, District.MAI: 1.4, District.SWA: 1.2,
-           District.CAN: 1.2, District.DOV: 0.9, District.FOL: 0.9, District.ASH: 1.0,
-           District.DAR: 0.9, District.GRA: 0.8, District.TON: 1.0, District.TUN: 0.9,
-           District.SEV: 0.9}
+WEIGHTS = {
+    District.MED: 2.2,
+    District.THA: 1.4,
+    District.MAI: 1.4,
+    District.SWA: 1.2,
+    District.CAN: 1.2,
+    District.DOV: 0.9,
+    District.FOL: 0.9,
+    District.ASH: 1.0,
+    District.DAR: 0.9,
+    District.GRA: 0.8,
+    District.TON: 1.0,
+    District.TUN: 0.9,
+    District.SEV: 0.9,
+}
 
-HOUSING_PROVIDERS = ["Coastal Homes Housing Association", "Weald Valley Housing",
-                     "Medway Riverside Homes", "Kent Downs Housing Trust"]
+HOUSING_PROVIDERS = [
+    "Coastal Homes Housing Association",
+    "Weald Valley Housing",
+    "Medway Riverside Homes",
+    "Kent Downs Housing Trust",
+]
 
 # (category, incident types, summary templates): {place} is the address or street.
 PROBLEMS: list[tuple[Category, list[IncidentType], list[str]]] = [
-    (Category.NUISANCE, [IncidentType.NOISE],
-     ["Loud music and parties late at night at {place}",
-      "Persistent shouting and banging from {place} into the early hours"]),
-    (Category.NUISANCE, [IncidentType.DRUG_ACTIVITY, IncidentType.GATHERINGS],
-     ["Suspected drug dealing from {place}; frequent short visits day and night",
-      "Cannabis smoke and callers at all hours at {place}"]),
-    (Category.NUISANCE, [IncidentType.GATHERINGS, IncidentType.DRUNKEN_BEHAVIOUR],
-     ["Groups gathering and drinking outside shops on {street}",
-      "Youths congregating in the park off {street}, drinking and shouting"]),
-    (Category.NUISANCE, [IncidentType.VEHICLE_NUISANCE],
-     ["Off-road bikes ridden dangerously around {street}",
-      "Cars racing and revving engines in the car park by {street} at night"]),
-    (Category.PERSONAL, [IncidentType.HARASSMENT, IncidentType.VERBAL_ABUSE],
-     ["Neighbour at {place} shouting abuse and threats at the victim",
-      "Victim harassed on the doorstep and online by a former neighbour, {street}"]),
-    (Category.PERSONAL, [IncidentType.INTIMIDATION, IncidentType.CRIMINAL_DAMAGE],
-     ["Group intimidating an elderly resident and damaging her car on {street}",
-      "Eggs thrown at windows and door of {place}; residents afraid to go out"]),
-    (Category.PERSONAL, [IncidentType.NEIGHBOUR_DISPUTE, IncidentType.VERBAL_ABUSE],
-     ["Long-running boundary dispute at {place} now with threats of violence"]),
-    (Category.ENVIRONMENTAL, [IncidentType.FLY_TIPPING],
-     ["Repeated fly-tipping of household waste in the alley behind {street}",
-      "Builders' rubble dumped on the verge of {street}"]),
-    (Category.ENVIRONMENTAL, [IncidentType.GRAFFITI, IncidentType.CRIMINAL_DAMAGE],
-     ["Graffiti tags on the bus shelter and underpass at {street}",
-      "Offensive graffiti sprayed on garages off {street}"]),
-    (Category.ENVIRONMENTAL, [IncidentType.LITTER],
-     ["Litter and drug paraphernalia left in the play area on {street}"]),
+    (
+        Category.NUISANCE,
+        [IncidentType.NOISE],
+        [
+            "Loud music and parties late at night at {place}",
+            "Persistent shouting and banging from {place} into the early hours",
+        ],
+    ),
+    (
+        Category.NUISANCE,
+        [IncidentType.DRUG_ACTIVITY, IncidentType.GATHERINGS],
+        [
+            "Suspected drug dealing from {place}; frequent short visits day and night",
+            "Cannabis smoke and callers at all hours at {place}",
+        ],
+    ),
+    (
+        Category.NUISANCE,
+        [IncidentType.GATHERINGS, IncidentType.DRUNKEN_BEHAVIOUR],
+        [
+            "Groups gathering and drinking outside shops on {street}",
+            "Youths congregating in the park off {street}, drinking and shouting",
+        ],
+    ),
+    (
+        Category.NUISANCE,
+        [IncidentType.VEHICLE_NUISANCE],
+        [
+            "Off-road bikes ridden dangerously around {street}",
+            "Cars racing and revving engines in the car park by {street} at night",
+        ],
+    ),
+    (
+        Category.PERSONAL,
+        [IncidentType.HARASSMENT, IncidentType.VERBAL_ABUSE],
+        [
+            "Neighbour at {place} shouting abuse and threats at the victim",
+            "Victim harassed on the doorstep and online by a former neighbour, {street}",
+        ],
+    ),
+    (
+        Category.PERSONAL,
+        [IncidentType.INTIMIDATION, IncidentType.CRIMINAL_DAMAGE],
+        [
+            "Group intimidating an elderly resident and damaging her car on {street}",
+            "Eggs thrown at windows and door of {place}; residents afraid to go out",
+        ],
+    ),
+    (
+        Category.PERSONAL,
+        [IncidentType.NEIGHBOUR_DISPUTE, IncidentType.VERBAL_ABUSE],
+        ["Long-running boundary dispute at {place} now with threats of violence"],
+    ),
+    (
+        Category.ENVIRONMENTAL,
+        [IncidentType.FLY_TIPPING],
+        [
+            "Repeated fly-tipping of household waste in the alley behind {street}",
+            "Builders' rubble dumped on the verge of {street}",
+        ],
+    ),
+    (
+        Category.ENVIRONMENTAL,
+        [IncidentType.GRAFFITI, IncidentType.CRIMINAL_DAMAGE],
+        [
+            "Graffiti tags on the bus shelter and underpass at {street}",
+            "Offensive graffiti sprayed on garages off {street}",
+        ],
+    ),
+    (
+        Category.ENVIRONMENTAL,
+        [IncidentType.LITTER],
+        ["Litter and drug paraphernalia left in the play area on {street}"],
+    ),
 ]
 
 INCIDENT_TEXT: dict[IncidentType, list[str]] = {
-    IncidentType.NOISE: ["Music audible from the street until 3am", "Shouting and doors slamming after midnight"],
-    IncidentType.DRUG_ACTIVITY: ["Several callers in ten minutes, brief exchanges at the door", "Smell of cannabis; needles found in the front garden"],
-    IncidentType.GATHERINGS: ["Around fifteen people gathered outside, blocking the pavement", "Large group arrived in cars, music from vehicles"],
-    IncidentType.HARASSMENT: ["Victim followed to the bus stop and shouted at", "Messages left on the victim's car windscreen"],
-    IncidentType.INTIMIDATION: ["Group stood at the victim's gate staring and laughing", "Victim blocked from leaving her front path"],
-    IncidentType.VERBAL_ABUSE: ["Threats shouted across the street at the victim", "Abuse shouted at the victim's children"],
-    IncidentType.VEHICLE_NUISANCE: ["Two off-road bikes on the footpath, near miss with a pedestrian", "Cars doing doughnuts in the car park"],
-    IncidentType.CRIMINAL_DAMAGE: ["Wing mirror snapped off the victim's car", "Fence panels kicked in overnight"],
-    IncidentType.GRAFFITI: ["New tags sprayed on the shelter overnight", "Graffiti on the school wall"],
-    IncidentType.FLY_TIPPING: ["Mattress and bin bags dumped in the alley", "Van seen unloading rubble at dusk"],
-    IncidentType.LITTER: ["Broken glass and cans across the play area", "Nitrous oxide canisters by the benches"],
-    IncidentType.DRUNKEN_BEHAVIOUR: ["Drunk group shouting at passers-by", "Man urinating in a doorway and swearing at staff"],
-    IncidentType.NEIGHBOUR_DISPUTE: ["Argument over the fence escalated to threats", "Neighbour filmed the victim over the fence"],
+    IncidentType.NOISE: [
+        "Music audible from the street until 3am",
+        "Shouting and doors slamming after midnight",
+    ],
+    IncidentType.DRUG_ACTIVITY: [
+        "Several callers in ten minutes, brief exchanges at the door",
+        "Smell of cannabis; needles found in the front garden",
+    ],
+    IncidentType.GATHERINGS: [
+        "Around fifteen people gathered outside, blocking the pavement",
+        "Large group arrived in cars, music from vehicles",
+    ],
+    IncidentType.HARASSMENT: [
+        "Victim followed to the bus stop and shouted at",
+        "Messages left on the victim's car windscreen",
+    ],
+    IncidentType.INTIMIDATION: [
+        "Group stood at the victim's gate staring and laughing",
+        "Victim blocked from leaving her front path",
+    ],
+    IncidentType.VERBAL_ABUSE: [
+        "Threats shouted across the street at the victim",
+        "Abuse shouted at the victim's children",
+    ],
+    IncidentType.VEHICLE_NUISANCE: [
+        "Two off-road bikes on the footpath, near miss with a pedestrian",
+        "Cars doing doughnuts in the car park",
+    ],
+    IncidentType.CRIMINAL_DAMAGE: [
+        "Wing mirror snapped off the victim's car",
+        "Fence panels kicked in overnight",
+    ],
+    IncidentType.GRAFFITI: [
+        "New tags sprayed on the shelter overnight",
+        "Graffiti on the school wall",
+    ],
+    IncidentType.FLY_TIPPING: [
+        "Mattress and bin bags dumped in the alley",
+        "Van seen unloading rubble at dusk",
+    ],
+    IncidentType.LITTER: [
+        "Broken glass and cans across the play area",
+        "Nitrous oxide canisters by the benches",
+    ],
+    IncidentType.DRUNKEN_BEHAVIOUR: [
+        "Drunk group shouting at passers-by",
+        "Man urinating in a doorway and swearing at staff",
+    ],
+    IncidentType.NEIGHBOUR_DISPUTE: [
+        "Argument over the fence escalated to threats",
+        "Neighbour filmed the victim over the fence",
+    ],
     IncidentType.OTHER: ["Further report from a resident"],
 }
 
-STREET_SUFFIXES = ["Road", "Road", "Street", "Street", "Lane", "Close", "Avenue", "Gardens",
-                   "Crescent", "Way", "Drive", "Place", "Grove", "Terrace", "Hill", "Rise", "Walk"]
+STREET_SUFFIXES = [
+    "Road",
+    "Road",
+    "Street",
+    "Street",
+    "Lane",
+    "Close",
+    "Avenue",
+    "Gardens",
+    "Crescent",
+    "Way",
+    "Drive",
+    "Place",
+    "Grove",
+    "Terrace",
+    "Hill",
+    "Rise",
+    "Walk",
+]
 POSTCODE_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
 INVICTA_ROAD = "Invicta Road, Margate"
 
@@ -169,7 +297,9 @@ class _Names:
 
 
 def _postcode(rng: random.Random, outward: str) -> str:
-    return f"{outward} {rng.randint(1, 9)}{rng.choice(POSTCODE_LETTERS)}{rng.choice(POSTCODE_LETTERS)}"
+    return (
+        f"{outward} {rng.randint(1, 9)}{rng.choice(POSTCODE_LETTERS)}{rng.choice(POSTCODE_LETTERS)}"
+    )
 
 
 def _batched(rows: Iterator[dict[str, Any]], size: int = 5000) -> Iterator[list[dict[str, Any]]]:
@@ -242,11 +372,15 @@ def build_demo(
                 return candidate
 
     with store.engine.begin() as connection:
-        existing = connection.execute(sa.select(sa.func.count()).select_from(Case.__table__)).scalar()
+        existing = connection.execute(
+            sa.select(sa.func.count()).select_from(Case.__table__)
+        ).scalar()
         if existing:
             from asbtui.errors import StoreError
 
-            raise StoreError(f"The store {store.path} already holds cases; use a new file for a demo.")
+            raise StoreError(
+                f"The store {store.path} already holds cases; use a new file for a demo."
+            )
         writer = _Writer(connection, store.stamp, store.device_id)
         officer_table = Officer.__table__  # type: ignore[attr-defined]
         officers: dict[District, list[tuple[str, str, str]]] = {}
@@ -257,7 +391,9 @@ def build_demo(
                 name = names.person()
                 rank = "PCSO" if rng.random() < 0.35 else "PC"
                 collar_no = f"{rank} {collar}"
-                officer_id = writer.add(officer_table, collar=collar_no, name=name, district=district)
+                officer_id = writer.add(
+                    officer_table, collar=collar_no, name=name, district=district
+                )
                 officers.setdefault(district, []).append((officer_id, collar_no, name))
 
         invicta = _invicta_road(writer, rng, names, officers[District.THA][0][0], now, ref)
@@ -323,8 +459,11 @@ def _random_case(
     opened = now - age
     age_days = age.days
     closed_chance = min(0.85, age_days / 500)
-    status = CaseStatus.CLOSED if rng.random() < closed_chance else rng.choices(
-        OPEN_STATUSES, [40, 25, 12, 23])[0]
+    status = (
+        CaseStatus.CLOSED
+        if rng.random() < closed_chance
+        else rng.choices(OPEN_STATUSES, [40, 25, 12, 23])[0]
+    )
     risk = rng.choices(list(RiskLevel), [60, 28, 12])[0]
     owner = None if rng.random() < 0.14 else rng.choice(officers)[0]
     vulnerable = rng.random() < 0.15
@@ -377,37 +516,76 @@ def _random_case(
     party_table = Party.__table__  # type: ignore[attr-defined]
     if has_victim:
         victim_address = address if targeted else f"{rng.randint(1, 180)} {street}, {town}"
-        writer.add(party_table, case_id=case_id, role=PartyRole.VICTIM, name=names.person(),
-                   date_of_birth=today - timedelta(days=rng.randint(18 * 365, 88 * 365)),
-                   address=victim_address, phone=names.phone(), vulnerable=vulnerable,
-                   notes="Lives alone; anxious about reprisals" if vulnerable else "")
+        writer.add(
+            party_table,
+            case_id=case_id,
+            role=PartyRole.VICTIM,
+            name=names.person(),
+            date_of_birth=today - timedelta(days=rng.randint(18 * 365, 88 * 365)),
+            address=victim_address,
+            phone=names.phone(),
+            vulnerable=vulnerable,
+            notes="Lives alone; anxious about reprisals" if vulnerable else "",
+        )
     if rng.random() < 0.35:
-        writer.add(party_table, case_id=case_id, role=PartyRole.REPORTER, name=names.person(),
-                   date_of_birth=None, address=f"{rng.randint(1, 180)} {street}, {town}",
-                   phone=names.phone(), vulnerable=False, notes="")
+        writer.add(
+            party_table,
+            case_id=case_id,
+            role=PartyRole.REPORTER,
+            name=names.person(),
+            date_of_birth=None,
+            address=f"{rng.randint(1, 180)} {street}, {town}",
+            phone=names.phone(),
+            vulnerable=False,
+            notes="",
+        )
     if rng.random() < 0.6:
         young = rng.random() < 0.25
-        writer.add(party_table, case_id=case_id, role=PartyRole.PERPETRATOR, name=names.person(),
-                   date_of_birth=today - timedelta(days=rng.randint(14 * 365, 17 * 365)
-                                                   if young else rng.randint(18 * 365, 60 * 365)),
-                   address=address if targeted else "", phone="", vulnerable=False, notes="")
+        writer.add(
+            party_table,
+            case_id=case_id,
+            role=PartyRole.PERPETRATOR,
+            name=names.person(),
+            date_of_birth=today
+            - timedelta(
+                days=rng.randint(14 * 365, 17 * 365) if young else rng.randint(18 * 365, 60 * 365)
+            ),
+            address=address if targeted else "",
+            phone="",
+            vulnerable=False,
+            notes="",
+        )
     if rng.random() < 0.3:
-        writer.add(party_table, case_id=case_id, role=PartyRole.WITNESS, name=names.person(),
-                   date_of_birth=None, address=f"{rng.randint(1, 180)} {street}, {town}",
-                   phone=names.phone(), vulnerable=False, notes="")
+        writer.add(
+            party_table,
+            case_id=case_id,
+            role=PartyRole.WITNESS,
+            name=names.person(),
+            date_of_birth=None,
+            address=f"{rng.randint(1, 180)} {street}, {town}",
+            phone=names.phone(),
+            vulnerable=False,
+            notes="",
+        )
     if rng.random() < 0.2:
-        council = f"{district.label} {'Council' if district is District.MED else 'District Council'}"
+        council = (
+            f"{district.label} {'Council' if district is District.MED else 'District Council'}"
+        )
         agency = rng.choice([council, rng.choice(HOUSING_PROVIDERS)])
         writer.add(
             PartnerNote.__table__,  # type: ignore[attr-defined]
-            case_id=case_id, agency=agency, author=names.person(),
+            case_id=case_id,
+            agency=agency,
+            author=names.person(),
             written_at=opened + timedelta(seconds=rng.random() * span),
-            text=rng.choice([
-                "Tenancy file checked; warning letter sent to the tenant.",
-                "Environmental health visited; noise diary issued to the complainant.",
-                "Case discussed at the monthly ASB partnership meeting.",
-                "CCTV request made for the area; footage retained for 30 days.",
-            ]),
+            text=rng.choice(
+                [
+                    "Tenancy file checked; warning letter sent to the tenant.",
+                    "Environmental health visited; noise diary issued to the complainant.",
+                    "Case discussed at the monthly ASB partnership meeting.",
+                    "CCTV request made for the area; footage retained for 30 days.",
+                ]
+            ),
         )
 
 
@@ -421,117 +599,264 @@ def _invicta_road(
 ) -> str:
     """The seed example of domain.md: a Margate house closed by court order."""
     opened = now - timedelta(days=150)
-    notice_served = now - timedelta(days=40, hours=3)
-    order_granted = notice_served + timedelta(hours=45)
-    order_expires = order_granted + timedelta(days=91)
     address = f"14 {INVICTA_ROAD}"
     case_ref = ref(District.THA, opened.date())
     case_id = writer.add(
         Case.__table__,  # type: ignore[attr-defined]
-        ref=case_ref, district=District.THA, category=Category.NUISANCE, channel=Channel.CALL_101,
-        status=CaseStatus.ACTION_IN_PROGRESS, risk=RiskLevel.HIGH, hate_motivated=False,
+        ref=case_ref,
+        district=District.THA,
+        category=Category.NUISANCE,
+        channel=Channel.CALL_101,
+        status=CaseStatus.ACTION_IN_PROGRESS,
+        risk=RiskLevel.HIGH,
+        hate_motivated=False,
         summary="Drug dealing, large gatherings and excessive noise at 14 Invicta Road, "
         "Margate; repeated reports from neighbours; premises closed by court order",
-        location=address, postcode="CT9 2QB", owner_id=owner_id, opened_at=opened,
-        next_review=london_today(now) + timedelta(days=7), vulnerable_victim=True,
-        closed_at=None, closure_reason=None,
+        location=address,
+        postcode="CT9 2QB",
+        owner_id=owner_id,
+        opened_at=opened,
+        next_review=london_today(now) + timedelta(days=7),
+        vulnerable_victim=True,
+        closed_at=None,
+        closure_reason=None,
     )
     story = [
-        (0, Channel.CALL_101, IncidentType.DRUG_ACTIVITY, "Neighbour reports constant callers and suspected dealing"),
-        (6, Channel.ONLINE, IncidentType.NOISE, "Music and shouting until 4am, third night running"),
-        (15, Channel.CALL_101, IncidentType.GATHERINGS, "Twenty people in the front garden, cars blocking the road"),
-        (22, Channel.PATROL, IncidentType.DRUG_ACTIVITY, "Patrol saw two exchanges at the door; one man searched"),
+        (
+            0,
+            Channel.CALL_101,
+            IncidentType.DRUG_ACTIVITY,
+            "Neighbour reports constant callers and suspected dealing",
+        ),
+        (
+            6,
+            Channel.ONLINE,
+            IncidentType.NOISE,
+            "Music and shouting until 4am, third night running",
+        ),
+        (
+            15,
+            Channel.CALL_101,
+            IncidentType.GATHERINGS,
+            "Twenty people in the front garden, cars blocking the road",
+        ),
+        (
+            22,
+            Channel.PATROL,
+            IncidentType.DRUG_ACTIVITY,
+            "Patrol saw two exchanges at the door; one man searched",
+        ),
         (37, Channel.CALL_101, IncidentType.NOISE, "Loud party, bottles thrown into the road"),
-        (51, Channel.PARTNER, IncidentType.DRUG_ACTIVITY, "Housing officer found drug paraphernalia in the communal area"),
-        (64, Channel.ONLINE, IncidentType.GATHERINGS, "Neighbour afraid to leave home; groups on the doorstep nightly"),
-        (79, Channel.CALL_999, IncidentType.INTIMIDATION, "Neighbour threatened after complaining about noise"),
-        (92, Channel.CALL_101, IncidentType.DRUG_ACTIVITY, "Callers every few minutes through the night"),
-        (104, Channel.PATROL, IncidentType.DRUG_ACTIVITY, "Warrant executed; class A drugs and cash seized"),
+        (
+            51,
+            Channel.PARTNER,
+            IncidentType.DRUG_ACTIVITY,
+            "Housing officer found drug paraphernalia in the communal area",
+        ),
+        (
+            64,
+            Channel.ONLINE,
+            IncidentType.GATHERINGS,
+            "Neighbour afraid to leave home; groups on the doorstep nightly",
+        ),
+        (
+            79,
+            Channel.CALL_999,
+            IncidentType.INTIMIDATION,
+            "Neighbour threatened after complaining about noise",
+        ),
+        (
+            92,
+            Channel.CALL_101,
+            IncidentType.DRUG_ACTIVITY,
+            "Callers every few minutes through the night",
+        ),
+        (
+            104,
+            Channel.PATROL,
+            IncidentType.DRUG_ACTIVITY,
+            "Warrant executed; class A drugs and cash seized",
+        ),
     ]
     for day, channel, kind, text in story:
-        writer.add(Incident.__table__, case_id=case_id,  # type: ignore[attr-defined]
-                   occurred_at=opened + timedelta(days=day, hours=rng.randint(0, 20)),
-                   channel=channel, incident_type=kind, description=text,
-                   crime_ref=f"46/{rng.randint(10000, 99999)}/{opened.year % 100:02d}"
-                   if kind in (IncidentType.INTIMIDATION,) or day == 104 else "",
-                   location=address)
+        writer.add(
+            Incident.__table__,
+            case_id=case_id,  # type: ignore[attr-defined]
+            occurred_at=opened + timedelta(days=day, hours=rng.randint(0, 20)),
+            channel=channel,
+            incident_type=kind,
+            description=text,
+            crime_ref=f"46/{rng.randint(10000, 99999)}/{opened.year % 100:02d}"
+            if kind in (IncidentType.INTIMIDATION,) or day == 104
+            else "",
+            location=address,
+        )
     party = Party.__table__  # type: ignore[attr-defined]
-    writer.add(party, case_id=case_id, role=PartyRole.VICTIM, name=names.person(),
-               date_of_birth=date(1941, 3, 9), address=f"12 {INVICTA_ROAD}", phone=names.phone(),
-               vulnerable=True, notes="Elderly neighbour; frightened to leave home")
-    writer.add(party, case_id=case_id, role=PartyRole.VICTIM, name=names.person(),
-               date_of_birth=date(1986, 7, 22), address=f"16 {INVICTA_ROAD}", phone=names.phone(),
-               vulnerable=False, notes="Young children in the household")
-    writer.add(party, case_id=case_id, role=PartyRole.PERPETRATOR, name=names.person(),
-               date_of_birth=date(1994, 11, 2), address=address, phone="", vulnerable=False,
-               notes="Tenant of the premises")
-    writer.add(party, case_id=case_id, role=PartyRole.REPORTER, name=names.person(),
-               date_of_birth=None, address=f"18 {INVICTA_ROAD}", phone=names.phone(),
-               vulnerable=False, notes="")
+    writer.add(
+        party,
+        case_id=case_id,
+        role=PartyRole.VICTIM,
+        name=names.person(),
+        date_of_birth=date(1941, 3, 9),
+        address=f"12 {INVICTA_ROAD}",
+        phone=names.phone(),
+        vulnerable=True,
+        notes="Elderly neighbour; frightened to leave home",
+    )
+    writer.add(
+        party,
+        case_id=case_id,
+        role=PartyRole.VICTIM,
+        name=names.person(),
+        date_of_birth=date(1986, 7, 22),
+        address=f"16 {INVICTA_ROAD}",
+        phone=names.phone(),
+        vulnerable=False,
+        notes="Young children in the household",
+    )
+    writer.add(
+        party,
+        case_id=case_id,
+        role=PartyRole.PERPETRATOR,
+        name=names.person(),
+        date_of_birth=date(1994, 11, 2),
+        address=address,
+        phone="",
+        vulnerable=False,
+        notes="Tenant of the premises",
+    )
+    writer.add(
+        party,
+        case_id=case_id,
+        role=PartyRole.REPORTER,
+        name=names.person(),
+        date_of_birth=None,
+        address=f"18 {INVICTA_ROAD}",
+        phone=names.phone(),
+        vulnerable=False,
+        notes="",
+    )
     note = PartnerNote.__table__  # type: ignore[attr-defined]
-    writer.add(note, case_id=case_id, agency="Thanet District Council", author=names.person(),
-               written_at=opened + timedelta(days=30),
-               text="Environmental health noise monitoring installed at no. 12; statutory "
-               "nuisance confirmed on three nights.")
-    writer.add(note, case_id=case_id, agency="Coastal Homes Housing Association",
-               author=names.person(), written_at=opened + timedelta(days=55),
-               text="Tenancy enforcement started; the tenant has been served notice of "
-               "seeking possession. Supports a closure.")
+    writer.add(
+        note,
+        case_id=case_id,
+        agency="Thanet District Council",
+        author=names.person(),
+        written_at=opened + timedelta(days=30),
+        text="Environmental health noise monitoring installed at no. 12; statutory "
+        "nuisance confirmed on three nights.",
+    )
+    writer.add(
+        note,
+        case_id=case_id,
+        agency="Coastal Homes Housing Association",
+        author=names.person(),
+        written_at=opened + timedelta(days=55),
+        text="Tenancy enforcement started; the tenant has been served notice of "
+        "seeking possession. Supports a closure.",
+    )
     return case_ref
 
 
 # Thanet's PSPOs (in the style of Thanet District Council's orders; wording synthetic).
 THANET_PSPOS = [
-    ("Margate town centre and seafront", "Margate Main Sands, the Harbour Arm, Marine Terrace "
-     "and the High Street, as mapped", "Drinking alcohol when asked to stop; urinating or "
-     "defecating in public; aggressive begging", 700, 3),
-    ("Dog control: Thanet beaches", "All Thanet beaches between 1 May and 30 September",
-     "Dogs on beaches from 10:00 to 18:00; failing to pick up after a dog", 1000, 3),
-    ("Ramsgate Royal Harbour", "Royal Harbour, Harbour Parade and the Military Road arches",
-     "Gathering in groups of three or more causing alarm; riding motorcycles or e-scooters on "
-     "the harbour walls", 1040, 3),
+    (
+        "Margate town centre and seafront",
+        "Margate Main Sands, the Harbour Arm, Marine Terrace and the High Street, as mapped",
+        "Drinking alcohol when asked to stop; urinating or "
+        "defecating in public; aggressive begging",
+        700,
+        3,
+    ),
+    (
+        "Dog control: Thanet beaches",
+        "All Thanet beaches between 1 May and 30 September",
+        "Dogs on beaches from 10:00 to 18:00; failing to pick up after a dog",
+        1000,
+        3,
+    ),
+    (
+        "Ramsgate Royal Harbour",
+        "Royal Harbour, Harbour Parade and the Military Road arches",
+        "Gathering in groups of three or more causing alarm; riding motorcycles or e-scooters on "
+        "the harbour walls",
+        1040,
+        3,
+    ),
 ]
 
 
-def _enforcement(store: Store, rng: random.Random, now: datetime, invicta: str,
-                 connection_counts: dict[str, int]) -> None:
+def _enforcement(
+    store: Store, rng: random.Random, now: datetime, invicta: str, connection_counts: dict[str, int]
+) -> None:
     """Actions go through the enforcement service, so the demo obeys the same rules."""
     _invicta_closure(store, invicta, now)
     for title, area, prohibitions, age_days, years in THANET_PSPOS:
         made = (now - timedelta(days=age_days)).date()
-        enforcement.add_pspo(store, District.THA, "Thanet District Council", title, area,
-                             prohibitions, made, made + relativedelta(years=years, days=-1),
-                             reference=f"TDC-PSPO-{made.year}-{rng.randint(1, 99):02d}")
+        enforcement.add_pspo(
+            store,
+            District.THA,
+            "Thanet District Council",
+            title,
+            area,
+            prohibitions,
+            made,
+            made + relativedelta(years=years, days=-1),
+            reference=f"TDC-PSPO-{made.year}-{rng.randint(1, 99):02d}",
+        )
     _community_protection(store, rng, now)
 
 
 def _invicta_closure(store: Store, ref: str, now: datetime) -> None:
-    served = (now - timedelta(days=40)).astimezone(LONDON).replace(
-        hour=14, minute=10, second=0, microsecond=0)
+    served = (
+        (now - timedelta(days=40))
+        .astimezone(LONDON)
+        .replace(hour=14, minute=10, second=0, microsecond=0)
+    )
     detail = case_detail(store, ref)
     tenant = next(p for p in detail.parties if p.role is PartyRole.PERPETRATOR)
     action = enforcement.start_action(
-        store, ref,
-        NewAction(power=Power.CLOSURE, concerns=f"14 {INVICTA_ROAD}",
-                  subject_party_id=tenant.id),
-        StepInput(occurred_at=served, authority=Authority.INSPECTOR,
-                  authorised_by="Inspector (Thanet CSU)", ends_at=served + timedelta(hours=24),
-                  documents="CN-THA-0142", notes="Served on the premises and fixed to the door"),
-        now=now)
+        store,
+        ref,
+        NewAction(power=Power.CLOSURE, concerns=f"14 {INVICTA_ROAD}", subject_party_id=tenant.id),
+        StepInput(
+            occurred_at=served,
+            authority=Authority.INSPECTOR,
+            authorised_by="Inspector (Thanet CSU)",
+            ends_at=served + timedelta(hours=24),
+            documents="CN-THA-0142",
+            notes="Served on the premises and fixed to the door",
+        ),
+        now=now,
+    )
     enforcement.record_step(
-        store, action, "notice_extended",
-        StepInput(occurred_at=served + timedelta(hours=20), authority=Authority.SUPERINTENDENT,
-                  authorised_by="Superintendent (East Kent)",
-                  ends_at=served + timedelta(hours=48), documents="CN-THA-0142-X"),
-        now=now)
+        store,
+        action,
+        "notice_extended",
+        StepInput(
+            occurred_at=served + timedelta(hours=20),
+            authority=Authority.SUPERINTENDENT,
+            authorised_by="Superintendent (East Kent)",
+            ends_at=served + timedelta(hours=48),
+            documents="CN-THA-0142-X",
+        ),
+        now=now,
+    )
     granted = served + timedelta(hours=45)
     enforcement.record_step(
-        store, action, "order_granted",
-        StepInput(occurred_at=granted, authority=Authority.COURT,
-                  authorised_by="Margate Magistrates' Court",
-                  ends_at=periods.add_months(granted, 3), documents="CO-MAR-2026-311",
-                  notes="Granted for 3 months; premises secured"),
-        now=now)
+        store,
+        action,
+        "order_granted",
+        StepInput(
+            occurred_at=granted,
+            authority=Authority.COURT,
+            authorised_by="Margate Magistrates' Court",
+            ends_at=periods.add_months(granted, 3),
+            documents="CO-MAR-2026-311",
+            notes="Granted for 3 months; premises secured",
+        ),
+        now=now,
+    )
 
 
 def _community_protection(store: Store, rng: random.Random, now: datetime) -> None:
@@ -540,40 +865,60 @@ def _community_protection(store: Store, rng: random.Random, now: datetime) -> No
         rows = connection.execute(
             sa.select(Case.__table__.c.ref, Party.__table__.c.id)  # type: ignore[attr-defined]
             .join(Party.__table__, Party.__table__.c.case_id == Case.__table__.c.id)  # type: ignore[attr-defined]
-            .where(Case.__table__.c.status.in_(["under_investigation", "action_in_progress"]),  # type: ignore[attr-defined]
-                   Party.__table__.c.role == "perpetrator",  # type: ignore[attr-defined]
-                   Case.__table__.c.category != "environmental")  # type: ignore[attr-defined]
+            .where(
+                Case.__table__.c.status.in_(["under_investigation", "action_in_progress"]),  # type: ignore[attr-defined]
+                Party.__table__.c.role == "perpetrator",  # type: ignore[attr-defined]
+                Case.__table__.c.category != "environmental",
+            )  # type: ignore[attr-defined]
             .order_by(Case.__table__.c.ref)  # type: ignore[attr-defined]
         ).all()
     for ref, party_id in rows:
         if rng.random() > 0.12:
             continue
         given = now - timedelta(days=rng.randint(2, 40), hours=rng.randint(0, 8))
-        conduct = rng.choice(["Playing amplified music audible outside the property",
-                              "Allowing visitors to gather and shout outside the property",
-                              "Riding a motorcycle on footpaths and the recreation ground"])
+        conduct = rng.choice(
+            [
+                "Playing amplified music audible outside the property",
+                "Allowing visitors to gather and shout outside the property",
+                "Riding a motorcycle on footpaths and the recreation ground",
+            ]
+        )
         comply_by = periods.end_of_day(to_london(given).date() + timedelta(days=14))
         cpw = enforcement.start_action(
-            store, ref, NewAction(power=Power.CPW, subject_party_id=party_id, conduct=conduct),
-            StepInput(occurred_at=given, authority=Authority.CONSTABLE, ends_at=comply_by,
-                      documents=f"CPW-{rng.randint(1000, 9999)}"), now=now)
+            store,
+            ref,
+            NewAction(power=Power.CPW, subject_party_id=party_id, conduct=conduct),
+            StepInput(
+                occurred_at=given,
+                authority=Authority.CONSTABLE,
+                ends_at=comply_by,
+                documents=f"CPW-{rng.randint(1000, 9999)}",
+            ),
+            now=now,
+        )
         if comply_by >= now:
             continue
         found = comply_by + min(timedelta(days=1), (now - comply_by) / 2)
         outcome = rng.random()
         if outcome < 0.4:
-            enforcement.record_step(store, cpw, "complied", StepInput(occurred_at=found),
-                                    now=now)
+            enforcement.record_step(store, cpw, "complied", StepInput(occurred_at=found), now=now)
         elif outcome < 0.85:  # the rest are left for the officer to follow up: overdue
-            enforcement.record_step(store, cpw, "not_complied",
-                                    StepInput(occurred_at=found), now=now)
+            enforcement.record_step(
+                store, cpw, "not_complied", StepInput(occurred_at=found), now=now
+            )
             issued = found + timedelta(hours=3)
             if issued >= now:
                 continue
             with contextlib.suppress(InvalidInput):  # e.g. under 16: the law says no CPN
                 enforcement.start_action(
-                    store, ref,
+                    store,
+                    ref,
                     NewAction(power=Power.CPN, subject_party_id=party_id, conduct=conduct),
-                    StepInput(occurred_at=issued, authority=Authority.CONSTABLE,
-                              ends_at=issued + timedelta(days=28),
-                              documents=f"CPN-{rng.randint(1000, 9999)}"), now=now)
+                    StepInput(
+                        occurred_at=issued,
+                        authority=Authority.CONSTABLE,
+                        ends_at=issued + timedelta(days=28),
+                        documents=f"CPN-{rng.randint(1000, 9999)}",
+                    ),
+                    now=now,
+                )

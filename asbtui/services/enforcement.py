@@ -104,8 +104,11 @@ class _Context:
 
     def open_deadline(self, kind: str) -> Deadline | None:
         return self.session.exec(
-            select(Deadline).where(Deadline.action_id == self.action.id, Deadline.kind == kind,
-                                   Deadline.status == DeadlineStatus.OPEN)
+            select(Deadline).where(
+                Deadline.action_id == self.action.id,
+                Deadline.kind == kind,
+                Deadline.status == DeadlineStatus.OPEN,
+            )
         ).first()
 
     def age_on(self, day: date) -> int | None:
@@ -149,7 +152,8 @@ def _rule(power: Power, *stages: str) -> Callable[[Rule], Rule]:
 @_rule(Power.WARNING_LETTER, "issued")
 def _warning(ctx: _Context) -> None:
     due = ctx.step.ends_at or periods.end_of_day(
-        to_london(ctx.at).date() + timedelta(days=value("warning_review_days", ctx.rules_on)))
+        to_london(ctx.at).date() + timedelta(days=value("warning_review_days", ctx.rules_on))
+    )
     ctx.set("warning_review", "Review the warning letter", due, "local policy")
 
 
@@ -157,7 +161,8 @@ def _warning(ctx: _Context) -> None:
 def _abc(ctx: _Context) -> None:
     months = value("abc_review_months", ctx.rules_on)
     due = ctx.step.ends_at or periods.end_of_day(
-        to_london(periods.add_months(ctx.at, months)).date())
+        to_london(periods.add_months(ctx.at, months)).date()
+    )
     ctx.set("abc_review", "Review the Acceptable Behaviour Contract", due, "local policy")
 
 
@@ -165,8 +170,12 @@ def _abc(ctx: _Context) -> None:
 def _cpw(ctx: _Context) -> None:
     if not ctx.action.conduct.strip():
         raise InvalidInput("Describe the conduct the warning is about.", "conduct")
-    ctx.set("cpw_compliance", "Comply with the Community Protection Warning",
-            ctx.step.ends_at, "ABCPA s43(5)")
+    ctx.set(
+        "cpw_compliance",
+        "Comply with the Community Protection Warning",
+        ctx.step.ends_at,
+        "ABCPA s43(5)",
+    )
 
 
 @_rule(Power.CPW, "not_complied")
@@ -175,7 +184,9 @@ def _cpw_not_complied(ctx: _Context) -> None:
     if given and given.ends_at and ctx.at < given.ends_at:
         raise InvalidInput(
             f"The time given to comply runs until {_when(given.ends_at)}; the warning "
-            "cannot be found ignored before then (s43(5)(b)).", "occurred_at")
+            "cannot be found ignored before then (s43(5)(b)).",
+            "occurred_at",
+        )
 
 
 def _same(a: str, b: str) -> bool:
@@ -189,15 +200,20 @@ def _cpn(ctx: _Context) -> None:
         raise InvalidInput("Describe the conduct the notice is about.", "conduct")
     warnings = ctx.session.exec(
         select(EnforcementAction).where(
-            EnforcementAction.case_id == ctx.case.id, EnforcementAction.power == Power.CPW,
-            ~EnforcementAction.deleted)
+            EnforcementAction.case_id == ctx.case.id,
+            EnforcementAction.power == Power.CPW,
+            ~EnforcementAction.deleted,
+        )
     ).all()
 
     def ignored(cpw: EnforcementAction) -> bool:
         if cpw.started_at >= ctx.at:
             return False
-        same_person = (cpw.subject_party_id == action.subject_party_id
-                       if action.subject_party_id else _same(cpw.concerns, action.concerns))
+        same_person = (
+            cpw.subject_party_id == action.subject_party_id
+            if action.subject_party_id
+            else _same(cpw.concerns, action.concerns)
+        )
         if not same_person or not _same(cpw.conduct, action.conduct):
             return False
         if cpw.stage == "not_complied":
@@ -208,51 +224,74 @@ def _cpn(ctx: _Context) -> None:
         raise InvalidInput(
             "A CPN needs an earlier written warning (CPW) to the same person about the "
             "same conduct, with the time to comply run out or the warning ignored (s43(5)).",
-            "power")
+            "power",
+        )
     minimum = value("cpn_min_age", ctx.rules_on)
     age = ctx.age_on(to_london(ctx.at).date())
     if age is not None and age < minimum:
         raise InvalidInput(
-            f"A CPN can only be issued to someone aged {minimum} or over (s43(1)); "
-            f"they are {age}.", "power")
+            f"A CPN can only be issued to someone aged {minimum} or over (s43(1)); they are {age}.",
+            "power",
+        )
     days = value("cpn_appeal_days", ctx.rules_on)
-    ctx.set("cpn_appeal", f"CPN appeal window closes ({days} days)",
-            periods.within_days_beginning_with(ctx.at, days), "ABCPA s46(2)")
-    ctx.set("cpn_compliance", "Comply with the Community Protection Notice", ctx.step.ends_at,
-            "ABCPA s43(8)")
+    ctx.set(
+        "cpn_appeal",
+        f"CPN appeal window closes ({days} days)",
+        periods.within_days_beginning_with(ctx.at, days),
+        "ABCPA s46(2)",
+    )
+    ctx.set(
+        "cpn_compliance",
+        "Comply with the Community Protection Notice",
+        ctx.step.ends_at,
+        "ABCPA s43(8)",
+    )
 
 
 @_rule(Power.CPN, "appealed")
 def _cpn_appeal(ctx: _Context) -> None:
     issued = ctx.first("issued")
     assert issued is not None
-    closes = periods.within_days_beginning_with(issued.occurred_at,
-                                                value("cpn_appeal_days", ctx.rules_on))
+    closes = periods.within_days_beginning_with(
+        issued.occurred_at, value("cpn_appeal_days", ctx.rules_on)
+    )
     if ctx.at >= periods.next_midnight(closes):
-        raise InvalidInput(f"The appeal window (s46(2)) closed at {_when(closes)}.",
-                           "occurred_at")
+        raise InvalidInput(f"The appeal window (s46(2)) closed at {_when(closes)}.", "occurred_at")
 
 
 @_rule(Power.FPN, "issued")
 def _fpn(ctx: _Context) -> None:
-    parent = (ctx.session.get(EnforcementAction, ctx.action.parent_action_id)
-              if ctx.action.parent_action_id else None)
+    parent = (
+        ctx.session.get(EnforcementAction, ctx.action.parent_action_id)
+        if ctx.action.parent_action_id
+        else None
+    )
     breach_of_cpn = parent is not None and parent.power == Power.CPN and parent.stage == "breached"
     breach_of_pspo = parent is not None and parent.power == Power.PSPO_BREACH
     if parent is None or parent.case_id != ctx.case.id or not (breach_of_cpn or breach_of_pspo):
         raise InvalidInput(
             "A fixed penalty is given for a breach of a CPN (s52) or of a PSPO (s68): "
-            "record the breach first and choose it.", "parent_action_id")
-    breach_steps = ctx.session.exec(select(ActionStep).where(
-        ActionStep.action_id == parent.id,
-        ActionStep.stage.in_(("breached", "recorded")))).all()
+            "record the breach first and choose it.",
+            "parent_action_id",
+        )
+    breach_steps = ctx.session.exec(
+        select(ActionStep).where(
+            ActionStep.action_id == parent.id, ActionStep.stage.in_(("breached", "recorded"))
+        )
+    ).all()
     breach_at = max(step.occurred_at for step in breach_steps)
     if ctx.at < breach_at:
-        raise InvalidInput(f"A fixed penalty cannot be dated before the breach it is for "
-                           f"({_when(breach_at)}).", "occurred_at")
+        raise InvalidInput(
+            f"A fixed penalty cannot be dated before the breach it is for ({_when(breach_at)}).",
+            "occurred_at",
+        )
     days = value("fpn_payment_days", ctx.rules_on)
-    ctx.set("fpn_payment", f"Fixed penalty to be paid ({days} days following)",
-            periods.days_following(ctx.at, days), "ABCPA s52(5), s68(4)")
+    ctx.set(
+        "fpn_payment",
+        f"Fixed penalty to be paid ({days} days following)",
+        periods.days_following(ctx.at, days),
+        "ABCPA s52(5), s68(4)",
+    )
 
 
 @_rule(Power.FPN, "prosecution")
@@ -264,7 +303,9 @@ def _fpn_prosecution(ctx: _Context) -> None:
     if ctx.at < periods.next_midnight(ends):
         raise InvalidInput(
             f"No proceedings may be taken before the end of the {days} days following the "
-            f"notice (s52(5)): that is after {_when(ends)}.", "occurred_at")
+            f"notice (s52(5)): that is after {_when(ends)}.",
+            "occurred_at",
+        )
 
 
 def _within_hours(ctx: _Context, hours_key: str, what: str, source: str) -> None:
@@ -272,16 +313,18 @@ def _within_hours(ctx: _Context, hours_key: str, what: str, source: str) -> None
     assert ctx.step.ends_at is not None
     hours = periods.hours_between(ctx.at, ctx.step.ends_at)
     if hours > limit:
-        raise InvalidInput(f"{what} lasts at most {limit} hours ({source}); this would be "
-                           f"{_hours_text(hours)}.", "ends_at")
+        raise InvalidInput(
+            f"{what} lasts at most {limit} hours ({source}); this would be {_hours_text(hours)}.",
+            "ends_at",
+        )
 
 
 @_rule(Power.DISPERSAL, "authorised")
 def _dispersal_authorised(ctx: _Context) -> None:
-    _within_hours(ctx, "dispersal_authorisation_max_hours", "A dispersal authorisation",
-                  "s34(2)")
-    ctx.set("dispersal_authorisation", "Dispersal authorisation ends", ctx.step.ends_at,
-            "ABCPA s34(2)")
+    _within_hours(ctx, "dispersal_authorisation_max_hours", "A dispersal authorisation", "s34(2)")
+    ctx.set(
+        "dispersal_authorisation", "Dispersal authorisation ends", ctx.step.ends_at, "ABCPA s34(2)"
+    )
 
 
 @_rule(Power.DISPERSAL, "direction_given")
@@ -291,15 +334,17 @@ def _dispersal_direction(ctx: _Context) -> None:
     if not (authorised.occurred_at <= ctx.at <= authorised.ends_at):
         raise InvalidInput(
             f"A direction can only be given while the authorisation is in force "
-            f"({_when(authorised.occurred_at)} to {_when(authorised.ends_at)}).", "occurred_at")
+            f"({_when(authorised.occurred_at)} to {_when(authorised.ends_at)}).",
+            "occurred_at",
+        )
     _within_hours(ctx, "dispersal_exclusion_max_hours", "An exclusion", "s35(4)")
     minimum = value("dispersal_min_age", ctx.rules_on)
     age = ctx.age_on(to_london(ctx.at).date())
     if age is not None and age < minimum:
-        raise InvalidInput(f"No direction may be given to a person under {minimum} (s36(1)).",
-                           "occurred_at")
-    ctx.set("dispersal_exclusion", "Exclusion from the area ends", ctx.step.ends_at,
-            "ABCPA s35(4)")
+        raise InvalidInput(
+            f"No direction may be given to a person under {minimum} (s36(1)).", "occurred_at"
+        )
+    ctx.set("dispersal_exclusion", "Exclusion from the area ends", ctx.step.ends_at, "ABCPA s35(4)")
 
 
 @_rule(Power.CIVIL_INJUNCTION, "granted", "varied")
@@ -308,17 +353,23 @@ def _injunction(ctx: _Context) -> None:
     start = granted.occurred_at if granted else ctx.at
     age = ctx.age_on(to_london(start).date())
     if age is not None and age < value("injunction_min_age", ctx.rules_on):
-        raise InvalidInput("An injunction can only be granted against a person aged 10 or "
-                           "over (s1(1)).", "occurred_at")
+        raise InvalidInput(
+            "An injunction can only be granted against a person aged 10 or over (s1(1)).",
+            "occurred_at",
+        )
     if age is not None and age < 18:
         months = value("injunction_youth_max_months", ctx.rules_on)
         latest = periods.add_months(start, months)
         if ctx.step.ends_at is None:
-            raise InvalidInput("An injunction against someone under 18 must say when it ends "
-                               "(s1(6)).", "ends_at")
+            raise InvalidInput(
+                "An injunction against someone under 18 must say when it ends (s1(6)).", "ends_at"
+            )
         if ctx.step.ends_at > latest:
-            raise InvalidInput(f"An injunction against someone under 18 lasts at most {months} "
-                               f"months (s1(6)): until {_when(latest)} at the latest.", "ends_at")
+            raise InvalidInput(
+                f"An injunction against someone under 18 lasts at most {months} "
+                f"months (s1(6)): until {_when(latest)} at the latest.",
+                "ends_at",
+            )
     ctx.set("injunction_expiry", "Injunction ends", ctx.step.ends_at, "ABCPA s1(6)")
 
 
@@ -329,8 +380,12 @@ def _cbo_reviews(ctx: _Context, period_start: date, ends_at: datetime | None) ->
     due = periods.end_of_day(review_day)
     age = ctx.age_on(review_day)
     if age is not None and age < 18 and (ends_at is None or ends_at >= due):
-        ctx.set("cbo_review", "Review of an under-18 CBO due", due,
-                rule("cbo_youth_review_months", ctx.rules_on).source)
+        ctx.set(
+            "cbo_review",
+            "Review of an under-18 CBO due",
+            due,
+            rule("cbo_youth_review_months", ctx.rules_on).source,
+        )
 
 
 @_rule(Power.CBO, "made", "varied")
@@ -341,21 +396,29 @@ def _cbo(ctx: _Context) -> None:
     ends = ctx.step.ends_at
     source = rule("cbo_adult_min_months", ctx.rules_on).source
     if age is None:
-        raise InvalidInput("Record the person's date of birth first: a CBO's length depends on "
-                           "their age when it is made.", "power")
+        raise InvalidInput(
+            "Record the person's date of birth first: a CBO's length depends on "
+            "their age when it is made.",
+            "power",
+        )
     if age < 18:
         least = periods.add_months(start, value("cbo_youth_min_months", ctx.rules_on))
         most = periods.add_months(start, value("cbo_youth_max_months", ctx.rules_on))
         if ends is None or not (least <= ends <= most):
-            raise InvalidInput(f"A CBO made on someone under 18 lasts 1 to 3 years ({source}): "
-                               f"end between {format_date(least)} and {format_date(most)}.",
-                               "ends_at")
+            raise InvalidInput(
+                f"A CBO made on someone under 18 lasts 1 to 3 years ({source}): "
+                f"end between {format_date(least)} and {format_date(most)}.",
+                "ends_at",
+            )
     elif ends is not None:
         least = periods.add_months(start, value("cbo_adult_min_months", ctx.rules_on))
         if ends < least:
-            raise InvalidInput(f"A CBO made on an adult lasts at least 2 years, or indefinitely "
-                               f"({source}): end on or after {format_date(least)}, or leave "
-                               "it blank.", "ends_at")
+            raise InvalidInput(
+                f"A CBO made on an adult lasts at least 2 years, or indefinitely "
+                f"({source}): end on or after {format_date(least)}, or leave "
+                "it blank.",
+                "ends_at",
+            )
     ctx.set("cbo_expiry", "Criminal Behaviour Order ends", ends, source)
     _cbo_reviews(ctx, to_london(ctx.at).date(), ends)
 
@@ -385,7 +448,9 @@ def _closure_notice(ctx: _Context) -> None:
         if hours > limit:
             raise InvalidInput(
                 f"A closure notice lasts at most {limit} hours, Christmas Day disregarded "
-                f"(s77(2)-(3)); this would be {_hours_text(hours)}.", "ends_at")
+                f"(s77(2)-(3)); this would be {_hours_text(hours)}.",
+                "ends_at",
+            )
     else:
         limit = value("closure_notice_max_hours", ctx.rules_on)
         hours = periods.hours_between(ctx.at, ctx.step.ends_at)
@@ -393,12 +458,17 @@ def _closure_notice(ctx: _Context) -> None:
             raise InvalidInput(
                 f"A closure notice signed by an inspector or council officer lasts at most "
                 f"{limit} hours (s77(1)); a superintendent or the council's chief executive "
-                f"can sign for up to 48. This would be {_hours_text(hours)}.", "ends_at")
+                f"can sign for up to 48. This would be {_hours_text(hours)}.",
+                "ends_at",
+            )
     ctx.set("closure_notice_expiry", "Closure notice ends", ctx.step.ends_at, "ABCPA s77")
     hearing_hours = value("closure_hearing_hours", ctx.rules_on)
-    ctx.set("closure_hearing", f"Closure order application heard (within {hearing_hours}h "
-            "of service)", periods.add_hours(ctx.at, hearing_hours, disregard_christmas=True),
-            "ABCPA s80(3)-(4)")
+    ctx.set(
+        "closure_hearing",
+        f"Closure order application heard (within {hearing_hours}h of service)",
+        periods.add_hours(ctx.at, hearing_hours, disregard_christmas=True),
+        "ABCPA s80(3)-(4)",
+    )
 
 
 @_rule(Power.CLOSURE, "notice_extended")
@@ -407,22 +477,30 @@ def _closure_extension(ctx: _Context) -> None:
     assert ctx.step.ends_at is not None
     current = ctx.action.ends_at
     if current is not None and ctx.at >= current:
-        raise InvalidInput(f"The notice ended at {_when(current)}; an ended notice cannot be "
-                           "extended.", "occurred_at")
+        raise InvalidInput(
+            f"The notice ended at {_when(current)}; an ended notice cannot be extended.",
+            "occurred_at",
+        )
     limit = value("closure_notice_senior_max_hours", ctx.rules_on)
     hours = periods.hours_between(issued.occurred_at, ctx.step.ends_at, disregard_christmas=True)
     if hours > limit:
         raise InvalidInput(
             f"A closure notice cannot be in force for more than {limit} hours in all, "
-            f"Christmas Day disregarded (s77); this would be {_hours_text(hours)}.", "ends_at")
+            f"Christmas Day disregarded (s77); this would be {_hours_text(hours)}.",
+            "ends_at",
+        )
     if current is not None:
         most = value("closure_extension_notice_max_hours", ctx.rules_on)
         extra = periods.hours_between(current, ctx.step.ends_at)
         if extra > most:
-            raise InvalidInput(f"An extension notice adds at most {most} hours (s77(4)); this "
-                               f"would add {_hours_text(extra)}.", "ends_at")
-    ctx.set("closure_notice_expiry", "Closure notice ends (extended)", ctx.step.ends_at,
-            "ABCPA s77")
+            raise InvalidInput(
+                f"An extension notice adds at most {most} hours (s77(4)); this "
+                f"would add {_hours_text(extra)}.",
+                "ends_at",
+            )
+    ctx.set(
+        "closure_notice_expiry", "Closure notice ends (extended)", ctx.step.ends_at, "ABCPA s77"
+    )
 
 
 @_rule(Power.CLOSURE, "hearing_adjourned")
@@ -431,12 +509,20 @@ def _closure_adjourned(ctx: _Context) -> None:
     days = value("closure_adjournment_max_days", ctx.rules_on)
     latest = periods.add_days_london(ctx.at, days)
     if ctx.step.ends_at > latest:
-        raise InvalidInput(f"The court may adjourn for at most {days} days (s81(3)): to "
-                           f"{_when(latest)} at the latest.", "ends_at")
-    ctx.set("closure_adjourned_hearing", "Adjourned closure hearing", ctx.step.ends_at,
-            "ABCPA s81(3)")
-    ctx.set("closure_notice_expiry", "Closure notice ends (continued to the hearing)",
-            ctx.step.ends_at, "ABCPA s81(4)")
+        raise InvalidInput(
+            f"The court may adjourn for at most {days} days (s81(3)): to "
+            f"{_when(latest)} at the latest.",
+            "ends_at",
+        )
+    ctx.set(
+        "closure_adjourned_hearing", "Adjourned closure hearing", ctx.step.ends_at, "ABCPA s81(3)"
+    )
+    ctx.set(
+        "closure_notice_expiry",
+        "Closure notice ends (continued to the hearing)",
+        ctx.step.ends_at,
+        "ABCPA s81(4)",
+    )
 
 
 @_rule(Power.CLOSURE, "notice_continued")
@@ -445,12 +531,20 @@ def _closure_continued(ctx: _Context) -> None:
     limit = value("closure_continuation_max_hours", ctx.rules_on)
     hours = periods.hours_between(ctx.at, ctx.step.ends_at)
     if hours > limit:
-        raise InvalidInput(f"The court may continue a notice for at most {limit} hours more "
-                           f"(s81(2)); this would be {_hours_text(hours)}.", "ends_at")
-    ctx.set("closure_notice_expiry", "Closure notice ends (continued by the court)",
-            ctx.step.ends_at, "ABCPA s81(2)")
-    ctx.set("closure_adjourned_hearing", "Closure order decision due", ctx.step.ends_at,
-            "ABCPA s81(2)")
+        raise InvalidInput(
+            f"The court may continue a notice for at most {limit} hours more "
+            f"(s81(2)); this would be {_hours_text(hours)}.",
+            "ends_at",
+        )
+    ctx.set(
+        "closure_notice_expiry",
+        "Closure notice ends (continued by the court)",
+        ctx.step.ends_at,
+        "ABCPA s81(2)",
+    )
+    ctx.set(
+        "closure_adjourned_hearing", "Closure order decision due", ctx.step.ends_at, "ABCPA s81(2)"
+    )
 
 
 @_rule(Power.CLOSURE, "order_granted")
@@ -459,8 +553,11 @@ def _closure_order(ctx: _Context) -> None:
     months = value("closure_order_max_months", ctx.rules_on)
     latest = periods.add_months(ctx.at, months)
     if ctx.step.ends_at > latest:
-        raise InvalidInput(f"A closure order lasts at most {months} months (s80(6)): until "
-                           f"{_when(latest)} at the latest.", "ends_at")
+        raise InvalidInput(
+            f"A closure order lasts at most {months} months (s80(6)): until "
+            f"{_when(latest)} at the latest.",
+            "ends_at",
+        )
     ctx.set("closure_order_expiry", "Closure order ends", ctx.step.ends_at, "ABCPA s80(6)")
 
 
@@ -471,19 +568,22 @@ def _closure_order_extended(ctx: _Context) -> None:
     assert granted is not None
     current = ctx.action.ends_at
     if current is not None and ctx.at >= current:
-        raise InvalidInput(f"The order ended at {_when(current)}; an ended order cannot be "
-                           "extended (s82).", "occurred_at")
+        raise InvalidInput(
+            f"The order ended at {_when(current)}; an ended order cannot be extended (s82).",
+            "occurred_at",
+        )
     step_months = value("closure_extension_max_months", ctx.rules_on)
     if current is not None and ctx.step.ends_at > periods.add_months(current, step_months):
-        raise InvalidInput(f"An extension is for at most {step_months} months (s82(7)).",
-                           "ends_at")
+        raise InvalidInput(f"An extension is for at most {step_months} months (s82(7)).", "ends_at")
     total = value("closure_order_total_max_months", ctx.rules_on)
     latest = periods.add_months(granted.occurred_at, total)
     if ctx.step.ends_at > latest:
-        raise InvalidInput(f"A closure order may not last more than {total} months in all "
-                           f"(s82(8)): until {_when(latest)} at the latest.", "ends_at")
-    ctx.set("closure_order_expiry", "Closure order ends (extended)", ctx.step.ends_at,
-            "ABCPA s82")
+        raise InvalidInput(
+            f"A closure order may not last more than {total} months in all "
+            f"(s82(8)): until {_when(latest)} at the latest.",
+            "ends_at",
+        )
+    ctx.set("closure_order_expiry", "Closure order ends (extended)", ctx.step.ends_at, "ABCPA s82")
 
 
 @_rule(Power.PSPO_BREACH, "recorded")
@@ -493,9 +593,11 @@ def _pspo_breach(ctx: _Context) -> None:
         raise InvalidInput("Choose the PSPO that was breached.", "pspo_id")
     day = to_london(ctx.at).date()
     if not (pspo.made_on <= day <= pspo.expires_on):
-        raise InvalidInput(f"That PSPO was not in force on {format_date(day)} "
-                           f"({format_date(pspo.made_on)} to {format_date(pspo.expires_on)}).",
-                           "pspo_id")
+        raise InvalidInput(
+            f"That PSPO was not in force on {format_date(day)} "
+            f"({format_date(pspo.made_on)} to {format_date(pspo.expires_on)}).",
+            "pspo_id",
+        )
 
 
 # ------------------------------------------------------------------ recording steps
@@ -506,26 +608,33 @@ def _check_common(ctx: _Context) -> None:
     if step.occurred_at.tzinfo is None:
         raise InvalidInput("Give the time of the step.", "occurred_at")
     if step.occurred_at > ctx.now + FUTURE_GRACE:
-        raise InvalidInput("A step that has been done cannot be dated in the future.",
-                           "occurred_at")
+        raise InvalidInput(
+            "A step that has been done cannot be dated in the future.", "occurred_at"
+        )
     previous = ctx.steps[-1] if ctx.steps else None
     if previous is not None and step.occurred_at < previous.occurred_at:
         what = "A court's decision" if stage.court else "This step"
         previous_label = powers.stage(Power(ctx.action.power), previous.stage).label.lower()
-        raise InvalidInput(f"{what} cannot be dated before the step before it "
-                           f"({previous_label}, {_when(previous.occurred_at)}).", "occurred_at")
+        raise InvalidInput(
+            f"{what} cannot be dated before the step before it "
+            f"({previous_label}, {_when(previous.occurred_at)}).",
+            "occurred_at",
+        )
     if stage.authorities != powers.ANYONE:
         if ctx.authority is None:
             raise InvalidInput("Say who authorised this step (rank or role).", "authority")
         if ctx.authority not in stage.authorities:
             allowed = ", ".join(a.label.lower() for a in Authority if a in stage.authorities)
-            raise InvalidInput(f"{stage.label} needs one of: {allowed}; not "
-                               f"{ctx.authority.label.lower()}.", "authority")
+            raise InvalidInput(
+                f"{stage.label} needs one of: {allowed}; not {ctx.authority.label.lower()}.",
+                "authority",
+            )
     if stage.ends_required and step.ends_at is None:
         raise InvalidInput(f"Give the date and time for '{stage.ends_label}'.", "ends_at")
     if step.ends_at is not None and step.ends_at <= step.occurred_at:
-        raise InvalidInput(f"'{stage.ends_label or 'Ends'}' must be after the step itself.",
-                           "ends_at")
+        raise InvalidInput(
+            f"'{stage.ends_label or 'Ends'}' must be after the step itself.", "ends_at"
+        )
 
 
 def _authority(value_: Authority | str | None) -> Authority | None:
@@ -549,19 +658,26 @@ def _apply(session: Session, ctx: _Context) -> ActionStep:
         if new.due_at < ctx.at:
             raise AssertionError(f"deadline {new.kind} precedes the step that sets it")
     step = ActionStep(
-        action_id=ctx.action.id, case_id=ctx.case.id, stage=ctx.stage.key,
-        occurred_at=ctx.at, authorised_by=optional_text(ctx.step.authorised_by, "authorised_by",
-                                                     "Authorised by", 120),
-        authority=ctx.authority, documents=optional_text(ctx.step.documents, "documents",
-                                                     "Documents", 500),
-        notes=optional_text(ctx.step.notes, "notes", "Notes", 4000), ends_at=ctx.step.ends_at)
+        action_id=ctx.action.id,
+        case_id=ctx.case.id,
+        stage=ctx.stage.key,
+        occurred_at=ctx.at,
+        authorised_by=optional_text(ctx.step.authorised_by, "authorised_by", "Authorised by", 120),
+        authority=ctx.authority,
+        documents=optional_text(ctx.step.documents, "documents", "Documents", 500),
+        notes=optional_text(ctx.step.notes, "notes", "Notes", 4000),
+        ends_at=ctx.step.ends_at,
+    )
     session.add(ctx.action)
     session.flush()
     session.add(step)
     session.flush()
     now = ctx.now
-    open_rows = session.exec(select(Deadline).where(
-        Deadline.action_id == ctx.action.id, Deadline.status == DeadlineStatus.OPEN)).all()
+    open_rows = session.exec(
+        select(Deadline).where(
+            Deadline.action_id == ctx.action.id, Deadline.status == DeadlineStatus.OPEN
+        )
+    ).all()
     replaced_kinds = set(ctx.stage.supersedes) | {d.kind for d in ctx.new_deadlines}
     for row in open_rows:
         if ctx.stage.closes or row.kind in ctx.stage.completes:
@@ -573,9 +689,18 @@ def _apply(session: Session, ctx: _Context) -> ActionStep:
         row.resolved_at = now
         session.add(row)
     for new in ctx.new_deadlines:
-        session.add(Deadline(case_id=ctx.case.id, action_id=ctx.action.id, step_id=step.id,
-                             district=ctx.case.district, kind=new.kind, label=new.label,
-                             due_at=new.due_at, source=new.source))
+        session.add(
+            Deadline(
+                case_id=ctx.case.id,
+                action_id=ctx.action.id,
+                step_id=step.id,
+                district=ctx.case.district,
+                kind=new.kind,
+                label=new.label,
+                due_at=new.due_at,
+                source=new.source,
+            )
+        )
     ctx.action.stage = ctx.stage.key
     ctx.action.closed = ctx.stage.closes
     if ctx.stage.ends_label and ctx.step.ends_at is not None:
@@ -589,12 +714,16 @@ def _apply(session: Session, ctx: _Context) -> ActionStep:
 
 
 def _nearest(session: Session, where: sa.ColumnElement[bool]) -> datetime | None:
-    return session.exec(select(sa.func.min(Deadline.due_at)).where(
-        where, Deadline.status == DeadlineStatus.OPEN, ~Deadline.deleted)).one()
+    return session.exec(
+        select(sa.func.min(Deadline.due_at)).where(
+            where, Deadline.status == DeadlineStatus.OPEN, ~Deadline.deleted
+        )
+    ).one()
 
 
-def start_action(store: Store, ref: str, new: NewAction, step: StepInput,
-                 *, now: datetime | None = None) -> str:
+def start_action(
+    store: Store, ref: str, new: NewAction, step: StepInput, *, now: datetime | None = None
+) -> str:
     """Start an enforcement action on a case with its first step; returns the action id."""
     try:
         power = Power(str(new.power))
@@ -603,8 +732,12 @@ def start_action(store: Store, ref: str, new: NewAction, step: StepInput,
     firsts = powers.first_stages(power)
     stage = next((s for s in firsts if s.key == new.stage), None) if new.stage else firsts[0]
     if stage is None:
-        raise InvalidInput(f"{power.label} cannot start at '{new.stage}'; it starts with: "
-                           + ", ".join(s.label.lower() for s in firsts) + ".", "stage")
+        raise InvalidInput(
+            f"{power.label} cannot start at '{new.stage}'; it starts with: "
+            + ", ".join(s.label.lower() for s in firsts)
+            + ".",
+            "stage",
+        )
     with store.session() as session:
         case = load_case(session, ref)
         subject = None
@@ -613,22 +746,41 @@ def start_action(store: Store, ref: str, new: NewAction, step: StepInput,
             if subject is None or subject.case_id != case.id:
                 raise InvalidInput("That person is not on this case.", "subject_party_id")
         concerns = optional_text(new.concerns, "concerns", "Concerns", 300) or (
-            subject.name if subject else "")
+            subject.name if subject else ""
+        )
         if not concerns and power not in (Power.DISPERSAL, Power.PSPO_BREACH):
             raise InvalidInput("Say which person or premises this concerns.", "concerns")
         action = EnforcementAction(
-            case_id=case.id, power=power, stage=stage.key, started_at=step.occurred_at,
-            concerns=concerns, conduct=optional_text(new.conduct, "conduct", "Conduct", 1000),
-            subject_party_id=subject.id if subject else None, pspo_id=new.pspo_id or None,
-            parent_action_id=new.parent_action_id or None, notes="")
-        ctx = _Context(session, case, action, [], stage, step, _authority(step.authority),
-                       now or utc_now(), subject, to_london(step.occurred_at).date())
+            case_id=case.id,
+            power=power,
+            stage=stage.key,
+            started_at=step.occurred_at,
+            concerns=concerns,
+            conduct=optional_text(new.conduct, "conduct", "Conduct", 1000),
+            subject_party_id=subject.id if subject else None,
+            pspo_id=new.pspo_id or None,
+            parent_action_id=new.parent_action_id or None,
+            notes="",
+        )
+        ctx = _Context(
+            session,
+            case,
+            action,
+            [],
+            stage,
+            step,
+            _authority(step.authority),
+            now or utc_now(),
+            subject,
+            to_london(step.occurred_at).date(),
+        )
         _apply(session, ctx)
         return action.id
 
 
-def record_step(store: Store, action_id: str, stage_key: str, step: StepInput,
-                *, now: datetime | None = None) -> str:
+def record_step(
+    store: Store, action_id: str, stage_key: str, step: StepInput, *, now: datetime | None = None
+) -> str:
     """Record the next step of an action; returns the step id."""
     with store.session() as session:
         action = session.get(EnforcementAction, action_id)
@@ -645,11 +797,26 @@ def record_step(store: Store, action_id: str, stage_key: str, step: StepInput,
             raise InvalidInput(f"After '{current}' the next step can be: {names}.", "stage")
         case = session.get(Case, action.case_id)
         assert case is not None
-        steps = list(session.exec(select(ActionStep).where(
-            ActionStep.action_id == action.id).order_by(ActionStep.occurred_at)).all())
+        steps = list(
+            session.exec(
+                select(ActionStep)
+                .where(ActionStep.action_id == action.id)
+                .order_by(ActionStep.occurred_at)
+            ).all()
+        )
         subject = session.get(Party, action.subject_party_id) if action.subject_party_id else None
-        ctx = _Context(session, case, action, steps, stage, step, _authority(step.authority),
-                       now or utc_now(), subject, to_london(action.started_at).date())
+        ctx = _Context(
+            session,
+            case,
+            action,
+            steps,
+            stage,
+            step,
+            _authority(step.authority),
+            now or utc_now(),
+            subject,
+            to_london(action.started_at).date(),
+        )
         return _apply(session, ctx).id
 
 
@@ -679,9 +846,19 @@ class DeadlineView:
 
 def _deadline_select() -> sa.Select:
     return (
-        sa.select(Deadline.id, Deadline.district, Case.ref, EnforcementAction.power,
-                  Pspo.title, Deadline.kind, Deadline.label, Deadline.source, Deadline.due_at,
-                  Deadline.status, Deadline.resolution)
+        sa.select(
+            Deadline.id,
+            Deadline.district,
+            Case.ref,
+            EnforcementAction.power,
+            Pspo.title,
+            Deadline.kind,
+            Deadline.label,
+            Deadline.source,
+            Deadline.due_at,
+            Deadline.status,
+            Deadline.resolution,
+        )
         .outerjoin(Case, Case.id == Deadline.case_id)
         .outerjoin(EnforcementAction, EnforcementAction.id == Deadline.action_id)
         .outerjoin(Pspo, Pspo.id == Deadline.pspo_id)
@@ -690,18 +867,36 @@ def _deadline_select() -> sa.Select:
 
 
 def _view(row: sa.Row) -> DeadlineView:
-    return DeadlineView(row[0], District(row[1]), row[2], Power(row[3]) if row[3] else None,
-                        row[4], row[5], row[6], row[7], row[8], DeadlineStatus(row[9]), row[10])
+    return DeadlineView(
+        row[0],
+        District(row[1]),
+        row[2],
+        Power(row[3]) if row[3] else None,
+        row[4],
+        row[5],
+        row[6],
+        row[7],
+        row[8],
+        DeadlineStatus(row[9]),
+        row[10],
+    )
 
 
-def upcoming_deadlines(store: Store, *, district: District | None = None, days: int = 14,
-                       now: datetime | None = None, limit: int = 1000) -> list[DeadlineView]:
+def upcoming_deadlines(
+    store: Store,
+    *,
+    district: District | None = None,
+    days: int = 14,
+    now: datetime | None = None,
+    limit: int = 1000,
+) -> list[DeadlineView]:
     """Open deadlines due within ``days`` (every overdue one included), soonest first."""
     if days < 0:
         raise InvalidInput("Days must be 0 or more.", "days")
     now = now or utc_now()
-    query = _deadline_select().where(Deadline.status == DeadlineStatus.OPEN,
-                                     Deadline.due_at <= now + timedelta(days=days))
+    query = _deadline_select().where(
+        Deadline.status == DeadlineStatus.OPEN, Deadline.due_at <= now + timedelta(days=days)
+    )
     if district is not None:
         query = query.where(Deadline.district == district)
     query = query.order_by(Deadline.due_at, Deadline.id).limit(limit)
@@ -711,14 +906,18 @@ def upcoming_deadlines(store: Store, *, district: District | None = None, days: 
 
 def case_deadlines(store: Store, case_id: str) -> list[DeadlineView]:
     """Every deadline of a case (open first, then by due time)."""
-    query = _deadline_select().where(Deadline.case_id == case_id).order_by(
-        Deadline.status != DeadlineStatus.OPEN, Deadline.due_at)
+    query = (
+        _deadline_select()
+        .where(Deadline.case_id == case_id)
+        .order_by(Deadline.status != DeadlineStatus.OPEN, Deadline.due_at)
+    )
     with store.engine.connect() as connection:
         return [_view(row) for row in connection.execute(query)]
 
 
-def resolve_deadline(store: Store, deadline_id: str, *, missed: bool, note: str,
-                     now: datetime | None = None) -> DeadlineStatus:
+def resolve_deadline(
+    store: Store, deadline_id: str, *, missed: bool, note: str, now: datetime | None = None
+) -> DeadlineStatus:
     """Complete an open deadline, or mark it missed (a reason is required)."""
     note = (note or "").strip()
     if missed and not note:
@@ -728,8 +927,9 @@ def resolve_deadline(store: Store, deadline_id: str, *, missed: bool, note: str,
         if row is None or row.deleted:
             raise NotFound("There is no such deadline.")
         if row.status is not DeadlineStatus.OPEN:
-            raise InvalidInput(f"That deadline is already {DeadlineStatus(row.status).label.lower()}.",
-                               "note")
+            raise InvalidInput(
+                f"That deadline is already {DeadlineStatus(row.status).label.lower()}.", "note"
+            )
         row.status = DeadlineStatus.MISSED if missed else DeadlineStatus.COMPLETED
         row.resolution = optional_text(note, "note", "Note", 1000) or "Done"
         row.resolved_at = now or utc_now()
@@ -783,22 +983,48 @@ class ActionDetail:
 def case_actions(store: Store, case_id: str) -> list[ActionDetail]:
     """Every action on a case with its steps, newest action first."""
     with store.session() as session:
-        actions = session.exec(select(EnforcementAction).where(
-            EnforcementAction.case_id == case_id, ~EnforcementAction.deleted)
-            .order_by(EnforcementAction.started_at.desc())).all()
+        actions = session.exec(
+            select(EnforcementAction)
+            .where(EnforcementAction.case_id == case_id, ~EnforcementAction.deleted)
+            .order_by(EnforcementAction.started_at.desc())
+        ).all()
         result = []
         for a in actions:
             power = Power(a.power)
-            steps = session.exec(select(ActionStep).where(ActionStep.action_id == a.id)
-                                 .order_by(ActionStep.occurred_at)).all()
-            result.append(ActionDetail(
-                a.id, power, a.stage, _stage_label(power, a.stage), a.closed, a.started_at,
-                a.ends_at, a.next_deadline_at, a.concerns, a.conduct,
-                [StepView(s.id, s.stage, _stage_label(power, s.stage), s.occurred_at,
-                          Authority(s.authority) if s.authority else None, s.authorised_by,
-                          s.documents, s.notes, s.ends_at) for s in steps],
-                [(s.key, s.label) for s in powers.next_stages(power, a.stage, a.closed)],
-            ))
+            steps = session.exec(
+                select(ActionStep)
+                .where(ActionStep.action_id == a.id)
+                .order_by(ActionStep.occurred_at)
+            ).all()
+            result.append(
+                ActionDetail(
+                    a.id,
+                    power,
+                    a.stage,
+                    _stage_label(power, a.stage),
+                    a.closed,
+                    a.started_at,
+                    a.ends_at,
+                    a.next_deadline_at,
+                    a.concerns,
+                    a.conduct,
+                    [
+                        StepView(
+                            s.id,
+                            s.stage,
+                            _stage_label(power, s.stage),
+                            s.occurred_at,
+                            Authority(s.authority) if s.authority else None,
+                            s.authorised_by,
+                            s.documents,
+                            s.notes,
+                            s.ends_at,
+                        )
+                        for s in steps
+                    ],
+                    [(s.key, s.label) for s in powers.next_stages(power, a.stage, a.closed)],
+                )
+            )
         return result
 
 
@@ -828,23 +1054,50 @@ class PspoView:
 
 
 def _pspo_deadlines(session: Session, pspo: Pspo) -> None:
-    for row in session.exec(select(Deadline).where(Deadline.pspo_id == pspo.id,
-                                                   Deadline.status == DeadlineStatus.OPEN)):
-        row.status, row.resolution, row.resolved_at = (DeadlineStatus.SUPERSEDED,
-                                                       "Order extended", utc_now())
+    for row in session.exec(
+        select(Deadline).where(Deadline.pspo_id == pspo.id, Deadline.status == DeadlineStatus.OPEN)
+    ):
+        row.status, row.resolution, row.resolved_at = (
+            DeadlineStatus.SUPERSEDED,
+            "Order extended",
+            utc_now(),
+        )
         session.add(row)
     prompt = value("pspo_renewal_prompt_months", pspo.made_on)
     renew_by = pspo.expires_on - relativedelta(months=prompt)
-    session.add(Deadline(pspo_id=pspo.id, district=pspo.district, kind="pspo_renewal",
-                         label=f"Decide on renewing PSPO: {pspo.title}",
-                         due_at=periods.end_of_day(renew_by), source="local policy"))
-    session.add(Deadline(pspo_id=pspo.id, district=pspo.district, kind="pspo_expiry",
-                         label=f"PSPO expires: {pspo.title}",
-                         due_at=periods.end_of_day(pspo.expires_on), source="ABCPA s60"))
+    session.add(
+        Deadline(
+            pspo_id=pspo.id,
+            district=pspo.district,
+            kind="pspo_renewal",
+            label=f"Decide on renewing PSPO: {pspo.title}",
+            due_at=periods.end_of_day(renew_by),
+            source="local policy",
+        )
+    )
+    session.add(
+        Deadline(
+            pspo_id=pspo.id,
+            district=pspo.district,
+            kind="pspo_expiry",
+            label=f"PSPO expires: {pspo.title}",
+            due_at=periods.end_of_day(pspo.expires_on),
+            source="ABCPA s60",
+        )
+    )
 
 
-def add_pspo(store: Store, district: District | str, council: str, title: str, area: str,
-             prohibitions: str, made_on: date, expires_on: date, reference: str = "") -> str:
+def add_pspo(
+    store: Store,
+    district: District | str,
+    council: str,
+    title: str,
+    area: str,
+    prohibitions: str,
+    made_on: date,
+    expires_on: date,
+    reference: str = "",
+) -> str:
     """Register a PSPO; it may not have effect for more than 3 years (s60(1))."""
     where = parse_district(district)
     years = value("pspo_max_years", made_on)
@@ -852,17 +1105,23 @@ def add_pspo(store: Store, district: District | str, council: str, title: str, a
         raise InvalidInput("A PSPO must expire after the day it is made.", "expires_on")
     # The expiry day is a day in force: made 01/03/2027, the last day is 28/02/2030.
     if expires_on >= made_on + relativedelta(years=years):
-        raise InvalidInput(f"A PSPO may not have effect for more than {years} years (s60(1)): "
-                           f"the last day can be "
-                           f"{format_date(made_on + relativedelta(years=years, days=-1))}.",
-                           "expires_on")
+        raise InvalidInput(
+            f"A PSPO may not have effect for more than {years} years (s60(1)): "
+            f"the last day can be "
+            f"{format_date(made_on + relativedelta(years=years, days=-1))}.",
+            "expires_on",
+        )
     with store.session() as session:
-        pspo = Pspo(district=where, council=required_text(council, "council", "Council", 120),
-                    title=required_text(title, "title", "Title", 200),
-                    area=required_text(area, "area", "Area", 2000),
-                    prohibitions=required_text(prohibitions, "prohibitions", "Prohibitions", 4000),
-                    made_on=made_on, expires_on=expires_on,
-                    reference=optional_text(reference, "reference", "Reference", 60))
+        pspo = Pspo(
+            district=where,
+            council=required_text(council, "council", "Council", 120),
+            title=required_text(title, "title", "Title", 200),
+            area=required_text(area, "area", "Area", 2000),
+            prohibitions=required_text(prohibitions, "prohibitions", "Prohibitions", 4000),
+            made_on=made_on,
+            expires_on=expires_on,
+            reference=optional_text(reference, "reference", "Reference", 60),
+        )
         session.add(pspo)
         session.flush()
         _pspo_deadlines(session, pspo)
@@ -876,14 +1135,18 @@ def extend_pspo(store: Store, pspo_id: str, decided_on: date, new_expiry: date) 
         if pspo is None:
             raise NotFound("There is no such PSPO.")
         if decided_on > pspo.expires_on:
-            raise InvalidInput(f"The PSPO expired on {format_date(pspo.expires_on)}; it can only "
-                               "be extended before it expires (s60(2)).", "decided_on")
+            raise InvalidInput(
+                f"The PSPO expired on {format_date(pspo.expires_on)}; it can only "
+                "be extended before it expires (s60(2)).",
+                "decided_on",
+            )
         years = value("pspo_extension_max_years", decided_on)
         if new_expiry <= pspo.expires_on:
             raise InvalidInput("The new expiry must be after the current one.", "new_expiry")
         if new_expiry > pspo.expires_on + relativedelta(years=years):
-            raise InvalidInput(f"An extension is for at most {years} years at a time (s60(2)).",
-                               "new_expiry")
+            raise InvalidInput(
+                f"An extension is for at most {years} years at a time (s60(2)).", "new_expiry"
+            )
         session.add(PspoExtension(pspo_id=pspo.id, decided_on=decided_on, new_expiry=new_expiry))
         pspo.expires_on = new_expiry
         session.add(pspo)
@@ -894,13 +1157,27 @@ def extend_pspo(store: Store, pspo_id: str, decided_on: date, new_expiry: date) 
 
 def pspo_register(store: Store, district: District | None = None) -> list[PspoView]:
     """The PSPOs of a district (or all), soonest expiry first, with their breach counts."""
-    breaches = (sa.select(sa.func.count()).where(EnforcementAction.pspo_id == Pspo.id,
-                                                 ~EnforcementAction.deleted)
-                .scalar_subquery())
+    breaches = (
+        sa.select(sa.func.count())
+        .where(EnforcementAction.pspo_id == Pspo.id, ~EnforcementAction.deleted)
+        .scalar_subquery()
+    )
     query = sa.select(Pspo, breaches).where(~Pspo.deleted).order_by(Pspo.expires_on)
     if district is not None:
         query = query.where(Pspo.district == district)
     with store.session() as session:
-        return [PspoView(p.id, District(p.district), p.council, p.title, p.area, p.prohibitions,
-                         p.made_on, p.expires_on, p.reference, count)
-                for p, count in session.exec(query).all()]
+        return [
+            PspoView(
+                p.id,
+                District(p.district),
+                p.council,
+                p.title,
+                p.area,
+                p.prohibitions,
+                p.made_on,
+                p.expires_on,
+                p.reference,
+                count,
+            )
+            for p, count in session.exec(query).all()
+        ]

@@ -81,8 +81,7 @@ def next_midnight(moment: datetime) -> datetime:
     Deadlines are shown at 23:59, but the last minute of the day still counts, so checks
     compare against this instant instead.
     """
-    return datetime.combine(to_london(moment).date() + timedelta(days=1), time(0, 0),
-                            tzinfo=LONDON)
+    return datetime.combine(to_london(moment).date() + timedelta(days=1), time(0, 0), tzinfo=LONDON)
 
 
 def add_days_london(moment: datetime, days: int) -> datetime:

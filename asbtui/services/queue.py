@@ -146,8 +146,12 @@ def _sort_columns(query: QueueQuery) -> list[sa.ColumnElement[Any]]:
     columns: dict[SortKey, list[sa.ColumnElement[Any]]] = {
         # High risk or a vulnerable victim first (overdue ones at the very top), then
         # overdue reviews and deadlines, then the rest; each by risk and the nearest due.
-        SortKey.URGENCY: [_urgency_tier(_today(query), _now(query)), _risk_order(), _due(),
-                          Case.opened_at],
+        SortKey.URGENCY: [
+            _urgency_tier(_today(query), _now(query)),
+            _risk_order(),
+            _due(),
+            Case.opened_at,
+        ],
         SortKey.REF: [Case.ref],
         SortKey.OPENED: [Case.opened_at],
         SortKey.CATEGORY: [Case.category, _risk_order()],
@@ -233,7 +237,7 @@ def queue_page(
         )
         for r in result
     ]
-    after_key = tuple(result[-1][-len(keys):]) if more and result else None
+    after_key = tuple(result[-1][-len(keys) :]) if more and result else None
     return QueuePage(rows=rows, after=after_key)
 
 

@@ -35,8 +35,12 @@ RULES: tuple[Rule, ...] = (
     # Community protection (Part 4, Chapter 1)
     Rule("cpn_min_age", 16, "years", "ABCPA s43(1)"),
     Rule("cpn_appeal_days", 21, "days beginning with the day of issue", "ABCPA s46(2)"),
-    Rule("fpn_payment_days", 14, "days following the date of the notice",
-         "ABCPA s52(5) (CPN), s68(4) (PSPO)"),
+    Rule(
+        "fpn_payment_days",
+        14,
+        "days following the date of the notice",
+        "ABCPA s52(5) (CPN), s68(4) (PSPO)",
+    ),
     Rule("fpn_max_pounds", 100, "pounds", "ABCPA s52(7), s68(6)"),
     # Dispersal (Part 3)
     Rule("dispersal_authorisation_max_hours", 48, "hours", "ABCPA s34(2)"),
@@ -57,23 +61,29 @@ RULES: tuple[Rule, ...] = (
     # Public spaces protection orders (Part 4, Chapter 2)
     Rule("pspo_max_years", 3, "years", "ABCPA s60(1)"),
     Rule("pspo_extension_max_years", 3, "years", "ABCPA s60(2)-(4)"),
-    Rule("pspo_challenge_days", 42, "days beginning with the date made (6 weeks)",
-         "ABCPA s66(3)"),
+    Rule("pspo_challenge_days", 42, "days beginning with the date made (6 weeks)", "ABCPA s66(3)"),
     Rule("pspo_renewal_prompt_months", 3, "months before expiry", "local policy", local=True),
     # Closure (Part 4, Chapter 3)
     Rule("closure_notice_max_hours", 24, "hours", "ABCPA s77(1)"),
-    Rule("closure_notice_senior_max_hours", 48, "hours, Christmas Day disregarded",
-         "ABCPA s77(2)-(3)"),
+    Rule(
+        "closure_notice_senior_max_hours",
+        48,
+        "hours, Christmas Day disregarded",
+        "ABCPA s77(2)-(3)",
+    ),
     Rule("closure_extension_notice_max_hours", 24, "hours", "ABCPA s77(4)"),
-    Rule("closure_hearing_hours", 48, "hours after service, Christmas Day disregarded",
-         "ABCPA s80(3)-(4)"),
+    Rule(
+        "closure_hearing_hours",
+        48,
+        "hours after service, Christmas Day disregarded",
+        "ABCPA s80(3)-(4)",
+    ),
     Rule("closure_order_max_months", 3, "months", "ABCPA s80(6)"),
     Rule("closure_adjournment_max_days", 14, "days", "ABCPA s81(3)"),
     Rule("closure_continuation_max_hours", 48, "hours", "ABCPA s81(2)"),
     Rule("closure_extension_max_months", 3, "months", "ABCPA s82(7)"),
     Rule("closure_order_total_max_months", 6, "months", "ABCPA s82(8)"),
-    Rule("closure_appeal_days", 21, "days beginning with the date of the decision",
-         "ABCPA s84(5)"),
+    Rule("closure_appeal_days", 21, "days beginning with the date of the decision", "ABCPA s84(5)"),
     # Informal measures (local policy)
     Rule("abc_review_months", 6, "months", "local policy", local=True),
     Rule("warning_review_days", 28, "days", "local policy", local=True),

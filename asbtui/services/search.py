@@ -34,8 +34,10 @@ def matching_case_ids(text: str) -> sa.Select | None:
     expression = match_expression(text)
     if expression is None:
         return None
-    return sa.select(sa.column("case_id")).select_from(sa.table("case_search")).where(
-        sa.text("case_search MATCH :search_match").bindparams(search_match=expression)
+    return (
+        sa.select(sa.column("case_id"))
+        .select_from(sa.table("case_search"))
+        .where(sa.text("case_search MATCH :search_match").bindparams(search_match=expression))
     )
 
 

@@ -34,8 +34,7 @@ def status_badge(status: CaseStatus, *, padded: bool = False) -> Text:
     return Text(label, style=style)
 
 
-def next_due_badge(due: tuple[datetime, bool] | None, now: datetime, *,
-                   full: bool = False) -> Text:
+def next_due_badge(due: tuple[datetime, bool] | None, now: datetime, *, full: bool = False) -> Text:
     """A case's next review date or, if sooner, its next statutory deadline (with time).
 
     Overdue shows red with '!', due within two days yellow; colour is never the only sign.

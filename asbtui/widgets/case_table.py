@@ -70,8 +70,8 @@ class CaseTable(DataTable):
     def _cells(self, row: QueueRow) -> list[Text]:
         return [
             Text(row.ref, style="bold"),
-            risk_badge(row.risk) + (Text(" V", style="bold red") if row.vulnerable_victim
-                                    else Text("")),
+            risk_badge(row.risk)
+            + (Text(" V", style="bold red") if row.vulnerable_victim else Text("")),
             status_badge(row.status),
             next_due_badge(row.next_due, self.now),
             literal(row.location),

@@ -22,8 +22,9 @@ class ChoiceScreen(ModalScreen[T | None], Generic[T]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="choice.cancel")]
 
-    def __init__(self, title: str, choices: Sequence[tuple[str | Text, T]],
-                 current: T | None = None) -> None:
+    def __init__(
+        self, title: str, choices: Sequence[tuple[str | Text, T]], current: T | None = None
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.choices = list(choices)

@@ -40,8 +40,9 @@ class FieldRow(Vertical):
         with Horizontal(classes="field-line"):
             yield Label(Text(self.label), classes="field-label")
             yield self.widget
-        error = Static(Text(self.hint, style="dim"), classes="field-error",
-                       id=f"{self.field_name}-error")
+        error = Static(
+            Text(self.hint, style="dim"), classes="field-error", id=f"{self.field_name}-error"
+        )
         error.display = bool(self.hint)
         yield error
 

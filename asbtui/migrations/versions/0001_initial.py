@@ -13,7 +13,21 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-DISTRICTS = ("ASH", "CAN", "DAR", "DOV", "FOL", "GRA", "MAI", "MED", "SEV", "SWA", "THA", "TON", "TUN")
+DISTRICTS = (
+    "ASH",
+    "CAN",
+    "DAR",
+    "DOV",
+    "FOL",
+    "GRA",
+    "MAI",
+    "MED",
+    "SEV",
+    "SWA",
+    "THA",
+    "TON",
+    "TUN",
+)
 
 
 def _enum(name: str, *values: str) -> sa.Enum:
@@ -67,13 +81,20 @@ def upgrade() -> None:
         *_synced(),
         sa.Column("ref", sa.String(), nullable=False),
         sa.Column("district", _enum("district", *DISTRICTS), nullable=False),
-        sa.Column("category", _enum("category", "personal", "nuisance", "environmental"),
-                  nullable=False),
+        sa.Column(
+            "category", _enum("category", "personal", "nuisance", "environmental"), nullable=False
+        ),
         sa.Column("channel", _enum("channel", *channel), nullable=False),
         sa.Column(
             "status",
-            _enum("casestatus", "open", "under_investigation", "action_in_progress",
-                  "monitoring", "closed"),
+            _enum(
+                "casestatus",
+                "open",
+                "under_investigation",
+                "action_in_progress",
+                "monitoring",
+                "closed",
+            ),
             nullable=False,
         ),
         sa.Column("risk", _enum("risklevel", "standard", "medium", "high"), nullable=False),
@@ -87,8 +108,16 @@ def upgrade() -> None:
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
             "closure_reason",
-            _enum("closurereason", "resolved", "no_further_reports", "enforcement_complete",
-                  "referred_to_partner", "victim_withdrew", "no_asb_found", "duplicate"),
+            _enum(
+                "closurereason",
+                "resolved",
+                "no_further_reports",
+                "enforcement_complete",
+                "referred_to_partner",
+                "victim_withdrew",
+                "no_asb_found",
+                "duplicate",
+            ),
             nullable=True,
         ),
         sa.ForeignKeyConstraint(["owner_id"], ["officer.id"]),
@@ -106,10 +135,23 @@ def upgrade() -> None:
         sa.Column("channel", _enum("channel", *channel), nullable=False),
         sa.Column(
             "incident_type",
-            _enum("incidenttype", "noise", "drug_activity", "gatherings", "harassment",
-                  "intimidation", "verbal_abuse", "vehicle_nuisance", "criminal_damage",
-                  "graffiti", "fly_tipping", "litter", "drunken_behaviour",
-                  "neighbour_dispute", "other"),
+            _enum(
+                "incidenttype",
+                "noise",
+                "drug_activity",
+                "gatherings",
+                "harassment",
+                "intimidation",
+                "verbal_abuse",
+                "vehicle_nuisance",
+                "criminal_damage",
+                "graffiti",
+                "fly_tipping",
+                "litter",
+                "drunken_behaviour",
+                "neighbour_dispute",
+                "other",
+            ),
             nullable=False,
         ),
         sa.Column("description", sa.String(), nullable=False),
@@ -118,8 +160,11 @@ def upgrade() -> None:
     )
     _case_child(
         "party",
-        sa.Column("role", _enum("partyrole", "victim", "perpetrator", "witness", "reporter"),
-                  nullable=False),
+        sa.Column(
+            "role",
+            _enum("partyrole", "victim", "perpetrator", "witness", "reporter"),
+            nullable=False,
+        ),
         sa.Column("name", sa.String(), nullable=False),
         sa.Column("date_of_birth", sa.Date(), nullable=True),
         sa.Column("address", sa.String(), nullable=False),
@@ -156,6 +201,13 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP TABLE case_search")
-    for table in ("enforcementaction", "partnernote", "party", "incident", "case", "officer",
-                  "store_meta"):
+    for table in (
+        "enforcementaction",
+        "partnernote",
+        "party",
+        "incident",
+        "case",
+        "officer",
+        "store_meta",
+    ):
         op.drop_table(table)

@@ -14,11 +14,35 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-DISTRICTS = ("ASH", "CAN", "DAR", "DOV", "FOL", "GRA", "MAI", "MED", "SEV", "SWA", "THA", "TON",
-             "TUN")
-AUTHORITIES = ("pcso", "constable", "sergeant", "inspector", "chief_inspector", "superintendent",
-               "chief_superintendent", "council_officer", "council_chief_executive",
-               "housing_provider", "prosecutor", "court")
+DISTRICTS = (
+    "ASH",
+    "CAN",
+    "DAR",
+    "DOV",
+    "FOL",
+    "GRA",
+    "MAI",
+    "MED",
+    "SEV",
+    "SWA",
+    "THA",
+    "TON",
+    "TUN",
+)
+AUTHORITIES = (
+    "pcso",
+    "constable",
+    "sergeant",
+    "inspector",
+    "chief_inspector",
+    "superintendent",
+    "chief_superintendent",
+    "council_officer",
+    "council_chief_executive",
+    "housing_provider",
+    "prosecutor",
+    "court",
+)
 
 
 def _enum(name: str, *values: str) -> sa.Enum:
@@ -68,19 +92,23 @@ def upgrade() -> None:
         batch.add_column(sa.Column("pspo_id", sa.String(), nullable=True))
         batch.add_column(sa.Column("parent_action_id", sa.String(), nullable=True))
         batch.add_column(sa.Column("ends_at", sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(sa.Column("closed", sa.Boolean(), nullable=False,
-                                   server_default=sa.false()))
+        batch.add_column(
+            sa.Column("closed", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
         batch.create_foreign_key("fk_action_party", "party", ["subject_party_id"], ["id"])
         batch.create_foreign_key("fk_action_pspo", "pspo", ["pspo_id"], ["id"])
-        batch.create_foreign_key("fk_action_parent", "enforcementaction",
-                                 ["parent_action_id"], ["id"])
+        batch.create_foreign_key(
+            "fk_action_parent", "enforcementaction", ["parent_action_id"], ["id"]
+        )
     with op.batch_alter_table("case") as batch:
-        batch.add_column(sa.Column("next_deadline_at", sa.DateTime(timezone=True),
-                                   nullable=True))
-        batch.add_column(sa.Column("vulnerable_victim", sa.Boolean(), nullable=False,
-                                   server_default=sa.false()))
-    op.execute('UPDATE "case" SET vulnerable_victim = 1 WHERE id IN (SELECT case_id FROM party '
-               "WHERE role = 'victim' AND vulnerable AND NOT deleted)")
+        batch.add_column(sa.Column("next_deadline_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(
+            sa.Column("vulnerable_victim", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+    op.execute(
+        'UPDATE "case" SET vulnerable_victim = 1 WHERE id IN (SELECT case_id FROM party '
+        "WHERE role = 'victim' AND vulnerable AND NOT deleted)"
+    )
 
     op.create_table(
         "actionstep",
@@ -114,8 +142,11 @@ def upgrade() -> None:
         sa.Column("label", sa.String(), nullable=False),
         sa.Column("source", sa.String(), nullable=False),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("status", _enum("deadlinestatus", "open", "completed", "superseded", "missed"),
-                  nullable=False),
+        sa.Column(
+            "status",
+            _enum("deadlinestatus", "open", "completed", "superseded", "missed"),
+            nullable=False,
+        ),
         sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("resolution", sa.String(), nullable=False),
         sa.ForeignKeyConstraint(["case_id"], ["case.id"]),
@@ -142,8 +173,14 @@ def downgrade() -> None:
     with op.batch_alter_table("enforcementaction") as batch:
         for name in ("fk_action_party", "fk_action_pspo", "fk_action_parent"):
             batch.drop_constraint(name, type_="foreignkey")
-        for column in ("closed", "ends_at", "parent_action_id", "pspo_id", "conduct",
-                       "subject_party_id"):
+        for column in (
+            "closed",
+            "ends_at",
+            "parent_action_id",
+            "pspo_id",
+            "conduct",
+            "subject_party_id",
+        ):
             batch.drop_column(column)
     op.drop_table("pspoextension")
     op.drop_table("pspo")

@@ -1,0 +1,15 @@
+"""The command line: ``asbtui`` opens the app; sub-commands script the same services.
+
+Each module registers its commands on the one Typer app in :mod:`asbtui.cli.base`.
+"""
+
+from asbtui.cli import cases, enforcement, root, store  # noqa: F401 - they register commands
+from asbtui.cli.base import app
+
+
+def main() -> None:
+    """Console entry point."""
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,135 @@
+"""What every command shares: the error contract, the store, JSON and tables.
+
+Every error a user can cause ends as one line on stderr: exit code 1 for bad input or a
+bad store, 2 for bad usage (an unknown option, a missing argument). Never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from asbtui.config import Settings
+from asbtui.errors import AsbError
+
+EXIT_BAD_INPUT = 1
+EXIT_USAGE = 2
+
+
+class AsbGroup(typer.core.TyperGroup):
+    """Turns every error into one plain line on stderr and the right exit code."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            result = super().main(
+                args=args,
+                prog_name=prog_name or "asbtui",
+                complete_var=complete_var,
+                standalone_mode=False,
+                **extra,
+            )
+        except typer.Abort:
+            fail("Stopped.", 130)
+        except AsbError as error:
+            fail(str(error), error.exit_code)
+        except KeyboardInterrupt:
+            fail("Stopped.", 130)
+        except Exception as error:
+            # Typer vendors click, so its exception classes are private: recognise click's
+            # exceptions by their protocol (a message and an exit code: 2 for usage).
+            if hasattr(error, "format_message") and hasattr(error, "exit_code"):
+                fail(error.format_message().strip(), int(error.exit_code) or EXIT_BAD_INPUT)
+            raise
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def fail(message: str, code: int) -> NoReturn:
+    print(f"asbtui: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+app = typer.Typer(
+    cls=AsbGroup,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="Anti-social behaviour casework for CSU officers.",
+)
+
+
+def sub_app(help_text: str) -> typer.Typer:
+    """A command group with the same error contract as the root."""
+    return typer.Typer(
+        cls=AsbGroup,
+        add_completion=False,
+        rich_markup_mode=None,
+        help=help_text,
+        no_args_is_help=True,
+    )
+
+
+@dataclass
+class Context:
+    settings: Settings
+    db: Path
+
+
+def context(ctx: typer.Context) -> Context:
+    return ctx.find_root().obj
+
+
+def open_store_for(ctx: typer.Context, *, create: bool = False):  # noqa: ANN202
+    from asbtui.db import open_store
+
+    return open_store(context(ctx).db, create=create)
+
+
+DbOption = Annotated[
+    Path | None,
+    # No path checks here: open_store explains a folder or an unreadable file itself.
+    typer.Option(
+        "--db",
+        help="The store file (default: ASBTUI_DB or the user data folder).",
+        show_default=False,
+    ),
+]
+
+
+def json_default(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    raise TypeError(type(value).__name__)
+
+
+def print_json(data: object) -> None:
+    print(json.dumps(data, default=json_default, indent=2, ensure_ascii=False))
+
+
+def choices(enum: type[Enum]) -> str:
+    return ", ".join(m.value for m in enum)
+
+
+def table_console() -> Console:
+    """A console for tables: the terminal's width, or whole lines for pipes and files."""
+    console = Console(highlight=False)
+    return console if console.is_terminal else Console(highlight=False, width=200)

@@ -1,0 +1,235 @@
+"""``asbtui case``: open, list and show cases."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from asbtui.cli.base import app, choices, open_store_for, print_json, sub_app, table_console
+from asbtui.cli.enforcement import deadline_json
+from asbtui.dates import format_date, format_datetime
+from asbtui.errors import InvalidInput
+from asbtui.literal import one_line, visible
+from asbtui.models import CaseStatus, Category, Channel, RiskLevel
+
+case_app = sub_app("Open, list and show cases.")
+app.add_typer(case_app, name="case")
+
+
+@case_app.command("add")
+def case_add(
+    ctx: typer.Context,
+    district: Annotated[str, typer.Option(help="District code or name, e.g. THA or Thanet.")],
+    category: Annotated[str, typer.Option(help=f"One of: {choices(Category)}.")],
+    summary: Annotated[str, typer.Option(help="What the problem is.")],
+    location: Annotated[str, typer.Option(help="Address or place.")] = "",
+    postcode: Annotated[str, typer.Option(help="Postcode, if known.")] = "",
+    channel: Annotated[str, typer.Option(help=f"One of: {choices(Channel)}.")] = "101",
+    risk: Annotated[str, typer.Option(help=f"One of: {choices(RiskLevel)}.")] = "standard",
+    owner: Annotated[str | None, typer.Option(help="Owner's collar number.")] = None,
+) -> None:
+    """Open a case and print its reference."""
+    from asbtui.services import cases
+
+    with open_store_for(ctx) as store:
+        ref = cases.create_case(
+            store,
+            cases.NewCase(
+                district=district,
+                category=category,
+                summary=summary,
+                location=location,
+                postcode=postcode,
+                channel=channel,
+                risk=risk,
+                owner_collar=owner,
+            ),
+        )
+    print(ref)
+
+
+def _parse_status(value: str | None) -> tuple[CaseStatus, ...] | None:
+    if value is None:
+        return None
+    if value.strip().lower() in ("all", "any"):
+        return ()
+    try:
+        return tuple(CaseStatus(v.strip().lower()) for v in value.split(","))
+    except ValueError:
+        raise InvalidInput(
+            f"'{value}' is not a status: use one of {choices(CaseStatus)}, or all."
+        ) from None
+
+
+@case_app.command("list")
+def case_list(
+    ctx: typer.Context,
+    district: Annotated[str | None, typer.Option(help="District code or name.")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            help=f"Comma-separated: {choices(CaseStatus)}, or all (default: every open status)."
+        ),
+    ] = None,
+    search: Annotated[str, typer.Option(help="Words to find in refs, names, addresses.")] = "",
+    limit: Annotated[int, typer.Option(min=1, max=100_000, help="At most this many.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List cases, most urgent first."""
+    from asbtui.services import cases, queue
+
+    statuses = _parse_status(status)
+    where = cases.parse_district(district) if district else None
+    query = queue.QueueQuery(
+        district=where, search=search, **({"statuses": statuses} if statuses is not None else {})
+    )
+    with open_store_for(ctx) as store:
+        rows: list[queue.QueueRow] = []
+        after = None
+        while len(rows) < limit:
+            page = queue.queue_page(store, query, after, limit=min(500, limit - len(rows)))
+            rows += page.rows
+            if not page.has_more:
+                break
+            after = page.after
+        total = queue.queue_count(store, query)
+    if as_json:
+        print_json(
+            [
+                {
+                    "ref": r.ref,
+                    "district": r.ref[:3],
+                    "status": r.status,
+                    "category": r.category,
+                    "risk": r.risk,
+                    "opened": r.opened_at,
+                    "owner": r.owner or None,
+                    "location": r.location,
+                    "next_review": r.next_review,
+                    "next_deadline": r.next_deadline_at,
+                    "overdue": r.overdue,
+                }
+                for r in rows
+            ]
+        )
+        return
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for heading in ("Ref", "Opened", "Category", "Risk", "Status", "Next due"):
+        table.add_column(heading, no_wrap=True, min_width=len(heading))
+    table.add_column("Location", overflow="ellipsis", no_wrap=True, ratio=2)
+    table.add_column("Owner", overflow="ellipsis", no_wrap=True, ratio=1)
+    for r in rows:
+        table.add_row(
+            r.ref,
+            format_date(r.opened_at),
+            r.category.label,
+            r.risk.label,
+            r.status.label,
+            _next_due(r),
+            Text(one_line(r.location)),
+            Text(one_line(r.owner)),
+        )
+    console = table_console()
+    console.print(table)
+    console.print(
+        f"{len(rows):,} of {total:,} cases"
+        + ("; ! marks overdue" if any(r.overdue for r in rows) else "")
+    )
+
+
+def _next_due(row: Any) -> str:
+    due = row.next_due
+    if due is None:
+        return ""
+    moment, statutory = due
+    text = format_datetime(moment) if statutory else format_date(moment)
+    return text + ("!" if row.overdue and moment <= datetime.now(moment.tzinfo) else "")
+
+
+@case_app.command("show")
+def case_show(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="The case reference, e.g. THA-26-7K3QX.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show one case with its people, incidents, notes and actions."""
+    from asbtui.services import cases, enforcement
+
+    with open_store_for(ctx) as store:
+        detail = cases.case_detail(store, ref)
+        actions = enforcement.case_actions(store, detail.id)
+        deadlines = enforcement.case_deadlines(store, detail.id)
+    if as_json:
+        data = asdict(detail)
+        data["opened"] = data.pop("opened_at")
+        data["owner"] = data.pop("owner_collar")
+        data["actions"] = [asdict(a) for a in actions]
+        data["deadlines"] = [deadline_json(d) for d in deadlines]
+        print_json(data)
+        return
+    console = Console(highlight=False)
+    out = console.print
+    out(
+        Text(
+            f"{detail.ref}  {detail.district.label}  {detail.category.label}  "
+            f"risk {detail.risk.label}  {detail.status.label}",
+            style="bold",
+        )
+    )
+    out(Text(visible(detail.summary, keep_newlines=True)))
+    out(Text(f"Location: {one_line(detail.location)} {detail.postcode}".rstrip()))
+    out(
+        Text(
+            f"Opened {format_datetime(detail.opened_at)} by {detail.channel.label}; owner "
+            f"{one_line(detail.owner_name) or 'unallocated'}; next review "
+            f"{format_date(detail.next_review) or 'none'}"
+        )
+    )
+    if detail.closure_reason:
+        out(Text(f"Closed {format_datetime(detail.closed_at)}: {detail.closure_reason.label}"))
+    out(Text("\nPeople", style="bold"))
+    for p in detail.parties:
+        flag = " (vulnerable)" if p.vulnerable else ""
+        out(Text(f"  {p.role.label}: {one_line(p.name)}{flag}  {one_line(p.address)}"))
+    out(Text(f"\nIncidents ({len(detail.incidents)})", style="bold"))
+    for i in detail.incidents:
+        crime = f" crime ref {one_line(i.crime_ref)}" if i.crime_ref else ""
+        out(
+            Text(
+                f"  {format_datetime(i.occurred_at)}  {i.channel.label}  "
+                f"{i.incident_type.label}: {one_line(i.description)}{crime}"
+            )
+        )
+    if detail.notes:
+        out(Text("\nPartner notes", style="bold"))
+        for n in detail.notes:
+            out(
+                Text(
+                    f"  {format_date(n.written_at)} {one_line(n.agency)} ({one_line(n.author)}): "
+                    f"{one_line(n.text)}"
+                )
+            )
+    if actions:
+        out(Text("\nEnforcement actions", style="bold"))
+        for a in actions:
+            out(
+                Text(
+                    f"  {a.power.label} ({one_line(a.concerns)}): {a.stage_label}"
+                    + (" [ended]" if a.closed else "")
+                )
+            )
+            for step in a.steps:
+                ends = f", until {format_datetime(step.ends_at)}" if step.ends_at else ""
+                who = f" by {step.authority.label.lower()}" if step.authority else ""
+                out(Text(f"    {format_datetime(step.occurred_at)}  {step.label}{who}{ends}"))
+    open_deadlines = [d for d in deadlines if d.status.value == "open"]
+    if open_deadlines:
+        out(Text("\nOpen deadlines", style="bold"))
+        for d in open_deadlines:
+            out(Text(f"  {format_datetime(d.due_at)}  {d.label} ({d.source})"))

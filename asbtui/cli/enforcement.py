@@ -1,0 +1,105 @@
+"""``asbtui deadlines`` and ``asbtui pspo``: what is due, and the PSPO register."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from asbtui.cli.base import app, open_store_for, print_json, sub_app, table_console
+from asbtui.dates import format_date, format_datetime, format_time_left
+from asbtui.literal import one_line
+
+
+def deadline_json(d: Any) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "ref": d.case_ref,
+        "district": d.district,
+        "kind": d.kind,
+        "label": d.label,
+        "source": d.source,
+        "due": d.due_at,
+        "status": d.status,
+        "power": d.power,
+        "pspo": d.pspo_title,
+        "resolution": d.resolution or None,
+    }
+
+
+@app.command()
+def deadlines(
+    ctx: typer.Context,
+    days: Annotated[int, typer.Option(min=0, max=3650, help="Due within this many days.")] = 14,
+    district: Annotated[
+        str | None, typer.Option(help="District code or name (default: every district).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Statutory and review deadlines due within DAYS, overdue ones first."""
+    from asbtui.dates import utc_now
+    from asbtui.services import cases, enforcement
+
+    where = cases.parse_district(district) if district else None
+    now = utc_now()
+    with open_store_for(ctx) as store:
+        rows = enforcement.upcoming_deadlines(store, district=where, days=days, now=now)
+    if as_json:
+        print_json(
+            [
+                deadline_json(d)
+                | {
+                    "overdue": d.overdue(now),
+                    "minutes_left": int(d.time_left(now).total_seconds() // 60),
+                }
+                for d in rows
+            ]
+        )
+        return
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for heading in ("Due", "Time left", "Case", "Deadline", "Law"):
+        table.add_column(heading, no_wrap=True)
+    for d in rows:
+        style = "bold red" if d.overdue(now) else "yellow" if d.time_left(now).days < 2 else ""
+        table.add_row(
+            Text(format_datetime(d.due_at), style=style),
+            Text(format_time_left(d.time_left(now)), style=style),
+            Text(d.case_ref or one_line(d.pspo_title) or ""),
+            Text(one_line(d.label)),
+            Text(d.source),
+        )
+    console = table_console()
+    console.print(table)
+    overdue = sum(d.overdue(now) for d in rows)
+    console.print(f"{len(rows):,} due within {days} days ({overdue:,} overdue)")
+
+
+pspo_app = sub_app("The register of Public Spaces Protection Orders.")
+app.add_typer(pspo_app, name="pspo")
+
+
+@pspo_app.command("list")
+def pspo_list(
+    ctx: typer.Context,
+    district: Annotated[str | None, typer.Option(help="District code or name.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """PSPOs with their areas, prohibitions, expiry and breaches."""
+    from asbtui.services import cases, enforcement
+
+    where = cases.parse_district(district) if district else None
+    with open_store_for(ctx) as store:
+        rows = enforcement.pspo_register(store, where)
+    if as_json:
+        print_json([asdict(p) for p in rows])
+        return
+    for p in rows:
+        print(
+            f"{p.district.value}  {one_line(p.title)}  {format_date(p.made_on)} to "
+            f"{format_date(p.expires_on)}  breaches: {p.breaches}"
+        )
+        print(f"     area: {one_line(p.area)}")
+        print(f"     prohibits: {one_line(p.prohibitions)}")
