@@ -291,6 +291,9 @@ class Case(Synced, table=True):
     summary: str
     location: str = Field(default="")
     postcode: str = Field(default="")
+    street_key: str = Field(default="", description="Normalised street, for repeat locations")
+    address_key: str = Field(default="", description="Normalised address")
+    postcode_key: str = Field(default="", description="Postcode without spaces")
     owner_id: str | None = Field(default=None, foreign_key="officer.id", index=True)
     opened_at: datetime = Field(description="When the case was opened (UTC)")
     next_review: date | None = Field(default=None)
@@ -307,6 +310,9 @@ class Case(Synced, table=True):
         # The district queue: open cases of one district, most urgent first.
         sa.Index("ix_case_queue", "district", "status", "risk", "next_review"),
         sa.Index("ix_case_opened", "district", "opened_at"),
+        sa.Index("ix_case_street", "district", "street_key"),
+        sa.Index("ix_case_address", "district", "address_key"),
+        sa.Index("ix_case_postcode", "postcode_key"),
     )
 
 
@@ -335,6 +341,7 @@ class Party(Synced, table=True):
     phone: str = Field(default="")
     vulnerable: bool = Field(default=False)
     notes: str = Field(default="")
+    person_key: str = Field(default="", index=True, description="Name and birth date, normalised")
 
 
 class PartnerNote(Synced, table=True):
@@ -427,6 +434,32 @@ class PspoExtension(Synced, table=True):
     pspo_id: str = Field(foreign_key="pspo.id", index=True)
     decided_on: date
     new_expiry: date
+
+
+class ImportedIncident(Synced, table=True):
+    """An ASB report from a data.police.uk street-level file. Imported once, never edited."""
+
+    __tablename__ = "importedincident"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    source_key: str = Field(unique=True, description="Same row, same key: re-imports add nothing")
+    month: date = Field(description="The first day of the month reported")
+    district: District = Field(sa_type=enum_type(District))
+    reported_by: str = Field(default="")
+    falls_within: str = Field(default="")
+    longitude: float | None = Field(default=None)
+    latitude: float | None = Field(default=None)
+    location: str = Field(default="")
+    street_key: str = Field(default="")
+    lsoa_code: str = Field(default="", index=True)
+    lsoa_name: str = Field(default="")
+    context: str = Field(default="")
+    source_file: str = Field(default="")
+
+    __table_args__ = (
+        sa.Index("ix_imported_district_month", "district", "month"),
+        sa.Index("ix_imported_street", "district", "street_key", "month"),
+    )
 
 
 class StoreMeta(SQLModel, table=True):

@@ -34,7 +34,7 @@ from asbtui.models import (
     RiskLevel,
     StoreMeta,
 )
-from asbtui.services import search
+from asbtui.services import places, search
 from asbtui.services.refs import make_ref, normalise_ref
 
 if TYPE_CHECKING:
@@ -307,6 +307,7 @@ def _person(session: Session, case_id: str, person: PersonInput) -> Party:
         date_of_birth=dob,
         vulnerable=bool(person.vulnerable),
         notes=optional_text(person.notes, "notes", "Notes", TEXT_MAX),
+        person_key=places.person_key(name, dob),
     )
     session.add(party)
     return party
@@ -347,6 +348,9 @@ def create_case(store: Store, new: NewCase, *, now: datetime | None = None) -> s
                     summary=summary,
                     location=location,
                     postcode=postcode,
+                    street_key=places.street_key(location),
+                    address_key=places.address_key(location),
+                    postcode_key=places.postcode_key(postcode),
                     owner_id=owner.id if owner else None,
                     opened_at=now,
                     next_review=today + review_interval(risk, vulnerable),

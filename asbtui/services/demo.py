@@ -42,7 +42,7 @@ from asbtui.models import (
     StoreMeta,
     new_id,
 )
-from asbtui.services import enforcement, periods
+from asbtui.services import enforcement, periods, places
 from asbtui.services.cases import REVIEW_INTERVAL_DAYS, case_detail
 from asbtui.services.enforcement import NewAction, StepInput
 from asbtui.services.refs import make_ref
@@ -325,6 +325,12 @@ class _Writer:
 
     def add(self, table: sa.Table, **values: Any) -> str:
         values.setdefault("id", new_id())
+        if table.name == "case":
+            values.update(street_key=places.street_key(values["location"]),
+                          address_key=places.address_key(values["location"]),
+                          postcode_key=places.postcode_key(values["postcode"]))
+        elif table.name == "party":
+            values["person_key"] = places.person_key(values["name"], values["date_of_birth"])
         values.update(updated_at=self.stamp(), origin=self.origin, deleted=False)
         rows = self.pending.setdefault(table.name, [])
         rows.append(values)
