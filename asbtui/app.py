@@ -34,6 +34,8 @@ class AsbApp(App[None]):
         Binding("f1", "help", "Help", id="app.help"),
         Binding("question_mark", "help", "Help", show=False, id="app.help_q"),
         Binding("ctrl+t", "toggle_theme", "Light/dark", show=False, id="app.theme"),
+        Binding("f3", "patterns", "Patterns", tooltip="Patterns of concern (repeats, hotspots)",
+                show=False, id="app.patterns"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
@@ -59,6 +61,14 @@ class AsbApp(App[None]):
 
     def open_case(self, ref: str, on_close: Callable[[bool], None] | None = None) -> None:
         self.push_screen(CaseScreen(ref), on_close)
+
+    def action_patterns(self) -> None:
+        from asbtui.screens.patterns import PatternsScreen
+
+        if isinstance(self.screen, PatternsScreen):
+            return
+        district = getattr(self.screen, "query_now", None)
+        self.push_screen(PatternsScreen(district.district if district else None))
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

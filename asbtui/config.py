@@ -12,6 +12,8 @@ from platformdirs import user_config_path, user_data_path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from asbtui.services.patterns import PatternRules
+
 APP_NAME = "asbtui"
 
 
@@ -35,6 +37,25 @@ class Settings(BaseSettings):
     )
     theme: str = Field(default="textual-dark", description="textual-dark or textual-light")
     page_size: int = Field(default=100, ge=20, le=1000, description="Queue rows per page")
+    repeat_window_months: int = Field(default=12, ge=1, le=60,
+                                      description="Window for repeat victims and locations")
+    repeat_min_reports: int = Field(default=3, ge=2, description="Reports that make a repeat")
+    hotspot_recent_months: int = Field(default=3, ge=1, description="A hotspot's recent period")
+    hotspot_baseline_months: int = Field(default=12, ge=1, description="Its usual level, before")
+    hotspot_factor: float = Field(default=2.0, gt=1, description="Recent over usual level")
+    hotspot_min_reports: int = Field(default=5, ge=1, description="Fewest recent reports")
+
+    def pattern_rules(self, **overrides: int) -> PatternRules:
+        """The thresholds for :mod:`asbtui.services.patterns`."""
+        values = {
+            "window_months": self.repeat_window_months,
+            "repeat_min_reports": self.repeat_min_reports,
+            "hotspot_recent_months": self.hotspot_recent_months,
+            "hotspot_baseline_months": self.hotspot_baseline_months,
+            "hotspot_factor": self.hotspot_factor,
+            "hotspot_min_reports": self.hotspot_min_reports,
+        }
+        return PatternRules(**(values | overrides))
 
 
 def load_settings() -> Settings:

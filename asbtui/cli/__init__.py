@@ -3,7 +3,13 @@
 Each module registers its commands on the one Typer app in :mod:`asbtui.cli.base`.
 """
 
-from asbtui.cli import cases, enforcement, root, store  # noqa: F401 - they register commands
+from asbtui.cli import (  # noqa: F401 - each module registers its commands
+    cases,
+    enforcement,
+    patterns,
+    root,
+    store,
+)
 from asbtui.cli.base import app
 
 

@@ -1,0 +1,143 @@
+"""Patterns of concern for the Problem-Solving Task Force: repeats and hotspots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from asbtui.literal import one_line
+from asbtui.models import District
+from asbtui.services import patterns as service
+from asbtui.services.patterns import Pattern
+from asbtui.widgets.choice import ChoiceScreen
+
+if TYPE_CHECKING:
+    from asbtui.app import AsbApp
+
+
+class PatternsScreen(Screen[None]):
+    """Repeat locations, victims and perpetrators, and hotspots; enter opens their cases."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", tooltip="Back", id="patterns.back"),
+        Binding("a", "all_districts", "All districts", tooltip="This district or every district",
+                id="patterns.all"),
+        Binding("c", "across_cases", "Across cases",
+                tooltip="Only patterns that span two or more cases", id="patterns.across"),
+        Binding("f5", "refresh", "Refresh", id="patterns.refresh", show=False),
+    ]
+
+    @dataclass
+    class Loaded(Message):
+        rows: list[Pattern]
+
+    @dataclass
+    class LoadFailed(Message):
+        error: str
+
+    def __init__(self, district: District | None) -> None:
+        super().__init__()
+        self.district = district
+        self.home = district
+        self.across_cases = True
+        self.rows: list[Pattern] = []
+
+    @property
+    def asb(self) -> AsbApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="patterns-title")
+        yield DataTable(id="pattern-list", cursor_type="row", zebra_stripes=True)
+        yield Static(id="row-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for heading, width in (("Pattern", 18), ("Dist", 4), ("Where or who", 34),
+                               ("Reports", 8), ("Usual", 6), ("Cases", 6)):
+            table.add_column(Text(heading), width=width)
+        self.load()
+        table.focus()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, description="Finding patterns")
+    def load(self) -> None:
+        rules = self.asb.settings.pattern_rules(min_cases=2 if self.across_cases else 1)
+        try:
+            rows = service.patterns(self.asb.store, district=self.district, rules=rules,
+                                    now=self.asb.clock())
+        except Exception as error:  # noqa: BLE001 - shown to the user, never a traceback
+            self.post_message(self.LoadFailed(str(error)))
+            return
+        self.post_message(self.Loaded(rows))
+
+    @on(LoadFailed)
+    def failed(self, message: LoadFailed) -> None:
+        self.notify(message.error, title="Could not find patterns", severity="error",
+                    markup=False)
+
+    @on(Loaded)
+    def show(self, message: Loaded) -> None:
+        self.rows = message.rows
+        table = self.query_one(DataTable)
+        table.clear()
+        for index, p in enumerate(self.rows):
+            style = "bold" if p.kind.value.startswith("hotspot") else ""
+            table.add_row(Text(p.kind.label, style=style), Text(p.district.value),
+                          Text(one_line(p.label)), Text(str(p.reports)),
+                          Text("" if p.usual is None else f"{p.usual:g}"),
+                          Text(str(len(p.case_refs))), key=str(index))
+        if self.rows:
+            self._describe(self.rows[min(table.cursor_row, len(self.rows) - 1)])
+        where = self.district.label if self.district else "All districts"
+        scope = "across two or more cases" if self.across_cases else "including single cases"
+        self.query_one("#patterns-title", Static).update(Text(
+            f"Patterns of concern · {where} · {scope} · {len(self.rows):,} found", style="bold"))
+
+    @on(DataTable.RowHighlighted)
+    def detail(self, event: DataTable.RowHighlighted) -> None:
+        if self.rows:
+            self._describe(self.rows[int(event.row_key.value or 0)])
+
+    def _describe(self, p: Pattern) -> None:
+        imported = (f" · {p.imported_reports} from data.police.uk" if p.imported_reports
+                    else "")
+        usual = f" · usual {p.usual:g} per period" if p.usual is not None else ""
+        self.query_one("#row-detail", Static).update(Text(
+            f"{p.kind.label}: {one_line(p.label)} · {p.reports} reports{imported}{usual}\n"
+            f"Cases: {', '.join(p.case_refs) or 'none (imported reports only)'}"))
+
+    @on(DataTable.RowSelected)
+    def open_cases(self, event: DataTable.RowSelected) -> None:
+        p = self.rows[int(event.row_key.value or 0)]
+        if not p.case_refs:
+            self.notify("Only imported reports here: no case to open.", markup=False)
+        elif len(p.case_refs) == 1:
+            self.asb.open_case(p.case_refs[0])
+        else:
+            self.app.push_screen(
+                ChoiceScreen(f"Open a case of: {one_line(p.label)}",
+                             [(ref, ref) for ref in p.case_refs]),
+                lambda ref: self.asb.open_case(ref) if ref else None)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    def action_all_districts(self) -> None:
+        self.district = None if self.district else self.home
+        self.load()
+
+    def action_across_cases(self) -> None:
+        self.across_cases = not self.across_cases
+        self.load()

@@ -1,0 +1,140 @@
+"""Patterns of concern on constructed data with known answers."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from asbtui.cli import app as cli
+from asbtui.db import open_store
+from asbtui.models import District, ImportedIncident, new_id
+from asbtui.services import cases, places
+from asbtui.services.patterns import PatternKind, PatternRules, hotspots, patterns, repeats
+
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path):
+    with open_store(tmp_path / "p.db", create=True) as opened:
+        yield opened
+
+
+def open_case(store, location: str, *reports_days_ago: int, district: str = "THA",
+              victim: tuple[str, date] | None = None) -> str:
+    people = [cases.PersonInput(name=victim[0], date_of_birth=victim[1])] if victim else []
+    ref = cases.create_case(store, cases.NewCase(
+        district=district, category="nuisance", summary="Noise", location=location,
+        postcode="CT9 2QB" if "Invicta" in location else "", people=people),
+        now=NOW - timedelta(days=400))
+    for days in reports_days_ago:
+        cases.add_incident(store, ref, cases.NewIncident(
+            occurred_at=NOW - timedelta(days=days), channel="101", incident_type="noise",
+            description="Loud music"), now=NOW)
+    return ref
+
+
+def imported(store, location: str, month: date, count: int, district=District.THA,
+             lsoa=("E01024321", "Thanet 001A")) -> None:
+    rows = [dict(id=new_id(), source_key=new_id(), month=month, district=district,
+                 reported_by="Kent Police", falls_within="Kent Police", longitude=1.38,
+                 latitude=51.38, location=location, street_key=places.street_key(location),
+                 lsoa_code=lsoa[0], lsoa_name=lsoa[1], context="", source_file="t.csv",
+                 updated_at="0", origin="test", deleted=False) for _ in range(count)]
+    with store.engine.begin() as connection:
+        connection.execute(sa.insert(ImportedIncident.__table__), rows)
+
+
+def kinds(found, kind: PatternKind) -> dict[str, object]:
+    return {p.key: p for p in found if p.kind is kind}
+
+
+def test_one_street_reported_in_two_cases_is_a_repeat_location_across_cases(store) -> None:
+    a = open_case(store, "14 Invicta Road, Margate", 10, 40)
+    b = open_case(store, "Flat 2, 18 Invicta Road, Margate", 70)
+    open_case(store, "3 Other Street, Margate", 5)
+    found = repeats(store, rules=PatternRules(min_cases=2), now=NOW)
+    streets = kinds(found, PatternKind.STREET)
+    assert set(streets) == {"invicta road"}
+    assert streets["invicta road"].reports == 3
+    assert streets["invicta road"].case_refs == sorted([a, b])
+    assert streets["invicta road"].label == "Invicta Road (Margate)"
+
+
+def test_two_reports_are_not_a_repeat_and_old_reports_fall_out_of_the_window(store) -> None:
+    open_case(store, "14 Invicta Road, Margate", 10, 20, 400)  # 400 days ago: outside 12 months
+    assert kinds(repeats(store, now=NOW), PatternKind.STREET) == {}
+    assert "invicta road" in kinds(repeats(store, rules=PatternRules(window_months=24), now=NOW),
+                                   PatternKind.STREET)
+
+
+def test_the_same_address_written_differently_is_one_address(store) -> None:
+    open_case(store, "14 Invicta Road, Margate", 1, 2)
+    open_case(store, "14, invicta road   MARGATE", 3)
+    found = kinds(repeats(store, now=NOW), PatternKind.ADDRESS)
+    assert found["14 invicta road margate"].reports == 3
+
+
+def test_the_same_victim_on_several_cases_is_a_repeat_victim(store) -> None:
+    victim = ("Ann Example", date(1950, 3, 1))
+    a = open_case(store, "1 A Street, Margate", 5, victim=victim)
+    b = open_case(store, "2 B Street, Ramsgate", 6, 7, victim=("ann  EXAMPLE", date(1950, 3, 1)))
+    open_case(store, "3 C Street, Deal", 1, 2, 3, district="DOV",
+              victim=("Ann Example", date(1961, 1, 1)))  # another person: other birth date
+    found = [p for p in repeats(store, now=NOW) if p.kind is PatternKind.VICTIM]
+    assert len(found) == 2
+    across = [p for p in found if len(p.case_refs) == 2]
+    assert across[0].case_refs == sorted([a, b]) and across[0].reports == 3
+
+
+def test_imported_police_uk_reports_count_with_case_incidents_on_the_same_street(store) -> None:
+    ref = open_case(store, "14 Invicta Road, Margate", 10)
+    imported(store, "On or near Invicta Road", date(2026, 10, 1), 4)
+    street = kinds(repeats(store, now=NOW), PatternKind.STREET)["invicta road"]
+    assert (street.reports, street.imported_reports, street.case_refs) == (5, 4, [ref])
+    lsoa = kinds(repeats(store, now=NOW), PatternKind.LSOA)["E01024321"]
+    assert lsoa.reports == 4 and lsoa.label == "Thanet 001A (E01024321)"
+
+
+@pytest.mark.parametrize(("before", "hot"), [(0, True), (12, True), (16, False)])
+def test_a_hotspot_is_well_above_its_own_usual_level(store, before, hot) -> None:
+    # 6 reports in the last 3 months; `before` spread over the 12 months before that:
+    # usual = before / 4 per 3 months; hot when 6 >= 2 x max(usual, 1).
+    recent = [5, 10, 20, 30, 40, 50]
+    earlier = [100 + (i * 260 // max(before, 1)) for i in range(before)]
+    open_case(store, "14 Invicta Road, Margate", *recent, *earlier)
+    found = kinds(hotspots(store, now=NOW), PatternKind.HOTSPOT_STREET)
+    assert ("invicta road" in found) is hot
+    if hot:
+        assert found["invicta road"].reports == 6
+        assert found["invicta road"].usual == before / 4
+
+
+def test_patterns_of_one_district_only(store) -> None:
+    open_case(store, "14 Invicta Road, Margate", 1, 2, 3)
+    open_case(store, "1 High Street, Deal", 1, 2, 3, district="DOV")
+    found = patterns(store, district=District.DOV, now=NOW)
+    assert found and {p.district for p in found} == {District.DOV}
+
+
+def test_patterns_command_prints_json(store) -> None:
+    open_case(store, "14 Invicta Road, Margate", 1, 2, 3)
+    result = CliRunner().invoke(cli, ["--db", str(store.path), "patterns", "--json"])
+    assert result.exit_code == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert {"kind", "district", "label", "reports", "case_refs"} <= set(rows[0])
+    bad = CliRunner().invoke(cli, ["--db", str(store.path), "patterns", "--district", "XX"])
+    assert bad.exit_code == 1 and "Traceback" not in bad.output
+
+
+def test_thresholds_below_their_floor_are_refused() -> None:
+    from asbtui.errors import InvalidInput
+
+    with pytest.raises(InvalidInput):
+        PatternRules(repeat_min_reports=1)
+    with pytest.raises(InvalidInput):
+        PatternRules(hotspot_factor=1.0)
