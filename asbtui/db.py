@@ -47,7 +47,7 @@ def _alembic_config(connection: sa.Connection) -> Config:
     return config
 
 
-def _explain(path: Path, error: Exception) -> StoreError:
+def explain_error(path: Path, error: Exception) -> StoreError:
     text = str(error).lower()
     if "locked" in text or "busy" in text:
         return StoreError(f"The store {path} is locked by another program; try again shortly.")
@@ -93,7 +93,7 @@ class Store:
                 raise
             except (OperationalError, DatabaseError) as error:
                 session.rollback()
-                raise _explain(self.path, error) from error
+                raise explain_error(self.path, error) from error
             except BaseException:
                 session.rollback()
                 raise
@@ -199,7 +199,7 @@ def open_store(path: Path | str, *, create: bool = False) -> Store:
                 command.upgrade(config, "head")
             device_id = _device_id(connection)
     except (OperationalError, DatabaseError) as error:
-        raise _explain(path, error) from None
+        raise explain_error(path, error) from None
     except CommandError as error:
         raise StoreError(f"The store {path} could not be migrated: {_first_line(error)}") from None
     finally:
@@ -251,7 +251,7 @@ def backup(path: Path | str, target: Path | str) -> Path:
     except sqlite3.Error as error:
         destination.close()
         target.unlink(missing_ok=True)
-        raise _explain(path, error) from None
+        raise explain_error(path, error) from None
     except OSError as error:
         destination.close()
         target.unlink(missing_ok=True)
