@@ -112,8 +112,9 @@ def _case_incidents(key: sa.ColumnElement[str], since: datetime, until: datetime
 def _imported(key: sa.ColumnElement[str], since: date, until: date,
               district: District | None) -> sa.Select:
     query = (
-        sa.select(ImportedIncident.district, key.label("key"),
-                  sa.func.min(ImportedIncident.location).label("label"),
+        # The key itself is the label: reading each row's location would cost a table
+        # lookup per report, where (district, key, month) is answered from the index.
+        sa.select(ImportedIncident.district, key.label("key"), key.label("label"),
                   sa.func.count().label("reports"))
         .where(ImportedIncident.month >= since, ImportedIncident.month < until,
                ~ImportedIncident.deleted, key != "")
@@ -164,6 +165,11 @@ def repeats(store: Store, *, district: District | None = None,
         for kind, case_key, imported_key in plans:
             cases = (_case_incidents(case_key, since, now, district)
                      if case_key is not None else None)
+            if cases is not None and imported_key is None:
+                # Nothing else will add to these counts: leave the small groups in SQL.
+                cases = cases.having(
+                    sa.func.count(Incident.id) >= rules.repeat_min_reports,
+                    sa.func.count(Case.id.distinct()) >= rules.min_cases)
             imported = (_imported(imported_key, since_month, until_month, district)
                         if imported_key is not None else None)
             merged = _merge(connection, kind, cases, imported)
@@ -197,7 +203,8 @@ def _people(connection: sa.Connection, kind: PatternKind, role: PartyRole, since
                Party.person_key != "", Incident.occurred_at >= since,
                Incident.occurred_at < now)
         .group_by(Case.district, Party.person_key)
-        .having(sa.func.count(Incident.id.distinct()) >= rules.repeat_min_reports)
+        .having(sa.func.count(Incident.id.distinct()) >= rules.repeat_min_reports,
+                sa.func.count(Case.id.distinct()) >= rules.min_cases)
     )
     if district is not None:
         query = query.where(Case.district == district)
