@@ -8,6 +8,7 @@ Acknowledged writes are durable (``synchronous=FULL``); two processes can share 
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -30,6 +31,7 @@ from asbtui.errors import StoreError
 from asbtui.models import StoreMeta, Synced, new_id
 
 BUSY_TIMEOUT_MS = 5000
+OPEN_ATTEMPTS = 5
 
 
 def _set_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:
@@ -134,6 +136,10 @@ def _migration_engine(path: Path) -> Engine:
 
     def connect(dbapi_connection: sqlite3.Connection, record: object) -> None:
         _set_pragmas(dbapi_connection, record)
+        # SQLite alters a table by copying it, dropping the old one and renaming the copy;
+        # with foreign keys enforced the drop fails on any row that points at it. SQLite's
+        # own procedure: keys off for the migration, then foreign_key_check before commit.
+        dbapi_connection.execute("PRAGMA foreign_keys=OFF").close()
         dbapi_connection.isolation_level = None
         # journal_mode cannot change inside a transaction: set it before any BEGIN.
         dbapi_connection.execute("PRAGMA journal_mode=WAL").close()
@@ -166,6 +172,27 @@ def _check_revision(connection: sa.Connection, config: Config, path: Path) -> st
     return current
 
 
+def _migrate(path: Path) -> str:
+    """Under one write lock: refuse foreign files, back up, upgrade; returns the device id."""
+    migrator = _migration_engine(path)
+    try:
+        with migrator.connect() as connection, connection.begin():
+            config = _alembic_config(connection)
+            head = ScriptDirectory.from_config(config).get_current_head()
+            current = _check_revision(connection, config, path)
+            if current != head:
+                if current is not None:
+                    backup(path, _backup_name(path))
+                command.upgrade(config, "head")
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if broken:
+                    raise StoreError(f"Migrating {path} would break {len(broken)} links "
+                                     "between records; it was left as it was.")
+            return _device_id(connection)
+    finally:
+        migrator.dispose()
+
+
 def open_store(path: Path | str, *, create: bool = False) -> Store:
     """Open the store at ``path``, migrating it to the current schema (backup first).
 
@@ -187,23 +214,22 @@ def open_store(path: Path | str, *, create: bool = False) -> Store:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise StoreError(f"Cannot create the folder for {path}: {error.strerror}.") from None
-    migrator = _migration_engine(path)
-    try:
-        with migrator.connect() as connection, connection.begin():
-            config = _alembic_config(connection)
-            head = ScriptDirectory.from_config(config).get_current_head()
-            current = _check_revision(connection, config, path)
-            if current != head:
-                if current is not None:
-                    backup(path, _backup_name(path))
-                command.upgrade(config, "head")
-            device_id = _device_id(connection)
-    except (OperationalError, DatabaseError) as error:
-        raise explain_error(path, error) from None
-    except CommandError as error:
-        raise StoreError(f"The store {path} could not be migrated: {_first_line(error)}") from None
-    finally:
-        migrator.dispose()
+    # Switching a brand-new file to WAL needs a moment alone with it, and SQLite answers
+    # "locked" at once rather than waiting; a few short retries cover two processes
+    # creating one store together.
+    for attempt in range(OPEN_ATTEMPTS):
+        try:
+            device_id = _migrate(path)
+            break
+        except OperationalError as error:
+            if "locked" not in str(error).lower() or attempt == OPEN_ATTEMPTS - 1:
+                raise explain_error(path, error) from None
+            time.sleep(0.2 * (attempt + 1))
+        except DatabaseError as error:
+            raise explain_error(path, error) from None
+        except CommandError as error:
+            raise StoreError(f"The store {path} could not be migrated: "
+                             f"{_first_line(error)}") from None
     return Store(path, _make_engine(path), device_id)
 
 

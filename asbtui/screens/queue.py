@@ -14,8 +14,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from asbtui.dates import format_date, london_today
+from asbtui.errors import AsbError
+from asbtui.literal import one_line
 from asbtui.models import OPEN_STATUSES, District
-from asbtui.services import queue
+from asbtui.services import cases, dashboard, queue
 from asbtui.services.cases import OfficerView
 from asbtui.services.queue import QueuePage, QueueQuery, SortKey
 from asbtui.widgets.case_table import CaseTable
@@ -59,6 +61,38 @@ class QueueScreen(Screen):
         Binding("P", "pspos", "PSPOs", tooltip="PSPO register", id="queue.pspos", show=False),
         Binding("x", "clear_filters", "Clear filters", id="queue.clear", show=False),
         Binding("f5", "refresh", "Refresh", id="queue.refresh", show=False),
+        Binding(
+            "space",
+            "toggle_selected",
+            "Select",
+            tooltip="Select the highlighted case, or unselect it",
+            id="queue.select",
+            show=False,
+        ),
+        Binding(
+            "A",
+            "select_all",
+            "Select all loaded",
+            tooltip="Select every loaded case (again: select none)",
+            id="queue.select_all",
+            show=False,
+        ),
+        Binding(
+            "o",
+            "give_to_officer",
+            "Owner",
+            tooltip="Give the selected cases, or the highlighted one, to an officer",
+            id="queue.owner",
+            show=False,
+        ),
+        Binding(
+            "D",
+            "dashboard",
+            "Dashboard",
+            tooltip="Supervisor dashboard",
+            id="queue.dashboard",
+            show=False,
+        ),
     ]
 
     @dataclass
@@ -75,10 +109,19 @@ class QueueScreen(Screen):
         query: QueueQuery
         error: str
 
-    def __init__(self, district: District | None, officer: OfficerView | None) -> None:
+    def __init__(
+        self,
+        district: District | None,
+        officer: OfficerView | None,
+        *,
+        query: QueueQuery | None = None,
+    ) -> None:
+        """``query`` starts the queue with a filter or order (its district is ``district``)."""
         super().__init__()
         self.officer = officer
-        self.query_now = QueueQuery(district=district)
+        self.query_now = (
+            replace(query, district=district) if query else QueueQuery(district=district)
+        )
         self.after: tuple | None = None
         self.loading_more = False
         self.counts: dict[QueueQuery, int] = {}
@@ -113,6 +156,7 @@ class QueueScreen(Screen):
         self.loading_more = False
         self.restore_ref = keep_ref
         table = self.query_one(CaseTable)
+        table.clear_selection()
         table.now = now
         table.header_for(self.query_now.sort, self.query_now.descending)
         self._show_title()
@@ -210,6 +254,9 @@ class QueueScreen(Screen):
         me = f" · {self.officer.collar}" if self.officer else ""
         today = format_date(q.today)
         text = f"{shown:,} of {total:,} cases · sorted by {order} · {today}{me}"
+        selected = len(self.query_one(CaseTable).selected)
+        if selected:
+            text = f"{selected:,} selected · {text}"
         if total == 0:
             text = f"No cases match · {today}{me}" + (
                 " · x clears filters" if self._filtered() else ""
@@ -371,3 +418,76 @@ class QueueScreen(Screen):
                 self.asb.open_case(ref, on_close=lambda _changed: self.reload(ref))
 
         self.app.push_screen(IntakeForm(self.asb.store, self.query_now.district), opened)
+
+    # ------------------------------------------------------------------ bulk changes
+
+    def _refresh_status(self) -> None:
+        total = self.counts.get(self.query_now.without_order())
+        if total is not None:
+            self._show_status(self.query_one(CaseTable).row_count, total)
+
+    def action_toggle_selected(self) -> None:
+        table = self.query_one(CaseTable)
+        ref = table.highlighted_ref()
+        if ref is None:
+            return
+        table.toggle_selected(ref)
+        self._refresh_status()
+        if table.cursor_row < table.row_count - 1:
+            table.move_cursor(row=table.cursor_row + 1)
+
+    def action_select_all(self) -> None:
+        table = self.query_one(CaseTable)
+        if table.row_count and len(table.selected) == table.row_count:
+            table.clear_selection()
+        else:
+            table.select_all()
+        self._refresh_status()
+
+    def action_give_to_officer(self) -> None:
+        district = self.query_now.district
+        table = self.query_one(CaseTable)
+        refs = table.selected or [r for r in [table.highlighted_ref()] if r]
+        if not refs:
+            return
+        if district is None:
+            self.notify(
+                "Choose a district first (d): cases go to an officer of their own district.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        officers = {o.collar: o for o in cases.officers(self.asb.store, district)}
+        choices = [("Unallocated", "")] + [
+            (Text(f"{o.collar:<10} {one_line(o.name)}"), o.collar) for o in officers.values()
+        ]
+        what = refs[0] if len(refs) == 1 else f"{len(refs):,} cases"
+
+        def chosen(collar: str | None) -> None:
+            if collar is None:
+                return
+            try:
+                count = dashboard.assign_owner_bulk(self.asb.store, refs, collar or None)
+            except AsbError as error:
+                self.notify(str(error), title="Not saved", severity="error", markup=False)
+                return
+            who = officers[collar] if collar else None
+            noun = refs[0] if count == 1 else f"{count:,} cases"
+            self.notify(
+                f"{noun} given to {who.collar} {who.name}" if who else f"{noun} now unallocated",
+                title="Saved",
+                markup=False,
+            )
+            self.counts.clear()
+            self.reload(table.highlighted_ref())
+
+        self.app.push_screen(ChoiceScreen(f"Give {what} to", choices), chosen)
+
+    def action_dashboard(self) -> None:
+        from asbtui.screens.dashboard import DashboardScreen
+
+        def closed(_result: object) -> None:
+            self.counts.clear()
+            self.reload(self.query_one(CaseTable).highlighted_ref())
+
+        self.app.push_screen(DashboardScreen(self.officer), closed)

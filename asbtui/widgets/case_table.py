@@ -1,7 +1,8 @@
 """The queue's table: one page of cases at a time, more fetched as the cursor nears the end.
 
 The table never holds the whole queue: the screen feeds it pages (``show_page`` to start
-again, ``append_page`` to add the next) and it asks for more with ``NeedMore``.
+again, ``append_page`` to add the next) and it asks for more with ``NeedMore``. It also
+keeps which loaded cases are selected for a bulk change, marked with a '●' on the ref.
 """
 
 from __future__ import annotations
@@ -12,14 +13,17 @@ from datetime import UTC, datetime
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from asbtui.dates import format_date
 from asbtui.services.queue import QueueRow, SortKey
 from asbtui.widgets.badges import literal, next_due_badge, risk_badge, status_badge
 
+REF_WIDTH = 12
+
 # Most telling first, so that an 80-column terminal shows ref, risk, status, due and place.
 COLUMNS: list[tuple[str, SortKey, int | None]] = [
-    ("Ref", SortKey.REF, 12),
+    ("Ref", SortKey.REF, REF_WIDTH),
     ("Risk", SortKey.RISK, 10),
     ("Status", SortKey.STATUS, 19),
     ("Next due", SortKey.DUE, 12),
@@ -29,6 +33,11 @@ COLUMNS: list[tuple[str, SortKey, int | None]] = [
     ("Opened", SortKey.OPENED, 10),
 ]
 FETCH_AHEAD = 20
+REF_COLUMN = SortKey.REF.value
+# Room for the '● ' mark, taken only while something is selected.
+SELECTED_REF_WIDTH = REF_WIDTH + 2
+SELECTED_MARK = "● "
+SELECTED_STYLE = "bold reverse"
 
 
 class CaseTable(DataTable):
@@ -53,6 +62,8 @@ class CaseTable(DataTable):
         self.now = datetime.now(UTC)
         self.sort_key = SortKey.URGENCY
         self.descending = False
+        self._selected: dict[str, None] = {}
+        """Selected refs, in the order they were chosen."""
 
     def on_mount(self) -> None:
         for label, key, width in COLUMNS:
@@ -67,9 +78,14 @@ class CaseTable(DataTable):
             column.label = Text(base + arrow)
         self.refresh()
 
+    def _ref_cell(self, ref: str) -> Text:
+        if ref in self._selected:
+            return Text(SELECTED_MARK + ref, style=SELECTED_STYLE)
+        return Text(ref, style="bold")
+
     def _cells(self, row: QueueRow) -> list[Text]:
         return [
-            Text(row.ref, style="bold"),
+            self._ref_cell(row.ref),
             risk_badge(row.risk)
             + (Text(" V", style="bold red") if row.vulnerable_victim else Text("")),
             status_badge(row.status),
@@ -81,7 +97,8 @@ class CaseTable(DataTable):
         ]
 
     def show_page(self, rows: list[QueueRow]) -> None:
-        """Start again with the first page."""
+        """Start again with the first page (and nothing selected)."""
+        self.clear_selection()
         self.clear()
         self.append_page(rows)
         if rows:
@@ -97,6 +114,41 @@ class CaseTable(DataTable):
             return None
         row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
         return str(row_key.value)
+
+    # ------------------------------------------------------------------ selection
+
+    @property
+    def selected(self) -> list[str]:
+        """The refs selected for a bulk change, in the order they were chosen."""
+        return list(self._selected)
+
+    def toggle_selected(self, ref: str) -> bool:
+        """Select the case, or unselect it if it was selected; True if now selected."""
+        if ref in self._selected:
+            del self._selected[ref]
+        else:
+            self._selected[ref] = None
+        self._mark([ref])
+        return ref in self._selected
+
+    def select_all(self) -> None:
+        """Select every loaded case."""
+        refs = [str(key.value) for key in self.rows]
+        self._selected = dict.fromkeys(refs)
+        self._mark(refs)
+
+    def clear_selection(self) -> None:
+        refs = list(self._selected)
+        self._selected = {}
+        self._mark(refs)
+
+    def _mark(self, refs: list[str]) -> None:
+        column = self.columns.get(ColumnKey(REF_COLUMN))
+        if column is not None:
+            column.width = SELECTED_REF_WIDTH if self._selected else REF_WIDTH
+        for ref in refs:
+            if ref in self.rows:
+                self.update_cell(ref, REF_COLUMN, self._ref_cell(ref), update_width=True)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if self.row_count and event.cursor_row >= self.row_count - FETCH_AHEAD:

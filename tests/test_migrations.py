@@ -1,0 +1,61 @@
+"""The migrations build exactly the schema the models describe, and upgrade old stores."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+
+from asbtui.db import open_store
+from asbtui.models import SQLModel
+from asbtui.services import cases
+
+
+def test_a_migrated_store_matches_the_models(tmp_path) -> None:
+    with open_store(tmp_path / "m.db", create=True) as store, store.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": False})
+        differences = [d for d in compare_metadata(context, SQLModel.metadata)
+                       # the FTS5 search table and Alembic's own table are not models
+                       if not (d[0] == "remove_table" and d[1].name.startswith(
+                           ("case_search", "alembic_version")))]
+    assert differences == []
+
+
+def test_a_store_at_the_first_revision_is_backed_up_then_upgraded(tmp_path) -> None:
+    path = tmp_path / "old.db"
+    engine = sa.create_engine(sa.URL.create("sqlite", database=str(path)))
+    with engine.begin() as connection:
+        config = Config()
+        config.set_main_option("script_location", "asbtui:migrations")
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.execute(sa.text(
+            'INSERT INTO "case" (updated_at, origin, deleted, id, ref, district, category, '
+            "channel, status, risk, hate_motivated, summary, location, postcode, opened_at) "
+            "VALUES ('1', 'old', 0, 'c1', 'THA-25-AAAAA', 'THA', 'nuisance', '101', 'open', "
+            "'high', 0, 'Noise', '14 Invicta Road, Margate', 'CT9 2QB', "
+            "'2025-01-01 10:00:00.000000')"))
+        connection.execute(sa.text(
+            "INSERT INTO party (updated_at, origin, deleted, id, case_id, role, name, "
+            "date_of_birth, address, phone, vulnerable, notes) VALUES ('1', 'old', 0, 'p1', "
+            "'c1', 'victim', 'Ann Example', '1950-03-01', '', '', 1, '')"))
+    engine.dispose()
+
+    with open_store(path) as store:
+        detail = cases.case_detail(store, "THA-25-AAAAA")
+        assert detail.parties[0].name == "Ann Example"
+        with store.engine.connect() as connection:
+            row = connection.execute(sa.text(
+                'SELECT street_key, postcode_key, vulnerable_victim FROM "case"')).one()
+            person = connection.execute(sa.text("SELECT person_key FROM party")).scalar()
+    assert tuple(row) == ("invicta road", "CT92QB", 1)  # keys and flags filled in
+    assert person == "annexample|1950-03-01"
+    backups = list(tmp_path.glob("old.pre-migration-*.db"))
+    assert len(backups) == 1
+    raw = sqlite3.connect(backups[0])
+    assert raw.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+    raw.close()
