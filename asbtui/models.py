@@ -322,6 +322,9 @@ class Incident(Synced, table=True):
     id: str = Field(default_factory=new_id, primary_key=True)
     case_id: str = Field(foreign_key="case.id", index=True)
     occurred_at: datetime
+    reported_at: datetime | None = Field(
+        default=None, description="When it was reported (ASB Case Review counts reports made "
+        "within a month of the behaviour); None for rows made before this was recorded")
     channel: Channel = Field(sa_type=enum_type(Channel))
     incident_type: IncidentType = Field(sa_type=enum_type(IncidentType))
     description: str
@@ -460,6 +463,95 @@ class ImportedIncident(Synced, table=True):
         sa.Index("ix_imported_district_month", "district", "month"),
         sa.Index("ix_imported_street", "district", "street_key", "month"),
     )
+
+
+class ReviewDecision(StrEnum):
+    """The partnership's decision on an ASB Case Review application (s104)."""
+
+    PENDING = "pending"
+    REVIEW = "review"
+    NO_REVIEW = "no_review"
+
+    @property
+    def label(self) -> str:
+        return {"pending": "Awaiting decision", "review": "Review held",
+                "no_review": "No review"}[self.value]
+
+
+class CaseReview(Synced, table=True):
+    """An ASB Case Review (Community Trigger) application and what came of it."""
+
+    __tablename__ = "casereview"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True)
+    district: District = Field(sa_type=enum_type(District))
+    requested_on: date
+    requested_by: str = Field(default="")
+    qualifying_reports: int = Field(default=0, description="Counted when the request was made")
+    threshold_met: bool = Field(default=False)
+    decision: ReviewDecision = Field(default=ReviewDecision.PENDING,
+                                     sa_type=enum_type(ReviewDecision))
+    decided_on: date | None = Field(default=None)
+    decision_reason: str = Field(default="")
+    meeting_on: date | None = Field(default=None)
+    outcome: str = Field(default="")
+    outcome_on: date | None = Field(default=None)
+
+
+class ProblemStage(StrEnum):
+    """SARA: Scan, Analyse, Respond, Assess; then closed."""
+
+    SCAN = "scan"
+    ANALYSE = "analyse"
+    RESPOND = "respond"
+    ASSESS = "assess"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class Problem(Synced, table=True):
+    """A problem profile of the Problem-Solving Task Force: cases grouped, analysed, answered."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    district: District | None = Field(default=None, sa_type=enum_type(District))
+    title: str
+    owner: str = Field(default="", description="Collar number or name of its lead")
+    stage: ProblemStage = Field(default=ProblemStage.SCAN, sa_type=enum_type(ProblemStage))
+    opened_on: date
+    street_key: str = Field(default="", description="The place it is about, if one street")
+    victim_analysis: str = Field(default="")
+    offender_analysis: str = Field(default="")
+    location_analysis: str = Field(default="")
+    assessment: str = Field(default="")
+    responses_started_on: date | None = Field(default=None)
+
+
+class ProblemCase(Synced, table=True):
+    """A case grouped into a problem profile."""
+
+    __tablename__ = "problemcase"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    problem_id: str = Field(foreign_key="problem.id", index=True)
+    case_id: str = Field(foreign_key="case.id", index=True)
+
+
+class ProblemResponse(Synced, table=True):
+    """A response to a problem: what, by whom (owner, partner agency), by when, done when."""
+
+    __tablename__ = "problemresponse"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    problem_id: str = Field(foreign_key="problem.id", index=True)
+    action: str
+    owner: str = Field(default="")
+    agency: str = Field(default="")
+    due_on: date | None = Field(default=None)
+    done_on: date | None = Field(default=None)
 
 
 class StoreMeta(SQLModel, table=True):

@@ -388,6 +388,7 @@ def add_incident(store: Store, ref: str, new: NewIncident, *, now: datetime | No
         incident = Incident(
             case_id=case.id,
             occurred_at=new.occurred_at,
+            reported_at=now,
             channel=channel,
             incident_type=kind,
             description=description,
