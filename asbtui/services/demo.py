@@ -507,10 +507,15 @@ def _random_case(
     span = (end - opened).total_seconds()
     for _ in range(rng.choices([1, 2, 3, 4, 5, 6, 8], [25, 25, 18, 12, 8, 7, 5])[0]):
         kind = rng.choice(kinds)
+        occurred = opened + timedelta(seconds=rng.random() * span)
+        # Most reports come within a day or two; some weeks later (too late to count
+        # towards an ASB Case Review, which needs a report within a month).
+        delay = timedelta(hours=rng.choice([1, 2, 6, 20, 48, 24 * 10, 24 * 40]))
         writer.add(
             Incident.__table__,  # type: ignore[attr-defined]
             case_id=case_id,
-            occurred_at=opened + timedelta(seconds=rng.random() * span),
+            occurred_at=occurred,
+            reported_at=min(occurred + delay, now),
             channel=rng.choices(list(Channel), [50, 3, 22, 13, 12])[0],
             incident_type=kind,
             description=rng.choice(INCIDENT_TEXT[kind]),
@@ -685,10 +690,12 @@ def _invicta_road(
         ),
     ]
     for day, channel, kind, text in story:
+        occurred = opened + timedelta(days=day, hours=rng.randint(0, 20))
         writer.add(
             Incident.__table__,
             case_id=case_id,  # type: ignore[attr-defined]
-            occurred_at=opened + timedelta(days=day, hours=rng.randint(0, 20)),
+            occurred_at=occurred,
+            reported_at=occurred + timedelta(hours=2),
             channel=channel,
             incident_type=kind,
             description=text,
