@@ -527,15 +527,8 @@ def _closure_adjourned(ctx: _Context) -> None:
 
 @_rule(Power.CLOSURE, "notice_continued")
 def _closure_continued(ctx: _Context) -> None:
-    assert ctx.step.ends_at is not None
-    limit = value("closure_continuation_max_hours", ctx.rules_on)
-    hours = periods.hours_between(ctx.at, ctx.step.ends_at)
-    if hours > limit:
-        raise InvalidInput(
-            f"The court may continue a notice for at most {limit} hours more "
-            f"(s81(2)); this would be {_hours_text(hours)}.",
-            "ends_at",
-        )
+    _within_hours(ctx, "closure_continuation_max_hours", "A court's continuation of a notice",
+                  "s81(2)")
     ctx.set(
         "closure_notice_expiry",
         "Closure notice ends (continued by the court)",
