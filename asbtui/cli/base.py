@@ -7,6 +7,7 @@ bad store, 2 for bad usage (an unknown option, a missing argument). Never a trac
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -55,7 +56,12 @@ class AsbGroup(typer.core.TyperGroup):
             # exceptions by their protocol (a message and an exit code: 2 for usage).
             if hasattr(error, "format_message") and hasattr(error, "exit_code"):
                 fail(error.format_message().strip(), int(error.exit_code) or EXIT_BAD_INPUT)
-            raise
+            if os.environ.get("ASBTUI_DEBUG"):
+                raise
+            # A fault of ours, not the user's: still one line, and the way to see more.
+            first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            fail(f"unexpected error ({type(error).__name__}{': ' + first if first else ''}); "
+                 "run again with ASBTUI_DEBUG=1 to see the details.", EXIT_BAD_INPUT)
         sys.exit(result if isinstance(result, int) else 0)
 
 
