@@ -36,6 +36,13 @@ class AsbApp(App[None]):
         Binding("ctrl+t", "toggle_theme", "Light/dark", show=False, id="app.theme"),
         Binding("f3", "patterns", "Patterns", tooltip="Patterns of concern (repeats, hotspots)",
                 show=False, id="app.patterns"),
+        Binding("f4", "case_reviews", "Case reviews",
+                tooltip="ASB Case Reviews, and open cases meeting the threshold", show=False,
+                id="app.case_reviews"),
+        Binding("f6", "problems", "Problems", tooltip="Problem profiles (SARA)", show=False,
+                id="app.problems"),
+        Binding("f7", "trends", "Trends", tooltip="Trends: reports per week, high-risk share",
+                show=False, id="app.trends"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
@@ -69,6 +76,33 @@ class AsbApp(App[None]):
             return
         district = getattr(self.screen, "query_now", None)
         self.push_screen(PatternsScreen(district.district if district else None))
+
+    def action_problems(self) -> None:
+        from asbtui.screens.problems import ProblemsScreen
+
+        if isinstance(self.screen, ProblemsScreen):
+            return
+        # The district in view: the queue's, or that of a list screen (patterns, deadlines).
+        query = getattr(self.screen, "query_now", None)
+        district = query.district if query else getattr(self.screen, "district", None)
+        self.push_screen(ProblemsScreen(district if isinstance(district, District) else None))
+
+    def action_trends(self) -> None:
+        from asbtui.screens.trends import TrendsScreen
+
+        if isinstance(self.screen, TrendsScreen):
+            return
+        district = getattr(self.screen, "query_now", None)
+        self.push_screen(TrendsScreen(district.district if district else None))
+
+    def action_case_reviews(self) -> None:
+        from asbtui.screens.case_review import CaseReviewsScreen
+
+        if isinstance(self.screen, CaseReviewsScreen):
+            return
+        query = getattr(self.screen, "query_now", None)
+        district = query.district if query else getattr(self.screen, "district", None)
+        self.push_screen(CaseReviewsScreen(district if isinstance(district, District) else None))
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     hotspot_baseline_months: int = Field(default=12, ge=1, description="Its usual level, before")
     hotspot_factor: float = Field(default=2.0, gt=1, description="Recent over usual level")
     hotspot_min_reports: int = Field(default=5, ge=1, description="Fewest recent reports")
+    case_review_threshold: int = Field(
+        default=3,
+        ge=1,
+        le=3,
+        description="Qualifying complaints that meet the ASB Case Review threshold "
+        "(s104(4): the local number may be lower than 3, never higher)",
+    )
 
     def pattern_rules(self, **overrides: int) -> PatternRules:
         """The thresholds for :mod:`asbtui.services.patterns`."""

@@ -8,6 +8,7 @@ from asbtui.cli import (  # noqa: F401 - each module registers its commands
     enforcement,
     imports,
     patterns,
+    problems,
     root,
     store,
 )

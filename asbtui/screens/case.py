@@ -19,7 +19,8 @@ from asbtui.dates import format_date, format_datetime, london_today
 from asbtui.errors import AsbError
 from asbtui.literal import one_line, visible
 from asbtui.models import CaseStatus, DeadlineStatus, District, RiskLevel
-from asbtui.services import cases, enforcement
+from asbtui.services import case_review, cases, enforcement
+from asbtui.services.case_review import ReviewView, ThresholdStatus
 from asbtui.services.cases import CaseDetail
 from asbtui.services.enforcement import ActionDetail, DeadlineView
 from asbtui.widgets.badges import due_badge, literal, next_due_badge, risk_badge, status_badge
@@ -59,6 +60,13 @@ class CaseScreen(Screen[bool]):
         Binding("s", "status", "Status", tooltip="Change status", id="case.status"),
         Binding("o", "assign", "Owner", tooltip="Give the case to an officer", id="case.assign"),
         Binding("v", "review", "Review", tooltip="Set the next review date", id="case.review"),
+        Binding(
+            "r",
+            "case_review",
+            "Case review",
+            tooltip="ASB Case Review (Community Trigger)",
+            id="case.case_review",
+        ),
         Binding("k", "risk", "Risk", tooltip="Set the risk to the victim", id="case.risk"),
         Binding(
             "c",
@@ -89,6 +97,8 @@ class CaseScreen(Screen[bool]):
         detail: CaseDetail
         actions: list[ActionDetail]
         deadlines: list[DeadlineView]
+        threshold: ThresholdStatus | None = None
+        review: ReviewView | None = None
 
     @dataclass
     class LoadFailed(Message):
@@ -136,10 +146,17 @@ class CaseScreen(Screen[bool]):
             detail = cases.case_detail(self.asb.store, self.ref)
             actions = enforcement.case_actions(self.asb.store, detail.id)
             deadlines = enforcement.case_deadlines(self.asb.store, detail.id)
+            threshold = case_review.threshold_status(
+                self.asb.store,
+                self.ref,
+                london_today(self.asb.clock()),
+                self.asb.settings.case_review_threshold,
+            )
+            review = case_review.review_in_progress(self.asb.store, self.ref)
         except Exception as error:  # noqa: BLE001 - shown to the user, never a traceback
             self.post_message(self.LoadFailed(str(error)))
             return
-        self.post_message(self.DetailLoaded(detail, actions, deadlines))
+        self.post_message(self.DetailLoaded(detail, actions, deadlines, threshold, review))
 
     @on(LoadFailed)
     def load_failed(self, message: LoadFailed) -> None:
@@ -170,6 +187,17 @@ class CaseScreen(Screen[bool]):
         if d.next_deadline_at:
             header.append(" · Next deadline: ")
             header.append(next_due_badge((d.next_deadline_at, True), now, full=True))
+        flags = []
+        # The list of cases meeting the threshold (f4) is of open cases; so is this prompt.
+        if message.threshold and message.threshold.met and d.status is not CaseStatus.CLOSED:
+            count = message.threshold.count
+            flag = f"CASE REVIEW THRESHOLD MET ({count} reports in 6 months)"
+            flags.append(Text(flag, "bold black on yellow"))
+        if message.review is not None:
+            flags.append(Text(f"ASB Case Review: {message.review.state} (r)", "bold"))
+        if flags:
+            header.append("\n")
+            header.append(Text(" · ").join(flags))
         if d.closure_reason:
             header.append(f" · Closed {format_date(d.closed_at)}: {d.closure_reason.label}")
         self.query_one("#case-header", Static).update(header)
@@ -437,6 +465,19 @@ class CaseScreen(Screen[bool]):
             self.app.push_screen(
                 StatusForm(self.asb.store, self.ref, self.detail.status), self._after_save
             )
+
+    def action_case_review(self) -> None:
+        from asbtui.screens.case_review import review_form
+
+        if self.detail is None:
+            return
+        form = review_form(
+            self.asb.store,
+            self.ref,
+            self.asb.settings.case_review_threshold,
+            london_today(self.asb.clock()),
+        )
+        self.app.push_screen(form, self._after_save)
 
     def action_review(self) -> None:
         from asbtui.screens.review import ReviewForm

@@ -32,6 +32,8 @@ class PatternsScreen(Screen[None]):
                 id="patterns.all"),
         Binding("c", "across_cases", "Across cases",
                 tooltip="Only patterns that span two or more cases", id="patterns.across"),
+        Binding("n", "new_problem", "New problem",
+                tooltip="Start a problem profile from this pattern", id="patterns.new_problem"),
         Binding("f5", "refresh", "Refresh", id="patterns.refresh", show=False),
     ]
 
@@ -141,3 +143,15 @@ class PatternsScreen(Screen[None]):
     def action_across_cases(self) -> None:
         self.across_cases = not self.across_cases
         self.load()
+
+    def action_new_problem(self) -> None:
+        from asbtui.screens.problems import NewProblemForm
+
+        table = self.query_one(DataTable)
+        if not self.rows or not table.row_count:
+            self.notify("No pattern to start a problem from.", markup=False)
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        pattern = self.rows[int(key or 0)]
+        self.app.push_screen(NewProblemForm.from_pattern(self.asb.store, pattern,
+                                                         self.asb.clock()))

@@ -97,7 +97,9 @@ class FormScreen(ModalScreen[R | None], Generic[R]):
         raise TypeError(name)
 
     def show_error(self, name: str | None, message: str) -> None:
-        target = self.query(f"#{name}-error").first() if name else None
+        # A service may name a field this form does not have: show it for the whole form.
+        found = self.query(f"#{name}-error") if name else None
+        target = found.first() if found else None
         if target is None:
             self.query_one("#form-error", Static).update(Text(message, style="bold red"))
             return

@@ -1,0 +1,576 @@
+"""The ASB Case Review (Community Trigger, s104 of the 2014 Act): threshold, request, steps.
+
+A victim may apply for a review of how their reports were handled. The relevant bodies
+must decide that the threshold for a review is met when at least N *qualifying
+complaints* were made about the behaviour (s104(4)); N is set locally, and may be lower
+than three but not higher. A complaint qualifies (s104(11)) when it was
+
+- made within the month beginning with the date of the behaviour it reports, and
+- the application is made within the six months beginning with the date of the complaint.
+
+"Beginning with" counts the first day as day one, so the windows end the day before the
+corresponding date: a report of behaviour on 15 March qualifies if made by 14 April, and a
+report made on 14 April counts for an application made by 13 October. Months are calendar
+months (dateutil), and dates are calendar dates in Europe/London.
+
+Each incident on a case is one report of the same problem, from any channel. An incident
+without ``reported_at`` (made before that was recorded) is taken as reported when it
+happened.
+
+Every write here is one transaction, and refuses bad input with
+:class:`~asbtui.errors.InvalidInput` naming the form field at fault.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from dateutil.relativedelta import relativedelta
+from sqlmodel import Session, select
+
+from asbtui.dates import LONDON, format_date, london_today, to_london
+from asbtui.errors import InvalidInput, NotFound
+from asbtui.models import (
+    OPEN_STATUSES,
+    Case,
+    CaseReview,
+    Channel,
+    District,
+    Incident,
+    IncidentType,
+    ReviewDecision,
+)
+from asbtui.services.cases import load_case, optional_text, required_text
+
+if TYPE_CHECKING:
+    from asbtui.db import Store
+
+COMPLAINT_MONTHS = 1
+"""s104(11)(a): a complaint is made within one month beginning with the behaviour's date."""
+APPLICATION_MONTHS = 6
+"""s104(11)(b): the application is made within six months beginning with the complaint's."""
+DEFAULT_THRESHOLD = 3
+"""s104(4): at least three qualifying complaints, or a lower local number."""
+MAX_THRESHOLD = 3
+SOURCE = "ABCPA 2014 s104"
+
+NAME_MAX = 120
+TEXT_MAX = 4000
+
+
+# ---------------------------------------------------------------------------- the rule
+
+
+def complaint_deadline(behaviour_on: date) -> date:
+    """The last day a report of behaviour on ``behaviour_on`` can be made and qualify."""
+    return behaviour_on + relativedelta(months=COMPLAINT_MONTHS) - timedelta(days=1)
+
+
+def application_deadline(reported_on: date) -> date:
+    """The last day an application can be made and still count a report of ``reported_on``."""
+    return reported_on + relativedelta(months=APPLICATION_MONTHS) - timedelta(days=1)
+
+
+def earliest_report_day(on: date) -> date:
+    """The earliest report date that an application made on ``on`` still counts.
+
+    Not simply ``on`` less six months: calendar months are clamped at month ends, so the
+    answer is found as the first day whose :func:`application_deadline` reaches ``on``.
+    """
+    day = on - relativedelta(months=APPLICATION_MONTHS) - timedelta(days=4)
+    while application_deadline(day) < on:
+        day += timedelta(days=1)
+    return day
+
+
+def check_threshold(threshold: int) -> int:
+    """The local threshold: a whole number from 1 to 3 (s104(4) allows no higher)."""
+    if isinstance(threshold, bool) or not isinstance(threshold, int):
+        raise InvalidInput("The threshold is a whole number of complaints.", "threshold")
+    if not 1 <= threshold <= MAX_THRESHOLD:
+        raise InvalidInput(
+            f"The local threshold must be from 1 to {MAX_THRESHOLD} qualifying complaints: "
+            "s104(4) allows a lower number than three, never a higher one.",
+            "threshold",
+        )
+    return threshold
+
+
+def london_day(moment: datetime) -> date:
+    """The Europe/London calendar date of an instant (naive instants are UTC, as stored)."""
+    return to_london(moment).date()
+
+
+def _london_day_sql(moment: sa.ColumnElement[datetime]) -> sa.ColumnElement[str]:
+    """:func:`london_day` in SQLite, for a stored UTC time: 'YYYY-MM-DD'.
+
+    SQLite has no time zones, so British Summer Time is written out: it runs from 01:00
+    UTC on the last Sunday of March to 01:00 UTC on the last Sunday of October (the first
+    Sunday on or after the 25th; SQLite's 'weekday 0' finds it).
+    """
+    spring = sa.func.datetime(sa.func.strftime("%Y-03-25", moment), "weekday 0", "+1 hour")
+    autumn = sa.func.datetime(sa.func.strftime("%Y-10-25", moment), "weekday 0", "+1 hour")
+    summer = sa.and_(moment >= spring, moment < autumn)
+    return sa.func.date(moment, sa.case((summer, "+1 hour"), else_="+0 hours"))
+
+
+def _month_after_sql(day: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+    """``day`` plus one calendar month, clamped at the month's end as dateutil does.
+
+    SQLite's own '+1 month' rolls 31 January over to 3 March; the last day of the next
+    month caps it.
+    """
+    return sa.func.min(
+        sa.func.date(day, "+1 month"), sa.func.date(day, "start of month", "+2 months", "-1 day")
+    )
+
+
+def _start_of_day(day: date) -> datetime:
+    """Midnight at the start of ``day`` in London, in UTC."""
+    return datetime.combine(day, time(0, 0), tzinfo=LONDON).astimezone(UTC)
+
+
+# ---------------------------------------------------------------------------- threshold
+
+
+@dataclass(frozen=True)
+class QualifyingReport:
+    """One report (incident) that counts towards the threshold for an application."""
+
+    incident_id: str
+    behaviour_on: date
+    reported_on: date
+    channel: Channel
+    incident_type: IncidentType
+    description: str
+
+    @property
+    def apply_by(self) -> date:
+        """The last day an application can be made and still count this report."""
+        return application_deadline(self.reported_on)
+
+
+@dataclass(frozen=True)
+class ThresholdStatus:
+    """How many qualifying complaints an application made on ``on`` would have."""
+
+    ref: str
+    on: date
+    threshold: int
+    reports: list[QualifyingReport]
+
+    @property
+    def count(self) -> int:
+        return len(self.reports)
+
+    @property
+    def met(self) -> bool:
+        return self.count >= self.threshold
+
+    @property
+    def met_until(self) -> date | None:
+        """The last application date on which the threshold stays met (None if not met)."""
+        if not self.met:
+            return None
+        # The threshold holds while the threshold-th most recent report still counts.
+        days = sorted((r.reported_on for r in self.reports), reverse=True)
+        return application_deadline(days[self.threshold - 1])
+
+
+def _qualifying(session: Session, case_id: str, on: date) -> list[QualifyingReport]:
+    incidents = session.exec(
+        select(Incident)
+        .where(Incident.case_id == case_id, ~Incident.deleted)
+        .order_by(Incident.occurred_at, Incident.id)
+    ).all()
+    earliest = earliest_report_day(on)
+    found: list[QualifyingReport] = []
+    for incident in incidents:
+        behaviour_on = london_day(incident.occurred_at)
+        # Rows from before reported_at was kept count as reported when they happened.
+        reported_on = london_day(incident.reported_at or incident.occurred_at)
+        if reported_on > complaint_deadline(behaviour_on):
+            continue  # s104(11)(a): reported more than a month after the behaviour
+        if not earliest <= reported_on <= on:
+            continue  # s104(11)(b): more than six months before the application, or after
+        found.append(
+            QualifyingReport(
+                incident.id,
+                behaviour_on,
+                reported_on,
+                Channel(incident.channel),
+                IncidentType(incident.incident_type),
+                incident.description,
+            )
+        )
+    found.sort(key=lambda r: (r.reported_on, r.behaviour_on, r.incident_id))
+    return found
+
+
+def qualifying_reports(store: Store, ref: str, on: date) -> list[QualifyingReport]:
+    """The case's reports that qualify for an application made on ``on``, oldest first."""
+    with store.session() as session:
+        case = load_case(session, ref)
+        return _qualifying(session, case.id, on)
+
+
+def threshold_status(
+    store: Store, ref: str, on: date, threshold: int = DEFAULT_THRESHOLD
+) -> ThresholdStatus:
+    """Whether an application made on ``on`` would meet the (local) threshold."""
+    threshold = check_threshold(threshold)
+    with store.session() as session:
+        case = load_case(session, ref)
+        return ThresholdStatus(case.ref, on, threshold, _qualifying(session, case.id, on))
+
+
+def cases_meeting_threshold(
+    store: Store,
+    district: District | None = None,
+    on: date | None = None,
+    threshold: int = DEFAULT_THRESHOLD,
+) -> list[tuple[str, int]]:
+    """Open cases whose qualifying reports, for an application made on ``on``, meet the
+    threshold: (reference, count), most reports first. One grouped query over the store.
+
+    The same rule as :func:`qualifying_reports`, written in SQL (tests hold the two to the
+    same answers).
+    """
+    threshold = check_threshold(threshold)
+    on = on or london_today()
+    earliest = earliest_report_day(on)
+    behaviour = _london_day_sql(Incident.occurred_at)
+    reported = _london_day_sql(sa.func.coalesce(Incident.reported_at, Incident.occurred_at))
+    # A cheap bound on the stored time first: the behaviour cannot be more than a month
+    # (and a day or two of clock slack) before the earliest report that counts.
+    oldest = _start_of_day(earliest - relativedelta(months=COMPLAINT_MONTHS) - timedelta(days=2))
+    count = sa.func.count(Incident.id).label("reports")
+    query = (
+        sa.select(Case.ref, count)
+        .join(Incident, Incident.case_id == Case.id)
+        .where(
+            ~Case.deleted,
+            Case.status.in_(OPEN_STATUSES),
+            ~Incident.deleted,
+            Incident.occurred_at >= oldest,
+            reported >= earliest.isoformat(),
+            reported <= on.isoformat(),
+            reported < _month_after_sql(behaviour),
+        )
+        .group_by(Case.id, Case.ref)
+        .having(count >= threshold)
+        .order_by(count.desc(), Case.ref)
+    )
+    if district is not None:
+        query = query.where(Case.district == district)
+    with store.engine.connect() as connection:
+        return [(row.ref, row.reports) for row in connection.execute(query)]
+
+
+# ---------------------------------------------------------------------------- reviews
+
+
+class ReviewStep(StrEnum):
+    """What a review in progress waits for next."""
+
+    DECISION = "decision"
+    MEETING = "meeting"
+    OUTCOME = "outcome"
+
+    @property
+    def label(self) -> str:
+        return {
+            "decision": "Decision on the threshold",
+            "meeting": "Review meeting",
+            "outcome": "Outcome of the review",
+        }[self.value]
+
+
+@dataclass(frozen=True)
+class ReviewView:
+    """A case review with the reference of its case, for lists and forms."""
+
+    id: str
+    case_ref: str
+    district: District
+    requested_on: date
+    requested_by: str
+    qualifying_reports: int
+    threshold_met: bool
+    decision: ReviewDecision
+    decided_on: date | None
+    decision_reason: str
+    meeting_on: date | None
+    outcome: str
+    outcome_on: date | None
+
+    @property
+    def next_step(self) -> ReviewStep | None:
+        """The step it waits for, or None when it is finished."""
+        if self.decision is ReviewDecision.PENDING:
+            return ReviewStep.DECISION
+        if self.decision is ReviewDecision.NO_REVIEW or self.outcome_on is not None:
+            return None
+        return ReviewStep.MEETING if self.meeting_on is None else ReviewStep.OUTCOME
+
+    @property
+    def finished(self) -> bool:
+        return self.next_step is None
+
+    @property
+    def state(self) -> str:
+        """Where it stands, in a few words."""
+        if self.decision is ReviewDecision.PENDING:
+            return "Awaiting decision"
+        if self.decision is ReviewDecision.NO_REVIEW:
+            return "No review"
+        if self.outcome_on is not None:
+            return "Outcome recorded"
+        if self.meeting_on is None:
+            return "Review: meeting to arrange"
+        return "Review: outcome awaited"
+
+
+def _unfinished() -> sa.ColumnElement[bool]:
+    return sa.or_(
+        CaseReview.decision == ReviewDecision.PENDING,
+        sa.and_(CaseReview.decision == ReviewDecision.REVIEW, CaseReview.outcome_on.is_(None)),
+    )
+
+
+def _views(store: Store, *conditions: sa.ColumnElement[bool]) -> list[ReviewView]:
+    query = (
+        sa.select(CaseReview, Case.ref)
+        .join(Case, Case.id == CaseReview.case_id)
+        .where(~CaseReview.deleted, *conditions)
+        # Reviews in progress first, then the newest.
+        .order_by(
+            sa.case((_unfinished(), 0), else_=1),
+            CaseReview.requested_on.desc(),
+            Case.ref,
+            CaseReview.id,
+        )
+    )
+    with store.session() as session:
+        return [
+            ReviewView(
+                id=r.id,
+                case_ref=ref,
+                district=District(r.district),
+                requested_on=r.requested_on,
+                requested_by=r.requested_by,
+                qualifying_reports=r.qualifying_reports,
+                threshold_met=r.threshold_met,
+                decision=ReviewDecision(r.decision),
+                decided_on=r.decided_on,
+                decision_reason=r.decision_reason,
+                meeting_on=r.meeting_on,
+                outcome=r.outcome,
+                outcome_on=r.outcome_on,
+            )
+            for r, ref in session.execute(query).all()
+        ]
+
+
+def reviews(store: Store, district: District | None = None) -> list[ReviewView]:
+    """Case reviews (of one district, or all): those in progress first, then newest."""
+    return _views(store, *(() if district is None else (CaseReview.district == district,)))
+
+
+def case_reviews(store: Store, ref: str) -> list[ReviewView]:
+    """The reviews of one case: one in progress first, then newest."""
+    with store.session() as session:
+        case_id = load_case(session, ref).id
+    return _views(store, CaseReview.case_id == case_id)
+
+
+def review_in_progress(store: Store, ref: str) -> ReviewView | None:
+    """The case's review that waits for a next step, if there is one."""
+    return next((r for r in case_reviews(store, ref) if not r.finished), None)
+
+
+def _load_review(session: Session, review_id: str) -> CaseReview:
+    review = session.get(CaseReview, review_id)
+    if review is None or review.deleted:
+        raise NotFound(f"There is no case review {review_id}.")
+    return review
+
+
+def _parse_decision(value: ReviewDecision | str) -> ReviewDecision:
+    text = str(value.value if isinstance(value, ReviewDecision) else value or "").strip().lower()
+    for decision in (ReviewDecision.REVIEW, ReviewDecision.NO_REVIEW):
+        if text in (decision.value, decision.value.replace("_", " ")):
+            return decision
+    raise InvalidInput("Choose the decision: review or no_review.", "decision")
+
+
+def request_review(
+    store: Store,
+    ref: str,
+    requested_on: date,
+    requested_by: str,
+    threshold: int = DEFAULT_THRESHOLD,
+    *,
+    today: date | None = None,
+) -> str:
+    """Record an application for an ASB Case Review; returns the review's id.
+
+    The qualifying reports are counted as they stand on ``requested_on``, and kept with
+    the review, so later reports do not change what the application had.
+    """
+    threshold = check_threshold(threshold)
+    today = today or london_today()
+    if requested_on > today:
+        raise InvalidInput("An application cannot be dated in the future.", "requested_on")
+    by = required_text(requested_by, "requested_by", "Who applied", NAME_MAX)
+    with store.session() as session:
+        case = load_case(session, ref)
+        open_review = session.exec(
+            select(CaseReview).where(
+                CaseReview.case_id == case.id, ~CaseReview.deleted, _unfinished()
+            )
+        ).first()
+        if open_review is not None:
+            raise InvalidInput(
+                f"{case.ref} already has a case review in progress (applied for "
+                f"{format_date(open_review.requested_on)}): record its next step first.",
+                None,
+            )
+        count = len(_qualifying(session, case.id, requested_on))
+        review = CaseReview(
+            case_id=case.id,
+            district=case.district,
+            requested_on=requested_on,
+            requested_by=by,
+            qualifying_reports=count,
+            threshold_met=count >= threshold,
+        )
+        session.add(review)
+        session.flush()
+        return review.id
+
+
+def decide(
+    store: Store,
+    review_id: str,
+    decision: ReviewDecision | str,
+    decided_on: date,
+    reason: str = "",
+    *,
+    today: date | None = None,
+) -> ReviewDecision:
+    """Record the decision on an application: hold a review, or not (with the reason).
+
+    Where the threshold was met the relevant bodies must decide that it is (s104(4)), so
+    the only decision is to hold a review. Below it the decision is theirs (s104(5)).
+    """
+    chosen = _parse_decision(decision)
+    why = optional_text(reason, "reason", "Reason", TEXT_MAX)
+    today = today or london_today()
+    with store.session() as session:
+        review = _load_review(session, review_id)
+        if ReviewDecision(review.decision) is not ReviewDecision.PENDING:
+            raise InvalidInput(
+                f"This application was already decided on {format_date(review.decided_on)}.",
+                "decision",
+            )
+        if chosen is ReviewDecision.NO_REVIEW and review.threshold_met:
+            raise InvalidInput(
+                f"The threshold was met ({review.qualifying_reports} qualifying reports), so "
+                "a review must be held (s104(4)): the decision can only be review.",
+                "decision",
+            )
+        if chosen is ReviewDecision.NO_REVIEW and not why:
+            raise InvalidInput("Give the reason for not holding a review.", "reason")
+        if decided_on < review.requested_on:
+            raise InvalidInput(
+                f"The decision cannot be before the application "
+                f"({format_date(review.requested_on)}).",
+                "decided_on",
+            )
+        if decided_on > today:
+            raise InvalidInput("A decision cannot be dated in the future.", "decided_on")
+        review.decision = chosen
+        review.decided_on = decided_on
+        review.decision_reason = why
+        session.add(review)
+        return chosen
+
+
+def record_meeting(
+    store: Store, review_id: str, meeting_on: date, *, today: date | None = None
+) -> date:
+    """Record the date of the review meeting (held or arranged; it may be moved until the
+    outcome is recorded)."""
+    today = today or london_today()
+    with store.session() as session:
+        review = _load_review(session, review_id)
+        if ReviewDecision(review.decision) is not ReviewDecision.REVIEW:
+            raise InvalidInput("A meeting is only held once it is decided to review.", "meeting_on")
+        if review.outcome_on is not None:
+            raise InvalidInput("The outcome of this review is already recorded.", "meeting_on")
+        if review.decided_on is not None and meeting_on < review.decided_on:
+            raise InvalidInput(
+                f"The meeting cannot be before the decision ({format_date(review.decided_on)}).",
+                "meeting_on",
+            )
+        if meeting_on > today + timedelta(days=366):
+            raise InvalidInput("The meeting must be within a year from today.", "meeting_on")
+        review.meeting_on = meeting_on
+        session.add(review)
+        return meeting_on
+
+
+def record_outcome(
+    store: Store, review_id: str, outcome: str, outcome_on: date, *, today: date | None = None
+) -> date:
+    """Record what the review concluded (its recommendations) and when."""
+    text = required_text(outcome, "outcome", "Outcome", TEXT_MAX)
+    today = today or london_today()
+    with store.session() as session:
+        review = _load_review(session, review_id)
+        if ReviewDecision(review.decision) is not ReviewDecision.REVIEW:
+            raise InvalidInput("Only a review that was held has an outcome.", "outcome")
+        if review.outcome_on is not None:
+            raise InvalidInput(
+                f"The outcome was already recorded on {format_date(review.outcome_on)}.",
+                "outcome",
+            )
+        if review.meeting_on is None:
+            raise InvalidInput("Record the review meeting first.", "outcome_on")
+        if outcome_on < review.meeting_on:
+            raise InvalidInput(
+                f"The outcome cannot be before the meeting ({format_date(review.meeting_on)}).",
+                "outcome_on",
+            )
+        if outcome_on > today:
+            raise InvalidInput("An outcome cannot be dated in the future.", "outcome_on")
+        review.outcome = text
+        review.outcome_on = outcome_on
+        session.add(review)
+        return outcome_on
+
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "QualifyingReport",
+    "ReviewStep",
+    "ReviewView",
+    "ThresholdStatus",
+    "application_deadline",
+    "case_reviews",
+    "cases_meeting_threshold",
+    "complaint_deadline",
+    "decide",
+    "qualifying_reports",
+    "record_meeting",
+    "record_outcome",
+    "request_review",
+    "review_in_progress",
+    "reviews",
+    "threshold_status",
+]
