@@ -14,22 +14,20 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, Select, Static, TextArea
 
 from asbtui.dates import format_date, london_today, parse_date
 from asbtui.errors import AsbError
 from asbtui.literal import one_line
 from asbtui.models import District, ReviewDecision
+from asbtui.screens.district_list import DistrictListScreen
 from asbtui.services import case_review
 from asbtui.services.case_review import ReviewStep, ReviewView, ThresholdStatus
 from asbtui.widgets.badges import literal
 from asbtui.widgets.form import FieldRow, FormScreen
 
 if TYPE_CHECKING:
-    from asbtui.app import AsbApp
     from asbtui.db import Store
 
 DATE_HINT = "DD/MM/YYYY"
@@ -294,19 +292,12 @@ def review_form(store: Store, ref: str, threshold: int, today: date) -> FormScre
     return STEP_FORMS[review.next_step](store, review, today)
 
 
-class CaseReviewsScreen(Screen[bool]):
+class CaseReviewsScreen(DistrictListScreen):
     """For supervisors: open cases meeting the threshold, and every case review."""
 
+    FAILED_TITLE = "Could not load the case reviews"
+
     BINDINGS = [
-        Binding("escape", "back", "Back", tooltip="Back to the queue", id="case_reviews.back"),
-        Binding(
-            "a",
-            "all_districts",
-            "All districts",
-            tooltip="This district or every district",
-            id="case_reviews.all",
-        ),
-        Binding("f5", "refresh", "Refresh", id="case_reviews.refresh", show=False),
     ]
 
     @dataclass
@@ -314,21 +305,10 @@ class CaseReviewsScreen(Screen[bool]):
         meeting: list[tuple[str, int]]
         reviews: list[ReviewView]
 
-    @dataclass
-    class LoadFailed(Message):
-        error: str
-
     def __init__(self, district: District | None) -> None:
-        super().__init__()
-        self.district = district
-        self.home = district
+        super().__init__(district)
         self.meeting: list[tuple[str, int]] = []
         self.reviews: list[ReviewView] = []
-        self.changed = False
-
-    @property
-    def asb(self) -> AsbApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static(id="case-reviews-title")
@@ -383,12 +363,6 @@ class CaseReviewsScreen(Screen[bool]):
             self.post_message(self.LoadFailed(str(error)))
             return
         self.post_message(self.Loaded(meeting, reviews))
-
-    @on(LoadFailed)
-    def load_failed(self, message: LoadFailed) -> None:
-        self.notify(
-            message.error, title="Could not load the case reviews", severity="error", markup=False
-        )
 
     @on(Loaded)
     def show(self, message: Loaded) -> None:
@@ -482,12 +456,3 @@ class CaseReviewsScreen(Screen[bool]):
             self.changed = True
             self.load()
 
-    def action_back(self) -> None:
-        self.dismiss(self.changed)
-
-    def action_refresh(self) -> None:
-        self.load()
-
-    def action_all_districts(self) -> None:
-        self.district = None if self.district else self.home
-        self.load()

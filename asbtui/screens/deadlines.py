@@ -11,18 +11,18 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from asbtui.dates import format_datetime, format_time_left
 from asbtui.literal import one_line
 from asbtui.models import District
+from asbtui.screens.district_list import DistrictListScreen
 from asbtui.services import enforcement
 from asbtui.services.enforcement import DeadlineView
 from asbtui.widgets.choice import ChoiceScreen
 
 if TYPE_CHECKING:
-    from asbtui.app import AsbApp
+    pass
 
 WINDOWS = (1, 7, 14, 30, 90, 365)
 
@@ -38,20 +38,14 @@ def urgency_style(deadline: DeadlineView, now: datetime) -> str:
     return ""
 
 
-class DeadlinesScreen(Screen[bool]):
+class DeadlinesScreen(DistrictListScreen):
     """Statutory and review deadlines. Overdue ones cannot be hidden: met or missed only."""
 
+    FAILED_TITLE = "Could not load the deadlines"
+
     BINDINGS = [
-        Binding("escape", "back", "Back", tooltip="Back to the queue", id="deadlines.back"),
         Binding(
             "w", "window", "Window", tooltip="How many days ahead to show", id="deadlines.window"
-        ),
-        Binding(
-            "a",
-            "all_districts",
-            "All districts",
-            tooltip="This district or every district",
-            id="deadlines.all",
         ),
         Binding(
             "c",
@@ -67,7 +61,6 @@ class DeadlinesScreen(Screen[bool]):
             tooltip="Mark the highlighted deadline missed, with the reason",
             id="deadlines.missed",
         ),
-        Binding("f5", "refresh", "Refresh", id="deadlines.refresh", show=False),
     ]
 
     @dataclass
@@ -75,16 +68,9 @@ class DeadlinesScreen(Screen[bool]):
         rows: list[DeadlineView]
 
     def __init__(self, district: District | None, days: int = 14) -> None:
-        super().__init__()
-        self.district = district
-        self.home = district
+        super().__init__(district)
         self.days = days
         self.rows: list[DeadlineView] = []
-        self.changed = False
-
-    @property
-    def asb(self) -> AsbApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static(id="deadlines-title")
@@ -169,16 +155,6 @@ class DeadlinesScreen(Screen[bool]):
             )
         elif d is not None:
             self.notify("This deadline belongs to a PSPO: see the PSPO register (P).", markup=False)
-
-    def action_back(self) -> None:
-        self.dismiss(self.changed)
-
-    def action_refresh(self) -> None:
-        self.load()
-
-    def action_all_districts(self) -> None:
-        self.district = None if self.district else self.home
-        self.load()
 
     def action_window(self) -> None:
         def chosen(days: int | None) -> None:

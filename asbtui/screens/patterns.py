@@ -10,51 +10,39 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from asbtui.literal import one_line
 from asbtui.models import District
+from asbtui.screens.district_list import DistrictListScreen
 from asbtui.services import patterns as service
 from asbtui.services.patterns import Pattern
 from asbtui.widgets.choice import ChoiceScreen
 
 if TYPE_CHECKING:
-    from asbtui.app import AsbApp
+    pass
 
 
-class PatternsScreen(Screen[None]):
+class PatternsScreen(DistrictListScreen):
     """Repeat locations, victims and perpetrators, and hotspots; enter opens their cases."""
 
+    FAILED_TITLE = "Could not find patterns"
+
     BINDINGS = [
-        Binding("escape", "back", "Back", tooltip="Back", id="patterns.back"),
-        Binding("a", "all_districts", "All districts", tooltip="This district or every district",
-                id="patterns.all"),
         Binding("c", "across_cases", "Across cases",
                 tooltip="Only patterns that span two or more cases", id="patterns.across"),
         Binding("n", "new_problem", "New problem",
                 tooltip="Start a problem profile from this pattern", id="patterns.new_problem"),
-        Binding("f5", "refresh", "Refresh", id="patterns.refresh", show=False),
     ]
 
     @dataclass
     class Loaded(Message):
         rows: list[Pattern]
 
-    @dataclass
-    class LoadFailed(Message):
-        error: str
-
     def __init__(self, district: District | None) -> None:
-        super().__init__()
-        self.district = district
-        self.home = district
+        super().__init__(district)
         self.across_cases = True
         self.rows: list[Pattern] = []
-
-    @property
-    def asb(self) -> AsbApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static(id="patterns-title")
@@ -80,11 +68,6 @@ class PatternsScreen(Screen[None]):
             self.post_message(self.LoadFailed(str(error)))
             return
         self.post_message(self.Loaded(rows))
-
-    @on(LoadFailed)
-    def failed(self, message: LoadFailed) -> None:
-        self.notify(message.error, title="Could not find patterns", severity="error",
-                    markup=False)
 
     @on(Loaded)
     def show(self, message: Loaded) -> None:
@@ -129,16 +112,6 @@ class PatternsScreen(Screen[None]):
                 ChoiceScreen(f"Open a case of: {one_line(p.label)}",
                              [(ref, ref) for ref in p.case_refs]),
                 lambda ref: self.asb.open_case(ref) if ref else None)
-
-    def action_back(self) -> None:
-        self.dismiss(None)
-
-    def action_refresh(self) -> None:
-        self.load()
-
-    def action_all_districts(self) -> None:
-        self.district = None if self.district else self.home
-        self.load()
 
     def action_across_cases(self) -> None:
         self.across_cases = not self.across_cases

@@ -21,6 +21,7 @@ from asbtui.dates import format_date, london_today, parse_date
 from asbtui.errors import AsbError
 from asbtui.literal import one_line, visible
 from asbtui.models import District, ProblemStage
+from asbtui.screens.district_list import DistrictListScreen
 from asbtui.services import cases
 from asbtui.services import problems as service
 from asbtui.services.patterns import Pattern, PatternKind
@@ -278,38 +279,21 @@ class AssessmentForm(FormScreen[ProblemStage]):
 # ---------------------------------------------------------------------------- the list
 
 
-class ProblemsScreen(Screen[None]):
+class ProblemsScreen(DistrictListScreen):
     """Problem profiles of a district (or all): stage, cases, responses, before and after."""
 
+    FAILED_TITLE = "Could not load the problems"
+
     BINDINGS = [
-        Binding("escape", "back", "Back", tooltip="Back", id="problems.back"),
-        Binding(
-            "a",
-            "all_districts",
-            "All districts",
-            tooltip="This district or every district",
-            id="problems.all",
-        ),
-        Binding("f5", "refresh", "Refresh", id="problems.refresh", show=False),
     ]
 
     @dataclass
     class Loaded(Message):
         rows: list[ProblemSummary]
 
-    @dataclass
-    class LoadFailed(Message):
-        error: str
-
     def __init__(self, district: District | None) -> None:
-        super().__init__()
-        self.district = district
-        self.home = district
+        super().__init__(district)
         self.rows: list[ProblemSummary] = []
-
-    @property
-    def asb(self) -> AsbApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static(id="problems-title")
@@ -339,10 +323,6 @@ class ProblemsScreen(Screen[None]):
             self.post_message(self.LoadFailed(str(error)))
             return
         self.post_message(self.Loaded(rows))
-
-    @on(LoadFailed)
-    def failed(self, message: LoadFailed) -> None:
-        self.notify(message.error, title="Could not load problems", severity="error", markup=False)
 
     @on(Loaded)
     def show(self, message: Loaded) -> None:
@@ -405,16 +385,6 @@ class ProblemsScreen(Screen[None]):
                 ProblemScreen(str(event.row_key.value)),
                 lambda changed: self.load() if changed else None,
             )
-
-    def action_back(self) -> None:
-        self.dismiss(None)
-
-    def action_refresh(self) -> None:
-        self.load()
-
-    def action_all_districts(self) -> None:
-        self.district = None if self.district else self.home
-        self.load()
 
 
 # ---------------------------------------------------------------------------- one problem
