@@ -101,7 +101,9 @@ def main() -> None:
             store, district=District.THA, rules=rules, now=AS_OF),
         "all patterns, Thanet, across cases": lambda: pattern_service.patterns(
             store, district=District.THA, rules=across, now=AS_OF),
-        "all patterns, all districts": lambda: pattern_service.patterns(
+        "all patterns, all districts, across cases": lambda: pattern_service.patterns(
+            store, rules=across, now=AS_OF),
+        "all patterns, all districts (every case)": lambda: pattern_service.patterns(
             store, rules=rules, now=AS_OF),
     }
     try:
