@@ -591,3 +591,36 @@ async def test_a_local_threshold_of_two_on_the_case_screen(store) -> None:
         await settle(pilot)
         header = text_of(app.screen.query_one("#case-header", Static))
         assert "CASE REVIEW THRESHOLD MET (2 reports in 6 months)" in header
+
+
+async def test_the_queue_marks_cases_meeting_the_threshold_with_t(tmp_path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from asbtui.app import AsbApp
+    from asbtui.config import Settings
+    from asbtui.db import open_store
+    from asbtui.services import cases
+    from asbtui.widgets.case_table import CaseTable
+
+    now = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    with open_store(tmp_path / "q.db", create=True) as store:
+        def case(reports: int) -> str:
+            ref = cases.create_case(store, cases.NewCase(
+                district="THA", category="nuisance", summary="Noise", location="1 A Road"),
+                now=now - timedelta(days=60))
+            for day in range(reports):
+                when = now - timedelta(days=10 + day)
+                cases.add_incident(store, ref, cases.NewIncident(
+                    occurred_at=when, channel="101", incident_type="noise", description="x"),
+                    now=when + timedelta(hours=1))
+            return ref
+
+        met, not_met = case(3), case(2)
+        app = AsbApp(store, settings=Settings(db=store.path), clock=lambda: now)
+        async with app.run_test(size=(120, 30)) as pilot:
+            for _ in range(3):
+                await pilot.app.workers.wait_for_complete()
+                await pilot.pause()
+            table = app.screen.query_one(CaseTable)
+            assert table.get_row(met)[1].plain.endswith(" T")
+            assert not table.get_row(not_met)[1].plain.endswith(" T")

@@ -14,7 +14,8 @@ INTRO = (
     "asbtui works anti-social behaviour cases with the keyboard. Tab and shift+tab move "
     "between parts of a screen; arrows, page up and page down move in tables; enter opens; "
     "escape goes back. ctrl+p opens the command palette, which lists every action. In the "
-    "queue, V after the risk marks a vulnerable victim and ! an overdue review or deadline."
+    "queue, V after the risk marks a vulnerable victim, T a case that meets the ASB Case "
+    "Review threshold, and ! an overdue review or deadline."
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -17,7 +18,7 @@ from asbtui.dates import format_date, london_today
 from asbtui.errors import AsbError
 from asbtui.literal import one_line
 from asbtui.models import OPEN_STATUSES, District
-from asbtui.services import cases, dashboard, queue
+from asbtui.services import case_review, cases, dashboard, queue
 from asbtui.services.cases import OfficerView
 from asbtui.services.queue import QueuePage, QueueQuery, SortKey
 from asbtui.widgets.case_table import CaseTable
@@ -162,6 +163,32 @@ class QueueScreen(Screen):
         self._show_title()
         self.workers.cancel_group(self, "more")
         self.load(self.query_now, None, False)
+        self.load_review_flags(self.query_now.district, self.query_now.today)
+
+    @dataclass
+    class ReviewFlagsLoaded(Message):
+        """Which open cases meet the ASB Case Review threshold (found after the page)."""
+
+        district: District | None
+        refs: frozenset[str]
+
+    @work(thread=True, exclusive=True, group="flags", exit_on_error=False,
+          description="Checking the ASB Case Review threshold")
+    def load_review_flags(self, district: District | None, today: date | None) -> None:
+        # A grouped query over the district: it runs after the first page, so it never
+        # delays the queue; a failure only leaves the marks off.
+        try:
+            found = case_review.cases_meeting_threshold(
+                self.asb.store, district, on=today,
+                threshold=self.asb.settings.case_review_threshold)
+        except Exception:  # noqa: BLE001 - the queue works without the marks
+            return
+        self.post_message(self.ReviewFlagsLoaded(district, frozenset(ref for ref, _ in found)))
+
+    @on(ReviewFlagsLoaded)
+    def review_flags_loaded(self, message: ReviewFlagsLoaded) -> None:
+        if message.district == self.query_now.district:
+            self.query_one(CaseTable).mark_review_flags(message.refs)
 
     @work(
         thread=True,

@@ -24,7 +24,7 @@ REF_WIDTH = 12
 # Most telling first, so that an 80-column terminal shows ref, risk, status, due and place.
 COLUMNS: list[tuple[str, SortKey, int | None]] = [
     ("Ref", SortKey.REF, REF_WIDTH),
-    ("Risk", SortKey.RISK, 10),
+    ("Risk", SortKey.RISK, 12),
     ("Status", SortKey.STATUS, 19),
     ("Next due", SortKey.DUE, 12),
     ("Location", SortKey.LOCATION, 30),
@@ -64,6 +64,9 @@ class CaseTable(DataTable):
         self.descending = False
         self._selected: dict[str, None] = {}
         """Selected refs, in the order they were chosen."""
+        self._loaded: dict[str, QueueRow] = {}
+        self.review_flags: frozenset[str] = frozenset()
+        """Refs of cases meeting the ASB Case Review threshold (marked T)."""
 
     def on_mount(self) -> None:
         for label, key, width in COLUMNS:
@@ -86,8 +89,7 @@ class CaseTable(DataTable):
     def _cells(self, row: QueueRow) -> list[Text]:
         return [
             self._ref_cell(row.ref),
-            risk_badge(row.risk)
-            + (Text(" V", style="bold red") if row.vulnerable_victim else Text("")),
+            self._risk_cell(row),
             status_badge(row.status),
             next_due_badge(row.next_due, self.now),
             literal(row.location),
@@ -96,10 +98,26 @@ class CaseTable(DataTable):
             Text(format_date(row.opened_at)),
         ]
 
+    def _risk_cell(self, row: QueueRow) -> Text:
+        # V: a vulnerable victim; T: the ASB Case Review threshold is met (s104).
+        return (
+            risk_badge(row.risk)
+            + (Text(" V", style="bold red") if row.vulnerable_victim else Text(""))
+            + (Text(" T", style="bold magenta") if row.ref in self.review_flags else Text(""))
+        )
+
+    def mark_review_flags(self, refs: frozenset[str]) -> None:
+        """Mark the loaded cases that meet the ASB Case Review threshold (and later pages)."""
+        self.review_flags = refs
+        for ref, row in self._loaded.items():
+            if ref in self.rows:
+                self.update_cell(ref, SortKey.RISK.value, self._risk_cell(row))
+
     def show_page(self, rows: list[QueueRow]) -> None:
         """Start again with the first page (and nothing selected)."""
         self.clear_selection()
         self.clear()
+        self._loaded = {}
         self.append_page(rows)
         if rows:
             self.move_cursor(row=0)
@@ -107,6 +125,7 @@ class CaseTable(DataTable):
     def append_page(self, rows: list[QueueRow]) -> None:
         for row in rows:
             if row.ref not in self.rows:
+                self._loaded[row.ref] = row
                 self.add_row(*self._cells(row), key=row.ref)
 
     def highlighted_ref(self) -> str | None:
