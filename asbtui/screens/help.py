@@ -36,7 +36,8 @@ class HelpScreen(ModalScreen[None]):
         seen: set[str] = set()
         for active in self.beneath.active_bindings.values():
             binding = active.binding
-            if not binding.description or binding.description in seen:
+            # Ours all have ids; the widgets' own moves (arrows, page keys) are in the intro.
+            if not binding.id or not binding.description or binding.description in seen:
                 continue
             seen.add(binding.description)
             display = self.app.get_key_display(binding)
