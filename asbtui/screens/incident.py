@@ -8,9 +8,9 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Select, TextArea
 
 from asbtui.dates import format_datetime, parse_datetime, utc_now
-from asbtui.models import Channel, IncidentType
+from asbtui.models import IncidentType
 from asbtui.services import cases
-from asbtui.widgets.form import FieldRow, FormScreen
+from asbtui.widgets.form import FieldRow, FormScreen, channel_field
 
 if TYPE_CHECKING:
     from asbtui.db import Store
@@ -33,16 +33,7 @@ class IncidentForm(FormScreen[str]):
             "occurred_at",
             "DD/MM/YYYY HH:MM, London time ('now' for now)",
         )
-        yield FieldRow(
-            "Channel",
-            Select(
-                [(c.label, c) for c in Channel],
-                id="channel",
-                value=Channel.CALL_101,
-                allow_blank=False,
-            ),
-            "channel",
-        )
+        yield channel_field()
         yield FieldRow(
             "Type",
             Select(

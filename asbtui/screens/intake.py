@@ -8,9 +8,9 @@ from textual.app import ComposeResult
 from textual.widgets import Checkbox, Input, Select
 
 from asbtui.errors import InvalidInput
-from asbtui.models import Category, Channel, District, PartyRole, RiskLevel
+from asbtui.models import Category, District, PartyRole, RiskLevel
 from asbtui.services import cases
-from asbtui.widgets.form import FieldRow, FormScreen
+from asbtui.widgets.form import FieldRow, FormScreen, channel_field
 
 if TYPE_CHECKING:
     from asbtui.db import Store
@@ -52,16 +52,7 @@ class IntakeForm(FormScreen[str]):
             "category",
             "Personal: targeted at a person; Nuisance: a community; Environmental: surroundings",
         )
-        yield FieldRow(
-            "Channel",
-            Select(
-                [(c.label, c) for c in Channel],
-                id="channel",
-                value=Channel.CALL_101,
-                allow_blank=False,
-            ),
-            "channel",
-        )
+        yield channel_field()
         yield FieldRow(
             "Risk to the victim",
             Select(

@@ -20,6 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
 from asbtui.errors import AsbError, InvalidInput
+from asbtui.models import Channel
 
 R = TypeVar("R")
 
@@ -45,6 +46,16 @@ class FieldRow(Vertical):
         )
         error.display = bool(self.hint)
         yield error
+
+
+def channel_field() -> FieldRow:
+    """How the report arrived: the same field on the intake and incident forms."""
+    return FieldRow(
+        "Channel",
+        Select([(c.label, c) for c in Channel], id="channel", value=Channel.CALL_101,
+               allow_blank=False),
+        "channel",
+    )
 
 
 class FormScreen(ModalScreen[R | None], Generic[R]):
