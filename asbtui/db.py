@@ -70,6 +70,8 @@ class Store:
         self.path = path
         self.engine = engine
         self.device_id = device_id
+        self.actor: object | None = None
+        """Who works on this store now (services.access.Actor); set by signing in."""
         self.clock = HybridLogicalClock(device_id)
         self._sessions = sessionmaker(engine, class_=Session, expire_on_commit=False)
         event.listen(self._sessions, "before_flush", self._stamp)

@@ -30,3 +30,15 @@ class NotFound(AsbError):
 
 class StoreError(AsbError):
     """The store is missing, damaged, locked or unreadable."""
+
+
+class Forbidden(AsbError):
+    """The signed-in user's role or district does not allow what was asked."""
+
+
+class NotSignedIn(Forbidden):
+    """The store has users and nobody has signed in."""
+
+
+class SignInFailed(AsbError):
+    """A wrong name or PIN, or a locked or disabled account."""

@@ -305,6 +305,9 @@ class Case(Synced, table=True):
     )
     closed_at: datetime | None = Field(default=None)
     closure_reason: ClosureReason | None = Field(default=None, sa_type=enum_type(ClosureReason))
+    retain_until: date | None = Field(
+        default=None, description="Kept after a personal data review until this date"
+    )
 
     __table_args__ = (
         # The district queue: open cases of one district, most urgent first.
@@ -347,8 +350,29 @@ class Party(Synced, table=True):
     person_key: str = Field(default="", index=True, description="Name and birth date, normalised")
 
 
+class NoteVisibility(StrEnum):
+    """Who may read a partner note, besides the police and the author's own agency."""
+
+    POLICE = "police"
+    NAMED = "named"
+    ALL_PARTNERS = "all_partners"
+
+    @property
+    def label(self) -> str:
+        return {
+            NoteVisibility.POLICE: "Police only",
+            NoteVisibility.NAMED: "Named agencies",
+            NoteVisibility.ALL_PARTNERS: "All partners on the case",
+        }[self]
+
+
 class PartnerNote(Synced, table=True):
-    """A note from or about a partner agency on a case. Append-only."""
+    """A note from or about a partner agency on a case. Append-only.
+
+    A correction is a new note whose ``supersedes_id`` names the note it corrects; both
+    stay in the history. ``agency`` is the author's agency name as written (police notes
+    say "Kent Police"); ``agency_id`` is set when it is a registered partner agency.
+    """
 
     id: str = Field(default_factory=new_id, primary_key=True)
     case_id: str = Field(foreign_key="case.id", index=True)
@@ -356,6 +380,21 @@ class PartnerNote(Synced, table=True):
     author: str
     written_at: datetime
     text: str
+    agency_id: str | None = Field(default=None, foreign_key="agency.id", index=True)
+    visibility: NoteVisibility = Field(
+        default=NoteVisibility.POLICE, sa_type=enum_type(NoteVisibility)
+    )
+    supersedes_id: str | None = Field(default=None, foreign_key="partnernote.id")
+
+
+class NoteAudience(Synced, table=True):
+    """A named agency that may read a note whose visibility is 'named agencies'."""
+
+    __tablename__ = "noteaudience"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    note_id: str = Field(foreign_key="partnernote.id", index=True)
+    agency_id: str = Field(foreign_key="agency.id", index=True)
 
 
 class EnforcementAction(Synced, table=True):
@@ -552,6 +591,115 @@ class ProblemResponse(Synced, table=True):
     agency: str = Field(default="")
     due_on: date | None = Field(default=None)
     done_on: date | None = Field(default=None)
+
+
+class AgencyKind(StrEnum):
+    """The kinds of partner agency a CSU shares information with."""
+
+    COUNCIL = "council"
+    HOUSING = "housing"
+    BUSINESS = "business"
+    FIRE = "fire"
+    HEALTH = "health"
+    SCHOOL = "school"
+    YOUTH_OFFENDING = "youth_offending"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {
+            AgencyKind.COUNCIL: "Council",
+            AgencyKind.HOUSING: "Housing provider",
+            AgencyKind.BUSINESS: "Business",
+            AgencyKind.FIRE: "Fire and rescue",
+            AgencyKind.HEALTH: "Health",
+            AgencyKind.SCHOOL: "School",
+            AgencyKind.YOUTH_OFFENDING: "Youth offending service",
+            AgencyKind.OTHER: "Other",
+        }[self]
+
+
+class Agency(Synced, table=True):
+    """A partner agency, and the information sharing agreement data is shared under."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    name: str = Field(unique=True)
+    kind: AgencyKind = Field(sa_type=enum_type(AgencyKind))
+    district: District | None = Field(
+        default=None, sa_type=enum_type(District), description="Its district, if only one"
+    )
+    contact_name: str = Field(default="")
+    contact_email: str = Field(default="")
+    contact_phone: str = Field(default="")
+    isa_ref: str = Field(description="Reference of the information sharing agreement")
+    active: bool = Field(default=True)
+
+
+class Role(StrEnum):
+    """What a user may do (see services/access.py for each role's permissions)."""
+
+    OFFICER = "officer"
+    SUPERVISOR = "supervisor"
+    PARTNER = "partner"
+    ADMIN = "admin"
+
+
+class User(Synced, table=True):
+    """Someone who signs in: a role, their districts or agency, and a hashed PIN."""
+
+    __tablename__ = "app_user"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    username: str = Field(unique=True, description="Sign-in name, lower case")
+    full_name: str = Field(default="")
+    role: Role = Field(sa_type=enum_type(Role))
+    districts: str = Field(default="", description="District codes, comma-separated")
+    agency_id: str | None = Field(default=None, foreign_key="agency.id")
+    officer_id: str | None = Field(default=None, foreign_key="officer.id")
+    pin_hash: str = Field(description="argon2id hash of the PIN or passphrase")
+    failed_attempts: int = Field(default=0)
+    locked_until: datetime | None = Field(default=None)
+    active: bool = Field(default=True)
+
+
+class CaseShare(Synced, table=True):
+    """A case disclosed to a partner agency: when, by whom, why; until revoked."""
+
+    __tablename__ = "caseshare"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True)
+    agency_id: str = Field(foreign_key="agency.id", index=True)
+    shared_at: datetime
+    shared_by: str
+    justification: str
+    revoked_at: datetime | None = Field(default=None)
+
+
+class AuditEvent(SQLModel, table=True):
+    """One link of the append-only, hash-chained audit log (DPA 2018 s62).
+
+    ``hash`` is SHA-256 over this row's fields and the previous row's hash; ``seq``
+    counts from 1 with no gaps. The log never syncs and is never updated.
+    """
+
+    __tablename__ = "audit_event"
+    __table_args__ = (sa.Index("ix_audit_event_case", "case_ref", "seq"),
+                      {"sqlite_autoincrement": True})
+
+    seq: int | None = Field(default=None, primary_key=True)
+    at: str = Field(description="UTC instant, ISO 8601")
+    device: str
+    actor: str = Field(description="Username, or 'local' on a store with no users")
+    role: str
+    action: str = Field(description="create, change, view, export, disclose, delete, sign-in...")
+    record_type: str
+    record_id: str = Field(default="")
+    case_ref: str = Field(default="")
+    detail: str = Field(default="", description="What changed (field names, no personal data)")
+    justification: str = Field(default="")
+    prev_hash: str
+    hash: str
 
 
 class StoreMeta(SQLModel, table=True):

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from asbtui.db import Store, open_store
+from asbtui.models import District, Role
+from asbtui.services.access import Actor
 from asbtui.services import cases
 from asbtui.services.demo import DemoSummary, build_demo
 
@@ -87,10 +89,20 @@ def demo_path(demo_template: tuple[Path, DemoSummary], tmp_path: Path) -> Path:
     return copy
 
 
+def supervisor_everywhere(store: Store) -> Actor:
+    """A supervisor of all 13 districts who is the device's officer: tests that are not
+    about roles work the demo store (which has users) as this actor."""
+    officer = cases.device_officer(store)
+    return Actor("test.supervisor", Role.SUPERVISOR, frozenset(District),
+                 officer_id=officer.id if officer else None, full_name="Test Supervisor")
+
+
 @pytest.fixture
 def demo_store(demo_path: Path) -> Iterator[Store]:
-    """An open private copy of the demo store: 300 cases, seed 7, as of 25/11/2026 10:00 UTC."""
+    """An open private copy of the demo store: 300 cases, seed 7, as of 25/11/2026 10:00 UTC,
+    worked by :func:`supervisor_everywhere` (tests about roles sign in themselves)."""
     opened = open_store(demo_path)
+    opened.actor = supervisor_everywhere(opened)
     yield opened
     opened.close()
 

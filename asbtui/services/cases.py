@@ -28,17 +28,26 @@ from asbtui.models import (
     Incident,
     IncidentType,
     Officer,
-    PartnerNote,
     Party,
     PartyRole,
     RiskLevel,
     StoreMeta,
 )
-from asbtui.services import places, search
+from asbtui.services import audit, places, search
+from asbtui.services.access import (
+    Permission,
+    current,
+    ensure_readable,
+    permits,
+    require,
+    require_district,
+)
 from asbtui.services.refs import make_ref, normalise_ref
 
 if TYPE_CHECKING:
     from asbtui.db import Store
+    from asbtui.services.access import Actor
+    from asbtui.services.partners import NoteView
 
 SUMMARY_MAX = 2000
 TEXT_MAX = 4000
@@ -146,6 +155,9 @@ class PartyView:
     date_of_birth: date | None
     vulnerable: bool
     notes: str
+    details_shown: bool = True
+    """False when date of birth, address, phone and notes are held back (see
+    :func:`person_details`, which shows them for a reason and audits the view)."""
 
 
 @dataclass(frozen=True)
@@ -157,15 +169,6 @@ class IncidentView:
     description: str
     crime_ref: str
     location: str
-
-
-@dataclass(frozen=True)
-class NoteView:
-    id: str
-    agency: str
-    author: str
-    written_at: datetime
-    text: str
 
 
 @dataclass(frozen=True)
@@ -192,7 +195,7 @@ class CaseDetail:
     owner_name: str | None
     parties: list[PartyView]
     incidents: list[IncidentView]
-    notes: list[NoteView]
+    notes: list[NoteView]  # partners.NoteView: the notes this actor may read
 
     @property
     def has_vulnerable_party(self) -> bool:
@@ -224,24 +227,28 @@ def _officer_by_collar(session: Session, collar: str, field_name: str = "owner")
     return officer
 
 
+@permits(Permission.READ_CASES)
 def case_detail(store: Store, ref: str) -> CaseDetail:
-    """Everything on one case, found by its reference (actions: enforcement.case_actions)."""
+    """Everything on one case the actor may see, found by its reference.
+
+    People are listed by name and role; their date of birth, address, phone and notes are
+    held back until :func:`person_details` is asked for them with a reason. Partners get
+    only cases shared with their agency, and only the notes their agency may read. Each
+    call is audited as a view of the case (DPA 2018 s62: consultation).
+    """
+    from asbtui.services.partners import visible_notes
+
+    actor = current(store)
     with store.session() as session:
         case = load_case(session, ref)
+        ensure_readable(session, actor, case.id, ref)
         owner = session.get(Officer, case.owner_id) if case.owner_id else None
-        parties = session.exec(select(Party).where(Party.case_id == case.id, ~Party.deleted)).all()
-        role_order = {role: i for i, role in enumerate(PartyRole)}
         incidents = session.exec(
             select(Incident)
             .where(Incident.case_id == case.id, ~Incident.deleted)
             .order_by(Incident.occurred_at.desc())
         ).all()
-        notes = session.exec(
-            select(PartnerNote)
-            .where(PartnerNote.case_id == case.id, ~PartnerNote.deleted)
-            .order_by(PartnerNote.written_at.desc())
-        ).all()
-        return CaseDetail(
+        detail = CaseDetail(
             id=case.id,
             ref=case.ref,
             district=District(case.district),
@@ -260,19 +267,7 @@ def case_detail(store: Store, ref: str) -> CaseDetail:
             closure_reason=ClosureReason(case.closure_reason) if case.closure_reason else None,
             owner_collar=owner.collar if owner else None,
             owner_name=owner.name if owner else None,
-            parties=[
-                PartyView(
-                    p.id,
-                    PartyRole(p.role),
-                    p.name,
-                    p.address,
-                    p.phone,
-                    p.date_of_birth,
-                    p.vulnerable,
-                    p.notes,
-                )
-                for p in sorted(parties, key=lambda p: (role_order[PartyRole(p.role)], p.name))
-            ],
+            parties=_parties(session, case.id, shown=False),
             incidents=[
                 IncidentView(
                     i.id,
@@ -285,8 +280,39 @@ def case_detail(store: Store, ref: str) -> CaseDetail:
                 )
                 for i in incidents
             ],
-            notes=[NoteView(n.id, n.agency, n.author, n.written_at, n.text) for n in notes],
+            notes=visible_notes(session, actor, case.id),
         )
+    with store.session() as session:
+        audit.record(session, store, actor, audit.AuditAction.VIEW, "case", detail.id,
+                     case_ref=detail.ref)
+    return detail
+
+
+def _parties(session: Session, case_id: str, *, shown: bool) -> list[PartyView]:
+    parties = session.exec(select(Party).where(Party.case_id == case_id, ~Party.deleted)).all()
+    role_order = {role: i for i, role in enumerate(PartyRole)}
+    return [
+        PartyView(p.id, PartyRole(p.role), p.name, p.address if shown else "",
+                  p.phone if shown else "", p.date_of_birth if shown else None, p.vulnerable,
+                  p.notes if shown else "", shown)
+        for p in sorted(parties, key=lambda p: (role_order[PartyRole(p.role)], p.name))
+    ]
+
+
+@permits(Permission.VIEW_PEOPLE)
+def person_details(store: Store, ref: str, reason: str) -> list[PartyView]:
+    """The people of a case in full, for the reason given; each person's view is audited."""
+    actor = current(store)
+    why = audit.justification(reason)
+    with store.session() as session:
+        case = load_case(session, ref)
+        ensure_readable(session, actor, case.id, ref)
+        people = _parties(session, case.id, shown=True)
+        for person in people:
+            audit.record(session, store, actor, audit.AuditAction.VIEW, "person", person.id,
+                         case_ref=case.ref, detail=f"{person.role.value} details",
+                         reason=why)
+        return people
 
 
 # ---------------------------------------------------------------------------- writes
@@ -313,10 +339,13 @@ def _person(session: Session, case_id: str, person: PersonInput) -> Party:
     return party
 
 
+@permits(Permission.WORK_CASES)
 def create_case(store: Store, new: NewCase, *, now: datetime | None = None) -> str:
     """Open a case (with its first people) and return its reference."""
+    actor = current(store)
     now = now or utc_now()
     district = parse_district(new.district)
+    require_district(actor, district, "open cases")
     category = _choice(Category, new.category, "category", "Category")
     channel = _choice(Channel, new.channel, "channel", "Channel")
     risk = _choice(RiskLevel, new.risk, "risk", "Risk")
@@ -327,6 +356,8 @@ def create_case(store: Store, new: NewCase, *, now: datetime | None = None) -> s
         try:
             with store.session() as session:
                 owner = _officer_by_collar(session, new.owner_collar) if new.owner_collar else None
+                if owner is not None and owner.id != actor.officer_id:
+                    require(store, Permission.ASSIGN_CASES)
                 if owner is not None and owner.district != district:
                     raise InvalidInput(
                         f"{owner.collar} works in {District(owner.district).label}, "
@@ -358,10 +389,14 @@ def create_case(store: Store, new: NewCase, *, now: datetime | None = None) -> s
                 )
                 session.add(case)
                 session.flush()
-                for person in new.people:
-                    _person(session, case.id, person)
+                people = [_person(session, case.id, person) for person in new.people]
                 session.flush()
                 search.reindex_case(session, case.id)
+                audit.record(session, store, actor, audit.AuditAction.CREATE, "case", case.id,
+                             case_ref=case.ref, detail=f"{category.value}, {risk.value} risk")
+                for party in people:
+                    audit.record(session, store, actor, audit.AuditAction.CREATE, "person",
+                                 party.id, case_ref=case.ref, detail=party.role)
                 return case.ref
         except IntegrityError:
             if attempt == 4:
@@ -369,6 +404,15 @@ def create_case(store: Store, new: NewCase, *, now: datetime | None = None) -> s
     raise AssertionError("unreachable")
 
 
+def _case_to_work(session: Session, store: Store, ref: str, doing: str) -> tuple[Case, Actor]:
+    """The case, if the actor may work cases in its district."""
+    actor = current(store)
+    case = load_case(session, ref)
+    require_district(actor, case.district, doing)
+    return case, actor
+
+
+@permits(Permission.WORK_CASES)
 def add_incident(store: Store, ref: str, new: NewIncident, *, now: datetime | None = None) -> str:
     """Record an incident on a case; returns the incident's id."""
     now = now or utc_now()
@@ -380,7 +424,7 @@ def add_incident(store: Store, ref: str, new: NewIncident, *, now: datetime | No
     if new.occurred_at > now + timedelta(minutes=5):
         raise InvalidInput("An incident cannot be dated in the future.", "occurred_at")
     with store.session() as session:
-        case = load_case(session, ref)
+        case, actor = _case_to_work(session, store, ref, "record incidents")
         if new.occurred_at < case.opened_at - timedelta(days=366 * 5):
             raise InvalidInput(
                 "That date is more than five years before the case was opened.", "occurred_at"
@@ -396,13 +440,17 @@ def add_incident(store: Store, ref: str, new: NewIncident, *, now: datetime | No
             location=optional_text(new.location, "location", "Location", 300),
         )
         session.add(incident)
+        session.flush()
+        audit.record(session, store, actor, audit.AuditAction.CREATE, "incident", incident.id,
+                     case_ref=case.ref, detail=kind.value)
         return incident.id
 
 
+@permits(Permission.WORK_CASES)
 def add_party(store: Store, ref: str, person: PersonInput) -> str:
     """Add a victim, perpetrator, witness or reporter to a case; returns the party's id."""
     with store.session() as session:
-        case = load_case(session, ref)
+        case, actor = _case_to_work(session, store, ref, "add people")
         party = _person(session, case.id, person)
         if party.vulnerable and party.role == PartyRole.VICTIM:
             case.vulnerable_victim = True
@@ -415,9 +463,12 @@ def add_party(store: Store, ref: str, person: PersonInput) -> str:
                 session.add(case)
         session.flush()
         search.reindex_case(session, case.id)
+        audit.record(session, store, actor, audit.AuditAction.CREATE, "person", party.id,
+                     case_ref=case.ref, detail=party.role)
         return party.id
 
 
+@permits(Permission.WORK_CASES)
 def change_status(
     store: Store,
     ref: str,
@@ -435,8 +486,13 @@ def change_status(
         reason = _choice(ClosureReason, closure_reason, "closure_reason", "Closure reason")
     elif closure_reason:
         raise InvalidInput("A closure reason is only given when closing a case.", "closure_reason")
+    if new_status is CaseStatus.CLOSED:
+        require(store, Permission.CLOSE_CASES)
     with store.session() as session:
-        case = load_case(session, ref)
+        case, actor = _case_to_work(session, store, ref, "change cases")
+        before = CaseStatus(case.status)
+        if before is CaseStatus.CLOSED:
+            require(store, Permission.CLOSE_CASES)  # reopening is a supervisor's call too
         if CaseStatus(case.status) is new_status:
             raise InvalidInput(f"The case is already {new_status.label.lower()}.", "status")
         case.status = new_status
@@ -445,13 +501,18 @@ def change_status(
         if new_status is not CaseStatus.CLOSED and case.next_review is None:
             case.next_review = london_today(now) + review_interval(RiskLevel(case.risk))
         session.add(case)
+        audit.record(session, store, actor, audit.AuditAction.CHANGE, "case", case.id,
+                     case_ref=case.ref, detail=audit.changed({
+                         "status": (before, new_status), "closure reason": (None, reason)}))
         return new_status
 
 
+@permits(Permission.ASSIGN_CASES)
 def assign_owner(store: Store, ref: str, collar: str | None) -> str | None:
     """Give the case to the officer with ``collar`` (None leaves it unallocated)."""
     with store.session() as session:
-        case = load_case(session, ref)
+        case, actor = _case_to_work(session, store, ref, "assign cases")
+        before = session.get(Officer, case.owner_id) if case.owner_id else None
         if collar and collar.strip():
             officer = _officer_by_collar(session, collar)
             if officer.district != case.district:
@@ -466,9 +527,15 @@ def assign_owner(store: Store, ref: str, collar: str | None) -> str | None:
             case.owner_id = None
             name = None
         session.add(case)
+        after = session.get(Officer, case.owner_id) if case.owner_id else None
+        audit.record(session, store, actor, audit.AuditAction.CHANGE, "case", case.id,
+                     case_ref=case.ref, detail=audit.changed({
+                         "owner": (before.collar if before else None,
+                                   after.collar if after else None)}))
         return name
 
 
+@permits(Permission.WORK_CASES)
 def set_next_review(store: Store, ref: str, day: date, *, today: date | None = None) -> date:
     """Set the date by which the case must next be reviewed (today or later)."""
     today = today or london_today()
@@ -477,14 +544,17 @@ def set_next_review(store: Store, ref: str, day: date, *, today: date | None = N
     if day > today + timedelta(days=366):
         raise InvalidInput("The next review must be within a year.", "next_review")
     with store.session() as session:
-        case = load_case(session, ref)
+        case, actor = _case_to_work(session, store, ref, "change cases")
         if case.status == CaseStatus.CLOSED:
             raise InvalidInput("A closed case has no reviews; reopen it first.", "next_review")
-        case.next_review = day
+        before, case.next_review = case.next_review, day
         session.add(case)
+        audit.record(session, store, actor, audit.AuditAction.CHANGE, "case", case.id,
+                     case_ref=case.ref, detail=audit.changed({"next review": (before, day)}))
         return day
 
 
+@permits(Permission.WORK_CASES)
 def set_risk(
     store: Store, ref: str, risk: RiskLevel | str, *, today: date | None = None
 ) -> RiskLevel:
@@ -492,14 +562,16 @@ def set_risk(
     level = _choice(RiskLevel, risk, "risk", "Risk")
     today = today or london_today()
     with store.session() as session:
-        case = load_case(session, ref)
-        case.risk = level
+        case, actor = _case_to_work(session, store, ref, "change cases")
+        before, case.risk = RiskLevel(case.risk), level
         sooner = today + review_interval(level)
         if case.status != CaseStatus.CLOSED and (
             case.next_review is None or sooner < case.next_review
         ):
             case.next_review = sooner
         session.add(case)
+        audit.record(session, store, actor, audit.AuditAction.CHANGE, "case", case.id,
+                     case_ref=case.ref, detail=audit.changed({"risk": (before, level)}))
         return level
 
 
@@ -514,6 +586,7 @@ class OfficerView:
     district: District
 
 
+@permits(Permission.READ_CASES)
 def officers(store: Store, district: District | None = None) -> list[OfficerView]:
     """Officers (of one district, or all), by name."""
     with store.session() as session:
@@ -526,24 +599,30 @@ def officers(store: Store, district: District | None = None) -> list[OfficerView
         ]
 
 
+@permits(Permission.READ_CASES)
 def find_officer(store: Store, collar: str) -> OfficerView:
     with store.session() as session:
         o = _officer_by_collar(session, collar)
         return OfficerView(o.id, o.collar, o.name, District(o.district))
 
 
+@permits()  # a fact about the device, read before anyone signs in
 def device_officer(store: Store) -> OfficerView | None:
-    """The officer this device belongs to (set by ``--officer`` or the demo), if any."""
+    """The officer using the app: the signed-in user's, else this device's (set by
+    ``--officer`` or the demo), if any."""
+    actor = getattr(store, "actor", None)
     with store.session() as session:
         meta = session.get(StoreMeta, "officer")
-        if meta is None:
+        officer_id = actor.officer_id if actor is not None else (meta.value if meta else None)
+        if officer_id is None:
             return None
-        officer = session.get(Officer, meta.value)
+        officer = session.get(Officer, officer_id)
         if officer is None or officer.deleted:
             return None
         return OfficerView(officer.id, officer.collar, officer.name, District(officer.district))
 
 
+@permits(Permission.READ_CASES)
 def set_device_officer(store: Store, collar: str) -> OfficerView:
     """Make the officer with ``collar`` this device's user ("my cases", default district)."""
     with store.session() as session:
@@ -554,6 +633,7 @@ def set_device_officer(store: Store, collar: str) -> OfficerView:
         return OfficerView(officer.id, officer.collar, officer.name, District(officer.district))
 
 
+@permits(Permission.MANAGE_USERS)
 def add_officer(store: Store, collar: str, name: str, district: District | str) -> OfficerView:
     collar = required_text(collar, "collar", "Collar number", 20).upper()
     name = required_text(name, "name", "Name", NAME_MAX)
@@ -565,6 +645,8 @@ def add_officer(store: Store, collar: str, name: str, district: District | str) 
         officer = Officer(collar=collar, name=name, district=where)
         session.add(officer)
         session.flush()
+        audit.record(session, store, current(store), audit.AuditAction.CREATE, "officer",
+                     officer.id, detail=f"{collar}, {where.value}")
         return OfficerView(officer.id, officer.collar, officer.name, where)
 
 
