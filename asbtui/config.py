@@ -52,6 +52,12 @@ class Settings(BaseSettings):
         "(s104(4): the local number may be lower than 3, never higher)",
     )
 
+    idle_lock_minutes: int = Field(
+        default=5, ge=1,
+        description="Minutes without a key or mouse event before the screen locks "
+        "(re-enter the PIN to go on)",
+    )
+
     def pattern_rules(self, **overrides: int) -> PatternRules:
         """The thresholds for :mod:`asbtui.services.patterns`."""
         values = {
