@@ -13,11 +13,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 
 from asbtui.db import Store, open_store
 from asbtui.models import District, Role
 from asbtui.services.access import Actor
-from asbtui.services import cases
+from asbtui.services import cases, users
 from asbtui.services.demo import DemoSummary, build_demo
 
 # The fixed "now" of every test that can choose its clock: a Wednesday in GMT.
@@ -38,6 +39,14 @@ def _no_user_settings(
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     for name in ("ASBTUI_DB", "ASBTUI_OFFICER", "ASBTUI_THEME", "ASBTUI_PAGE_SIZE"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _quick_pin_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id at its real cost takes ~0.1 s a hash; tests sign in hundreds of times.
+    Hashes made this way still verify as argon2id; the real cost is tested on its own."""
+    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
+                                                         parallelism=1))
 
 
 @pytest.fixture(scope="session")

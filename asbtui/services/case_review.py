@@ -44,6 +44,15 @@ from asbtui.models import (
     IncidentType,
     ReviewDecision,
 )
+from asbtui.services import audit
+from asbtui.services.access import (
+    Actor,
+    Permission,
+    current,
+    ensure_readable,
+    permits,
+    require_district,
+)
 from asbtui.services.cases import load_case, optional_text, required_text
 
 if TYPE_CHECKING:
@@ -211,23 +220,32 @@ def _qualifying(session: Session, case_id: str, on: date) -> list[QualifyingRepo
     return found
 
 
+def _readable_case(session: Session, store: Store, ref: str) -> Case:
+    case = load_case(session, ref)
+    ensure_readable(session, current(store), case.id, ref)
+    return case
+
+
+@permits(Permission.READ_CASES)
 def qualifying_reports(store: Store, ref: str, on: date) -> list[QualifyingReport]:
     """The case's reports that qualify for an application made on ``on``, oldest first."""
     with store.session() as session:
-        case = load_case(session, ref)
+        case = _readable_case(session, store, ref)
         return _qualifying(session, case.id, on)
 
 
+@permits(Permission.READ_CASES)
 def threshold_status(
     store: Store, ref: str, on: date, threshold: int = DEFAULT_THRESHOLD
 ) -> ThresholdStatus:
     """Whether an application made on ``on`` would meet the (local) threshold."""
     threshold = check_threshold(threshold)
     with store.session() as session:
-        case = load_case(session, ref)
+        case = _readable_case(session, store, ref)
         return ThresholdStatus(case.ref, on, threshold, _qualifying(session, case.id, on))
 
 
+@permits(Permission.READ_OVERVIEWS)
 def cases_meeting_threshold(
     store: Store,
     district: District | None = None,
@@ -376,28 +394,42 @@ def _views(store: Store, *conditions: sa.ColumnElement[bool]) -> list[ReviewView
         ]
 
 
+@permits(Permission.READ_OVERVIEWS)
 def reviews(store: Store, district: District | None = None) -> list[ReviewView]:
     """Case reviews (of one district, or all): those in progress first, then newest."""
     return _views(store, *(() if district is None else (CaseReview.district == district,)))
 
 
+@permits(Permission.READ_CASES)
 def case_reviews(store: Store, ref: str) -> list[ReviewView]:
     """The reviews of one case: one in progress first, then newest."""
     with store.session() as session:
-        case_id = load_case(session, ref).id
+        case_id = _readable_case(session, store, ref).id
     return _views(store, CaseReview.case_id == case_id)
 
 
+@permits(Permission.READ_CASES)
 def review_in_progress(store: Store, ref: str) -> ReviewView | None:
     """The case's review that waits for a next step, if there is one."""
     return next((r for r in case_reviews(store, ref) if not r.finished), None)
 
 
-def _load_review(session: Session, review_id: str) -> CaseReview:
+def _review_to_work(session: Session, store: Store,
+                    review_id: str) -> tuple[CaseReview, Actor, str]:
+    """The review, the actor (if they may act in its district) and the case's ref."""
     review = session.get(CaseReview, review_id)
     if review is None or review.deleted:
         raise NotFound(f"There is no case review {review_id}.")
-    return review
+    actor = current(store)
+    require_district(actor, review.district, "record case reviews")
+    case = session.get(Case, review.case_id)
+    return review, actor, case.ref if case else ""
+
+
+def _audit(session: Session, store: Store, actor: Actor, review: CaseReview, ref: str,
+           detail: str, action: audit.AuditAction = audit.AuditAction.CHANGE) -> None:
+    audit.record(session, store, actor, action, "case review", review.id, case_ref=ref,
+                 detail=detail)
 
 
 def _parse_decision(value: ReviewDecision | str) -> ReviewDecision:
@@ -408,6 +440,7 @@ def _parse_decision(value: ReviewDecision | str) -> ReviewDecision:
     raise InvalidInput("Choose the decision: review or no_review.", "decision")
 
 
+@permits(Permission.SOLVE_PROBLEMS)
 def request_review(
     store: Store,
     ref: str,
@@ -427,8 +460,10 @@ def request_review(
     if requested_on > today:
         raise InvalidInput("An application cannot be dated in the future.", "requested_on")
     by = required_text(requested_by, "requested_by", "Who applied", NAME_MAX)
+    actor = current(store)
     with store.session() as session:
         case = load_case(session, ref)
+        require_district(actor, case.district, "record case reviews")
         open_review = session.exec(
             select(CaseReview).where(
                 CaseReview.case_id == case.id, ~CaseReview.deleted, _unfinished()
@@ -451,9 +486,12 @@ def request_review(
         )
         session.add(review)
         session.flush()
+        _audit(session, store, actor, review, case.ref,
+               f"requested; {count} qualifying reports", audit.AuditAction.CREATE)
         return review.id
 
 
+@permits(Permission.SOLVE_PROBLEMS)
 def decide(
     store: Store,
     review_id: str,
@@ -472,7 +510,7 @@ def decide(
     why = optional_text(reason, "reason", "Reason", TEXT_MAX)
     today = today or london_today()
     with store.session() as session:
-        review = _load_review(session, review_id)
+        review, actor, ref = _review_to_work(session, store, review_id)
         if ReviewDecision(review.decision) is not ReviewDecision.PENDING:
             raise InvalidInput(
                 f"This application was already decided on {format_date(review.decided_on)}.",
@@ -498,9 +536,11 @@ def decide(
         review.decided_on = decided_on
         review.decision_reason = why
         session.add(review)
+        _audit(session, store, actor, review, ref, f"decision: {chosen.value}")
         return chosen
 
 
+@permits(Permission.SOLVE_PROBLEMS)
 def record_meeting(
     store: Store, review_id: str, meeting_on: date, *, today: date | None = None
 ) -> date:
@@ -508,7 +548,7 @@ def record_meeting(
     outcome is recorded)."""
     today = today or london_today()
     with store.session() as session:
-        review = _load_review(session, review_id)
+        review, actor, ref = _review_to_work(session, store, review_id)
         if ReviewDecision(review.decision) is not ReviewDecision.REVIEW:
             raise InvalidInput("A meeting is only held once it is decided to review.", "meeting_on")
         if review.outcome_on is not None:
@@ -522,9 +562,11 @@ def record_meeting(
             raise InvalidInput("The meeting must be within a year from today.", "meeting_on")
         review.meeting_on = meeting_on
         session.add(review)
+        _audit(session, store, actor, review, ref, f"meeting on {meeting_on.isoformat()}")
         return meeting_on
 
 
+@permits(Permission.SOLVE_PROBLEMS)
 def record_outcome(
     store: Store, review_id: str, outcome: str, outcome_on: date, *, today: date | None = None
 ) -> date:
@@ -532,7 +574,7 @@ def record_outcome(
     text = required_text(outcome, "outcome", "Outcome", TEXT_MAX)
     today = today or london_today()
     with store.session() as session:
-        review = _load_review(session, review_id)
+        review, actor, ref = _review_to_work(session, store, review_id)
         if ReviewDecision(review.decision) is not ReviewDecision.REVIEW:
             raise InvalidInput("Only a review that was held has an outcome.", "outcome")
         if review.outcome_on is not None:
@@ -552,6 +594,7 @@ def record_outcome(
         review.outcome = text
         review.outcome_on = outcome_on
         session.add(review)
+        _audit(session, store, actor, review, ref, "outcome recorded")
         return outcome_on
 
 

@@ -28,6 +28,8 @@ from asbtui.models import (
     Officer,
     RiskLevel,
 )
+from asbtui.services import audit
+from asbtui.services.access import Permission, current, permits, require_district
 from asbtui.services.refs import normalise_ref
 
 if TYPE_CHECKING:
@@ -80,6 +82,7 @@ def _days_since(opened_at: datetime | None, today: date) -> int | None:
     return (today - to_london(opened_at).date()).days
 
 
+@permits(Permission.READ_OVERVIEWS)
 def district_summaries(
     store: Store,
     districts: Iterable[District] | None = None,
@@ -164,6 +167,7 @@ def total(summaries: Sequence[DistrictSummary]) -> DistrictSummary:
     )
 
 
+@permits(Permission.READ_OVERVIEWS)
 def officer_workloads(
     store: Store, district: District, *, now: datetime | None = None
 ) -> list[Workload]:
@@ -196,6 +200,7 @@ def officer_workloads(
         ]
 
 
+@permits(Permission.ASSIGN_CASES)
 def assign_owner_bulk(store: Store, refs: Iterable[str], collar: str | None) -> int:
     """Give every case in ``refs`` to the officer with ``collar`` (None or "": unallocate).
 
@@ -205,6 +210,7 @@ def assign_owner_bulk(store: Store, refs: Iterable[str], collar: str | None) -> 
     wanted = list(dict.fromkeys(normalise_ref(r) for r in refs if r and r.strip()))
     if not wanted:
         raise InvalidInput("Choose at least one case.", "refs")
+    actor = current(store)
     with store.session() as session:
         officer = None
         if collar and collar.strip():
@@ -226,6 +232,7 @@ def assign_owner_bulk(store: Store, refs: Iterable[str], collar: str | None) -> 
             case = found.get(ref)
             if case is None:
                 raise NotFound(f"There is no case {ref}; no case was changed.")
+            require_district(actor, case.district, f"assign cases ({ref})")
             if officer is not None and case.district != officer.district:
                 raise InvalidInput(
                     f"{ref} is in {District(case.district).label}, but {officer.collar} works "
@@ -233,10 +240,17 @@ def assign_owner_bulk(store: Store, refs: Iterable[str], collar: str | None) -> 
                     "owner",
                 )
         owner_id = officer.id if officer else None
+        collars = dict(session.execute(sa.select(Officer.id, Officer.collar).where(
+            Officer.id.in_({c.owner_id for c in found.values() if c.owner_id}))).all())
         for case in found.values():
             if case.owner_id != owner_id:
+                before = collars.get(case.owner_id) if case.owner_id else None
                 case.owner_id = owner_id
                 session.add(case)
+                audit.record(session, store, actor, audit.AuditAction.CHANGE, "case", case.id,
+                             case_ref=case.ref, detail=audit.changed({
+                                 "owner": (before, officer.collar if officer else None)})
+                             + f" (bulk, {len(wanted)} cases)")
         return len(wanted)
 
 

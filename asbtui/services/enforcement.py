@@ -33,7 +33,14 @@ from asbtui.models import (
     Pspo,
     PspoExtension,
 )
-from asbtui.services import periods, powers
+from asbtui.services import audit, periods, powers
+from asbtui.services.access import (
+    Permission,
+    current,
+    ensure_readable,
+    permits,
+    require_district,
+)
 from asbtui.services.cases import load_case, optional_text, parse_district, required_text
 from asbtui.services.powers import Stage
 from asbtui.services.rules import rule, value
@@ -714,6 +721,7 @@ def _nearest(session: Session, where: sa.ColumnElement[bool]) -> datetime | None
     ).one()
 
 
+@permits(Permission.WORK_CASES)
 def start_action(
     store: Store, ref: str, new: NewAction, step: StepInput, *, now: datetime | None = None
 ) -> str:
@@ -731,8 +739,10 @@ def start_action(
             + ".",
             "stage",
         )
+    actor = current(store)
     with store.session() as session:
         case = load_case(session, ref)
+        require_district(actor, case.district, "use powers")
         subject = None
         if new.subject_party_id:
             subject = session.get(Party, new.subject_party_id)
@@ -767,10 +777,15 @@ def start_action(
             subject,
             to_london(step.occurred_at).date(),
         )
-        _apply(session, ctx)
+        made = _apply(session, ctx)
+        audit.record(session, store, actor, audit.AuditAction.CREATE, "action", action.id,
+                     case_ref=case.ref, detail=f"{power.value}: {stage.key}")
+        audit.record(session, store, actor, audit.AuditAction.CREATE, "action step", made.id,
+                     case_ref=case.ref, detail=f"{power.value}: {stage.key}")
         return action.id
 
 
+@permits(Permission.WORK_CASES)
 def record_step(
     store: Store, action_id: str, stage_key: str, step: StepInput, *, now: datetime | None = None
 ) -> str:
@@ -790,6 +805,8 @@ def record_step(
             raise InvalidInput(f"After '{current}' the next step can be: {names}.", "stage")
         case = session.get(Case, action.case_id)
         assert case is not None
+        actor = current(store)
+        require_district(actor, case.district, "use powers")
         steps = list(
             session.exec(
                 select(ActionStep)
@@ -810,7 +827,10 @@ def record_step(
             subject,
             to_london(action.started_at).date(),
         )
-        return _apply(session, ctx).id
+        made = _apply(session, ctx)
+        audit.record(session, store, actor, audit.AuditAction.CREATE, "action step", made.id,
+                     case_ref=case.ref, detail=f"{power.value}: {stage.key}")
+        return made.id
 
 
 # ------------------------------------------------------------------ deadlines
@@ -875,6 +895,7 @@ def _view(row: sa.Row) -> DeadlineView:
     )
 
 
+@permits(Permission.READ_OVERVIEWS)
 def upcoming_deadlines(
     store: Store,
     *,
@@ -897,8 +918,10 @@ def upcoming_deadlines(
         return [_view(row) for row in connection.execute(query)]
 
 
+@permits(Permission.READ_CASES)
 def case_deadlines(store: Store, case_id: str) -> list[DeadlineView]:
     """Every deadline of a case (open first, then by due time)."""
+    _readable(store, case_id)
     query = (
         _deadline_select()
         .where(Deadline.case_id == case_id)
@@ -908,6 +931,14 @@ def case_deadlines(store: Store, case_id: str) -> list[DeadlineView]:
         return [_view(row) for row in connection.execute(query)]
 
 
+def _readable(store: Store, case_id: str) -> None:
+    actor = current(store)
+    if actor.is_partner:
+        with store.session() as session:
+            ensure_readable(session, actor, case_id, "of this action")
+
+
+@permits(Permission.WORK_CASES)
 def resolve_deadline(
     store: Store, deadline_id: str, *, missed: bool, note: str, now: datetime | None = None
 ) -> DeadlineStatus:
@@ -923,6 +954,8 @@ def resolve_deadline(
             raise InvalidInput(
                 f"That deadline is already {DeadlineStatus(row.status).label.lower()}.", "note"
             )
+        actor = current(store)
+        require_district(actor, row.district, "resolve deadlines")
         row.status = DeadlineStatus.MISSED if missed else DeadlineStatus.COMPLETED
         row.resolution = optional_text(note, "note", "Note", 1000) or "Done"
         row.resolved_at = now or utc_now()
@@ -938,6 +971,9 @@ def resolve_deadline(
             assert action is not None
             action.next_deadline_at = _nearest(session, Deadline.action_id == action.id)
             session.add(action)
+        case_ref = case.ref if row.case_id else ""
+        audit.record(session, store, actor, audit.AuditAction.CHANGE, "deadline", row.id,
+                     case_ref=case_ref, detail=f"status: open -> {row.status}")
         return DeadlineStatus(row.status)
 
 
@@ -973,8 +1009,10 @@ class ActionDetail:
     next_stages: list[tuple[str, str]]
 
 
+@permits(Permission.READ_CASES)
 def case_actions(store: Store, case_id: str) -> list[ActionDetail]:
     """Every action on a case with its steps, newest action first."""
+    _readable(store, case_id)
     with store.session() as session:
         actions = session.exec(
             select(EnforcementAction)
@@ -1080,6 +1118,7 @@ def _pspo_deadlines(session: Session, pspo: Pspo) -> None:
     )
 
 
+@permits(Permission.SOLVE_PROBLEMS)
 def add_pspo(
     store: Store,
     district: District | str,
@@ -1093,6 +1132,8 @@ def add_pspo(
 ) -> str:
     """Register a PSPO; it may not have effect for more than 3 years (s60(1))."""
     where = parse_district(district)
+    actor = current(store)
+    require_district(actor, where, "register PSPOs")
     years = value("pspo_max_years", made_on)
     if expires_on <= made_on:
         raise InvalidInput("A PSPO must expire after the day it is made.", "expires_on")
@@ -1118,15 +1159,20 @@ def add_pspo(
         session.add(pspo)
         session.flush()
         _pspo_deadlines(session, pspo)
+        audit.record(session, store, actor, audit.AuditAction.CREATE, "pspo", pspo.id,
+                     detail=f"{where.value}, expires {expires_on.isoformat()}")
         return pspo.id
 
 
+@permits(Permission.SOLVE_PROBLEMS)
 def extend_pspo(store: Store, pspo_id: str, decided_on: date, new_expiry: date) -> date:
     """Extend a PSPO before it expires, by up to 3 years at a time (s60(2)-(4))."""
+    actor = current(store)
     with store.session() as session:
         pspo = session.get(Pspo, pspo_id)
         if pspo is None:
             raise NotFound("There is no such PSPO.")
+        require_district(actor, pspo.district, "extend PSPOs")
         if decided_on > pspo.expires_on:
             raise InvalidInput(
                 f"The PSPO expired on {format_date(pspo.expires_on)}; it can only "
@@ -1141,13 +1187,16 @@ def extend_pspo(store: Store, pspo_id: str, decided_on: date, new_expiry: date) 
                 f"An extension is for at most {years} years at a time (s60(2)).", "new_expiry"
             )
         session.add(PspoExtension(pspo_id=pspo.id, decided_on=decided_on, new_expiry=new_expiry))
-        pspo.expires_on = new_expiry
+        before, pspo.expires_on = pspo.expires_on, new_expiry
         session.add(pspo)
         session.flush()
         _pspo_deadlines(session, pspo)
+        audit.record(session, store, actor, audit.AuditAction.CHANGE, "pspo", pspo.id,
+                     detail=audit.changed({"expires": (before, new_expiry)}))
         return new_expiry
 
 
+@permits(Permission.READ_OVERVIEWS)
 def pspo_register(store: Store, district: District | None = None) -> list[PspoView]:
     """The PSPOs of a district (or all), soonest expiry first, with their breach counts."""
     breaches = (

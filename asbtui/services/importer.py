@@ -36,6 +36,7 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from asbtui.errors import InvalidInput
 from asbtui.models import DISTRICT_NAMES, District, ImportedIncident, new_id
 from asbtui.services import places
+from asbtui.services.access import Permission, permits
 
 if TYPE_CHECKING:
     from asbtui.db import Store
@@ -279,6 +280,7 @@ def _big_cache(connection: sa.Connection) -> Iterator[None]:
         connection.exec_driver_sql(f"PRAGMA cache_size={int(before or -2000)}")
 
 
+@permits(Permission.IMPORT_DATA)
 def import_police_uk(
     store: Store,
     path: Path | str,

@@ -20,6 +20,7 @@ from dateutil.relativedelta import relativedelta
 from asbtui.dates import london_today, utc_now
 from asbtui.errors import InvalidInput
 from asbtui.models import Case, District, ImportedIncident, Incident, Party, PartyRole
+from asbtui.services.access import Permission, permits
 
 if TYPE_CHECKING:
     from asbtui.db import Store
@@ -147,6 +148,7 @@ def _merge(connection: sa.Connection, kind: PatternKind, cases: sa.Select | None
     return found
 
 
+@permits(Permission.READ_OVERVIEWS)
 def repeats(store: Store, *, district: District | None = None,
             rules: PatternRules = PatternRules(), now: datetime | None = None) -> list[Pattern]:
     """Places, victims and perpetrators with ``repeat_min_reports`` or more in the window."""
@@ -226,6 +228,7 @@ def _place_label(kind: PatternKind, key: str, example: str) -> str:
     return key.title() + (f" ({town})" if town else "")
 
 
+@permits(Permission.READ_OVERVIEWS)
 def hotspots(store: Store, *, district: District | None = None,
              rules: PatternRules = PatternRules(), now: datetime | None = None) -> list[Pattern]:
     """Streets and LSOAs whose recent reports are well above their own usual level."""
@@ -265,6 +268,7 @@ def hotspots(store: Store, *, district: District | None = None,
     return sorted(result, key=lambda p: (-(p.reports / max(p.usual or 0, 1.0)), p.key))
 
 
+@permits(Permission.READ_OVERVIEWS)
 def patterns(store: Store, *, district: District | None = None,
              rules: PatternRules = PatternRules(), now: datetime | None = None) -> list[Pattern]:
     """Every pattern of concern: hotspots first, then repeats by number of reports."""

@@ -34,7 +34,8 @@ from asbtui.models import (
     ProblemResponse,
     ProblemStage,
 )
-from asbtui.services import places
+from asbtui.services import audit, places
+from asbtui.services.access import Permission, current, permits
 from asbtui.services.cases import load_case, optional_text, parse_district, required_text
 
 if TYPE_CHECKING:
@@ -334,6 +335,7 @@ def _check_months(months: int) -> int:
     return months
 
 
+@permits(Permission.READ_OVERVIEWS)
 def measure(
     store: Store, problem_id: str, months: int = DEFAULT_MONTHS, *, now: datetime | None = None
 ) -> Assessment:
@@ -343,6 +345,7 @@ def measure(
         return _measure(session, _load(session, problem_id), months, now or utc_now())
 
 
+@permits(Permission.READ_OVERVIEWS)
 def problem_detail(
     store: Store, problem_id: str, months: int = DEFAULT_MONTHS, *, now: datetime | None = None
 ) -> ProblemDetail:
@@ -399,6 +402,7 @@ def problem_detail(
         )
 
 
+@permits(Permission.READ_OVERVIEWS)
 def problems(
     store: Store,
     district: District | str | None = None,
@@ -503,11 +507,17 @@ def _link(session: Session, problem: Problem, refs: list[str]) -> int:
     return added
 
 
+def _audit(session: Session, store: Store, problem_id: str, detail: str,
+           action: audit.AuditAction = audit.AuditAction.CHANGE) -> None:
+    audit.record(session, store, current(store), action, "problem", problem_id, detail=detail)
+
+
 def _refuse_if_closed(problem: Problem) -> None:
     if ProblemStage(problem.stage) is ProblemStage.CLOSED:
         raise InvalidInput(CLOSED_MESSAGE, "stage")
 
 
+@permits(Permission.SOLVE_PROBLEMS)
 def open_problem(
     store: Store,
     title: str,
@@ -539,18 +549,24 @@ def open_problem(
         )
         session.add(problem)
         session.flush()
-        _link(session, problem, list(case_refs))
+        linked = _link(session, problem, list(case_refs))
+        _audit(session, store, problem.id, f"opened, {where.value}; {linked} cases",
+               audit.AuditAction.CREATE)
         return problem.id
 
 
+@permits(Permission.SOLVE_PROBLEMS)
 def link_cases(store: Store, problem_id: str, case_refs: list[str] | tuple[str, ...]) -> int:
     """Group more cases into a problem; returns how many were newly linked."""
     with store.session() as session:
         problem = _load(session, problem_id)
         _refuse_if_closed(problem)
-        return _link(session, problem, list(case_refs))
+        linked = _link(session, problem, list(case_refs))
+        _audit(session, store, problem.id, f"{linked} cases linked")
+        return linked
 
 
+@permits(Permission.SOLVE_PROBLEMS)
 def unlink_case(store: Store, problem_id: str, case_ref: str) -> None:
     """Take a case out of a problem (the link is kept, marked deleted, for sync)."""
     with store.session() as session:
@@ -569,8 +585,10 @@ def unlink_case(store: Store, problem_id: str, case_ref: str) -> None:
         for link in links:
             link.deleted = True
             session.add(link)
+        _audit(session, store, problem.id, f"case {case.ref} unlinked")
 
 
+@permits(Permission.SOLVE_PROBLEMS)
 def record_analysis(
     store: Store, problem_id: str, *, victim: str = "", offender: str = "", location: str = ""
 ) -> ProblemStage:
@@ -591,9 +609,11 @@ def record_analysis(
         problem.offender_analysis = sides["offender"]
         problem.location_analysis = sides["location"]
         session.add(problem)
+        _audit(session, store, problem.id, "analysis recorded")
         return ProblemStage(problem.stage)
 
 
+@permits(Permission.SOLVE_PROBLEMS)
 def add_response(
     store: Store,
     problem_id: str,
@@ -624,9 +644,11 @@ def add_response(
         )
         session.add(response)
         session.flush()
+        _audit(session, store, problem.id, f"response {response.id} added")
         return response.id
 
 
+@permits(Permission.SOLVE_PROBLEMS)
 def complete_response(
     store: Store, response_id: str, done_on: date | None = None, *, today: date | None = None
 ) -> date:
@@ -653,9 +675,11 @@ def complete_response(
             )
         response.done_on = done_on
         session.add(response)
+        _audit(session, store, problem.id, f"response {response.id} done")
         return done_on
 
 
+@permits(Permission.SOLVE_PROBLEMS)
 def assess(store: Store, problem_id: str, text: str) -> ProblemStage:
     """Write the assessment (did it work?); moves the problem from Respond to Assess."""
     text = required_text(text, "assessment", "Assessment", TEXT_MAX)
@@ -664,15 +688,18 @@ def assess(store: Store, problem_id: str, text: str) -> ProblemStage:
         _advance(problem, ProblemStep.ASSESSMENT)
         problem.assessment = text
         session.add(problem)
+        _audit(session, store, problem.id, "assessment recorded")
         return ProblemStage(problem.stage)
 
 
+@permits(Permission.SOLVE_PROBLEMS)
 def close_problem(store: Store, problem_id: str) -> ProblemStage:
     """Close an assessed problem."""
     with store.session() as session:
         problem = _load(session, problem_id)
         _advance(problem, ProblemStep.CLOSE)
         session.add(problem)
+        _audit(session, store, problem.id, "closed")
         return ProblemStage(problem.stage)
 
 

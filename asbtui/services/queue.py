@@ -26,6 +26,7 @@ from asbtui.models import (
     RiskLevel,
 )
 from asbtui.services import search
+from asbtui.services.access import Permission, current, permits, readable_case_ids
 from asbtui.services.periods import end_of_day
 
 if TYPE_CHECKING:
@@ -164,8 +165,11 @@ def _sort_columns(query: QueueQuery) -> list[sa.ColumnElement[Any]]:
     return [*columns[query.sort], Case.id]
 
 
-def _filtered(query: QueueQuery, select: sa.Select) -> sa.Select:
+def _filtered(store: Store, query: QueueQuery, select: sa.Select) -> sa.Select:
     conditions: list[sa.ColumnElement[bool]] = [~Case.deleted]
+    shared = readable_case_ids(current(store))
+    if shared is not None:  # a partner: only the cases shared with their agency
+        conditions.append(Case.id.in_(shared))
     if query.district is not None:
         conditions.append(Case.district == query.district)
     if query.statuses:
@@ -184,6 +188,7 @@ def _filtered(query: QueueQuery, select: sa.Select) -> sa.Select:
     return select.where(*conditions)
 
 
+@permits(Permission.READ_CASES)
 def queue_page(
     store: Store,
     query: QueueQuery,
@@ -207,7 +212,7 @@ def queue_page(
         Case.vulnerable_victim,
         *labelled,
     ).outerjoin(Officer, Officer.id == Case.owner_id)
-    select = _filtered(query, select)
+    select = _filtered(store, query, select)
     if after is not None:
         row_key = sa.tuple_(*keys)
         bound = sa.tuple_(*(sa.literal(v, type_=k.type) for k, v in zip(keys, after, strict=True)))
@@ -241,8 +246,9 @@ def queue_page(
     return QueuePage(rows=rows, after=after_key)
 
 
+@permits(Permission.READ_CASES)
 def queue_count(store: Store, query: QueueQuery) -> int:
     """How many cases the query matches (the caller caches it per filter)."""
-    select = _filtered(query, sa.select(sa.func.count()).select_from(Case))
+    select = _filtered(store, query, sa.select(sa.func.count()).select_from(Case))
     with store.engine.connect() as connection:
         return connection.execute(select).scalar_one()

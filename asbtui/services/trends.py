@@ -26,6 +26,7 @@ from dateutil.relativedelta import relativedelta
 from asbtui.dates import LONDON, format_date
 from asbtui.errors import InvalidInput
 from asbtui.models import Case, Category, District, Incident, RiskLevel
+from asbtui.services.access import Permission, permits
 
 if TYPE_CHECKING:
     from asbtui.db import Store
@@ -154,6 +155,7 @@ def _districts(districts: Iterable[District | str] | None) -> list[District]:
     return chosen
 
 
+@permits(Permission.READ_OVERVIEWS)
 def weekly_reports(
     store: Store,
     start: date,
@@ -201,6 +203,7 @@ def weekly_reports(
     return Series(group, tuple(weeks), {k: tuple(counts[k]) for k in order})
 
 
+@permits(Permission.READ_OVERVIEWS)
 def high_risk_share(
     store: Store,
     start: date,
