@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -16,16 +17,23 @@ from asbtui.dates import utc_now
 from asbtui.models import District
 from asbtui.screens.case import CaseScreen
 from asbtui.screens.help import HelpScreen
+from asbtui.screens.login import LockScreen, LoginScreen
 from asbtui.screens.queue import QueueScreen
-from asbtui.services import cases
+from asbtui.services import access, cases, users
+from asbtui.services.access import LOCAL, Actor, Permission
+from asbtui.widgets.permitted import PermittedActions
 
 if TYPE_CHECKING:
     from asbtui.db import Store
 
 THEMES = ("textual-dark", "textual-light")
+IDLE_CHECK_SECONDS = 5
+# What may still be done on the sign-in and lock screens (nothing that shows data).
+WHILE_LOCKED = frozenset({"quit", "help", "toggle_theme", "sign_out", "focus_next",
+                          "focus_previous"})
 
 
-class AsbApp(App[None]):
+class AsbApp(PermittedActions, App[None]):
     """asbtui: the district queue and the case screen, over a local store."""
 
     CSS_PATH = "app.tcss"
@@ -43,8 +51,29 @@ class AsbApp(App[None]):
                 id="app.problems"),
         Binding("f7", "trends", "Trends", tooltip="Trends: reports per week, high-risk share",
                 show=False, id="app.trends"),
+        Binding("f8", "users", "Users", tooltip="Users: add, unlock, disable", show=False,
+                id="app.users"),
+        Binding("f9", "agencies", "Agencies",
+                tooltip="Partner agencies: contacts and information sharing agreements",
+                show=False, id="app.agencies"),
+        Binding("ctrl+r", "retention", "Retention",
+                tooltip="Retention review: closed cases due for review or erasure",
+                show=False, id="app.retention"),
+        Binding("ctrl+l", "lock", "Lock", tooltip="Lock the screen now", show=False,
+                id="app.lock"),
+        Binding("ctrl+o", "sign_out", "Sign out", tooltip="Sign out (back to sign-in)",
+                show=False, id="app.sign_out"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
+    ACTION_PERMISSIONS: ClassVar[dict[str, Permission]] = {
+        "patterns": Permission.READ_OVERVIEWS,
+        "case_reviews": Permission.READ_OVERVIEWS,
+        "problems": Permission.READ_OVERVIEWS,
+        "trends": Permission.READ_OVERVIEWS,
+        "users": Permission.MANAGE_USERS,
+        "agencies": Permission.READ_AGENCIES,
+        "retention": Permission.REVIEW_RETENTION,
+    }
 
     def __init__(
         self,
@@ -57,14 +86,115 @@ class AsbApp(App[None]):
         self.settings = settings or Settings()
         self.clock = clock
         """Gives 'now'; tests pass a fixed clock so that 'overdue' does not move."""
+        self.has_users = False
+        """Whether the store has users (then someone must sign in); checked at start."""
+        self.last_activity = clock()
+        """When the user last pressed a key or used the mouse (for the idle lock)."""
+
+    # ------------------------------------------------------------------ who is working
+
+    @property
+    def actor(self) -> Actor | None:
+        """Who is working: the signed-in user, ``local`` on a store without users, or
+        None while nobody has signed in."""
+        actor = getattr(self.store, "actor", None)
+        if isinstance(actor, Actor):
+            return actor
+        return None if self.has_users else LOCAL
+
+    @property
+    def locked(self) -> bool:
+        """Whether the sign-in or lock screen is up (nothing else may show)."""
+        stack = self.screen_stack
+        return bool(stack) and isinstance(stack[-1], (LoginScreen, LockScreen))
 
     def on_mount(self) -> None:
         self.theme = (
             self.settings.theme if self.settings.theme in self.available_themes else (THEMES[0])
         )
-        officer = cases.device_officer(self.store)
-        district = officer.district if officer else District.THA
+        self.has_users = access.has_users(self.store)
+        self.set_interval(IDLE_CHECK_SECONDS, self.lock_when_idle)
+        if self.actor is None:
+            self.push_screen(LoginScreen())
+        else:
+            self.start_session()
+
+    def start_session(self) -> None:
+        """After signing in (or at start on a store without users): the actor's home."""
+        self.last_activity = self.clock()
+        self._clear_screens()
+        actor = self.actor or LOCAL
+        self.sub_title = "" if actor.is_local else actor.label
+        if not actor.may(Permission.READ_CASES):
+            from asbtui.screens.users import UsersScreen
+
+            self.push_screen(UsersScreen(home=True))
+            return
+        officer = cases.device_officer(self.store) if actor.is_police else None
+        if actor.is_partner:
+            district = None  # partners see the cases shared with them, in any district
+        elif actor.districts:
+            own = officer.district if officer and officer.district in actor.districts else None
+            district = own or sorted(actor.districts)[0]
+        else:
+            district = officer.district if officer else District.THA
         self.push_screen(QueueScreen(district, officer))
+
+    def _clear_screens(self) -> None:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def sign_out(self, message: str = "") -> None:
+        """Back to the sign-in screen, with every screen of the session closed."""
+        users.sign_out(self.store)
+        self.has_users = access.has_users(self.store)
+        self.clear_notifications()
+        self._clear_screens()
+        self.sub_title = ""
+        if self.has_users:
+            self.push_screen(LoginScreen(message))
+        else:
+            self.start_session()
+
+    def action_sign_out(self) -> None:
+        self.sign_out()
+
+    def lock(self) -> None:
+        """Cover everything until the same user types their PIN again."""
+        actor = self.actor
+        if actor is None or actor.is_local or self.locked:
+            return
+        self.clear_notifications()  # a notification may quote personal data
+        self.push_screen(LockScreen(actor))
+
+    def unlock(self) -> None:
+        self.last_activity = self.clock()
+        if isinstance(self.screen, LockScreen):
+            self.pop_screen()
+
+    def action_lock(self) -> None:
+        self.lock()
+
+    def lock_when_idle(self) -> None:
+        """Lock after ``idle_lock_minutes`` without a key or mouse event (runs on a timer)."""
+        if self.locked:
+            return
+        idle = self.clock() - self.last_activity
+        if idle >= timedelta(minutes=self.settings.idle_lock_minutes):
+            self.lock()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent) and not event.is_forwarded:
+            self.last_activity = self.clock()
+        await super().on_event(event)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.locked and action not in WHILE_LOCKED:
+            return False
+        if action in ("sign_out", "lock"):
+            actor = self.actor
+            return actor is not None and not actor.is_local
+        return super().check_action(action, parameters)
 
     def open_case(self, ref: str, on_close: Callable[[bool], None] | None = None) -> None:
         self.push_screen(CaseScreen(ref), on_close)
@@ -104,6 +234,27 @@ class AsbApp(App[None]):
         district = query.district if query else getattr(self.screen, "district", None)
         self.push_screen(CaseReviewsScreen(district if isinstance(district, District) else None))
 
+    def action_users(self) -> None:
+        from asbtui.screens.users import UsersScreen
+
+        if not isinstance(self.screen, UsersScreen):
+            self.push_screen(UsersScreen())
+
+    def action_agencies(self) -> None:
+        from asbtui.screens.agencies import AgenciesScreen
+
+        if not isinstance(self.screen, AgenciesScreen):
+            self.push_screen(AgenciesScreen())
+
+    def action_retention(self) -> None:
+        try:
+            from asbtui.screens.retention import RetentionScreen
+        except ImportError:
+            self.notify("The retention review is not available yet.", markup=False)
+            return
+        if not isinstance(self.screen, RetentionScreen):
+            self.push_screen(RetentionScreen())
+
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
@@ -114,6 +265,8 @@ class AsbApp(App[None]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette offers every action bound on the current screen, then the app's."""
+        if self.locked:
+            return
         seen: set[str] = set()
         for active in screen.active_bindings.values():
             binding = active.binding

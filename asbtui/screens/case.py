@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import Group
 from rich.text import Text
@@ -19,12 +19,15 @@ from asbtui.dates import format_date, format_datetime, london_today
 from asbtui.errors import AsbError
 from asbtui.literal import one_line, visible
 from asbtui.models import CaseStatus, DeadlineStatus, District, RiskLevel
-from asbtui.services import case_review, cases, enforcement
+from asbtui.services import case_review, cases, enforcement, partners
+from asbtui.services.access import Permission
 from asbtui.services.case_review import ReviewView, ThresholdStatus
-from asbtui.services.cases import CaseDetail
+from asbtui.services.cases import CaseDetail, PartyView
 from asbtui.services.enforcement import ActionDetail, DeadlineView
+from asbtui.services.partners import NoteView, ShareView
 from asbtui.widgets.badges import due_badge, literal, next_due_badge, risk_badge, status_badge
 from asbtui.widgets.choice import ChoiceScreen
+from asbtui.widgets.permitted import PermittedActions, actor_of
 
 if TYPE_CHECKING:
     from asbtui.app import AsbApp
@@ -34,7 +37,7 @@ TITLES = ("People", "Incidents", "Partner notes", "Enforcement actions", "Deadli
 UNALLOCATED = ""
 
 
-class CaseScreen(Screen[bool]):
+class CaseScreen(PermittedActions, Screen[bool]):
     """One case. Dismisses with True when anything on it was changed."""
 
     # Short descriptions fit the footer at 80 columns; tooltips name the action in full
@@ -59,7 +62,39 @@ class CaseScreen(Screen[bool]):
         ),
         Binding("s", "status", "Status", tooltip="Change status", id="case.status"),
         Binding("o", "assign", "Owner", tooltip="Give the case to an officer", id="case.assign"),
-        Binding("v", "review", "Review", tooltip="Set the next review date", id="case.review"),
+        Binding("n", "review", "Review", tooltip="Set the next review date", id="case.review"),
+        Binding(
+            "v",
+            "personal_details",
+            "Details",
+            tooltip="Show people's personal details (asks why; the view is audited)",
+            id="case.personal_details",
+        ),
+        Binding("N", "add_note", "Note", tooltip="Add a partner note", id="case.add_note"),
+        Binding(
+            "C",
+            "correct_note",
+            "Correct note",
+            tooltip="Write a correction of the highlighted note (the old one stays in history)",
+            id="case.correct_note",
+            show=False,
+        ),
+        Binding(
+            "S",
+            "share",
+            "Share",
+            tooltip="Share the case with a partner agency (a disclosure: asks why)",
+            id="case.share",
+        ),
+        Binding(
+            "T",
+            "timeline",
+            "Timeline",
+            tooltip="Timeline: incidents, notes and action steps by date",
+            id="case.timeline",
+        ),
+        Binding("a", "audit", "Audit", tooltip="Audit of this case", id="case.audit",
+                show=False),
         Binding(
             "r",
             "case_review",
@@ -91,6 +126,23 @@ class CaseScreen(Screen[bool]):
         Binding("5", "section('deadlines')", "Deadlines", id="case.deadlines", show=False),
         Binding("f5", "refresh", "Refresh", id="case.refresh", show=False),
     ]
+    ACTION_PERMISSIONS: ClassVar[dict[str, Permission]] = {
+        "add_incident": Permission.WORK_CASES,
+        "add_party": Permission.WORK_CASES,
+        "start_action": Permission.WORK_CASES,
+        "next_step": Permission.WORK_CASES,
+        "status": Permission.WORK_CASES,
+        "assign": Permission.ASSIGN_CASES,
+        "review": Permission.WORK_CASES,
+        "case_review": Permission.SOLVE_PROBLEMS,
+        "risk": Permission.WORK_CASES,
+        "resolve_deadline": Permission.WORK_CASES,
+        "personal_details": Permission.VIEW_PEOPLE,
+        "add_note": Permission.WRITE_NOTES,
+        "correct_note": Permission.WRITE_NOTES,
+        "share": Permission.SHARE_CASES,
+        "audit": Permission.READ_AUDIT,
+    }
 
     @dataclass
     class DetailLoaded(Message):
@@ -99,6 +151,7 @@ class CaseScreen(Screen[bool]):
         deadlines: list[DeadlineView]
         threshold: ThresholdStatus | None = None
         review: ReviewView | None = None
+        shares: list[ShareView] = field(default_factory=list)
 
     @dataclass
     class LoadFailed(Message):
@@ -111,6 +164,9 @@ class CaseScreen(Screen[bool]):
         self.actions: list[ActionDetail] = []
         self.deadlines: list[DeadlineView] = []
         self.changed = False
+        self.shares: list[ShareView] = []
+        self.people_shown: dict[str, PartyView] = {}
+        """People's full details, asked for with a reason: kept for this visit only."""
 
     @property
     def asb(self) -> AsbApp:
@@ -132,7 +188,7 @@ class CaseScreen(Screen[bool]):
         columns = {
             "people": ["Role", "Name", "Vulnerable", "Born", "Address", "Phone"],
             "incidents": ["When", "Channel", "Type", "Description", "Crime ref"],
-            "notes": ["Date", "Agency", "Author", "Note"],
+            "notes": ["Date", "Agency", "Author", "Seen by", "Note"],
             "actions": ["Power", "Stage", "Since", "Next deadline", "Concerns"],
             "deadlines": ["Due", "Deadline", "Status", "Law"],
         }
@@ -153,10 +209,13 @@ class CaseScreen(Screen[bool]):
                 self.asb.settings.case_review_threshold,
             )
             review = case_review.review_in_progress(self.asb.store, self.ref)
+            shares = partners.case_shares(self.asb.store, self.ref)
         except Exception as error:  # noqa: BLE001 - shown to the user, never a traceback
             self.post_message(self.LoadFailed(str(error)))
             return
-        self.post_message(self.DetailLoaded(detail, actions, deadlines, threshold, review))
+        self.post_message(
+            self.DetailLoaded(detail, actions, deadlines, threshold, review, shares)
+        )
 
     @on(LoadFailed)
     def load_failed(self, message: LoadFailed) -> None:
@@ -166,6 +225,7 @@ class CaseScreen(Screen[bool]):
     def show(self, message: DetailLoaded) -> None:
         d = self.detail = message.detail
         self.actions, self.deadlines = message.actions, message.deadlines
+        self.shares = message.shares
         now = self.asb.clock()
         today = london_today(now)
         header = Text.assemble(
@@ -202,28 +262,17 @@ class CaseScreen(Screen[bool]):
             header.append(f" · Closed {format_date(d.closed_at)}: {d.closure_reason.label}")
         self.query_one("#case-header", Static).update(header)
         location = f"{one_line(d.location)} {d.postcode}".strip()
-        self.query_one("#case-summary", Static).update(
-            Group(
-                Text("Location: ", style="bold") + Text(location or "not recorded"),
-                Text(visible(d.summary, keep_newlines=True)),
+        summary = [
+            Text("Location: ", style="bold") + Text(location or "not recorded"),
+            Text(visible(d.summary, keep_newlines=True)),
+        ]
+        if self.shares:
+            summary.append(
+                Text("Shared with: ", style="bold")
+                + Text(", ".join(one_line(s.agency) for s in self.shares))
             )
-        )
-        self._fill(
-            "people",
-            [
-                [
-                    Text(p.role.label),
-                    literal(p.name),
-                    Text("Yes", style="bold red") if p.vulnerable else Text(""),
-                    Text(format_date(p.date_of_birth)),
-                    literal(p.address, 40),
-                    literal(p.phone),
-                ]
-                for p in d.parties
-            ],
-            [p.id for p in d.parties],
-            f"People ({len(d.parties)})",
-        )
+        self.query_one("#case-summary", Static).update(Group(*summary))
+        self._show_people()
         self._fill(
             "incidents",
             [
@@ -243,15 +292,16 @@ class CaseScreen(Screen[bool]):
             "notes",
             [
                 [
-                    Text(format_date(n.written_at)),
+                    Text(format_date(n.written_at), style="" if n.current else "dim"),
                     literal(n.agency, 28),
                     literal(n.author),
-                    literal(n.text, 50),
+                    Text(one_line(n.seen_by, 30)),
+                    _note_text(n),
                 ]
                 for n in d.notes
             ],
             [n.id for n in d.notes],
-            f"Partner notes ({len(d.notes)})",
+            f"Partner notes ({sum(n.current for n in d.notes)})",
         )
         self._fill(
             "actions",
@@ -289,6 +339,31 @@ class CaseScreen(Screen[bool]):
         )
         self.sub_title = d.ref
 
+    def _show_people(self) -> None:
+        d = self.detail
+        if d is None:
+            return
+        people = [self.people_shown.get(p.id, p) for p in d.parties]
+        hidden = Text("hidden: v", style="dim")
+        self._fill(
+            "people",
+            [
+                [
+                    Text(p.role.label),
+                    literal(p.name),
+                    Text("Yes", style="bold red") if p.vulnerable else Text(""),
+                    Text(format_date(p.date_of_birth)) if p.details_shown else hidden,
+                    literal(p.address, 40) if p.details_shown else Text(""),
+                    literal(p.phone) if p.details_shown else Text(""),
+                ]
+                for p in people
+            ],
+            [p.id for p in people],
+            f"People ({len(people)})"
+            + ("" if all(p.details_shown for p in people) or not people
+               else " · personal details hidden: v shows them, for a reason"),
+        )
+
     def _fill(self, section: str, rows: list[list[Text]], keys: list[str], title: str) -> None:
         table = self.query_one(f"#{section}", DataTable)
         cursor = table.cursor_row
@@ -322,13 +397,17 @@ class CaseScreen(Screen[bool]):
             return
         text = Text()
         if section == "people":
-            p = next(p for p in d.parties if p.id == key)
-            text = Text(
-                f"{p.role.label}: {one_line(p.name)}"
-                + (" (vulnerable)" if p.vulnerable else "")
-                + f"\n{one_line(p.address)}  {one_line(p.phone)}\n"
-                + visible(p.notes, keep_newlines=True)
-            )
+            p = self.people_shown.get(key) or next(p for p in d.parties if p.id == key)
+            head = f"{p.role.label}: {one_line(p.name)}" + (" (vulnerable)" if p.vulnerable else "")
+            if p.details_shown:
+                born = f"born {format_date(p.date_of_birth)}  " if p.date_of_birth else ""
+                text = Text(
+                    f"{head}\n{born}{one_line(p.address)}  {one_line(p.phone)}\n"
+                    + visible(p.notes, keep_newlines=True)
+                )
+            else:
+                text = Text(f"{head}\nDate of birth, address, phone and notes: v shows "
+                            "them (you are asked why; the view is audited).")
         elif section == "incidents":
             i = next(i for i in d.incidents if i.id == key)
             crime = f" · crime ref {one_line(i.crime_ref)}" if i.crime_ref else ""
@@ -340,9 +419,15 @@ class CaseScreen(Screen[bool]):
             )
         elif section == "notes":
             n = next(n for n in d.notes if n.id == key)
+            status = ""
+            if n.superseded_by_id:
+                status = " · corrected by a later note"
+            elif n.supersedes_id:
+                status = " · a correction of an earlier note"
             text = Text(
                 f"{format_datetime(n.written_at)} · {one_line(n.agency)} · "
-                f"{one_line(n.author)}\n" + visible(n.text, keep_newlines=True)
+                f"{one_line(n.author)} · seen by {one_line(n.seen_by)}{status}\n"
+                + visible(n.text, keep_newlines=True)
             )
         elif section == "actions":
             a = next(a for a in self.actions if a.id == key)
@@ -386,7 +471,11 @@ class CaseScreen(Screen[bool]):
 
         if self.detail is None:
             return
-        pspos = enforcement.pspo_register(self.asb.store, self.detail.district)
+        try:
+            pspos = enforcement.pspo_register(self.asb.store, self.detail.district)
+        except AsbError as error:
+            self.notify(str(error), severity="error", markup=False)
+            return
         self.app.push_screen(
             ActionForm(self.asb.store, self.ref, self.detail.parties, self.actions, pspos),
             self._after_save,
@@ -495,7 +584,11 @@ class CaseScreen(Screen[bool]):
         if self.detail is None:
             return
         district = self.detail.district
-        officers = cases.officers(self.asb.store, District(district))
+        try:
+            officers = cases.officers(self.asb.store, District(district))
+        except AsbError as error:
+            self.notify(str(error), severity="error", markup=False)
+            return
         choices = [("Unallocated", UNALLOCATED)] + [
             (Text(f"{o.collar:<10} {one_line(o.name)}"), o.collar) for o in officers
         ]
@@ -540,3 +633,133 @@ class CaseScreen(Screen[bool]):
         self.app.push_screen(
             ChoiceScreen(f"Risk to the victim on {self.ref}", choices, self.detail.risk), chosen
         )
+
+    # ------------------------------------------------------------------ people and partners
+
+    def action_personal_details(self) -> None:
+        from asbtui.screens.justification import JustificationScreen
+
+        if self.detail is None:
+            return
+        if not self.detail.parties:
+            self.notify("No one is recorded on this case.", markup=False)
+            return
+
+        def chosen(reason: str | None) -> None:
+            if reason is None:
+                return
+            try:
+                people = cases.person_details(self.asb.store, self.ref, reason)
+            except AsbError as error:
+                self.notify(str(error), severity="error", markup=False)
+                return
+            self.people_shown = {p.id: p for p in people}
+            self._show_people()
+            self.action_section("people")
+
+        self.app.push_screen(
+            JustificationScreen(
+                f"Why do you need the personal details on {self.ref}?",
+                "Dates of birth, addresses, phone numbers and notes. Your reason is kept "
+                "in the audit log with your name.",
+            ),
+            chosen,
+        )
+
+    def action_add_note(self) -> None:
+        from asbtui.screens.note import NoteForm
+
+        if self.detail is None:
+            return
+        actor = actor_of(self)
+        self.app.push_screen(
+            NoteForm(self.asb.store, self.ref, self.shares, police=bool(actor and actor.is_police)),
+            self._after_save,
+        )
+
+    def action_correct_note(self) -> None:
+        from asbtui.screens.note import NoteForm
+
+        if self.detail is None:
+            return
+        key = self._highlighted("notes")
+        note = next((n for n in self.detail.notes if n.id == key), None)
+        if note is None:
+            self.notify("Highlight a note in the Partner notes section (3) first.", markup=False)
+            return
+        if not note.current:
+            self.notify("That note has been corrected already: correct the newest version.",
+                        markup=False)
+            return
+        actor = actor_of(self)
+        self.app.push_screen(
+            NoteForm(self.asb.store, self.ref, self.shares,
+                     police=bool(actor and actor.is_police), correcting=note),
+            self._after_save,
+        )
+
+    def action_share(self) -> None:
+        from asbtui.screens.justification import JustificationScreen
+
+        if self.detail is None:
+            return
+        try:
+            register = partners.agencies(self.asb.store, self.detail.district)
+        except AsbError as error:
+            self.notify(str(error), severity="error", markup=False)
+            return
+        shared = {s.agency_id for s in self.shares}
+        choices = [
+            (Text(f"{one_line(a.name)} ({a.kind.label.lower()}, ISA {one_line(a.isa_ref)})"),
+             a.name)
+            for a in register
+            if a.id not in shared
+        ]
+        if not choices:
+            self.notify("Every agency in the register already has this case; add agencies "
+                        "with f9.", markup=False)
+            return
+
+        def reason_given(agency: str, reason: str | None) -> None:
+            if reason is None:
+                return
+            try:
+                share = partners.share_case(self.asb.store, self.ref, agency, reason)
+            except AsbError as error:
+                self.notify(str(error), title="Not shared", severity="error", markup=False)
+                return
+            self.notify(f"{self.ref} shared with {share.agency}.", title="Saved", markup=False)
+            self._after_save(share)
+
+        def agency_chosen(agency: str | None) -> None:
+            if agency is None:
+                return
+            self.app.push_screen(
+                JustificationScreen(
+                    f"Why share {self.ref} with {agency}?",
+                    "Sharing discloses the case to the agency's users; the reason is kept "
+                    "in the audit log.",
+                ),
+                lambda reason: reason_given(agency, reason),
+            )
+
+        self.app.push_screen(ChoiceScreen(f"Share {self.ref} with", choices), agency_chosen)
+
+    def action_timeline(self) -> None:
+        from asbtui.screens.timeline import TimelineScreen
+
+        self.app.push_screen(TimelineScreen(self.ref))
+
+    def action_audit(self) -> None:
+        from asbtui.screens.audit import AuditScreen
+
+        self.app.push_screen(AuditScreen(self.ref))
+
+
+def _note_text(note: NoteView) -> Text:
+    """A note's text in the table; a corrected note is dim and says so."""
+    if not note.current:
+        return Text.assemble(("corrected · ", "italic"), one_line(note.text, 38), style="dim")
+    if note.supersedes_id:
+        return Text.assemble(("correction · ", "bold"), one_line(note.text, 37))
+    return literal(note.text, 50)

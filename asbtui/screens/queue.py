@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -19,10 +19,12 @@ from asbtui.errors import AsbError
 from asbtui.literal import one_line
 from asbtui.models import OPEN_STATUSES, District
 from asbtui.services import case_review, cases, dashboard, queue
+from asbtui.services.access import Permission
 from asbtui.services.cases import OfficerView
 from asbtui.services.queue import QueuePage, QueueQuery, SortKey
 from asbtui.widgets.case_table import CaseTable
 from asbtui.widgets.choice import ChoiceScreen
+from asbtui.widgets.permitted import PermittedActions, actor_of
 
 if TYPE_CHECKING:
     from asbtui.app import AsbApp
@@ -31,7 +33,7 @@ ALL_DISTRICTS = "ALL"
 SEARCH_DELAY = 0.15
 
 
-class QueueScreen(Screen):
+class QueueScreen(PermittedActions, Screen):
     """One district's queue (or all districts') as a paged table."""
 
     BINDINGS = [
@@ -95,6 +97,16 @@ class QueueScreen(Screen):
             show=False,
         ),
     ]
+    ACTION_PERMISSIONS: ClassVar[dict[str, Permission]] = {
+        "new_case": Permission.WORK_CASES,
+        "my_cases": Permission.WORK_CASES,
+        "deadlines": Permission.READ_OVERVIEWS,
+        "pspos": Permission.READ_OVERVIEWS,
+        "dashboard": Permission.READ_OVERVIEWS,
+        "give_to_officer": Permission.ASSIGN_CASES,
+        "select_all": Permission.ASSIGN_CASES,
+        "toggle_selected": Permission.ASSIGN_CASES,
+    }
 
     @dataclass
     class PageLoaded(Message):
@@ -279,6 +291,9 @@ class QueueScreen(Screen):
         q = self.query_now
         order = q.sort.label.lower() + (" (reversed)" if q.descending else "")
         me = f" · {self.officer.collar}" if self.officer else ""
+        actor = actor_of(self)
+        if actor is not None and not actor.is_local:
+            me = f" · {one_line(actor.label)}"
         today = format_date(q.today)
         text = f"{shown:,} of {total:,} cases · sorted by {order} · {today}{me}"
         selected = len(self.query_one(CaseTable).selected)
