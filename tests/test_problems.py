@@ -473,3 +473,191 @@ async def test_start_a_problem_from_a_pattern_then_respond_from_the_problem_list
         assert isinstance(app.screen, ProblemsScreen)
         row = app.screen.rows[0]
         assert (row.stage, row.responses_done, row.responses_total) == (ProblemStage.RESPOND, 1, 1)
+
+
+async def open_problem_screen(pilot, problem: str):
+    """f6, then enter on the only problem: its screen, loaded."""
+    from asbtui.screens.problems import ProblemScreen, ProblemsScreen
+
+    await settle(pilot)
+    await pilot.press("f6")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, ProblemsScreen)
+    assert [r.id for r in pilot.app.screen.rows] == [problem]
+    await pilot.press("enter")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, ProblemScreen)
+    return pilot.app.screen
+
+
+def listed_cases(screen) -> list[str]:
+    from textual.widgets import DataTable
+
+    return [str(k.value) for k in screen.query_one("#problem-cases", DataTable).rows]
+
+
+def field_error(screen, name: str) -> str:
+    return str(screen.query_one(f"#{name}-error").render())
+
+
+async def test_link_cases_by_typing_refs_then_unlink_one_with_confirmation(store) -> None:
+    from textual.widgets import DataTable
+
+    from asbtui.screens.problems import LinkCasesForm
+    from asbtui.widgets.choice import ChoiceScreen
+
+    a = open_case(store, "14 Invicta Road, Margate", london(2026, 6, 1, 12, 0))
+    b = open_case(store, "18 Invicta Road, Margate", london(2026, 6, 2, 12, 0))
+    c = open_case(store, "20 Invicta Road, Margate", london(2026, 6, 3, 12, 0))
+    problem = service.open_problem(store, "Invicta Road", "THA", case_refs=[a], today=TODAY)
+    app = AsbApp(store, settings=Settings(db=store.path), clock=lambda: NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_problem_screen(pilot, problem)
+        assert listed_cases(screen) == [a]
+        keys = {b.binding.key: b.binding for b in screen.active_bindings.values()}
+        assert keys["l"].id == "problem.link_cases" and keys["l"].tooltip
+        assert keys["u"].id == "problem.unlink_case" and keys["u"].tooltip
+        palette = {command.title for command in app.get_system_commands(screen)}
+        assert {keys["l"].tooltip, keys["u"].tooltip} <= palette
+
+        # Two refs typed, one with a comma and spaces, one in lower case.
+        await pilot.press("l")
+        await pilot.pause()
+        assert isinstance(app.screen, LinkCasesForm)
+        await pilot.press(*f"{b}, {c.lower()}")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+        assert listed_cases(screen) == sorted([a, b, c])
+        assert [x.ref for x in service.problem_detail(store, problem).cases] == sorted([a, b, c])
+        assert screen.changed
+
+        # Unlink: escape keeps it; the confirmation names the case.
+        await pilot.press("1")
+        table = screen.query_one("#problem-cases", DataTable)
+        table.move_cursor(row=listed_cases(screen).index(b))
+        await pilot.pause()
+        await pilot.press("u")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceScreen)
+        assert b in app.screen.title_text
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen and listed_cases(screen) == sorted([a, b, c])
+
+        await pilot.press("u")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceScreen)
+        await pilot.press("enter")  # the default is to keep it
+        await settle(pilot)
+        assert listed_cases(screen) == sorted([a, b, c])
+
+        await pilot.press("u")
+        await pilot.pause()
+        await pilot.press("up", "enter")  # "Unlink ..."
+        await settle(pilot)
+        assert app.screen is screen
+        assert listed_cases(screen) == sorted([a, c])
+        assert [x.ref for x in service.problem_detail(store, problem).cases] == sorted([a, c])
+
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen.rows[0].cases == 2
+
+
+async def test_linking_a_bad_ref_says_why_beside_the_field_and_links_nothing(store) -> None:
+    from asbtui.screens.problems import LinkCasesForm
+
+    a = open_case(store, "14 Invicta Road, Margate", london(2026, 6, 1, 12, 0))
+    b = open_case(store, "18 Invicta Road, Margate", london(2026, 6, 2, 12, 0))
+    elsewhere = open_case(store, "1 Beach Street, Deal", london(2026, 6, 2, 12, 0), district="DOV")
+    problem = service.open_problem(store, "Invicta Road", "THA", case_refs=[a], today=TODAY)
+    app = AsbApp(store, settings=Settings(db=store.path), clock=lambda: NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_problem_screen(pilot, problem)
+        await pilot.press("l")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, LinkCasesForm)
+
+        await pilot.press("ctrl+s")  # nothing typed
+        await pilot.pause()
+        assert app.screen is form
+        assert "at least one case reference" in field_error(form, "case_refs")
+
+        # Markup in what was typed is shown as typed, not acted on.
+        await pilot.press(*f"{b} [b]NOPE-1")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        assert "There is no case [b]NOPE-1" in field_error(form, "case_refs")
+        assert form.query_one("#case_refs").value == f"{b} [b]NOPE-1"  # kept for correcting
+
+        form.query_one("#case_refs").value = elsewhere
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        assert "this problem is in Thanet" in field_error(form, "case_refs")
+
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+        assert listed_cases(screen) == [a]
+        assert [x.ref for x in service.problem_detail(store, problem).cases] == [a]
+
+
+async def test_a_problem_closed_meanwhile_is_said_beside_the_field(store) -> None:
+    from asbtui.screens.problems import LinkCasesForm
+
+    a = open_case(store, "14 Invicta Road, Margate", london(2026, 6, 1, 12, 0))
+    b = open_case(store, "18 Invicta Road, Margate", london(2026, 6, 2, 12, 0))
+    problem = service.open_problem(store, "Invicta Road", "THA", case_refs=[a], today=TODAY)
+    app = AsbApp(store, settings=Settings(db=store.path), clock=lambda: NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_problem_screen(pilot, problem)
+        await pilot.press("l")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, LinkCasesForm)
+        with store.session() as session:  # closed on another device while typing
+            row = session.get(Problem, problem)
+            row.stage = ProblemStage.CLOSED
+            session.add(row)
+        await pilot.press(*b, "ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        assert service.CLOSED_MESSAGE in field_error(form, "case_refs")
+        await pilot.press("escape")
+        await pilot.press("f5")
+        await settle(pilot)
+        assert app.screen is screen and screen.detail.stage is ProblemStage.CLOSED
+
+        app.clear_notifications()
+        await pilot.press("l")  # now refused before the form opens
+        await pilot.pause()
+        assert app.screen is screen
+        assert [n.message for n in app._notifications] == [service.CLOSED_MESSAGE]
+
+
+async def test_a_role_that_may_not_work_problems_is_told_in_a_notification(store) -> None:
+    from asbtui.models import Role
+    from asbtui.services.access import Actor
+
+    a = open_case(store, "14 Invicta Road, Margate", london(2026, 6, 1, 12, 0))
+    problem = service.open_problem(store, "Invicta Road", "THA", case_refs=[a], today=TODAY)
+    app = AsbApp(store, settings=Settings(db=store.path), clock=lambda: NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_problem_screen(pilot, problem)
+        store.actor = Actor("admin", Role.ADMIN, full_name="An Admin")
+        app.clear_notifications()
+        await pilot.press("l")
+        await pilot.pause()
+        assert app.screen is screen
+        await pilot.press("1", "u")
+        await pilot.pause()
+        assert app.screen is screen
+        messages = [n.message for n in app._notifications]
+        assert len(messages) == 2
+        assert all("may not work problem profiles" in m for m in messages)
+        assert listed_cases(screen) == [a]
+    store.actor = None

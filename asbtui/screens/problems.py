@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -18,12 +19,13 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, Static, TextArea
 
 from asbtui.dates import format_date, london_today, parse_date
-from asbtui.errors import AsbError
+from asbtui.errors import AsbError, Forbidden, InvalidInput
 from asbtui.literal import one_line, visible
 from asbtui.models import District, ProblemStage
 from asbtui.screens.district_list import DistrictListScreen
-from asbtui.services import cases
+from asbtui.services import access, cases
 from asbtui.services import problems as service
+from asbtui.services.access import Permission
 from asbtui.services.patterns import Pattern, PatternKind
 from asbtui.services.problems import Assessment, ProblemDetail, ProblemStep, ProblemSummary
 from asbtui.widgets.choice import ChoiceScreen
@@ -276,6 +278,64 @@ class AssessmentForm(FormScreen[ProblemStage]):
         return "Assessment recorded."
 
 
+REF_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+def split_refs(text: str) -> list[str]:
+    """The references typed, split at spaces, commas or semicolons ('a, b c' -> a, b, c)."""
+    return [ref for ref in REF_SEPARATORS.split(text or "") if ref]
+
+
+class LinkCasesForm(FormScreen[int]):
+    """Group more cases into a problem: one or more references, spaces or commas between."""
+
+    def __init__(self, store: Store, detail: ProblemDetail) -> None:
+        super().__init__()
+        self.store = store
+        self.detail = detail
+        self.TITLE_TEXT = f"Link cases · {one_line(detail.title, 50)}"
+
+    def fields(self) -> ComposeResult:
+        yield FieldRow(
+            "Cases",
+            Input(id="case_refs", max_length=2000),
+            "case_refs",
+            "Case references, separated by spaces or commas",
+        )
+
+    def save(self) -> int:
+        refs = split_refs(self.value("case_refs"))
+        if not refs:
+            raise InvalidInput("Type at least one case reference.", "case_refs")
+        try:
+            return service.link_cases(self.store, self.detail.id, refs)
+        except Forbidden:
+            raise
+        except InvalidInput as error:
+            if error.field == "case_refs":
+                raise
+            # A closed problem (field "stage") is about what was typed here too.
+            raise InvalidInput(str(error), "case_refs") from error
+        except AsbError as error:  # an unknown reference: said beside the field
+            raise InvalidInput(str(error), "case_refs") from error
+
+    def action_save(self) -> None:
+        # A role that may not work problems is told so in a notification, and the form goes
+        # (the service checks again; its refusal would show on the form, never a traceback).
+        try:
+            access.require(self.store, Permission.SOLVE_PROBLEMS)
+        except Forbidden as error:
+            self.app.notify(str(error), title="Not allowed", severity="error", markup=False)
+            self.dismiss(None)
+            return
+        super().action_save()
+
+    def confirmation(self, result: int) -> str:
+        if not result:
+            return "Those cases were part of this problem already."
+        return f"{result} case{'s' if result != 1 else ''} linked."
+
+
 # ---------------------------------------------------------------------------- the list
 
 
@@ -420,6 +480,20 @@ class ProblemScreen(Screen[bool]):
             id="problem.assess",
         ),
         Binding("x", "close", "Close", tooltip="Close the problem", id="problem.close"),
+        Binding(
+            "l",
+            "link_cases",
+            "Link",
+            tooltip="Link more cases to the problem (type their references)",
+            id="problem.link_cases",
+        ),
+        Binding(
+            "u",
+            "unlink_case",
+            "Unlink",
+            tooltip="Take the highlighted case out of the problem",
+            id="problem.unlink_case",
+        ),
         Binding("1", "section('problem-cases')", "Cases", id="problem.cases", show=False),
         Binding("2", "section('responses')", "Responses", id="problem.responses", show=False),
         Binding("f5", "refresh", "Refresh", id="problem.refresh", show=False),
@@ -618,7 +692,8 @@ class ProblemScreen(Screen[bool]):
                 reports = f"{c.incidents} report{'s' if c.incidents != 1 else ''}"
                 text = Text(
                     f"{c.ref} · {c.status.label} · {reports} · "
-                    f"{one_line(c.location)}\n{one_line(c.summary)}\nenter opens the case"
+                    f"{one_line(c.location)}\n{one_line(c.summary)}\n"
+                    "enter opens the case · u takes it out of this problem"
                 )
         elif d is not None and section == "responses":
             r = next((r for r in d.responses if r.id == key), None)
@@ -706,6 +781,62 @@ class ProblemScreen(Screen[bool]):
             ChoiceScreen(
                 f"Close {one_line(self.detail.title, 50)}?",
                 [("Close the problem", True), ("Keep it open", False)],
+                False,
+            ),
+            chosen,
+        )
+
+    def _refused_when_closed(self) -> bool:
+        if self.detail is not None and self.detail.stage is ProblemStage.CLOSED:
+            self.notify(service.CLOSED_MESSAGE, severity="warning", markup=False)
+            return True
+        return self.detail is None
+
+    def _may_not_solve(self) -> bool:
+        """Tell a role that may not work problems so before it types or confirms anything
+        (the service checks again)."""
+        try:
+            access.require(self.asb.store, Permission.SOLVE_PROBLEMS)
+        except AsbError as error:
+            self.notify(str(error), title="Not allowed", severity="error", markup=False)
+            return True
+        return False
+
+    def action_link_cases(self) -> None:
+        if self._refused_when_closed() or self._may_not_solve() or self.detail is None:
+            return
+        self.app.push_screen(LinkCasesForm(self.asb.store, self.detail), self._after_save)
+
+    def action_unlink_case(self) -> None:
+        d = self.detail
+        if self._refused_when_closed() or self._may_not_solve() or d is None:
+            return
+        key = self._highlighted("problem-cases")
+        case = next((c for c in d.cases if c.ref == key), None)
+        if case is None:
+            self.notify("Highlight a case in the Cases section (1) first.", markup=False)
+            return
+
+        def chosen(unlink: bool | None) -> None:
+            if not unlink or self.detail is None:
+                return
+            try:
+                service.unlink_case(self.asb.store, self.detail.id, case.ref)
+            except AsbError as error:
+                self.notify(str(error), title="Not unlinked", severity="error", markup=False)
+                return
+            self.notify(
+                f"{one_line(case.ref)} is no longer part of this problem.",
+                title="Saved",
+                markup=False,
+            )
+            self._after_save(unlink)
+
+        self.app.push_screen(
+            ChoiceScreen(
+                f"Take {one_line(case.ref)} ({one_line(case.summary, 40)}) out of "
+                f"{one_line(d.title, 40)}?",
+                [(f"Unlink {one_line(case.ref)}", True), ("Keep it linked", False)],
                 False,
             ),
             chosen,
