@@ -13,6 +13,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from asbtui.services.patterns import PatternRules
+from asbtui.services.retention import DEFAULT_REVIEW_MONTHS
 
 APP_NAME = "asbtui"
 
@@ -50,6 +51,13 @@ class Settings(BaseSettings):
         le=3,
         description="Qualifying complaints that meet the ASB Case Review threshold "
         "(s104(4): the local number may be lower than 3, never higher)",
+    )
+    retention_review_months: int = Field(
+        default=DEFAULT_REVIEW_MONTHS,
+        ge=1,
+        le=240,
+        description="The local review period: months after closing when a case's personal "
+        "data comes up for review (keep it longer for a reason, or erase it)",
     )
 
     idle_lock_minutes: int = Field(

@@ -179,14 +179,20 @@ class Erased:
     shares: int
 
     def describe(self) -> str:
-        parts = [f"{self.people} people (names, addresses, phones, dates of birth, notes)",
-                 f"{self.incidents} incidents (descriptions, locations)",
-                 f"{self.notes} partner notes", f"{self.actions} enforcement actions "
-                 f"and {self.steps} steps (concerns, notes, documents)",
+        parts = [f"{_count(self.people, 'person', 'people')} (names, addresses, phones, "
+                 "dates of birth, notes)",
+                 f"{_count(self.incidents, 'incident')} (descriptions, locations)",
+                 _count(self.notes, "partner note"),
+                 f"{_count(self.actions, 'enforcement action')} and "
+                 f"{_count(self.steps, 'step')} (concerns, notes, documents)",
                  "the case's summary and location"]
         if self.shares:
-            parts.append(f"{self.shares} shares with partner agencies (revoked)")
+            parts.append(f"{_count(self.shares, 'share')} with partner agencies (revoked)")
         return "; ".join(parts)
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 def _due_case(session: Session, actor: Actor, ref: str, today: date, months: int) -> Case:
