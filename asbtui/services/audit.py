@@ -105,8 +105,13 @@ def record(session: Session, store: Store, actor: Actor, action: AuditAction,
     table = AuditEvent.__table__
     last = connection.execute(
         sa.select(table.c.seq, table.c.hash).order_by(table.c.seq.desc()).limit(1)).first()
+    # Number the row after the recorded head too, so that removing the newest rows leaves
+    # a gap that verify() finds, rather than being papered over by the next event.
+    head = connection.execute(sa.select(meta.c.value).where(meta.c.key == HEAD_KEY)).scalar()
+    head_seq = (head or "").partition(":")[0]
+    after = max(last.seq if last else 0, int(head_seq) if head_seq.isdigit() else 0)
     row: dict[str, object] = {
-        "seq": (last.seq + 1) if last else 1,
+        "seq": after + 1,
         "at": (at or utc_now()).isoformat(timespec="microseconds"),
         "device": store.device_id,
         "actor": actor.username,
