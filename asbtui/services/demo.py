@@ -11,11 +11,12 @@ from __future__ import annotations
 import contextlib
 import random
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 from dateutil.relativedelta import relativedelta
 from faker import Faker
 
@@ -23,8 +24,11 @@ from asbtui.dates import LONDON, london_today, to_london, utc_now
 from asbtui.errors import InvalidInput
 from asbtui.models import (
     OPEN_STATUSES,
+    Agency,
+    AgencyKind,
     Authority,
     Case,
+    CaseShare,
     CaseStatus,
     Category,
     Channel,
@@ -33,16 +37,22 @@ from asbtui.models import (
     EnforcementAction,
     Incident,
     IncidentType,
+    NoteAudience,
+    NoteVisibility,
     Officer,
     PartnerNote,
     Party,
     PartyRole,
     Power,
     RiskLevel,
+    Role,
     StoreMeta,
+    User,
     new_id,
 )
-from asbtui.services import enforcement, periods, places
+from asbtui.services import audit, enforcement, periods, places
+from asbtui.services.access import LOCAL
+from asbtui.services.audit import JUSTIFICATIONS
 from asbtui.services.cases import REVIEW_INTERVAL_DAYS, case_detail
 from asbtui.services.enforcement import NewAction, StepInput
 from asbtui.services.refs import make_ref
@@ -97,11 +107,104 @@ WEIGHTS = {
     District.SEV: 0.9,
 }
 
-HOUSING_PROVIDERS = [
-    "Coastal Homes Housing Association",
-    "Weald Valley Housing",
-    "Medway Riverside Homes",
-    "Kent Downs Housing Trust",
+# Partner agencies: each district's council, the main housing providers, and two
+# force-wide services. Names are real; contacts and sharing agreement refs are invented.
+COUNCILS: dict[District, str] = {
+    District.ASH: "Ashford Borough Council",
+    District.CAN: "Canterbury City Council",
+    District.DAR: "Dartford Borough Council",
+    District.DOV: "Dover District Council",
+    District.FOL: "Folkestone and Hythe District Council",
+    District.GRA: "Gravesham Borough Council",
+    District.MAI: "Maidstone Borough Council",
+    District.MED: "Medway Council",
+    District.SEV: "Sevenoaks District Council",
+    District.SWA: "Swale Borough Council",
+    District.THA: "Thanet District Council",
+    District.TON: "Tonbridge and Malling Borough Council",
+    District.TUN: "Tunbridge Wells Borough Council",
+}
+ORBIT = "Orbit Housing"
+HOUSING_PROVIDERS: dict[str, District | None] = {
+    ORBIT: None,
+    "Clarion Housing": None,
+    "Moat Homes": None,
+    "Golding Homes": District.MAI,
+    "Town and Country Housing": District.TUN,
+    "Southern Housing": None,
+    "Hyde Housing": None,
+    "Sanctuary Housing": None,
+}
+# The providers with most homes in each district (synthetic, roughly right), first the
+# one a district's cases go to most.
+DISTRICT_HOUSING: dict[District, list[str]] = {
+    District.ASH: ["Clarion Housing", "Sanctuary Housing"],
+    District.CAN: [ORBIT, "Southern Housing"],
+    District.DAR: ["Clarion Housing", "Moat Homes"],
+    District.DOV: [ORBIT, "Clarion Housing"],
+    District.FOL: ["Southern Housing", "Sanctuary Housing"],
+    District.GRA: ["Moat Homes", "Clarion Housing"],
+    District.MAI: ["Golding Homes", "Moat Homes"],
+    District.MED: ["Moat Homes", "Hyde Housing", "Clarion Housing"],
+    District.SEV: ["Moat Homes", "Clarion Housing"],
+    District.SWA: ["Southern Housing", ORBIT],
+    District.THA: [ORBIT, "Southern Housing"],
+    District.TON: ["Clarion Housing", "Moat Homes"],
+    District.TUN: ["Town and Country Housing", "Clarion Housing"],
+}
+FIRE_SERVICE = "Kent Fire and Rescue Service"
+YOUTH_SERVICE = "Kent Youth Justice Service"
+
+PARTNER_TEXT: dict[str, list[str]] = {
+    "council": [
+        "Environmental health visited; noise diary issued to the complainant.",
+        "Case discussed at the monthly ASB partnership meeting.",
+        "CCTV request made for the area; footage retained for 30 days.",
+        "Community warden patrols increased on the street for four weeks.",
+        "Fly-tipping cleared; enforcement officer checking the waste for evidence.",
+        "Statutory nuisance abatement notice being considered; monitoring equipment booked.",
+    ],
+    "housing": [
+        "Tenancy file checked; warning letter sent to the tenant.",
+        "Housing officer visited; tenant reminded of the tenancy conditions on nuisance.",
+        "Acceptable Behaviour Contract offered to the tenant; meeting arranged.",
+        "Victim offered a management move; considering it.",
+        "Notice of seeking possession being prepared if the nuisance continues.",
+    ],
+    "fire": [
+        "Home fire safety visit done; smoke alarms fitted.",
+        "Deliberate fires in the bin store reported; arson reduction officer informed.",
+    ],
+    "youth_offending": [
+        "Young person known to the service; worker will discuss the behaviour at the "
+        "next appointment.",
+        "Referral accepted for a prevention programme.",
+    ],
+}
+POLICE_TEXT = [
+    "Visited the victim; reassurance given and crime prevention advice left.",
+    "Perpetrator spoken to; words of advice given and recorded.",
+    "Patrols tasked for the evenings over the next two weeks.",
+    "Intelligence report submitted about visitors to the address.",
+    "Victim's vulnerability assessed; referral to victim support made.",
+    "Checked for linked reports in the area; none found this month.",
+]
+CORRECTIONS = [
+    "Correction to the earlier note: the visit was on the following day, not as recorded.",
+    "Correction: the warning letter went to the tenant at the neighbouring address; "
+    "re-sent to the right tenant.",
+    "Correction: wrong date of the partnership meeting given earlier; it is next month.",
+]
+
+# The demo's users and their PINs (synthetic; printed by ``asbtui demo``):
+# (username, role, PIN, district or None, agency or None).
+DEMO_USERS: list[tuple[str, str, str, District | None, str | None]] = [
+    ("admin", "admin", "802468", None, None),
+    ("sup.thanet", "supervisor", "314159", District.THA, None),
+    ("pc.thanet", "officer", "271828", District.THA, None),
+    ("pc.medway", "officer", "161803", District.MED, None),
+    ("tdc.partner", "partner", "141421", None, COUNCILS[District.THA]),
+    ("orbit.partner", "partner", "173205", None, ORBIT),
 ]
 
 # (category, incident types, summary templates): {place} is the address or street.
@@ -262,6 +365,15 @@ INVICTA_ROAD = "Invicta Road, Margate"
 
 
 @dataclass(frozen=True)
+class DemoUser:
+    username: str
+    role: str
+    where: str
+    """District code(s), or the partner's agency."""
+    pin: str
+
+
+@dataclass(frozen=True)
 class DemoSummary:
     cases: int
     incidents: int
@@ -269,6 +381,12 @@ class DemoSummary:
     officers: list[tuple[str, str, District]]
     invicta_ref: str
     device_officer: str
+    users: list[DemoUser] = field(default_factory=list)
+    agencies: int = 0
+    shares: int = 0
+    notes: int = 0
+    old_closed: int = 0
+    """Cases closed more than 6 years before, for the personal data review."""
 
 
 class _Names:
@@ -341,7 +459,8 @@ class _Writer:
 
     def flush(self) -> None:
         # Parents first, so foreign keys hold at every statement.
-        for name in ("officer", "case", "incident", "party", "partnernote", "enforcementaction"):
+        for name in ("officer", "agency", "case", "incident", "party", "caseshare",
+                     "partnernote", "noteaudience", "enforcementaction"):
             rows = self.pending.pop(name, None)
             if rows:
                 table = SQL_TABLES[name]
@@ -350,7 +469,8 @@ class _Writer:
 
 SQL_TABLES: dict[str, sa.Table] = {
     model.__table__.name: model.__table__  # type: ignore[attr-defined]
-    for model in (Officer, Case, Incident, Party, PartnerNote, EnforcementAction)
+    for model in (Officer, Agency, Case, Incident, Party, CaseShare, PartnerNote, NoteAudience,
+                  EnforcementAction)
 }
 
 
@@ -368,6 +488,9 @@ def build_demo(
     today = london_today(now)
     rng = random.Random(seed)
     names = _Names(rng, seed)
+    # Partners, notes, shares and old cases draw from their own generator, so that they
+    # leave the cases, people and incidents of each seed as they were before them.
+    partner_rng = random.Random(f"partners-{seed}")
     used_refs: set[str] = set()
 
     def ref(district: District, day: date) -> str:
@@ -402,12 +525,23 @@ def build_demo(
                 )
                 officers.setdefault(district, []).append((officer_id, collar_no, name))
 
-        invicta = _invicta_road(writer, rng, names, officers[District.THA][0][0], now, ref)
+        partners = _Partners(writer, partner_rng, names, officers, now)
+        partners.add_agencies()
+        invicta = _invicta_road(writer, rng, names, officers[District.THA][0][0], now, ref,
+                                partners)
         districts = list(WEIGHTS)
         weights = [WEIGHTS[d] for d in districts]
+        # A handful of cases closed more than 6 years ago, for the personal data review.
+        old_wanted, old_made = min(8, max(1, cases // 150)), 0
         for index in range(cases - 1):
             district = rng.choices(districts, weights)[0]
-            _random_case(writer, rng, names, district, officers[district], now, today, ref)
+            shift = None
+            if old_made < old_wanted and partner_rng.random() < 0.15:
+                shift = timedelta(days=partner_rng.randint(6 * 365 + 120, 9 * 365))
+            made = _random_case(writer, rng, names, district, officers[district], now, today,
+                                ref, shift)
+            old_made += made.shifted
+            partners.on_case(made)
             if progress and index % 1000 == 0:
                 progress(index)
         writer.flush()
@@ -418,6 +552,9 @@ def build_demo(
             [{"key": "officer", "value": device[0]}],
         )
     _enforcement(store, rng, now, invicta, connection_counts=writer.counts)
+    # Users last: until the first exists the store is worked by its holder, which is how
+    # everything above was written.
+    demo_users = _users(store, officers, partners.ids, partner_rng, names)
     return DemoSummary(
         cases=writer.counts.get("case", 0),
         incidents=writer.counts.get("incident", 0),
@@ -425,7 +562,176 @@ def build_demo(
         officers=[(c, n, d) for d, rows in officers.items() for _, c, n in rows],
         invicta_ref=invicta,
         device_officer=device[1],
+        users=demo_users,
+        agencies=writer.counts.get("agency", 0),
+        shares=writer.counts.get("caseshare", 0),
+        notes=writer.counts.get("partnernote", 0),
+        old_closed=old_made,
     )
+
+
+def _users(store: Store, officers: dict[District, list[tuple[str, str, str]]],
+           agency_ids: dict[str, str], rng: random.Random, names: _Names) -> list[DemoUser]:
+    """One user of each role (and a second officer and partner), with known PINs.
+
+    Their PINs are hashed with light argon2id parameters so that the demo builds in
+    seconds; the first sign-in rehashes each with the full ones (users.sign_in does).
+    """
+    light = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    linked = {"pc.thanet": officers[District.THA][0], "pc.medway": officers[District.MED][0]}
+    made: list[DemoUser] = []
+    with store.session() as session:
+        for username, role, pin, district, agency in DEMO_USERS:
+            officer = linked.get(username)
+            full_name = officer[2] if officer else (
+                f"{rng.choice(names.first)} {rng.choice(names.last)}")
+            user = User(username=username, full_name=full_name, role=Role(role),
+                        districts=district.value if district else "",
+                        agency_id=agency_ids[agency] if agency else None,
+                        officer_id=officer[0] if officer else None, pin_hash=light.hash(pin))
+            session.add(user)
+            session.flush()
+            audit.record(session, store, LOCAL, audit.AuditAction.CREATE, "user", user.id,
+                         detail=f"username {username}; role {role}; districts "
+                         f"{user.districts or '-'}")
+            made.append(DemoUser(username, role, district.value if district else agency or "",
+                                 pin))
+    return made
+
+
+@dataclass(frozen=True)
+class _Made:
+    """What :func:`_random_case` drew, for the partner notes and shares made after it."""
+
+    case_id: str
+    district: District
+    category: Category
+    opened: datetime
+    end: datetime
+    shifted: bool
+    note_agency: str | None = None
+    note_author: str = ""
+    note_at: datetime | None = None
+    note_text: str = ""
+
+
+class _Partners:
+    """Partner agencies, cases shared with them, and notes from police and partners."""
+
+    def __init__(self, writer: _Writer, rng: random.Random, names: _Names,
+                 officers: dict[District, list[tuple[str, str, str]]], now: datetime) -> None:
+        self.writer, self.rng, self.names = writer, rng, names
+        self.officers, self.now = officers, now
+        self.ids: dict[str, str] = {}
+        self.kinds: dict[str, AgencyKind] = {}
+
+    def person(self) -> str:
+        return f"{self.rng.choice(self.names.first)} {self.rng.choice(self.names.last)}"
+
+    def add_agencies(self) -> None:
+        table = Agency.__table__  # type: ignore[attr-defined]
+        rows: list[tuple[str, AgencyKind, District | None, str]] = [
+            (name, AgencyKind.COUNCIL, district, district.value)
+            for district, name in COUNCILS.items()
+        ]
+        rows += [(name, AgencyKind.HOUSING, district,
+                  name.split()[0][:3].upper())
+                 for name, district in HOUSING_PROVIDERS.items()]
+        rows += [(FIRE_SERVICE, AgencyKind.FIRE, None, "KFRS"),
+                 (YOUTH_SERVICE, AgencyKind.YOUTH_OFFENDING, None, "KYJS")]
+        for name, kind, district, code in rows:
+            contact = self.person()
+            domain = "".join(c for c in name.lower() if c.isalpha())[:24] + ".example.org.uk"
+            self.ids[name] = self.writer.add(
+                table, name=name, kind=kind, district=district,
+                contact_name=contact,
+                contact_email=f"{contact.split()[0].lower()}.{contact.split()[-1].lower()}"
+                f"@{domain}",
+                contact_phone=self.rng.choice(self.names.phones),
+                isa_ref=f"KCC-ISA-{2022 + self.rng.randint(0, 3)}-{code}",
+                active=True)
+            self.kinds[name] = kind
+
+    def share(self, case_id: str, agency: str, at: datetime, district: District) -> None:
+        self.writer.add(
+            CaseShare.__table__,  # type: ignore[attr-defined]
+            case_id=case_id, agency_id=self.ids[agency], shared_at=at,
+            shared_by="pc.thanet" if district is District.THA else f"csu.{district.value.lower()}",
+            justification=self.rng.choice(JUSTIFICATIONS[:4]), revoked_at=None)
+
+    def note(self, case_id: str, agency: str | None, author: str, at: datetime, text: str,
+             visibility: NoteVisibility, audience: tuple[str, ...] = (),
+             supersedes: str | None = None) -> str:
+        note_id = self.writer.add(
+            PartnerNote.__table__,  # type: ignore[attr-defined]
+            case_id=case_id, agency=agency or "Kent Police",
+            agency_id=self.ids[agency] if agency else None, author=author, written_at=at,
+            text=text, visibility=visibility, supersedes_id=supersedes)
+        for name in audience:
+            self.writer.add(NoteAudience.__table__,  # type: ignore[attr-defined]
+                            note_id=note_id, agency_id=self.ids[name])
+        return note_id
+
+    def _between(self, start: datetime, end: datetime) -> datetime:
+        return start + (end - start) * self.rng.uniform(0.05, 0.95)
+
+    def on_case(self, made: _Made) -> None:
+        rng = self.rng
+        council, housing = COUNCILS[made.district], DISTRICT_HOUSING[made.district][0]
+        shared: list[str] = []
+        first = made.opened + (made.end - made.opened) * 0.1
+        lead = made.note_agency
+        if lead is None and rng.random() < 0.15:
+            lead = council if made.category.value == "environmental" or rng.random() < 0.5 \
+                else housing
+        if lead is not None:
+            shared.append(lead)
+            if rng.random() < 0.3:
+                shared.append(housing if lead == council else council)
+            if rng.random() < 0.04:
+                shared.append(rng.choice([FIRE_SERVICE, YOUTH_SERVICE]))
+            for name in shared:
+                self.share(made.case_id, name, first, made.district)
+        if made.note_agency is not None and made.note_at is not None:
+            self._partner_note(made, made.note_agency, made.note_author, made.note_at,
+                               made.note_text, shared)
+        elif lead is not None:
+            self._partner_note(made, lead, self.person(), self._between(first, made.end),
+                               rng.choice(PARTNER_TEXT[self.kinds[lead].value]), shared)
+        for extra in shared[1:]:
+            if rng.random() < 0.6:
+                self._partner_note(made, extra, self.person(), self._between(first, made.end),
+                                   rng.choice(PARTNER_TEXT[self.kinds[extra].value]), shared)
+        if rng.random() < 0.25:
+            officer = rng.choice(self.officers[made.district])[2]
+            visibility, audience = NoteVisibility.POLICE, ()
+            if shared:
+                visibility = rng.choice([NoteVisibility.POLICE, NoteVisibility.ALL_PARTNERS,
+                                         NoteVisibility.NAMED])
+                if visibility is NoteVisibility.NAMED:
+                    audience = (rng.choice(shared),)
+            at = self._between(first if shared else made.opened, made.end)
+            note = self.note(made.case_id, None, officer, at, rng.choice(POLICE_TEXT),
+                             visibility, audience)
+            if rng.random() < 0.08:
+                self.note(made.case_id, None, officer, at + (made.end - at) * 0.5,
+                          rng.choice(CORRECTIONS), visibility, audience, supersedes=note)
+
+    def _partner_note(self, made: _Made, agency: str, author: str, at: datetime, text: str,
+                      shared: list[str]) -> None:
+        rng = self.rng
+        others = tuple(a for a in shared if a != agency)
+        roll = rng.random()
+        if roll < 0.5:
+            visibility, audience = NoteVisibility.ALL_PARTNERS, ()
+        elif roll < 0.75 or not others:
+            visibility, audience = NoteVisibility.POLICE, ()
+        else:
+            visibility, audience = NoteVisibility.NAMED, (rng.choice(others),)
+        note = self.note(made.case_id, agency, author, at, text, visibility, audience)
+        if rng.random() < 0.1:
+            self.note(made.case_id, agency, author, at + (made.end - at) * 0.5,
+                      rng.choice(CORRECTIONS), visibility, audience, supersedes=note)
 
 
 def _index_all(connection: sa.Connection) -> None:
@@ -450,7 +756,9 @@ def _random_case(
     now: datetime,
     today: date,
     ref: Callable[[District, date], str],
-) -> None:
+    shift: timedelta | None = None,
+) -> _Made:
+    """One random case. ``shift`` moves a closed case that much into the past."""
     town, outwards = rng.choice(TOWNS[district])
     street = names.street()
     number = rng.randint(1, 180)
@@ -483,10 +791,11 @@ def _random_case(
         # Most reviews are in hand; some are a few days overdue; none precede the opening.
         next_review = today + timedelta(days=rng.randint(-interval // 4, interval))
         next_review = max(next_review, opened.date() + timedelta(days=interval))
+    back = shift if shift is not None and status is CaseStatus.CLOSED else timedelta(0)
     has_victim = category is not Category.ENVIRONMENTAL or rng.random() < 0.5
     case_id = writer.add(
         Case.__table__,  # type: ignore[attr-defined]
-        ref=ref(district, opened.date()),
+        ref=ref(district, (opened - back).date()),
         district=district,
         category=category,
         channel=rng.choices(list(Channel), [45, 3, 25, 12, 15])[0],
@@ -497,10 +806,10 @@ def _random_case(
         location=location,
         postcode=postcode,
         owner_id=owner,
-        opened_at=opened,
+        opened_at=opened - back,
         next_review=next_review,
         vulnerable_victim=vulnerable and has_victim,
-        closed_at=closed_at,
+        closed_at=closed_at - back if closed_at else None,
         closure_reason=closure_reason,
     )
     end = closed_at or now
@@ -514,8 +823,8 @@ def _random_case(
         writer.add(
             Incident.__table__,  # type: ignore[attr-defined]
             case_id=case_id,
-            occurred_at=occurred,
-            reported_at=min(occurred + delay, now),
+            occurred_at=occurred - back,
+            reported_at=min(occurred + delay, now) - back,
             channel=rng.choices(list(Channel), [50, 3, 22, 13, 12])[0],
             incident_type=kind,
             description=rng.choice(INCIDENT_TEXT[kind]),
@@ -578,18 +887,16 @@ def _random_case(
             vulnerable=False,
             notes="",
         )
+    made = _Made(case_id, district, category, opened - back, end - back, bool(back))
     if rng.random() < 0.2:
-        council = (
-            f"{district.label} {'Council' if district is District.MED else 'District Council'}"
-        )
-        agency = rng.choice([council, rng.choice(HOUSING_PROVIDERS)])
-        writer.add(
-            PartnerNote.__table__,  # type: ignore[attr-defined]
-            case_id=case_id,
-            agency=agency,
-            author=names.person(),
-            written_at=opened + timedelta(seconds=rng.random() * span),
-            text=rng.choice(
+        # The same draws as when this note had no agency record, so each seed's cases stay.
+        housing = DISTRICT_HOUSING[district]
+        provider = housing[rng.choice(range(4)) % len(housing)]
+        agency = rng.choice([COUNCILS[district], provider])
+        return replace(
+            made, note_agency=agency, note_author=names.person(),
+            note_at=opened + timedelta(seconds=rng.random() * span) - back,
+            note_text=rng.choice(
                 [
                     "Tenancy file checked; warning letter sent to the tenant.",
                     "Environmental health visited; noise diary issued to the complainant.",
@@ -598,6 +905,7 @@ def _random_case(
                 ]
             ),
         )
+    return made
 
 
 def _invicta_road(
@@ -607,8 +915,10 @@ def _invicta_road(
     owner_id: str,
     now: datetime,
     ref: Callable[[District, date], str],
+    partners: _Partners,
 ) -> str:
-    """The seed example of domain.md: a Margate house closed by court order."""
+    """The seed example of domain.md: a Margate house closed by court order, worked with
+    Thanet District Council and the housing provider (the case is shared with both)."""
     opened = now - timedelta(days=150)
     address = f"14 {INVICTA_ROAD}"
     case_ref = ref(District.THA, opened.date())
@@ -749,25 +1059,17 @@ def _invicta_road(
         vulnerable=False,
         notes="",
     )
-    note = PartnerNote.__table__  # type: ignore[attr-defined]
-    writer.add(
-        note,
-        case_id=case_id,
-        agency="Thanet District Council",
-        author=names.person(),
-        written_at=opened + timedelta(days=30),
-        text="Environmental health noise monitoring installed at no. 12; statutory "
-        "nuisance confirmed on three nights.",
-    )
-    writer.add(
-        note,
-        case_id=case_id,
-        agency="Coastal Homes Housing Association",
-        author=names.person(),
-        written_at=opened + timedelta(days=55),
-        text="Tenancy enforcement started; the tenant has been served notice of "
-        "seeking possession. Supports a closure.",
-    )
+    council = COUNCILS[District.THA]
+    for agency in (council, ORBIT):
+        partners.share(case_id, agency, opened + timedelta(days=20), District.THA)
+    partners.note(
+        case_id, council, names.person(), opened + timedelta(days=30),
+        "Environmental health noise monitoring installed at no. 12; statutory "
+        "nuisance confirmed on three nights.", NoteVisibility.ALL_PARTNERS)
+    partners.note(
+        case_id, ORBIT, names.person(), opened + timedelta(days=55),
+        "Tenancy enforcement started; the tenant has been served notice of "
+        "seeking possession. Supports a closure.", NoteVisibility.ALL_PARTNERS)
     return case_ref
 
 
