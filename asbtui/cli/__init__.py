@@ -4,13 +4,17 @@ Each module registers its commands on the one Typer app in :mod:`asbtui.cli.base
 """
 
 from asbtui.cli import (  # noqa: F401 - each module registers its commands
+    audit,
     cases,
     enforcement,
     imports,
+    partners,
     patterns,
     problems,
+    retention,
     root,
     store,
+    users,
 )
 from asbtui.cli.base import app
 

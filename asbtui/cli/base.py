@@ -94,6 +94,7 @@ def sub_app(help_text: str) -> typer.Typer:
 class Context:
     settings: Settings
     db: Path
+    user: str | None = None
 
 
 def context(ctx: typer.Context) -> Context:
@@ -101,9 +102,51 @@ def context(ctx: typer.Context) -> Context:
 
 
 def open_store_for(ctx: typer.Context, *, create: bool = False):  # noqa: ANN202
+    """Open the store of ``--db`` and, when ``--user`` was given, sign that user in."""
     from asbtui.db import open_store
 
-    return open_store(context(ctx).db, create=create)
+    store = open_store(context(ctx).db, create=create)
+    try:
+        sign_in_for(ctx, store)
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+PIN_ENV = "ASBTUI_PIN"
+NEW_PIN_ENV = "ASBTUI_NEW_PIN"
+
+
+def sign_in_for(ctx: typer.Context, store: Any) -> None:
+    """Sign in the user of ``--user`` (ASBTUI_USER): PIN from ASBTUI_PIN, else asked for."""
+    from asbtui.services import users
+
+    name = context(ctx).user
+    if not name or not name.strip():
+        return
+    pin = os.environ.get(PIN_ENV)
+    if pin is None:
+        pin = ask_secret(f"PIN for {name.strip()}", f"set {PIN_ENV} or run in a terminal")
+    users.sign_in(store, name, pin)
+
+
+def ask_secret(prompt: str, otherwise: str, *, twice: bool = False) -> str:
+    """A PIN typed without echo (twice when ``twice``); a plain error when none is given."""
+    from asbtui.errors import SignInFailed
+
+    try:
+        return typer.prompt(prompt, hide_input=True, confirmation_prompt=twice, err=True)
+    except (typer.Abort, EOFError):
+        raise SignInFailed(f"No PIN was given: {otherwise}.") from None
+
+
+def new_pin(prompt: str = "New PIN") -> str:
+    """A new PIN from ASBTUI_NEW_PIN, else typed twice without echo."""
+    pin = os.environ.get(NEW_PIN_ENV)
+    if pin is not None:
+        return pin
+    return ask_secret(prompt, f"set {NEW_PIN_ENV} or run in a terminal", twice=True)
 
 
 DbOption = Annotated[

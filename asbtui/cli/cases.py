@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -156,19 +156,35 @@ def _next_due(row: Any) -> str:
 def case_show(
     ctx: typer.Context,
     ref: Annotated[str, typer.Argument(help="The case reference, e.g. THA-26-7K3QX.")],
+    reason: Annotated[
+        str | None,
+        typer.Option(
+            help="Why you need people's addresses, phones and dates of birth: they are shown "
+            "only with a reason, and each view is audited."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Show one case with its people, incidents, notes and actions."""
+    """Show one case with its people, incidents, notes and actions.
+
+    People's dates of birth, addresses, phones and notes are held back unless --reason
+    is given (the view of each person is then audited with it).
+    """
     from asbtui.services import cases, enforcement
 
     with open_store_for(ctx) as store:
         detail = cases.case_detail(store, ref)
+        if reason is not None:
+            detail = replace(detail, parties=cases.person_details(store, ref, reason))
         actions = enforcement.case_actions(store, detail.id)
         deadlines = enforcement.case_deadlines(store, detail.id)
     if as_json:
         data = asdict(detail)
         data["opened"] = data.pop("opened_at")
         data["owner"] = data.pop("owner_collar")
+        for person in data["parties"]:
+            if not person["details_shown"]:
+                person.update(address=None, phone=None, date_of_birth=None, notes=None)
         data["actions"] = [asdict(a) for a in actions]
         data["deadlines"] = [deadline_json(d) for d in deadlines]
         print_json(data)
@@ -196,7 +212,15 @@ def case_show(
     out(Text("\nPeople", style="bold"))
     for p in detail.parties:
         flag = " (vulnerable)" if p.vulnerable else ""
-        out(Text(f"  {p.role.label}: {one_line(p.name)}{flag}  {one_line(p.address)}"))
+        out(Text(f"  {p.role.label}: {one_line(p.name)}{flag}"))
+        if p.details_shown:
+            born = f"born {format_date(p.date_of_birth)}" if p.date_of_birth else ""
+            facts = "; ".join(one_line(x) for x in (born, p.address, p.phone, p.notes) if x)
+            if facts:
+                out(Text(f"    {facts}"))
+    if detail.parties and not any(p.details_shown for p in detail.parties):
+        out(Text("  (addresses, phones and dates of birth: give --reason to see them; "
+                 "the view is audited)"))
     out(Text(f"\nIncidents ({len(detail.incidents)})", style="bold"))
     for i in detail.incidents:
         crime = f" crime ref {one_line(i.crime_ref)}" if i.crime_ref else ""

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from asbtui import __version__
-from asbtui.cli.base import Context, DbOption, app, context
+from asbtui.cli.base import Context, DbOption, app, context, sign_in_for
 from asbtui.config import load_settings
 from asbtui.errors import StoreError
 from asbtui.models import District
@@ -30,6 +30,15 @@ def root(
         str | None,
         typer.Option("--officer", help="Your collar number, e.g. 'PC 4512' (for 'my cases')."),
     ] = None,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user",
+            envvar="ASBTUI_USER",
+            help="Sign in as this user (the PIN is asked for, or read from ASBTUI_PIN).",
+            show_default=False,
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -41,7 +50,7 @@ def root(
     settings = load_settings()
     if officer:
         settings.officer = officer
-    ctx.obj = Context(settings=settings, db=(db or settings.db).expanduser())
+    ctx.obj = Context(settings=settings, db=(db or settings.db).expanduser(), user=user)
     if ctx.invoked_subcommand is None:
         _run_app(ctx)
 
@@ -49,13 +58,16 @@ def root(
 def _run_app(ctx: typer.Context) -> None:
     from asbtui.db import open_store
     from asbtui.services import cases
+    from asbtui.services.access import has_users
 
     here = context(ctx)
     if not here.db.exists():
         _offer_new_store(here.db)
     store = open_store(here.db)
     try:
-        if here.settings.officer:
+        # Signed in before the app starts, the app skips its login screen.
+        sign_in_for(ctx, store)
+        if here.settings.officer and (store.actor is not None or not has_users(store)):
             cases.set_device_officer(store, here.settings.officer)
         from asbtui.app import AsbApp
 
@@ -108,6 +120,16 @@ def _print_demo(store: Any, summary: Any) -> None:
     for district in District:
         collars = [c for c, _, d in summary.officers if d is district]
         print(f"  {district.value} {district.label}: {', '.join(collars)}")
+    print(f"Partner agencies: {summary.agencies}; cases shared with them: {summary.shares:,}; "
+          f"partner notes: {summary.notes:,}; closed over 6 years ago (for review): "
+          f"{summary.old_closed}.")
+    if summary.users:
+        print("Sign in as (user, role, district or agency, PIN; synthetic demo users):")
+        width = max(len(u.username) for u in summary.users)
+        for u in summary.users:
+            print(f"  {u.username:<{width}}  {u.role:<10}  {u.where:<24}  PIN {u.pin}")
+        print(f"  e.g. asbtui --db {store.path} --user {summary.users[2].username}"
+              if len(summary.users) > 2 else "")
 
 
 @app.command()
