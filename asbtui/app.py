@@ -247,11 +247,8 @@ class AsbApp(PermittedActions, App[None]):
             self.push_screen(AgenciesScreen())
 
     def action_retention(self) -> None:
-        try:
-            from asbtui.screens.retention import RetentionScreen
-        except ImportError:
-            self.notify("The retention review is not available yet.", markup=False)
-            return
+        from asbtui.screens.retention import RetentionScreen
+
         if not isinstance(self.screen, RetentionScreen):
             self.push_screen(RetentionScreen())
 

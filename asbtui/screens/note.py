@@ -14,7 +14,6 @@ from textual.app import ComposeResult
 from textual.widgets import Select, SelectionList, TextArea
 
 from asbtui.dates import format_date
-from asbtui.errors import InvalidInput
 from asbtui.literal import one_line
 from asbtui.models import NoteVisibility
 from asbtui.screens.justification import reason_fields, reason_value
@@ -91,10 +90,8 @@ class NoteForm(FormScreen[NoteView]):
                     if visibility is NoteVisibility.NAMED else [])
         reason = ""
         if self.police and visibility is not NoteVisibility.POLICE:
+            # The service asks for it (after checking the agencies), and says so if missing.
             reason = reason_value(self.value("justification"), self.value("other_reason"))
-            if not reason:
-                raise InvalidInput("Give a reason: partners will read this note.",
-                                   "justification")
         return partners.add_note(
             self.store, self.ref, self.value("text"), visibility=visibility, audience=audience,
             supersedes=self.correcting.id if self.correcting else None, reason=reason or None)

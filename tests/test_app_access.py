@@ -1,0 +1,513 @@
+"""Signing in, the idle lock, partners' view of a case, personal details for a reason, and
+partner notes, driven with the keys through Textual's pilot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pytest
+from conftest import AS_OF
+from textual.widgets import DataTable, Input, Select, Static, TextArea
+
+from asbtui.app import AsbApp
+from asbtui.config import Settings
+from asbtui.models import District, NoteVisibility, Role
+from asbtui.screens.case import CaseScreen
+from asbtui.screens.justification import JustificationScreen
+from asbtui.screens.login import LockScreen, LoginScreen
+from asbtui.screens.note import NoteForm
+from asbtui.screens.queue import QueueScreen
+from asbtui.screens.users import UsersScreen
+from asbtui.services import audit, cases, partners, users
+from asbtui.services.access import Actor
+from asbtui.widgets.case_table import CaseTable
+
+PINS = {
+    "ada.admin": "admin-pin-77",
+    "pc.jones": "jones-pin-11",
+    "council.kim": "kim-pin-33",
+    "orbit.ola": "ola-pin-44",
+}
+COUNCIL = "Thanet District Council"
+ORBIT = "Orbit Housing"
+
+
+@dataclass
+class World:
+    store: object
+    shared: str  # a Thanet case shared with the council and Orbit
+    private: str  # a Thanet case shared with no one
+    orbit_note: str  # Orbit's note on the shared case, for police and Orbit only
+
+
+@pytest.fixture
+def world(store, open_case) -> World:
+    """A store with an admin, an officer of Thanet, a council and a housing partner user,
+    two cases (one shared with both agencies) and a note only Orbit and the police read."""
+    users.add_user(store, "ada.admin", "admin", PINS["ada.admin"], full_name="Ada Admin")
+    users.sign_in(store, "ada.admin", PINS["ada.admin"], now=AS_OF)
+    partners.add_agency(store, COUNCIL, "council", "ISA-THA-01", district="THA")
+    partners.add_agency(store, ORBIT, "housing", "ISA-ORB-02")
+    users.add_user(store, "pc.jones", "officer", PINS["pc.jones"], full_name="Pat Jones",
+                   districts=["THA"], collar="PC 4512")
+    users.add_user(store, "council.kim", "partner", PINS["council.kim"], full_name="Kim Clark",
+                   agency=COUNCIL)
+    users.add_user(store, "orbit.ola", "partner", PINS["orbit.ola"], full_name="Ola Obi",
+                   agency=ORBIT)
+    store.actor = Actor("setup", Role.SUPERVISOR, frozenset(District))
+    shared = open_case(store, people=[cases.PersonInput(
+        name="Mary Victim", role="victim", address="12 Invicta Road", phone="07700 900123",
+        vulnerable=True)])
+    private = open_case(store, summary="Youths gathering by the shops")
+    for agency in (COUNCIL, ORBIT):
+        partners.share_case(store, shared, agency, "Working this case", now=AS_OF)
+    partners.add_note(store, shared, "For all partners: visit booked", visibility="all_partners",
+                      reason="Working this case", now=AS_OF)
+    users.sign_in(store, "orbit.ola", PINS["orbit.ola"], now=AS_OF)
+    note = partners.add_note(store, shared, "Tenancy warning served by Orbit", now=AS_OF)
+    store.actor = None
+    return World(store, shared, private, note.id)
+
+
+class Clock:
+    """A clock the test moves."""
+
+    def __init__(self, now: datetime = AS_OF) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def make_app(store, clock=None) -> AsbApp:
+    return AsbApp(store, settings=Settings(db=store.path, idle_lock_minutes=5),
+                  clock=clock or Clock())
+
+
+async def settle(pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def sign_in(pilot, username: str, pin: str) -> None:
+    screen = pilot.app.screen
+    screen.query_one("#username", Input).value = username
+    screen.query_one("#pin", Input).value = pin
+    screen.query_one("#pin", Input).focus()
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+def error_text(screen) -> str:
+    return str(screen.query_one(".sign-in-error", Static).render())
+
+
+def table_texts(screen, table_id: str) -> list[str]:
+    table = screen.query_one(f"#{table_id}", DataTable)
+    return [" | ".join(str(cell) for cell in table.get_row_at(i)) for i in range(table.row_count)]
+
+
+async def open_case_screen(pilot, ref: str) -> CaseScreen:
+    pilot.app.open_case(ref)
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, CaseScreen)
+    return pilot.app.screen
+
+
+# ---------------------------------------------------------------------------- sign-in
+
+
+async def test_a_wrong_pin_is_refused_in_plain_words_then_the_right_one_opens_the_queue(
+    world,
+) -> None:
+    app = make_app(world.store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen)
+        await sign_in(pilot, "pc.jones", "not-my-pin")
+        assert isinstance(app.screen, LoginScreen)
+        assert "do not match" in error_text(app.screen)
+        assert app.screen.query_one("#pin", Input).value == ""
+
+        await sign_in(pilot, "pc.jones", PINS["pc.jones"])
+        assert isinstance(app.screen, QueueScreen)
+        assert app.screen.query_now.district is District.THA
+        status = str(app.screen.query_one("#queue-status", Static).render())
+        assert "Pat Jones (Officer)" in status
+
+        # Signing out closes the session's screens and asks again.
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen)
+        assert len(app.screen_stack) == 2
+        assert world.store.actor is None
+
+
+async def test_five_wrong_pins_lock_the_account_with_a_message(world) -> None:
+    app = make_app(world.store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        for _ in range(5):
+            await sign_in(pilot, "pc.jones", "wrong-pin-00")
+        assert "locked" in error_text(app.screen)
+        # Even the right PIN is refused now.
+        await sign_in(pilot, "pc.jones", PINS["pc.jones"])
+        assert isinstance(app.screen, LoginScreen)
+        assert "locked" in error_text(app.screen)
+
+
+async def test_palette_and_app_keys_do_nothing_before_sign_in(world) -> None:
+    app = make_app(world.store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        for key in ("f3", "f8", "ctrl+p"):
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, LoginScreen)
+
+
+# ---------------------------------------------------------------------------- idle lock
+
+
+async def test_idle_lock_covers_the_case_until_the_same_pin_is_typed(world) -> None:
+    clock = Clock()
+    users.sign_in(world.store, "pc.jones", PINS["pc.jones"], now=AS_OF)
+    app = make_app(world.store, clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await open_case_screen(pilot, world.shared)
+        assert world.shared in app.export_screenshot()
+
+        clock.now += timedelta(minutes=4)
+        app.lock_when_idle()
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen)  # not idle long enough
+
+        await pilot.press("down")  # a key resets the idle time
+        clock.now += timedelta(minutes=4)
+        app.lock_when_idle()
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen)
+
+        clock.now += timedelta(minutes=6)
+        app.lock_when_idle()
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
+        shown = app.export_screenshot()
+        assert world.shared not in shown and "Mary" not in shown
+        assert "Pat" in shown  # who is signed in
+
+        pin = app.screen.query_one("#pin", Input)
+        pin.value = "not-my-pin"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
+        assert "do not match" in error_text(app.screen)
+
+        app.screen.query_one("#pin", Input).value = PINS["pc.jones"]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen)
+        assert app.screen.ref == world.shared
+
+
+async def test_signing_out_from_the_lock_screen_closes_the_case(world) -> None:
+    clock = Clock()
+    users.sign_in(world.store, "pc.jones", PINS["pc.jones"], now=AS_OF)
+    app = make_app(world.store, clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await open_case_screen(pilot, world.shared)
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen)
+        assert not any(isinstance(s, CaseScreen) for s in app.screen_stack)
+
+
+# ---------------------------------------------------------------------------- partners
+
+
+async def test_a_partner_sees_only_shared_cases_and_not_another_agencys_note(world) -> None:
+    app = make_app(world.store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await sign_in(pilot, "council.kim", PINS["council.kim"])
+        assert isinstance(app.screen, QueueScreen)
+        assert app.screen.query_now.district is None  # all districts
+        refs = [str(key.value) for key in app.screen.query_one(CaseTable).rows]
+        assert refs == [world.shared]
+
+        # Force-wide views and casework keys are not offered to a partner.
+        keys = {b.binding.action for b in app.screen.active_bindings.values()}
+        assert not keys & {"dashboard", "deadlines", "pspos", "new_case", "patterns",
+                           "trends", "problems", "case_reviews"}
+        await pilot.press("f3")
+        await pilot.press("D")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CaseScreen)
+        notes = "\n".join(table_texts(screen, "notes"))
+        assert "For all partners" in notes
+        assert "Tenancy warning" not in notes
+        assert "Orbit" not in notes
+        keys = {b.binding.action for b in screen.active_bindings.values()}
+        assert "add_note" in keys and "personal_details" in keys
+        assert not keys & {"share", "audit", "add_incident", "status", "start_action"}
+
+        # The timeline does not show it either.
+        await pilot.press("T")
+        await settle(pilot)
+        timeline = "\n".join(table_texts(app.screen, "records"))
+        assert "For all partners" in timeline and "Tenancy" not in timeline
+
+
+async def test_a_partner_opening_a_case_not_shared_gets_a_message_not_a_crash(world) -> None:
+    users.sign_in(world.store, "council.kim", PINS["council.kim"], now=AS_OF)
+    app = make_app(world.store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_case(world.private)
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen)
+        assert app.return_code is None
+        assert world.private not in "\n".join(table_texts(app.screen, "people"))
+
+
+# ---------------------------------------------------------------------------- details
+
+
+async def test_personal_details_need_a_reason_and_the_view_is_audited(world) -> None:
+    users.sign_in(world.store, "pc.jones", PINS["pc.jones"], now=AS_OF)
+    app = make_app(world.store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = await open_case_screen(pilot, world.shared)
+        assert "Invicta" not in "\n".join(table_texts(screen, "people"))
+
+        await pilot.press("v")
+        await settle(pilot)
+        assert isinstance(app.screen, JustificationScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+        assert "Invicta" not in "\n".join(table_texts(screen, "people"))
+
+        # "Other", with a typed reason.
+        await pilot.press("v")
+        await settle(pilot)
+        await pilot.press("end", "enter")
+        await settle(pilot)
+        reason = app.screen.query_one("#other-reason", Input)
+        assert reason.has_focus
+        reason.value = "Call back the victim about [bold]the visit[/]"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen
+        people = "\n".join(table_texts(screen, "people"))
+        assert "12 Invicta Road" in people and "07700 900123" in people
+
+    world.store.actor = Actor("sgt", Role.SUPERVISOR, frozenset({District.THA}))
+    views = [e for e in audit.case_audit(world.store, world.shared)
+             if e.action == "view" and e.record_type == "person"]
+    assert len(views) == 1
+    assert views[0].actor == "pc.jones"
+    assert views[0].justification == "Call back the victim about [bold]the visit[/]"
+
+
+async def test_the_case_audit_is_a_supervisors_screen(world) -> None:
+    world.store.actor = Actor("sgt", Role.SUPERVISOR, frozenset({District.THA}))
+    app = make_app(world.store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = await open_case_screen(pilot, world.shared)
+        assert "audit" in {b.binding.action for b in screen.active_bindings.values()}
+        await pilot.press("a")
+        await settle(pilot)
+        rows = "\n".join(table_texts(app.screen, "records"))
+        assert "disclose" in rows and "Working this case" in rows
+
+
+# ---------------------------------------------------------------------------- notes
+
+
+async def test_adding_a_note_and_a_correction_through_the_case_screen(world) -> None:
+    users.sign_in(world.store, "pc.jones", PINS["pc.jones"], now=AS_OF)
+    app = make_app(world.store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = await open_case_screen(pilot, world.shared)
+
+        await pilot.press("N")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, NoteForm)
+        form.query_one("#text", TextArea).text = "Visited [red]victim[/], all quiet"
+        form.query_one("#visibility", Select).value = NoteVisibility.NAMED
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        # Named agencies: which? And police notes partners read need a reason.
+        assert app.screen is form
+        assert "Name the agencies" in str(form.query_one("#audience-error", Static).render())
+        form.query_one("#audience").select(COUNCIL)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        assert "reason" in str(form.query_one("#justification-error", Static).render())
+        form.query_one("#justification", Select).value = audit.JUSTIFICATIONS[0]
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+
+        notes = partners.case_notes(world.store, world.shared)
+        mine = next(n for n in notes if n.text.startswith("Visited"))
+        assert mine.text == "Visited [red]victim[/], all quiet"
+        assert mine.visibility is NoteVisibility.NAMED and mine.audience == (COUNCIL,)
+        assert "Visited [red]victim[/]" in "\n".join(table_texts(screen, "notes"))
+
+        # Correct it: highlight it in the notes section and press C.
+        await pilot.press("3")
+        table = screen.query_one("#notes", DataTable)
+        table.move_cursor(row=table.get_row_index(mine.id))
+        await pilot.press("C")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, NoteForm)
+        assert form.query_one("#text", TextArea).text == mine.text
+        form.query_one("#text", TextArea).text = "Visited the victim, all quiet"
+        form.query_one("#justification", Select).value = audit.JUSTIFICATIONS[0]
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+
+        notes = {n.id: n for n in partners.case_notes(world.store, world.shared)}
+        old = notes[mine.id]
+        new = notes[old.superseded_by_id]
+        assert new.supersedes_id == mine.id and new.text == "Visited the victim, all quiet"
+        rows = table_texts(screen, "notes")
+        assert any("corrected" in r and "Visited [red]victim[/]" in r for r in rows)
+        assert any("correction" in r and "Visited the victim" in r for r in rows)
+
+        # The old version cannot be corrected again.
+        table.move_cursor(row=table.get_row_index(mine.id))
+        await pilot.press("C")
+        await settle(pilot)
+        assert app.screen is screen
+
+
+async def test_sharing_from_another_district_is_refused_as_a_message(world, open_case) -> None:
+    world.store.actor = Actor("setup", Role.SUPERVISOR, frozenset(District))
+    elsewhere = open_case(world.store, district="MAI")
+    users.sign_in(world.store, "pc.jones", PINS["pc.jones"], now=AS_OF)
+    app = make_app(world.store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = await open_case_screen(pilot, elsewhere)
+        await pilot.press("S")
+        await settle(pilot)
+        await pilot.press("enter")  # the first agency
+        await settle(pilot)
+        assert isinstance(app.screen, JustificationScreen)
+        await pilot.press("enter")  # the first reason
+        await settle(pilot)
+        assert app.screen is screen and app.return_code is None
+    world.store.actor = Actor("setup", Role.SUPERVISOR, frozenset(District))
+    assert partners.case_shares(world.store, elsewhere) == []
+
+
+# ---------------------------------------------------------------------------- admin
+
+
+async def test_an_admin_starts_on_users_and_adds_one(world) -> None:
+    app = make_app(world.store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await sign_in(pilot, "ada.admin", PINS["ada.admin"])
+        screen = app.screen
+        assert isinstance(screen, UsersScreen)
+        assert "back" not in {b.binding.action for b in screen.active_bindings.values()}
+        assert "pc.jones" in "\n".join(table_texts(screen, "records"))
+
+        await pilot.press("a")
+        await settle(pilot)
+        form = app.screen
+        for name, value in {"username": "sgt.lee", "full_name": "Sam Lee",
+                            "district": "THA MAI", "pin": "lee-pin-22",
+                            "pin_again": "lee-pin-22"}.items():
+            form.query_one(f"#{name}", Input).value = value
+        form.query_one("#role", Select).value = Role.SUPERVISOR
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+        assert "sgt.lee" in "\n".join(table_texts(screen, "records"))
+
+        screen.query_one("#records", DataTable).move_cursor(
+            row=screen.query_one("#records", DataTable).get_row_index("sgt.lee"))
+        await pilot.press("x")
+        await settle(pilot)
+        assert "disabled" in "\n".join(table_texts(screen, "records"))
+
+
+# ---------------------------------------------------------------------------- retention
+
+
+async def test_retention_review_keeps_one_case_and_erases_another_after_typing_its_ref(
+    world, open_case,
+) -> None:
+    from asbtui.screens.retention import EraseForm, KeepForm, RetentionScreen
+
+    long_ago = AS_OF - timedelta(days=7 * 366)
+    supervisor = Actor("sgt", Role.SUPERVISOR, frozenset({District.THA}))
+    world.store.actor = supervisor
+    old = [open_case(world.store, now=long_ago, summary=f"Old case {i}") for i in range(2)]
+    for ref in old:
+        cases.change_status(world.store, ref, "closed", "resolved", now=long_ago)
+    app = make_app(world.store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, RetentionScreen)
+        assert sorted(screen.records) == sorted(old)
+        table = screen.query_one("#records", DataTable)
+
+        table.move_cursor(row=table.get_row_index(old[0]))
+        await pilot.press("k")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, KeepForm)
+        form.query_one("#until", Input).value = "25/11/2027"
+        form.query_one("#justification", Select).value = audit.JUSTIFICATIONS[5]
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+        assert old[0] not in screen.records
+
+        table.move_cursor(row=table.get_row_index(old[1]))
+        await pilot.press("E")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, EraseForm)
+        form.query_one("#confirm", Input).value = "THA-WRONG"
+        form.query_one("#justification", Select).value = audit.JUSTIFICATIONS[0]
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form  # not confirmed: nothing erased
+        form.query_one("#confirm", Input).value = old[1].lower()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.records == {}
+
+    deleted = [e for e in audit.case_audit(world.store, old[1]) if e.action == "delete"]
+    assert len(deleted) == 1 and deleted[0].justification == audit.JUSTIFICATIONS[0]
