@@ -92,7 +92,8 @@ class LoginScreen(_PinScreen):
     def to_pin(self, event: Input.Submitted) -> None:
         event.stop()
         if event.value.strip():
-            self.query_one("#pin", Input).focus()
+            # At once, not after a refresh: a quick typist's PIN must not land in the name.
+            self.set_focus(self.query_one("#pin", Input))
 
     @on(Input.Submitted, "#pin")
     def submit(self, event: Input.Submitted) -> None:
