@@ -798,11 +798,11 @@ def record_step(
         allowed = powers.next_stages(power, action.stage, action.closed)
         stage = next((s for s in allowed if s.key == stage_key), None)
         if stage is None:
-            current = powers.stage(power, action.stage).label.lower()
+            now_at = powers.stage(power, action.stage).label.lower()
             if action.closed:
-                raise InvalidInput(f"This {power.label} has ended ({current}).", "stage")
+                raise InvalidInput(f"This {power.label} has ended ({now_at}).", "stage")
             names = ", ".join(s.label.lower() for s in allowed) or "nothing"
-            raise InvalidInput(f"After '{current}' the next step can be: {names}.", "stage")
+            raise InvalidInput(f"After '{now_at}' the next step can be: {names}.", "stage")
         case = session.get(Case, action.case_id)
         assert case is not None
         actor = current(store)
