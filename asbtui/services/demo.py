@@ -51,7 +51,7 @@ from asbtui.models import (
     new_id,
 )
 from asbtui.services import audit, enforcement, periods, places
-from asbtui.services.access import LOCAL
+from asbtui.services.access import LOCAL, permits
 from asbtui.services.audit import JUSTIFICATIONS
 from asbtui.services.cases import REVIEW_INTERVAL_DAYS, case_detail
 from asbtui.services.enforcement import NewAction, StepInput
@@ -474,6 +474,7 @@ SQL_TABLES: dict[str, sa.Table] = {
 }
 
 
+@permits()  # only an empty store: the check is that it holds no cases (and so no users)
 def build_demo(
     store: Store,
     cases: int = 2000,
