@@ -13,6 +13,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import AS_OF
 
 import asbtui.services
 from asbtui.errors import Forbidden, InvalidInput, NotFound, NotSignedIn, SignInFailed
@@ -28,7 +29,6 @@ from asbtui.services import (
     users,
 )
 from asbtui.services.enforcement import NewAction, StepInput
-from tests.conftest import AS_OF
 
 PIN = "482915"
 

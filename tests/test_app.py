@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from conftest import supervisor_everywhere
 from textual.geometry import Region
 from textual.widgets import DataTable, Input, Static
 
@@ -36,6 +37,7 @@ def store(demo_file: Path, tmp_path: Path):
     path = tmp_path / "store.db"
     shutil.copy(demo_file, path)
     with open_store(path) as opened:
+        opened.actor = supervisor_everywhere(opened)
         yield opened
 
 

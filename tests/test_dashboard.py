@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import TODAY
+from conftest import TODAY, supervisor_everywhere
 from textual.widgets import DataTable, Input
 
 from asbtui.app import AsbApp
@@ -249,6 +249,7 @@ def demo_copy(demo_file: Path, tmp_path: Path) -> Iterator[Store]:
     path = tmp_path / "store.db"
     shutil.copy(demo_file, path)
     with open_store(path) as opened:
+        opened.actor = supervisor_everywhere(opened)
         yield opened
 
 
@@ -427,6 +428,7 @@ def test_dashboard_screen(snap_compare, demo_file: Path, tmp_path: Path) -> None
     path = tmp_path / "snap.db"
     shutil.copy(demo_file, path)
     store = open_store(path)
+    store.actor = supervisor_everywhere(store)
 
     async def dashboard_open(pilot) -> None:
         await settle(pilot)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import AS_OF, TODAY
+from conftest import AS_OF, TODAY, supervisor_everywhere
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -238,6 +238,7 @@ def demo_readonly(
     copy = tmp_path_factory.mktemp("demo-readonly") / "demo.db"
     shutil.copyfile(demo_template[0], copy)
     with open_store(copy) as store:
+        store.actor = supervisor_everywhere(store)
         yield store
 
 

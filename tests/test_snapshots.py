@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from conftest import supervisor_everywhere
 from textual.widgets import Input
 
 from asbtui.app import AsbApp
@@ -33,6 +34,7 @@ def app(demo_file: Path, tmp_path: Path):
     path = tmp_path / "store.db"
     shutil.copy(demo_file, path)
     store = open_store(path)
+    store.actor = supervisor_everywhere(store)
     yield AsbApp(store, settings=Settings(db=path), clock=lambda: AS_OF)
     store.close()
 
