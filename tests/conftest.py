@@ -17,8 +17,8 @@ from argon2 import PasswordHasher
 
 from asbtui.db import Store, open_store
 from asbtui.models import District, Role
-from asbtui.services.access import Actor
 from asbtui.services import cases, users
+from asbtui.services.access import Actor
 from asbtui.services.demo import DemoSummary, build_demo
 
 # The fixed "now" of every test that can choose its clock: a Wednesday in GMT.
