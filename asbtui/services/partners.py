@@ -24,9 +24,11 @@ from asbtui.models import (
     Agency,
     AgencyKind,
     CaseShare,
+    Channel,
     District,
     EnforcementAction,
     Incident,
+    IncidentType,
     NoteAudience,
     NoteVisibility,
     PartnerNote,
@@ -253,9 +255,16 @@ class NoteView:
 
     @property
     def seen_by(self) -> str:
-        if self.visibility is NoteVisibility.NAMED:
-            return "Police, " + ", ".join(self.audience) if self.audience else "Police"
-        return self.visibility.label
+        """Who may read it: police and the author's own agency always, and its audience."""
+        if self.visibility is NoteVisibility.ALL_PARTNERS:
+            return self.visibility.label
+        readers = ["Police"]
+        if self.agency != POLICE_AGENCY:
+            readers.append(self.agency)
+        readers += [a for a in self.audience if a not in readers]
+        if len(readers) == 1:
+            return "Police only"
+        return ", ".join(readers[:-1]) + " and " + readers[-1]
 
 
 def visible_notes(session: Session, actor: Actor, case_id: str) -> list[NoteView]:
@@ -409,8 +418,8 @@ def timeline(store: Store, ref: str) -> list[TimelineEntry]:
         ensure_readable(session, actor, case.id, ref)
         entries = [
             TimelineEntry(i.occurred_at, "incident",
-                          f"Incident: {i.incident_type.replace('_', ' ')}", i.description,
-                          f"by {i.channel}")
+                          f"Incident: {IncidentType(i.incident_type).label.lower()}",
+                          i.description, Channel(i.channel).label)
             for i in session.exec(select(Incident).where(Incident.case_id == case.id,
                                                          ~Incident.deleted)).all()
         ]
