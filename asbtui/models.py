@@ -372,6 +372,8 @@ class Party(Synced, table=True):
     __table_args__ = (
         # Repeat victims and perpetrators: a case's people of one role, from the index alone.
         sa.Index("ix_party_case_role", "case_id", "role", "person_key", "name", "deleted"),
+        # People named on several cases, counted in order without sorting.
+        sa.Index("ix_party_role_person", "role", "person_key", "case_id", "deleted"),
     )
 
 

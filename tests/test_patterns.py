@@ -187,3 +187,14 @@ def test_a_deleted_cases_incidents_are_left_out(store) -> None:
     assert kinds(found, PatternKind.VICTIM) == {}
     assert kinds(repeats(store, rules=PatternRules(repeat_min_reports=2), now=NOW),
                  PatternKind.ADDRESS)["14 invicta road margate"].case_refs == [kept]
+
+
+def test_across_cases_only_people_named_on_several_cases_are_repeat_people(store) -> None:
+    victim = ("Ann Example", date(1950, 3, 1))
+    a = open_case(store, "1 A Street, Margate", 5, victim=victim)
+    b = open_case(store, "2 B Street, Margate", 6, 7, victim=victim)
+    open_case(store, "3 C Street, Margate", 1, 2, 3, victim=("Bob Other", date(1960, 1, 1)))
+    found = [p for p in repeats(store, rules=PatternRules(min_cases=2), now=NOW)
+             if p.kind is PatternKind.VICTIM]
+    assert [(p.key, p.reports, p.case_refs) for p in found] == [
+        ("annexample|1950-03-01", 3, sorted([a, b]))]

@@ -197,6 +197,8 @@ def repeats(store: Store, *, district: District | None = None,
     return sorted(result, key=lambda p: (-p.reports, p.kind.value, p.district.value, p.key))
 
 
+NARROW_MAX = 5000
+"""Most keys or cases bound into one query; beyond it, every case is read."""
 PEOPLE = {PartyRole.VICTIM: PatternKind.VICTIM, PartyRole.PERPETRATOR: PatternKind.PERPETRATOR}
 
 
@@ -209,12 +211,20 @@ def _people(connection: sa.Connection, since: datetime, now: datetime,
     cases = sa.select(Incident.case_id).where(*_live(since, now, district))
     named = [Party.role.in_(list(PEOPLE)), ~Party.deleted, Party.person_key != ""]
     if rules.min_cases > 1:
-        # Only people named on enough cases can qualify: read just those cases' incidents.
-        several = (sa.select(Party.role, Party.person_key).where(*named)
-                   .group_by(Party.role, Party.person_key)
-                   .having(sa.func.count(Party.case_id.distinct()) >= rules.min_cases))
-        named.append(sa.tuple_(Party.role, Party.person_key).in_(several))
-        cases = cases.where(Incident.case_id.in_(sa.select(Party.case_id).where(*named)))
+        # Only people named on enough cases can qualify (usually a handful): read just their
+        # cases' incidents. The HAVING below still decides; this only narrows the reading.
+        keys = connection.execute(
+            sa.select(Party.person_key).distinct().where(*named)
+            .group_by(Party.role, Party.person_key)
+            .having(sa.func.count(Party.case_id.distinct()) >= rules.min_cases)).scalars().all()
+        if not keys:
+            return []
+        if len(keys) <= NARROW_MAX:
+            named.append(Party.person_key.in_(keys))
+            case_ids = connection.execute(
+                sa.select(Party.case_id).distinct().where(*named)).scalars().all()
+            if len(case_ids) <= NARROW_MAX:
+                cases = cases.where(Incident.case_id.in_(case_ids))
     per_case = (
         cases.add_columns(Incident.district, sa.func.min(Incident.case_ref).label("ref"),
                           sa.func.count().label("reports"))

@@ -53,6 +53,7 @@ def upgrade() -> None:
         op.create_index(name, "incident", list(columns))
     op.create_index("ix_party_case_role", "party",
                     ["case_id", "role", "person_key", "name", "deleted"])
+    op.create_index("ix_party_role_person", "party", ["role", "person_key", "case_id", "deleted"])
     op.create_index("ix_case_deleted", "case", ["ref"], sqlite_where=sa.text("deleted = 1"))
     op.drop_index("ix_imported_street", "importedincident")
     op.create_index("ix_imported_street", "importedincident",
@@ -71,6 +72,7 @@ def downgrade() -> None:
     op.drop_index("ix_imported_street", "importedincident")
     op.create_index("ix_imported_street", "importedincident", ["district", "street_key", "month"])
     op.drop_index("ix_case_deleted", "case")
+    op.drop_index("ix_party_role_person", "party")
     op.drop_index("ix_party_case_role", "party")
     for name in INCIDENT_INDEXES:
         op.drop_index(name, "incident")
