@@ -104,15 +104,16 @@ def _live(since: datetime, until: datetime, district: District | None) -> list[s
 
 
 def _case_incidents(key: sa.ColumnElement[str], since: datetime, until: datetime,
-                    district: District | None) -> sa.Select:
+                    district: District | None, *, counts_only: bool = False) -> sa.Select:
     # Each incident carries its case's ref, district, location and keys: the grouping reads
     # one covering index (ix_incident_address, _street, _postcode), no case rows. Postcodes
     # are labelled from the key alone, so their index leaves the location out.
-    label = key if key is Incident.postcode_key else Incident.case_location
+    # With counts_only (a hotspot's usual level) no label or cases are collected.
+    label = key if key is Incident.postcode_key or counts_only else Incident.case_location
+    refs = sa.null() if counts_only else sa.func.group_concat(Incident.case_ref.distinct())
     return (
         sa.select(Incident.district, key.label("key"), sa.func.min(label).label("label"),
-                  sa.func.count().label("reports"),
-                  sa.func.group_concat(Incident.case_ref.distinct()).label("refs"))
+                  sa.func.count().label("reports"), refs.label("refs"))
         .where(*_live(since, until, district), key != "")
         .group_by(Incident.district, key)
     )
@@ -291,7 +292,7 @@ def hotspots(store: Store, *, district: District | None = None,
                 _imported(imported_key, recent_month, next_month, district))
             before = _merge(
                 connection, kind,
-                _case_incidents(case_key, base_since, recent_since, district)
+                _case_incidents(case_key, base_since, recent_since, district, counts_only=True)
                 if case_key is not None else None,
                 _imported(imported_key, base_month, recent_month, district))
             for place, pattern in recent.items():
