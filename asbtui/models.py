@@ -316,6 +316,9 @@ class Case(Synced, table=True):
         sa.Index("ix_case_street", "district", "street_key"),
         sa.Index("ix_case_address", "district", "address_key"),
         sa.Index("ix_case_postcode", "postcode_key"),
+        # The few soft-deleted cases, whose incidents the patterns leave out.
+        # (The condition is written as the services' queries write it, so SQLite uses it.)
+        sa.Index("ix_case_deleted", "ref", sqlite_where=sa.text("deleted = 1")),
     )
 
 
@@ -333,6 +336,26 @@ class Incident(Synced, table=True):
     description: str
     crime_ref: str = Field(default="", description="Crime reference where a crime was recorded")
     location: str = Field(default="")
+    # Copies of facts about the case that never change once it is opened (its reference,
+    # district and location, with the location's keys), written with the incident so that
+    # the patterns of concern count incidents from one covering index, not by joining each
+    # one to its case.
+    district: District = Field(sa_type=enum_type(District), description="The case's district")
+    case_ref: str = Field(default="", description="The case's ref")
+    case_location: str = Field(default="", description="The case's location")
+    address_key: str = Field(default="", description="The case's address_key")
+    street_key: str = Field(default="", description="The case's street_key")
+    postcode_key: str = Field(default="", description="The case's postcode_key")
+
+    __table_args__ = (
+        sa.Index("ix_incident_address", "district", "address_key", "case_ref", "case_location",
+                 "occurred_at", "deleted"),
+        sa.Index("ix_incident_street", "district", "street_key", "case_ref", "case_location",
+                 "occurred_at", "deleted"),
+        sa.Index("ix_incident_postcode", "district", "postcode_key", "case_ref", "occurred_at",
+                 "deleted"),
+        sa.Index("ix_incident_case", "district", "case_id", "occurred_at", "deleted", "case_ref"),
+    )
 
 
 class Party(Synced, table=True):
@@ -348,6 +371,13 @@ class Party(Synced, table=True):
     vulnerable: bool = Field(default=False)
     notes: str = Field(default="")
     person_key: str = Field(default="", index=True, description="Name and birth date, normalised")
+
+    __table_args__ = (
+        # Repeat victims and perpetrators: a case's people of one role, from the index alone.
+        sa.Index("ix_party_case_role", "case_id", "role", "person_key", "name", "deleted"),
+        # People named on several cases, counted in order without sorting.
+        sa.Index("ix_party_role_person", "role", "person_key", "case_id", "deleted"),
+    )
 
 
 class NoteVisibility(StrEnum):
@@ -493,14 +523,17 @@ class ImportedIncident(Synced, table=True):
     latitude: float | None = Field(default=None)
     location: str = Field(default="")
     street_key: str = Field(default="")
-    lsoa_code: str = Field(default="", index=True)
+    lsoa_code: str = Field(default="")
     lsoa_name: str = Field(default="")
     context: str = Field(default="")
     source_file: str = Field(default="")
 
     __table_args__ = (
         sa.Index("ix_imported_district_month", "district", "month"),
-        sa.Index("ix_imported_street", "district", "street_key", "month"),
+        # Counted from the index alone (the soft-delete flag included).
+        sa.Index("ix_imported_street", "district", "street_key", "month", "deleted"),
+        sa.Index("ix_imported_lsoa", "district", "lsoa_code", "month", "deleted"),
+        sa.Index("ix_imported_lsoa_name", "lsoa_code", "lsoa_name"),
     )
 
 

@@ -59,3 +59,48 @@ def test_a_store_at_the_first_revision_is_backed_up_then_upgraded(tmp_path) -> N
     raw = sqlite3.connect(backups[0])
     assert raw.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
     raw.close()
+
+
+def test_incidents_of_an_older_store_get_their_cases_facts_from_the_migration(tmp_path) -> None:
+    path = tmp_path / "old.db"
+    engine = sa.create_engine(sa.URL.create("sqlite", database=str(path)))
+    with engine.begin() as connection:
+        config = Config()
+        config.set_main_option("script_location", "asbtui:migrations")
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0004")
+        for case_id, ref, district, location, postcode, street, address, code in (
+            ("c1", "THA-25-AAAAA", "THA", "14 Invicta Road, Margate", "CT9 2QB", "invicta road",
+             "14 invicta road margate", "CT92QB"),
+            ("c2", "DOV-25-BBBBB", "DOV", "", "", "", "", ""),
+        ):
+            connection.execute(sa.text(
+                'INSERT INTO "case" (updated_at, origin, deleted, id, ref, district, category, '
+                "channel, status, risk, hate_motivated, summary, location, postcode, opened_at, "
+                "street_key, address_key, postcode_key, vulnerable_victim) VALUES ('1', 'old', "
+                "0, :id, :ref, :district, 'nuisance', '101', 'open', 'high', 0, 'Noise', "
+                ":location, :postcode, '2025-01-01 10:00:00.000000', :street, :address, :code, "
+                "0)"), dict(id=case_id, ref=ref, district=district, location=location,
+                            postcode=postcode, street=street, address=address, code=code))
+        for incident_id, case_id in (("i1", "c1"), ("i2", "c1"), ("i3", "c2")):
+            connection.execute(sa.text(
+                "INSERT INTO incident (updated_at, origin, deleted, id, case_id, occurred_at, "
+                "channel, incident_type, description, crime_ref, location) VALUES ('1', 'old', "
+                "0, :id, :case_id, '2025-02-01 10:00:00.000000', '101', 'noise', 'Loud', '', "
+                "'')"), dict(id=incident_id, case_id=case_id))
+    engine.dispose()
+
+    with open_store(path) as store, store.engine.connect() as connection:
+        rows = connection.execute(sa.text(
+            "SELECT id, district, case_ref, case_location, address_key, street_key, "
+            "postcode_key FROM incident ORDER BY id")).all()
+        notnull = {r.name: r.notnull for r in connection.execute(
+            sa.text("SELECT name, \"notnull\" FROM pragma_table_info('incident')"))}
+    assert [tuple(r) for r in rows] == [
+        ("i1", "THA", "THA-25-AAAAA", "14 Invicta Road, Margate", "14 invicta road margate",
+         "invicta road", "CT92QB"),
+        ("i2", "THA", "THA-25-AAAAA", "14 Invicta Road, Margate", "14 invicta road margate",
+         "invicta road", "CT92QB"),
+        ("i3", "DOV", "DOV-25-BBBBB", "", "", "", ""),
+    ]
+    assert notnull["district"] == 1

@@ -138,3 +138,63 @@ def test_thresholds_below_their_floor_are_refused() -> None:
         PatternRules(repeat_min_reports=1)
     with pytest.raises(InvalidInput):
         PatternRules(hotspot_factor=1.0)
+
+
+CASE_FACTS = ('SELECT count(*) FROM incident JOIN "case" AS c ON c.id = incident.case_id '
+              "WHERE incident.district IS NOT c.district OR incident.case_ref IS NOT c.ref "
+              "OR incident.case_location IS NOT c.location "
+              "OR incident.address_key IS NOT c.address_key "
+              "OR incident.street_key IS NOT c.street_key "
+              "OR incident.postcode_key IS NOT c.postcode_key")
+
+
+def test_an_incident_carries_its_cases_district_ref_location_and_keys(store) -> None:
+    ref = open_case(store, "Flat 2, 18 Invicta Road, Margate", 3, 4)
+    with store.engine.connect() as connection:
+        rows = connection.execute(sa.text(
+            "SELECT district, case_ref, case_location, address_key, street_key, postcode_key "
+            "FROM incident")).all()
+        assert connection.execute(sa.text(CASE_FACTS)).scalar() == 0
+    assert {tuple(r) for r in rows} == {("THA", ref, "Flat 2, 18 Invicta Road, Margate",
+                                         "flat 2 18 invicta road margate", "invicta road",
+                                         "CT92QB")}
+
+
+def test_the_demo_store_incidents_carry_their_cases_facts(tmp_path) -> None:
+    from asbtui.services import demo
+
+    with open_store(tmp_path / "d.db", create=True) as opened:
+        summary = demo.build_demo(opened, cases=60, seed=4, as_of=NOW)
+        with opened.engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT count(*) FROM incident")).scalar() == (
+                summary.incidents)
+            assert connection.execute(sa.text(CASE_FACTS)).scalar() == 0
+
+
+def test_a_deleted_cases_incidents_are_left_out(store) -> None:
+    kept = open_case(store, "14 Invicta Road, Margate", 1, 2)
+    gone = open_case(store, "14 Invicta Road, Margate", 3, 4,
+                     victim=("Ann Example", date(1950, 3, 1)))
+    open_case(store, "1 A Street, Margate", 5, 6, victim=("Ann Example", date(1950, 3, 1)))
+    found = repeats(store, now=NOW)
+    assert kinds(found, PatternKind.ADDRESS)["14 invicta road margate"].case_refs == sorted(
+        [kept, gone])
+    assert kinds(found, PatternKind.VICTIM)["annexample|1950-03-01"].reports == 4
+    with store.engine.begin() as connection:
+        connection.execute(sa.text('UPDATE "case" SET deleted = 1 WHERE ref = :r'), {"r": gone})
+    found = repeats(store, now=NOW)
+    assert "14 invicta road margate" not in kinds(found, PatternKind.ADDRESS)
+    assert kinds(found, PatternKind.VICTIM) == {}
+    assert kinds(repeats(store, rules=PatternRules(repeat_min_reports=2), now=NOW),
+                 PatternKind.ADDRESS)["14 invicta road margate"].case_refs == [kept]
+
+
+def test_across_cases_only_people_named_on_several_cases_are_repeat_people(store) -> None:
+    victim = ("Ann Example", date(1950, 3, 1))
+    a = open_case(store, "1 A Street, Margate", 5, victim=victim)
+    b = open_case(store, "2 B Street, Margate", 6, 7, victim=victim)
+    open_case(store, "3 C Street, Margate", 1, 2, 3, victim=("Bob Other", date(1960, 1, 1)))
+    found = [p for p in repeats(store, rules=PatternRules(min_cases=2), now=NOW)
+             if p.kind is PatternKind.VICTIM]
+    assert [(p.key, p.reports, p.case_refs) for p in found] == [
+        ("annexample|1950-03-01", 3, sorted([a, b]))]

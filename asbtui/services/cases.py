@@ -438,6 +438,13 @@ def add_incident(store: Store, ref: str, new: NewIncident, *, now: datetime | No
             description=description,
             crime_ref=optional_text(new.crime_ref, "crime_ref", "Crime reference", 40).upper(),
             location=optional_text(new.location, "location", "Location", 300),
+            # Facts of the case fixed when it was opened, copied for the patterns of concern.
+            district=case.district,
+            case_ref=case.ref,
+            case_location=case.location,
+            address_key=case.address_key,
+            street_key=case.street_key,
+            postcode_key=case.postcode_key,
         )
         session.add(incident)
         session.flush()

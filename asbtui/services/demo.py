@@ -440,6 +440,8 @@ class _Writer:
         self.origin = origin
         self.pending: dict[str, list[dict[str, Any]]] = {}
         self.counts: dict[str, int] = {}
+        self.case_places: dict[str, dict[str, Any]] = {}
+        """Each case's ref, district, location and its keys, which its incidents carry too."""
 
     def add(self, table: sa.Table, **values: Any) -> str:
         values.setdefault("id", new_id())
@@ -447,6 +449,12 @@ class _Writer:
             values.update(street_key=places.street_key(values["location"]),
                           address_key=places.address_key(values["location"]),
                           postcode_key=places.postcode_key(values["postcode"]))
+            self.case_places[values["id"]] = dict(
+                district=values["district"], case_ref=values["ref"],
+                case_location=values["location"], street_key=values["street_key"],
+                address_key=values["address_key"], postcode_key=values["postcode_key"])
+        elif table.name == "incident":
+            values.update(self.case_places[values["case_id"]])
         elif table.name == "party":
             values["person_key"] = places.person_key(values["name"], values["date_of_birth"])
         values.update(updated_at=self.stamp(), origin=self.origin, deleted=False)

@@ -94,20 +94,30 @@ def _month_start(day: date, months_back: int) -> date:
     return first - relativedelta(months=months_back)
 
 
-def _case_incidents(key: sa.ColumnElement[str], since: datetime, until: datetime,
-                    district: District | None) -> sa.Select:
-    query = (
-        sa.select(Case.district, key.label("key"), sa.func.min(Case.location).label("label"),
-                  sa.func.count(Incident.id).label("reports"),
-                  sa.func.group_concat(Case.ref.distinct()).label("refs"))
-        .join(Incident, Incident.case_id == Case.id)
-        .where(Incident.occurred_at >= since, Incident.occurred_at < until, ~Incident.deleted,
-               ~Case.deleted, key != "")
-        .group_by(Case.district, key)
-    )
+def _live(since: datetime, until: datetime, district: District | None) -> list[sa.ColumnElement]:
+    """Incidents in [since, until) on cases that are not deleted (of one district, if given)."""
+    conditions = [Incident.occurred_at >= since, Incident.occurred_at < until, ~Incident.deleted,
+                  # A handful at most, from the partial index ix_case_deleted.
+                  Incident.case_ref.not_in(sa.select(Case.ref).where(Case.deleted == sa.true()))]
     if district is not None:
-        query = query.where(Case.district == district)
-    return query
+        conditions.append(Incident.district == district)
+    return conditions
+
+
+def _case_incidents(key: sa.ColumnElement[str], since: datetime, until: datetime,
+                    district: District | None, *, counts_only: bool = False) -> sa.Select:
+    # Each incident carries its case's ref, district, location and keys: the grouping reads
+    # one covering index (ix_incident_address, _street, _postcode), no case rows. Postcodes
+    # are labelled from the key alone, so their index leaves the location out.
+    # With counts_only (a hotspot's usual level) no label or cases are collected.
+    label = key if key is Incident.postcode_key or counts_only else Incident.case_location
+    refs = sa.null() if counts_only else sa.func.group_concat(Incident.case_ref.distinct())
+    return (
+        sa.select(Incident.district, key.label("key"), sa.func.min(label).label("label"),
+                  sa.func.count().label("reports"), refs.label("refs"))
+        .where(*_live(since, until, district), key != "")
+        .group_by(Incident.district, key)
+    )
 
 
 def _imported(key: sa.ColumnElement[str], since: date, until: date,
@@ -159,9 +169,9 @@ def repeats(store: Store, *, district: District | None = None,
     result: list[Pattern] = []
     with store.engine.connect() as connection:
         plans = [
-            (PatternKind.ADDRESS, Case.address_key, None),
-            (PatternKind.STREET, Case.street_key, ImportedIncident.street_key),
-            (PatternKind.POSTCODE, Case.postcode_key, None),
+            (PatternKind.ADDRESS, Incident.address_key, None),
+            (PatternKind.STREET, Incident.street_key, ImportedIncident.street_key),
+            (PatternKind.POSTCODE, Incident.postcode_key, None),
             (PatternKind.LSOA, None, ImportedIncident.lsoa_code),
         ]
         for kind, case_key, imported_key in plans:
@@ -170,8 +180,8 @@ def repeats(store: Store, *, district: District | None = None,
             if cases is not None and imported_key is None:
                 # Nothing else will add to these counts: leave the small groups in SQL.
                 cases = cases.having(
-                    sa.func.count(Incident.id) >= rules.repeat_min_reports,
-                    sa.func.count(Case.id.distinct()) >= rules.min_cases)
+                    sa.func.count() >= rules.repeat_min_reports,
+                    sa.func.count(Incident.case_ref.distinct()) >= rules.min_cases)
             imported = (_imported(imported_key, since_month, until_month, district)
                         if imported_key is not None else None)
             merged = _merge(connection, kind, cases, imported)
@@ -186,32 +196,64 @@ def repeats(store: Store, *, district: District | None = None,
                 if kind in (PatternKind.STREET, PatternKind.POSTCODE):
                     pattern.label = _place_label(kind, pattern.key, pattern.label)
             result += [p for p in merged.values() if _qualifies(p, rules)]
-        for kind, role in ((PatternKind.VICTIM, PartyRole.VICTIM),
-                           (PatternKind.PERPETRATOR, PartyRole.PERPETRATOR)):
-            result += _people(connection, kind, role, since, now, district, rules)
+        result += _people(connection, since, now, district, rules)
     return sorted(result, key=lambda p: (-p.reports, p.kind.value, p.district.value, p.key))
 
 
-def _people(connection: sa.Connection, kind: PatternKind, role: PartyRole, since: datetime,
-            now: datetime, district: District | None, rules: PatternRules) -> list[Pattern]:
+NARROW_MAX = 5000
+"""Most keys or cases bound into one query; beyond it, every case is read."""
+PEOPLE = {PartyRole.VICTIM: PatternKind.VICTIM, PartyRole.PERPETRATOR: PatternKind.PERPETRATOR}
+
+
+def _people(connection: sa.Connection, since: datetime, now: datetime,
+            district: District | None, rules: PatternRules) -> list[Pattern]:
+    """Repeat victims and perpetrators, both in one pass over the incidents."""
     # The same person (name and date of birth) on any case: count the reports on all of them.
-    query = (
-        sa.select(Case.district, Party.person_key, sa.func.min(Party.name).label("label"),
-                  sa.func.count(Incident.id.distinct()).label("reports"),
-                  sa.func.group_concat(Case.ref.distinct()).label("refs"))
-        .join(Case, Case.id == Party.case_id)
-        .join(Incident, Incident.case_id == Case.id)
-        .where(Party.role == role, ~Party.deleted, ~Case.deleted, ~Incident.deleted,
-               Party.person_key != "", Incident.occurred_at >= since,
-               Incident.occurred_at < now)
-        .group_by(Case.district, Party.person_key)
-        .having(sa.func.count(Incident.id.distinct()) >= rules.repeat_min_reports,
-                sa.func.count(Case.id.distinct()) >= rules.min_cases)
+    # Reports per case first (ix_incident_case), then each case's victims and perpetrators
+    # (ix_party_case_role): one row per person and case, however often they are named on it.
+    cases = sa.select(Incident.case_id).where(*_live(since, now, district))
+    named = [Party.role.in_(list(PEOPLE)), ~Party.deleted, Party.person_key != ""]
+    if rules.min_cases > 1:
+        # Only people named on enough cases can qualify (usually a handful): read just their
+        # cases' incidents. The HAVING below still decides; this only narrows the reading.
+        keys = connection.execute(
+            sa.select(Party.person_key).distinct().where(*named)
+            .group_by(Party.role, Party.person_key)
+            .having(sa.func.count(Party.case_id.distinct()) >= rules.min_cases)).scalars().all()
+        if not keys:
+            return []
+        if len(keys) <= NARROW_MAX:
+            named.append(Party.person_key.in_(keys))
+            case_ids = connection.execute(
+                sa.select(Party.case_id).distinct().where(*named)).scalars().all()
+            if len(case_ids) <= NARROW_MAX:
+                cases = cases.where(Incident.case_id.in_(case_ids))
+    per_case = (
+        cases.add_columns(Incident.district, sa.func.min(Incident.case_ref).label("ref"),
+                          sa.func.count().label("reports"))
+        .group_by(Incident.district, Incident.case_id)
+        .subquery()
     )
-    if district is not None:
-        query = query.where(Case.district == district)
-    found = [Pattern(kind, District(row.district), row.person_key, row.label, row.reports,
-                     _refs(row.refs)) for row in connection.execute(query)]
+    per_person = (
+        sa.select(per_case.c.district, Party.role, Party.person_key, per_case.c.ref,
+                  sa.func.max(per_case.c.reports).label("reports"),
+                  sa.func.min(Party.name).label("name"))
+        .join(Party, Party.case_id == per_case.c.case_id)
+        .where(*named)
+        .group_by(per_case.c.district, Party.role, Party.person_key, per_case.c.case_id)
+        .subquery()
+    )
+    reports = sa.func.sum(per_person.c.reports)
+    query = (
+        sa.select(per_person.c.district, per_person.c.role, per_person.c.person_key,
+                  sa.func.min(per_person.c.name).label("label"), reports.label("reports"),
+                  sa.func.group_concat(per_person.c.ref).label("refs"))
+        .group_by(per_person.c.district, per_person.c.role, per_person.c.person_key)
+        .having(reports >= rules.repeat_min_reports, sa.func.count() >= rules.min_cases)
+    )
+    found = [Pattern(PEOPLE[PartyRole(row.role)], District(row.district), row.person_key,
+                     row.label, row.reports, _refs(row.refs))
+             for row in connection.execute(query)]
     return [p for p in found if _qualifies(p, rules)]
 
 
@@ -243,7 +285,7 @@ def hotspots(store: Store, *, district: District | None = None,
     result: list[Pattern] = []
     with store.engine.connect() as connection:
         for kind, case_key, imported_key in (
-            (PatternKind.HOTSPOT_STREET, Case.street_key, ImportedIncident.street_key),
+            (PatternKind.HOTSPOT_STREET, Incident.street_key, ImportedIncident.street_key),
             (PatternKind.HOTSPOT_LSOA, None, ImportedIncident.lsoa_code),
         ):
             recent = _merge(
@@ -253,7 +295,7 @@ def hotspots(store: Store, *, district: District | None = None,
                 _imported(imported_key, recent_month, next_month, district))
             before = _merge(
                 connection, kind,
-                _case_incidents(case_key, base_since, recent_since, district)
+                _case_incidents(case_key, base_since, recent_since, district, counts_only=True)
                 if case_key is not None else None,
                 _imported(imported_key, base_month, recent_month, district))
             for place, pattern in recent.items():
