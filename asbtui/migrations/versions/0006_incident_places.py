@@ -5,16 +5,16 @@ is opened, so the copies never go stale. With them (and covering indexes on inci
 people and imported incidents) each grouping of the patterns of concern reads one index
 instead of joining every incident in the window to its case.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-25
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
