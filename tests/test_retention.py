@@ -235,3 +235,28 @@ def test_retention_commands(store_path, open_case):
     gone = run("case", "show", ref)
     assert gone.exit_code == 1 and "no case" in gone.stderr
     assert run("audit", "verify").exit_code == 0
+
+
+def test_after_erasure_no_personal_text_is_left_in_any_table(store, open_case):
+    """Every text column of every table is searched, so a column added later (such as the
+    case's location copied onto its incidents) cannot keep what erasure should remove."""
+    import sqlite3
+
+    ref = old_closed_case(store, open_case, summary="Music from Jane Victim's neighbour")
+    partners.add_note(store, ref, "Jane Victim rang again from 12 Invicta Road")
+    retention.erase(store, ref, "Review: no reason to keep", today=TODAY, now=AS_OF)
+    raw = sqlite3.connect(store.path)
+    left = []
+    tables = [t for (t,) in raw.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+        "AND name NOT LIKE 'case_search_%'")]
+    for table in tables:
+        columns = [c[1] for c in raw.execute(f'PRAGMA table_info("{table}")')]
+        for column in columns:
+            for needle in ("invicta", "jane", "07700", "lives alone", "ct9"):
+                hits = raw.execute(f'SELECT count(*) FROM "{table}" WHERE lower("{column}") '
+                                   "LIKE ?", (f"%{needle}%",)).fetchone()[0]
+                if hits:
+                    left.append(f"{table}.{column}: {needle}")
+    raw.close()
+    assert left == []

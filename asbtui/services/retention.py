@@ -254,7 +254,8 @@ def erase(store: Store, ref: str, reason: str, *, today: date | None = None,
             party.deleted = True
             session.add(party)
         for incident in _rows(session, Incident, case.id):
-            incident.description = incident.location = ""
+            incident.description = incident.location = incident.case_location = ""
+            incident.address_key = incident.street_key = incident.postcode_key = ""
             incident.deleted = True
             session.add(incident)
         notes = _rows(session, PartnerNote, case.id)
