@@ -10,8 +10,10 @@ import json
 import re
 import shutil
 import sqlite3
+from pathlib import Path
 
 import pytest
+from conftest import supervisor_everywhere
 from typer.testing import CliRunner
 
 from asbtui import db
@@ -29,8 +31,9 @@ LIST_KEYS = {"ref", "district", "status", "category", "risk", "opened", "owner"}
 def run():
     runner = CliRunner()  # typer >= 0.16 / click >= 8.2: stderr is always kept apart
 
-    def invoke(*args: object):
-        result = runner.invoke(app, [str(a) for a in args])
+    def invoke(*args: object, sign_in: bool = True):
+        env = sign_in_env(args) if sign_in else {}
+        result = runner.invoke(app, [str(a) for a in args], env=env)
         combined = result.stdout + result.stderr
         assert "Traceback" not in combined, combined
         if result.exception is not None:
@@ -38,6 +41,28 @@ def run():
         return result
 
     return invoke
+
+
+def has_users(path: object) -> bool:
+    try:
+        raw = sqlite3.connect(f"{Path(str(path)).resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            return bool(raw.execute("SELECT count(*) FROM app_user").fetchone()[0])
+        finally:
+            raw.close()
+    except sqlite3.Error:
+        return False
+
+
+def sign_in_env(args: tuple[object, ...]) -> dict[str, str]:
+    """A demo store has users: runs on one sign in as its Thanet supervisor (roles are
+    tested in test_cli_users.py)."""
+    words = [str(a) for a in args]
+    if "--db" in words and "demo" not in words:
+        path = words[words.index("--db") + 1]
+        if has_users(path):
+            return {"ASBTUI_USER": "sup.thanet", "ASBTUI_PIN": "314159"}
+    return {}
 
 
 def assert_one_line_error(result, code: int = 1) -> str:
@@ -63,6 +88,7 @@ def test_demo_builds_a_store_and_prints_the_invicta_road_reference(run, tmp_path
     assert "50 cases" in result.stdout
     assert "Traceback" not in result.stderr
     with open_store(path) as store:
+        store.actor = supervisor_everywhere(store)
         assert queue.queue_count(store, queue.QueueQuery(statuses=())) == 50
     shown = run("--db", path, "case", "show", ref, "--json")
     assert json.loads(shown.stdout)["location"] == "14 Invicta Road, Margate"
@@ -185,6 +211,7 @@ def test_case_list_json_has_the_stable_keys(run, demo_path):
     assert result.exit_code == 0, result.stderr
     rows = json.loads(result.stdout)
     with open_store(demo_path) as store:
+        store.actor = supervisor_everywhere(store)
         assert len(rows) == queue.queue_count(store, queue.QueueQuery())
     assert rows and all(set(row) >= LIST_KEYS for row in rows)
     assert {row["status"] for row in rows} <= {s.value for s in OPEN_STATUSES}
@@ -315,6 +342,8 @@ def test_a_missing_store_is_one_line_on_stderr(run, tmp_path):
 
 def test_the_store_can_come_from_the_environment(demo_path, demo_summary, monkeypatch):
     monkeypatch.setenv("ASBTUI_DB", str(demo_path))
+    monkeypatch.setenv("ASBTUI_USER", "pc.thanet")
+    monkeypatch.setenv("ASBTUI_PIN", "271828")
     result = CliRunner().invoke(app, ["case", "show", demo_summary.invicta_ref, "--json"])
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["ref"] == demo_summary.invicta_ref
@@ -404,7 +433,8 @@ def test_db_check_reports_a_broken_link(run, demo_path):
 
 def test_db_migrate_on_a_current_store_changes_nothing(run, demo_path):
     before = demo_path.read_bytes()
-    result = run("--db", demo_path, "db", "migrate")
+    # Signing in is audited, so this run does not sign in: migrating needs no user.
+    result = run("--db", demo_path, "db", "migrate", sign_in=False)
     assert result.exit_code == 0
     assert "schema is up to date" in result.stdout
     assert not list(demo_path.parent.glob("*pre-migration*"))
