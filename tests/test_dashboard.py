@@ -439,3 +439,24 @@ def test_dashboard_screen(snap_compare, demo_file: Path, tmp_path: Path) -> None
         assert snap_compare(make_app(store), terminal_size=(80, 24), run_before=dashboard_open)
     finally:
         store.close()
+
+
+async def test_drill_from_overdue_deadlines_opens_the_districts_deadlines(demo_copy) -> None:
+    from asbtui.screens.deadlines import DeadlinesScreen
+
+    app = make_app(demo_copy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("D")
+        await settle(pilot)
+        table = app.screen.query_one("#districts", DataTable)
+        overdue = figure(table, "THA", "overdue_deadlines")
+        keys = [str(c.value) for c in table.columns]
+        column = keys.index("overdue_deadlines") - keys.index("open")  # the cursor is on Open
+        await pilot.press(*["right"] * column, *["down"] * list(District).index(District.THA))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DeadlinesScreen)
+        assert app.screen.district is District.THA
+        listed = enforcement.upcoming_deadlines(demo_copy, district=District.THA, now=AS_OF)
+        assert sum(d.overdue(AS_OF) for d in listed) == overdue

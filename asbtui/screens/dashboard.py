@@ -62,7 +62,8 @@ FIGURES: list[Figure] = [
         lambda s: s.risk(RiskLevel.STANDARD),
         {"risks": (RiskLevel.STANDARD,)},
     ),
-    # The urgency order already puts overdue reviews and deadlines at the top.
+    # The urgency order already puts overdue reviews at the top; overdue deadlines (of
+    # cases and PSPOs) drill into the deadlines list instead (see action_drill).
     Figure("overdue_reviews", "Overdue\nreviews", lambda s: s.overdue_reviews, {}, "bold red"),
     Figure(
         "overdue_deadlines", "Overdue\ndeadlines", lambda s: s.overdue_deadlines, {}, "bold red"
@@ -394,7 +395,14 @@ class DashboardScreen(Screen[None]):
                 markup=False,
             )
             return
-        query = drill_query(district, str(cell.column_key.value))
+        column = str(cell.column_key.value)
+        if column == "overdue_deadlines":
+            # Deadlines belong to cases and to PSPOs: their own list shows both, overdue first.
+            from asbtui.screens.deadlines import DeadlinesScreen
+
+            self.app.push_screen(DeadlinesScreen(district), lambda _: self.load())
+            return
+        query = drill_query(district, column)
         self.app.push_screen(
             DrillDownQueue(district, self.officer, query=query), lambda _: self.load()
         )
