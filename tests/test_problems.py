@@ -661,3 +661,15 @@ async def test_a_role_that_may_not_work_problems_is_told_in_a_notification(store
         assert all("may not work problem profiles" in m for m in messages)
         assert listed_cases(screen) == [a]
     store.actor = None
+
+
+def test_the_demo_has_problem_profiles_in_thanet(demo_store, demo_summary) -> None:
+    found = service.problems(demo_store, "THA")
+    assert demo_summary.problems == len(found) == 2
+    invicta = next(p for p in found if "Invicta" in p.title)
+    detail = service.problem_detail(demo_store, invicta.id)
+    assert detail.stage is ProblemStage.RESPOND
+    assert [c.ref for c in detail.cases] == [demo_summary.invicta_ref]
+    assert detail.victim_analysis and detail.location_analysis
+    other = next(p for p in found if p.id != invicta.id)
+    assert len(service.problem_detail(demo_store, other.id).cases) >= 2

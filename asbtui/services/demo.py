@@ -50,7 +50,7 @@ from asbtui.models import (
     User,
     new_id,
 )
-from asbtui.services import audit, enforcement, periods, places
+from asbtui.services import audit, enforcement, patterns, periods, places, problems
 from asbtui.services.access import LOCAL, permits
 from asbtui.services.audit import JUSTIFICATIONS
 from asbtui.services.cases import REVIEW_INTERVAL_DAYS, case_detail
@@ -387,6 +387,7 @@ class DemoSummary:
     notes: int = 0
     old_closed: int = 0
     """Cases closed more than 6 years before, for the personal data review."""
+    problems: int = 0
 
 
 class _Names:
@@ -561,6 +562,7 @@ def build_demo(
             [{"key": "officer", "value": device[0]}],
         )
     _enforcement(store, rng, now, invicta, connection_counts=writer.counts)
+    problem_count = _problems(store, now, invicta, officers[District.THA][0][1])
     # Users last: until the first exists the store is worked by its holder, which is how
     # everything above was written.
     demo_users = _users(store, officers, partners.ids, partner_rng, names)
@@ -576,7 +578,36 @@ def build_demo(
         shares=writer.counts.get("caseshare", 0),
         notes=writer.counts.get("partnernote", 0),
         old_closed=old_made,
+        problems=problem_count,
     )
+
+
+def _problems(store: Store, now: datetime, invicta: str, lead: str) -> int:
+    """Two Thanet problem profiles (SARA): Invicta Road at Respond, and the street with
+    the most repeat reports at Scan, each grouping its cases."""
+    today = london_today(now)
+    invicta_problem = problems.open_problem(
+        store, "Invicta Road, Margate: drug dealing and gatherings", District.THA, lead,
+        [invicta], "Invicta Road", opened_on=today - timedelta(days=120), today=today)
+    problems.record_analysis(
+        store, invicta_problem,
+        victim="Older and disabled neighbours on both sides; two afraid to go out at night",
+        offender="Tenant of no. 14 and visitors from outside the area",
+        location="Terraced house with a rear alley; no lighting in the alley")
+    done = problems.add_response(store, invicta_problem, "Closure notice and order",
+                                 lead, "", today - timedelta(days=40),
+                                 today=today - timedelta(days=50))
+    problems.complete_response(store, done, today - timedelta(days=38), today=today)
+    problems.add_response(store, invicta_problem, "Alley lighting and gating", "",
+                          "Thanet District Council", today + timedelta(days=30), today=today)
+    streets = [p for p in patterns.repeats(store, district=District.THA, now=now)
+               if p.kind is patterns.PatternKind.STREET and invicta not in p.case_refs]
+    if not streets:
+        return 1
+    busiest = max(streets, key=lambda p: (len(p.case_refs) > 1, p.reports, p.key))
+    problems.open_problem(store, f"{busiest.label}: repeat reports", District.THA, lead,
+                          busiest.case_refs, busiest.key, today=today)
+    return 2
 
 
 def _users(store: Store, officers: dict[District, list[tuple[str, str, str]]],
