@@ -1,4 +1,4 @@
-"""Alembic environment: migrations run on the connection that :func:`asbtui.db.open_store` passes."""
+"""Alembic environment: migrations run on the connection that open_store passes."""
 
 from alembic import context
 
