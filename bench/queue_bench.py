@@ -28,7 +28,7 @@ from asbtui.app import AsbApp
 from asbtui.config import Settings
 from asbtui.db import open_store
 from asbtui.models import CaseStatus, District, RiskLevel
-from asbtui.services import demo, queue
+from asbtui.services import access, demo, queue
 from asbtui.services.queue import QueueQuery, SortKey
 from asbtui.widgets.case_table import CaseTable
 
@@ -117,6 +117,9 @@ def main() -> None:
     path = args.store or Path(__file__).parent / f"bench-{args.cases // 1000}k.db"
     build(path, args.cases)
     store = open_store(path)
+    # The demo builder adds users, so every service call needs an actor: the bench works
+    # as the local actor (role None, every permission), as a store with no users would.
+    store.actor = access.Actor("bench", None)
     floor = sqlite_floor(path)
     print(f"\nfloor, bare indexed SQLite query (100 rows): {floor:.3f} ms\n")
     tha = QueueQuery(district=District.THA, today=AS_OF.date())
