@@ -59,6 +59,11 @@ class AsbApp(PermittedActions, App[None]):
         Binding("ctrl+r", "retention", "Retention",
                 tooltip="Retention review: closed cases due for review or erasure",
                 show=False, id="app.retention"),
+        Binding("f12", "audit_log", "Audit log",
+                tooltip="Audit log of the store: recent events by user; verify the chain",
+                show=False, id="app.audit_log"),
+        Binding("ctrl+k", "change_pin", "Change PIN", tooltip="Change my PIN", show=False,
+                id="app.change_pin"),
         Binding("ctrl+l", "lock", "Lock", tooltip="Lock the screen now", show=False,
                 id="app.lock"),
         Binding("ctrl+o", "sign_out", "Sign out", tooltip="Sign out (back to sign-in)",
@@ -73,6 +78,7 @@ class AsbApp(PermittedActions, App[None]):
         "users": Permission.MANAGE_USERS,
         "agencies": Permission.READ_AGENCIES,
         "retention": Permission.REVIEW_RETENTION,
+        "audit_log": Permission.READ_AUDIT,
     }
 
     def __init__(
@@ -191,7 +197,7 @@ class AsbApp(PermittedActions, App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.locked and action not in WHILE_LOCKED:
             return False
-        if action in ("sign_out", "lock"):
+        if action in ("sign_out", "lock", "change_pin"):
             actor = self.actor
             return actor is not None and not actor.is_local
         return super().check_action(action, parameters)
@@ -251,6 +257,30 @@ class AsbApp(PermittedActions, App[None]):
 
         if not isinstance(self.screen, RetentionScreen):
             self.push_screen(RetentionScreen())
+
+    def action_audit_log(self) -> None:
+        from asbtui.screens.audit_log import AuditLogScreen
+
+        if not isinstance(self.screen, AuditLogScreen):
+            self.push_screen(AuditLogScreen())
+
+    def action_change_pin(self) -> None:
+        from asbtui.screens.pin import ChangePinForm
+
+        actor = self.actor
+        if actor is None or actor.is_local:
+            return
+
+        def done(changed: bool | None) -> None:
+            if changed:
+                self.notify("Your PIN is changed: use the new one from now on.",
+                            title="Saved", markup=False)
+            elif changed is False:
+                # Wrong current PINs count towards the lock-out, as at sign-in.
+                self.sign_out("Too many wrong PINs: the account is locked. Wait, or ask an "
+                              "admin to unlock it.")
+
+        self.push_screen(ChangePinForm(self.store, actor), done)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

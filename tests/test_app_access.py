@@ -511,3 +511,229 @@ async def test_retention_review_keeps_one_case_and_erases_another_after_typing_i
 
     deleted = [e for e in audit.case_audit(world.store, old[1]) if e.action == "delete"]
     assert len(deleted) == 1 and deleted[0].justification == audit.JUSTIFICATIONS[0]
+
+
+# ---------------------------------------------------------------------------- unsharing
+
+
+async def test_an_officer_stops_sharing_a_case_after_confirming_it(world) -> None:
+    from asbtui.widgets.choice import ChoiceScreen
+
+    users.sign_in(world.store, "pc.jones", PINS["pc.jones"], now=AS_OF)
+    app = make_app(world.store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = await open_case_screen(pilot, world.shared)
+        assert "unshare" in {b.binding.action for b in screen.active_bindings.values()}
+        await pilot.press("U")
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceScreen)
+        assert [v for _, v in app.screen.choices] == [ORBIT, COUNCIL]
+        await pilot.press("enter")  # Orbit
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceScreen)  # are you sure? "No" is highlighted
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen
+        assert len(partners.case_shares(world.store, world.shared)) == 2
+
+        await pilot.press("U", "enter")
+        await settle(pilot)
+        await pilot.press("up", "enter")  # Yes: stop sharing
+        await settle(pilot)
+        assert app.screen is screen
+        assert [s.agency for s in partners.case_shares(world.store, world.shared)] == [COUNCIL]
+        assert [s.agency for s in screen.shares] == [COUNCIL]  # reloaded
+
+    world.store.actor = Actor("sgt", Role.SUPERVISOR, frozenset({District.THA}))
+    stopped = [e for e in audit.case_audit(world.store, world.shared)
+               if e.detail == f"sharing with {ORBIT} stopped"]
+    assert [e.actor for e in stopped] == ["pc.jones"]
+
+
+async def test_partners_are_not_offered_unsharing_the_audit_log_or_verifying(world) -> None:
+    users.sign_in(world.store, "council.kim", PINS["council.kim"], now=AS_OF)
+    app = make_app(world.store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = await open_case_screen(pilot, world.shared)
+        keys = {b.binding.action for b in screen.active_bindings.values()}
+        assert "export" in keys and "change_pin" in keys
+        assert not keys & {"unshare", "audit_log"}
+        await pilot.press("U", "f12")
+        await settle(pilot)
+        assert app.screen is screen
+    assert len(partners.case_shares(world.store, world.shared)) == 2
+
+
+# ---------------------------------------------------------------------------- export
+
+
+async def test_exporting_from_the_case_screen_writes_a_file_in_documents(
+    world, tmp_path, monkeypatch,
+) -> None:
+    import json
+
+    docs = tmp_path / "docs"
+    monkeypatch.setenv("XDG_DOCUMENTS_DIR", str(docs))
+    users.sign_in(world.store, "council.kim", PINS["council.kim"], now=AS_OF)
+    app = make_app(world.store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = await open_case_screen(pilot, world.shared)
+        await pilot.press("X")
+        await settle(pilot)
+        await pilot.press("down", "down", "enter")  # PDF, Markdown, JSON
+        await settle(pilot)
+        assert isinstance(app.screen, JustificationScreen)
+        await pilot.press("escape")  # thought better of it: nothing is written
+        await settle(pilot)
+        assert app.screen is screen and not docs.exists()
+
+        await pilot.press("X", "down", "down", "enter")
+        await settle(pilot)
+        await pilot.press("enter")  # the first reason
+        await settle(pilot)
+        assert app.screen is screen
+        written = docs / f"{world.shared}-20261125-1000.json"
+        assert written.exists()
+        data = json.loads(written.read_text())
+        assert data["export"]["reason"] == audit.JUSTIFICATIONS[0]
+        notes = [n["text"] for n in data["notes"]]
+        assert notes == ["For all partners: visit booked"]  # not Orbit's note
+        assert str(written) in " ".join(str(n.message) for n in app._notifications)
+
+        # The same minute again: a new name, never an overwrite.
+        await pilot.press("X", "enter")  # PDF
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert (docs / f"{world.shared}-20261125-1000.pdf").read_bytes().startswith(b"%PDF")
+
+    world.store.actor = Actor("sgt", Role.SUPERVISOR, frozenset({District.THA}))
+    exported = [e for e in audit.case_audit(world.store, world.shared) if e.action == "export"]
+    assert [(e.actor, e.detail.split(";")[0]) for e in exported] == [
+        ("council.kim", "format pdf"), ("council.kim", "format json")]
+
+
+# ---------------------------------------------------------------------------- audit log
+
+
+async def test_the_store_audit_log_filters_by_user_and_verifies_the_chain(world) -> None:
+    import sqlite3
+
+    from asbtui.screens.audit_log import AuditLogScreen
+
+    app = make_app(world.store)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await sign_in(pilot, "ada.admin", PINS["ada.admin"])
+        await pilot.press("f12")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, AuditLogScreen)
+        rows = "\n".join(table_texts(screen, "records"))
+        assert "disclose" in rows and "orbit.ola" in rows and "ada.admin" in rows
+
+        await pilot.press("slash")
+        await pilot.press(*"ORBIT.ola", "enter")
+        await settle(pilot)
+        assert {r.actor for r in screen.records.values()} == {"orbit.ola"}
+        assert "by orbit.ola" in str(screen.query_one("#records-title", Static).render())
+
+        await pilot.press("V")
+        await settle(pilot)
+        status = str(screen.query_one("#chain-status", Static).render())
+        assert "The audit log is intact" in status
+        assert audit.verify(world.store).head_hash in status
+
+        raw = sqlite3.connect(world.store.path)
+        with raw:
+            raw.execute("DROP TRIGGER audit_event_no_update")
+            raw.execute("UPDATE audit_event SET justification = 'nothing' WHERE seq = 3")
+        raw.close()
+        await pilot.press("V")
+        await settle(pilot)
+        status = str(screen.query_one("#chain-status", Static).render())
+        assert "broken at row 3" in status and "changed after it was written" in status
+
+
+async def test_an_officer_has_no_audit_log(world) -> None:
+    users.sign_in(world.store, "pc.jones", PINS["pc.jones"], now=AS_OF)
+    app = make_app(world.store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        queue_screen = app.screen
+        assert "audit_log" not in {b.binding.action for b in queue_screen.active_bindings.values()}
+        await pilot.press("f12")
+        await settle(pilot)
+        assert app.screen is queue_screen
+
+
+# ---------------------------------------------------------------------------- own PIN
+
+
+async def test_a_user_changes_their_own_pin_after_typing_the_current_one(world) -> None:
+    from asbtui.screens.pin import ChangePinForm
+
+    app = make_app(world.store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await sign_in(pilot, "pc.jones", PINS["pc.jones"])
+        home = app.screen
+        await pilot.press("ctrl+k")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ChangePinForm)
+
+        def fill(current: str, new: str, again: str) -> None:
+            for name, value in (("current", current), ("pin", new), ("pin_again", again)):
+                form.query_one(f"#{name}", Input).value = value
+
+        def error(name: str) -> str:
+            return str(form.query_one(f"#{name}-error", Static).render())
+
+        fill(PINS["pc.jones"], "new-pin-5150", "new-pin-5151")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form and "differ" in error("pin_again")
+
+        fill("not-my-pin", "new-pin-5150", "new-pin-5150")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form and "do not match" in error("current")
+        assert form.query_one("#current", Input).value == ""
+
+        fill(PINS["pc.jones"], "new-pin-5150", "new-pin-5150")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is home
+        assert world.store.actor.username == "pc.jones"
+
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        await sign_in(pilot, "pc.jones", PINS["pc.jones"])
+        assert isinstance(app.screen, LoginScreen)
+        await sign_in(pilot, "pc.jones", "new-pin-5150")
+        assert isinstance(app.screen, QueueScreen)
+
+
+async def test_wrong_current_pins_lock_the_account_and_sign_out(world) -> None:
+    from asbtui.screens.pin import ChangePinForm
+
+    users.sign_in(world.store, "pc.jones", PINS["pc.jones"], now=AS_OF)
+    app = make_app(world.store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+k")
+        await settle(pilot)
+        for _ in range(5):
+            assert isinstance(app.screen, ChangePinForm)
+            for name, value in (("current", "wrong-pin-00"), ("pin", "new-pin-5150"),
+                                ("pin_again", "new-pin-5150")):
+                app.screen.query_one(f"#{name}", Input).value = value
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+        assert isinstance(app.screen, LoginScreen)
+        assert "locked" in app.export_screenshot()
+        assert world.store.actor is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -257,3 +258,42 @@ def case_show(
         out(Text("\nOpen deadlines", style="bold"))
         for d in open_deadlines:
             out(Text(f"  {format_datetime(d.due_at)}  {d.label} ({d.source})"))
+
+
+@case_app.command("export")
+def case_export(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="The case reference, e.g. THA-26-7K3QX.")],
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="The new file to write (never overwritten).",
+                     show_default=False),
+    ],
+    reason: Annotated[
+        str,
+        typer.Option(help="Why the case is exported: kept in the audit log with your name.",
+                     show_default=False),
+    ] = "",
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", "-f",
+                     help="pdf, md or json (default: from the file name's ending)."),
+    ] = None,
+    names_only: Annotated[
+        bool,
+        typer.Option("--names-only",
+                     help="Leave out people's dates of birth, addresses, phones and notes."),
+    ] = False,
+) -> None:
+    """Write one case's file (PDF, Markdown or JSON): what you may see of it, audited.
+
+    People's details go in unless --names-only; each person's view and the export itself
+    are audited with the reason.
+    """
+    from asbtui.services import exporter
+
+    chosen = exporter.parse_format(fmt if fmt is not None else output.suffix or "(none)")
+    with open_store_for(ctx) as store:
+        written = exporter.save_case(store, ref, chosen, reason, output,
+                                     include_people=not names_only)
+    print(f"Exported {ref.strip().upper()} ({chosen.label}) to {written}.")

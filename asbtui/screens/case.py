@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import Group
@@ -19,11 +20,12 @@ from asbtui.dates import format_date, format_datetime, london_today
 from asbtui.errors import AsbError
 from asbtui.literal import one_line, visible
 from asbtui.models import CaseStatus, DeadlineStatus, District, RiskLevel
-from asbtui.services import case_review, cases, enforcement, partners
+from asbtui.services import case_review, cases, enforcement, exporter, partners
 from asbtui.services.access import Permission
 from asbtui.services.case_review import ReviewView, ThresholdStatus
 from asbtui.services.cases import CaseDetail, PartyView
 from asbtui.services.enforcement import ActionDetail, DeadlineView
+from asbtui.services.exporter import ExportFormat
 from asbtui.services.partners import NoteView, ShareView
 from asbtui.widgets.badges import due_badge, literal, next_due_badge, risk_badge, status_badge
 from asbtui.widgets.choice import ChoiceScreen
@@ -87,6 +89,21 @@ class CaseScreen(PermittedActions, Screen[bool]):
             id="case.share",
         ),
         Binding(
+            "U",
+            "unshare",
+            "Unshare",
+            tooltip="Stop sharing the case with a partner agency",
+            id="case.unshare",
+            show=False,
+        ),
+        Binding(
+            "X",
+            "export",
+            "Export",
+            tooltip="Export the case file (PDF, Markdown or JSON; asks why, audited)",
+            id="case.export",
+        ),
+        Binding(
             "T",
             "timeline",
             "Timeline",
@@ -141,6 +158,8 @@ class CaseScreen(PermittedActions, Screen[bool]):
         "add_note": Permission.WRITE_NOTES,
         "correct_note": Permission.WRITE_NOTES,
         "share": Permission.SHARE_CASES,
+        "unshare": Permission.SHARE_CASES,
+        "export": Permission.READ_CASES,
         "audit": Permission.READ_AUDIT,
     }
 
@@ -155,6 +174,14 @@ class CaseScreen(PermittedActions, Screen[bool]):
 
     @dataclass
     class LoadFailed(Message):
+        error: str
+
+    @dataclass
+    class ExportSaved(Message):
+        path: Path
+
+    @dataclass
+    class ExportFailed(Message):
         error: str
 
     def __init__(self, ref: str) -> None:
@@ -744,6 +771,90 @@ class CaseScreen(PermittedActions, Screen[bool]):
             )
 
         self.app.push_screen(ChoiceScreen(f"Share {self.ref} with", choices), agency_chosen)
+
+    def action_unshare(self) -> None:
+        if self.detail is None:
+            return
+        if not self.shares:
+            self.notify(f"{self.ref} is not shared with any partner agency.", markup=False)
+            return
+        choices = [(Text(f"{one_line(s.agency)} (since {format_date(s.shared_at)})"), s.agency)
+                   for s in self.shares]
+
+        def confirmed(agency: str, yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                partners.revoke_share(self.asb.store, self.ref, agency)
+            except AsbError as error:
+                self.notify(str(error), title="Still shared", severity="error", markup=False)
+                return
+            self.notify(f"{self.ref} is no longer shared with {agency}.", title="Saved",
+                        markup=False)
+            self._after_save(agency)
+
+        def agency_chosen(agency: str | None) -> None:
+            if agency is None:
+                return
+            question = [(f"Yes: stop sharing with {one_line(agency, 60)}", True),
+                        ("No: keep sharing", False)]
+            self.app.push_screen(
+                ChoiceScreen(f"Stop sharing {self.ref} with {one_line(agency, 60)}? Its users "
+                             "will no longer see the case.", question, False),
+                lambda yes: confirmed(agency, yes),
+            )
+
+        self.app.push_screen(ChoiceScreen(f"Stop sharing {self.ref} with", choices),
+                             agency_chosen)
+
+    def action_export(self) -> None:
+        from asbtui.screens.justification import JustificationScreen
+
+        if self.detail is None:
+            return
+        formats = [(f.label, f) for f in ExportFormat]
+
+        def reason_given(fmt: ExportFormat, reason: str | None) -> None:
+            if reason is not None:
+                self.notify(f"Exporting {self.ref} as {fmt.label}…", markup=False)
+                self.export(fmt, reason)
+
+        def format_chosen(fmt: ExportFormat | None) -> None:
+            if fmt is None:
+                return
+            self.app.push_screen(
+                JustificationScreen(
+                    f"Why export {self.ref}?",
+                    "The file holds the case and people's personal details, as you may see "
+                    "them; your reason is kept in the audit log with your name.",
+                ),
+                lambda reason: reason_given(fmt, reason),
+            )
+
+        self.app.push_screen(ChoiceScreen(f"Export {self.ref} as", formats), format_chosen)
+
+    @work(thread=True, group="export", exit_on_error=False, description="Exporting the case")
+    def export(self, fmt: ExportFormat, reason: str) -> None:
+        actor = actor_of(self)
+        try:
+            folder = exporter.documents_folder()
+            path = exporter.save_case(
+                self.asb.store, self.ref, fmt, reason,
+                exporter.new_path(folder, self.ref, fmt, self.asb.clock()),
+                include_people=bool(actor and actor.may(Permission.VIEW_PEOPLE)),
+                now=self.asb.clock())
+        except Exception as error:  # noqa: BLE001 - shown to the user, never a traceback
+            self.post_message(self.ExportFailed(str(error)))
+            return
+        self.post_message(self.ExportSaved(path))
+
+    @on(ExportSaved)
+    def export_saved(self, message: ExportSaved) -> None:
+        self.notify(f"Saved to {message.path}", title=f"{self.ref} exported", markup=False)
+
+    @on(ExportFailed)
+    def export_failed(self, message: ExportFailed) -> None:
+        self.notify(message.error, title="Not exported", severity="error", markup=False)
 
     def action_timeline(self) -> None:
         from asbtui.screens.timeline import TimelineScreen
