@@ -86,7 +86,8 @@ def test_bad_input_when_adding_users_is_one_plain_line(run, store_path):
         (("user", "add", "BOSS", "--role", "admin"), "already a user called boss"),
         (("user", "add", "x.y", "--role", "chief"), "Unknown role 'chief'"),
         (("user", "add", "x.y", "--role", "officer"), "needs a district"),
-        (("user", "add", "x.y", "--role", "officer", "--district", "XYZ"), "Unknown district"),
+        (("user", "add", "x.y", "--role", "officer", "--district", "XYZ"),
+         "There is no district 'XYZ'"),
         (("user", "add", "x.y", "--role", "partner", "--agency", "Nowhere Council"),
          "There is no agency called 'Nowhere Council'"),
     ]

@@ -119,11 +119,12 @@ def add_user(store: Store, username: str, role: Role | str, pin: str, *,
     except ValueError:
         raise InvalidInput(f"Unknown role '{role}': use officer, supervisor, partner or admin.",
                            "role") from None
-    try:
-        wanted = parse_districts(d.strip().upper() for d in districts)
-    except ValueError as error:
-        raise InvalidInput(f"Unknown district: {error}. Use a code such as THA or MAI.",
-                           "district") from None
+    codes = [d.strip().upper() for d in districts if d.strip()]
+    unknown = [c for c in codes if c not in District.__members__]
+    if unknown:
+        raise InvalidInput(f"There is no district '{unknown[0]}': use a code such as THA "
+                           "(Thanet) or MAI (Maidstone).", "district")
+    wanted = parse_districts(codes)
     if role in DISTRICT_ROLES and not wanted:
         raise InvalidInput(f"A {role.value} needs a district (--district THA).", "district")
     if role not in DISTRICT_ROLES and wanted:
