@@ -32,11 +32,6 @@ from asbtui.models import StoreMeta, Synced, new_id
 
 BUSY_TIMEOUT_MS = 5000
 OPEN_ATTEMPTS = 5
-MMAP_BYTES = 1 << 30
-"""Reads map up to 1 GiB of the store rather than copying each page into SQLite's cache:
-whole-index scans (the patterns of concern, the dashboard) run about a third faster. The
-mapping shares the operating system's file cache (no private copy), so it costs address
-space, not memory; pages beyond it are read as before."""
 
 
 def _set_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:
@@ -44,7 +39,6 @@ def _set_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
     cursor.close()
 
 
