@@ -25,7 +25,7 @@ from dateutil.relativedelta import relativedelta
 
 from asbtui.db import open_store
 from asbtui.models import District, ImportedIncident, new_id
-from asbtui.services import demo, places
+from asbtui.services import access, demo, places
 from asbtui.services import patterns as pattern_service
 from asbtui.services.patterns import PatternRules
 
@@ -86,6 +86,9 @@ def main() -> None:
     path = Path(__file__).parent / f"bench-patterns-{args.cases // 1000}k.db"
     build(path, args.cases, args.incidents)
     store = open_store(path)
+    # The demo builder adds users, so every service call needs an actor: the bench works
+    # as the local actor (role None, every permission), as a store with no users would.
+    store.actor = access.Actor("bench", None)
 
     raw = sqlite3.connect(path)
     floor = median_ms(lambda: raw.execute(

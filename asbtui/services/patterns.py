@@ -9,6 +9,9 @@ whose last 3 months are at least twice its usual level for 3 months.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -94,40 +97,97 @@ def _month_start(day: date, months_back: int) -> date:
     return first - relativedelta(months=months_back)
 
 
-def _live(since: datetime, until: datetime, district: District | None) -> list[sa.ColumnElement]:
-    """Incidents in [since, until) on cases that are not deleted (of one district, if given)."""
-    conditions = [Incident.occurred_at >= since, Incident.occurred_at < until, ~Incident.deleted,
-                  # A handful at most, from the partial index ix_case_deleted.
-                  Incident.case_ref.not_in(sa.select(Case.ref).where(Case.deleted == sa.true()))]
+_DISTRICTS = {d.value: d for d in District}
+_KINDS_BY_ROLE = {PartyRole.VICTIM.value: PatternKind.VICTIM,
+                  PartyRole.PERPETRATOR.value: PatternKind.PERPETRATOR}
+
+
+def _text(column: sa.ColumnElement) -> sa.ColumnElement[str]:
+    # An enum column read as its stored text: the districts are looked up in _DISTRICTS,
+    # cheaper than the enum type's result processing on every row.
+    return sa.type_coerce(column, sa.String)
+
+
+@dataclass(frozen=True)
+class _Window:
+    """A period counted in a scan; with ``cases`` its label and case refs are collected."""
+
+    since: datetime | date
+    until: datetime | date
+    cases: bool = False
+
+
+def _in(column: sa.ColumnElement, window: _Window, lo: object,
+        hi: object) -> sa.ColumnElement | None:
+    """The condition that a row of a scan over [lo, hi) falls in ``window`` (None: all do)."""
+    conditions = []
+    if window.since != lo:
+        conditions.append(column >= window.since)
+    if window.until != hi:
+        conditions.append(column < window.until)
+    return sa.and_(*conditions) if conditions else None
+
+
+def _deleted_refs(connection: sa.Connection) -> sa.Select | None:
+    """The refs of soft-deleted cases (a select to leave out), or None if there are none."""
+    deleted = sa.select(Case.ref).where(Case.deleted == sa.true())
+    # A handful at most, from the partial index ix_case_deleted: when there are none, the
+    # scans skip a lookup per incident.
+    return deleted if connection.execute(deleted.limit(1)).first() is not None else None
+
+
+def _case_scan(key: sa.ColumnElement[str], windows: list[_Window], district: District | None,
+               deleted: sa.Select | None) -> sa.Select:
+    """Case incidents per (district, key): for each window, reports (and label and refs).
+
+    One pass over the covering index of ``key`` (ix_incident_address, _street, _postcode:
+    each incident carries its case's ref, district, location and keys, so no case rows are
+    read) counts every window at once. Postcodes are labelled from the key alone, so their
+    index leaves the location out.
+    """
+    lo = min(w.since for w in windows)
+    hi = max(w.until for w in windows)
+    columns: list[sa.ColumnElement] = [_text(Incident.district), key]
+    for window in windows:
+        condition = _in(Incident.occurred_at, window, lo, hi)
+        if condition is None:
+            columns.append(sa.func.count())
+        else:
+            columns.append(sa.func.count(sa.case((condition, 1))))
+        if window.cases:
+            ref = (Incident.case_ref if condition is None
+                   else sa.case((condition, Incident.case_ref)))
+            if key is not Incident.postcode_key:
+                label = (Incident.case_location if condition is None
+                         else sa.case((condition, Incident.case_location)))
+                columns.append(sa.func.min(label))
+            columns.append(sa.func.group_concat(ref.distinct()))
+    conditions = [Incident.occurred_at >= lo, Incident.occurred_at < hi, ~Incident.deleted,
+                  key != ""]
+    if deleted is not None:
+        conditions.append(Incident.case_ref.not_in(deleted))
     if district is not None:
         conditions.append(Incident.district == district)
-    return conditions
+    return sa.select(*columns).where(*conditions).group_by(Incident.district, key)
 
 
-def _case_incidents(key: sa.ColumnElement[str], since: datetime, until: datetime,
-                    district: District | None, *, counts_only: bool = False) -> sa.Select:
-    # Each incident carries its case's ref, district, location and keys: the grouping reads
-    # one covering index (ix_incident_address, _street, _postcode), no case rows. Postcodes
-    # are labelled from the key alone, so their index leaves the location out.
-    # With counts_only (a hotspot's usual level) no label or cases are collected.
-    label = key if key is Incident.postcode_key or counts_only else Incident.case_location
-    refs = sa.null() if counts_only else sa.func.group_concat(Incident.case_ref.distinct())
-    return (
-        sa.select(Incident.district, key.label("key"), sa.func.min(label).label("label"),
-                  sa.func.count().label("reports"), refs.label("refs"))
-        .where(*_live(since, until, district), key != "")
-        .group_by(Incident.district, key)
-    )
+def _imported_scan(key: sa.ColumnElement[str], windows: list[_Window],
+                   district: District | None) -> sa.Select:
+    """Imported incidents per (district, key), counted in each window (of months) at once.
 
-
-def _imported(key: sa.ColumnElement[str], since: date, until: date,
-              district: District | None) -> sa.Select:
+    The key itself is the label: reading each row's location would cost a table lookup per
+    report, where (district, key, month) is answered from the index.
+    """
+    lo = min(w.since for w in windows)
+    hi = max(w.until for w in windows)
+    columns: list[sa.ColumnElement] = [_text(ImportedIncident.district), key]
+    for window in windows:
+        condition = _in(ImportedIncident.month, window, lo, hi)
+        columns.append(sa.func.count() if condition is None
+                       else sa.func.count(sa.case((condition, 1))))
     query = (
-        # The key itself is the label: reading each row's location would cost a table
-        # lookup per report, where (district, key, month) is answered from the index.
-        sa.select(ImportedIncident.district, key.label("key"), key.label("label"),
-                  sa.func.count().label("reports"))
-        .where(ImportedIncident.month >= since, ImportedIncident.month < until,
+        sa.select(*columns)
+        .where(ImportedIncident.month >= lo, ImportedIncident.month < hi,
                ~ImportedIncident.deleted, key != "")
         .group_by(ImportedIncident.district, key)
     )
@@ -136,68 +196,217 @@ def _imported(key: sa.ColumnElement[str], since: date, until: date,
     return query
 
 
-def _refs(text: str | None) -> list[str]:
-    return sorted(set((text or "").split(",")) - {""})[:CASES_LISTED]
+def _refs(text: str | None, *, distinct: bool = False) -> list[str]:
+    """The first CASES_LISTED refs, in order, of a group_concat (``distinct``: no repeats)."""
+    if not text:
+        return []
+    if "," not in text:
+        return [text]
+    refs = sorted(text.split(",") if distinct else set(text.split(",")))
+    if not refs[0]:
+        del refs[0]
+    return refs[:CASES_LISTED] if len(refs) > CASES_LISTED else refs
 
 
-def _merge(connection: sa.Connection, kind: PatternKind, cases: sa.Select | None,
-           imported: sa.Select | None) -> dict[tuple[District, str], Pattern]:
-    found: dict[tuple[District, str], Pattern] = {}
-    if cases is not None:
-        for row in connection.execute(cases):
-            district = District(row.district)
-            found[(district, row.key)] = Pattern(kind, district, row.key, row.label,
-                                                 row.reports, _refs(row.refs))
-    if imported is not None:
-        for row in connection.execute(imported):
-            district = District(row.district)
-            pattern = found.setdefault((district, row.key),
-                                       Pattern(kind, district, row.key, row.label, 0))
-            pattern.reports += row.reports
-            pattern.imported_reports += row.reports
-    return found
+_Found = dict[tuple[District, str], Pattern]
+
+
+class _Scans:
+    """The grouped scans behind repeats and hotspots, each run once however often read.
+
+    A street's repeats (12 months), recent reports and usual level (the 12 months before
+    the recent 3) come from one pass over its incidents; so do the imported incidents' of
+    a street or an LSOA.
+    """
+
+    def __init__(self, connection: sa.Connection, district: District | None,
+                 rules: PatternRules, now: datetime, *, repeats: bool, hotspots: bool) -> None:
+        self.connection = connection
+        self.district = district
+        self.rules = rules
+        self.now = now
+        today = london_today(now)
+        self.since = _window_start(now, rules.window_months)
+        self.since_month = _month_start(today, rules.window_months - 1)
+        self.until_month = _month_start(today, -1)
+        self.recent_since = _window_start(now, rules.hotspot_recent_months)
+        self.base_since = _window_start(self.recent_since, rules.hotspot_baseline_months)
+        self.recent_month = _month_start(today, rules.hotspot_recent_months - 1)
+        self.base_month = _month_start(self.recent_month, rules.hotspot_baseline_months)
+        self.deleted = _deleted_refs(connection)
+        # Which windows each scan counts: repeats, hotspots' recent and before.
+        self.case_windows: dict[str, _Window] = {}
+        self.imported_windows: dict[str, _Window] = {}
+        if repeats:
+            self.case_windows["repeat"] = _Window(self.since, now, cases=True)
+            self.imported_windows["repeat"] = _Window(self.since_month, self.until_month)
+        if hotspots:
+            self.case_windows["recent"] = _Window(self.recent_since, now, cases=True)
+            self.case_windows["before"] = _Window(self.base_since, self.recent_since)
+            self.imported_windows["recent"] = _Window(self.recent_month, self.until_month)
+            self.imported_windows["before"] = _Window(self.base_month, self.recent_month)
+        self._rows: dict[str, tuple[list[sa.Row], list[sa.Row]]] = {}
+
+    def street(self, kind: PatternKind) -> dict[str, _Found]:
+        """Case and imported incidents by street, merged, for each window."""
+        return self._merged(kind, Incident.street_key, ImportedIncident.street_key)
+
+    def lsoa(self, kind: PatternKind) -> dict[str, _Found]:
+        """Imported incidents by LSOA, for each window."""
+        return self._merged(kind, None, ImportedIncident.lsoa_code)
+
+    def _merged(self, kind: PatternKind, case_key: sa.ColumnElement[str] | None,
+                imported_key: sa.ColumnElement[str]) -> dict[str, _Found]:
+        names = list(self.imported_windows)
+        case_windows = [self.case_windows[name] for name in names]
+        imported_windows = [self.imported_windows[name] for name in names]
+        cached = self._rows.get(imported_key.key)
+        if cached is None:
+            # Repeats and hotspots both read these rows: scan once, keep the rows.
+            cached = self._rows[imported_key.key] = (
+                self.connection.execute(_case_scan(case_key, case_windows, self.district,
+                                                   self.deleted)).all()
+                if case_key is not None else [],
+                self.connection.execute(
+                    _imported_scan(imported_key, imported_windows, self.district)).all())
+        case_rows, imported_rows = cached
+        found: dict[str, _Found] = {name: {} for name in names}
+        for row in case_rows:
+            district = _DISTRICTS[row[0]]
+            key = row[1]
+            place = (district, key)
+            at = 2
+            for name, window in zip(names, case_windows, strict=True):
+                reports = row[at]
+                if window.cases:
+                    label, refs = row[at + 1], row[at + 2]
+                    at += 3
+                else:
+                    at += 1
+                if reports:
+                    found[name][place] = Pattern(
+                        kind, district, key, label if window.cases else key, reports,
+                        _refs(refs, distinct=True) if window.cases else [])
+        for row in imported_rows:
+            district = _DISTRICTS[row[0]]
+            key = row[1]
+            place = (district, key)
+            for name, reports in zip(names, row[2:], strict=True):
+                if not reports:
+                    continue
+                pattern = found[name].get(place)
+                if pattern is None:
+                    pattern = found[name][place] = Pattern(kind, district, key, key, 0)
+                pattern.reports += reports
+                pattern.imported_reports += reports
+        return found
+
+    def repeats(self) -> list[Pattern]:
+        """Places, victims and perpetrators with ``repeat_min_reports`` or more."""
+        rules = self.rules
+        result: list[Pattern] = []
+        for kind, key in ((PatternKind.ADDRESS, Incident.address_key),
+                          (PatternKind.POSTCODE, Incident.postcode_key)):
+            result += self._case_repeats(kind, key)
+        for pattern in self.street(PatternKind.STREET)["repeat"].values():
+            if _qualifies(pattern, rules):
+                pattern.label = _place_label(PatternKind.STREET, pattern.key, pattern.label)
+                result.append(pattern)
+        if rules.min_cases <= 1:
+            # Imported reports alone span one "case" at most: with min_cases of 2 or more
+            # no LSOA (imported reports only) can qualify, so it is not counted at all.
+            merged = self.lsoa(PatternKind.LSOA)["repeat"]
+            found = [p for p in merged.values() if _qualifies(p, rules)]
+            names = _lsoa_names(self.connection, [p.key for p in found])
+            for pattern in found:
+                pattern.label = f"{names.get(pattern.key, pattern.key)} ({pattern.key})"
+            result += found
+        result += _people(self.connection, self.since, self.now, self.district, rules,
+                          self.deleted)
+        result.sort(key=lambda p: (-p.reports, p.kind, p.district, p.key))
+        return result
+
+    def _case_repeats(self, kind: PatternKind, key: sa.ColumnElement[str]) -> list[Pattern]:
+        # Nothing else adds to these counts: leave the small groups in SQL.
+        rules = self.rules
+        query = _case_scan(key, [self.case_windows["repeat"]], self.district, self.deleted)
+        refs = list(query.selected_columns)[-1]
+        # The number of distinct refs, from the list already collected (no second distinct
+        # count); the Python check below still decides (it counts no empty ref).
+        listed = sa.func.length(refs) - sa.func.length(sa.func.replace(refs, ",", "")) + 1
+        query = query.having(sa.func.count() >= rules.repeat_min_reports)
+        if rules.min_cases > 1:
+            query = query.having(listed >= rules.min_cases)
+        result = []
+        labelled = key is not Incident.postcode_key
+        for row in self.connection.execute(query).all():
+            district = _DISTRICTS[row[0]]
+            # (district, key, reports, [label,] refs): a postcode is labelled by its key.
+            label = row[3] if labelled else row[1]
+            pattern = Pattern(kind, district, row[1], label, row[2],
+                              _refs(row[-1], distinct=True))
+            if _qualifies(pattern, rules):
+                if not labelled:
+                    pattern.label = _place_label(kind, pattern.key, pattern.label)
+                result.append(pattern)
+        return result
+
+    def hotspots(self) -> list[Pattern]:
+        """Streets and LSOAs whose recent reports are well above their own usual level."""
+        rules = self.rules
+        periods = rules.hotspot_baseline_months / rules.hotspot_recent_months
+        result: list[Pattern] = []
+        kinds = [(PatternKind.HOTSPOT_STREET, self.street)]
+        if rules.min_cases <= 1:  # LSOAs: imported reports only, as in repeats
+            kinds.append((PatternKind.HOTSPOT_LSOA, self.lsoa))
+        for kind, scan in kinds:
+            found = scan(kind)
+            before = found["before"]
+            for place, pattern in found["recent"].items():
+                usual = before[place].reports / periods if place in before else 0.0
+                spans = len(pattern.case_refs) + (1 if pattern.imported_reports else 0)
+                if pattern.reports >= rules.hotspot_min_reports and spans >= rules.min_cases and (
+                        pattern.reports >= rules.hotspot_factor * max(usual, 1.0)):
+                    pattern.usual = round(usual, 1)
+                    if kind is PatternKind.HOTSPOT_STREET:
+                        pattern.label = _place_label(kind, pattern.key, pattern.label)
+                    result.append(pattern)
+        return sorted(result, key=lambda p: (-(p.reports / max(p.usual or 0, 1.0)), p.key))
+
+
+def _lsoa_names(connection: sa.Connection, codes: list[str]) -> dict[str, str]:
+    if not codes:
+        return {}
+    return dict(connection.execute(
+        sa.select(ImportedIncident.lsoa_code, sa.func.min(ImportedIncident.lsoa_name))
+        .where(ImportedIncident.lsoa_code.in_(codes))
+        .group_by(ImportedIncident.lsoa_code)).all())
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Hold back Python's cyclic garbage collector while tens of thousands of patterns are made.
+
+    They hold no reference cycles, but so many new objects start collection after collection
+    over every live object in the process (about a second of the all-districts patterns on
+    a 200,000-case store). Reference counting still frees everything as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @permits(Permission.READ_OVERVIEWS)
 def repeats(store: Store, *, district: District | None = None,
             rules: PatternRules = PatternRules(), now: datetime | None = None) -> list[Pattern]:
     """Places, victims and perpetrators with ``repeat_min_reports`` or more in the window."""
-    now = now or utc_now()
-    since = _window_start(now, rules.window_months)
-    since_month = _month_start(london_today(now), rules.window_months - 1)
-    until_month = _month_start(london_today(now), -1)
-    result: list[Pattern] = []
-    with store.engine.connect() as connection:
-        plans = [
-            (PatternKind.ADDRESS, Incident.address_key, None),
-            (PatternKind.STREET, Incident.street_key, ImportedIncident.street_key),
-            (PatternKind.POSTCODE, Incident.postcode_key, None),
-            (PatternKind.LSOA, None, ImportedIncident.lsoa_code),
-        ]
-        for kind, case_key, imported_key in plans:
-            cases = (_case_incidents(case_key, since, now, district)
-                     if case_key is not None else None)
-            if cases is not None and imported_key is None:
-                # Nothing else will add to these counts: leave the small groups in SQL.
-                cases = cases.having(
-                    sa.func.count() >= rules.repeat_min_reports,
-                    sa.func.count(Incident.case_ref.distinct()) >= rules.min_cases)
-            imported = (_imported(imported_key, since_month, until_month, district)
-                        if imported_key is not None else None)
-            merged = _merge(connection, kind, cases, imported)
-            if kind is PatternKind.LSOA:
-                names = dict(connection.execute(
-                    sa.select(ImportedIncident.lsoa_code, sa.func.min(ImportedIncident.lsoa_name))
-                    .where(ImportedIncident.lsoa_code.in_([k for _, k in merged]))
-                    .group_by(ImportedIncident.lsoa_code)).all())
-                for pattern in merged.values():
-                    pattern.label = f"{names.get(pattern.key, pattern.key)} ({pattern.key})"
-            for pattern in merged.values():
-                if kind in (PatternKind.STREET, PatternKind.POSTCODE):
-                    pattern.label = _place_label(kind, pattern.key, pattern.label)
-            result += [p for p in merged.values() if _qualifies(p, rules)]
-        result += _people(connection, since, now, district, rules)
-    return sorted(result, key=lambda p: (-p.reports, p.kind.value, p.district.value, p.key))
+    with _gc_paused(), store.engine.connect() as connection:
+        return _Scans(connection, district, rules, now or utc_now(), repeats=True,
+                      hotspots=False).repeats()
 
 
 NARROW_MAX = 5000
@@ -206,12 +415,18 @@ PEOPLE = {PartyRole.VICTIM: PatternKind.VICTIM, PartyRole.PERPETRATOR: PatternKi
 
 
 def _people(connection: sa.Connection, since: datetime, now: datetime,
-            district: District | None, rules: PatternRules) -> list[Pattern]:
+            district: District | None, rules: PatternRules,
+            deleted: sa.Select | None) -> list[Pattern]:
     """Repeat victims and perpetrators, both in one pass over the incidents."""
     # The same person (name and date of birth) on any case: count the reports on all of them.
     # Reports per case first (ix_incident_case), then each case's victims and perpetrators
     # (ix_party_case_role): one row per person and case, however often they are named on it.
-    cases = sa.select(Incident.case_id).where(*_live(since, now, district))
+    live = [Incident.occurred_at >= since, Incident.occurred_at < now, ~Incident.deleted]
+    if deleted is not None:
+        live.append(Incident.case_ref.not_in(deleted))
+    if district is not None:
+        live.append(Incident.district == district)
+    cases = sa.select(Incident.case_id).where(*live)
     named = [Party.role.in_(list(PEOPLE)), ~Party.deleted, Party.person_key != ""]
     if rules.min_cases > 1:
         # Only people named on enough cases can qualify (usually a handful): read just their
@@ -245,15 +460,15 @@ def _people(connection: sa.Connection, since: datetime, now: datetime,
     )
     reports = sa.func.sum(per_person.c.reports)
     query = (
-        sa.select(per_person.c.district, per_person.c.role, per_person.c.person_key,
-                  sa.func.min(per_person.c.name).label("label"), reports.label("reports"),
-                  sa.func.group_concat(per_person.c.ref).label("refs"))
+        sa.select(_text(per_person.c.district), _text(per_person.c.role), per_person.c.person_key,
+                  sa.func.min(per_person.c.name), reports,
+                  sa.func.group_concat(per_person.c.ref))
         .group_by(per_person.c.district, per_person.c.role, per_person.c.person_key)
         .having(reports >= rules.repeat_min_reports, sa.func.count() >= rules.min_cases)
     )
-    found = [Pattern(PEOPLE[PartyRole(row.role)], District(row.district), row.person_key,
-                     row.label, row.reports, _refs(row.refs))
-             for row in connection.execute(query)]
+    found = [Pattern(_KINDS_BY_ROLE[role], _DISTRICTS[district_code], person_key, label,
+                     count, _refs(refs))
+             for district_code, role, person_key, label, count, refs in connection.execute(query)]
     return [p for p in found if _qualifies(p, rules)]
 
 
@@ -274,46 +489,16 @@ def _place_label(kind: PatternKind, key: str, example: str) -> str:
 def hotspots(store: Store, *, district: District | None = None,
              rules: PatternRules = PatternRules(), now: datetime | None = None) -> list[Pattern]:
     """Streets and LSOAs whose recent reports are well above their own usual level."""
-    now = now or utc_now()
-    recent_since = _window_start(now, rules.hotspot_recent_months)
-    base_since = _window_start(recent_since, rules.hotspot_baseline_months)
-    today = london_today(now)
-    recent_month = _month_start(today, rules.hotspot_recent_months - 1)
-    base_month = _month_start(recent_month, rules.hotspot_baseline_months)
-    next_month = _month_start(today, -1)
-    periods = rules.hotspot_baseline_months / rules.hotspot_recent_months
-    result: list[Pattern] = []
-    with store.engine.connect() as connection:
-        for kind, case_key, imported_key in (
-            (PatternKind.HOTSPOT_STREET, Incident.street_key, ImportedIncident.street_key),
-            (PatternKind.HOTSPOT_LSOA, None, ImportedIncident.lsoa_code),
-        ):
-            recent = _merge(
-                connection, kind,
-                _case_incidents(case_key, recent_since, now, district) if case_key is not None
-                else None,
-                _imported(imported_key, recent_month, next_month, district))
-            before = _merge(
-                connection, kind,
-                _case_incidents(case_key, base_since, recent_since, district, counts_only=True)
-                if case_key is not None else None,
-                _imported(imported_key, base_month, recent_month, district))
-            for place, pattern in recent.items():
-                usual = before[place].reports / periods if place in before else 0.0
-                spans = len(pattern.case_refs) + (1 if pattern.imported_reports else 0)
-                if pattern.reports >= rules.hotspot_min_reports and spans >= rules.min_cases and (
-                        pattern.reports >= rules.hotspot_factor * max(usual, 1.0)):
-                    pattern.usual = round(usual, 1)
-                    if kind is PatternKind.HOTSPOT_STREET:
-                        pattern.label = _place_label(kind, pattern.key, pattern.label)
-                    result.append(pattern)
-    return sorted(result, key=lambda p: (-(p.reports / max(p.usual or 0, 1.0)), p.key))
+    with _gc_paused(), store.engine.connect() as connection:
+        return _Scans(connection, district, rules, now or utc_now(), repeats=False,
+                      hotspots=True).hotspots()
 
 
 @permits(Permission.READ_OVERVIEWS)
 def patterns(store: Store, *, district: District | None = None,
              rules: PatternRules = PatternRules(), now: datetime | None = None) -> list[Pattern]:
     """Every pattern of concern: hotspots first, then repeats by number of reports."""
-    return hotspots(store, district=district, rules=rules, now=now) + repeats(
-        store, district=district, rules=rules, now=now)
-
+    with _gc_paused(), store.engine.connect() as connection:
+        scans = _Scans(connection, district, rules, now or utc_now(), repeats=True,
+                       hotspots=True)
+        return scans.hotspots() + scans.repeats()
