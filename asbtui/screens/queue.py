@@ -175,7 +175,6 @@ class QueueScreen(PermittedActions, Screen):
         self._show_title()
         self.workers.cancel_group(self, "more")
         self.load(self.query_now, None, False)
-        self.load_review_flags(self.query_now.district, self.query_now.today)
 
     @dataclass
     class ReviewFlagsLoaded(Message):
@@ -248,6 +247,8 @@ class QueueScreen(PermittedActions, Screen):
             table.show_page(message.page.rows)
             if self.restore_ref and self.restore_ref in table.rows:
                 table.move_cursor(row=table.get_row_index(self.restore_ref))
+            # Only now: started beside the page's own query it slowed the first paint.
+            self.load_review_flags(message.query.district, message.query.today)
         self.after = message.page.after
         self.loading_more = False
         self._show_status(table.row_count, message.total)
