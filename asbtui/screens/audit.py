@@ -33,21 +33,34 @@ class AuditScreen(RecordListScreen[AuditEntry]):
         return str(record.seq)
 
     def cells(self, record: AuditEntry) -> list[Text]:
-        return [
-            Text(str(record.seq)),
-            Text(format_datetime(record.at)),
-            Text(one_line(record.actor, 20)),
-            Text(record.role),
-            Text(record.action),
-            Text(record.record_type),
-            Text(one_line(record.detail, 30)),
-            Text(one_line(record.justification, 30)),
-        ]
+        return entry_cells(record)
 
     def detail(self, record: AuditEntry) -> Text:
-        reason = f"\nReason: {visible(record.justification)}" if record.justification else ""
-        return Text(
-            f"#{record.seq} · {format_datetime(record.at)} · {one_line(record.actor)} "
-            f"({record.role}) · {record.action} {record.record_type} {record.record_id}\n"
-            f"{visible(record.detail)}{reason}"
-        )
+        return entry_detail(record)
+
+
+def entry_cells(record: AuditEntry, *, with_case: bool = False) -> list[Text]:
+    """One audit event as table cells (user text literal, long text cut short)."""
+    case = [Text(one_line(record.case_ref, 14))] if with_case else []
+    return [
+        Text(str(record.seq)),
+        Text(format_datetime(record.at)),
+        Text(one_line(record.actor, 20)),
+        Text(record.role),
+        Text(record.action),
+        Text(record.record_type),
+        *case,
+        Text(one_line(record.detail, 30)),
+        Text(one_line(record.justification, 30)),
+    ]
+
+
+def entry_detail(record: AuditEntry, *, with_case: bool = False) -> Text:
+    """One audit event in full, for the line under the table."""
+    case = f" · case {one_line(record.case_ref)}" if with_case and record.case_ref else ""
+    reason = f"\nReason: {visible(record.justification)}" if record.justification else ""
+    return Text(
+        f"#{record.seq} · {format_datetime(record.at)} · {one_line(record.actor)} "
+        f"({record.role}) · {record.action} {record.record_type} {record.record_id}{case}\n"
+        f"{visible(record.detail)}{reason}"
+    )

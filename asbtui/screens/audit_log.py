@@ -13,8 +13,8 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Static
 
-from asbtui.dates import format_datetime
-from asbtui.literal import one_line, visible
+from asbtui.literal import one_line
+from asbtui.screens.audit import entry_cells, entry_detail
 from asbtui.screens.record_list import RecordListScreen
 from asbtui.services import audit
 from asbtui.services.access import Permission
@@ -88,26 +88,10 @@ class AuditLogScreen(RecordListScreen[AuditEntry]):
         return str(record.seq)
 
     def cells(self, record: AuditEntry) -> list[Text]:
-        return [
-            Text(str(record.seq)),
-            Text(format_datetime(record.at)),
-            Text(one_line(record.actor, 20)),
-            Text(record.role),
-            Text(record.action),
-            Text(record.record_type),
-            Text(one_line(record.case_ref, 14)),
-            Text(one_line(record.detail, 30)),
-            Text(one_line(record.justification, 30)),
-        ]
+        return entry_cells(record, with_case=True)
 
     def detail(self, record: AuditEntry) -> Text:
-        case = f" · case {one_line(record.case_ref)}" if record.case_ref else ""
-        reason = f"\nReason: {visible(record.justification)}" if record.justification else ""
-        return Text(
-            f"#{record.seq} · {format_datetime(record.at)} · {one_line(record.actor)} "
-            f"({record.role}) · {record.action} {record.record_type} {record.record_id}{case}\n"
-            f"{visible(record.detail)}{reason}"
-        )
+        return entry_detail(record, with_case=True)
 
     # ------------------------------------------------------------------ filter
 
