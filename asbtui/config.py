@@ -9,10 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from platformdirs import user_config_path, user_data_path
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from asbtui.dates import london_today
 from asbtui.services.patterns import PatternRules
+from asbtui.services.rules import value
 from asbtui.services.retention import DEFAULT_REVIEW_MONTHS
 
 APP_NAME = "asbtui"
@@ -47,11 +49,21 @@ class Settings(BaseSettings):
     hotspot_min_reports: int = Field(default=5, ge=1, description="Fewest recent reports")
     case_review_threshold: int = Field(
         default=3,
-        ge=1,
-        le=3,
         description="Qualifying complaints that meet the ASB Case Review threshold "
-        "(s104(4): the local number may be lower than 3, never higher)",
+        "(s104(4): the local number may be lower than the law's, never higher; the range "
+        "is the rule row in force today)",
     )
+
+    @field_validator("case_review_threshold")
+    @classmethod
+    def _threshold_in_law(cls, threshold: int) -> int:
+        today = london_today()
+        least = value("case_review_threshold_min", today)
+        most = value("case_review_threshold_max", today)
+        if not least <= threshold <= most:
+            raise ValueError(f"s104(4) allows a threshold from {least} to {most}")
+        return threshold
+
     retention_review_months: int = Field(
         default=DEFAULT_REVIEW_MONTHS,
         ge=1,

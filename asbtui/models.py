@@ -479,8 +479,14 @@ class Deadline(Synced, table=True):
     status: DeadlineStatus = Field(default=DeadlineStatus.OPEN, sa_type=enum_type(DeadlineStatus))
     resolved_at: datetime | None = Field(default=None)
     resolution: str = Field(default="", description="How it was met, or why it was missed")
+    met_at: datetime | None = Field(
+        default=None, description="When a step met it after it had passed (missed, met late)"
+    )
 
-    __table_args__ = (sa.Index("ix_deadline_due", "status", "district", "due_at"),)
+    __table_args__ = (
+        sa.Index("ix_deadline_due", "status", "district", "due_at"),
+        sa.Index("ix_deadline_open_due", "status", "due_at", "id"),
+    )
 
 
 class Pspo(Synced, table=True):

@@ -277,8 +277,8 @@ class CaseScreen(PermittedActions, Screen[bool]):
         flags = []
         # The list of cases meeting the threshold (f4) is of open cases; so is this prompt.
         if message.threshold and message.threshold.met and d.status is not CaseStatus.CLOSED:
-            count = message.threshold.count
-            flag = f"CASE REVIEW THRESHOLD MET ({count} reports in 6 months)"
+            count, months = message.threshold.count, message.threshold.months
+            flag = f"CASE REVIEW THRESHOLD MET ({count} reports in {months} months)"
             flags.append(Text(flag, "bold black on yellow"))
         if message.review is not None:
             flags.append(Text(f"ASB Case Review: {message.review.state} (r)", "bold"))

@@ -44,7 +44,7 @@ from asbtui.models import (
     IncidentType,
     ReviewDecision,
 )
-from asbtui.services import audit
+from asbtui.services import audit, rules
 from asbtui.services.access import (
     Actor,
     Permission,
@@ -58,13 +58,10 @@ from asbtui.services.cases import load_case, optional_text, required_text
 if TYPE_CHECKING:
     from asbtui.db import Store
 
-COMPLAINT_MONTHS = 1
-"""s104(11)(a): a complaint is made within one month beginning with the behaviour's date."""
-APPLICATION_MONTHS = 6
-"""s104(11)(b): the application is made within six months beginning with the complaint's."""
 DEFAULT_THRESHOLD = 3
 """s104(4): at least three qualifying complaints, or a lower local number."""
-MAX_THRESHOLD = 3
+# The months of s104(11) and the threshold range of s104(4) are rule rows
+# (asbtui.services.rules), read as in force on the day of the application.
 SOURCE = "ABCPA 2014 s104"
 
 NAME_MAX = 120
@@ -74,14 +71,34 @@ TEXT_MAX = 4000
 # ---------------------------------------------------------------------------- the rule
 
 
-def complaint_deadline(behaviour_on: date) -> date:
-    """The last day a report of behaviour on ``behaviour_on`` can be made and qualify."""
-    return behaviour_on + relativedelta(months=COMPLAINT_MONTHS) - timedelta(days=1)
+def complaint_months(on: date) -> int:
+    """s104(11)(a): the months (beginning with the behaviour) a complaint has, on ``on``."""
+    return rules.value("case_review_complaint_months", on)
 
 
-def application_deadline(reported_on: date) -> date:
-    """The last day an application can be made and still count a report of ``reported_on``."""
-    return reported_on + relativedelta(months=APPLICATION_MONTHS) - timedelta(days=1)
+def application_months(on: date) -> int:
+    """s104(11)(b): the months (beginning with the complaint) an application has."""
+    return rules.value("case_review_application_months", on)
+
+
+def threshold_range(on: date) -> tuple[int, int]:
+    """s104(4): the lowest and highest local threshold the law allows on ``on``."""
+    return (rules.value("case_review_threshold_min", on),
+            rules.value("case_review_threshold_max", on))
+
+
+def complaint_deadline(behaviour_on: date, on: date | None = None) -> date:
+    """The last day a report of behaviour on ``behaviour_on`` can be made and qualify
+    (the rule in force on ``on``, the application's day; by default the behaviour's)."""
+    months = complaint_months(on or behaviour_on)
+    return behaviour_on + relativedelta(months=months) - timedelta(days=1)
+
+
+def application_deadline(reported_on: date, on: date | None = None) -> date:
+    """The last day an application can be made and still count a report of ``reported_on``
+    (the rule in force on ``on``; by default on the report's day)."""
+    months = application_months(on or reported_on)
+    return reported_on + relativedelta(months=months) - timedelta(days=1)
 
 
 def earliest_report_day(on: date) -> date:
@@ -90,20 +107,21 @@ def earliest_report_day(on: date) -> date:
     Not simply ``on`` less six months: calendar months are clamped at month ends, so the
     answer is found as the first day whose :func:`application_deadline` reaches ``on``.
     """
-    day = on - relativedelta(months=APPLICATION_MONTHS) - timedelta(days=4)
-    while application_deadline(day) < on:
+    day = on - relativedelta(months=application_months(on)) - timedelta(days=4)
+    while application_deadline(day, on) < on:
         day += timedelta(days=1)
     return day
 
 
-def check_threshold(threshold: int) -> int:
-    """The local threshold: a whole number from 1 to 3 (s104(4) allows no higher)."""
+def check_threshold(threshold: int, on: date | None = None) -> int:
+    """The local threshold: a whole number in the range s104(4) allows on ``on``."""
     if isinstance(threshold, bool) or not isinstance(threshold, int):
         raise InvalidInput("The threshold is a whole number of complaints.", "threshold")
-    if not 1 <= threshold <= MAX_THRESHOLD:
+    least, most = threshold_range(on or london_today())
+    if not least <= threshold <= most:
         raise InvalidInput(
-            f"The local threshold must be from 1 to {MAX_THRESHOLD} qualifying complaints: "
-            "s104(4) allows a lower number than three, never a higher one.",
+            f"The local threshold must be from {least} to {most} qualifying complaints: "
+            f"s104(4) allows a lower number than {most}, never a higher one.",
             "threshold",
         )
     return threshold
@@ -127,14 +145,15 @@ def _london_day_sql(moment: sa.ColumnElement[datetime]) -> sa.ColumnElement[str]
     return sa.func.date(moment, sa.case((summer, "+1 hour"), else_="+0 hours"))
 
 
-def _month_after_sql(day: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
-    """``day`` plus one calendar month, clamped at the month's end as dateutil does.
+def _months_after_sql(day: sa.ColumnElement[str], months: int) -> sa.ColumnElement[str]:
+    """``day`` plus calendar ``months``, clamped at the month's end as dateutil does.
 
-    SQLite's own '+1 month' rolls 31 January over to 3 March; the last day of the next
-    month caps it.
+    SQLite's own '+1 month' rolls 31 January over to 3 March; the last day of the month
+    ``months`` on caps it.
     """
     return sa.func.min(
-        sa.func.date(day, "+1 month"), sa.func.date(day, "start of month", "+2 months", "-1 day")
+        sa.func.date(day, f"+{months} months"),
+        sa.func.date(day, "start of month", f"+{months + 1} months", "-1 day"),
     )
 
 
@@ -160,7 +179,7 @@ class QualifyingReport:
     @property
     def apply_by(self) -> date:
         """The last day an application can be made and still count this report."""
-        return application_deadline(self.reported_on)
+        return application_deadline(self.reported_on, self.reported_on)
 
 
 @dataclass(frozen=True)
@@ -187,7 +206,12 @@ class ThresholdStatus:
             return None
         # The threshold holds while the threshold-th most recent report still counts.
         days = sorted((r.reported_on for r in self.reports), reverse=True)
-        return application_deadline(days[self.threshold - 1])
+        return application_deadline(days[self.threshold - 1], self.on)
+
+    @property
+    def months(self) -> int:
+        """The months an application looks back over (s104(11)(b)), as on ``on``."""
+        return application_months(self.on)
 
 
 def _qualifying(session: Session, case_id: str, on: date) -> list[QualifyingReport]:
@@ -202,7 +226,7 @@ def _qualifying(session: Session, case_id: str, on: date) -> list[QualifyingRepo
         behaviour_on = london_day(incident.occurred_at)
         # Rows from before reported_at was kept count as reported when they happened.
         reported_on = london_day(incident.reported_at or incident.occurred_at)
-        if reported_on > complaint_deadline(behaviour_on):
+        if reported_on > complaint_deadline(behaviour_on, on):
             continue  # s104(11)(a): reported more than a month after the behaviour
         if not earliest <= reported_on <= on:
             continue  # s104(11)(b): more than six months before the application, or after
@@ -239,7 +263,7 @@ def threshold_status(
     store: Store, ref: str, on: date, threshold: int = DEFAULT_THRESHOLD
 ) -> ThresholdStatus:
     """Whether an application made on ``on`` would meet the (local) threshold."""
-    threshold = check_threshold(threshold)
+    threshold = check_threshold(threshold, on)
     with store.session() as session:
         case = _readable_case(session, store, ref)
         return ThresholdStatus(case.ref, on, threshold, _qualifying(session, case.id, on))
@@ -258,14 +282,15 @@ def cases_meeting_threshold(
     The same rule as :func:`qualifying_reports`, written in SQL (tests hold the two to the
     same answers).
     """
-    threshold = check_threshold(threshold)
     on = on or london_today()
+    threshold = check_threshold(threshold, on)
     earliest = earliest_report_day(on)
+    months = complaint_months(on)
     behaviour = _london_day_sql(Incident.occurred_at)
     reported = _london_day_sql(sa.func.coalesce(Incident.reported_at, Incident.occurred_at))
     # A cheap bound on the stored time first: the behaviour cannot be more than a month
     # (and a day or two of clock slack) before the earliest report that counts.
-    oldest = _start_of_day(earliest - relativedelta(months=COMPLAINT_MONTHS) - timedelta(days=2))
+    oldest = _start_of_day(earliest - relativedelta(months=months) - timedelta(days=2))
     count = sa.func.count(Incident.id).label("reports")
     query = (
         sa.select(Case.ref, count)
@@ -277,7 +302,7 @@ def cases_meeting_threshold(
             Incident.occurred_at >= oldest,
             reported >= earliest.isoformat(),
             reported <= on.isoformat(),
-            reported < _month_after_sql(behaviour),
+            reported < _months_after_sql(behaviour, months),
         )
         .group_by(Case.id, Case.ref)
         .having(count >= threshold)
@@ -455,7 +480,7 @@ def request_review(
     The qualifying reports are counted as they stand on ``requested_on``, and kept with
     the review, so later reports do not change what the application had.
     """
-    threshold = check_threshold(threshold)
+    threshold = check_threshold(threshold, requested_on)
     today = today or london_today()
     if requested_on > today:
         raise InvalidInput("An application cannot be dated in the future.", "requested_on")
@@ -605,9 +630,11 @@ __all__ = [
     "ReviewView",
     "ThresholdStatus",
     "application_deadline",
+    "application_months",
     "case_reviews",
     "cases_meeting_threshold",
     "complaint_deadline",
+    "complaint_months",
     "decide",
     "qualifying_reports",
     "record_meeting",
@@ -615,5 +642,6 @@ __all__ = [
     "request_review",
     "review_in_progress",
     "reviews",
+    "threshold_range",
     "threshold_status",
 ]

@@ -84,6 +84,21 @@ RULES: tuple[Rule, ...] = (
     Rule("closure_extension_max_months", 3, "months", "ABCPA s82(7)"),
     Rule("closure_order_total_max_months", 6, "months", "ABCPA s82(8)"),
     Rule("closure_appeal_days", 21, "days beginning with the date of the decision", "ABCPA s84(5)"),
+    # ASB Case Review (Part 6): what makes a complaint qualifying, and the threshold range
+    Rule(
+        "case_review_complaint_months",
+        1,
+        "months beginning with the date of the behaviour",
+        "ABCPA s104(11)(a)",
+    ),
+    Rule(
+        "case_review_application_months",
+        6,
+        "months beginning with the date of the complaint",
+        "ABCPA s104(11)(b)",
+    ),
+    Rule("case_review_threshold_min", 1, "qualifying complaints", "ABCPA s104(4)"),
+    Rule("case_review_threshold_max", 3, "qualifying complaints", "ABCPA s104(4)"),
     # Informal measures (local policy)
     Rule("abc_review_months", 6, "months", "local policy", local=True),
     Rule("warning_review_days", 28, "days", "local policy", local=True),
