@@ -14,8 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from asbtui.dates import london_today
 from asbtui.services.patterns import PatternRules
-from asbtui.services.rules import value
 from asbtui.services.retention import DEFAULT_REVIEW_MONTHS
+from asbtui.services.rules import value
 
 APP_NAME = "asbtui"
 

@@ -71,13 +71,46 @@ def parse_date(text: str, *, field: str | None = None) -> date:
         raise InvalidInput(f"{text.strip()} is not a real date.", field) from None
 
 
+def real_wall_time(moment: datetime, field: str | None = None) -> datetime:
+    """``moment`` if its wall-clock time happened in its own time zone; refused if not.
+
+    Services call this on every time a user gives, so the CLI, the sync and any later
+    caller are held to what the forms are. A time in the hour skipped when the clocks go
+    forward (01:30 on the last Sunday of March, London) did not happen: refused, never
+    shifted. A time in the hour that happens twice when they go back (01:30 on the last
+    Sunday of October) is resolved by its ``fold``, as Python defines it: fold 0 (the
+    default) is the first, still BST (+01:00); fold 1 the second, GMT (+00:00). Times in
+    UTC or with a fixed offset are always real.
+    """
+    zone = moment.tzinfo
+    if zone is None or zone is UTC:
+        return moment
+    wall = moment.replace(tzinfo=None)
+    if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != wall:
+        raise InvalidInput(
+            f"{wall:%d/%m/%Y %H:%M} did not happen in the UK: the clocks went forward an "
+            "hour then.",
+            field,
+        )
+    return moment
+
+
 def parse_datetime(text: str, *, field: str | None = None) -> datetime:
-    """Read 'DD/MM/YYYY HH:MM' (London time) into an aware datetime; time defaults to 00:00."""
+    """Read 'DD/MM/YYYY HH:MM' (London time) into an aware datetime; time defaults to 00:00.
+
+    In the hour that happens twice when the clocks go back, the time is the first (BST);
+    ``GMT`` after it ('27/10/2030 01:30 GMT') means the second, and ``BST`` the first.
+    """
     cleaned = text.strip()
     if not cleaned:
         raise InvalidInput("Enter a date and time as DD/MM/YYYY HH:MM.", field)
     if cleaned.lower() == "now":
         return utc_now()
+    fold = 0
+    words = cleaned.split()
+    if len(words) == 3 and words[2].upper() in ("BST", "GMT"):
+        fold = 1 if words[2].upper() == "GMT" else 0
+        cleaned = " ".join(words[:2])
     date_part, _, time_part = cleaned.partition(" ")
     day = parse_date(date_part, field=field)
     hour, minute = 0, 0
@@ -89,10 +122,11 @@ def parse_datetime(text: str, *, field: str | None = None) -> datetime:
         hour, minute = int(hh), int(mm)
     naive = datetime(day.year, day.month, day.day, hour, minute)
     # fold=0 picks the first of two repeated times when clocks go back (BST, then GMT).
-    moment = naive.replace(tzinfo=LONDON)
-    if moment.astimezone(UTC).astimezone(LONDON).replace(tzinfo=None) != naive:
+    moment = real_wall_time(naive.replace(tzinfo=LONDON, fold=fold), field)
+    zone_name = words[2].upper() if len(words) == 3 else ""
+    if zone_name and moment.tzname() != zone_name:
         raise InvalidInput(
-            f"{cleaned} did not happen in the UK: the clocks went forward an hour then.", field
+            f"{cleaned} {zone_name}: the UK was on {moment.tzname()} then, not {zone_name}.", field
         )
     return moment
 

@@ -1341,16 +1341,20 @@ def test_an_action_keeps_the_rules_in_force_on_the_day_it_started(store, ref, mo
         store, ref, "closure", london(2030, 1, 2, 12, 0), "inspector", london(2030, 1, 3, 10, 0)
     )
     hearing = london(2030, 1, 3, 10, 0)
+    # Heard within 48 hours of service (s80(3)), on New Year's Day.
+    heard_before = london(2030, 1, 1, 10, 0)
     # The action started in 2029 keeps the 3-month limit even for an order made in 2030.
     refused(
         store,
         lambda: record(
-            store, before, "order_granted", hearing, "court", periods.add_months(hearing, 4)
+            store, before, "order_granted", heard_before, "court",
+            periods.add_months(heard_before, 4)
         ),
         "ends_at",
         "3 months",
     )
-    record(store, before, "order_granted", hearing, "court", periods.add_months(hearing, 3))
+    record(store, before, "order_granted", heard_before, "court",
+           periods.add_months(heard_before, 3))
     # The action started in 2030 gets the new 6-month limit.
     record(store, after, "order_granted", hearing, "court", periods.add_months(hearing, 6))
     refused(
@@ -1496,7 +1500,11 @@ RANKS = [
 @settings(max_examples=40, deadline=None)
 @given(
     served=st.datetimes(
-        min_value=datetime(2024, 1, 1), max_value=datetime(2030, 12, 31), timezones=st.just(LONDON)
+        min_value=datetime(2024, 1, 1),
+        max_value=datetime(2030, 12, 31),
+        timezones=st.just(LONDON),
+        # Times in the spring-forward gap are refused outright (tested on their own).
+        allow_imaginary=False,
     ),
     minutes=st.integers(min_value=60, max_value=60 * 60),
     rank=st.sampled_from(RANKS),
@@ -1543,7 +1551,11 @@ def test_a_closure_notice_is_refused_cleanly_or_sets_no_deadline_before_itself(
 @settings(max_examples=40, deadline=None)
 @given(
     served=st.datetimes(
-        min_value=datetime(2024, 1, 1), max_value=datetime(2030, 12, 31), timezones=st.just(LONDON)
+        min_value=datetime(2024, 1, 1),
+        max_value=datetime(2030, 12, 31),
+        timezones=st.just(LONDON),
+        # Times in the spring-forward gap are refused outright (tested on their own).
+        allow_imaginary=False,
     ),
     first=st.integers(min_value=60, max_value=24 * 60),
     extension_at=st.integers(min_value=0, max_value=30 * 60),

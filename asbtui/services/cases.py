@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from asbtui.dates import london_today, utc_now
+from asbtui.dates import london_today, real_wall_time, utc_now
 from asbtui.errors import InvalidInput, NotFound
 from asbtui.models import (
     OPEN_STATUSES,
@@ -421,6 +421,7 @@ def add_incident(store: Store, ref: str, new: NewIncident, *, now: datetime | No
     description = required_text(new.description, "description", "Description", TEXT_MAX)
     if new.occurred_at.tzinfo is None:
         raise InvalidInput("Give the time of the incident with its time zone.", "occurred_at")
+    real_wall_time(new.occurred_at, "occurred_at")
     if new.occurred_at > now + timedelta(minutes=5):
         raise InvalidInput("An incident cannot be dated in the future.", "occurred_at")
     with store.session() as session:

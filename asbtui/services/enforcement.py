@@ -18,7 +18,14 @@ import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 from sqlmodel import Session, select
 
-from asbtui.dates import format_date, format_datetime, to_london, utc_now
+from asbtui.dates import (
+    format_date,
+    format_datetime,
+    format_time_left,
+    real_wall_time,
+    to_london,
+    utc_now,
+)
 from asbtui.errors import InvalidInput, NotFound
 from asbtui.models import (
     ActionStep,
@@ -61,6 +68,8 @@ class StepInput:
     ends_at: datetime | None = None
     documents: str = ""
     notes: str = ""
+    late_reason: str = ""
+    """Why a deadline this step meets was missed, when the step comes after it passed."""
 
 
 @dataclass
@@ -137,6 +146,21 @@ def _hours_text(hours: float) -> str:
     whole = int(hours)
     minutes = round((hours - whole) * 60)
     return f"{whole}h {minutes:02d}m" if minutes else f"{whole} hours"
+
+
+def _months_text(months: int) -> str:
+    """12 -> '1 year', 36 -> '3 years', 18 -> '18 months'."""
+    if months % 12:
+        return f"{months} month" + ("s" if months != 1 else "")
+    years = months // 12
+    return f"{years} year" + ("s" if years != 1 else "")
+
+
+def _months_range_text(least: int, most: int) -> str:
+    """12, 36 -> '1 to 3 years'; in months when either is not whole years."""
+    if least % 12 == 0 and most % 12 == 0:
+        return f"{least // 12} to {most // 12} years"
+    return f"{least} to {most} months"
 
 
 # ------------------------------------------------------------------ checks and deadlines
@@ -359,22 +383,26 @@ def _injunction(ctx: _Context) -> None:
     granted = ctx.first("granted")
     start = granted.occurred_at if granted else ctx.at
     age = ctx.age_on(to_london(start).date())
-    if age is not None and age < value("injunction_min_age", ctx.rules_on):
+    minimum = value("injunction_min_age", ctx.rules_on)
+    if age is not None and age < minimum:
         raise InvalidInput(
-            "An injunction can only be granted against a person aged 10 or over (s1(1)).",
+            f"An injunction can only be granted against a person aged {minimum} or over "
+            f"(s1(1)); they were {age}.",
             "occurred_at",
         )
-    if age is not None and age < 18:
+    adult = value("adult_age", ctx.rules_on)
+    if age is not None and age < adult:
         months = value("injunction_youth_max_months", ctx.rules_on)
         latest = periods.add_months(start, months)
         if ctx.step.ends_at is None:
             raise InvalidInput(
-                "An injunction against someone under 18 must say when it ends (s1(6)).", "ends_at"
+                f"An injunction against someone under {adult} must say when it ends (s1(6)).",
+                "ends_at",
             )
         if ctx.step.ends_at > latest:
             raise InvalidInput(
-                f"An injunction against someone under 18 lasts at most {months} "
-                f"months (s1(6)): until {_when(latest)} at the latest.",
+                f"An injunction against someone under {adult} lasts at most "
+                f"{months} months (s1(6)): until {_when(latest)} at the latest.",
                 "ends_at",
             )
     ctx.set("injunction_expiry", "Injunction ends", ctx.step.ends_at, "ABCPA s1(6)")
@@ -386,10 +414,11 @@ def _cbo_reviews(ctx: _Context, period_start: date, ends_at: datetime | None) ->
     review_day = period_start + relativedelta(months=months) - timedelta(days=1)
     due = periods.end_of_day(review_day)
     age = ctx.age_on(review_day)
-    if age is not None and age < 18 and (ends_at is None or ends_at >= due):
+    adult = value("adult_age", ctx.rules_on)
+    if age is not None and age < adult and (ends_at is None or ends_at >= due):
         ctx.set(
             "cbo_review",
-            "Review of an under-18 CBO due",
+            f"Review of an under-{adult} CBO due",
             due,
             rule("cbo_youth_review_months", ctx.rules_on).source,
         )
@@ -408,20 +437,26 @@ def _cbo(ctx: _Context) -> None:
             "their age when it is made.",
             "power",
         )
-    if age < 18:
-        least = periods.add_months(start, value("cbo_youth_min_months", ctx.rules_on))
-        most = periods.add_months(start, value("cbo_youth_max_months", ctx.rules_on))
+    adult = value("adult_age", ctx.rules_on)
+    if age < adult:
+        least_months = value("cbo_youth_min_months", ctx.rules_on)
+        most_months = value("cbo_youth_max_months", ctx.rules_on)
+        least = periods.add_months(start, least_months)
+        most = periods.add_months(start, most_months)
         if ends is None or not (least <= ends <= most):
             raise InvalidInput(
-                f"A CBO made on someone under 18 lasts 1 to 3 years ({source}): "
+                f"A CBO made on someone under {adult} lasts "
+                f"{_months_range_text(least_months, most_months)} ({source}): "
                 f"end between {format_date(least)} and {format_date(most)}.",
                 "ends_at",
             )
     elif ends is not None:
-        least = periods.add_months(start, value("cbo_adult_min_months", ctx.rules_on))
+        least_months = value("cbo_adult_min_months", ctx.rules_on)
+        least = periods.add_months(start, least_months)
         if ends < least:
             raise InvalidInput(
-                f"A CBO made on an adult lasts at least 2 years, or indefinitely "
+                f"A CBO made on an adult lasts at least {_months_text(least_months)}, or "
+                "indefinitely "
                 f"({source}): end on or after {format_date(least)}, or leave "
                 "it blank.",
                 "ends_at",
@@ -465,7 +500,9 @@ def _closure_notice(ctx: _Context) -> None:
             raise InvalidInput(
                 f"A closure notice signed by an inspector or council officer lasts at most "
                 f"{limit} hours (s77(1)); a superintendent or the council's chief executive "
-                f"can sign for up to 48. This would be {_hours_text(hours)}.",
+                f"can sign for up to "
+                f"{value('closure_notice_senior_max_hours', ctx.rules_on)}. "
+                f"This would be {_hours_text(hours)}.",
                 "ends_at",
             )
     ctx.set("closure_notice_expiry", "Closure notice ends", ctx.step.ends_at, "ABCPA s77")
@@ -574,7 +611,9 @@ def _closure_order_extended(ctx: _Context) -> None:
         )
     step_months = value("closure_extension_max_months", ctx.rules_on)
     if current is not None and ctx.step.ends_at > periods.add_months(current, step_months):
-        raise InvalidInput(f"An extension is for at most {step_months} months (s82(7)).", "ends_at")
+        raise InvalidInput(
+            f"An extension is for at most {_months_text(step_months)} (s82(7)).", "ends_at"
+        )
     total = value("closure_order_total_max_months", ctx.rules_on)
     latest = periods.add_months(granted.occurred_at, total)
     if ctx.step.ends_at > latest:
@@ -584,6 +623,36 @@ def _closure_order_extended(ctx: _Context) -> None:
             "ends_at",
         )
     ctx.set("closure_order_expiry", "Closure order ends (extended)", ctx.step.ends_at, "ABCPA s82")
+
+
+def _expired(what: str, discharge: str) -> Rule:
+    """An order is recorded as expired only once its end has come; an early end is the
+    court's decision (discharge or variation), recorded as that step."""
+
+    def check(ctx: _Context) -> None:
+        ends = ctx.action.ends_at
+        if ends is None:
+            raise InvalidInput(
+                f"This {what} has no end date, so it cannot expire: if the court ended it, "
+                f"record that as '{discharge}'.",
+                "stage",
+            )
+        if ctx.at < ends:
+            raise InvalidInput(
+                f"The {what} runs until {_when(ends)}; it cannot be recorded as expired "
+                f"before then. If the court ended it early, record that as '{discharge}' "
+                "(or a variation).",
+                "occurred_at",
+            )
+
+    return check
+
+
+RULES[(Power.CBO, "expired")] = _expired("criminal behaviour order", "Discharged")
+RULES[(Power.CIVIL_INJUNCTION, "expired")] = _expired("injunction", "Discharged")
+RULES[(Power.CLOSURE, "order_expired")] = _expired(
+    "closure order", "Closure order discharged"
+)
 
 
 @_rule(Power.PSPO_BREACH, "recorded")
@@ -607,6 +676,11 @@ def _check_common(ctx: _Context) -> None:
     stage, step = ctx.stage, ctx.step
     if step.occurred_at.tzinfo is None:
         raise InvalidInput("Give the time of the step.", "occurred_at")
+    real_wall_time(step.occurred_at, "occurred_at")
+    if step.ends_at is not None:
+        if step.ends_at.tzinfo is None:
+            raise InvalidInput(f"Give the time for '{stage.ends_label or 'Ends'}'.", "ends_at")
+        real_wall_time(step.ends_at, "ends_at")
     if step.occurred_at > ctx.now + FUTURE_GRACE:
         raise InvalidInput(
             "A step that has been done cannot be dated in the future.", "occurred_at"
@@ -657,6 +731,28 @@ def _apply(session: Session, ctx: _Context) -> ActionStep:
     for new in ctx.new_deadlines:
         if new.due_at < ctx.at:
             raise AssertionError(f"deadline {new.kind} precedes the step that sets it")
+    open_rows = session.exec(
+        select(Deadline).where(
+            Deadline.action_id == ctx.action.id, Deadline.status == DeadlineStatus.OPEN
+        )
+    ).all()
+    replaced_kinds = set(ctx.stage.supersedes) | {d.kind for d in ctx.new_deadlines}
+    changes: list[tuple[Deadline, DeadlineStatus]] = []
+    for row in open_rows:
+        if ctx.stage.closes or row.kind in ctx.stage.completes:
+            changes.append((row, DeadlineStatus.COMPLETED))
+        elif row.kind in replaced_kinds:
+            changes.append((row, DeadlineStatus.SUPERSEDED))
+    late = [row for row, _ in changes if _met_late(row, ctx.at)]
+    reason = optional_text(ctx.step.late_reason, "late_reason", "Why it was missed", 1000)
+    if late and not reason:
+        first = late[0]
+        raise InvalidInput(
+            f"'{first.label}' was due by {_when(first.due_at)} ({first.source}); this step "
+            f"comes {format_time_left(ctx.at - first.due_at)} after it. It will be recorded "
+            "as missed (met late): say why it was missed.",
+            "late_reason",
+        )
     step = ActionStep(
         action_id=ctx.action.id,
         case_id=ctx.case.id,
@@ -673,19 +769,15 @@ def _apply(session: Session, ctx: _Context) -> ActionStep:
     session.add(step)
     session.flush()
     now = ctx.now
-    open_rows = session.exec(
-        select(Deadline).where(
-            Deadline.action_id == ctx.action.id, Deadline.status == DeadlineStatus.OPEN
-        )
-    ).all()
-    replaced_kinds = set(ctx.stage.supersedes) | {d.kind for d in ctx.new_deadlines}
-    for row in open_rows:
-        if ctx.stage.closes or row.kind in ctx.stage.completes:
-            row.status, row.resolution = DeadlineStatus.COMPLETED, ctx.stage.label
-        elif row.kind in replaced_kinds:
-            row.status, row.resolution = DeadlineStatus.SUPERSEDED, ctx.stage.label
+    done = ctx.stage.label
+    if ctx.stage.ends_label and ctx.step.ends_at is not None:
+        done = f"{done} ({ctx.stage.ends_label.lower()} {_when(ctx.step.ends_at)})"
+    for row, status in changes:
+        if row in late:
+            row.status, row.met_at = DeadlineStatus.MISSED, ctx.at
+            row.resolution = f"{reason} (met late: {ctx.stage.label.lower()}, {_when(ctx.at)})"
         else:
-            continue
+            row.status, row.resolution = status, done
         row.resolved_at = now
         session.add(row)
     for new in ctx.new_deadlines:
@@ -711,6 +803,11 @@ def _apply(session: Session, ctx: _Context) -> ActionStep:
     session.add(ctx.action)
     session.add(ctx.case)
     return step
+
+
+def _met_late(row: Deadline, at: datetime) -> bool:
+    """A duty's deadline (a hearing, a review) met at ``at``, a minute or more after it."""
+    return row.kind in powers.DUTIES and at - row.due_at >= timedelta(minutes=1)
 
 
 def _nearest(session: Session, where: sa.ColumnElement[bool]) -> datetime | None:
@@ -895,6 +992,72 @@ def _view(row: sa.Row) -> DeadlineView:
     )
 
 
+DeadlineKey = tuple[datetime, str]
+"""Where a page of deadlines ends: (due, id), the order they are listed in."""
+
+
+@dataclass(frozen=True)
+class DeadlinePage:
+    """One page of the deadlines list, with the true totals of the whole list."""
+
+    rows: list[DeadlineView]
+    total: int
+    """Every open deadline due within the window, overdue ones included."""
+    overdue: int
+    next_key: DeadlineKey | None
+    """Pass as ``after`` for the next page; None when this page is the last."""
+
+
+def _due_within(days: int, now: datetime, district: District | None) -> sa.ColumnElement[bool]:
+    if days < 0:
+        raise InvalidInput("Days must be 0 or more.", "days")
+    where = sa.and_(
+        ~Deadline.deleted,
+        Deadline.status == DeadlineStatus.OPEN,
+        Deadline.due_at <= now + timedelta(days=days),
+    )
+    if district is not None:
+        where = sa.and_(where, Deadline.district == district)
+    return where
+
+
+@permits(Permission.READ_OVERVIEWS)
+def deadlines_page(
+    store: Store,
+    *,
+    district: District | None = None,
+    days: int = 14,
+    now: datetime | None = None,
+    after: DeadlineKey | None = None,
+    limit: int = 200,
+) -> DeadlinePage:
+    """A page of open deadlines due within ``days`` (every overdue one), soonest first.
+
+    Pages by key (due, id), so a page costs the same wherever it is in the list, and the
+    totals count the whole list: no deadline is ever cut off unseen.
+    """
+    now = now or utc_now()
+    if limit < 1:
+        raise InvalidInput("A page holds at least one deadline.", "limit")
+    where = _due_within(days, now, district)
+    query = _deadline_select().where(where)
+    if after is not None:
+        due, key = after
+        query = query.where(
+            sa.or_(Deadline.due_at > due, sa.and_(Deadline.due_at == due, Deadline.id > key))
+        )
+    query = query.order_by(Deadline.due_at, Deadline.id).limit(limit + 1)
+    overdue = sa.func.coalesce(sa.func.sum(sa.case((Deadline.due_at < now, 1), else_=0)), 0)
+    counts = sa.select(sa.func.count(), overdue).where(where)
+    with store.engine.connect() as connection:
+        rows = [_view(row) for row in connection.execute(query)]
+        total, overdue = connection.execute(counts).one()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_key = (rows[-1].due_at, rows[-1].id) if more and rows else None
+    return DeadlinePage(rows, int(total), int(overdue), next_key)
+
+
 @permits(Permission.READ_OVERVIEWS)
 def upcoming_deadlines(
     store: Store,
@@ -902,20 +1065,23 @@ def upcoming_deadlines(
     district: District | None = None,
     days: int = 14,
     now: datetime | None = None,
-    limit: int = 1000,
 ) -> list[DeadlineView]:
-    """Open deadlines due within ``days`` (every overdue one included), soonest first."""
-    if days < 0:
-        raise InvalidInput("Days must be 0 or more.", "days")
+    """Every open deadline due within ``days`` (every overdue one included), soonest first.
+
+    All of them, page by page: for scripts and exports. Screens page with
+    :func:`deadlines_page`.
+    """
     now = now or utc_now()
-    query = _deadline_select().where(
-        Deadline.status == DeadlineStatus.OPEN, Deadline.due_at <= now + timedelta(days=days)
-    )
-    if district is not None:
-        query = query.where(Deadline.district == district)
-    query = query.order_by(Deadline.due_at, Deadline.id).limit(limit)
-    with store.engine.connect() as connection:
-        return [_view(row) for row in connection.execute(query)]
+    found: list[DeadlineView] = []
+    after: DeadlineKey | None = None
+    while True:
+        page = deadlines_page(
+            store, district=district, days=days, now=now, after=after, limit=1000
+        )
+        found.extend(page.rows)
+        if page.next_key is None:
+            return found
+        after = page.next_key
 
 
 @permits(Permission.READ_CASES)
@@ -1079,14 +1245,50 @@ class PspoView:
     expires_on: date
     reference: str
     breaches: int
+    challenge_until: date | None = None
+    """The last day of the latest High Court challenge window (s66(3)), open or closed."""
 
     def in_force(self, day: date) -> bool:
         return self.made_on <= day <= self.expires_on
 
+    def challenge_open(self, day: date) -> bool:
+        return self.challenge_until is not None and day <= self.challenge_until
+
+
+PSPO_TERM_KINDS = ("pspo_renewal", "pspo_expiry")
+"""The deadlines an extension replaces; a challenge window runs on whatever comes later."""
+
+
+def _pspo_challenge(session: Session, pspo: Pspo, decided_on: date, what: str) -> None:
+    """The s66(3) window: six weeks beginning with the day the order is made or varied.
+
+    An order registered after its window closed keeps the window, closed, on the record.
+    """
+    days = value("pspo_challenge_days", decided_on)
+    closes = periods.end_of_day(decided_on + timedelta(days=days - 1))
+    row = Deadline(
+        pspo_id=pspo.id,
+        district=pspo.district,
+        kind="pspo_challenge",
+        label=f"High Court challenge window closes (order {what} {format_date(decided_on)}): "
+        f"{pspo.title}",
+        due_at=closes,
+        source=rule("pspo_challenge_days", decided_on).source,
+    )
+    now = utc_now()
+    if periods.next_midnight(closes) <= now:
+        row.status, row.resolved_at = DeadlineStatus.COMPLETED, now
+        row.resolution = "The window had closed when this was registered"
+    session.add(row)
+
 
 def _pspo_deadlines(session: Session, pspo: Pspo) -> None:
     for row in session.exec(
-        select(Deadline).where(Deadline.pspo_id == pspo.id, Deadline.status == DeadlineStatus.OPEN)
+        select(Deadline).where(
+            Deadline.pspo_id == pspo.id,
+            Deadline.status == DeadlineStatus.OPEN,
+            Deadline.kind.in_(PSPO_TERM_KINDS),
+        )
     ):
         row.status, row.resolution, row.resolved_at = (
             DeadlineStatus.SUPERSEDED,
@@ -1159,6 +1361,7 @@ def add_pspo(
         session.add(pspo)
         session.flush()
         _pspo_deadlines(session, pspo)
+        _pspo_challenge(session, pspo, made_on, "made")
         audit.record(session, store, actor, audit.AuditAction.CREATE, "pspo", pspo.id,
                      detail=f"{where.value}, expires {expires_on.isoformat()}")
         return pspo.id
@@ -1191,6 +1394,7 @@ def extend_pspo(store: Store, pspo_id: str, decided_on: date, new_expiry: date) 
         session.add(pspo)
         session.flush()
         _pspo_deadlines(session, pspo)
+        _pspo_challenge(session, pspo, decided_on, "extended")
         audit.record(session, store, actor, audit.AuditAction.CHANGE, "pspo", pspo.id,
                      detail=audit.changed({"expires": (before, new_expiry)}))
         return new_expiry
@@ -1204,7 +1408,14 @@ def pspo_register(store: Store, district: District | None = None) -> list[PspoVi
         .where(EnforcementAction.pspo_id == Pspo.id, ~EnforcementAction.deleted)
         .scalar_subquery()
     )
-    query = sa.select(Pspo, breaches).where(~Pspo.deleted).order_by(Pspo.expires_on)
+    challenge = (
+        sa.select(sa.func.max(Deadline.due_at))
+        .where(Deadline.pspo_id == Pspo.id, Deadline.kind == "pspo_challenge", ~Deadline.deleted)
+        .scalar_subquery()
+    )
+    query = (
+        sa.select(Pspo, breaches, challenge).where(~Pspo.deleted).order_by(Pspo.expires_on)
+    )
     if district is not None:
         query = query.where(Pspo.district == district)
     with store.session() as session:
@@ -1220,6 +1431,7 @@ def pspo_register(store: Store, district: District | None = None) -> list[PspoVi
                 p.expires_on,
                 p.reference,
                 count,
+                to_london(closes).date() if closes else None,
             )
-            for p, count in session.exec(query).all()
+            for p, count, closes in session.exec(query).all()
         ]

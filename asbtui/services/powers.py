@@ -401,6 +401,20 @@ STAGES: tuple[Stage, ...] = (
     _s(P.PSPO_BREACH, "resolved", "Resolved", after=("recorded",), closes=True),
 )
 
+DUTIES: frozenset[str] = frozenset(
+    {
+        "closure_hearing",  # s80(3): heard not later than 48 hours after service
+        "closure_adjourned_hearing",  # s81: the hearing the court adjourned or continued to
+        "cbo_review",  # SA 2020 s337 (ABCPA s28): the annual review of an under-18 CBO
+        "abc_review",  # local policy
+        "warning_review",  # local policy
+    }
+)
+"""Deadline kinds that are a time to act by: a step that meets (or replaces) one after it
+passed does not make it met. It is recorded as missed, with the time it was met late, and
+the step needs the reason. The other kinds are ends (an order's expiry, an appeal window)
+that a step after them simply follows."""
+
 BY_KEY: dict[tuple[Power, str], Stage] = {(s.power, s.key): s for s in STAGES}
 
 

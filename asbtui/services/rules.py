@@ -42,6 +42,8 @@ RULES: tuple[Rule, ...] = (
         "ABCPA s52(5) (CPN), s68(4) (PSPO)",
     ),
     Rule("fpn_max_pounds", 100, "pounds", "ABCPA s52(7), s68(6)"),
+    # Who counts as a young person: the under-18 limits of Parts 1 and 2 (and the Code)
+    Rule("adult_age", 18, "years", "ABCPA s1(6), s25(5); SA 2020 s334"),
     # Dispersal (Part 3)
     Rule("dispersal_authorisation_max_hours", 48, "hours", "ABCPA s34(2)"),
     Rule("dispersal_exclusion_max_hours", 48, "hours", "ABCPA s35(4)"),
