@@ -14,7 +14,7 @@ from rich.text import Text
 
 from asbtui.cli.base import app, choices, open_store_for, print_json, sub_app, table_console
 from asbtui.cli.enforcement import deadline_json
-from asbtui.dates import format_date, format_datetime
+from asbtui.dates import format_date, format_datetime, format_time_left, utc_now
 from asbtui.errors import InvalidInput
 from asbtui.literal import one_line, visible
 from asbtui.models import CaseStatus, Category, Channel, RiskLevel
@@ -179,6 +179,7 @@ def case_show(
             detail = replace(detail, parties=cases.person_details(store, ref, reason))
         actions = enforcement.case_actions(store, detail.id)
         deadlines = enforcement.case_deadlines(store, detail.id)
+    now = utc_now()
     if as_json:
         data = asdict(detail)
         data["opened"] = data.pop("opened_at")
@@ -187,7 +188,7 @@ def case_show(
             if not person["details_shown"]:
                 person.update(address=None, phone=None, date_of_birth=None, notes=None)
         data["actions"] = [asdict(a) for a in actions]
-        data["deadlines"] = [deadline_json(d) for d in deadlines]
+        data["deadlines"] = [deadline_json(d, now) for d in deadlines]
         print_json(data)
         return
     console = Console(highlight=False)
@@ -257,7 +258,18 @@ def case_show(
     if open_deadlines:
         out(Text("\nOpen deadlines", style="bold"))
         for d in open_deadlines:
-            out(Text(f"  {format_datetime(d.due_at)}  {d.label} ({d.source})"))
+            line = Text(f"  {format_datetime(d.due_at)}  ")
+            if d.overdue(now):
+                line.append(f"OVERDUE {format_time_left(now - d.due_at)}", "bold red")
+                line.append("  ")
+            line.append(f"{one_line(d.label)} ({d.source})")
+            out(line)
+    late = [d for d in deadlines if d.met_at is not None]
+    if late:
+        out(Text("\nMissed, met late", style="bold"))
+        for d in late:
+            out(Text(f"  due {format_datetime(d.due_at)}, met {format_datetime(d.met_at)}  "
+                     f"{one_line(d.label)}: {one_line(d.resolution)}"))
 
 
 @case_app.command("export")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -10,12 +11,13 @@ from rich.table import Table
 from rich.text import Text
 
 from asbtui.cli.base import app, open_store_for, print_json, sub_app, table_console
-from asbtui.dates import format_date, format_datetime, format_time_left
+from asbtui.dates import format_date, format_datetime, format_time_left, london_today
 from asbtui.literal import one_line
 
 
-def deadline_json(d: Any) -> dict[str, Any]:
-    return {
+def deadline_json(d: Any, now: datetime | None = None) -> dict[str, Any]:
+    """A deadline's stable keys; with ``now``, whether (and how long) it is overdue."""
+    data = {
         "id": d.id,
         "ref": d.case_ref,
         "district": d.district,
@@ -27,7 +29,12 @@ def deadline_json(d: Any) -> dict[str, Any]:
         "power": d.power,
         "pspo": d.pspo_title,
         "resolution": d.resolution or None,
+        "met_late_at": d.met_at,
     }
+    if now is not None:
+        data["overdue"] = d.overdue(now)
+        data["minutes_overdue"] = d.minutes_overdue(now)
+    return data
 
 
 @app.command()
@@ -50,11 +57,8 @@ def deadlines(
     if as_json:
         print_json(
             [
-                deadline_json(d)
-                | {
-                    "overdue": d.overdue(now),
-                    "minutes_left": int(d.time_left(now).total_seconds() // 60),
-                }
+                deadline_json(d, now)
+                | {"minutes_left": int(d.time_left(now).total_seconds() // 60)}
                 for d in rows
             ]
         )
@@ -101,5 +105,60 @@ def pspo_list(
             f"{p.district.value}  {one_line(p.title)}  {format_date(p.made_on)} to "
             f"{format_date(p.expires_on)}  breaches: {p.breaches}"
         )
+        if p.challenge_until is not None:
+            state = "open" if p.challenge_open(london_today()) else "closed"
+            print(
+                f"     High Court challenge (s66(3)): {state}, last day "
+                f"{format_date(p.challenge_until)}"
+            )
         print(f"     area: {one_line(p.area)}")
         print(f"     prohibits: {one_line(p.prohibitions)}")
+
+
+action_app = sub_app("Record the steps of enforcement actions.")
+app.add_typer(action_app, name="action")
+
+
+@action_app.command("step")
+def action_step(
+    ctx: typer.Context,
+    action_id: Annotated[str, typer.Argument(help="The action's id (case show REF --json).")],
+    stage: Annotated[str, typer.Argument(help="The step, e.g. order_granted, hearing_adjourned.")],
+    at: Annotated[
+        str,
+        typer.Option(
+            "--at",
+            help="When it happened: DD/MM/YYYY HH:MM, London time (add GMT for the second "
+            "01:xx when the clocks go back).",
+        ),
+    ],
+    ends: Annotated[
+        str | None, typer.Option(help="Its end or date to comply by, DD/MM/YYYY HH:MM.")
+    ] = None,
+    authority: Annotated[str | None, typer.Option(help="Rank or role, e.g. court.")] = None,
+    authorised_by: Annotated[str, typer.Option(help="Name of who authorised it.")] = "",
+    documents: Annotated[str, typer.Option(help="Document references.")] = "",
+    notes: Annotated[str, typer.Option(help="Notes.")] = "",
+    reason: Annotated[
+        str,
+        typer.Option(
+            help="Why a deadline this step meets was missed, when the step comes after it "
+            "(it is recorded as missed, met late)."
+        ),
+    ] = "",
+) -> None:
+    """Record the next step of an action; prints the step's id."""
+    from asbtui.dates import parse_datetime
+    from asbtui.services import enforcement
+
+    step = enforcement.StepInput(
+        occurred_at=parse_datetime(at, field="at"),
+        authority=authority,
+        authorised_by=authorised_by,
+        ends_at=parse_datetime(ends, field="ends") if ends else None,
+        documents=documents,
+        notes=notes,
+        late_reason=reason,
+    )
+    with open_store_for(ctx) as store:
+        print(enforcement.record_step(store, action_id, stage, step))

@@ -771,7 +771,7 @@ def _apply(session: Session, ctx: _Context) -> ActionStep:
     now = ctx.now
     done = ctx.stage.label
     if ctx.stage.ends_label and ctx.step.ends_at is not None:
-        done = f"{done} ({ctx.stage.ends_label.lower()} {_when(ctx.step.ends_at)})"
+        done = f"{done}: {ctx.stage.ends_label.lower()} {_when(ctx.step.ends_at)}"
     for row, status in changes:
         if row in late:
             row.status, row.met_at = DeadlineStatus.MISSED, ctx.at
@@ -946,12 +946,18 @@ class DeadlineView:
     due_at: datetime
     status: DeadlineStatus
     resolution: str
+    met_at: datetime | None = None
+    """When a step met it after it passed (it is then missed, met late)."""
 
     def time_left(self, now: datetime) -> timedelta:
         return self.due_at - now
 
     def overdue(self, now: datetime) -> bool:
         return self.status is DeadlineStatus.OPEN and self.due_at < now
+
+    def minutes_overdue(self, now: datetime) -> int:
+        """Whole minutes past due (0 unless overdue)."""
+        return int((now - self.due_at).total_seconds() // 60) if self.overdue(now) else 0
 
 
 def _deadline_select() -> sa.Select:
@@ -968,6 +974,7 @@ def _deadline_select() -> sa.Select:
             Deadline.due_at,
             Deadline.status,
             Deadline.resolution,
+            Deadline.met_at,
         )
         .outerjoin(Case, Case.id == Deadline.case_id)
         .outerjoin(EnforcementAction, EnforcementAction.id == Deadline.action_id)
@@ -989,6 +996,7 @@ def _view(row: sa.Row) -> DeadlineView:
         row[8],
         DeadlineStatus(row[9]),
         row[10],
+        row[11],
     )
 
 
@@ -1108,10 +1116,15 @@ def _readable(store: Store, case_id: str) -> None:
 def resolve_deadline(
     store: Store, deadline_id: str, *, missed: bool, note: str, now: datetime | None = None
 ) -> DeadlineStatus:
-    """Complete an open deadline, or mark it missed (a reason is required)."""
+    """Complete an open deadline, or mark it missed (a reason is required).
+
+    A duty's deadline (a hearing, a review) marked met after it passed is recorded as
+    missed, met late now, and needs the reason too: it is never silently met.
+    """
     note = (note or "").strip()
     if missed and not note:
         raise InvalidInput("Say why the deadline was missed.", "note")
+    now = now or utc_now()
     with store.session() as session:
         row = session.get(Deadline, deadline_id)
         if row is None or row.deleted:
@@ -1122,9 +1135,19 @@ def resolve_deadline(
             )
         actor = current(store)
         require_district(actor, row.district, "resolve deadlines")
-        row.status = DeadlineStatus.MISSED if missed else DeadlineStatus.COMPLETED
+        late = not missed and _met_late(row, now)
+        if late and not note:
+            raise InvalidInput(
+                f"That deadline passed at {_when(row.due_at)} ({row.source}): it will be "
+                "recorded as missed, met late now. Say why it was missed.",
+                "note",
+            )
+        row.status = DeadlineStatus.MISSED if missed or late else DeadlineStatus.COMPLETED
         row.resolution = optional_text(note, "note", "Note", 1000) or "Done"
-        row.resolved_at = now or utc_now()
+        if late:
+            row.met_at = now
+            row.resolution += f" (met late, {_when(now)})"
+        row.resolved_at = now
         session.add(row)
         session.flush()
         if row.case_id:
