@@ -448,3 +448,83 @@ def test_an_incident_at_a_time_that_did_not_happen_is_refused(store, ref):
         "occurred_at",
         "did not happen",
     )
+
+
+# ------------------------------------------------------------ the screens
+
+
+async def settle(pilot) -> None:
+    for _ in range(2):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def test_s80_the_deadlines_screen_pages_through_every_overdue_deadline(store) -> None:
+    from textual.widgets import DataTable, Static
+
+    from asbtui.app import AsbApp
+    from asbtui.config import Settings
+    from asbtui.screens.deadlines import DeadlinesScreen
+
+    now = utc_now()
+    add_overdue(store, 450, now)
+    app = AsbApp(store, settings=Settings(db=store.path), clock=lambda: now)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DeadlinesScreen)
+        table = screen.query_one(DataTable)
+        assert table.row_count == 200
+        status = str(screen.query_one("#deadlines-status", Static).render())
+        assert "200 of 451 deadlines" in status and "450 overdue" in status
+        for _ in range(5):
+            await pilot.press("ctrl+end")
+            await settle(pilot)
+        assert table.row_count == 451
+        assert table.get_row_at(450)[3].plain == "Due tomorrow"
+        status = str(screen.query_one("#deadlines-status", Static).render())
+        assert "451 deadlines · 450 overdue" in status
+
+
+async def test_s80_3_the_case_screen_marks_an_overdue_hearing_and_asks_why_it_was_late(
+    store, ref
+) -> None:
+    from textual.widgets import DataTable, Input
+
+    from asbtui.app import AsbApp
+    from asbtui.config import Settings
+    from asbtui.screens.case import CaseScreen
+
+    now = utc_now().replace(second=0, microsecond=0)
+    served = now - timedelta(days=3)
+    aid = start(store, ref, "closure", served, "superintendent", served + 24 * H, now=now)
+    app = AsbApp(store, settings=Settings(db=store.path), clock=lambda: now)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_case(ref)
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CaseScreen)
+        table = screen.query_one("#deadlines", DataTable)
+        states = [table.get_row_at(i)[2].plain for i in range(table.row_count)]
+        assert any(s.startswith("OVERDUE 2d") for s in states), states
+        # t: the order granted now, three days after service, needs the reason.
+        await pilot.press("4", "t")
+        await pilot.pause()
+        form = app.screen
+        form.query_one("#stage").value = "order_granted"
+        form.query_one("#authority").value = "court"
+        form.query_one("#occurred_at", Input).value = format_datetime(now - H)
+        form.query_one("#ends_at", Input).value = format_datetime(now + timedelta(days=30))
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "say why" in str(form.query_one("#late_reason-error").render())
+        form.query_one("#late_reason", Input).value = "Court did not sit"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen)
+    hearing = deadline(store, ref, "closure_hearing")
+    assert hearing.status is DeadlineStatus.MISSED and hearing.met_at == now - H
+    assert aid

@@ -17,6 +17,7 @@ from asbtui.models import Authority, Power
 from asbtui.services import enforcement, powers
 from asbtui.services.cases import PartyView
 from asbtui.services.enforcement import ActionDetail, PspoView
+from asbtui.services.powers import DUTIES
 from asbtui.widgets.form import FieldRow, FormScreen
 
 if TYPE_CHECKING:
@@ -57,6 +58,12 @@ def _step_fields(ends_label: str) -> ComposeResult:
     )
     yield FieldRow("Document references", Input(id="documents", max_length=500), "documents")
     yield FieldRow("Notes", Input(id="notes"), "notes")
+    yield FieldRow(
+        "If late: why was a deadline missed",
+        Input(id="late_reason", max_length=1000),
+        "late_reason",
+        "Asked when this step comes after a hearing or review was due",
+    )
 
 
 class _StepForm(FormScreen[str]):
@@ -70,6 +77,7 @@ class _StepForm(FormScreen[str]):
             ends_at=_optional_when(self.value("ends_at"), "ends_at"),
             documents=self.value("documents"),
             notes=self.value("notes"),
+            late_reason=self.value("late_reason"),
         )
 
     def set_ends_label(self, label: str) -> None:
@@ -226,12 +234,10 @@ class ResolveDeadlineForm(FormScreen[str]):
 
     def fields(self) -> ComposeResult:
         label = "Why was it missed" if self.missed else "How was it met"
-        yield FieldRow(
-            label,
-            Input(id="note", max_length=1000),
-            "note",
-            "Required" if self.missed else "Optional",
-        )
+        hint = "Required" if self.missed else "Optional"
+        if not self.missed and self.deadline.overdue(utc_now()) and self.deadline.kind in DUTIES:
+            label, hint = "Why was it missed", "Required: it passed, so it is recorded missed"
+        yield FieldRow(label, Input(id="note", max_length=1000), "note", hint)
 
     def save(self) -> str:
         status = enforcement.resolve_deadline(

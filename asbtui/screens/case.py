@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -16,7 +17,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
-from asbtui.dates import format_date, format_datetime, london_today
+from asbtui.dates import format_date, format_datetime, format_time_left, london_today
 from asbtui.errors import AsbError
 from asbtui.literal import one_line, visible
 from asbtui.models import CaseStatus, DeadlineStatus, District, RiskLevel
@@ -37,6 +38,17 @@ if TYPE_CHECKING:
 SECTIONS = ("people", "incidents", "notes", "actions", "deadlines")
 TITLES = ("People", "Incidents", "Partner notes", "Enforcement actions", "Deadlines")
 UNALLOCATED = ""
+
+
+def deadline_state(deadline: DeadlineView, now: datetime) -> Text:
+    """Open, OVERDUE (with how long), or how it was closed; missed ones met late say so."""
+    if deadline.overdue(now):
+        return Text(f"OVERDUE {format_time_left(now - deadline.due_at)}", "bold white on red")
+    if deadline.met_at is not None:
+        return Text("Missed (met late)", "bold red")
+    if deadline.status is DeadlineStatus.MISSED:
+        return Text("Missed", "bold red")
+    return Text(deadline.status.label)
 
 
 class CaseScreen(PermittedActions, Screen[bool]):
@@ -356,7 +368,7 @@ class CaseScreen(PermittedActions, Screen[bool]):
                     if dl.status is DeadlineStatus.OPEN
                     else Text(format_datetime(dl.due_at), style="dim"),
                     literal(dl.label, 50),
-                    Text(dl.status.label),
+                    deadline_state(dl, now),
                     Text(dl.source),
                 ]
                 for dl in self.deadlines
@@ -474,7 +486,8 @@ class CaseScreen(PermittedActions, Screen[bool]):
             dl = next(x for x in self.deadlines if x.id == key)
             text = Text(
                 f"{dl.label} · due {format_datetime(dl.due_at)} · {dl.source} · "
-                f"{dl.status.label}"
+                f"{deadline_state(dl, self.asb.clock()).plain}"
+                + (f" · met late {format_datetime(dl.met_at)}" if dl.met_at else "")
                 + (f": {one_line(dl.resolution)}" if dl.resolution else "")
                 + (
                     "\nc: met · x: missed (with the reason)"

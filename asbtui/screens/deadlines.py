@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     pass
 
 WINDOWS = (1, 7, 14, 30, 90, 365)
+PAGE = 200
+"""Deadlines fetched at a time; the next page comes as the cursor nears the end."""
+NEAR_END = 20
 
 
 def urgency_style(deadline: DeadlineView, now: datetime) -> str:
@@ -65,12 +68,19 @@ class DeadlinesScreen(DistrictListScreen):
 
     @dataclass
     class Loaded(Message):
-        rows: list[DeadlineView]
+        page: enforcement.DeadlinePage
+        appended: bool
+        """True: the next page of the same list; False: the list from its start."""
 
     def __init__(self, district: District | None, days: int = 14) -> None:
         super().__init__(district)
         self.days = days
         self.rows: list[DeadlineView] = []
+        self.by_id: dict[str, DeadlineView] = {}
+        self.total = 0
+        self.overdue = 0
+        self.next_key: enforcement.DeadlineKey | None = None
+        self.fetching = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="deadlines-title")
@@ -92,21 +102,43 @@ class DeadlinesScreen(DistrictListScreen):
         self.load()
         table.focus()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, description="Loading deadlines")
     def load(self) -> None:
-        rows = enforcement.upcoming_deadlines(
-            self.asb.store, district=self.district, days=self.days, now=self.asb.clock()
+        """The list from its start (as many rows as were shown, so the cursor stays)."""
+        self.fetching = True
+        self.fetch(None, max(PAGE, len(self.rows)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, description="Loading deadlines")
+    def fetch(self, after: enforcement.DeadlineKey | None, limit: int) -> None:
+        page = enforcement.deadlines_page(
+            self.asb.store,
+            district=self.district,
+            days=self.days,
+            now=self.asb.clock(),
+            after=after,
+            limit=limit,
         )
-        self.post_message(self.Loaded(rows))
+        self.post_message(self.Loaded(page, after is not None))
+
+    def fetch_more(self) -> None:
+        if self.next_key is not None and not self.fetching:
+            self.fetching = True
+            self.fetch(self.next_key, PAGE)
 
     @on(Loaded)
     def show(self, message: Loaded) -> None:
-        self.rows = message.rows
+        page = message.page
+        self.fetching = False
+        self.total, self.overdue, self.next_key = page.total, page.overdue, page.next_key
         now = self.asb.clock()
         table = self.query_one(DataTable)
         cursor = table.cursor_row
-        table.clear()
-        for d in self.rows:
+        if message.appended:
+            self.rows.extend(page.rows)
+        else:
+            self.rows = list(page.rows)
+            table.clear()
+        self.by_id.update((d.id, d) for d in page.rows)
+        for d in page.rows:
             style = urgency_style(d, now)
             where = d.case_ref or one_line(d.pspo_title, 12)
             table.add_row(
@@ -117,7 +149,7 @@ class DeadlinesScreen(DistrictListScreen):
                 Text(d.source),
                 key=d.id,
             )
-        if self.rows:
+        if self.rows and not message.appended:
             table.move_cursor(row=min(cursor, table.row_count - 1))
         where = (
             f"{self.district.label} ({self.district.value})" if self.district else "All districts"
@@ -128,17 +160,22 @@ class DeadlinesScreen(DistrictListScreen):
                 style="bold",
             )
         )
-        overdue = sum(d.overdue(now) for d in self.rows)
+        shown = (
+            f"{self.total:,} deadlines"
+            if len(self.rows) >= self.total
+            else f"{len(self.rows):,} of {self.total:,} deadlines (more as you scroll)"
+        )
         self.query_one("#deadlines-status", Static).update(
             Text(
-                f"{len(self.rows):,} deadlines · {overdue:,} overdue · enter opens the case · "
-                "c met · x missed"
+                f"{shown} · {self.overdue:,} overdue · enter opens the case · c met · x missed"
             )
         )
 
     @on(DataTable.RowHighlighted)
     def detail(self, event: DataTable.RowHighlighted) -> None:
-        d = next((r for r in self.rows if r.id == event.row_key.value), None)
+        if event.cursor_row >= len(self.rows) - NEAR_END:
+            self.fetch_more()
+        d = self.by_id.get(str(event.row_key.value))
         if d is None:
             return
         what = d.power.label if d.power else ("PSPO" if d.pspo_title else "")
@@ -148,7 +185,7 @@ class DeadlinesScreen(DistrictListScreen):
 
     @on(DataTable.RowSelected)
     def open_case(self, event: DataTable.RowSelected) -> None:
-        d = next((r for r in self.rows if r.id == event.row_key.value), None)
+        d = self.by_id.get(str(event.row_key.value))
         if d is not None and d.case_ref:
             self.asb.open_case(
                 d.case_ref, on_close=lambda changed: self.load() if changed else None
@@ -160,6 +197,7 @@ class DeadlinesScreen(DistrictListScreen):
         def chosen(days: int | None) -> None:
             if days is not None:
                 self.days = days
+                self.rows = []
                 self.load()
 
         self.app.push_screen(
@@ -176,7 +214,7 @@ class DeadlinesScreen(DistrictListScreen):
         if not table.row_count:
             return
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        d = next((r for r in self.rows if r.id == key), None)
+        d = self.by_id.get(str(key))
         if d is None:
             return
 

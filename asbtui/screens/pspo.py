@@ -37,6 +37,16 @@ def pspo_state(p: PspoView, today: date) -> Text:
     return Text("In force", style="green")
 
 
+def challenge_state(p: PspoView, today: date) -> Text:
+    """The High Court challenge window (s66(3), six weeks beginning with the day made or
+    varied): open until its last day, then closed."""
+    if p.challenge_until is None:
+        return Text("")
+    if p.challenge_open(today):
+        return Text(f"until {format_date(p.challenge_until)}", style="bold yellow")
+    return Text("closed", style="dim")
+
+
 class PspoScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back", tooltip="Back to the queue", id="pspo.back"),
@@ -67,6 +77,7 @@ class PspoScreen(Screen[None]):
             ("Made", 10),
             ("Expires", 10),
             ("State", 22),
+            ("Challenge (s66)", 17),
             ("Breaches", 8),
         ):
             table.add_column(Text(heading), width=width)
@@ -85,6 +96,7 @@ class PspoScreen(Screen[None]):
                 Text(format_date(p.made_on)),
                 Text(format_date(p.expires_on)),
                 pspo_state(p, today),
+                challenge_state(p, today),
                 Text(str(p.breaches)),
                 key=p.id,
             )
