@@ -1406,9 +1406,11 @@ def test_an_overdue_deadline_stays_listed_until_it_is_completed(store, case_id, 
     overdue = enforcement.upcoming_deadlines(store, days=0, now=later)
     assert all(d.overdue(later) for d in overdue)
     (hearing,) = deadlines(store, case_id, "closure_hearing")
+    # Met ten days after its 48 hours (s80(3)): recorded missed, met late, with the reason.
     assert (
-        enforcement.resolve_deadline(store, hearing.id, missed=False, note="", now=later)
-        is DeadlineStatus.COMPLETED
+        enforcement.resolve_deadline(store, hearing.id, missed=False, note="Heard late",
+                                     now=later)
+        is DeadlineStatus.MISSED
     )
     kinds = [d.kind for d in enforcement.upcoming_deadlines(store, days=0, now=later)]
     assert kinds == ["closure_notice_expiry"]

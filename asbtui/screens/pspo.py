@@ -154,7 +154,7 @@ class PspoForm(FormScreen[str]):
             "Expires on",
             Input(id="expires_on", placeholder="DD/MM/YYYY"),
             "expires_on",
-            "At most 3 years after it is made (s60)",
+            f"At most {value('pspo_max_years', london_today())} years after it is made (s60)",
         )
         yield FieldRow("Reference", Input(id="reference"), "reference")
 
@@ -196,7 +196,7 @@ class PspoExtendForm(FormScreen[str]):
             "New expiry",
             Input(id="new_expiry", placeholder="DD/MM/YYYY"),
             "new_expiry",
-            "Up to 3 years more at a time",
+            f"Up to {value('pspo_extension_max_years', london_today())} years more at a time",
         )
 
     def save(self) -> str:

@@ -625,7 +625,7 @@ def _closure_order_extended(ctx: _Context) -> None:
     ctx.set("closure_order_expiry", "Closure order ends (extended)", ctx.step.ends_at, "ABCPA s82")
 
 
-def _expired(what: str, discharge: str) -> Rule:
+def _expired(what: str, early_end: str) -> Rule:
     """An order is recorded as expired only once its end has come; an early end is the
     court's decision (discharge or variation), recorded as that step."""
 
@@ -634,24 +634,27 @@ def _expired(what: str, discharge: str) -> Rule:
         if ends is None:
             raise InvalidInput(
                 f"This {what} has no end date, so it cannot expire: if the court ended it, "
-                f"record that as '{discharge}'.",
+                f"record that as {early_end}.",
                 "stage",
             )
         if ctx.at < ends:
             raise InvalidInput(
                 f"The {what} runs until {_when(ends)}; it cannot be recorded as expired "
-                f"before then. If the court ended it early, record that as '{discharge}' "
-                "(or a variation).",
+                f"before then. If the court ended it early, record that as {early_end}.",
                 "occurred_at",
             )
 
     return check
 
 
-RULES[(Power.CBO, "expired")] = _expired("criminal behaviour order", "Discharged")
-RULES[(Power.CIVIL_INJUNCTION, "expired")] = _expired("injunction", "Discharged")
+RULES[(Power.CBO, "expired")] = _expired(
+    "criminal behaviour order", "'Discharged' (or 'Varied' to a new end)"
+)
+RULES[(Power.CIVIL_INJUNCTION, "expired")] = _expired(
+    "injunction", "'Discharged' (or 'Varied' to a new end)"
+)
 RULES[(Power.CLOSURE, "order_expired")] = _expired(
-    "closure order", "Closure order discharged"
+    "closure order", "'Closure order discharged' (s83)"
 )
 
 
