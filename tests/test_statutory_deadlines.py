@@ -55,13 +55,10 @@ def start(store, ref, power, at, authority=None, ends=None, *, now=None, **new) 
 
 
 def record(store, action_id, stage, at, authority=None, ends=None, *, reason="", now=None) -> str:
-    return enforcement.record_step(
-        store,
-        action_id,
-        stage,
-        StepInput(occurred_at=at, authority=authority, ends_at=ends, late_reason=reason),
-        now=now or at + M,
-    )
+    step = StepInput(occurred_at=at, authority=authority, ends_at=ends)
+    if reason:
+        step.late_reason = reason
+    return enforcement.record_step(store, action_id, stage, step, now=now or at + M)
 
 
 def refused(call, field: str, *words: str) -> str:
@@ -528,3 +525,53 @@ async def test_s80_3_the_case_screen_marks_an_overdue_hearing_and_asks_why_it_wa
     hearing = deadline(store, ref, "closure_hearing")
     assert hearing.status is DeadlineStatus.MISSED and hearing.met_at == now - H
     assert aid
+
+
+# ------------------------------------------------------------ edges: Christmas, clocks, days
+
+
+def test_s80_4_christmas_day_does_not_count_against_a_hearing_held_on_the_27th(store, ref):
+    served = london(2027, 12, 24, 10, 0)
+    aid = start(store, ref, "closure", served, "superintendent", served + 24 * H)
+    # 48 hours with 25 December disregarded: due 27/12 10:00, not 26/12 10:00.
+    assert deadline(store, ref, "closure_hearing").due_at == london(2027, 12, 27, 10, 0)
+    heard = london(2027, 12, 27, 10, 0)
+    record(store, aid, "order_granted", heard, "court", heard + timedelta(days=60))
+    assert deadline(store, ref, "closure_hearing").status is DeadlineStatus.COMPLETED
+
+
+def test_s80_4_a_minute_after_the_christmas_hearing_deadline_is_late(store, ref):
+    served = london(2027, 12, 24, 10, 0)
+    aid = start(store, ref, "closure", served, "superintendent", served + 24 * H)
+    heard = london(2027, 12, 27, 10, 1)
+    refused(lambda: record(store, aid, "order_granted", heard, "court",
+                           heard + timedelta(days=60)), "late_reason", "27/12/2027 10:00")
+
+
+def test_s80_3_hours_are_elapsed_time_when_the_clocks_go_forward(store, ref):
+    served = london(2031, 3, 29, 12, 0)  # GMT; the clocks go forward that night
+    aid = start(store, ref, "closure", served, "superintendent", served + 24 * H,
+                now=served + M)
+    # 48 elapsed hours end at 13:00 BST on the 31st; 12:30 BST is 47h 30m: on time.
+    assert deadline(store, ref, "closure_hearing").due_at == london(2031, 3, 31, 13, 0)
+    heard = london(2031, 3, 31, 12, 30)
+    record(store, aid, "order_granted", heard, "court", heard + timedelta(days=60))
+
+
+def test_s80_3_hours_are_elapsed_time_when_the_clocks_go_back(store, ref):
+    served = london(2030, 10, 25, 12, 0)  # BST; the clocks go back on the 27th
+    aid = start(store, ref, "closure", served, "superintendent", served + 24 * H,
+                now=served + M)
+    assert deadline(store, ref, "closure_hearing").due_at == london(2030, 10, 27, 11, 0)
+    # 11:30 GMT shows 47h 30m on the wall clock, but 48h 30m have passed: late.
+    heard = london(2030, 10, 27, 11, 30)
+    refused(lambda: record(store, aid, "order_granted", heard, "court",
+                           heard + timedelta(days=60)), "late_reason", "s80(3)")
+
+
+def test_s66_3_six_weeks_beginning_with_the_day_count_christmas_day(store):
+    made = date(2025, 11, 15)  # day 1; Christmas Day counts in a day window (no s77(3) here)
+    pspo = enforcement.add_pspo(store, "THA", "Thanet District Council", "Winter order",
+                                "Margate Old Town", "No drinking", made, date(2028, 11, 14))
+    view = next(p for p in enforcement.pspo_register(store) if p.id == pspo)
+    assert view.challenge_until == date(2025, 12, 26)
