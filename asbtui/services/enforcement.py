@@ -1058,8 +1058,8 @@ def deadlines_page(
             sa.or_(Deadline.due_at > due, sa.and_(Deadline.due_at == due, Deadline.id > key))
         )
     query = query.order_by(Deadline.due_at, Deadline.id).limit(limit + 1)
-    overdue = sa.func.coalesce(sa.func.sum(sa.case((Deadline.due_at < now, 1), else_=0)), 0)
-    counts = sa.select(sa.func.count(), overdue).where(where)
+    past_due = sa.func.coalesce(sa.func.sum(sa.case((Deadline.due_at < now, 1), else_=0)), 0)
+    counts = sa.select(sa.func.count(), past_due).where(where)
     with store.engine.connect() as connection:
         rows = [_view(row) for row in connection.execute(query)]
         total, overdue = connection.execute(counts).one()
