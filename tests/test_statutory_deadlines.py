@@ -575,3 +575,25 @@ def test_s66_3_six_weeks_beginning_with_the_day_count_christmas_day(store):
                                 "Margate Old Town", "No drinking", made, date(2028, 11, 14))
     view = next(p for p in enforcement.pspo_register(store) if p.id == pspo)
     assert view.challenge_until == date(2025, 12, 26)
+
+
+def test_s66_1_b_a_variation_opens_its_own_challenge_window(store_path, store):
+    made = london_today() - timedelta(days=100)
+    pspo = enforcement.add_pspo(store, "THA", "Thanet District Council", "Old Town",
+                                "Market Place", "No drinking", made, made + timedelta(days=900))
+    varied = london_today() - timedelta(days=2)
+    enforcement.vary_pspo(store, pspo, varied, prohibitions="No drinking; no fires")
+    view = next(p for p in enforcement.pspo_register(store) if p.id == pspo)
+    assert view.prohibitions == "No drinking; no fires"
+    assert view.challenge_until == varied + timedelta(days=41)
+    refused(lambda: enforcement.vary_pspo(store, pspo, made - timedelta(days=1), area="x"),
+            "decided_on", "in force")
+    store.close()
+    result = CliRunner().invoke(app, ["--db", str(store_path), "pspo", "vary", pspo, "--on",
+                                      "today", "--area", "Market Place and King Street"])
+    assert result.exit_code == 0, result.stderr
+    listed = json.loads(
+        CliRunner().invoke(app, ["--db", str(store_path), "pspo", "list", "--json"]).stdout
+    )
+    assert listed[0]["area"] == "Market Place and King Street"
+    assert listed[0]["challenge_until"] == (london_today() + timedelta(days=41)).isoformat()

@@ -115,6 +115,24 @@ def pspo_list(
         print(f"     prohibits: {one_line(p.prohibitions)}")
 
 
+@pspo_app.command("vary")
+def pspo_vary(
+    ctx: typer.Context,
+    pspo_id: Annotated[str, typer.Argument(help="The order's id (pspo list --json).")],
+    decided_on: Annotated[str, typer.Option("--on", help="The day varied, DD/MM/YYYY.")],
+    area: Annotated[str, typer.Option(help="The area as varied.")] = "",
+    prohibitions: Annotated[str, typer.Option(help="The prohibitions as varied.")] = "",
+) -> None:
+    """Vary a PSPO's area or prohibitions (s61); opens a six-week challenge window (s66)."""
+    from asbtui.dates import parse_date
+    from asbtui.services import enforcement
+
+    day = parse_date(decided_on, field="on")
+    with open_store_for(ctx) as store:
+        enforcement.vary_pspo(store, pspo_id, day, area=area, prohibitions=prohibitions)
+    print(f"Varied on {format_date(day)}.")
+
+
 action_app = sub_app("Record the steps of enforcement actions.")
 app.add_typer(action_app, name="action")
 

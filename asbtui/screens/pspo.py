@@ -52,6 +52,13 @@ class PspoScreen(Screen[None]):
         Binding("escape", "back", "Back", tooltip="Back to the queue", id="pspo.back"),
         Binding("n", "add", "New PSPO", tooltip="Register a PSPO", id="pspo.add"),
         Binding("x", "extend", "Extend", tooltip="Extend the highlighted PSPO", id="pspo.extend"),
+        Binding(
+            "v",
+            "vary",
+            "Vary",
+            tooltip="Vary the highlighted PSPO's area or prohibitions (s61)",
+            id="pspo.vary",
+        ),
     ]
 
     def __init__(self, district: District | None) -> None:
@@ -120,14 +127,22 @@ class PspoScreen(Screen[None]):
     def action_add(self) -> None:
         self.app.push_screen(PspoForm(self.asb.store, self.district), lambda _r: self.load())
 
-    def action_extend(self) -> None:
+    def _highlighted(self) -> PspoView | None:
         table = self.query_one(DataTable)
         if not table.row_count:
-            return
+            return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        p = next((r for r in self.rows if r.id == key), None)
+        return next((r for r in self.rows if r.id == key), None)
+
+    def action_extend(self) -> None:
+        p = self._highlighted()
         if p is not None:
             self.app.push_screen(PspoExtendForm(self.asb.store, p), lambda _r: self.load())
+
+    def action_vary(self) -> None:
+        p = self._highlighted()
+        if p is not None:
+            self.app.push_screen(PspoVaryForm(self.asb.store, p), lambda _r: self.load())
 
 
 class PspoForm(FormScreen[str]):
@@ -210,3 +225,41 @@ class PspoExtendForm(FormScreen[str]):
 
     def confirmation(self, result: str) -> str:
         return f"PSPO extended to {result}."
+
+
+class PspoVaryForm(FormScreen[str]):
+    """Vary an order's area or prohibitions (s61): a new six-week challenge window (s66)."""
+
+    checks = {"decided_on": lambda v: parse_date(v)}
+
+    def __init__(self, store: Store, pspo: PspoView) -> None:
+        super().__init__()
+        self.store = store
+        self.pspo = pspo
+        self.TITLE_TEXT = f"Vary: {one_line(pspo.title)}"
+
+    def fields(self) -> ComposeResult:
+        yield FieldRow(
+            "Varied on",
+            Input(id="decided_on", placeholder="DD/MM/YYYY"),
+            "decided_on",
+            "While the order is in force (s61)",
+        )
+        yield FieldRow("Area", Input(value=self.pspo.area, id="area"), "area")
+        yield FieldRow(
+            "Prohibitions", Input(value=self.pspo.prohibitions, id="prohibitions"), "prohibitions"
+        )
+
+    def save(self) -> str:
+        day = parse_date(self.value("decided_on"), field="decided_on")
+        enforcement.vary_pspo(
+            self.store,
+            self.pspo.id,
+            day,
+            area=self.value("area"),
+            prohibitions=self.value("prohibitions"),
+        )
+        return format_date(day)
+
+    def confirmation(self, result: str) -> str:
+        return f"PSPO varied on {result}; a High Court challenge window opens (s66)."

@@ -1426,6 +1426,47 @@ def extend_pspo(store: Store, pspo_id: str, decided_on: date, new_expiry: date) 
         return new_expiry
 
 
+@permits(Permission.SOLVE_PROBLEMS)
+def vary_pspo(
+    store: Store, pspo_id: str, decided_on: date, *, area: str = "", prohibitions: str = ""
+) -> None:
+    """Vary a PSPO in force (s61): its area, its prohibitions, or both.
+
+    A variation opens its own High Court challenge window (s66(1)(b), (3)); the order's
+    term is unchanged (an extension is :func:`extend_pspo`).
+    """
+    actor = current(store)
+    new_area = optional_text(area, "area", "Area", 2000)
+    new_prohibitions = optional_text(prohibitions, "prohibitions", "Prohibitions", 4000)
+    if not new_area and not new_prohibitions:
+        raise InvalidInput("Give the varied area, the varied prohibitions, or both.", "area")
+    with store.session() as session:
+        pspo = session.get(Pspo, pspo_id)
+        if pspo is None or pspo.deleted:
+            raise NotFound("There is no such PSPO.")
+        require_district(actor, pspo.district, "vary PSPOs")
+        if not pspo.made_on <= decided_on <= pspo.expires_on:
+            raise InvalidInput(
+                f"A PSPO can be varied only while it is in force ({format_date(pspo.made_on)} "
+                f"to {format_date(pspo.expires_on)}) (s61).",
+                "decided_on",
+            )
+        changes: dict[str, tuple[object, object]] = {}
+        if new_area and new_area != pspo.area:
+            changes["area"] = (pspo.area, new_area)
+            pspo.area = new_area
+        if new_prohibitions and new_prohibitions != pspo.prohibitions:
+            changes["prohibitions"] = (pspo.prohibitions, new_prohibitions)
+            pspo.prohibitions = new_prohibitions
+        if not changes:
+            raise InvalidInput("That is the order as it stands: nothing would change.", "area")
+        session.add(pspo)
+        session.flush()
+        _pspo_challenge(session, pspo, decided_on, "varied")
+        audit.record(session, store, actor, audit.AuditAction.CHANGE, "pspo", pspo.id,
+                     detail=f"varied {format_date(decided_on)}: " + ", ".join(changes))
+
+
 @permits(Permission.READ_OVERVIEWS)
 def pspo_register(store: Store, district: District | None = None) -> list[PspoView]:
     """The PSPOs of a district (or all), soonest expiry first, with their breach counts."""
