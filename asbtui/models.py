@@ -140,6 +140,23 @@ class ClosureReason(StrEnum):
         return self.value.replace("_", " ").capitalize()
 
 
+class VictimSatisfaction(StrEnum):
+    """How satisfied the victim said they were with how the case was dealt with."""
+
+    VERY_SATISFIED = "very_satisfied"
+    SATISFIED = "satisfied"
+    NEITHER = "neither"
+    DISSATISFIED = "dissatisfied"
+    VERY_DISSATISFIED = "very_dissatisfied"
+    DECLINED = "declined"
+
+    @property
+    def label(self) -> str:
+        return {"neither": "Neither satisfied nor dissatisfied",
+                "declined": "Declined to say"}.get(
+            self.value, self.value.replace("_", " ").capitalize())
+
+
 class RiskLevel(StrEnum):
     """Risk to the victim, from the risk questionnaire."""
 
@@ -305,6 +322,12 @@ class Case(Synced, table=True):
     )
     closed_at: datetime | None = Field(default=None)
     closure_reason: ClosureReason | None = Field(default=None, sa_type=enum_type(ClosureReason))
+    closing_summary: str = Field(default="", description="What was done and how it ended")
+    victim_asked: bool | None = Field(
+        default=None, description="Whether the victim was asked how satisfied they are "
+        "(None: closed before this was recorded, or still open)")
+    victim_satisfaction: VictimSatisfaction | None = Field(
+        default=None, sa_type=enum_type(VictimSatisfaction))
     retain_until: date | None = Field(
         default=None, description="Kept after a personal data review until this date"
     )
@@ -336,10 +359,10 @@ class Incident(Synced, table=True):
     description: str
     crime_ref: str = Field(default="", description="Crime reference where a crime was recorded")
     location: str = Field(default="")
-    # Copies of facts about the case that never change once it is opened (its reference,
-    # district and location, with the location's keys), written with the incident so that
-    # the patterns of concern count incidents from one covering index, not by joining each
-    # one to its case.
+    # Copies of facts about the case (its reference, district and location, with the
+    # location's keys), written with the incident so that the patterns of concern count
+    # incidents from one covering index, not by joining each one to its case. A correction
+    # of the case's district or location rewrites them (services/corrections.py).
     district: District = Field(sa_type=enum_type(District), description="The case's district")
     case_ref: str = Field(default="", description="The case's ref")
     case_location: str = Field(default="", description="The case's location")
@@ -378,6 +401,29 @@ class Party(Synced, table=True):
         # People named on several cases, counted in order without sorting.
         sa.Index("ix_party_role_person", "role", "person_key", "case_id", "deleted"),
     )
+
+
+class Correction(Synced, table=True):
+    """One field of a case, incident or person put right, or a record removed. Append-only.
+
+    The history of a case: what changed, from what, to what, by whom, when and why. A
+    removal (a wrongly entered incident or person, soft-deleted) has ``field`` "removed".
+    Values are kept as shown to users (dates DD/MM/YYYY); people's details among them
+    are personal data, shown only as people's details are, and erased with the case.
+    """
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    case_id: str = Field(foreign_key="case.id")
+    record_type: str = Field(description="case, incident or person")
+    record_id: str
+    field_name: str = Field(description="The field's name as users know it, or 'removed'")
+    old_value: str = Field(default="")
+    new_value: str = Field(default="")
+    reason: str = Field(default="")
+    corrected_by: str = Field(description="Username, or 'local'")
+    corrected_at: datetime
+
+    __table_args__ = (sa.Index("ix_correction_case", "case_id", "corrected_at"),)
 
 
 class NoteVisibility(StrEnum):

@@ -32,8 +32,9 @@ from asbtui.models import (
     PartyRole,
     RiskLevel,
     StoreMeta,
+    VictimSatisfaction,
 )
-from asbtui.services import audit, places, search
+from asbtui.services import audit, history, places, search
 from asbtui.services.access import (
     Permission,
     current,
@@ -196,6 +197,9 @@ class CaseDetail:
     parties: list[PartyView]
     incidents: list[IncidentView]
     notes: list[NoteView]  # partners.NoteView: the notes this actor may read
+    closing_summary: str = ""
+    victim_asked: bool | None = None
+    victim_satisfaction: VictimSatisfaction | None = None
 
     @property
     def has_vulnerable_party(self) -> bool:
@@ -281,6 +285,10 @@ def case_detail(store: Store, ref: str) -> CaseDetail:
                 for i in incidents
             ],
             notes=visible_notes(session, actor, case.id),
+            closing_summary=case.closing_summary,
+            victim_asked=case.victim_asked,
+            victim_satisfaction=VictimSatisfaction(case.victim_satisfaction)
+            if case.victim_satisfaction else None,
         )
     with store.session() as session:
         audit.record(session, store, actor, audit.AuditAction.VIEW, "case", detail.id,
@@ -502,15 +510,95 @@ def change_status(
             require(store, Permission.CLOSE_CASES)  # reopening is a supervisor's call too
         if CaseStatus(case.status) is new_status:
             raise InvalidInput(f"The case is already {new_status.label.lower()}.", "status")
-        case.status = new_status
-        case.closure_reason = reason
-        case.closed_at = (now or utc_now()) if reason else None
-        if new_status is not CaseStatus.CLOSED and case.next_review is None:
-            case.next_review = london_today(now) + review_interval(RiskLevel(case.risk))
-        session.add(case)
+        _set_status(session, actor, case, new_status, reason, now=now or utc_now())
         audit.record(session, store, actor, audit.AuditAction.CHANGE, "case", case.id,
                      case_ref=case.ref, detail=audit.changed({
                          "status": (before, new_status), "closure reason": (None, reason)}))
+        return new_status
+
+
+def _set_status(session: Session, actor: Actor, case: Case, new_status: CaseStatus,
+                reason: ClosureReason | None, *, now: datetime, why: str = "") -> None:
+    """Move the case to ``new_status``, keeping the history; a closed case has no review
+    due, and a reopened one gets its next review by its risk."""
+    history.record_change(session, actor, case.id, "case", case.id, "status",
+                          CaseStatus(case.status), new_status, reason=why, at=now)
+    case.status = new_status
+    case.closure_reason = reason
+    case.closed_at = now if reason else None
+    if new_status is CaseStatus.CLOSED:
+        case.next_review = None
+    elif case.next_review is None:
+        case.next_review = london_today(now) + review_interval(
+            RiskLevel(case.risk), case.vulnerable_victim)
+    session.add(case)
+
+
+@permits(Permission.CLOSE_CASES)
+def close_case(store: Store, ref: str, closure_reason: ClosureReason | str, summary: str,
+               victim_asked: bool | None, satisfaction: VictimSatisfaction | str | None = None,
+               *, now: datetime | None = None) -> ClosureReason:
+    """Close a case properly: why, a closing summary, and whether the victim was asked how
+    satisfied they are (with their answer). A closed case has no review due."""
+    now = now or utc_now()
+    if not closure_reason:
+        raise InvalidInput("Give a reason for closing the case.", "closure_reason")
+    reason = _choice(ClosureReason, closure_reason, "closure_reason", "Closure reason")
+    text = required_text(summary, "closing_summary", "Closing summary", SUMMARY_MAX)
+    if victim_asked is None:
+        raise InvalidInput("Say whether the victim was asked how satisfied they are.",
+                           "victim_asked")
+    answer = None
+    if victim_asked:
+        if not satisfaction:
+            raise InvalidInput("Give the victim's answer: how satisfied they are.",
+                               "victim_satisfaction")
+        answer = _choice(VictimSatisfaction, satisfaction, "victim_satisfaction",
+                         "Satisfaction")
+    elif satisfaction:
+        raise InvalidInput("The victim was not asked: leave their answer empty.",
+                           "victim_satisfaction")
+    with store.session() as session:
+        case, actor = _case_to_work(session, store, ref, "close cases")
+        if CaseStatus(case.status) is CaseStatus.CLOSED:
+            raise InvalidInput("The case is already closed.", "status")
+        before = CaseStatus(case.status)
+        _set_status(session, actor, case, CaseStatus.CLOSED, reason, now=now)
+        case.closing_summary = text
+        case.victim_asked = bool(victim_asked)
+        case.victim_satisfaction = answer
+        session.add(case)
+        audit.record(session, store, actor, audit.AuditAction.CHANGE, "case", case.id,
+                     case_ref=case.ref, detail=audit.changed({
+                         "status": (before, CaseStatus.CLOSED),
+                         "closure reason": (None, reason),
+                         "victim asked": (None, "yes" if victim_asked else "no"),
+                         "victim satisfaction": (None, answer)}) + "; closing summary")
+        return reason
+
+
+@permits(Permission.CLOSE_CASES)
+def reopen_case(store: Store, ref: str, reason: str, *, status: CaseStatus | str =
+                CaseStatus.OPEN, now: datetime | None = None) -> CaseStatus:
+    """Reopen a closed case (a supervisor's call), for a reason kept in the history and
+    the audit log; its next review is set by its risk."""
+    now = now or utc_now()
+    why = " ".join((reason or "").split())
+    if not why:
+        raise InvalidInput("Give the reason for reopening the case.", "reason")
+    why = audit.justification(why)
+    new_status = _choice(CaseStatus, status, "status", "Status")
+    if new_status is CaseStatus.CLOSED:
+        raise InvalidInput("Reopen the case to an open status.", "status")
+    with store.session() as session:
+        case, actor = _case_to_work(session, store, ref, "reopen cases")
+        if CaseStatus(case.status) is not CaseStatus.CLOSED:
+            raise InvalidInput("The case is not closed.", "status")
+        _set_status(session, actor, case, new_status, None, now=now, why=why)
+        audit.record(session, store, actor, audit.AuditAction.CHANGE, "case", case.id,
+                     case_ref=case.ref, detail=audit.changed({
+                         "status": (CaseStatus.CLOSED, new_status)}) + " (reopened)",
+                     reason=why)
         return new_status
 
 
@@ -535,6 +623,9 @@ def assign_owner(store: Store, ref: str, collar: str | None) -> str | None:
             name = None
         session.add(case)
         after = session.get(Officer, case.owner_id) if case.owner_id else None
+        history.record_change(session, actor, case.id, "case", case.id, "owner",
+                              before.collar if before else None,
+                              after.collar if after else None)
         audit.record(session, store, actor, audit.AuditAction.CHANGE, "case", case.id,
                      case_ref=case.ref, detail=audit.changed({
                          "owner": (before.collar if before else None,
@@ -555,6 +646,8 @@ def set_next_review(store: Store, ref: str, day: date, *, today: date | None = N
         if case.status == CaseStatus.CLOSED:
             raise InvalidInput("A closed case has no reviews; reopen it first.", "next_review")
         before, case.next_review = case.next_review, day
+        history.record_change(session, actor, case.id, "case", case.id, "next review", before,
+                              day)
         session.add(case)
         audit.record(session, store, actor, audit.AuditAction.CHANGE, "case", case.id,
                      case_ref=case.ref, detail=audit.changed({"next review": (before, day)}))
@@ -571,10 +664,13 @@ def set_risk(
     with store.session() as session:
         case, actor = _case_to_work(session, store, ref, "change cases")
         before, case.risk = RiskLevel(case.risk), level
+        history.record_change(session, actor, case.id, "case", case.id, "risk", before, level)
         sooner = today + review_interval(level)
         if case.status != CaseStatus.CLOSED and (
             case.next_review is None or sooner < case.next_review
         ):
+            history.record_change(session, actor, case.id, "case", case.id, "next review",
+                                  case.next_review, sooner)
             case.next_review = sooner
         session.add(case)
         audit.record(session, store, actor, audit.AuditAction.CHANGE, "case", case.id,
@@ -669,8 +765,10 @@ __all__ = [
     "assign_owner",
     "case_detail",
     "change_status",
+    "close_case",
     "create_case",
     "officers",
+    "reopen_case",
     "set_next_review",
     "set_risk",
 ]

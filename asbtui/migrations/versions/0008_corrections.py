@@ -1,0 +1,63 @@
+"""Corrections of cases, incidents and people; how a case was closed.
+
+A ``correction`` row keeps each field put right (what it was, what it became, who, when,
+why), and each wrongly entered record removed. A closed case also records its closing
+summary and whether the victim was asked how satisfied they are, with the answer.
+
+Revision ID: 0008
+Revises: 0006
+Create Date: 2026-11-26
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0008"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+SATISFACTION = ("very_satisfied", "satisfied", "neither", "dissatisfied", "very_dissatisfied",
+                "declined")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "correction",
+        sa.Column("updated_at", sa.String(), nullable=False),
+        sa.Column("origin", sa.String(), nullable=False),
+        sa.Column("deleted", sa.Boolean(), nullable=False),
+        sa.Column("id", sa.String(), nullable=False),
+        sa.Column("case_id", sa.String(), nullable=False),
+        sa.Column("record_type", sa.String(), nullable=False),
+        sa.Column("record_id", sa.String(), nullable=False),
+        sa.Column("field_name", sa.String(), nullable=False),
+        sa.Column("old_value", sa.String(), nullable=False),
+        sa.Column("new_value", sa.String(), nullable=False),
+        sa.Column("reason", sa.String(), nullable=False),
+        sa.Column("corrected_by", sa.String(), nullable=False),
+        sa.Column("corrected_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["case_id"], ["case.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_correction_updated_at", "correction", ["updated_at"])
+    op.create_index("ix_correction_case", "correction", ["case_id", "corrected_at"])
+    with op.batch_alter_table("case") as batch:
+        batch.add_column(sa.Column("closing_summary", sa.String(), nullable=False,
+                                   server_default=""))
+        batch.add_column(sa.Column("victim_asked", sa.Boolean(), nullable=True))
+        batch.add_column(sa.Column(
+            "victim_satisfaction",
+            sa.Enum(*SATISFACTION, name="victimsatisfaction", native_enum=False, length=32,
+                    create_constraint=False),
+            nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("case") as batch:
+        batch.drop_column("victim_satisfaction")
+        batch.drop_column("victim_asked")
+        batch.drop_column("closing_summary")
+    op.drop_index("ix_correction_case", "correction")
+    op.drop_index("ix_correction_updated_at", "correction")
+    op.drop_table("correction")
