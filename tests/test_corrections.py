@@ -89,8 +89,8 @@ def test_an_incident_with_the_wrong_date_is_corrected_and_the_timeline_says_so(
     assert cases.case_detail(store, ref).incidents[0].occurred_at == right
     timeline = [e for e in partners.timeline(store, ref) if e.kind == "correction"]
     assert len(timeline) == 1
-    assert "02/11/2026 21:30 → 20/11/2026 21:30" in timeline[0].text
-    assert "Typed the 2nd for the 20th" in timeline[0].text
+    assert "02/11/2026 21:30 → 20/11/2026 21:30" in timeline[0].title
+    assert timeline[0].text == "why: Typed the 2nd for the 20th"
     with pytest.raises(InvalidInput, match="future") as caught:
         corrections.correct_incident(store, incident_id, IncidentCorrection(
             occurred_at=AS_OF + timedelta(days=1)), "why not", now=AS_OF)
@@ -155,7 +155,7 @@ def test_a_wrongly_entered_incident_and_person_are_removed_with_a_reason(
     removals = [e for e in history.case_history(store, ref) if e.removal]
     assert [e.record_type for e in removals] == ["incident", "person"]
     assert "Meant for another case" in removals[0].old
-    assert removals[1].describe() == "Removed victim Wrong Person: Victim: Wrong Person"
+    assert removals[1].describe() == "Removed victim Wrong Person"
     kinds = [e.kind for e in partners.timeline(store, ref)]
     assert kinds.count("removal") == 2
     with pytest.raises(NotFound):

@@ -297,8 +297,7 @@ def remove_incident(store: Store, incident_id: str, reason: str, *,
     with store.session() as session:
         incident, case = _incident(session, incident_id)
         actor = _work(session, store, case, "remove incidents")
-        what = (f"{IncidentType(incident.incident_type).label}, "
-                f"{format_datetime(incident.occurred_at)}: {incident.description}")
+        what = incident.description
         record_change(session, actor, case.id, "incident", incident.id, REMOVED, what, "",
                       reason=why, at=now)
         incident.deleted = True

@@ -83,7 +83,8 @@ class HistoryEntry:
     def describe(self) -> str:
         """One line: what changed, from what, to what."""
         if self.removal:
-            return f"Removed {self.record}: {self.old}"
+            what = f": {self.old}" if self.record_type == "incident" and self.old else ""
+            return f"Removed {self.record}{what}"
         if self.hidden:
             return f"Corrected {self.field} of {self.record} (values hidden: v shows them)"
         return (f"Corrected {self.field} of {self.record}: "

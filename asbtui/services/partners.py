@@ -441,7 +441,7 @@ def timeline(store: Store, ref: str) -> list[TimelineEntry]:
         for change in history.entries(session, case.id):
             # Corrections and removals: what changed, from what, by whom, when and why.
             kind = "removal" if change.removal else "correction"
-            text = change.describe() + (f" · why: {change.reason}" if change.reason else "")
+            text = f"why: {change.reason}" if change.reason else ""
             entries.append(TimelineEntry(change.at, kind, change.describe(), text, change.by))
     entries.sort(key=lambda e: e.at)
     return entries

@@ -1,0 +1,243 @@
+"""Putting records right: ``case edit|history|close|reopen``, ``incident edit|remove``,
+``person edit|remove``.
+
+Ids of incidents and people are those ``case show --json`` prints (or their first 6 or
+more characters). Every correction keeps the old value in the case's history.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from asbtui.cli.base import app, choices, open_store_for, print_json, sub_app
+from asbtui.cli.cases import case_app
+from asbtui.dates import format_datetime, parse_date, parse_datetime
+from asbtui.errors import InvalidInput
+from asbtui.literal import one_line
+from asbtui.models import (
+    CaseStatus,
+    Category,
+    Channel,
+    ClosureReason,
+    IncidentType,
+    PartyRole,
+    RiskLevel,
+    VictimSatisfaction,
+)
+
+incident_app = sub_app("Correct or remove an incident (ids as 'case show --json' prints them).")
+person_app = sub_app("Correct or remove a person on a case (ids as 'case show --json' prints "
+                     "them).")
+app.add_typer(incident_app, name="incident")
+app.add_typer(person_app, name="person")
+
+RefArgument = Annotated[str, typer.Argument(help="The case reference, e.g. THA-26-7K3QX.")]
+Reason = Annotated[str, typer.Option(help="Why: kept in the case's history and the audit log.")]
+
+
+def _said(ref: str, changed: list[str]) -> None:
+    print(f"Corrected {ref}: {', '.join(changed)}.")
+
+
+@case_app.command("edit")
+def case_edit(
+    ctx: typer.Context,
+    ref: RefArgument,
+    summary: Annotated[str | None, typer.Option(help="What the problem is.")] = None,
+    category: Annotated[str | None, typer.Option(help=f"One of: {choices(Category)}.")] = None,
+    channel: Annotated[str | None, typer.Option(help=f"One of: {choices(Channel)}.")] = None,
+    location: Annotated[str | None, typer.Option(help="Address or place.")] = None,
+    postcode: Annotated[str | None, typer.Option(help="Postcode ('' clears it).")] = None,
+    district: Annotated[str | None, typer.Option(
+        help="District code or name: the case moves to that queue and keeps its ref.")] = None,
+    hate: Annotated[bool | None, typer.Option(
+        "--hate/--no-hate", help="Hate-motivated or not.", show_default=False)] = None,
+    risk: Annotated[str | None, typer.Option(help=f"One of: {choices(RiskLevel)}.")] = None,
+    owner: Annotated[str | None, typer.Option(
+        help="Owner's collar number ('' or 'none': unallocated).")] = None,
+    review: Annotated[str | None, typer.Option(help="Next review, DD/MM/YYYY.")] = None,
+    reason: Reason = "",
+) -> None:
+    """Correct a case's details; each old value stays in the case's history."""
+    from asbtui.services import cases, corrections
+
+    fix = corrections.CaseCorrection(summary=summary, category=category, channel=channel,
+                                     location=location, postcode=postcode, district=district,
+                                     hate_motivated=hate)
+    day = parse_date(review, field="review") if review is not None else None
+    if all(v is None for v in (summary, category, channel, location, postcode, district, hate,
+                               risk, owner, review)):
+        raise InvalidInput("Say what to correct, e.g. --category personal (see --help).")
+    changed: list[str] = []
+    with open_store_for(ctx) as store:
+        wanted = cases.case_detail(store, ref).ref
+        if any(v is not None for v in (summary, category, channel, location, postcode,
+                                       district, hate)):
+            changed += corrections.correct_case(store, wanted, fix, reason)
+        if risk is not None:
+            cases.set_risk(store, wanted, risk)
+            changed.append("risk")
+        if owner is not None:
+            cases.assign_owner(store, wanted, None if owner.strip().lower() in ("", "none")
+                               else owner)
+            changed.append("owner")
+        if day is not None:
+            cases.set_next_review(store, wanted, day)
+            changed.append("next review")
+    _said(wanted, changed)
+
+
+@case_app.command("history")
+def case_history(
+    ctx: typer.Context,
+    ref: RefArgument,
+    reason: Annotated[str | None, typer.Option(
+        help="Why you need the old and new values of people's details (audited).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """What was corrected or removed on a case: from what, to what, by whom, when, why."""
+    from asbtui.services import history
+
+    with open_store_for(ctx) as store:
+        entries = history.case_history(store, ref, reason)
+    if as_json:
+        print_json([{"at": e.at, "by": e.by, "record_type": e.record_type,
+                     "record_id": e.record_id, "record": e.record, "field": e.field,
+                     "old": None if e.hidden else e.old, "new": None if e.hidden else e.new,
+                     "reason": e.reason, "removed": e.removal} for e in entries])
+        return
+    out = Console(highlight=False, soft_wrap=True).print
+    if not entries:
+        out("Nothing on this case has been corrected.")
+    for e in entries:
+        why = f" · why: {one_line(e.reason)}" if e.reason else ""
+        style = "strike" if e.removal else ""
+        out(Text(f"{format_datetime(e.at)}  {one_line(e.by)}  ")
+            + Text(one_line(e.describe()), style=style) + Text(why))
+
+
+@case_app.command("close")
+def case_close(
+    ctx: typer.Context,
+    ref: RefArgument,
+    reason: Annotated[str, typer.Option(help=f"One of: {choices(ClosureReason)}.")],
+    summary: Annotated[str, typer.Option(help="The closing summary: what was done, how it "
+                                               "ended.")],
+    victim_asked: Annotated[bool | None, typer.Option(
+        "--victim-asked/--victim-not-asked",
+        help="Whether the victim was asked how satisfied they are.", show_default=False)] = None,
+    satisfaction: Annotated[str | None, typer.Option(
+        help=f"The victim's answer: {choices(VictimSatisfaction)}.")] = None,
+) -> None:
+    """Close a case (supervisors): reason, closing summary, the victim's satisfaction."""
+    from asbtui.services import cases
+
+    with open_store_for(ctx) as store:
+        cases.close_case(store, ref, reason, summary, victim_asked, satisfaction)
+    print(f"{ref.strip().upper()} is closed.")
+
+
+@case_app.command("reopen")
+def case_reopen(
+    ctx: typer.Context,
+    ref: RefArgument,
+    reason: Reason,
+    status: Annotated[str, typer.Option(
+        help=f"The status it reopens to: {choices(CaseStatus)} (not closed).")] = "open",
+) -> None:
+    """Reopen a closed case (supervisors), for a reason kept in the history and audit."""
+    from asbtui.services import cases
+
+    with open_store_for(ctx) as store:
+        now = cases.reopen_case(store, ref, reason, status=status)
+    print(f"{ref.strip().upper()} is reopened ({now.label.lower()}).")
+
+
+@incident_app.command("edit")
+def incident_edit(
+    ctx: typer.Context,
+    incident_id: Annotated[str, typer.Argument(metavar="ID", help="The incident's id.")],
+    when: Annotated[str | None, typer.Option(
+        help="When it happened, DD/MM/YYYY HH:MM London time (needs --reason).")] = None,
+    channel: Annotated[str | None, typer.Option(help=f"One of: {choices(Channel)}.")] = None,
+    incident_type: Annotated[str | None, typer.Option(
+        "--type", help=f"One of: {choices(IncidentType)}.")] = None,
+    description: Annotated[str | None, typer.Option(help="What happened.")] = None,
+    crime_ref: Annotated[str | None, typer.Option(help="Crime reference.")] = None,
+    location: Annotated[str | None, typer.Option(help="Where, if not the case's place.")] = None,
+    reason: Reason = "",
+) -> None:
+    """Correct an incident; each old value stays in the case's history."""
+    from asbtui.services import corrections
+
+    fix = corrections.IncidentCorrection(
+        occurred_at=parse_datetime(when, field="when") if when is not None else None,
+        channel=channel, incident_type=incident_type, description=description,
+        crime_ref=crime_ref, location=location)
+    if all(v is None for v in vars(fix).values()):
+        raise InvalidInput("Say what to correct, e.g. --when '12/11/2026 21:30' (see --help).")
+    with open_store_for(ctx) as store:
+        changed = corrections.correct_incident(store, incident_id, fix, reason)
+    _said(f"incident {incident_id.strip()}", changed)
+
+
+@incident_app.command("remove")
+def incident_remove(
+    ctx: typer.Context,
+    incident_id: Annotated[str, typer.Argument(metavar="ID", help="The incident's id.")],
+    reason: Reason,
+) -> None:
+    """Remove a wrongly entered incident (kept, struck through, in the case's history)."""
+    from asbtui.services import corrections
+
+    with open_store_for(ctx) as store:
+        ref = corrections.remove_incident(store, incident_id, reason)
+    print(f"Incident {incident_id.strip()} removed from {ref}.")
+
+
+@person_app.command("edit")
+def person_edit(
+    ctx: typer.Context,
+    party_id: Annotated[str, typer.Argument(metavar="ID", help="The person's id.")],
+    reason: Reason,
+    name: Annotated[str | None, typer.Option(help="Full name.")] = None,
+    role: Annotated[str | None, typer.Option(help=f"One of: {choices(PartyRole)}.")] = None,
+    dob: Annotated[str | None, typer.Option(
+        help="Date of birth, DD/MM/YYYY ('' clears it).")] = None,
+    address: Annotated[str | None, typer.Option(help="Address.")] = None,
+    phone: Annotated[str | None, typer.Option(help="Phone.")] = None,
+    vulnerable: Annotated[bool | None, typer.Option(
+        "--vulnerable/--not-vulnerable", help="Vulnerable or not.", show_default=False)] = None,
+    notes: Annotated[str | None, typer.Option(help="Notes.")] = None,
+) -> None:
+    """Correct a person's details, for a reason; each old value stays in the history."""
+    from asbtui.services import corrections
+
+    clear = dob is not None and not dob.strip()
+    fix = corrections.PersonCorrection(
+        name=name, role=role, address=address, phone=phone, vulnerable=vulnerable, notes=notes,
+        date_of_birth=parse_date(dob, field="dob") if dob and dob.strip() else None,
+        clear_date_of_birth=clear)
+    if not clear and all(v is None for k, v in vars(fix).items() if k != "clear_date_of_birth"):
+        raise InvalidInput("Say what to correct, e.g. --not-vulnerable (see --help).")
+    with open_store_for(ctx) as store:
+        changed = corrections.correct_person(store, party_id, fix, reason)
+    _said(f"person {party_id.strip()}", changed)
+
+
+@person_app.command("remove")
+def person_remove(
+    ctx: typer.Context,
+    party_id: Annotated[str, typer.Argument(metavar="ID", help="The person's id.")],
+    reason: Reason,
+) -> None:
+    """Remove a person wrongly entered on a case (kept, struck through, in the history)."""
+    from asbtui.services import corrections
+
+    with open_store_for(ctx) as store:
+        ref = corrections.remove_person(store, party_id, reason)
+    print(f"Person {party_id.strip()} removed from {ref}.")
