@@ -246,3 +246,21 @@ def test_closing_properly_asks_for_summary_and_satisfaction_and_reopening_for_a_
     reopened = [e for e in history.case_history(store, ref) if e.field == "status"][-1]
     assert (reopened.old, reopened.new, reopened.by) == ("Closed", "Open", "sup.thanet")
     assert reopened.reason == "Two new reports this week"
+
+
+def test_erasing_a_case_blanks_its_history_of_corrections(store, open_case) -> None:
+    from asbtui.services import retention
+
+    long_ago = AS_OF - timedelta(days=7 * 365)
+    ref = open_case(store, now=long_ago, people=[
+        cases.PersonInput("Ann Example", "victim", address="1 High Street")])
+    person = cases.case_detail(store, ref).parties[0]
+    corrections.correct_person(store, person.id, PersonCorrection(address="3 High Street"),
+                               "House number misheard", now=long_ago)
+    cases.change_status(store, ref, "closed", "resolved", now=long_ago)
+    retention.erase(store, ref, "Retention period over", today=AS_OF.date(), now=AS_OF)
+    with store.engine.connect() as connection:
+        rows = connection.execute(sa.text(
+            "SELECT old_value, new_value, reason, deleted FROM correction")).all()
+    assert rows and all(tuple(r) == ("", "", "", 1) for r in rows if r.deleted)
+    assert not any("High Street" in (r.old_value + r.new_value) for r in rows)
