@@ -241,3 +241,37 @@ def person_remove(
     with open_store_for(ctx) as store:
         ref = corrections.remove_person(store, party_id, reason)
     print(f"Person {party_id.strip()} removed from {ref}.")
+
+
+@case_app.command("matches")
+def case_matches(
+    ctx: typer.Context,
+    location: Annotated[str, typer.Option(help="The address of the new report.")] = "",
+    postcode: Annotated[str, typer.Option(help="Its postcode.")] = "",
+    person: Annotated[str, typer.Option(help="A person's name.")] = "",
+    dob: Annotated[str | None, typer.Option(help="Their date of birth, DD/MM/YYYY.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Open cases, and cases with a report in the last 12 months, that may be about the
+    same problem: the same address or postcode (case and spacing do not matter), or the
+    same person."""
+    from asbtui.services import matches
+
+    query = matches.MatchQuery(location=location, postcode=postcode, person_name=person,
+                               date_of_birth=parse_date(dob, field="dob") if dob else None)
+    if query.empty:
+        raise InvalidInput("Give a location, a postcode or a person's name to match.")
+    with open_store_for(ctx) as store:
+        found = matches.intake_matches(store, query)
+    if as_json:
+        print_json([{"ref": m.ref, "district": m.district, "status": m.status,
+                     "category": m.category, "location": m.location, "opened": m.opened_at,
+                     "last_report": m.last_report_at, "reasons": m.reasons} for m in found])
+        return
+    out = Console(highlight=False, soft_wrap=True).print
+    if not found:
+        out("No open case or recent report matches.")
+    for m in found:
+        last = f"; last report {format_datetime(m.last_report_at)}" if m.last_report_at else ""
+        out(Text(f"{m.ref}  {m.district.label} · {m.category.label} · {m.status.label} · "
+                 f"{one_line(m.location, 50)}{last} ({', '.join(m.reasons)})"))
