@@ -137,3 +137,62 @@ async def test_correcting_the_case_district_moves_it_and_keeps_its_ref(demo_stor
         detail = cases.case_detail(demo_store, ref)
         assert detail.ref == ref and detail.district is District.DOV
         assert "Dover" in str(screen.query_one("#case-header", Static).render())
+
+
+async def test_intake_shows_the_open_case_at_the_address_and_adds_the_report_to_it(
+        demo_store) -> None:
+    from asbtui.screens.intake import IntakeForm
+    from asbtui.widgets.choice import ChoiceScreen
+
+    ref = case_with_people_and_incidents(demo_store)
+    existing = cases.case_detail(demo_store, ref)
+    app = make_app(demo_store)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, IntakeForm)
+        form.query_one("#category").value = "nuisance"
+        form.query_one("#location").focus()
+        await pilot.press(*existing.location.upper().replace(",", " "), "tab")
+        await settle(pilot)
+        assert ref in str(form.query_one("#intake-matches", Static).render())
+        form.query_one("#summary_line").value = "Music again last night"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceScreen)
+        labels = [str(label) for label, _ in app.screen.choices]
+        assert any(ref in label for label in labels)
+        assert app.screen.choices[0][1] == ref
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen) and app.screen.ref == ref
+        after = cases.case_detail(demo_store, ref)
+        assert len(after.incidents) == len(existing.incidents) + 1
+        assert any(i.description == "Music again last night" for i in after.incidents)
+
+
+async def test_intake_saves_a_new_case_when_none_of_the_matches_is_the_same_problem(
+        demo_store) -> None:
+    from asbtui.screens.intake import IntakeForm
+
+    ref = case_with_people_and_incidents(demo_store)
+    location = cases.case_detail(demo_store, ref).location
+    before = queue.queue_count(demo_store, queue.QueueQuery(district=District.THA))
+    app = make_app(demo_store)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, IntakeForm)
+        form.query_one("#category").value = "environmental"
+        form.query_one("#location").value = location
+        form.query_one("#summary_line").value = "Fly-tipping in the alley behind"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("up", "up", "enter")  # "Save a new case", above "Back to the form"
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen) and app.screen.ref != ref
+    assert queue.queue_count(demo_store, queue.QueueQuery(district=District.THA)) == before + 1
