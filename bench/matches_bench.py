@@ -108,9 +108,12 @@ def main() -> None:
         row("postcode (lower case, no space)", lambda pc: matches.intake_matches(
             store, matches.MatchQuery(postcode=str(pc).lower().replace(" ", "")), now=AS_OF),
             postcodes)
+        def born(text: str) -> object:
+            return datetime.fromisoformat(text).date() if text else None
+
         row("person, name and date of birth", lambda p: matches.intake_matches(
-            store, matches.MatchQuery(person_name=p[0].upper(), date_of_birth=datetime.fromisoformat(
-                p[1]).date() if p[1] else None), now=AS_OF), people)
+            store, matches.MatchQuery(person_name=p[0].upper(), date_of_birth=born(p[1])),
+            now=AS_OF), people)
         row("person, name only", lambda p: matches.intake_matches(
             store, matches.MatchQuery(person_name=p[0]), now=AS_OF), people)
         row("all three together", lambda i: matches.intake_matches(store, matches.MatchQuery(
