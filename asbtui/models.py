@@ -394,12 +394,15 @@ class Party(Synced, table=True):
     vulnerable: bool = Field(default=False)
     notes: str = Field(default="")
     person_key: str = Field(default="", index=True, description="Name and birth date, normalised")
+    phone_key: str = Field(default="", description="Phone digits only, UK form (07..., 01...)")
 
     __table_args__ = (
         # Repeat victims and perpetrators: a case's people of one role, from the index alone.
         sa.Index("ix_party_case_role", "case_id", "role", "person_key", "name", "deleted"),
         # People named on several cases, counted in order without sorting.
         sa.Index("ix_party_role_person", "role", "person_key", "case_id", "deleted"),
+        # Finding a person across the force by phone (a few rows; never a scan).
+        sa.Index("ix_party_phone", "phone_key", sqlite_where=sa.text("phone_key != ''")),
     )
 
 

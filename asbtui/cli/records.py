@@ -15,7 +15,7 @@ from rich.text import Text
 
 from asbtui.cli.base import app, choices, open_store_for, print_json, sub_app
 from asbtui.cli.cases import case_app
-from asbtui.dates import format_datetime, parse_date, parse_datetime
+from asbtui.dates import format_date, format_datetime, parse_date, parse_datetime
 from asbtui.errors import InvalidInput
 from asbtui.literal import one_line
 from asbtui.models import (
@@ -275,3 +275,46 @@ def case_matches(
         last = f"; last report {format_datetime(m.last_report_at)}" if m.last_report_at else ""
         out(Text(f"{m.ref}  {m.district.label} · {m.category.label} · {m.status.label} · "
                  f"{one_line(m.location, 50)}{last} ({', '.join(m.reasons)})"))
+
+
+@person_app.command("find")
+def person_find(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option(help="Words the name begins with, any order.")] = "",
+    dob: Annotated[str | None, typer.Option(help="Date of birth, DD/MM/YYYY.")] = None,
+    address: Annotated[str, typer.Option(help="Words of the address.")] = "",
+    phone: Annotated[str, typer.Option(help="Phone number (spaces and +44 do not matter).")]
+    = "",
+    reason: Annotated[str | None, typer.Option(
+        help="Why you need their dates of birth, addresses and phones (audited).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Find a person across the force, closed cases too: each case they are on, their role."""
+    from asbtui.services import people
+
+    query = people.PersonQuery(name=name, address=address, phone=phone,
+                               date_of_birth=parse_date(dob, field="dob") if dob else None)
+    with open_store_for(ctx) as store:
+        hits = people.find_people(store, query, reason)
+    if as_json:
+        print_json([{"id": h.party_id, "name": h.name, "role": h.role, "vulnerable": h.vulnerable,
+                     "ref": h.ref, "district": h.district, "status": h.status,
+                     "opened": h.opened_at,
+                     "date_of_birth": h.date_of_birth if h.details_shown else None,
+                     "address": h.address if h.details_shown else None,
+                     "phone": h.phone if h.details_shown else None} for h in hits])
+        return
+    out = Console(highlight=False, soft_wrap=True).print
+    if not hits:
+        out("No one found.")
+    for h in hits:
+        flag = " (vulnerable)" if h.vulnerable else ""
+        facts = ""
+        if h.details_shown:
+            born = f"born {format_date(h.date_of_birth)}" if h.date_of_birth else ""
+            facts = "; ".join(one_line(x) for x in (born, h.address, h.phone) if x)
+            facts = f" · {facts}" if facts else ""
+        out(Text(f"{one_line(h.name)}{flag}: {h.role.label.lower()} on {h.ref} "
+                 f"({h.district.label}, {h.status.label.lower()}){facts}"))
+    if hits and not hits[0].details_shown:
+        out("(dates of birth, addresses and phones: give --reason to see them; audited)")

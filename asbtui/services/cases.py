@@ -342,6 +342,7 @@ def _person(session: Session, case_id: str, person: PersonInput) -> Party:
         vulnerable=bool(person.vulnerable),
         notes=optional_text(person.notes, "notes", "Notes", TEXT_MAX),
         person_key=places.person_key(name, dob),
+        phone_key=places.phone_key(person.phone),
     )
     session.add(party)
     return party

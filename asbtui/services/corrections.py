@@ -369,6 +369,7 @@ def correct_person(store: Store, party_id: str, fix: PersonCorrection, reason: s
                 setattr(party, name, value)
         _nothing(changed)
         party.person_key = places.person_key(party.name, party.date_of_birth)
+        party.phone_key = places.phone_key(party.phone)
         session.add(party)
         session.flush()
         was_vulnerable = case.vulnerable_victim

@@ -251,6 +251,7 @@ def erase(store: Store, ref: str, reason: str, *, today: date | None = None,
         erased = _counts(session, case)
         for party in _rows(session, Party, case.id):
             party.name = party.address = party.phone = party.notes = party.person_key = ""
+            party.phone_key = ""
             party.date_of_birth = None
             party.deleted = True
             session.add(party)

@@ -1,4 +1,4 @@
-"""Corrections of cases, incidents and people; how a case was closed.
+"""Corrections of cases, incidents and people; how a case was closed; people by phone.
 
 A ``correction`` row keeps each field put right (what it was, what it became, who, when,
 why), and each wrongly entered record removed. A closed case also records its closing
@@ -21,7 +21,22 @@ SATISFACTION = ("very_satisfied", "satisfied", "neither", "dissatisfied", "very_
                 "declined")
 
 
+# Digits only, then +44 / 0044 / 44 in front of a UK number as its leading 0.
+_DIGITS = "phone"
+for _char in (" ", "-", "(", ")", "+", ".", "/"):
+    _DIGITS = f"replace({_DIGITS}, '{_char}', '')"
+
+
 def upgrade() -> None:
+    with op.batch_alter_table("party") as batch:
+        batch.add_column(sa.Column("phone_key", sa.String(), nullable=False, server_default=""))
+    op.execute(f"UPDATE party SET phone_key = {_DIGITS} WHERE phone != ''")
+    op.execute("UPDATE party SET phone_key = '0' || substr(phone_key, 4) "
+               "WHERE phone_key LIKE '440%'")
+    op.execute("UPDATE party SET phone_key = '0' || substr(phone_key, 3) "
+               "WHERE phone_key LIKE '44%' AND length(phone_key) >= 12")
+    op.create_index("ix_party_phone", "party", ["phone_key"],
+                    sqlite_where=sa.text("phone_key != ''"))
     op.create_table(
         "correction",
         sa.Column("updated_at", sa.String(), nullable=False),
@@ -54,6 +69,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_party_phone", "party")
+    with op.batch_alter_table("party") as batch:
+        batch.drop_column("phone_key")
     with op.batch_alter_table("case") as batch:
         batch.drop_column("victim_satisfaction")
         batch.drop_column("victim_asked")
