@@ -46,6 +46,9 @@ class AsbApp(PermittedActions, App[None]):
         Binding("ctrl+g", "go_to_case", "Go to case",
                 tooltip="Go to a case by its reference (or its first characters), any district",
                 show=False, id="app.go_to_case"),
+        Binding("ctrl+f", "find_person", "Find a person",
+                tooltip="Find a person across the force: name, date of birth, address, phone",
+                show=False, id="app.find_person"),
         Binding("f3", "patterns", "Patterns", tooltip="Patterns of concern (repeats, hotspots)",
                 show=False, id="app.patterns"),
         Binding("f4", "case_reviews", "Case reviews",
@@ -77,6 +80,7 @@ class AsbApp(PermittedActions, App[None]):
     COMMANDS = App.COMMANDS | {CaseRefCommands}
     ACTION_PERMISSIONS: ClassVar[dict[str, Permission]] = {
         "go_to_case": Permission.READ_CASES,
+        "find_person": Permission.VIEW_PEOPLE,
         "patterns": Permission.READ_OVERVIEWS,
         "case_reviews": Permission.READ_OVERVIEWS,
         "problems": Permission.READ_OVERVIEWS,
@@ -222,6 +226,18 @@ class AsbApp(PermittedActions, App[None]):
                 self.open_case(ref)
 
         self.push_screen(GoToCaseScreen(), chosen)
+
+    def action_find_person(self) -> None:
+        from asbtui.screens.people import PeopleScreen, PersonSearchForm
+
+        if isinstance(self.screen, PersonSearchForm):
+            return
+
+        def chosen(query: object) -> None:
+            if query is not None:
+                self.push_screen(PeopleScreen(query))  # type: ignore[arg-type]
+
+        self.push_screen(PersonSearchForm(), chosen)
 
     def action_patterns(self) -> None:
         from asbtui.screens.patterns import PatternsScreen

@@ -196,3 +196,30 @@ async def test_intake_saves_a_new_case_when_none_of_the_matches_is_the_same_prob
         await settle(pilot)
         assert isinstance(app.screen, CaseScreen) and app.screen.ref != ref
     assert queue.queue_count(demo_store, queue.QueueQuery(district=District.THA)) == before + 1
+
+
+async def test_ctrl_f_finds_a_person_across_the_force_and_opens_their_case(demo_store) -> None:
+    from asbtui.screens.people import PeopleScreen, PersonSearchForm
+
+    ref = queue.queue_page(demo_store, queue.QueueQuery(district=District.MED)).rows[0].ref
+    person = next(p for p in cases.case_detail(demo_store, ref).parties)
+    app = make_app(demo_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+f")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, PersonSearchForm)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "name, an address or a phone" in error(form, "name")
+        await pilot.press(*person.name.lower(), "ctrl+s")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PeopleScreen)
+        assert ref in {h.ref for h in screen.records.values()}
+        table = screen.query_one("#records", DataTable)
+        table.move_cursor(row=table.get_row_index(person.id))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen) and app.screen.ref == ref

@@ -67,18 +67,24 @@ def _begins_words(wanted: list[str], text: str) -> bool:
     return all(any(h.startswith(w) for h in have) for w in wanted)
 
 
+def check_query(query: PersonQuery) -> None:
+    """Refuse a search that would find everyone, or by too few digits of a phone."""
+    phone = places.phone_key(query.phone)
+    if query.phone.strip() and len(phone) < 6:
+        raise InvalidInput("Give at least 6 digits of the phone number.", "phone")
+    if not (_words(query.name) or _words(query.address) or phone):
+        raise InvalidInput("Give a name, an address or a phone number to search for "
+                           "(a date of birth narrows the search).", "name")
+
+
 @permits(Permission.READ_CASES, Permission.VIEW_PEOPLE)
 def find_people(store: Store, query: PersonQuery, reason: str | None = None, *,
                 limit: int = LIMIT) -> list[PersonHit]:
     """People matching every part of ``query`` given, on the cases the actor may read."""
     actor = current(store)
+    check_query(query)
     names, addresses = _words(query.name), _words(query.address)
     phone = places.phone_key(query.phone)
-    if query.phone.strip() and len(phone) < 6:
-        raise InvalidInput("Give at least 6 digits of the phone number.", "phone")
-    if not (names or addresses or phone):
-        raise InvalidInput("Give a name, an address or a phone number to search for "
-                           "(a date of birth narrows the search).", "name")
     why = None
     if reason is not None:
         require(store, Permission.VIEW_PEOPLE)
