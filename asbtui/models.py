@@ -331,6 +331,10 @@ class Case(Synced, table=True):
     retain_until: date | None = Field(
         default=None, description="Kept after a personal data review until this date"
     )
+    # No foreign key: SQLite cannot add one to an existing table without rebuilding it.
+    merged_into_id: str | None = Field(
+        default=None, description="The case this duplicate was merged into; its ref opens "
+        "that case")
 
     __table_args__ = (
         # The district queue: open cases of one district, most urgent first.
@@ -427,6 +431,19 @@ class Correction(Synced, table=True):
     corrected_at: datetime
 
     __table_args__ = (sa.Index("ix_correction_case", "case_id", "corrected_at"),)
+
+
+class CaseLink(Synced, table=True):
+    """Two cases about related problems, linked: each shows and opens the other."""
+
+    __tablename__ = "caselink"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True)
+    other_case_id: str = Field(foreign_key="case.id", index=True)
+    linked_by: str
+    linked_at: datetime
+    reason: str = Field(default="")
 
 
 class NoteVisibility(StrEnum):

@@ -1,4 +1,5 @@
-"""Corrections of cases, incidents and people; how a case was closed; people by phone.
+"""Corrections of cases, incidents and people; how a case was closed; people by phone;
+linked cases, and duplicates merged into the case that stays.
 
 A ``correction`` row keeps each field put right (what it was, what it became, who, when,
 why), and each wrongly entered record removed. A closed case also records its closing
@@ -28,8 +29,9 @@ for _char in (" ", "-", "(", ")", "+", ".", "/"):
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("party") as batch:
-        batch.add_column(sa.Column("phone_key", sa.String(), nullable=False, server_default=""))
+    # Plain ALTER TABLE ADD COLUMN: no table is rebuilt (so no partial index is lost).
+    op.add_column("party", sa.Column("phone_key", sa.String(), nullable=False,
+                                     server_default=""))
     op.execute(f"UPDATE party SET phone_key = {_DIGITS} WHERE phone != ''")
     op.execute("UPDATE party SET phone_key = '0' || substr(phone_key, 4) "
                "WHERE phone_key LIKE '440%'")
@@ -57,15 +59,32 @@ def upgrade() -> None:
     )
     op.create_index("ix_correction_updated_at", "correction", ["updated_at"])
     op.create_index("ix_correction_case", "correction", ["case_id", "corrected_at"])
-    with op.batch_alter_table("case") as batch:
-        batch.add_column(sa.Column("closing_summary", sa.String(), nullable=False,
-                                   server_default=""))
-        batch.add_column(sa.Column("victim_asked", sa.Boolean(), nullable=True))
-        batch.add_column(sa.Column(
-            "victim_satisfaction",
-            sa.Enum(*SATISFACTION, name="victimsatisfaction", native_enum=False, length=32,
-                    create_constraint=False),
-            nullable=True))
+    op.create_table(
+        "caselink",
+        sa.Column("updated_at", sa.String(), nullable=False),
+        sa.Column("origin", sa.String(), nullable=False),
+        sa.Column("deleted", sa.Boolean(), nullable=False),
+        sa.Column("id", sa.String(), nullable=False),
+        sa.Column("case_id", sa.String(), nullable=False),
+        sa.Column("other_case_id", sa.String(), nullable=False),
+        sa.Column("linked_by", sa.String(), nullable=False),
+        sa.Column("linked_at", sa.DateTime(), nullable=False),
+        sa.Column("reason", sa.String(), nullable=False),
+        sa.ForeignKeyConstraint(["case_id"], ["case.id"]),
+        sa.ForeignKeyConstraint(["other_case_id"], ["case.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    for column in ("updated_at", "case_id", "other_case_id"):
+        op.create_index(f"ix_caselink_{column}", "caselink", [column])
+    op.add_column("case", sa.Column("merged_into_id", sa.String(), nullable=True))
+    op.add_column("case", sa.Column("closing_summary", sa.String(), nullable=False,
+                                    server_default=""))
+    op.add_column("case", sa.Column("victim_asked", sa.Boolean(), nullable=True))
+    op.add_column("case", sa.Column(
+        "victim_satisfaction",
+        sa.Enum(*SATISFACTION, name="victimsatisfaction", native_enum=False, length=32,
+                create_constraint=False),
+        nullable=True))
 
 
 def downgrade() -> None:
@@ -76,6 +95,10 @@ def downgrade() -> None:
         batch.drop_column("victim_satisfaction")
         batch.drop_column("victim_asked")
         batch.drop_column("closing_summary")
+        batch.drop_column("merged_into_id")
+    for column in ("updated_at", "case_id", "other_case_id"):
+        op.drop_index(f"ix_caselink_{column}", "caselink")
+    op.drop_table("caselink")
     op.drop_index("ix_correction_case", "correction")
     op.drop_index("ix_correction_updated_at", "correction")
     op.drop_table("correction")
