@@ -346,6 +346,9 @@ class Case(Synced, table=True):
         # The few soft-deleted cases, whose incidents the patterns leave out.
         # (The condition is written as the services' queries write it, so SQLite uses it.)
         sa.Index("ix_case_deleted", "ref", sqlite_where=sa.text("deleted = 1")),
+        # The few duplicates merged into a case, listed on it.
+        sa.Index("ix_case_merged_into", "merged_into_id",
+                 sqlite_where=sa.text("merged_into_id IS NOT NULL")),
     )
 
 

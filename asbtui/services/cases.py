@@ -48,6 +48,7 @@ from asbtui.services.refs import make_ref, normalise_ref
 if TYPE_CHECKING:
     from asbtui.db import Store
     from asbtui.services.access import Actor
+    from asbtui.services.links import LinkView
     from asbtui.services.partners import NoteView
 
 SUMMARY_MAX = 2000
@@ -200,6 +201,9 @@ class CaseDetail:
     closing_summary: str = ""
     victim_asked: bool | None = None
     victim_satisfaction: VictimSatisfaction | None = None
+    links: list[LinkView] = field(default_factory=list)  # links.LinkView: linked cases
+    merged_refs: list[str] = field(default_factory=list)
+    """Duplicates merged into this case: their references open it."""
 
     @property
     def has_vulnerable_party(self) -> bool:
@@ -214,10 +218,18 @@ class CaseDetail:
 
 
 def load_case(session: Session, ref: str) -> Case:
+    """The case with this reference; a duplicate merged into another case opens that one."""
     wanted = normalise_ref(ref)
     case = session.exec(select(Case).where(Case.ref == wanted, ~Case.deleted)).first()
     if case is None:
         raise NotFound(f"There is no case {ref.strip()}.")
+    for _ in range(5):  # a chain of merges, never a loop
+        if not case.merged_into_id:
+            break
+        survivor = session.get(Case, case.merged_into_id)
+        if survivor is None or survivor.deleted:
+            break
+        case = survivor
     return case
 
 
@@ -240,6 +252,7 @@ def case_detail(store: Store, ref: str) -> CaseDetail:
     only cases shared with their agency, and only the notes their agency may read. Each
     call is audited as a view of the case (DPA 2018 s62: consultation).
     """
+    from asbtui.services.links import linked_cases
     from asbtui.services.partners import visible_notes
 
     actor = current(store)
@@ -289,6 +302,9 @@ def case_detail(store: Store, ref: str) -> CaseDetail:
             victim_asked=case.victim_asked,
             victim_satisfaction=VictimSatisfaction(case.victim_satisfaction)
             if case.victim_satisfaction else None,
+            links=linked_cases(session, case.id, actor),
+            merged_refs=sorted(session.exec(select(Case.ref).where(
+                Case.merged_into_id == case.id))),
         )
     with store.session() as session:
         audit.record(session, store, actor, audit.AuditAction.VIEW, "case", detail.id,

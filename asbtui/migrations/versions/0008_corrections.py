@@ -77,6 +77,8 @@ def upgrade() -> None:
     for column in ("updated_at", "case_id", "other_case_id"):
         op.create_index(f"ix_caselink_{column}", "caselink", [column])
     op.add_column("case", sa.Column("merged_into_id", sa.String(), nullable=True))
+    op.create_index("ix_case_merged_into", "case", ["merged_into_id"],
+                    sqlite_where=sa.text("merged_into_id IS NOT NULL"))
     op.add_column("case", sa.Column("closing_summary", sa.String(), nullable=False,
                                     server_default=""))
     op.add_column("case", sa.Column("victim_asked", sa.Boolean(), nullable=True))
@@ -96,6 +98,7 @@ def downgrade() -> None:
         batch.drop_column("victim_asked")
         batch.drop_column("closing_summary")
         batch.drop_column("merged_into_id")
+    op.drop_index("ix_case_merged_into", "case")
     for column in ("updated_at", "case_id", "other_case_id"):
         op.drop_index(f"ix_caselink_{column}", "caselink")
     op.drop_table("caselink")
