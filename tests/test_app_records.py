@@ -223,3 +223,36 @@ async def test_ctrl_f_finds_a_person_across_the_force_and_opens_their_case(demo_
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, CaseScreen) and app.screen.ref == ref
+
+
+async def test_linking_then_merging_from_the_case_screen(demo_store) -> None:
+    from asbtui.screens.correct import LinkForm, MergeForm
+
+    rows = queue.queue_page(demo_store, queue.QueueQuery(district=District.THA)).rows
+    first, second, third = (r.ref for r in rows[:3])
+    app = make_app(demo_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = await open_case(pilot, first)
+        await pilot.press("L")
+        await pilot.pause()
+        assert isinstance(app.screen, LinkForm)
+        await pilot.press(*second.lower(), "ctrl+s")
+        await settle(pilot)
+        assert [v.ref for v in screen.detail.links] == [second]
+        await pilot.press("g")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen) and app.screen.ref == second
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("M")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, MergeForm)
+        await pilot.press(*third, "ctrl+s")
+        await pilot.pause()
+        assert "reason" in error(form, "reason")
+        form.query_one("#reason").value = "Same problem reported twice"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert screen.detail.ref == third and first in screen.detail.merged_refs

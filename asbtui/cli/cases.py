@@ -216,6 +216,11 @@ def case_show(
             answer = (detail.victim_satisfaction.label if detail.victim_satisfaction
                       else "not recorded") if detail.victim_asked else "not asked"
             out(Text(f"Victim's satisfaction: {answer}"))
+    if detail.links:
+        out(Text("Linked cases: " + ", ".join(
+            f"{v.ref} ({v.district.label}, {v.status.label.lower()})" for v in detail.links)))
+    if detail.merged_refs:
+        out(Text("Duplicates merged in: " + ", ".join(detail.merged_refs)))
     out(Text("\nPeople", style="bold"))
     for p in detail.parties:
         flag = " (vulnerable)" if p.vulnerable else ""

@@ -318,3 +318,49 @@ def person_find(
                  f"({h.district.label}, {h.status.label.lower()}){facts}"))
     if hits and not hits[0].details_shown:
         out("(dates of birth, addresses and phones: give --reason to see them; audited)")
+
+
+@case_app.command("link")
+def case_link(
+    ctx: typer.Context,
+    ref: RefArgument,
+    other: Annotated[str, typer.Argument(help="The case to link it to.")],
+    reason: Annotated[str, typer.Option(help="Why they are linked.")] = "",
+) -> None:
+    """Link two cases about related problems: each shows (and opens) the other."""
+    from asbtui.services import links
+
+    with open_store_for(ctx) as store:
+        linked = links.link_cases(store, ref, other, reason)
+    print(f"{ref.strip().upper()} linked to {linked}.")
+
+
+@case_app.command("unlink")
+def case_unlink(
+    ctx: typer.Context,
+    ref: RefArgument,
+    other: Annotated[str, typer.Argument(help="The linked case.")],
+    reason: Reason,
+) -> None:
+    """Remove a link made in error (both histories keep it)."""
+    from asbtui.services import links
+
+    with open_store_for(ctx) as store:
+        unlinked = links.unlink_cases(store, ref, other, reason)
+    print(f"{ref.strip().upper()} is no longer linked to {unlinked}.")
+
+
+@case_app.command("merge")
+def case_merge(
+    ctx: typer.Context,
+    duplicate: Annotated[str, typer.Argument(help="The duplicate case, which closes.")],
+    into: Annotated[str, typer.Option("--into", help="The case that stays.")],
+    reason: Reason,
+) -> None:
+    """Merge a duplicate into the case that stays (supervisors): its incidents, people,
+    notes and actions move; its ref then opens the case that stays."""
+    from asbtui.services import links
+
+    with open_store_for(ctx) as store:
+        merged = links.merge_cases(store, duplicate, into, reason)
+    print(merged.describe() + ".")

@@ -146,6 +146,30 @@ class CaseScreen(PermittedActions, Screen[bool]):
             show=False,
         ),
         Binding(
+            "L",
+            "link",
+            "Link",
+            tooltip="Link this case to another about a related problem",
+            id="case.link",
+            show=False,
+        ),
+        Binding(
+            "g",
+            "go_linked",
+            "Go to linked",
+            tooltip="Open a linked case",
+            id="case.go_linked",
+            show=False,
+        ),
+        Binding(
+            "M",
+            "merge",
+            "Merge",
+            tooltip="Merge this case, a duplicate, into the case that stays (supervisors)",
+            id="case.merge",
+            show=False,
+        ),
+        Binding(
             "H",
             "history",
             "History",
@@ -188,6 +212,8 @@ class CaseScreen(PermittedActions, Screen[bool]):
         "correct": Permission.WORK_CASES,
         "correct_case": Permission.WORK_CASES,
         "remove": Permission.WORK_CASES,
+        "link": Permission.WORK_CASES,
+        "merge": Permission.CLOSE_CASES,
         "resolve_deadline": Permission.WORK_CASES,
         "personal_details": Permission.VIEW_PEOPLE,
         "add_note": Permission.WRITE_NOTES,
@@ -338,6 +364,12 @@ class CaseScreen(PermittedActions, Screen[bool]):
             answer = ((d.victim_satisfaction.label if d.victim_satisfaction else "not recorded")
                       if d.victim_asked else "not asked")
             summary.append(Text("Victim's satisfaction: ", style="bold") + Text(answer))
+        if d.links:
+            summary.append(Text("Linked cases (g): ", style="bold") + Text(", ".join(
+                f"{v.ref} ({v.district.value}, {v.status.label.lower()})" for v in d.links)))
+        if d.merged_refs:
+            summary.append(Text("Duplicates merged in: ", style="bold")
+                           + Text(", ".join(d.merged_refs)))
         if self.shares:
             summary.append(
                 Text("Shared with: ", style="bold")
@@ -963,6 +995,37 @@ class CaseScreen(PermittedActions, Screen[bool]):
                         markup=False)
             return
         self.app.push_screen(form, self._after_save)
+
+    def action_link(self) -> None:
+        from asbtui.screens.correct import LinkForm
+
+        if self.detail is not None:
+            self.app.push_screen(LinkForm(self.asb.store, self.detail.ref), self._after_save)
+
+    def action_merge(self) -> None:
+        from asbtui.screens.correct import MergeForm
+
+        if self.detail is not None:
+            self.app.push_screen(MergeForm(self.asb.store, self.detail.ref), self._merged)
+
+    def _merged(self, survivor: str | None) -> None:
+        if survivor:
+            self.changed = True
+            self.ref = survivor  # this case's ref now opens the case that stays
+            self.load()
+
+    def action_go_linked(self) -> None:
+        d = self.detail
+        if d is None or not d.links:
+            self.notify("No case is linked to this one; L links one.", markup=False)
+            return
+        if len(d.links) == 1:
+            self.asb.open_case(d.links[0].ref)
+            return
+        choices = [(Text(f"{v.ref}  {v.district.label} · {v.status.label}"), v.ref)
+                   for v in d.links]
+        self.app.push_screen(ChoiceScreen("Open which linked case?", choices),
+                             lambda ref: self.asb.open_case(ref) if ref else None)
 
     def action_history(self) -> None:
         from asbtui.screens.history import HistoryScreen

@@ -187,3 +187,67 @@ class RemoveForm(FormScreen[str]):
 
     def confirmation(self, result: str) -> str:
         return f"The {self.kind} is removed from {self.ref}."
+
+
+class LinkForm(FormScreen[str]):
+    """Link this case to another (its reference, or its first characters)."""
+
+    def __init__(self, store: Store, ref: str) -> None:
+        super().__init__()
+        self.store = store
+        self.ref = ref
+        self.TITLE_TEXT = f"Link {ref} to another case"
+
+    def fields(self) -> ComposeResult:
+        yield FieldRow("Other case", Input(id="other", max_length=20), "other",
+                       "Its reference, e.g. THA-26-7K3QX")
+        yield _reason_field("Why they are linked (optional)")
+
+    def save(self) -> str:
+        from asbtui.services import links
+
+        return links.link_cases(self.store, self.ref, _one_ref(self.store, self.value("other")),
+                                self.value("reason"))
+
+    def confirmation(self, result: str) -> str:
+        return f"{self.ref} linked to {result}."
+
+
+class MergeForm(FormScreen[str]):
+    """Merge this case, a duplicate, into the case that stays (a supervisor's action)."""
+
+    def __init__(self, store: Store, ref: str) -> None:
+        super().__init__()
+        self.store = store
+        self.ref = ref
+        self.TITLE_TEXT = f"Merge {ref} into the case that stays"
+
+    def fields(self) -> ComposeResult:
+        yield Static(Text(f"{self.ref}'s incidents, people, notes and actions move to the case "
+                          f"that stays; {self.ref} closes as a duplicate and its reference "
+                          "then opens the case that stays.", style="dim"), classes="form-note")
+        yield FieldRow("Case that stays", Input(id="survivor", max_length=20), "survivor",
+                       "Its reference")
+        yield _reason_field("Required: why they are the same problem")
+
+    def save(self) -> str:
+        from asbtui.services import links
+
+        survivor = _one_ref(self.store, self.value("survivor"), "survivor")
+        return links.merge_cases(self.store, self.ref, survivor, self.value("reason")).survivor
+
+    def confirmation(self, result: str) -> str:
+        return f"{self.ref} merged into {result}."
+
+
+def _one_ref(store: Store, text: str, field: str = "other") -> str:
+    """The one case whose reference starts with what was typed."""
+    from asbtui.errors import InvalidInput
+    from asbtui.services import lookup
+
+    found = lookup.find_refs(store, text, limit=2)
+    if not text.strip() or not found:
+        raise InvalidInput("Type the reference of a case you may read.", field)
+    if len(found) > 1 and found[0].ref != lookup.ref_prefix(text):
+        raise InvalidInput("More than one case begins so: type more of the reference.", field)
+    return found[0].ref
