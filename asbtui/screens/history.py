@@ -38,7 +38,7 @@ class HistoryScreen(RecordListScreen[HistoryEntry]):
     def title_text(self) -> Text:
         hidden = any(e.hidden for e in self.records.values())
         return Text.assemble(
-            (f"History of {self.ref} ({len(self.records)} corrections, oldest first)", "bold"),
+            (f"History of {self.ref} ({len(self.records)} changes, oldest first)", "bold"),
             ("  · people's details hidden: v shows them, for a reason" if hidden else "", "dim"))
 
     def fetch(self) -> list[HistoryEntry]:
