@@ -96,7 +96,9 @@ class IntakeForm(FormScreen[str]):
         yield FieldRow(
             "Postcode", Input(placeholder="e.g. CT9 2QB", id="postcode", max_length=10), "postcode"
         )
-        yield Static("", id="intake-matches", classes="form-note")
+        matches_panel = Static("", id="intake-matches", classes="form-note")
+        matches_panel.display = False  # shown only when cases match
+        yield matches_panel
         yield FieldRow(
             "Summary",
             Input(
@@ -155,6 +157,7 @@ class IntakeForm(FormScreen[str]):
             return  # typed on since: a newer search follows
         self.matched = (message.query, message.found)
         panel = self.query_one("#intake-matches", Static)
+        panel.display = bool(message.found)
         if not message.found:
             panel.update("")
             return
