@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from asbtui.db import open_store
-from asbtui.services import access, demo, lookup, matches
+from asbtui.services import access, demo, lookup, matches, people
 
 AS_OF = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
@@ -77,7 +77,11 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=200)
     args = parser.parse_args()
     build(args.store, args.cases)
-    locations, postcodes, people, refs = samples(args.store, args.samples)
+    locations, postcodes, people_rows, refs = samples(args.store, args.samples)
+    raw_phones = sqlite3.connect(args.store)
+    phones = [r[0] for r in raw_phones.execute(
+        "SELECT phone FROM party WHERE phone != '' LIMIT ?", (args.samples,))]
+    raw_phones.close()
     from asbtui.services import places
 
     raw = sqlite3.connect(args.store)
@@ -92,7 +96,7 @@ def main() -> None:
         store.actor = access.LOCAL
         total = raw.execute('SELECT count(*) FROM "case"').fetchone()[0]
         print(f"cases: {total:,}; samples: {len(locations)} addresses, {len(postcodes)} "
-              f"postcodes, {len(people)} people, {len(refs)} refs")
+              f"postcodes, {len(people_rows)} people, {len(refs)} refs")
         print(f"{'lookup':<34}{'p50 ms':>9}{'p95 ms':>9}{'p95/floor':>11}")
         print(f"{'floor: one indexed SQLite lookup':<34}{floor_p50:9.2f}{floor_p95:9.2f}"
               f"{1:11.1f}")
@@ -113,12 +117,20 @@ def main() -> None:
 
         row("person, name and date of birth", lambda p: matches.intake_matches(
             store, matches.MatchQuery(person_name=p[0].upper(), date_of_birth=born(p[1])),
-            now=AS_OF), people)
+            now=AS_OF), people_rows)
         row("person, name only", lambda p: matches.intake_matches(
-            store, matches.MatchQuery(person_name=p[0]), now=AS_OF), people)
+            store, matches.MatchQuery(person_name=p[0]), now=AS_OF), people_rows)
         row("all three together", lambda i: matches.intake_matches(store, matches.MatchQuery(
             location=locations[i % len(locations)], postcode=postcodes[i % len(postcodes)],
-            person_name=people[i % len(people)][0]), now=AS_OF), list(range(len(locations))))
+            person_name=people_rows[i % len(people_rows)][0]), now=AS_OF),
+            list(range(len(locations))))
+        row("person find: full name", lambda p: people.find_people(
+            store, people.PersonQuery(name=p[0].upper())), people_rows)
+        row("person find: first word + 2 letters", lambda p: people.find_people(
+            store, people.PersonQuery(name=" ".join([p[0].split()[0], p[0].split()[-1][:2]]))),
+            people_rows)
+        row("person find: phone", lambda ph: people.find_people(
+            store, people.PersonQuery(phone=str(ph))), phones)
         row("go to case: whole ref", lambda r: lookup.find_refs(store, str(r)), refs)
         row("go to case: first 8 characters", lambda r: lookup.find_refs(
             store, str(r)[:8].lower()), refs)
@@ -136,6 +148,10 @@ def main() -> None:
          "'TON','TUN') AND address_key = ? AND occurred_at >= '2025-11-25' AND deleted = 0 "
          "GROUP BY case_ref", (key,)),
         ("postcode", 'SELECT ref FROM "case" WHERE postcode_key = ?', ("CT92QB",)),
+        ("phone", "SELECT id FROM party WHERE phone_key != '' AND phone_key = ?",
+         ("07700900123",)),
+        ("go to case", 'SELECT ref FROM "case" WHERE ref >= ? AND ref < ?',
+         ("THA-26-7K", "THA-26-7K~")),
         ("person", 'SELECT "case".ref FROM "case" JOIN party ON party.case_id = "case".id '
          "WHERE party.person_key >= ? AND party.person_key < ?", ("ann|", "ann|~")),
     ):
