@@ -4,9 +4,11 @@
 
 Builds the store once if it is missing (``asbtui demo`` does the same), then times, for
 addresses, postcodes and people taken from the store (typed in other case and spacing),
-:func:`asbtui.services.matches.intake_matches` and :func:`asbtui.services.lookup.find_refs`,
-against a floor: one bare indexed SQLite lookup of a case by its address key. Prints each
-query plan's use of indexes (a SCAN of a table would be a full scan). Goal: p95 < 50 ms.
+:func:`asbtui.services.matches.intake_matches`, :func:`asbtui.services.people.find_people`
+(each search also writes its audit event, with an fsync) and
+:func:`asbtui.services.lookup.find_refs`, against a floor: one bare indexed SQLite lookup
+of a case by its address key. Prints each query plan's use of indexes (a SCAN of a table
+would be a full scan). Goal: p95 < 50 ms.
 Run on demand; CI does not run it.
 """
 
