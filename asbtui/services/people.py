@@ -26,7 +26,7 @@ from asbtui.services.access import Permission, current, permits, readable_case_i
 if TYPE_CHECKING:
     from asbtui.db import Store
 
-CANDIDATE_CASES = 500
+CANDIDATE_CASES = 300
 """At most this many cases are read for one search (a common name: type more of it)."""
 LIMIT = 200
 _WORD = re.compile(r"\w+")
@@ -105,11 +105,16 @@ def find_people(store: Store, query: PersonQuery, reason: str | None = None, *,
                                  search.SEARCHED_COLUMNS, "people") if match else ""))
                       .limit(CANDIDATE_CASES))
         query_sql = query_sql.where(party.c.case_id.in_(candidates))
+    if query.date_of_birth is not None:
+        query_sql = query_sql.where(party.c.date_of_birth == query.date_of_birth)
     shared = readable_case_ids(actor)
     if shared is not None:
         query_sql = query_sql.where(case.c.id.in_(shared))
+    query_sql = query_sql.order_by(case.c.opened_at.desc())
+    if not (names or addresses):
+        query_sql = query_sql.limit(limit)  # nothing left to filter here: let SQL stop
     with store.session() as session:
-        rows = session.execute(query_sql.order_by(case.c.opened_at.desc())).all()
+        rows = session.execute(query_sql).all()
         hits = []
         for r in rows:
             if names and not _begins_words(names, r.name):
