@@ -256,3 +256,28 @@ async def test_linking_then_merging_from_the_case_screen(demo_store) -> None:
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert screen.detail.ref == third and first in screen.detail.merged_refs
+
+
+async def test_a_supervisor_reopens_a_closed_case_for_a_reason(demo_store) -> None:
+    from asbtui.screens.status import StatusForm
+
+    ref = case_with_people_and_incidents(demo_store)
+    cases.close_case(demo_store, ref, "resolved", "Music stopped", False)
+    app = make_app(demo_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = await open_case(pilot, ref)
+        assert "Next review: none" in str(screen.query_one("#case-header", Static).render())
+        await pilot.press("s")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, StatusForm) and form.reopening
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "reason" in error(form, "reason")
+        form.query_one("#reason").value = "Two new reports this week"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert cases.case_detail(demo_store, ref).status.value == "open"
+    reopened = [e for e in history.case_history(demo_store, ref) if e.field == "status"][-1]
+    assert reopened.reason == "Two new reports this week"
