@@ -16,6 +16,7 @@ from asbtui.config import Settings
 from asbtui.dates import utc_now
 from asbtui.models import District
 from asbtui.screens.case import CaseScreen
+from asbtui.screens.goto import CaseRefCommands
 from asbtui.screens.help import HelpScreen
 from asbtui.screens.login import LockScreen, LoginScreen
 from asbtui.screens.queue import QueueScreen
@@ -42,6 +43,12 @@ class AsbApp(PermittedActions, App[None]):
         Binding("f1", "help", "Help", id="app.help"),
         Binding("question_mark", "help", "Help", show=False, id="app.help_q"),
         Binding("ctrl+t", "toggle_theme", "Light/dark", show=False, id="app.theme"),
+        Binding("ctrl+g", "go_to_case", "Go to case",
+                tooltip="Go to a case by its reference (or its first characters), any district",
+                show=False, id="app.go_to_case"),
+        Binding("ctrl+f", "find_person", "Find a person",
+                tooltip="Find a person across the force: name, date of birth, address, phone",
+                show=False, id="app.find_person"),
         Binding("f3", "patterns", "Patterns", tooltip="Patterns of concern (repeats, hotspots)",
                 show=False, id="app.patterns"),
         Binding("f4", "case_reviews", "Case reviews",
@@ -70,7 +77,10 @@ class AsbApp(PermittedActions, App[None]):
                 show=False, id="app.sign_out"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
+    COMMANDS = App.COMMANDS | {CaseRefCommands}
     ACTION_PERMISSIONS: ClassVar[dict[str, Permission]] = {
+        "go_to_case": Permission.READ_CASES,
+        "find_person": Permission.VIEW_PEOPLE,
         "patterns": Permission.READ_OVERVIEWS,
         "case_reviews": Permission.READ_OVERVIEWS,
         "problems": Permission.READ_OVERVIEWS,
@@ -204,6 +214,30 @@ class AsbApp(PermittedActions, App[None]):
 
     def open_case(self, ref: str, on_close: Callable[[bool], None] | None = None) -> None:
         self.push_screen(CaseScreen(ref), on_close)
+
+    def action_go_to_case(self) -> None:
+        from asbtui.screens.goto import GoToCaseScreen
+
+        if isinstance(self.screen, GoToCaseScreen):
+            return
+
+        def chosen(ref: str | None) -> None:
+            if ref:
+                self.open_case(ref)
+
+        self.push_screen(GoToCaseScreen(), chosen)
+
+    def action_find_person(self) -> None:
+        from asbtui.screens.people import PeopleScreen, PersonSearchForm
+
+        if isinstance(self.screen, PersonSearchForm):
+            return
+
+        def chosen(query: object) -> None:
+            if query is not None:
+                self.push_screen(PeopleScreen(query))  # type: ignore[arg-type]
+
+        self.push_screen(PersonSearchForm(), chosen)
 
     def action_patterns(self) -> None:
         from asbtui.screens.patterns import PatternsScreen

@@ -140,6 +140,23 @@ class ClosureReason(StrEnum):
         return self.value.replace("_", " ").capitalize()
 
 
+class VictimSatisfaction(StrEnum):
+    """How satisfied the victim said they were with how the case was dealt with."""
+
+    VERY_SATISFIED = "very_satisfied"
+    SATISFIED = "satisfied"
+    NEITHER = "neither"
+    DISSATISFIED = "dissatisfied"
+    VERY_DISSATISFIED = "very_dissatisfied"
+    DECLINED = "declined"
+
+    @property
+    def label(self) -> str:
+        return {"neither": "Neither satisfied nor dissatisfied",
+                "declined": "Declined to say"}.get(
+            self.value, self.value.replace("_", " ").capitalize())
+
+
 class RiskLevel(StrEnum):
     """Risk to the victim, from the risk questionnaire."""
 
@@ -305,9 +322,19 @@ class Case(Synced, table=True):
     )
     closed_at: datetime | None = Field(default=None)
     closure_reason: ClosureReason | None = Field(default=None, sa_type=enum_type(ClosureReason))
+    closing_summary: str = Field(default="", description="What was done and how it ended")
+    victim_asked: bool | None = Field(
+        default=None, description="Whether the victim was asked how satisfied they are "
+        "(None: closed before this was recorded, or still open)")
+    victim_satisfaction: VictimSatisfaction | None = Field(
+        default=None, sa_type=enum_type(VictimSatisfaction))
     retain_until: date | None = Field(
         default=None, description="Kept after a personal data review until this date"
     )
+    # No foreign key: SQLite cannot add one to an existing table without rebuilding it.
+    merged_into_id: str | None = Field(
+        default=None, description="The case this duplicate was merged into; its ref opens "
+        "that case")
 
     __table_args__ = (
         # The district queue: open cases of one district, most urgent first.
@@ -319,6 +346,9 @@ class Case(Synced, table=True):
         # The few soft-deleted cases, whose incidents the patterns leave out.
         # (The condition is written as the services' queries write it, so SQLite uses it.)
         sa.Index("ix_case_deleted", "ref", sqlite_where=sa.text("deleted = 1")),
+        # The few duplicates merged into a case, listed on it.
+        sa.Index("ix_case_merged_into", "merged_into_id",
+                 sqlite_where=sa.text("merged_into_id IS NOT NULL")),
     )
 
 
@@ -336,10 +366,10 @@ class Incident(Synced, table=True):
     description: str
     crime_ref: str = Field(default="", description="Crime reference where a crime was recorded")
     location: str = Field(default="")
-    # Copies of facts about the case that never change once it is opened (its reference,
-    # district and location, with the location's keys), written with the incident so that
-    # the patterns of concern count incidents from one covering index, not by joining each
-    # one to its case.
+    # Copies of facts about the case (its reference, district and location, with the
+    # location's keys), written with the incident so that the patterns of concern count
+    # incidents from one covering index, not by joining each one to its case. A correction
+    # of the case's district or location rewrites them (services/corrections.py).
     district: District = Field(sa_type=enum_type(District), description="The case's district")
     case_ref: str = Field(default="", description="The case's ref")
     case_location: str = Field(default="", description="The case's location")
@@ -371,13 +401,52 @@ class Party(Synced, table=True):
     vulnerable: bool = Field(default=False)
     notes: str = Field(default="")
     person_key: str = Field(default="", index=True, description="Name and birth date, normalised")
+    phone_key: str = Field(default="", description="Phone digits only, UK form (07..., 01...)")
 
     __table_args__ = (
         # Repeat victims and perpetrators: a case's people of one role, from the index alone.
         sa.Index("ix_party_case_role", "case_id", "role", "person_key", "name", "deleted"),
         # People named on several cases, counted in order without sorting.
         sa.Index("ix_party_role_person", "role", "person_key", "case_id", "deleted"),
+        # Finding a person across the force by phone (a few rows; never a scan).
+        sa.Index("ix_party_phone", "phone_key", sqlite_where=sa.text("phone_key != ''")),
     )
+
+
+class Correction(Synced, table=True):
+    """One field of a case, incident or person put right, or a record removed. Append-only.
+
+    The history of a case: what changed, from what, to what, by whom, when and why. A
+    removal (a wrongly entered incident or person, soft-deleted) has ``field`` "removed".
+    Values are kept as shown to users (dates DD/MM/YYYY); people's details among them
+    are personal data, shown only as people's details are, and erased with the case.
+    """
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    case_id: str = Field(foreign_key="case.id")
+    record_type: str = Field(description="case, incident or person")
+    record_id: str
+    field_name: str = Field(description="The field's name as users know it, or 'removed'")
+    old_value: str = Field(default="")
+    new_value: str = Field(default="")
+    reason: str = Field(default="")
+    corrected_by: str = Field(description="Username, or 'local'")
+    corrected_at: datetime
+
+    __table_args__ = (sa.Index("ix_correction_case", "case_id", "corrected_at"),)
+
+
+class CaseLink(Synced, table=True):
+    """Two cases about related problems, linked: each shows and opens the other."""
+
+    __tablename__ = "caselink"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True)
+    other_case_id: str = Field(foreign_key="case.id", index=True)
+    linked_by: str
+    linked_at: datetime
+    reason: str = Field(default="")
 
 
 class NoteVisibility(StrEnum):

@@ -252,8 +252,20 @@ async def test_change_status_to_closed_needs_a_reason(store) -> None:
         assert "reason" in str(form.query_one("#closure_reason-error", Static).render())
         form.query_one("#closure_reason").value = "resolved"
         await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "summary" in str(form.query_one("#closing_summary-error", Static).render())
+        form.query_one("#closing_summary").text = "Music stopped after a warning letter"
+        form.query_one("#victim_asked").value = True
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "answer" in str(form.query_one("#victim_satisfaction-error", Static).render())
+        form.query_one("#victim_satisfaction").value = "satisfied"
+        await pilot.press("ctrl+s")
         await settle(pilot)
-        assert cases.case_detail(store, ref).status.value == "closed"
+        closed = cases.case_detail(store, ref)
+        assert closed.status.value == "closed" and closed.next_review is None
+        assert closed.victim_satisfaction.value == "satisfied"
         await pilot.press("escape")
         await settle(pilot)
         assert ref not in table_refs(app)  # closed cases leave the open queue

@@ -11,6 +11,7 @@ from asbtui.cli import (  # noqa: F401 - each module registers its commands
     partners,
     patterns,
     problems,
+    records,
     retention,
     root,
     store,

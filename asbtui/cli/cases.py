@@ -211,6 +211,17 @@ def case_show(
     )
     if detail.closure_reason:
         out(Text(f"Closed {format_datetime(detail.closed_at)}: {detail.closure_reason.label}"))
+        if detail.closing_summary:
+            out(Text(f"Closing summary: {one_line(detail.closing_summary)}"))
+        if detail.victim_asked is not None:
+            answer = (detail.victim_satisfaction.label if detail.victim_satisfaction
+                      else "not recorded") if detail.victim_asked else "not asked"
+            out(Text(f"Victim's satisfaction: {answer}"))
+    if detail.links:
+        out(Text("Linked cases: " + ", ".join(
+            f"{v.ref} ({v.district.label}, {v.status.label.lower()})" for v in detail.links)))
+    if detail.merged_refs:
+        out(Text("Duplicates merged in: " + ", ".join(detail.merged_refs)))
     out(Text("\nPeople", style="bold"))
     for p in detail.parties:
         flag = " (vulnerable)" if p.vulnerable else ""

@@ -133,6 +133,62 @@ class CaseScreen(PermittedActions, Screen[bool]):
         ),
         Binding("k", "risk", "Risk", tooltip="Set the risk to the victim", id="case.risk"),
         Binding(
+            "E",
+            "correct",
+            "Correct",
+            tooltip="Correct the highlighted person or incident (the old values stay in "
+            "the history)",
+            id="case.correct",
+        ),
+        Binding(
+            "d",
+            "correct_case",
+            "Correct case",
+            tooltip="Correct the case's summary, category, channel, location, postcode, "
+            "district (the old values stay in the history)",
+            id="case.correct_case",
+            show=False,
+        ),
+        Binding(
+            "D",
+            "remove",
+            "Remove",
+            tooltip="Remove the highlighted person or incident, entered wrongly (asks why)",
+            id="case.remove",
+            show=False,
+        ),
+        Binding(
+            "L",
+            "link",
+            "Link",
+            tooltip="Link this case to another about a related problem",
+            id="case.link",
+            show=False,
+        ),
+        Binding(
+            "g",
+            "go_linked",
+            "Go to linked",
+            tooltip="Open a linked case",
+            id="case.go_linked",
+            show=False,
+        ),
+        Binding(
+            "M",
+            "merge",
+            "Merge",
+            tooltip="Merge this case, a duplicate, into the case that stays (supervisors)",
+            id="case.merge",
+            show=False,
+        ),
+        Binding(
+            "H",
+            "history",
+            "History",
+            tooltip="History: what was corrected or removed, from what, by whom, when, why",
+            id="case.history",
+        ),
+        Binding(
             "c",
             "resolve_deadline(False)",
             "Deadline met",
@@ -165,6 +221,11 @@ class CaseScreen(PermittedActions, Screen[bool]):
         "review": Permission.WORK_CASES,
         "case_review": Permission.SOLVE_PROBLEMS,
         "risk": Permission.WORK_CASES,
+        "correct": Permission.WORK_CASES,
+        "correct_case": Permission.WORK_CASES,
+        "remove": Permission.WORK_CASES,
+        "link": Permission.WORK_CASES,
+        "merge": Permission.CLOSE_CASES,
         "resolve_deadline": Permission.WORK_CASES,
         "personal_details": Permission.VIEW_PEOPLE,
         "add_note": Permission.WRITE_NOTES,
@@ -281,7 +342,10 @@ class CaseScreen(PermittedActions, Screen[bool]):
             literal(d.owner_name or "unallocated"),
             f" ({d.owner_collar})" if d.owner_collar else "",
             " · Next review: ",
-            due_badge(d.next_review, today) if d.next_review else Text("none"),
+            # A closed case has no review due, whatever date it had when it closed.
+            due_badge(d.next_review, today)
+            if d.next_review and d.status is not CaseStatus.CLOSED
+            else Text("none"),
         )
         if d.next_deadline_at:
             header.append(" · Next deadline: ")
@@ -305,6 +369,19 @@ class CaseScreen(PermittedActions, Screen[bool]):
             Text("Location: ", style="bold") + Text(location or "not recorded"),
             Text(visible(d.summary, keep_newlines=True)),
         ]
+        if d.status is CaseStatus.CLOSED and d.closing_summary:
+            summary.append(Text("Closing summary: ", style="bold")
+                           + Text(visible(d.closing_summary, keep_newlines=True)))
+        if d.status is CaseStatus.CLOSED and d.victim_asked is not None:
+            answer = ((d.victim_satisfaction.label if d.victim_satisfaction else "not recorded")
+                      if d.victim_asked else "not asked")
+            summary.append(Text("Victim's satisfaction: ", style="bold") + Text(answer))
+        if d.links:
+            summary.append(Text("Linked cases (g): ", style="bold") + Text(", ".join(
+                f"{v.ref} ({v.district.value}, {v.status.label.lower()})" for v in d.links)))
+        if d.merged_refs:
+            summary.append(Text("Duplicates merged in: ", style="bold")
+                           + Text(", ".join(d.merged_refs)))
         if self.shares:
             summary.append(
                 Text("Shared with: ", style="bold")
@@ -873,6 +950,100 @@ class CaseScreen(PermittedActions, Screen[bool]):
         from asbtui.screens.timeline import TimelineScreen
 
         self.app.push_screen(TimelineScreen(self.ref))
+
+    # ------------------------------------------------------------------ corrections
+
+    def _focused_section(self) -> str | None:
+        focused = self.focused
+        return focused.id if isinstance(focused, DataTable) else None
+
+    def action_correct(self) -> None:
+        from asbtui.screens.correct import (
+            CaseCorrectForm,
+            IncidentCorrectForm,
+            PersonCorrectForm,
+        )
+
+        d = self.detail
+        if d is None:
+            return
+        section = self._focused_section()
+        key = self._highlighted(section) if section in ("people", "incidents") else None
+        if section == "people" and key:
+            person = self.people_shown.get(key) or next(p for p in d.parties if p.id == key)
+            self.app.push_screen(PersonCorrectForm(self.asb.store, d.ref, person),
+                                 self._after_save)
+        elif section == "incidents" and key:
+            incident = next(i for i in d.incidents if i.id == key)
+            self.app.push_screen(IncidentCorrectForm(self.asb.store, d.ref, incident),
+                                 self._after_save)
+        else:
+            self.app.push_screen(CaseCorrectForm(self.asb.store, d), self._after_save)
+
+    def action_correct_case(self) -> None:
+        from asbtui.screens.correct import CaseCorrectForm
+
+        if self.detail is not None:
+            self.app.push_screen(CaseCorrectForm(self.asb.store, self.detail), self._after_save)
+
+    def action_remove(self) -> None:
+        from asbtui.screens.correct import RemoveForm
+
+        d = self.detail
+        if d is None:
+            return
+        section = self._focused_section()
+        key = self._highlighted(section) if section in ("people", "incidents") else None
+        if section == "people" and key:
+            p = next(p for p in d.parties if p.id == key)
+            what = f"{p.role.label}: {one_line(p.name, 60)}"
+            form = RemoveForm(self.asb.store, d.ref, "person", key, what)
+        elif section == "incidents" and key:
+            i = next(i for i in d.incidents if i.id == key)
+            what = (f"{format_datetime(i.occurred_at)} {i.incident_type.label}: "
+                    f"{one_line(i.description, 60)}")
+            form = RemoveForm(self.asb.store, d.ref, "incident", key, what)
+        else:
+            self.notify("Highlight a person (1) or an incident (2) to remove first.",
+                        markup=False)
+            return
+        self.app.push_screen(form, self._after_save)
+
+    def action_link(self) -> None:
+        from asbtui.screens.correct import LinkForm
+
+        if self.detail is not None:
+            self.app.push_screen(LinkForm(self.asb.store, self.detail.ref), self._after_save)
+
+    def action_merge(self) -> None:
+        from asbtui.screens.correct import MergeForm
+
+        if self.detail is not None:
+            self.app.push_screen(MergeForm(self.asb.store, self.detail.ref), self._merged)
+
+    def _merged(self, survivor: str | None) -> None:
+        if survivor:
+            self.changed = True
+            self.ref = survivor  # this case's ref now opens the case that stays
+            self.load()
+
+    def action_go_linked(self) -> None:
+        d = self.detail
+        if d is None or not d.links:
+            self.notify("No case is linked to this one; L links one.", markup=False)
+            return
+        if len(d.links) == 1:
+            self.asb.open_case(d.links[0].ref)
+            return
+        choices = [(Text(f"{v.ref}  {v.district.label} · {v.status.label}"), v.ref)
+                   for v in d.links]
+        self.app.push_screen(ChoiceScreen("Open which linked case?", choices),
+                             lambda ref: self.asb.open_case(ref) if ref else None)
+
+    def action_history(self) -> None:
+        from asbtui.screens.history import HistoryScreen
+
+        self.app.push_screen(HistoryScreen(self.ref))
 
     def action_audit(self) -> None:
         from asbtui.screens.audit import AuditScreen

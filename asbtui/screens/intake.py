@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
-from textual.widgets import Checkbox, Input, Select
+from textual.message import Message
+from textual.widgets import Checkbox, Input, Select, Static
 
-from asbtui.errors import InvalidInput
-from asbtui.models import Category, District, PartyRole, RiskLevel
-from asbtui.services import cases
+from asbtui.dates import format_date
+from asbtui.errors import AsbError, InvalidInput
+from asbtui.literal import one_line
+from asbtui.models import Category, District, IncidentType, PartyRole, RiskLevel
+from asbtui.services import cases, matches
+from asbtui.services.matches import CaseMatch, MatchQuery
+from asbtui.widgets.choice import ChoiceScreen
 from asbtui.widgets.form import FieldRow, FormScreen, channel_field
 
 if TYPE_CHECKING:
@@ -24,16 +32,33 @@ def _required_check(label: str):  # noqa: ANN202
     return check
 
 
+NEW_CASE = "__new__"
+MATCH_FIELDS = ("location", "postcode", "name")
+SHOWN_MATCHES = 8
+
+
 class IntakeForm(FormScreen[str]):
-    """New case: district, category, channel, risk, location, summary, reporter or victim."""
+    """New case: district, category, channel, risk, location, summary, reporter or victim.
+
+    As the place and the person are typed, open cases and recent reports about them are
+    shown; saving while there are any asks whether the report belongs to one of them.
+    """
 
     TITLE_TEXT = "New case"
     checks = {"summary_line": _required_check("Summary")}
+
+    @dataclass
+    class MatchesFound(Message):
+        query: MatchQuery
+        found: list[CaseMatch]
 
     def __init__(self, store: Store, district: District | None) -> None:
         super().__init__()
         self.store = store
         self.district = district
+        self.matched: tuple[MatchQuery, list[CaseMatch]] | None = None
+        self.answered: MatchQuery | None = None
+        """The matches the officer has already chosen to go past (save a new case)."""
 
     def fields(self) -> ComposeResult:
         yield FieldRow(
@@ -71,6 +96,9 @@ class IntakeForm(FormScreen[str]):
         yield FieldRow(
             "Postcode", Input(placeholder="e.g. CT9 2QB", id="postcode", max_length=10), "postcode"
         )
+        matches_panel = Static("", id="intake-matches", classes="form-note")
+        matches_panel.display = False  # shown only when cases match
+        yield matches_panel
         yield FieldRow(
             "Summary",
             Input(
@@ -100,6 +128,100 @@ class IntakeForm(FormScreen[str]):
         yield FieldRow("Their phone", Input(id="phone", max_length=40), "phone")
         yield FieldRow("", Checkbox("Vulnerable (reviewed weekly)", id="vulnerable"), "vulnerable")
         yield FieldRow("", Checkbox("Hate-motivated", id="hate_motivated"), "hate_motivated")
+
+    # ------------------------------------------------------------------ duplicates
+
+    def match_query(self) -> MatchQuery:
+        return MatchQuery(location=self.value("location"), postcode=self.value("postcode"),
+                          person_name=self.value("name"))
+
+    @on(Input.Blurred)
+    def place_or_person_left(self, event: Input.Blurred) -> None:
+        if event.input.id in MATCH_FIELDS:
+            query = self.match_query()
+            if self.matched is None or self.matched[0] != query:
+                self.find_matches(query)
+
+    @work(thread=True, exclusive=True, group="matches", exit_on_error=False,
+          description="Looking for matching cases")
+    def find_matches(self, query: MatchQuery) -> None:
+        try:
+            found = [] if query.empty else matches.intake_matches(self.store, query)
+        except AsbError:
+            found = []
+        self.post_message(self.MatchesFound(query, found))
+
+    @on(MatchesFound)
+    def show_matches(self, message: MatchesFound) -> None:
+        if message.query != self.match_query():
+            return  # typed on since: a newer search follows
+        self.matched = (message.query, message.found)
+        panel = self.query_one("#intake-matches", Static)
+        panel.display = bool(message.found)
+        if not message.found:
+            panel.update("")
+            return
+        lines = Text(f"{len(message.found)} case(s) may be about this already "
+                     "(saving asks whether the report belongs to one):", style="bold yellow")
+        for m in message.found[:SHOWN_MATCHES]:
+            lines.append("\n")
+            lines.append_text(_describe(m))
+        panel.update(lines)
+
+    def action_save(self) -> None:
+        query = self.match_query()
+        if query.empty or query == self.answered:
+            super().action_save()
+            return
+        try:
+            found = matches.intake_matches(self.store, query)
+        except AsbError:
+            found = []
+        if not found:
+            super().action_save()
+            return
+        choices: list[tuple[str | Text, str]] = [
+            (Text("Add this report to ") + _describe(m), m.ref) for m in found[:SHOWN_MATCHES]]
+        choices += [("Save a new case: none of these is the same problem", NEW_CASE),
+                    ("Back to the form", "")]
+
+        def chosen(answer: str | None) -> None:
+            if answer == NEW_CASE:
+                self.answered = query
+                super(IntakeForm, self).action_save()
+            elif answer:
+                self.add_to_case(answer, next(m for m in found if m.ref == answer))
+
+        self.app.push_screen(
+            ChoiceScreen(f"{len(found)} case(s) may be about the same problem", choices),
+            chosen)
+
+    def add_to_case(self, ref: str, match: CaseMatch) -> None:
+        """The report becomes an incident on the existing case (and its person is added,
+        unless already named there)."""
+        from asbtui.dates import utc_now
+
+        self.clear_errors()
+        try:
+            summary = cases.required_text(self.value("summary_line"), "summary_line",
+                                          "Summary", cases.TEXT_MAX)
+            cases.add_incident(self.store, ref, cases.NewIncident(
+                occurred_at=utc_now(), channel=self.value("channel"),
+                incident_type=IncidentType.OTHER, description=summary,
+                location=self.value("location")))
+            name = self.value("name").strip()
+            if name and not {matches.SAME_PERSON, matches.SAME_NAME} & set(match.reasons):
+                cases.add_party(self.store, ref, cases.PersonInput(
+                    name=name, role=self.value("role"), address=self.value("address"),
+                    phone=self.value("phone"), vulnerable=self.value("vulnerable")))
+        except InvalidInput as problem:
+            self.show_error(problem.field, str(problem))
+            return
+        except AsbError as problem:
+            self.show_error(None, str(problem))
+            return
+        self.app.notify(f"Report added to {ref} as an incident.", title="Saved", markup=False)
+        self.dismiss(ref)
 
     def save(self) -> str:
         name = self.value("name").strip()
@@ -138,3 +260,9 @@ class IntakeForm(FormScreen[str]):
 
     def confirmation(self, result: str) -> str:
         return f"Case {result} opened."
+
+
+def _describe(m: CaseMatch) -> Text:
+    last = f", last report {format_date(m.last_report_at)}" if m.last_report_at else ""
+    return Text(f"{m.ref} {m.district.value} {m.status.label.lower()} · "
+                f"{one_line(m.location, 40)}{last} ({', '.join(m.reasons)})")

@@ -54,6 +54,14 @@ class QueueScreen(PermittedActions, Screen):
             show=False,
         ),
         Binding("f", "filter", "Filter", id="queue.filter"),
+        Binding(
+            "a",
+            "show_elsewhere",
+            "Other districts",
+            tooltip="Show the matches other districts hold when this one has none",
+            id="queue.show_elsewhere",
+            show=False,
+        ),
         Binding("m", "my_cases", "My cases", id="queue.my_cases"),
         Binding("s", "sort", "Sort", id="queue.sort"),
         Binding("r", "reverse", "Reverse order", id="queue.reverse", show=False),
@@ -116,6 +124,8 @@ class QueueScreen(PermittedActions, Screen):
         page: QueuePage
         total: int
         append: bool
+        elsewhere: int = 0
+        """When a district's search finds nothing: how many other districts hold."""
 
     @dataclass
     class LoadFailed(Message):
@@ -139,6 +149,8 @@ class QueueScreen(PermittedActions, Screen):
         self.loading_more = False
         self.counts: dict[QueueQuery, int] = {}
         self.restore_ref: str | None = None
+        self.elsewhere = 0
+        """How many cases other districts hold that match a search finding none here."""
 
     @property
     def asb(self) -> AsbApp:
@@ -230,10 +242,13 @@ class QueueScreen(PermittedActions, Screen):
             total = self.counts.get(key)
             if total is None:
                 total = queue.queue_count(store, query)
+            elsewhere = 0
+            if total == 0 and query.search.strip() and query.district is not None:
+                elsewhere = queue.queue_count(store, replace(query, district=None))
         except Exception as error:  # noqa: BLE001 - shown to the user, never a traceback
             self.post_message(self.LoadFailed(query, str(error)))
             return
-        self.post_message(self.PageLoaded(query, page, total, append))
+        self.post_message(self.PageLoaded(query, page, total, append, elsewhere))
 
     @on(PageLoaded)
     def page_loaded(self, message: PageLoaded) -> None:
@@ -250,6 +265,7 @@ class QueueScreen(PermittedActions, Screen):
             # Only now: started beside the page's own query it slowed the first paint.
             self.load_review_flags(message.query.district, message.query.today)
         self.after = message.page.after
+        self.elsewhere = message.elsewhere
         self.loading_more = False
         self._show_status(table.row_count, message.total)
 
@@ -304,6 +320,9 @@ class QueueScreen(PermittedActions, Screen):
             text = f"No cases match · {today}{me}" + (
                 " · x clears filters" if self._filtered() else ""
             )
+            if self.elsewhere and q.district is not None:
+                text = (f"No cases match in {q.district.label} · {self.elsewhere:,} in other "
+                        f"districts: a shows them · {today}{me}")
         self.query_one("#queue-status", Static).update(Text(text))
 
     def _filtered(self) -> bool:
@@ -365,6 +384,13 @@ class QueueScreen(PermittedActions, Screen):
     def _set_sort(self, key: SortKey, descending: bool) -> None:
         self.query_now = replace(self.query_now, sort=key, descending=descending)
         self.reload(self.query_one(CaseTable).highlighted_ref())
+
+    def action_show_elsewhere(self) -> None:
+        if self.elsewhere and self.query_now.district is not None:
+            self._set_district(None)
+        else:
+            self.notify("a shows other districts' matches when a search finds none here.",
+                        markup=False)
 
     def action_district(self) -> None:
         choices: list[tuple[str, str]] = [("All districts", ALL_DISTRICTS)] + [

@@ -32,8 +32,9 @@ from asbtui.models import (
     PartyRole,
     RiskLevel,
     StoreMeta,
+    VictimSatisfaction,
 )
-from asbtui.services import audit, places, search
+from asbtui.services import audit, history, places, search
 from asbtui.services.access import (
     Permission,
     current,
@@ -47,6 +48,7 @@ from asbtui.services.refs import make_ref, normalise_ref
 if TYPE_CHECKING:
     from asbtui.db import Store
     from asbtui.services.access import Actor
+    from asbtui.services.links import LinkView
     from asbtui.services.partners import NoteView
 
 SUMMARY_MAX = 2000
@@ -196,6 +198,12 @@ class CaseDetail:
     parties: list[PartyView]
     incidents: list[IncidentView]
     notes: list[NoteView]  # partners.NoteView: the notes this actor may read
+    closing_summary: str = ""
+    victim_asked: bool | None = None
+    victim_satisfaction: VictimSatisfaction | None = None
+    links: list[LinkView] = field(default_factory=list)  # links.LinkView: linked cases
+    merged_refs: list[str] = field(default_factory=list)
+    """Duplicates merged into this case: their references open it."""
 
     @property
     def has_vulnerable_party(self) -> bool:
@@ -210,10 +218,18 @@ class CaseDetail:
 
 
 def load_case(session: Session, ref: str) -> Case:
+    """The case with this reference; a duplicate merged into another case opens that one."""
     wanted = normalise_ref(ref)
     case = session.exec(select(Case).where(Case.ref == wanted, ~Case.deleted)).first()
     if case is None:
         raise NotFound(f"There is no case {ref.strip()}.")
+    for _ in range(5):  # a chain of merges, never a loop
+        if not case.merged_into_id:
+            break
+        survivor = session.get(Case, case.merged_into_id)
+        if survivor is None or survivor.deleted:
+            break
+        case = survivor
     return case
 
 
@@ -236,6 +252,7 @@ def case_detail(store: Store, ref: str) -> CaseDetail:
     only cases shared with their agency, and only the notes their agency may read. Each
     call is audited as a view of the case (DPA 2018 s62: consultation).
     """
+    from asbtui.services.links import linked_cases
     from asbtui.services.partners import visible_notes
 
     actor = current(store)
@@ -281,6 +298,13 @@ def case_detail(store: Store, ref: str) -> CaseDetail:
                 for i in incidents
             ],
             notes=visible_notes(session, actor, case.id),
+            closing_summary=case.closing_summary,
+            victim_asked=case.victim_asked,
+            victim_satisfaction=VictimSatisfaction(case.victim_satisfaction)
+            if case.victim_satisfaction else None,
+            links=linked_cases(session, case.id, actor),
+            merged_refs=sorted(session.exec(select(Case.ref).where(
+                Case.merged_into_id == case.id))),
         )
     with store.session() as session:
         audit.record(session, store, actor, audit.AuditAction.VIEW, "case", detail.id,
@@ -334,6 +358,7 @@ def _person(session: Session, case_id: str, person: PersonInput) -> Party:
         vulnerable=bool(person.vulnerable),
         notes=optional_text(person.notes, "notes", "Notes", TEXT_MAX),
         person_key=places.person_key(name, dob),
+        phone_key=places.phone_key(person.phone),
     )
     session.add(party)
     return party
@@ -503,15 +528,95 @@ def change_status(
             require(store, Permission.CLOSE_CASES)  # reopening is a supervisor's call too
         if CaseStatus(case.status) is new_status:
             raise InvalidInput(f"The case is already {new_status.label.lower()}.", "status")
-        case.status = new_status
-        case.closure_reason = reason
-        case.closed_at = (now or utc_now()) if reason else None
-        if new_status is not CaseStatus.CLOSED and case.next_review is None:
-            case.next_review = london_today(now) + review_interval(RiskLevel(case.risk))
-        session.add(case)
+        _set_status(session, actor, case, new_status, reason, now=now or utc_now())
         audit.record(session, store, actor, audit.AuditAction.CHANGE, "case", case.id,
                      case_ref=case.ref, detail=audit.changed({
                          "status": (before, new_status), "closure reason": (None, reason)}))
+        return new_status
+
+
+def _set_status(session: Session, actor: Actor, case: Case, new_status: CaseStatus,
+                reason: ClosureReason | None, *, now: datetime, why: str = "") -> None:
+    """Move the case to ``new_status``, keeping the history; a closed case has no review
+    due, and a reopened one gets its next review by its risk."""
+    history.record_change(session, actor, case.id, "case", case.id, "status",
+                          CaseStatus(case.status), new_status, reason=why, at=now)
+    case.status = new_status
+    case.closure_reason = reason
+    case.closed_at = now if reason else None
+    if new_status is CaseStatus.CLOSED:
+        case.next_review = None
+    elif case.next_review is None:
+        case.next_review = london_today(now) + review_interval(
+            RiskLevel(case.risk), case.vulnerable_victim)
+    session.add(case)
+
+
+@permits(Permission.CLOSE_CASES)
+def close_case(store: Store, ref: str, closure_reason: ClosureReason | str, summary: str,
+               victim_asked: bool | None, satisfaction: VictimSatisfaction | str | None = None,
+               *, now: datetime | None = None) -> ClosureReason:
+    """Close a case properly: why, a closing summary, and whether the victim was asked how
+    satisfied they are (with their answer). A closed case has no review due."""
+    now = now or utc_now()
+    if not closure_reason:
+        raise InvalidInput("Give a reason for closing the case.", "closure_reason")
+    reason = _choice(ClosureReason, closure_reason, "closure_reason", "Closure reason")
+    text = required_text(summary, "closing_summary", "Closing summary", SUMMARY_MAX)
+    if victim_asked is None:
+        raise InvalidInput("Say whether the victim was asked how satisfied they are.",
+                           "victim_asked")
+    answer = None
+    if victim_asked:
+        if not satisfaction:
+            raise InvalidInput("Give the victim's answer: how satisfied they are.",
+                               "victim_satisfaction")
+        answer = _choice(VictimSatisfaction, satisfaction, "victim_satisfaction",
+                         "Satisfaction")
+    elif satisfaction:
+        raise InvalidInput("The victim was not asked: leave their answer empty.",
+                           "victim_satisfaction")
+    with store.session() as session:
+        case, actor = _case_to_work(session, store, ref, "close cases")
+        if CaseStatus(case.status) is CaseStatus.CLOSED:
+            raise InvalidInput("The case is already closed.", "status")
+        before = CaseStatus(case.status)
+        _set_status(session, actor, case, CaseStatus.CLOSED, reason, now=now)
+        case.closing_summary = text
+        case.victim_asked = bool(victim_asked)
+        case.victim_satisfaction = answer
+        session.add(case)
+        audit.record(session, store, actor, audit.AuditAction.CHANGE, "case", case.id,
+                     case_ref=case.ref, detail=audit.changed({
+                         "status": (before, CaseStatus.CLOSED),
+                         "closure reason": (None, reason),
+                         "victim asked": (None, "yes" if victim_asked else "no"),
+                         "victim satisfaction": (None, answer)}) + "; closing summary")
+        return reason
+
+
+@permits(Permission.CLOSE_CASES)
+def reopen_case(store: Store, ref: str, reason: str, *, status: CaseStatus | str =
+                CaseStatus.OPEN, now: datetime | None = None) -> CaseStatus:
+    """Reopen a closed case (a supervisor's call), for a reason kept in the history and
+    the audit log; its next review is set by its risk."""
+    now = now or utc_now()
+    why = " ".join((reason or "").split())
+    if not why:
+        raise InvalidInput("Give the reason for reopening the case.", "reason")
+    why = audit.justification(why)
+    new_status = _choice(CaseStatus, status, "status", "Status")
+    if new_status is CaseStatus.CLOSED:
+        raise InvalidInput("Reopen the case to an open status.", "status")
+    with store.session() as session:
+        case, actor = _case_to_work(session, store, ref, "reopen cases")
+        if CaseStatus(case.status) is not CaseStatus.CLOSED:
+            raise InvalidInput("The case is not closed.", "status")
+        _set_status(session, actor, case, new_status, None, now=now, why=why)
+        audit.record(session, store, actor, audit.AuditAction.CHANGE, "case", case.id,
+                     case_ref=case.ref, detail=audit.changed({
+                         "status": (CaseStatus.CLOSED, new_status)}) + " (reopened)",
+                     reason=why)
         return new_status
 
 
@@ -536,6 +641,9 @@ def assign_owner(store: Store, ref: str, collar: str | None) -> str | None:
             name = None
         session.add(case)
         after = session.get(Officer, case.owner_id) if case.owner_id else None
+        history.record_change(session, actor, case.id, "case", case.id, "owner",
+                              before.collar if before else None,
+                              after.collar if after else None)
         audit.record(session, store, actor, audit.AuditAction.CHANGE, "case", case.id,
                      case_ref=case.ref, detail=audit.changed({
                          "owner": (before.collar if before else None,
@@ -556,6 +664,8 @@ def set_next_review(store: Store, ref: str, day: date, *, today: date | None = N
         if case.status == CaseStatus.CLOSED:
             raise InvalidInput("A closed case has no reviews; reopen it first.", "next_review")
         before, case.next_review = case.next_review, day
+        history.record_change(session, actor, case.id, "case", case.id, "next review", before,
+                              day)
         session.add(case)
         audit.record(session, store, actor, audit.AuditAction.CHANGE, "case", case.id,
                      case_ref=case.ref, detail=audit.changed({"next review": (before, day)}))
@@ -572,10 +682,13 @@ def set_risk(
     with store.session() as session:
         case, actor = _case_to_work(session, store, ref, "change cases")
         before, case.risk = RiskLevel(case.risk), level
+        history.record_change(session, actor, case.id, "case", case.id, "risk", before, level)
         sooner = today + review_interval(level)
         if case.status != CaseStatus.CLOSED and (
             case.next_review is None or sooner < case.next_review
         ):
+            history.record_change(session, actor, case.id, "case", case.id, "next review",
+                                  case.next_review, sooner)
             case.next_review = sooner
         session.add(case)
         audit.record(session, store, actor, audit.AuditAction.CHANGE, "case", case.id,
@@ -670,8 +783,10 @@ __all__ = [
     "assign_owner",
     "case_detail",
     "change_status",
+    "close_case",
     "create_case",
     "officers",
+    "reopen_case",
     "set_next_review",
     "set_risk",
 ]

@@ -458,6 +458,7 @@ class _Writer:
             values.update(self.case_places[values["case_id"]])
         elif table.name == "party":
             values["person_key"] = places.person_key(values["name"], values["date_of_birth"])
+            values["phone_key"] = places.phone_key(values.get("phone", ""))
         values.update(updated_at=self.stamp(), origin=self.origin, deleted=False)
         rows = self.pending.setdefault(table.name, [])
         rows.append(values)

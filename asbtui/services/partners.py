@@ -34,7 +34,7 @@ from asbtui.models import (
     PartnerNote,
     Power,
 )
-from asbtui.services import audit
+from asbtui.services import audit, history
 from asbtui.services.access import (
     Actor,
     Permission,
@@ -403,7 +403,7 @@ def case_notes(store: Store, ref: str) -> list[NoteView]:
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
-    kind: str  # incident, note, action
+    kind: str  # incident, note, action, correction, removal
     title: str
     text: str
     who: str = ""
@@ -411,7 +411,8 @@ class TimelineEntry:
 
 @permits(Permission.READ_CASES)
 def timeline(store: Store, ref: str) -> list[TimelineEntry]:
-    """Incidents, notes and enforcement steps of one case, by date, oldest first."""
+    """Incidents, notes, enforcement steps and corrections of one case, by date, oldest
+    first (people's details corrected are named, their values held back)."""
     actor = current(store)
     with store.session() as session:
         case = load_case(session, ref)
@@ -437,6 +438,11 @@ def timeline(store: Store, ref: str) -> list[TimelineEntry]:
             entries.append(TimelineEntry(step.occurred_at, "action",
                                          f"{power.label}: {stage(power, step.stage).label}",
                                          step.notes, step.authorised_by))
+        for change in history.entries(session, case.id):
+            # Corrections and removals: what changed, from what, by whom, when and why.
+            kind = "removal" if change.removal else "correction"
+            text = f"why: {change.reason}" if change.reason else ""
+            entries.append(TimelineEntry(change.at, kind, change.describe(), text, change.by))
     entries.sort(key=lambda e: e.at)
     return entries
 

@@ -48,6 +48,16 @@ def postcode_key(postcode: str) -> str:
     return re.sub(r"\s+", "", (postcode or "").upper())
 
 
+def phone_key(phone: str) -> str:
+    """A phone number's digits in UK form: "+44 (0)7700 900123" is "07700900123"."""
+    digits = re.sub(r"\D", "", phone or "")
+    if digits.startswith("440"):
+        digits = "0" + digits[3:]
+    elif digits.startswith("44") and len(digits) >= 12:
+        digits = "0" + digits[2:]
+    return digits
+
+
 def person_key(name: str, date_of_birth: date | None) -> str:
     """Name (letters only) and date of birth: the same person across cases."""
     letters = _clean(name).replace(" ", "")

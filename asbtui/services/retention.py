@@ -32,6 +32,7 @@ from asbtui.models import (
     CaseStatus,
     Category,
     ClosureReason,
+    Correction,
     Deadline,
     District,
     EnforcementAction,
@@ -250,6 +251,7 @@ def erase(store: Store, ref: str, reason: str, *, today: date | None = None,
         erased = _counts(session, case)
         for party in _rows(session, Party, case.id):
             party.name = party.address = party.phone = party.notes = party.person_key = ""
+            party.phone_key = ""
             party.date_of_birth = None
             party.deleted = True
             session.add(party)
@@ -283,6 +285,10 @@ def erase(store: Store, ref: str, reason: str, *, today: date | None = None,
         for row in _rows(session, Deadline, case.id) + _rows(session, ProblemCase, case.id):
             row.deleted = True
             session.add(row)
+        for correction in _rows(session, Correction, case.id):
+            correction.old_value = correction.new_value = correction.reason = ""
+            correction.deleted = True
+            session.add(correction)
         for share in _rows(session, CaseShare, case.id):
             if share.revoked_at is None:
                 share.revoked_at = now

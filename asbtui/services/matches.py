@@ -1,0 +1,165 @@
+"""Duplicates at intake: open cases and recent reports about the same place or person.
+
+While a new case is entered, the officer sees the cases that may be about the same
+problem: open cases, and cases with an incident in the last 12 months, at the same
+normalised address or postcode ("14, invicta road  MARGATE" is "14 Invicta Road,
+Margate"; "ct92qb" is "CT9 2QB"), or naming the same person (name and date of birth; a
+name without a date of birth matches that name with any). Each key is looked up on an
+index (the district is part of the address indexes, so every district is probed in
+one ``IN``): no keystroke ever scans a table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from asbtui.dates import utc_now
+from asbtui.models import Case, CaseStatus, Category, District, Incident, Party
+from asbtui.services import places
+from asbtui.services.access import Permission, current, permits, readable_case_ids
+
+if TYPE_CHECKING:
+    from asbtui.db import Store
+
+WINDOW = timedelta(days=365)
+"""Closed cases match when they had a report within this window (12 months)."""
+LIMIT = 20
+
+SAME_ADDRESS = "same address"
+SAME_POSTCODE = "same postcode"
+SAME_PERSON = "same person"
+SAME_NAME = "same name"
+
+
+@dataclass
+class CaseMatch:
+    """A case that may be about the same problem, and why it matched."""
+
+    ref: str
+    district: District
+    status: CaseStatus
+    category: Category
+    location: str
+    opened_at: datetime
+    last_report_at: datetime | None = None
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def open(self) -> bool:
+        return self.status is not CaseStatus.CLOSED
+
+
+@dataclass(frozen=True)
+class MatchQuery:
+    location: str = ""
+    postcode: str = ""
+    person_name: str = ""
+    date_of_birth: date | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (places.address_key(self.location) or places.postcode_key(self.postcode)
+                    or places.person_key(self.person_name, None).strip("|"))
+
+
+def _districts() -> list[str]:
+    return [d.value for d in District]
+
+
+def _person_condition(query: MatchQuery) -> tuple[sa.ColumnElement[bool] | None, str]:
+    key = places.person_key(query.person_name, query.date_of_birth)
+    name = key.partition("|")[0]
+    if not name:
+        return None, ""
+    if query.date_of_birth is not None:
+        return Party.person_key == key, SAME_PERSON
+    # A name alone: that name with any date of birth (a range of the index).
+    return sa.and_(Party.person_key >= f"{name}|", Party.person_key < f"{name}|~"), SAME_NAME
+
+
+@permits(Permission.READ_CASES)
+def intake_matches(store: Store, query: MatchQuery, *, now: datetime | None = None,
+                   limit: int = LIMIT) -> list[CaseMatch]:
+    """Cases that may already be about this report: open first, most recent first."""
+    actor = current(store)
+    now = now or utc_now()
+    cutoff = now - WINDOW
+    address = places.address_key(query.location)
+    postcode = places.postcode_key(query.postcode)
+    person, person_reason = _person_condition(query)
+    reasons: dict[str, list[str]] = {}
+    last: dict[str, datetime] = {}
+
+    def note(ref: str, why: str) -> None:
+        found = reasons.setdefault(ref, [])
+        if why not in found:
+            found.append(why)
+
+    with store.engine.connect() as connection:
+        districts = _districts()
+        for key, column, incident_column, why in (
+            (address, Case.address_key, Incident.address_key, SAME_ADDRESS),
+            (postcode, Case.postcode_key, Incident.postcode_key, SAME_POSTCODE),
+        ):
+            if not key:
+                continue
+            case_query = sa.select(Case.ref).where(column == key, ~Case.deleted)
+            if why == SAME_ADDRESS:
+                case_query = case_query.where(Case.district.in_(districts))
+            for (ref,) in connection.execute(case_query.limit(500)):
+                note(ref, why)
+            # Recent reports at the place, read from the covering index by the case's ref.
+            for ref, latest in connection.execute(
+                    sa.select(Incident.case_ref, sa.func.max(Incident.occurred_at))
+                    .where(Incident.district.in_(districts), incident_column == key,
+                           Incident.occurred_at >= cutoff, ~Incident.deleted)
+                    .group_by(Incident.case_ref).limit(500)):
+                note(ref, why)
+                last[ref] = latest
+        if person is not None:
+            for (ref,) in connection.execute(
+                    sa.select(Case.ref).join(Party, Party.case_id == Case.id)
+                    .where(person, ~Party.deleted).limit(500)):
+                note(ref, person_reason)
+        if not reasons:
+            return []
+        cases = sa.select(Case.id, Case.ref, Case.district, Case.status, Case.category,
+                          Case.location, Case.opened_at).where(
+            Case.ref.in_(list(reasons)), ~Case.deleted)
+        shared = readable_case_ids(actor)
+        if shared is not None:
+            cases = cases.where(Case.id.in_(shared))
+        rows = connection.execute(cases).all()
+        missing = {r.id: r.ref for r in rows if r.ref not in last}
+        if missing:
+            for case_id, latest in connection.execute(
+                    sa.select(Incident.case_id, sa.func.max(Incident.occurred_at))
+                    .where(Incident.case_id.in_(list(missing)), ~Incident.deleted)
+                    .group_by(Incident.case_id)):
+                last[missing[case_id]] = latest
+    found = []
+    for r in rows:
+        status = CaseStatus(r.status)
+        latest = _aware(last.get(r.ref))
+        recent = latest is not None and latest >= cutoff
+        if status is CaseStatus.CLOSED and not recent:
+            continue
+        found.append(CaseMatch(r.ref, District(r.district), status, Category(r.category),
+                               r.location, _aware(r.opened_at), latest, reasons[r.ref]))
+    found.sort(key=lambda m: (not m.open, -len(m.reasons),
+                              -(m.last_report_at or m.opened_at).timestamp()))
+    return found[:limit]
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    from datetime import UTC
+
+    if moment is None:
+        return None
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
