@@ -554,7 +554,8 @@ class Deadline(Synced, table=True):
 
     __table_args__ = (
         sa.Index("ix_deadline_due", "status", "district", "due_at"),
-        sa.Index("ix_deadline_open_due", "status", "due_at", "id"),
+        sa.Index("ix_deadline_open_due", "status", "deleted", "due_at", "id"),
+        sa.Index("ix_deadline_open_district", "status", "deleted", "district", "due_at", "id"),
     )
 
 

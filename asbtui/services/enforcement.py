@@ -1051,22 +1051,32 @@ def deadlines_page(
     if limit < 1:
         raise InvalidInput("A page holds at least one deadline.", "limit")
     where = _due_within(days, now, district)
-    query = _deadline_select().where(where)
-    if after is not None:
-        due, key = after
-        query = query.where(
-            sa.or_(Deadline.due_at > due, sa.and_(Deadline.due_at == due, Deadline.id > key))
-        )
-    query = query.order_by(Deadline.due_at, Deadline.id).limit(limit + 1)
     past_due = sa.func.coalesce(sa.func.sum(sa.case((Deadline.due_at < now, 1), else_=0)), 0)
     counts = sa.select(sa.func.count(), past_due).where(where)
     with store.engine.connect() as connection:
-        rows = [_view(row) for row in connection.execute(query)]
+        rows, next_key = _page_rows(connection, where, after, limit)
         total, overdue = connection.execute(counts).one()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_key = (rows[-1].due_at, rows[-1].id) if more and rows else None
     return DeadlinePage(rows, int(total), int(overdue), next_key)
+
+
+def _page_rows(
+    connection: sa.Connection,
+    where: sa.ColumnElement[bool],
+    after: DeadlineKey | None,
+    limit: int,
+) -> tuple[list[DeadlineView], DeadlineKey | None]:
+    """Up to ``limit`` deadlines after the key ``after``, and the key of the next page."""
+    query = _deadline_select().where(where)
+    if after is not None:
+        due, key = after
+        # A row value: SQLite seeks the index to it (an OR of the two would scan).
+        query = query.where(sa.tuple_(Deadline.due_at, Deadline.id) > sa.tuple_(due, key))
+    query = query.order_by(Deadline.due_at, Deadline.id).limit(limit + 1)
+    rows = [_view(row) for row in connection.execute(query)]
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, (rows[-1].due_at, rows[-1].id)
 
 
 @permits(Permission.READ_OVERVIEWS)
@@ -1083,16 +1093,15 @@ def upcoming_deadlines(
     :func:`deadlines_page`.
     """
     now = now or utc_now()
+    where = _due_within(days, now, district)
     found: list[DeadlineView] = []
     after: DeadlineKey | None = None
-    while True:
-        page = deadlines_page(
-            store, district=district, days=days, now=now, after=after, limit=1000
-        )
-        found.extend(page.rows)
-        if page.next_key is None:
-            return found
-        after = page.next_key
+    with store.engine.connect() as connection:
+        while True:
+            rows, after = _page_rows(connection, where, after, 1000)
+            found.extend(rows)
+            if after is None:
+                return found
 
 
 @permits(Permission.READ_CASES)
