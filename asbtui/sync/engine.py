@@ -1,0 +1,319 @@
+"""Enrol this device, then push the outbox and pull each scope's changes.
+
+Every step is safe to cut and repeat. Push: the server applies a batch in one transaction
+and skips sequences it has seen, and the device forgets a change only once the server has
+said which sequence it holds. Pull: each page and the scope's new cursor are written in one
+SQLite transaction, so no cursor is ever ahead of the rows it covers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from asbtui.models import SQLModel
+from asbtui.services import search
+from asbtui.services.access import permits
+from asbtui.sync.transport import SyncError, Transport
+
+if TYPE_CHECKING:
+    from asbtui.db import Store
+
+PUSH_BATCH = 500
+PULL_PAGE = 1000
+# Rows that hang from a case, removed with it when a share stops (notes' audiences too).
+CASE_CHILDREN = ("incident", "party", "partnernote", "enforcementaction", "actionstep",
+                 "deadline", "casereview", "problemcase", "caseshare")
+
+Checkpoint = Callable[[str], None]
+
+
+def _no_checkpoint(_step: str) -> None:
+    pass
+
+
+@dataclass
+class SyncReport:
+    """What one sync moved."""
+
+    pushed: int = 0
+    skipped: int = 0
+    pulled: int = 0
+    removed: int = 0
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    scopes: list[str] = field(default_factory=list)
+    last_sync: str | None = None
+    pending: int = 0
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """Where this device stands: enrolled where, last good sync, changes waiting."""
+
+    enrolled: bool
+    url: str
+    device_name: str
+    last_sync: str | None
+    pending: int
+
+
+# --- state --------------------------------------------------------------------------------
+
+def _state(connection: sa.Connection) -> dict[str, str]:
+    return dict(connection.exec_driver_sql("SELECT key, value FROM sync_state").all())
+
+
+def _set_state(connection: sa.Connection, **values: str) -> None:
+    for key, value in values.items():
+        connection.exec_driver_sql(
+            "INSERT INTO sync_state (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
+
+@permits()  # a fact about the device, shown before anyone signs in
+def status(store: Store) -> SyncStatus:
+    """Enrolment, the time of the last good sync and how many local changes wait to go."""
+    with store.engine.connect() as connection:
+        state = _state(connection)
+        pending = connection.exec_driver_sql("SELECT count(*) FROM sync_outbox").scalar() or 0
+    return SyncStatus("key" in state, state.get("url", ""), state.get("device_name", ""),
+                      state.get("last_sync"), int(pending))
+
+
+def credentials(store: Store) -> tuple[str, str]:
+    """The central service's address and this device's key; refuses an unenrolled store."""
+    with store.engine.connect() as connection:
+        state = _state(connection)
+    if "key" not in state:
+        raise SyncError("This device is not enrolled: ask an admin for a code, then run "
+                        "asbtui sync enrol URL CODE.")
+    return state["url"], state["key"]
+
+
+@permits()  # checked inside: only a store that holds no work yet
+def enrol(store: Store, url: str, code: str, transport: Transport) -> str:
+    """Swap a one-time code for this device's key; from now on local writes are recorded."""
+    with store.engine.connect() as connection:
+        if "key" in _state(connection):
+            raise SyncError("This device is already enrolled; use a new store to enrol again.")
+        held = connection.exec_driver_sql('SELECT count(*) FROM "case"').scalar()
+    if held:
+        raise SyncError("Enrol a new, empty store: this one already holds cases the central "
+                        "store has never seen (give --db a new file).")
+    answer = transport.post("/v1/enrol", {"code": code, "store_id": store.device_id})
+    with store.engine.begin() as connection:
+        _set_state(connection, url=url.rstrip("/"), key=answer["key"],
+                   device_name=answer["name"], device_id=answer["device_id"], recording="1")
+    return str(answer["name"])
+
+
+# --- push ---------------------------------------------------------------------------------
+
+def _push(store: Store, transport: Transport, report: SyncReport, checkpoint: Checkpoint) -> None:
+    while True:
+        with store.engine.connect() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT seq, tbl, key, op, fields, base, at FROM sync_outbox ORDER BY seq "
+                "LIMIT ?", (PUSH_BATCH,)).all()
+        if not rows:
+            return
+        changes = [{"seq": r.seq, "table": r.tbl, "key": r.key, "op": r.op,
+                    "fields": json.loads(r.fields), "base": r.base, "at": r.at} for r in rows]
+        checkpoint("push sent")
+        answer = transport.post("/v1/push", {"changes": changes})
+        checkpoint("push answered")
+        last = int(answer["last_seq"])
+        if last < rows[0].seq:
+            raise SyncError("The central store has not taken this device's changes; "
+                            "sync again later.")
+        with store.engine.begin() as connection:
+            connection.exec_driver_sql("DELETE FROM sync_outbox WHERE seq <= ?", (last,))
+        checkpoint("outbox cleared")
+        report.pushed += int(answer["applied"])
+        report.skipped += int(answer["skipped"])
+        report.conflicts += answer["conflicts"]
+
+
+# --- pull ---------------------------------------------------------------------------------
+
+class _Tables:
+    """Local columns and insert defaults of each synced table, read from the models."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, list[str]] = {}
+        self.defaults: dict[str, dict[str, Any]] = {}
+        for name, table in SQLModel.metadata.tables.items():
+            names = [c.name for c in table.columns]
+            if "origin" not in names:
+                continue
+            self.columns[name] = names
+            self.defaults[name] = {
+                c.name: c.default.arg for c in table.columns
+                if c.default is not None and c.default.is_scalar}
+
+
+_TABLES: _Tables | None = None
+
+
+def _tables() -> _Tables:
+    global _TABLES
+    if _TABLES is None:
+        _TABLES = _Tables()
+    return _TABLES
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _pending_fields(connection: sa.Connection, table: str, key: str) -> set[str]:
+    names: set[str] = set()
+    for (fields,) in connection.exec_driver_sql(
+            "SELECT fields FROM sync_outbox WHERE tbl = ? AND key = ?", (table, key)):
+        names.update(json.loads(fields))
+    return names
+
+
+def _upsert(connection: sa.Connection, table: str, key: str, data: dict[str, Any],
+            rev: int) -> None:
+    tables = _tables()
+    if table not in tables.columns:
+        return  # a table this version does not know
+    exists = connection.exec_driver_sql(
+        f"SELECT 1 FROM {_quote(table)} WHERE id = ?", (key,)).first() is not None
+    pending = _pending_fields(connection, table, key) if exists else set()
+    # A field changed here and not yet pushed keeps its local value: the push that follows
+    # is where the server decides between the two.
+    values = {c: data[c] for c in tables.columns[table] if c in data and c not in pending}
+    if exists:
+        sets = [c for c in values if c != "id"]
+        if sets:
+            connection.exec_driver_sql(
+                f"UPDATE {_quote(table)} SET " + ", ".join(f"{_quote(c)} = ?" for c in sets)
+                + " WHERE id = ?", (*[values[c] for c in sets], key))
+    else:
+        row = {**tables.defaults[table], **values, "id": key}
+        names = list(row)
+        connection.exec_driver_sql(
+            f"INSERT INTO {_quote(table)} (" + ", ".join(_quote(c) for c in names)
+            + ") VALUES (" + ", ".join("?" for _ in names) + ")", tuple(row[c] for c in names))
+    connection.exec_driver_sql(
+        "INSERT INTO sync_row (tbl, key, rev) VALUES (?, ?, ?) ON CONFLICT(tbl, key) "
+        "DO UPDATE SET rev = max(rev, excluded.rev)", (table, key, rev))
+
+
+def _evict(connection: sa.Connection, case_id: str) -> int:
+    """Take a case no longer shared with this device's agency off the device."""
+    removed = 0
+    notes = [r[0] for r in connection.exec_driver_sql(
+        "SELECT id FROM partnernote WHERE case_id = ?", (case_id,))]
+    for note in notes:
+        connection.exec_driver_sql("DELETE FROM noteaudience WHERE note_id = ?", (note,))
+    for table in CASE_CHILDREN:
+        keys = [r[0] for r in connection.exec_driver_sql(
+            f"SELECT id FROM {_quote(table)} WHERE case_id = ?", (case_id,))]
+        connection.exec_driver_sql(f"DELETE FROM {_quote(table)} WHERE case_id = ?", (case_id,))
+        for key in keys:
+            connection.exec_driver_sql("DELETE FROM sync_row WHERE tbl = ? AND key = ?",
+                                       (table, key))
+    removed += connection.exec_driver_sql('DELETE FROM "case" WHERE id = ?',
+                                          (case_id,)).rowcount
+    connection.exec_driver_sql("DELETE FROM sync_row WHERE tbl = 'case' AND key = ?", (case_id,))
+    connection.exec_driver_sql("DELETE FROM case_search WHERE case_search MATCH ?",
+                               (f'case_id : "{case_id}"',))
+    return removed
+
+
+def apply_page(store: Store, scope: str, changes: list[dict[str, Any]], cursor: int,
+               checkpoint: Checkpoint = _no_checkpoint) -> int:
+    """Apply one page of pulled changes and move the scope's cursor, in one transaction."""
+    removed = 0
+    connection = store.engine.connect()
+    try:
+        # Foreign keys off while applying: a scope may hold a row whose parent lives in a
+        # scope this device does not pull (a problem's case in another district).
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()  # a pragma, outside any SQLite transaction
+        try:
+            # The first write takes the store's write lock and stops recording: rows pulled
+            # must not go back out as this device's changes.
+            recording = connection.exec_driver_sql(
+                "SELECT value FROM sync_state WHERE key = 'recording'").scalar() or "0"
+            _set_state(connection, recording="0")
+            touched: set[str] = set()
+            for change in changes:
+                table, key = change["table"], change["key"]
+                if change["op"] == "evict":
+                    removed += _evict(connection, key)
+                    touched.discard(key)
+                    continue
+                _upsert(connection, table, key, change["data"], int(change["rev"]))
+                if table == "case":
+                    touched.add(key)
+                elif table == "party" and change["data"].get("case_id"):
+                    touched.add(change["data"]["case_id"])
+            if touched:
+                with Session(bind=connection) as session:
+                    for case_id in sorted(touched):
+                        search.reindex_case(session, case_id)
+            connection.exec_driver_sql(
+                "INSERT INTO sync_cursor (scope, version) VALUES (?, ?) ON CONFLICT(scope) "
+                "DO UPDATE SET version = excluded.version", (scope, cursor))
+            _set_state(connection, recording=recording)
+            checkpoint("page applied")
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+    finally:
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
+        connection.close()
+    return removed
+
+
+def cursors(store: Store) -> dict[str, int]:
+    with store.engine.connect() as connection:
+        return dict(connection.exec_driver_sql("SELECT scope, version FROM sync_cursor").all())
+
+
+def _pull(store: Store, transport: Transport, scopes: list[str], report: SyncReport,
+          checkpoint: Checkpoint, page: int) -> None:
+    for scope in scopes:
+        while True:
+            after = cursors(store).get(scope, 0)
+            answer = transport.post("/v1/pull", {"scope": scope, "after": after, "limit": page})
+            changes = answer["changes"]
+            if changes:
+                report.removed += apply_page(store, scope, changes,
+                                             int(changes[-1]["version"]), checkpoint)
+                report.pulled += len(changes)
+                checkpoint("cursor saved")
+            if not answer["more"]:
+                break
+
+
+# --- the whole sync -----------------------------------------------------------------------
+
+@permits()  # the server checks the user on every request
+def sync(store: Store, transport: Transport, *, checkpoint: Checkpoint = _no_checkpoint,
+         page: int = PULL_PAGE) -> SyncReport:
+    """Push this device's changes, then pull its scopes' changes; returns what moved."""
+    credentials(store)
+    report = SyncReport()
+    hello = transport.post("/v1/hello", {})
+    report.scopes = list(hello["scopes"])
+    _push(store, transport, report, checkpoint)
+    _pull(store, transport, report.scopes, report, checkpoint, page)
+    at = datetime.now(UTC).isoformat(timespec="seconds")
+    with store.engine.begin() as connection:
+        _set_state(connection, last_sync=at)
+    report.last_sync = at
+    report.pending = status(store).pending
+    return report
