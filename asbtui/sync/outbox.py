@@ -29,7 +29,10 @@ def trigger_sql(table: str, columns: Iterable[str]) -> list[str]:
     q = _quote(table)
     whole = ", ".join(f"'{c}', NEW.{_quote(c)}" for c in columns)
     base = f"(SELECT rev FROM sync_row WHERE tbl = '{table}' AND key = NEW.id)"
-    watched = [c for c in columns if c not in STAMP_FIELDS]
+    # A row stamped with nothing else changed (the ORM stamps every row it flushes) still
+    # goes out, so that both sides hold the same stamps; except where the only change can
+    # be a local field (a sign-in resetting its lockout count).
+    watched = [c for c in columns if c not in STAMP_FIELDS or table not in LOCAL_FIELDS]
     any_changed = " OR ".join(f"OLD.{_quote(c)} IS NOT NEW.{_quote(c)}" for c in watched)
     parts = " UNION ALL ".join(
         f"SELECT '{c}' AS k, NEW.{_quote(c)} AS v WHERE OLD.{_quote(c)} IS NOT NEW.{_quote(c)}"

@@ -1,0 +1,526 @@
+"""Sync with the central PostgreSQL store, end to end: the real service on a loopback port,
+a database of each test's own, devices as SQLite stores enrolled with it."""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sync_world import (
+    AGENCY,
+    PIN,
+    Device,
+    World,
+    assert_device_matches_server,
+    assert_same_rows,
+    build_seed,
+    world_at,
+)
+
+from asbtui.db import open_store
+from asbtui.models import SQLModel
+from asbtui.server import central
+from asbtui.services import cases, partners, users
+from asbtui.sync import engine
+from asbtui.sync.outbox import LOCAL_FIELDS
+from asbtui.sync.transport import HttpTransport, SyncError
+
+
+@pytest.fixture(scope="session")
+def seed_rows(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, list[dict]]]:
+    return build_seed(tmp_path_factory.mktemp("sync-seed") / "seed.db")
+
+
+@pytest.fixture
+def world(tmp_path: Path, seed_rows) -> World:  # noqa: ANN001
+    with world_at(tmp_path, seed_rows) as made:
+        yield made
+
+
+def _refs(device: Device, district: str | None = None) -> list[str]:
+    with device.store.engine.connect() as connection:
+        query = 'SELECT ref FROM "case" WHERE deleted = 0'
+        if district:
+            query += f" AND district = '{district}'"
+        return sorted(connection.exec_driver_sql(query + " ORDER BY ref").scalars())
+
+
+def _case_field(device: Device, ref: str, name: str) -> Any:
+    with device.store.engine.connect() as connection:
+        return connection.exec_driver_sql(f'SELECT "{name}" FROM "case" WHERE ref = ?',
+                                          (ref,)).scalar()
+
+
+def _shared_refs(world: World) -> set[str]:
+    with world.connect() as conn:
+        return {r[0] for r in conn.execute(
+            "SELECT c.data->>'ref' FROM record s JOIN record c ON c.tbl = 'case' "
+            "AND c.key = s.case_id WHERE s.tbl = 'caseshare' "
+            "AND s.data->'revoked_at' = 'null'::jsonb")}
+
+
+# ------------------------------------------------------------------------- the outbox
+
+
+def test_the_outbox_triggers_cover_every_column_of_every_synced_table(tmp_path) -> None:
+    with open_store(tmp_path / "t.db", create=True) as store, store.engine.connect() as c:
+        triggers = dict(c.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+            "AND name LIKE 'sync_%'").all())
+    for table in SQLModel.metadata.sorted_tables:
+        if "origin" not in table.columns:
+            continue
+        insert = triggers[f"sync_{table.name}_insert"]
+        for column in table.columns:
+            if column.name in LOCAL_FIELDS.get(table.name, ()):
+                assert f"NEW.\"{column.name}\"" not in insert
+            else:
+                assert f"'{column.name}', NEW.\"{column.name}\"" in insert, (table, column)
+
+
+def test_an_unenrolled_store_records_nothing(store) -> None:  # noqa: ANN001
+    cases.add_officer(store, "PC 1", "Officer One", "THA")
+    with store.engine.connect() as c:
+        assert c.exec_driver_sql("SELECT count(*) FROM sync_outbox").scalar() == 0
+
+
+def test_each_write_is_recorded_with_its_changed_fields_only(store) -> None:  # noqa: ANN001
+    with store.engine.begin() as c:
+        c.exec_driver_sql("UPDATE sync_state SET value = '1' WHERE key = 'recording'")
+    ref = cases.create_case(store, cases.NewCase(district="THA", category="nuisance",
+                                                 summary="Loud music"))
+    cases.set_risk(store, ref, "high")
+    with store.engine.connect() as c:
+        rows = c.exec_driver_sql("SELECT seq, tbl, op, fields FROM sync_outbox "
+                                 "ORDER BY seq").all()
+    assert [r.tbl for r in rows] == ["case", "case"]
+    assert [r.op for r in rows] == ["insert", "update"]
+    assert json.loads(rows[0].fields)["summary"] == "Loud music"
+    changed = set(json.loads(rows[1].fields))
+    assert "risk" in changed and "summary" not in changed
+    assert rows[1].seq > rows[0].seq
+
+
+def test_two_processes_on_one_store_never_share_a_device_sequence(store_path) -> None:  # noqa: ANN001
+    import multiprocessing
+
+    with open_store(store_path) as store, store.engine.begin() as c:
+        c.exec_driver_sql("UPDATE sync_state SET value = '1' WHERE key = 'recording'")
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_add_officers, args=(str(store_path), n))
+               for n in (1, 2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    raw = sqlite3.connect(store_path)
+    seqs = [r[0] for r in raw.execute("SELECT seq FROM sync_outbox")]
+    raw.close()
+    assert len(seqs) == 40 and len(set(seqs)) == 40
+
+
+def _add_officers(path: str, worker: int) -> None:
+    with open_store(path) as store:
+        for number in range(20):
+            cases.add_officer(store, f"PC {worker}{number:03}", "Officer", "THA")
+
+
+# ------------------------------------------------------------------------- scopes
+
+
+def test_an_officer_pulls_the_force_and_their_district_and_a_partner_only_shared_cases(
+        world: World) -> None:
+    officer = world.device("car1", "pc")
+    partner = world.device("council1", "tdc")
+    assert len(_refs(officer)) == 5 and _refs(officer, "MED") == []
+    assert _refs(partner) == sorted(_shared_refs(world))
+    assert len(_refs(partner)) == 1
+    officer.sync()
+    assert_device_matches_server(world, officer)
+    assert_device_matches_server(world, partner, None)
+
+
+def test_reassigning_on_the_supervisors_device_reaches_the_officers(world: World) -> None:
+    officer = world.device("car1", "pc")
+    supervisor = world.device("desk1", "sup")
+    ref = _refs(supervisor)[2]
+    cases.assign_owner(supervisor.store, ref, "PC 2")
+    report = supervisor.sync()
+    assert report.pushed >= 1 and report.conflicts == []
+    officer.sync()
+    owner = _case_field(officer, ref, "owner_id")
+    with officer.store.engine.connect() as c:
+        assert c.exec_driver_sql("SELECT collar FROM officer WHERE id = ?",
+                                 (owner,)).scalar() == "PC 2"
+    assert cases.case_detail(officer.store, ref).ref == ref
+
+
+def test_stopping_a_share_removes_the_case_from_the_partners_device(world: World) -> None:
+    supervisor = world.device("desk1", "sup")
+    partner = world.device("council1", "tdc")
+    shared = _refs(partner)[0]
+    newly = [r for r in _refs(supervisor) if r != shared][0]
+    partners.share_case(supervisor.store, newly, AGENCY, "Joint visit")
+    supervisor.sync()
+    partner.sync()
+    assert _refs(partner) == sorted([shared, newly])
+    partners.revoke_share(supervisor.store, shared, AGENCY)
+    supervisor.sync()
+    report = partner.sync()
+    assert report.removed == 1
+    assert _refs(partner) == [newly]
+    with partner.store.engine.connect() as c:
+        assert c.exec_driver_sql("SELECT count(*) FROM incident WHERE case_ref = ?",
+                                 (shared,)).scalar() == 0
+
+
+# ------------------------------------------------------------------------- refusals
+
+
+def test_a_revoked_device_is_refused_and_its_local_work_kept(world: World) -> None:
+    officer = world.device("car1", "pc")
+    ref = _refs(officer)[0]
+    cases.set_risk(officer.store, ref, "high")
+    with world.connect() as conn:
+        central.revoke_device(conn, "car1")
+    with pytest.raises(SyncError, match="revoked"):
+        officer.sync()
+    assert engine.status(officer.store).pending == 1
+    assert _case_field(officer, ref, "risk") == "high"
+
+
+def test_an_unknown_user_an_old_app_and_a_dead_server_each_get_one_plain_line(
+        world: World) -> None:
+    officer = world.device("car1", "pc")
+    stranger = Device("car1", officer.store, "nobody", officer.url, officer.key)
+    with pytest.raises(SyncError, match="no active user"):
+        stranger.sync()
+    old = HttpTransport(officer.url, officer.key, "pc")
+    old.client.headers["x-asbtui-protocol"] = "0"
+    with pytest.raises(SyncError, match="update asbtui"):
+        engine.sync(officer.store, old)
+    dead = HttpTransport("http://127.0.0.1:9", officer.key, "pc")
+    with pytest.raises(SyncError, match="Cannot reach"):
+        engine.sync(officer.store, dead)
+    with world.connect() as conn, pytest.raises(central.CentralError, match="not valid"):
+        central.claim_enrolment(conn, "AAAA-BBBB-CCCC", "x")
+
+
+# ------------------------------------------------------------------------- conflicts
+
+
+def test_one_field_changed_on_two_devices_gives_one_conflict_settled_by_a_supervisor(
+        world: World) -> None:
+    officer = world.device("car1", "pc")
+    supervisor = world.device("desk1", "sup")
+    ref = _refs(officer)[1]
+    cases.set_risk(officer.store, ref, "high")
+    cases.set_risk(supervisor.store, ref, "medium")
+    assert officer.sync().conflicts == []
+    report = supervisor.sync()
+    # Risk, and the review date each risk brought forward: one conflict for each field.
+    assert sorted(c["field"] for c in report.conflicts) == ["next_review", "risk"]
+    assert [(c["server_value"], c["device_value"]) for c in report.conflicts
+            if c["field"] == "risk"] == [("high", "medium")]
+    # Told, the supervisor's device takes the central value; nothing was overwritten.
+    assert _case_field(supervisor, ref, "risk") == "high"
+    supervisor.sync_until_quiet()
+    with world.connect() as conn:
+        caller = central.authenticate(conn, supervisor.key, "sup")
+        open_ones = [c for c in central.list_conflicts(conn, caller) if c["field"] == "risk"]
+        assert len(open_ones) == 1 and open_ones[0]["ref"] == ref
+        assert open_ones[0]["server_user"] == "pc" and open_ones[0]["device_user"] == "sup"
+        officer_caller = central.authenticate(conn, officer.key, "pc")
+        with pytest.raises(central.CentralError, match="supervisor"):
+            central.list_conflicts(conn, officer_caller)
+        central.resolve_conflict(conn, caller, open_ones[0]["id"], "medium")
+        assert [c["field"] for c in central.list_conflicts(conn, caller)] == ["next_review"]
+    officer.sync()
+    supervisor.sync()
+    assert _case_field(officer, ref, "risk") == "medium"
+    assert _case_field(supervisor, ref, "risk") == "medium"
+
+
+def test_the_same_value_from_two_devices_is_no_conflict(world: World) -> None:
+    officer = world.device("car1", "pc")
+    supervisor = world.device("desk1", "sup")
+    ref = _refs(officer)[1]
+    cases.set_risk(officer.store, ref, "high")
+    cases.set_risk(supervisor.store, ref, "high")
+    officer.sync()
+    assert supervisor.sync().conflicts == []
+
+
+def test_append_only_records_from_two_devices_merge_by_union(world: World) -> None:
+    officer = world.device("car1", "pc")
+    supervisor = world.device("desk1", "sup")
+    ref = _refs(officer)[0]
+    at = datetime.now(UTC) - timedelta(hours=1)
+    for device, text in ((officer, "Music from the garden"), (supervisor, "Shouting")):
+        cases.add_incident(device.store, ref, cases.NewIncident(
+            occurred_at=at, channel="101", incident_type="noise", description=text))
+    for device in (officer, supervisor, officer):
+        device.sync()
+    for device in (officer, supervisor):
+        with device.store.engine.connect() as c:
+            texts = set(c.exec_driver_sql("SELECT description FROM incident WHERE case_ref = ?",
+                                          (ref,)).scalars())
+        assert {"Music from the garden", "Shouting"} <= texts
+
+
+# ------------------------------------------------------------------------- faults
+
+
+class Cut(Exception):
+    """The connection (or the client) dies here."""
+
+
+class CuttingTransport:
+    """The real transport, cut once: before a request, or after the server answered it."""
+
+    def __init__(self, inner: HttpTransport, path: str, *, after: bool) -> None:
+        self.inner, self.path, self.after, self.done = inner, path, after, False
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        if path == self.path and not self.done and not self.after:
+            self.done = True
+            raise Cut(f"cut before {path}")
+        answer = self.inner.post(path, body)
+        if path == self.path and not self.done:
+            self.done = True
+            raise Cut(f"answer to {path} lost")
+        return answer
+
+    def stream(self, path: str, body: dict[str, Any]) -> Any:
+        return self.inner.stream(path, body)
+
+
+def _work(device: Device, rng: random.Random, count: int) -> None:
+    refs = _refs(device, "THA")
+    for _ in range(count):
+        ref = rng.choice(refs)
+        kind = rng.random()
+        if kind < 0.4:
+            cases.add_incident(device.store, ref, cases.NewIncident(
+                occurred_at=datetime.now(UTC) - timedelta(minutes=rng.randint(1, 600)),
+                channel="101", incident_type="noise", description=f"Report {rng.random():.6f}"))
+        elif kind < 0.7:
+            try:
+                cases.set_risk(device.store, ref, rng.choice(["standard", "medium", "high"]))
+            except Exception:  # noqa: BLE001 - the same risk again is refused: fine
+                pass
+        else:
+            partners.add_note(device.store, ref, f"Visited {rng.random():.6f}")
+
+
+def _assert_exactly_once(world: World, device: Device) -> None:
+    with world.connect() as conn:
+        device_id = conn.execute("SELECT id FROM device WHERE key_hash IS NOT NULL AND name = %s",
+                                 (device.name,)).fetchone()[0]
+        applied = [r[0] for r in conn.execute(
+            "SELECT seq FROM applied WHERE device = %s ORDER BY seq", (device_id,))]
+        last = conn.execute("SELECT last_seq FROM device WHERE id = %s",
+                            (device_id,)).fetchone()[0]
+        logged = conn.execute("SELECT count(*), count(DISTINCT seq) FROM change WHERE device = %s "
+                              "AND seq IS NOT NULL AND scope LIKE 'district:%%'",
+                              (device_id,)).fetchone()
+    with device.store.engine.connect() as c:
+        made = c.exec_driver_sql("SELECT seq FROM sqlite_sequence WHERE name = 'sync_outbox'"
+                                 ).scalar() or 0
+        pending = c.exec_driver_sql("SELECT count(*) FROM sync_outbox").scalar()
+    assert pending == 0
+    assert applied == list(range(applied[0], made + 1)) if applied else made == 0
+    assert last == made
+    assert logged[0] == logged[1]  # one change-log entry per (device, sequence) in a scope
+
+
+def _assert_cursors_not_ahead(world: World, device: Device) -> None:
+    with world.connect() as conn:
+        heads = dict(conn.execute("SELECT scope, version FROM scope_counter").fetchall())
+    for scope, version in engine.cursors(device.store).items():
+        assert version <= heads.get(scope, 0)
+
+
+CUTS = [("/v1/push", False), ("/v1/push", True), ("/v1/pull", False), ("/v1/pull", True)]
+STEPS = ["push sent", "push answered", "outbox cleared", "page applied", "cursor saved"]
+
+
+def test_a_sync_cut_at_any_step_then_run_again_leaves_both_sides_equal(world: World) -> None:
+    officer = world.device("car1", "pc")
+    supervisor = world.device("desk1", "sup")
+    rng = random.Random(15)
+    faults: list[tuple[str, Any]] = [(f"transport {p} {'after' if a else 'before'}", (p, a))
+                                     for p, a in CUTS]
+    faults += [(f"step {s}", s) for s in STEPS]
+    for label, fault in faults:
+        _work(officer, rng, 6)
+        _work(supervisor, rng, 2)
+        supervisor.sync()
+        if isinstance(fault, tuple):
+            transport = CuttingTransport(officer.transport(), fault[0], after=fault[1])
+            with pytest.raises(Cut):
+                engine.sync(officer.store, transport, page=3)
+        else:
+            def checkpoint(step: str, wanted: str = fault) -> None:
+                if step == wanted:
+                    raise Cut(step)
+            with pytest.raises(Cut):
+                officer.sync(checkpoint=checkpoint, page=3)
+        _assert_cursors_not_ahead(world, officer)
+        officer.sync_until_quiet()
+        supervisor.sync_until_quiet()
+        _assert_exactly_once(world, officer)
+        for device in (officer, supervisor):
+            assert_device_matches_server(world, device)
+        assert_same_rows(officer.store, supervisor.store, label)
+
+
+def test_a_client_killed_mid_sync_resumes_where_it_stopped(world: World, tmp_path) -> None:
+    """A sync process killed with SIGKILL in the middle of its pull; the next one finishes."""
+    import multiprocessing
+    import os
+    import signal
+
+    officer = world.device("car1", "pc")
+    supervisor = world.device("desk1", "sup")
+    _work(supervisor, random.Random(3), 30)
+    supervisor.sync()
+    path = officer.store.path
+    officer.store.close()
+    context = multiprocessing.get_context("spawn")
+    ready = context.Event()
+    worker = context.Process(target=_slow_sync, args=(str(path), ready))
+    worker.start()
+    assert ready.wait(60)
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.join(30)
+    officer.store = open_store(path)
+    officer.sign_in()
+    _assert_cursors_not_ahead(world, officer)
+    officer.sync_until_quiet()
+    assert_same_rows(officer.store, supervisor.store)
+
+
+def _slow_sync(path: str, ready: Any) -> None:
+    import time
+
+    with open_store(path) as store:
+        url, key = engine.credentials(store)
+        transport = HttpTransport(url, key, "pc")
+        pages = {"n": 0}
+
+        def checkpoint(step: str) -> None:
+            if step == "cursor saved":
+                pages["n"] += 1
+                if pages["n"] == 2:
+                    ready.set()
+                    time.sleep(60)
+
+        engine.sync(store, transport, checkpoint=checkpoint, page=5)
+
+
+# ------------------------------------------------------------------------- convergence
+
+
+def test_three_devices_working_offline_in_random_orders_converge(world: World) -> None:
+    officer = world.device("car1", "pc")
+    supervisor = world.device("desk1", "sup")
+    partner = world.device("council1", "tdc")
+    devices = [officer, supervisor, partner]
+    rng = random.Random(2026)
+    concurrent_edits = 0
+    for _round in range(12):
+        # Each round: some devices change one case's risk offline, others work elsewhere.
+        ref = rng.choice(_refs(officer, "THA"))
+        editors = rng.sample([officer, supervisor], rng.randint(0, 2))
+        values = rng.sample(["standard", "medium", "high"], 2)
+        changed = []
+        for device, value in zip(editors, values, strict=False):
+            if _case_field(device, ref, "risk") != value:
+                cases.set_risk(device.store, ref, value)
+                changed.append(device)
+        concurrent_edits += len(changed) == 2
+        _work(officer, rng, rng.randint(0, 3))
+        if rng.random() < 0.5:
+            shared = [r for r in _refs(supervisor, "THA") if r in _shared_refs(world)]
+            if shared and rng.random() < 0.4:
+                partners.revoke_share(supervisor.store, rng.choice(shared), AGENCY)
+            else:
+                candidates = [r for r in _refs(supervisor, "THA") if r not in _shared_refs(world)]
+                if candidates:
+                    partners.share_case(supervisor.store, rng.choice(candidates), AGENCY,
+                                        "Joint problem solving")
+                    supervisor.sync()
+        for shared_ref in _refs(partner):
+            if rng.random() < 0.3:
+                partners.add_note(partner.store, shared_ref, "Tenancy warning sent",
+                                  visibility="all_partners")
+        for device in rng.sample(devices, len(devices)):
+            device.sync()
+        # The partner never holds a case that is not shared with its agency.
+        assert set(_refs(partner)) <= _shared_refs(world)
+    for _ in range(2):
+        for device in devices:
+            device.sync_until_quiet()
+    assert_same_rows(officer.store, supervisor.store)
+    assert set(_refs(partner)) == _shared_refs(world)
+    for device in devices:
+        assert_device_matches_server(world, device, None if device is partner else ("THA",))
+    with world.connect() as conn:
+        conflicts = conn.execute("SELECT tbl, key, field, count(*) FROM conflict "
+                                 "GROUP BY 1, 2, 3, device_at").fetchall()
+    assert all(n == 1 for *_k, n in conflicts)
+    assert len(conflicts) == concurrent_edits
+
+
+# ------------------------------------------------------------------------- the CLI
+
+
+def test_the_cli_enrols_a_device_and_syncs_it(world: World, tmp_path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from asbtui.cli import app
+
+    runner = CliRunner()
+    env = {"ASBTUI_CENTRAL_URL": world.url}
+    made = runner.invoke(app, ["server", "enrol-device", "Patrol car 7"], env=env)
+    assert made.exit_code == 0, made.stderr
+    code = made.stdout.strip().splitlines()[-1].split()[-1]
+    db = tmp_path / "car7.db"
+    enrolled = runner.invoke(app, ["--db", str(db), "sync", "enrol", world.address, code])
+    assert enrolled.exit_code == 0, enrolled.stderr
+    again = runner.invoke(app, ["--db", str(tmp_path / "other.db"), "sync", "enrol",
+                                world.address, code])
+    assert again.exit_code == 1 and "not valid" in again.stderr
+    first = runner.invoke(app, ["--db", str(db), "--user", "pc", "sync", "--json"])
+    assert first.exit_code == 0, first.stderr
+    assert json.loads(first.stdout)["pulled"] > 0
+    second = runner.invoke(app, ["--db", str(db), "--user", "pc", "sync"],
+                           env={"ASBTUI_PIN": PIN})
+    assert second.exit_code == 0, second.stderr
+    assert "last good sync" in second.stdout
+    listed = runner.invoke(app, ["--db", str(db), "--user", "pc", "conflicts", "list"],
+                           env={"ASBTUI_PIN": PIN})
+    assert listed.exit_code == 1 and "supervisor" in listed.stderr
+    revoked = runner.invoke(app, ["server", "revoke-device", "Patrol car 7"], env=env)
+    assert revoked.exit_code == 0
+    refused = runner.invoke(app, ["--db", str(db), "--user", "pc", "sync"],
+                            env={"ASBTUI_PIN": PIN})
+    assert refused.exit_code == 1 and "revoked" in refused.stderr
+    bad = runner.invoke(app, ["server", "migrate", "--central", "mysql://x"])
+    assert bad.exit_code == 1 and bad.stderr.count("\n") == 1
+
+
+def test_users_made_centrally_sign_in_on_a_new_device(world: World) -> None:
+    device = world.device("car1", "pc", sign_in=False)
+    actor = users.sign_in(device.store, "pc", PIN)
+    assert actor.role.value == "officer"
+    with device.store.engine.connect() as c:
+        assert c.execute(sa.text("SELECT count(*) FROM app_user")).scalar() == 5
