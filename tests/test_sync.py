@@ -542,3 +542,22 @@ def test_users_made_centrally_sign_in_on_a_new_device(world: World) -> None:
     assert actor.role.value == "officer"
     with device.store.engine.connect() as c:
         assert c.execute(sa.text("SELECT count(*) FROM app_user")).scalar() == 5
+
+
+def test_the_server_refuses_a_change_outside_the_users_districts(world: World) -> None:
+    officer = world.device("car1", "pc")
+    medway = world.device("car2", "medpc")
+    ref = _refs(officer)[0]
+    # A Medway officer's device pushing a change to a Thanet case (sent by hand here: the
+    # app refuses it before it is written) is refused, and the server's row stands.
+    with officer.store.engine.connect() as c:
+        case = dict(c.exec_driver_sql('SELECT * FROM "case" WHERE ref = ?', (ref,)).mappings()
+                    .one())
+    transport = medway.transport()
+    answer = transport.post("/v1/push", {"changes": [{
+        "seq": 10_000, "table": "case", "key": case["id"], "op": "update",
+        "fields": {"risk": "high"}, "base": 0, "at": "2026-11-26T00:00:00Z"}]})
+    transport.close()
+    assert answer["refused"] == [{"table": "case", "key": case["id"], "refused": True}]
+    assert world.scalar("SELECT data->>'risk' FROM record WHERE tbl = 'case' AND key = %s",
+                        case["id"]) == case["risk"]

@@ -193,7 +193,8 @@ def sync(
     if as_json:
         print_json({"pushed": report.pushed, "skipped": report.skipped,
                     "pulled": report.pulled, "removed": report.removed,
-                    "conflicts": report.conflicts, "scopes": report.scopes,
+                    "conflicts": report.conflicts, "refused": report.refused,
+                    "scopes": report.scopes,
                     "last_sync": report.last_sync, "pending": report.pending})
         return
     print(f"Pushed {report.pushed:,} change(s), pulled {report.pulled:,}"
@@ -203,6 +204,9 @@ def sync(
         print(f"Conflict {conflict['id']}: {conflict['table']} {conflict.get('ref') or ''} "
               f"field {conflict['field']} was changed on the central store too; its value was "
               "kept and a supervisor will settle it.")
+    if report.refused:
+        print(f"The central store refused {len(report.refused)} change(s) your role or "
+              "districts do not allow; its own records stand.")
 
 
 @sync_app.command("enrol")

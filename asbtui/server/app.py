@@ -97,7 +97,8 @@ def create_app(url: str, *, pool_size: int = 8) -> Starlette:
             raise CentralError(f"A push holds at most {MAX_BATCH} changes.", 413)
         result = central.push(conn, who, changes)
         return {"last_seq": result.last_seq, "applied": result.applied,
-                "skipped": result.skipped, "conflicts": result.conflicts}
+                "skipped": result.skipped, "conflicts": result.conflicts,
+                "refused": result.refused}
 
     def pull(conn: psycopg.Connection, who: Caller, body: dict, _r: Request) -> dict:
         limit = max(1, min(int(body.get("limit") or 1000), MAX_PAGE))

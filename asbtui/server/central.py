@@ -238,12 +238,14 @@ class PushResult:
     applied: int
     skipped: int
     conflicts: list[dict[str, Any]]
+    refused: list[dict[str, Any]]
 
 
 def push(conn: psycopg.Connection, caller: Caller, changes: list[dict[str, Any]]) -> PushResult:
     """Apply a batch of one device's outbox in one transaction, skipping seen sequences."""
     applied = skipped = 0
     conflicts: list[dict[str, Any]] = []
+    refused: list[dict[str, Any]] = []
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
         last_seq = conn.execute("SELECT last_seq FROM device WHERE id = %s FOR UPDATE",
@@ -253,14 +255,41 @@ def push(conn: psycopg.Connection, caller: Caller, changes: list[dict[str, Any]]
             if seq <= last_seq:
                 skipped += 1
                 continue
-            conflicts += _apply(conn, caller, change)
+            for found in _apply(conn, caller, change):
+                (refused if found.get("refused") else conflicts).append(found)
             conn.execute("INSERT INTO applied (device, seq, tbl, key) VALUES (%s, %s, %s, %s)",
                          (caller.device_id, seq, change["table"], change["key"]))
             last_seq = seq
             applied += 1
         conn.execute("UPDATE device SET last_seq = %s, last_push_at = now() WHERE id = %s",
                      (last_seq, caller.device_id))
-    return PushResult(last_seq, applied, skipped, conflicts)
+    return PushResult(last_seq, applied, skipped, conflicts, refused)
+
+
+PARTNER_WRITES = frozenset({"partnernote", "noteaudience"})
+
+
+def may_write(conn: psycopg.Connection, caller: Caller, table: str,
+              data: dict[str, Any]) -> bool:
+    """Whether the caller's role and districts (or agency's shares) allow this row's change.
+
+    The device checked it before writing; the server checks again, since the device key
+    is all it knows of the device.
+    """
+    role = caller.user.get("role")
+    if role == "admin":
+        return True
+    if table == "app_user":
+        return data.get("id") == caller.user.get("id")  # one's own PIN
+    case_id = _case_of(conn, table, data)
+    if role == "partner":
+        return (table in PARTNER_WRITES and case_id is not None
+                and str(caller.user.get("agency_id")) in _sharing_agencies(conn, case_id))
+    if table in ("officer", "agency"):
+        return False
+    district = _district_of(conn, table, data, case_id)
+    own = [d for d in (caller.user.get("districts") or "").split(",") if d]
+    return district is None or district in own
 
 
 def _apply(conn: psycopg.Connection, caller: Caller, change: dict[str, Any]) -> list[dict]:
@@ -271,6 +300,13 @@ def _apply(conn: psycopg.Connection, caller: Caller, change: dict[str, Any]) -> 
     row = conn.execute("SELECT data, fields FROM record WHERE tbl = %s AND key = %s FOR UPDATE",
                        (table, key)).fetchone()
     data, fields = (dict(row[0]), dict(row[1])) if row else ({}, {})
+    if not may_write(conn, caller, table, {**data, **incoming, "id": key}):
+        # Refused, and said so; the device takes the server's row back at its next pull
+        # (a row the server never had stays only on the device).
+        if row is not None:
+            rev = conn.execute("SELECT nextval('rev_seq')").fetchone()[0]
+            _write_row(conn, table, key, data, fields, rev, caller.device_id, seq)
+        return [{"table": table, "key": key, "refused": True}]
     rev = conn.execute("SELECT nextval('rev_seq')").fetchone()[0]
     writer = [rev, caller.device_id, caller.username, at]
     found: list[dict[str, Any]] = []

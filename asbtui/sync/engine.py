@@ -47,6 +47,7 @@ class SyncReport:
     pulled: int = 0
     removed: int = 0
     conflicts: list[dict[str, Any]] = field(default_factory=list)
+    refused: list[dict[str, Any]] = field(default_factory=list)
     scopes: list[str] = field(default_factory=list)
     last_sync: str | None = None
     pending: int = 0
@@ -138,6 +139,7 @@ def _push(store: Store, transport: Transport, report: SyncReport, checkpoint: Ch
         report.pushed += int(answer["applied"])
         report.skipped += int(answer["skipped"])
         report.conflicts += answer["conflicts"]
+        report.refused += answer.get("refused", [])
 
 
 # --- pull ---------------------------------------------------------------------------------
