@@ -303,7 +303,7 @@ class CuttingTransport:
 
 
 def _work(device: Device, rng: random.Random, count: int, *, avoid: str = "",
-          risk: bool = True) -> None:
+          risk: bool = True) -> None:  # noqa: ANN001
     refs = [r for r in _refs(device, "THA") if r != avoid]
     for _ in range(count):
         ref = rng.choice(refs)
@@ -313,10 +313,9 @@ def _work(device: Device, rng: random.Random, count: int, *, avoid: str = "",
                 occurred_at=datetime.now(UTC) - timedelta(minutes=rng.randint(1, 600)),
                 channel="101", incident_type="noise", description=f"Report {rng.random():.6f}"))
         elif kind < 0.7:
-            try:
-                cases.set_risk(device.store, ref, rng.choice(["standard", "medium", "high"]))
-            except Exception:  # noqa: BLE001 - the same risk again is refused: fine
-                pass
+            risk = rng.choice(["standard", "medium", "high"])
+            if _case_field(device, ref, "risk") != risk:
+                cases.set_risk(device.store, ref, risk)
         else:
             partners.add_note(device.store, ref, f"Visited {rng.random():.6f}")
 
