@@ -560,3 +560,40 @@ def test_the_server_refuses_a_change_outside_the_users_districts(world: World) -
     assert answer["refused"] == [{"table": "case", "key": case["id"], "refused": True}]
     assert world.scalar("SELECT data->>'risk' FROM record WHERE tbl = 'case' AND key = %s",
                         case["id"]) == case["risk"]
+
+
+def test_a_supervisor_settles_a_conflict_from_the_command_line(world: World) -> None:
+    from typer.testing import CliRunner
+
+    from asbtui.cli import app
+    from asbtui.services import audit
+
+    officer = world.device("car1", "pc")
+    supervisor = world.device("desk1", "sup")
+    ref = _refs(officer)[3]
+    cases.set_risk(officer.store, ref, "medium")
+    cases.set_risk(supervisor.store, ref, "high")
+    officer.sync()
+    supervisor.sync()
+    path = str(supervisor.store.path)
+    runner = CliRunner()
+    env = {"ASBTUI_PIN": PIN}
+    listed = runner.invoke(app, ["--db", path, "--user", "sup", "conflicts", "list", "--json"],
+                           env=env)
+    assert listed.exit_code == 0, listed.stderr
+    risk = [c for c in json.loads(listed.stdout) if c["field"] == "risk"][0]
+    assert (risk["ref"], risk["server_value"], risk["device_value"]) == (ref, "medium", "high")
+    shown = runner.invoke(app, ["--db", path, "--user", "sup", "conflicts", "show",
+                                str(risk["id"])], env=env)
+    assert "central: medium by pc" in shown.stdout and "device:  high by sup" in shown.stdout
+    settled = runner.invoke(app, ["--db", path, "--user", "sup", "conflicts", "resolve",
+                                  str(risk["id"]), "--keep", "device"], env=env)
+    assert settled.exit_code == 0, settled.stderr
+    both = runner.invoke(app, ["--db", path, "--user", "sup", "conflicts", "resolve",
+                               str(risk["id"]), "--keep", "device", "--value", "x"], env=env)
+    assert both.exit_code == 1
+    officer.sync()
+    assert _case_field(officer, ref, "risk") == "high"
+    supervisor.sign_in()
+    events = audit.case_audit(supervisor.store, ref)
+    assert any(e.detail == f"conflict {risk['id']} settled: risk" for e in events)

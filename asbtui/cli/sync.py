@@ -320,6 +320,17 @@ def conflicts_show(
               f"{row['resolved_at']}")
 
 
+def _typed(text: str) -> Any:
+    """A typed value as the store holds it: numbers and null as such, anything else text."""
+    import json
+
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return text
+    return parsed if parsed is None or isinstance(parsed, int | float) else text
+
+
 @conflicts_app.command("resolve")
 def conflicts_resolve(
     ctx: typer.Context,
@@ -333,10 +344,18 @@ def conflicts_resolve(
         raise InvalidInput("Give either --keep central|device or --value VALUE.")
     if keep and keep not in ("central", "device"):
         raise InvalidInput("--keep takes central or device.")
-    row = _ask(ctx, f"/v1/conflicts/{conflict_id}", {})
-    chosen = value if value is not None else row[
-        "server_value" if keep == "central" else "device_value"]
-    settled = _ask(ctx, f"/v1/conflicts/{conflict_id}/resolve", {"value": chosen})
+    from asbtui.sync import engine
+
+    with _device_store(ctx) as store:
+        user = _sync_user(ctx, store)
+        transport = transport_for(store, user)
+        try:
+            row = transport.post(f"/v1/conflicts/{conflict_id}", {})
+            chosen = _typed(value) if value is not None else row[
+                "server_value" if keep == "central" else "device_value"]
+            settled = engine.settle_conflict(store, transport, conflict_id, chosen)
+        finally:
+            transport.close()
     if as_json:
         print_json(settled)
         return

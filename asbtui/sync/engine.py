@@ -301,6 +301,28 @@ def _pull(store: Store, transport: Transport, scopes: list[str], report: SyncRep
                 break
 
 
+# --- conflicts ------------------------------------------------------------------------------
+
+@permits()  # the server decides who settles (a supervisor of the conflict's district)
+def settle_conflict(store: Store, transport: Transport, conflict_id: int,
+                    value: Any) -> dict[str, Any]:
+    """Settle a conflict on the central store, and audit it here as an ordinary change.
+
+    The new value reaches this device (and every other) by the next pull.
+    """
+    from asbtui.services import audit
+    from asbtui.services.access import current
+
+    settled = transport.post(f"/v1/conflicts/{conflict_id}/resolve", {"value": value})
+    actor = current(store)
+    with store.session() as session:
+        # The field's name only: the values may be personal data.
+        audit.record(session, store, actor, audit.AuditAction.CHANGE, settled["table"],
+                     settled["key"], case_ref=settled.get("ref") or "",
+                     detail=f"conflict {conflict_id} settled: {settled['field']}")
+    return settled
+
+
 # --- the whole sync -----------------------------------------------------------------------
 
 @permits()  # the server checks the user on every request
