@@ -597,3 +597,27 @@ def test_a_supervisor_settles_a_conflict_from_the_command_line(world: World) -> 
     supervisor.sign_in()
     events = audit.case_audit(supervisor.store, ref)
     assert any(e.detail == f"conflict {risk['id']} settled: risk" for e in events)
+
+
+async def test_the_sync_key_syncs_in_a_worker_and_the_header_tells_when_and_what_waits(
+        world: World) -> None:
+    from asbtui.app import AsbApp
+
+    officer = world.device("car1", "pc")
+    supervisor = world.device("desk1", "sup")
+    ref = _refs(officer)[4]
+    cases.set_risk(officer.store, ref, "high")
+    cases.assign_owner(supervisor.store, _refs(supervisor)[2], "PC 1")
+    supervisor.sync()
+    app = AsbApp(officer.store)
+    messages: list[Any] = []
+    async with app.run_test(size=(120, 30), message_hook=messages.append) as pilot:
+        await pilot.pause()
+        assert "1 waiting" in app.sub_title and "synced" in app.sub_title
+        await pilot.press("ctrl+y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "0 waiting" in app.sub_title
+        told = [m.notification.message for m in messages if hasattr(m, "notification")]
+        assert any(text.startswith("Pushed 1, pulled") for text in told), told
+    assert engine.status(officer.store).pending == 0
