@@ -242,6 +242,6 @@ def world_at(folder: Path, seed: list[tuple[str, list[dict[str, Any]]]]) -> Iter
     with fresh_database() as url:
         migrate(url)
         with psycopg.connect(url, autocommit=True) as conn:
-            central.load_rows(conn, seed)
+            central.bulk_load(conn, seed)
         with running_server(url) as address:
             yield World(url, address, folder)

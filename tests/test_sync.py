@@ -621,3 +621,25 @@ async def test_the_sync_key_syncs_in_a_worker_and_the_header_tells_when_and_what
         told = [m.notification.message for m in messages if hasattr(m, "notification")]
         assert any(text.startswith("Pushed 1, pulled") for text in told), told
     assert engine.status(officer.store).pending == 0
+
+
+def test_the_bulk_load_gives_the_same_records_and_scopes_as_loading_row_by_row(
+        seed_rows) -> None:  # noqa: ANN001
+    import psycopg
+    from sync_world import fresh_database
+
+    from asbtui.server.schema import migrate
+
+    found = []
+    for load in (central.load_rows, central.bulk_load):
+        with fresh_database() as url:
+            migrate(url)
+            with psycopg.connect(url, autocommit=True) as conn:
+                load(conn, seed_rows)
+                records = {(t, k): (d, dist, c) for t, k, d, dist, c in conn.execute(
+                    "SELECT tbl, key, data, district, case_id FROM record")}
+                scopes = sorted(conn.execute(
+                    "SELECT scope, tbl, key, op FROM change").fetchall())
+                heads = dict(conn.execute("SELECT scope, version FROM scope_counter"))
+        found.append((records, scopes, heads))
+    assert found[0] == found[1]

@@ -88,7 +88,7 @@ def server_demo(
                            "for the demo.")
         with tempfile.TemporaryDirectory() as folder:
             tables = build_demo_rows(Path(folder) / "demo.db", cases, seed)
-            count = _central(server_central.load_rows, conn, tables)
+            count = _central(server_central.bulk_load, conn, tables)
     print(f"The central store holds the demo force: {count:,} records ({cases:,} cases).")
     print("Demo users (user, role, PIN): " + "; ".join(
         f"{name} {role} {pin}" for name, role, pin, _d, _a in DEMO_USERS))
