@@ -303,7 +303,7 @@ class CuttingTransport:
 
 
 def _work(device: Device, rng: random.Random, count: int, *, avoid: str = "",
-          risk: bool = True) -> None:  # noqa: ANN001
+          risk: bool = True) -> None:
     refs = [r for r in _refs(device, "THA") if r != avoid]
     for _ in range(count):
         ref = rng.choice(refs)
@@ -643,3 +643,55 @@ def test_the_bulk_load_gives_the_same_records_and_scopes_as_loading_row_by_row(
                 heads = dict(conn.execute("SELECT scope, version FROM scope_counter"))
         found.append((records, scopes, heads))
     assert found[0] == found[1]
+
+
+class CutStream:
+    """The real transport, whose first stream is cut after ``blocks`` blocks."""
+
+    def __init__(self, inner: HttpTransport, blocks: int) -> None:
+        self.inner, self.blocks, self.done = inner, blocks, False
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        return self.inner.post(path, body)
+
+    def stream(self, path: str, body: dict[str, Any]) -> Any:
+        headers, blocks = self.inner.stream(path, body)
+        if self.done:
+            return headers, blocks
+        self.done = True
+
+        def cut() -> Any:
+            for number, block in enumerate(blocks):
+                if number == self.blocks:
+                    raise Cut("stream cut")
+                yield block
+
+        return headers, cut()
+
+
+def test_a_first_sync_streams_with_copy_and_resumes_after_a_cut(world: World,
+                                                                monkeypatch) -> None:  # noqa: ANN001
+    reference = world.device("desk1", "sup")
+    monkeypatch.setattr(engine, "FIRST_SYNC_CHUNK", 7)
+    with world.connect() as conn:
+        code = central.enrol_device(conn, "car9")
+    store = open_store(world.folder / "car9.db", create=True)
+    engine.enrol(store, world.address, code, HttpTransport(world.address))
+    url, key = engine.credentials(store)
+    device = Device("car9", store, "sup", url, key)
+    seen: list[tuple[str, int, int]] = []
+    for cut_after in (0, 1, 3):
+        with pytest.raises((Cut, SyncError)):
+            engine.sync(store, CutStream(device.transport(), cut_after), stream_after=0,
+                        progress=lambda *a: seen.append(a))
+        _assert_cursors_not_ahead(world, device)
+    report = engine.sync(store, device.transport(), stream_after=0,
+                         progress=lambda *a: seen.append(a))
+    assert report.pulled > 0 and seen
+    device.sign_in()
+    device.sync_until_quiet()
+    reference.sync()
+    assert_same_rows(device.store, reference.store)
+    with device.store.engine.connect() as c:
+        indexed = c.exec_driver_sql("SELECT count(*) FROM case_search").scalar()
+    assert indexed == len(_refs(device))  # the search index rebuilt after the stream

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
@@ -370,13 +371,13 @@ def pull(conn: psycopg.Connection, caller: Caller, scope: str, after: int,
 
 def stream_scope(conn: psycopg.Connection, caller: Caller, scope: str, after: int,
                  upto: int) -> Iterator[bytes]:
-    """A scope's changes after ``after`` up to ``upto``, as COPY text (first sync)."""
+    """A scope's changes after ``after`` up to ``upto`` as CSV, straight from COPY."""
     if scope not in caller.scopes:
         raise CentralError(f"This user may not pull {scope}.", 403)
-    query = (
-        "COPY (SELECT version, tbl, key, op, data, rev FROM change WHERE scope = "
-        f"{psycopg.sql.Literal(scope).as_string(conn)} AND version > {int(after)} "
-        f"AND version <= {int(upto)} ORDER BY version) TO STDOUT")
+    query = sql.SQL(
+        "COPY (SELECT version, tbl, key, op, data, rev FROM change WHERE scope = {} "
+        "AND version > {} AND version <= {} ORDER BY version) TO STDOUT WITH (FORMAT csv)"
+    ).format(sql.Literal(scope), sql.Literal(int(after)), sql.Literal(int(upto)))
     with conn.cursor() as cur, cur.copy(query) as copy:
         for block in copy:
             yield bytes(block)

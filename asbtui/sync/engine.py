@@ -8,8 +8,9 @@ SQLite transaction, so no cursor is ever ahead of the rows it covers.
 
 from __future__ import annotations
 
+import csv
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 
 PUSH_BATCH = 500
 PULL_PAGE = 1000
+# Further behind than this, a scope is streamed with COPY rather than paged.
+FIRST_SYNC_STREAM = 5000
 # Rows that hang from a case, removed with it when a share stops (notes' audiences too).
 CASE_CHILDREN = ("incident", "party", "partnernote", "enforcementaction", "actionstep",
                  "deadline", "casereview", "problemcase", "caseshare")
@@ -285,9 +288,143 @@ def cursors(store: Store) -> dict[str, int]:
         return dict(connection.exec_driver_sql("SELECT scope, version FROM sync_cursor").all())
 
 
+# --- first sync: the scope's whole log streamed with COPY ---------------------------------------
+
+FIRST_SYNC_CHUNK = 20_000
+
+
+def _csv_rows(blocks: Iterator[bytes]) -> Iterator[list[str]]:
+    """CSV records from COPY's byte blocks (JSON documents hold no raw newlines)."""
+
+    def lines() -> Iterator[str]:
+        rest = b""
+        for block in blocks:
+            rest += block
+            *whole, rest = rest.split(b"\n")
+            for line in whole:
+                yield line.decode("utf-8")
+        if rest:
+            yield rest.decode("utf-8")
+
+    return csv.reader(lines())
+
+
+def _insert_many(connection: sa.Connection, table: str, rows: list[tuple[str, dict, int]]
+                 ) -> None:
+    tables = _tables()
+    if table not in tables.columns:
+        return
+    names = tables.columns[table]
+    defaults = tables.defaults[table]
+    connection.exec_driver_sql(
+        f"INSERT OR REPLACE INTO {_quote(table)} (" + ", ".join(_quote(c) for c in names)
+        + ") VALUES (" + ", ".join("?" for _ in names) + ")",
+        [tuple(data[c] if c in data else defaults.get(c) for c in names)
+         for _key, data, _rev in rows])
+    connection.exec_driver_sql(
+        "INSERT INTO sync_row (tbl, key, rev) VALUES (?, ?, ?) ON CONFLICT(tbl, key) "
+        "DO UPDATE SET rev = max(rev, excluded.rev)",
+        [(table, key, rev) for key, _data, rev in rows])
+
+
+def _apply_chunk(store: Store, scope: str, records: list[list[str]],
+                 checkpoint: Checkpoint) -> int:
+    """One chunk of a first sync, and the cursor after it, in one SQLite transaction."""
+    removed = 0
+    connection = store.engine.connect()
+    try:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
+        try:
+            recording = connection.exec_driver_sql(
+                "SELECT value FROM sync_state WHERE key = 'recording'").scalar() or "0"
+            # The search index is rebuilt once the whole scope is in (see _reindex_all).
+            _set_state(connection, recording="0", search_stale="1")
+            run: list[tuple[str, dict, int]] = []
+            run_table = ""
+            for _version, table, key, op, data, rev in records:
+                if op == "evict" or table != run_table:
+                    if run:
+                        _insert_many(connection, run_table, run)
+                    run, run_table = [], table
+                if op == "evict":
+                    removed += _evict(connection, key)
+                    run_table = ""
+                    continue
+                run.append((key, json.loads(data), int(rev)))
+            if run:
+                _insert_many(connection, run_table, run)
+            connection.exec_driver_sql(
+                "INSERT INTO sync_cursor (scope, version) VALUES (?, ?) ON CONFLICT(scope) "
+                "DO UPDATE SET version = excluded.version", (scope, int(records[-1][0])))
+            _set_state(connection, recording=recording)
+            checkpoint("first sync chunk applied")
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+    finally:
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
+        connection.close()
+    return removed
+
+
+def _reindex_all(store: Store) -> None:
+    """Rebuild the search index after a first sync (one statement, as the demo does)."""
+    with store.engine.begin() as connection:
+        if _state(connection).get("search_stale") != "1":
+            return
+        connection.exec_driver_sql("DELETE FROM case_search")
+        connection.exec_driver_sql(
+            "INSERT INTO case_search(case_id, ref, summary, location, people) "
+            "SELECT c.id, c.ref, c.summary, c.location || ' ' || c.postcode, "
+            "coalesce((SELECT group_concat(p.name || ' ' || p.address, ' ') FROM party p "
+            "WHERE p.case_id = c.id AND NOT p.deleted), '') FROM \"case\" c WHERE NOT c.deleted")
+        _set_state(connection, search_stale="0")
+
+
+def _first_sync(store: Store, transport: Transport, scope: str, upto: int,
+                report: SyncReport, checkpoint: Checkpoint,
+                progress: Callable[[str, int, int], None] | None) -> None:
+    """Stream a scope's log up to ``upto`` in big transactions; a cut resumes from the
+    last chunk's cursor."""
+    after = cursors(store).get(scope, 0)
+    _headers, blocks = transport.stream("/v1/stream", {"scope": scope, "after": after,
+                                                      "upto": upto})
+    chunk: list[list[str]] = []
+    done = after
+    for record in _csv_rows(blocks):
+        chunk.append(record)
+        if len(chunk) >= FIRST_SYNC_CHUNK:
+            report.removed += _apply_chunk(store, scope, chunk, checkpoint)
+            report.pulled += len(chunk)
+            done = int(chunk[-1][0])
+            chunk = []
+            checkpoint("cursor saved")
+            if progress:
+                progress(scope, done, upto)
+    if chunk:
+        report.removed += _apply_chunk(store, scope, chunk, checkpoint)
+        report.pulled += len(chunk)
+        done = int(chunk[-1][0])
+        checkpoint("cursor saved")
+        if progress:
+            progress(scope, done, upto)
+    if done < upto:
+        raise SyncError("The connection was cut during the first sync; sync again to carry "
+                        "on where it stopped.")
+
+
 def _pull(store: Store, transport: Transport, scopes: list[str], report: SyncReport,
-          checkpoint: Checkpoint, page: int) -> None:
+          checkpoint: Checkpoint, page: int, heads: dict[str, int] | None = None,
+          progress: Callable[[str, int, int], None] | None = None,
+          stream_after: int = FIRST_SYNC_STREAM) -> None:
     for scope in scopes:
+        head = int((heads or {}).get(scope, 0))
+        after = cursors(store).get(scope, 0)
+        if head - after > stream_after and status(store).pending == 0:
+            _first_sync(store, transport, scope, head, report, checkpoint, progress)
         while True:
             after = cursors(store).get(scope, 0)
             answer = transport.post("/v1/pull", {"scope": scope, "after": after, "limit": page})
@@ -327,14 +464,18 @@ def settle_conflict(store: Store, transport: Transport, conflict_id: int,
 
 @permits()  # the server checks the user on every request
 def sync(store: Store, transport: Transport, *, checkpoint: Checkpoint = _no_checkpoint,
-         page: int = PULL_PAGE) -> SyncReport:
+         page: int = PULL_PAGE,
+         progress: Callable[[str, int, int], None] | None = None,
+         stream_after: int = FIRST_SYNC_STREAM) -> SyncReport:
     """Push this device's changes, then pull its scopes' changes; returns what moved."""
     credentials(store)
     report = SyncReport()
     hello = transport.post("/v1/hello", {})
     report.scopes = list(hello["scopes"])
     _push(store, transport, report, checkpoint)
-    _pull(store, transport, report.scopes, report, checkpoint, page)
+    _pull(store, transport, report.scopes, report, checkpoint, page, hello.get("heads"),
+          progress, stream_after)
+    _reindex_all(store)
     at = datetime.now(UTC).isoformat(timespec="seconds")
     with store.engine.begin() as connection:
         _set_state(connection, last_sync=at)
