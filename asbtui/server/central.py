@@ -36,6 +36,7 @@ from asbtui.server.scopes import (
 
 PROTOCOL = 1
 WRITE_LOCK = 0x5A5C  # the advisory lock every writer of the change log takes
+STREAM_PIECE = 1 << 20  # bytes per piece of a first-sync stream
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
@@ -378,9 +379,16 @@ def stream_scope(conn: psycopg.Connection, caller: Caller, scope: str, after: in
         "COPY (SELECT version, tbl, key, op, data, rev FROM change WHERE scope = {} "
         "AND version > {} AND version <= {} ORDER BY version) TO STDOUT WITH (FORMAT csv)"
     ).format(sql.Literal(scope), sql.Literal(int(after)), sql.Literal(int(upto)))
+    # COPY gives a block per row; the response carries them in large pieces.
+    piece = bytearray()
     with conn.cursor() as cur, cur.copy(query) as copy:
         for block in copy:
-            yield bytes(block)
+            piece += block
+            if len(piece) >= STREAM_PIECE:
+                yield bytes(piece)
+                piece.clear()
+    if piece:
+        yield bytes(piece)
 
 
 def scope_heads(conn: psycopg.Connection, scopes: list[str]) -> dict[str, int]:

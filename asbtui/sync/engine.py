@@ -423,7 +423,10 @@ def _pull(store: Store, transport: Transport, scopes: list[str], report: SyncRep
     for scope in scopes:
         head = int((heads or {}).get(scope, 0))
         after = cursors(store).get(scope, 0)
-        if head - after > stream_after and status(store).pending == 0:
+        # A scope never pulled, or far behind, streams; pending local changes page (the
+        # stream writes whole rows, the pages keep a field changed here until it is pushed).
+        if (after == 0 or head - after > stream_after) and head > after \
+                and status(store).pending == 0:
             _first_sync(store, transport, scope, head, report, checkpoint, progress)
         while True:
             after = cursors(store).get(scope, 0)
