@@ -695,3 +695,54 @@ def test_a_first_sync_streams_with_copy_and_resumes_after_a_cut(world: World,
     with device.store.engine.connect() as c:
         indexed = c.exec_driver_sql("SELECT count(*) FROM case_search").scalar()
     assert indexed == len(_refs(device))  # the search index rebuilt after the stream
+
+
+def test_the_audit_chain_is_pushed_and_a_log_rewritten_in_full_is_caught_centrally(
+        world: World) -> None:
+    from typer.testing import CliRunner
+
+    from asbtui.cli import app
+    from asbtui.services import audit
+
+    supervisor = world.device("desk1", "sup")
+    ref = _refs(supervisor)[0]
+    cases.set_risk(supervisor.store, ref, "high")
+    supervisor.sync()
+    with supervisor.store.engine.connect() as c:
+        local = c.exec_driver_sql("SELECT count(*) FROM audit_event").scalar()
+    assert world.scalar("SELECT count(*) FROM audit_log") == local > 0
+    supervisor.sync()  # again: nothing new, nothing refused
+    runner = CliRunner()
+    path = str(supervisor.store.path)
+    env = {"ASBTUI_PIN": PIN}
+    ok = runner.invoke(app, ["--db", path, "--user", "sup", "audit", "verify", "--central"],
+                       env=env)
+    assert ok.exit_code == 0, ok.stderr
+    assert "Matches the central store" in ok.stdout
+
+    # Rewrite the whole log from row 2 on, every hash recomputed: it verifies on its own...
+    raw = sqlite3.connect(path)
+    for verb in ("update", "delete"):
+        raw.execute(f"DROP TRIGGER IF EXISTS audit_event_no_{verb}")
+    raw.execute("UPDATE audit_event SET detail = 'nothing happened' WHERE seq = 2")
+    columns = [r[1] for r in raw.execute("PRAGMA table_info(audit_event)")]
+    prev = raw.execute("SELECT hash FROM audit_event WHERE seq = 1").fetchone()[0]
+    for values in raw.execute("SELECT * FROM audit_event WHERE seq >= 2 ORDER BY seq").fetchall():
+        row = dict(zip(columns, values, strict=True))
+        row["prev_hash"] = prev
+        row["hash"] = audit._row_hash(row)
+        raw.execute("UPDATE audit_event SET prev_hash = ?, hash = ? WHERE seq = ?",
+                    (row["prev_hash"], row["hash"], row["seq"]))
+        prev = row["hash"]
+    raw.execute("UPDATE store_meta SET value = ? WHERE key = 'audit_head'",
+                (f"{row['seq']}:{prev}",))
+    raw.commit()
+    raw.close()
+    supervisor.sign_in()
+    assert audit.verify(supervisor.store).intact
+    # ...but not against the central copy, and the next sync refuses to push over it.
+    caught = runner.invoke(app, ["--db", path, "--user", "sup", "audit", "verify",
+                                 "--central"], env=env)
+    assert caught.exit_code == 1 and "row 2 differs" in caught.stderr
+    with pytest.raises(SyncError, match="does not follow on"):
+        supervisor.sync()

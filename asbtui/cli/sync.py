@@ -253,6 +253,26 @@ def sync_status(
           f"{state.last_sync or 'never'}; {state.pending:,} change(s) waiting.")
 
 
+def verify_central(ctx: typer.Context) -> None:
+    """``audit verify --central``: this device's log against the central copy."""
+    from asbtui.services.access import Permission, require
+    from asbtui.sync import engine
+
+    with _device_store(ctx) as store:
+        user = _sync_user(ctx, store)
+        require(store, Permission.READ_AUDIT)
+        transport = transport_for(store, user)
+        try:
+            check = engine.verify_against_central(store, transport)
+        finally:
+            transport.close()
+    if check.problem:
+        print(f"asbtui: the audit log does not match the central store: {check.problem} "
+              f"({check.checked:,} rows matched before it).", file=sys.stderr)
+        raise typer.Exit(1)
+    print(f"Matches the central store: {check.checked:,} rows held centrally are the same here.")
+
+
 # --- asbtui conflicts ---------------------------------------------------------------------------
 
 conflicts_app = sub_app("Concurrent edits the central store kept apart, for supervisors.")

@@ -130,6 +130,16 @@ def create_app(url: str, *, pool_size: int = 8) -> Starlette:
         return central.resolve_conflict(conn, who, int(request.path_params["id"]),
                                         body["value"])
 
+    def audit(conn: psycopg.Connection, who: Caller, body: dict, _r: Request) -> Any:
+        events = body.get("events") or []
+        if len(events) > MAX_BATCH:
+            raise CentralError(f"A push holds at most {MAX_BATCH} audit events.", 413)
+        return central.push_audit(conn, who, events)
+
+    def audit_hashes(conn: psycopg.Connection, who: Caller, body: dict, _r: Request) -> Any:
+        limit = max(1, min(int(body.get("limit") or 10_000), 50_000))
+        return central.audit_hashes(conn, who, int(body.get("after") or 0), limit)
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         pool.open(wait=True, timeout=10)
@@ -146,6 +156,8 @@ def create_app(url: str, *, pool_size: int = 8) -> Starlette:
         Route("/v1/push", endpoint(push), methods=["POST"]),
         Route("/v1/pull", endpoint(pull), methods=["POST"]),
         Route("/v1/stream", endpoint(stream), methods=["POST"]),
+        Route("/v1/audit", endpoint(audit), methods=["POST"]),
+        Route("/v1/audit/hashes", endpoint(audit_hashes), methods=["POST"]),
         Route("/v1/conflicts", endpoint(conflicts), methods=["POST"]),
         Route("/v1/conflicts/{id:int}", endpoint(conflict), methods=["POST"]),
         Route("/v1/conflicts/{id:int}/resolve", endpoint(resolve), methods=["POST"]),

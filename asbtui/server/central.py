@@ -467,6 +467,50 @@ def resolve_conflict(conn: psycopg.Connection, caller: Caller, conflict_id: int,
     return get_conflict(conn, caller, conflict_id)
 
 
+# --- audit chains -----------------------------------------------------------------------------
+
+def push_audit(conn: psycopg.Connection, caller: Caller,
+               events: list[dict[str, Any]]) -> dict[str, Any]:
+    """Append the next links of the device's audit chain, refusing a gap or a rewrite.
+
+    The links are checked against each other and against what the central store holds
+    (sequence without gaps, each naming the previous hash); the hashes themselves are the
+    device's to verify, and the central copy is what a rewritten device log is caught by.
+    """
+    with conn.transaction():
+        conn.execute("SELECT 1 FROM device WHERE id = %s FOR UPDATE", (caller.device_id,))
+        last = conn.execute("SELECT seq, hash FROM audit_log WHERE device = %s "
+                            "ORDER BY seq DESC LIMIT 1", (caller.device_id,)).fetchone()
+        head_seq, head_hash = (int(last[0]), str(last[1])) if last else (0, "0" * 64)
+        for event in sorted(events, key=lambda e: int(e["seq"])):
+            seq = int(event["seq"])
+            if seq <= head_seq:
+                held = conn.execute("SELECT hash FROM audit_log WHERE device = %s AND seq = %s",
+                                    (caller.device_id, seq)).fetchone()
+                if held and held[0] != event["hash"]:
+                    raise CentralError(f"This device's audit log differs from the copy the "
+                                       f"central store holds at row {seq}: it was rewritten.",
+                                       409)
+                continue
+            if seq != head_seq + 1 or event["prev_hash"] != head_hash:
+                raise CentralError(f"This device's audit log does not follow on from row "
+                                   f"{head_seq} the central store holds (row {seq} next).", 409)
+            conn.execute("INSERT INTO audit_log (device, seq, event, hash, prev_hash) "
+                         "VALUES (%s, %s, %s, %s, %s)",
+                         (caller.device_id, seq, Jsonb(event), event["hash"],
+                          event["prev_hash"]))
+            head_seq, head_hash = seq, str(event["hash"])
+    return {"head_seq": head_seq, "head_hash": head_hash}
+
+
+def audit_hashes(conn: psycopg.Connection, caller: Caller, after: int,
+                 limit: int) -> dict[str, Any]:
+    """The hashes of the device's audit chain the central store holds, after ``after``."""
+    rows = conn.execute("SELECT seq, hash FROM audit_log WHERE device = %s AND seq > %s "
+                        "ORDER BY seq LIMIT %s", (caller.device_id, after, limit + 1)).fetchall()
+    return {"hashes": [[int(r[0]), r[1]] for r in rows[:limit]], "more": len(rows) > limit}
+
+
 # --- bulk load (the central demo) -------------------------------------------------------------
 
 def load_rows(conn: psycopg.Connection, tables: Iterable[tuple[str, Iterable[dict]]],

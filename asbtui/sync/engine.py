@@ -441,6 +441,60 @@ def _pull(store: Store, transport: Transport, scopes: list[str], report: SyncRep
                 break
 
 
+# --- the audit chain ------------------------------------------------------------------------
+
+AUDIT_BATCH = 1000
+
+
+def _push_audit(store: Store, transport: Transport) -> None:
+    """Send the audit events the central store does not hold yet, oldest first."""
+    while True:
+        with store.engine.connect() as connection:
+            after = int(_state(connection).get("audit_pushed") or 0)
+            result = connection.exec_driver_sql(
+                "SELECT * FROM audit_event WHERE seq > ? ORDER BY seq LIMIT ?",
+                (after, AUDIT_BATCH))
+            names = list(result.keys())
+            events = [dict(zip(names, row, strict=True)) for row in result]
+        if not events:
+            return
+        answer = transport.post("/v1/audit", {"events": events})
+        with store.engine.begin() as connection:
+            _set_state(connection, audit_pushed=str(int(answer["head_seq"])))
+
+
+@dataclass(frozen=True)
+class CentralCheck:
+    """This device's audit chain against the copy the central store holds."""
+
+    checked: int
+    problem: str = ""
+
+
+@permits()  # the caller checks READ_AUDIT, as for the local check
+def verify_against_central(store: Store, transport: Transport) -> CentralCheck:
+    """Compare each link the central store holds with this device's log, hash by hash.
+
+    A log rewritten in full verifies on its own; it cannot match the copy pushed before.
+    """
+    after, checked = 0, 0
+    with store.engine.connect() as connection:
+        while True:
+            answer = transport.post("/v1/audit/hashes", {"after": after})
+            for seq, held in answer["hashes"]:
+                mine = connection.exec_driver_sql(
+                    "SELECT hash FROM audit_event WHERE seq = ?", (seq,)).scalar()
+                if mine is None:
+                    return CentralCheck(checked, f"row {seq}, held centrally, is missing here")
+                if mine != held:
+                    return CentralCheck(checked, f"row {seq} differs from the copy the "
+                                                 "central store holds: the log was rewritten")
+                checked += 1
+                after = seq
+            if not answer["more"]:
+                return CentralCheck(checked)
+
+
 # --- conflicts ------------------------------------------------------------------------------
 
 @permits()  # the server decides who settles (a supervisor of the conflict's district)
@@ -479,6 +533,7 @@ def sync(store: Store, transport: Transport, *, checkpoint: Checkpoint = _no_che
     _pull(store, transport, report.scopes, report, checkpoint, page, hello.get("heads"),
           progress, stream_after)
     _reindex_all(store)
+    _push_audit(store, transport)
     at = datetime.now(UTC).isoformat(timespec="seconds")
     with store.engine.begin() as connection:
         _set_state(connection, last_sync=at)

@@ -80,6 +80,15 @@ TABLES = [
         resolved_by text,
         resolution jsonb)""",
     "CREATE INDEX ix_conflict_open ON conflict (district) WHERE resolved_at IS NULL",
+    # Each device's audit chain as pushed: the anchor its own log is verified against.
+    """CREATE TABLE audit_log (
+        device text NOT NULL,
+        seq bigint NOT NULL,
+        event jsonb NOT NULL,
+        hash text NOT NULL,
+        prev_hash text NOT NULL,
+        received_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (device, seq))""",
 ]
 
 
@@ -89,6 +98,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("conflict", "applied", "change", "scope_counter", "record", "device"):
+    for table in ("audit_log", "conflict", "applied", "change", "scope_counter", "record",
+                  "device"):
         op.execute(f"DROP TABLE IF EXISTS {table}")
     op.execute("DROP SEQUENCE IF EXISTS rev_seq")
