@@ -177,37 +177,32 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _pending_fields(connection: sa.Connection, table: str, key: str) -> set[str]:
-    names: set[str] = set()
-    for (fields,) in connection.exec_driver_sql(
-            "SELECT fields FROM sync_outbox WHERE tbl = ? AND key = ?", (table, key)):
-        names.update(json.loads(fields))
-    return names
+def _pending(connection: sa.Connection) -> dict[tuple[str, str], set[str]]:
+    """Fields changed here and not pushed yet, by row (the outbox is short between syncs)."""
+    pending: dict[tuple[str, str], set[str]] = {}
+    for table, key, fields in connection.exec_driver_sql(
+            "SELECT tbl, key, fields FROM sync_outbox"):
+        pending.setdefault((table, key), set()).update(json.loads(fields))
+    return pending
 
 
 def _upsert(connection: sa.Connection, table: str, key: str, data: dict[str, Any],
-            rev: int) -> None:
+            rev: int, pending: set[str]) -> None:
     tables = _tables()
     if table not in tables.columns:
         return  # a table this version does not know
-    exists = connection.exec_driver_sql(
-        f"SELECT 1 FROM {_quote(table)} WHERE id = ?", (key,)).first() is not None
-    pending = _pending_fields(connection, table, key) if exists else set()
     # A field changed here and not yet pushed keeps its local value: the push that follows
-    # is where the server decides between the two.
-    values = {c: data[c] for c in tables.columns[table] if c in data and c not in pending}
-    if exists:
-        sets = [c for c in values if c != "id"]
-        if sets:
-            connection.exec_driver_sql(
-                f"UPDATE {_quote(table)} SET " + ", ".join(f"{_quote(c)} = ?" for c in sets)
-                + " WHERE id = ?", (*[values[c] for c in sets], key))
-    else:
-        row = {**tables.defaults[table], **values, "id": key}
-        names = list(row)
-        connection.exec_driver_sql(
-            f"INSERT INTO {_quote(table)} (" + ", ".join(_quote(c) for c in names)
-            + ") VALUES (" + ", ".join("?" for _ in names) + ")", tuple(row[c] for c in names))
+    # is where the server decides between the two. Fields the server does not send (this
+    # device's own, such as a user's lockout count) are left as they are.
+    values = {c: data[c] for c in tables.columns[table] if c in data}
+    row = {**tables.defaults[table], **values, "id": key}
+    names = list(row)
+    sets = [c for c in values if c != "id" and c not in pending]
+    connection.exec_driver_sql(
+        f"INSERT INTO {_quote(table)} (" + ", ".join(_quote(c) for c in names)
+        + ") VALUES (" + ", ".join("?" for _ in names) + ") ON CONFLICT(id) DO "
+        + ("UPDATE SET " + ", ".join(f"{_quote(c)} = excluded.{_quote(c)}" for c in sets)
+           if sets else "NOTHING"), tuple(row[c] for c in names))
     connection.exec_driver_sql(
         "INSERT INTO sync_row (tbl, key, rev) VALUES (?, ?, ?) ON CONFLICT(tbl, key) "
         "DO UPDATE SET rev = max(rev, excluded.rev)", (table, key, rev))
@@ -252,13 +247,15 @@ def apply_page(store: Store, scope: str, changes: list[dict[str, Any]], cursor: 
                 "SELECT value FROM sync_state WHERE key = 'recording'").scalar() or "0"
             _set_state(connection, recording="0")
             touched: set[str] = set()
+            pending = _pending(connection)
             for change in changes:
                 table, key = change["table"], change["key"]
                 if change["op"] == "evict":
                     removed += _evict(connection, key)
                     touched.discard(key)
                     continue
-                _upsert(connection, table, key, change["data"], int(change["rev"]))
+                _upsert(connection, table, key, change["data"], int(change["rev"]),
+                        pending.get((table, key), set()))
                 if table == "case":
                     touched.add(key)
                 elif table == "party" and change["data"].get("case_id"):
