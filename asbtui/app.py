@@ -72,6 +72,8 @@ class AsbApp(PermittedActions, App[None]):
                 id="app.lock"),
         Binding("ctrl+o", "sign_out", "Sign out", tooltip="Sign out (back to sign-in)",
                 show=False, id="app.sign_out"),
+        Binding("f11", "conflicts", "Conflicts", tooltip="Sync conflicts to settle (supervisors)",
+                show=False, id="app.conflicts"),
         Binding("ctrl+y", "sync", "Sync", tooltip="Sync with the central store (push, then pull)",
                 show=False, id="app.sync"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
@@ -85,6 +87,7 @@ class AsbApp(PermittedActions, App[None]):
         "agencies": Permission.READ_AGENCIES,
         "retention": Permission.REVIEW_RETENTION,
         "audit_log": Permission.READ_AUDIT,
+        "conflicts": Permission.CLOSE_CASES,  # supervisors settle conflicts
     }
 
     def __init__(
@@ -252,6 +255,14 @@ class AsbApp(PermittedActions, App[None]):
 
         if not isinstance(self.screen, UsersScreen):
             self.push_screen(UsersScreen())
+
+    def action_conflicts(self) -> None:
+        from asbtui.screens.conflicts import ConflictsScreen
+
+        if not sync_engine.status(self.store).enrolled:
+            self.notify("This device is not enrolled with a central store.", severity="warning")
+        elif not isinstance(self.screen, ConflictsScreen):
+            self.push_screen(ConflictsScreen())
 
     def action_agencies(self) -> None:
         from asbtui.screens.agencies import AgenciesScreen

@@ -746,3 +746,36 @@ def test_the_audit_chain_is_pushed_and_a_log_rewritten_in_full_is_caught_central
     assert caught.exit_code == 1 and "row 2 differs" in caught.stderr
     with pytest.raises(SyncError, match="does not follow on"):
         supervisor.sync()
+
+
+async def test_a_supervisor_settles_a_conflict_on_the_conflicts_screen(world: World) -> None:
+    from textual.widgets import DataTable
+
+    from asbtui.app import AsbApp
+
+    officer = world.device("car1", "pc")
+    supervisor = world.device("desk1", "sup")
+    ref = _refs(officer)[2]
+    cases.set_risk(officer.store, ref, "medium")
+    cases.set_risk(supervisor.store, ref, "high")
+    officer.sync()
+    supervisor.sync()
+    app = AsbApp(supervisor.store)
+    async with app.run_test(size=(140, 36)) as pilot:
+        await pilot.pause()
+        await pilot.press("f11")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        table = app.screen.query_one("#records", DataTable)
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        risk = [r for r in rows if r[2] == "risk"]
+        assert risk and risk[0][1] == ref and risk[0][3] == "medium" and risk[0][5] == "high"
+        table.move_cursor(row=rows.index(risk[0]))
+        await pilot.press("d")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        left = [str(table.get_row_at(i)[2]) for i in range(table.row_count)]
+        assert "risk" not in left
+    officer.sync()
+    assert _case_field(officer, ref, "risk") == "high"

@@ -492,7 +492,25 @@ def verify_against_central(store: Store, transport: Transport) -> CentralCheck:
                 return CentralCheck(checked)
 
 
-# --- conflicts ------------------------------------------------------------------------------
+# --- conflicts ---------------------------------------------------------------------------
+
+def transport_for(store: Store) -> Transport:
+    """The central service as this device and its signed-in user."""
+    from asbtui.services.access import current
+    from asbtui.sync.transport import HttpTransport
+
+    url, key = credentials(store)
+    return HttpTransport(url, key, current(store).username)
+
+
+@permits()  # the server decides who may see them (a supervisor of the district)
+def list_conflicts(store: Store, *, settled: bool = False) -> list[dict[str, Any]]:
+    """The open conflicts of the signed-in supervisor's districts (settled ones too)."""
+    transport = transport_for(store)
+    try:
+        return list(transport.post("/v1/conflicts", {"all": settled}))
+    finally:
+        transport.close()
 
 @permits()  # the server decides who settles (a supervisor of the conflict's district)
 def settle_conflict(store: Store, transport: Transport, conflict_id: int,

@@ -21,6 +21,8 @@ class Transport(Protocol):
 
     def stream(self, path: str, body: dict[str, Any]) -> tuple[dict[str, str], Any]: ...
 
+    def close(self) -> None: ...
+
 
 class HttpTransport:
     """The central service at ``url``, as this device (``key``) and user."""
