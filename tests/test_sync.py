@@ -516,7 +516,11 @@ def test_the_cli_enrols_a_device_and_syncs_it(world: World, tmp_path, monkeypatc
     again = runner.invoke(app, ["--db", str(tmp_path / "other.db"), "sync", "enrol",
                                 world.address, code])
     assert again.exit_code == 1 and "not valid" in again.stderr
-    first = runner.invoke(app, ["--db", str(db), "--user", "pc", "sync", "--json"])
+    wrong = runner.invoke(app, ["--db", str(db), "--user", "pc", "sync"],
+                          env={"ASBTUI_PIN": "000000"})
+    assert wrong.exit_code == 1 and "do not match" in wrong.stderr
+    first = runner.invoke(app, ["--db", str(db), "--user", "pc", "sync", "--json"],
+                          env={"ASBTUI_PIN": PIN})
     assert first.exit_code == 0, first.stderr
     assert json.loads(first.stdout)["pulled"] > 0
     second = runner.invoke(app, ["--db", str(db), "--user", "pc", "sync"],

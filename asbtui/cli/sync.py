@@ -149,8 +149,12 @@ def _device_store(ctx: typer.Context, *, create: bool = False):  # noqa: ANN202
     return open_store(context(ctx).db, create=create)
 
 
-def _sync_user(ctx: typer.Context, store: Any) -> str:
-    """The user this sync runs as: signed in here, or named for a device with no users yet."""
+def _sync_user(ctx: typer.Context, store: Any) -> tuple[str, str | None]:
+    """The user this sync runs as, signed in here; on a device with no users yet (its
+    first sync), the user named and their PIN, for the central store to check."""
+    import os
+
+    from asbtui.cli.base import PIN_ENV, ask_secret
     from asbtui.services.access import has_users
 
     name = (context(ctx).user or "").strip()
@@ -158,19 +162,22 @@ def _sync_user(ctx: typer.Context, store: Any) -> str:
         sign_in_for(ctx, store)
         if store.actor is None:
             raise AsbError("Sign in to sync: give --user NAME (ASBTUI_USER) and the PIN.")
-        return str(store.actor.username)
+        return str(store.actor.username), None
     if not name:
         raise AsbError("Name the user this device first syncs as: --user NAME "
                        "(ASBTUI_USER).")
-    return name
+    pin = os.environ.get(PIN_ENV)
+    if pin is None:
+        pin = ask_secret(f"PIN for {name}", f"set {PIN_ENV} or run in a terminal")
+    return name, pin
 
 
-def transport_for(store: Any, user: str) -> Any:
+def transport_for(store: Any, who: tuple[str, str | None]) -> Any:
     from asbtui.sync.engine import credentials
     from asbtui.sync.transport import HttpTransport
 
     url, key = credentials(store)
-    return HttpTransport(url, key, user)
+    return HttpTransport(url, key, who[0], pin=who[1])
 
 
 @sync_app.callback()

@@ -54,7 +54,7 @@ def create_app(url: str, *, pool_size: int = 8) -> Starlette:
         user = request.headers.get("x-asbtui-user", "")
         if not user:
             raise CentralError("Sign in first: every sync names its user.", 401)
-        return central.authenticate(conn, key, user)
+        return central.authenticate(conn, key, user, request.headers.get("x-asbtui-pin"))
 
     def endpoint(work: Callable[..., Any], *, auth: bool = True):  # noqa: ANN202
         async def handle(request: Request) -> Response:

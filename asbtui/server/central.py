@@ -115,8 +115,13 @@ class Caller:
         return user_scopes(self.user, self.districts)
 
 
-def authenticate(conn: psycopg.Connection, key: str, username: str) -> Caller:
-    """The device of ``key`` and its signed-in user, or a refusal in plain words."""
+def authenticate(conn: psycopg.Connection, key: str, username: str,
+                 pin: str | None = None) -> Caller:
+    """The device of ``key`` and its signed-in user, or a refusal in plain words.
+
+    A device signs its users in itself; one with no users yet (its first sync) sends the
+    PIN, checked here.
+    """
     row = conn.execute("SELECT id, name, districts, revoked_at FROM device WHERE key_hash = %s",
                        (_hash(key),)).fetchone()
     if row is None:
@@ -128,6 +133,14 @@ def authenticate(conn: psycopg.Connection, key: str, username: str) -> Caller:
         (username.strip().lower(),)).fetchone()
     if user is None or not user[0].get("active") or user[0].get("deleted"):
         raise CentralError(f"The central store has no active user {username!r}.", 403)
+    if pin is not None:
+        from argon2 import PasswordHasher
+        from argon2.exceptions import InvalidHashError, VerificationError
+
+        try:
+            PasswordHasher().verify(str(user[0].get("pin_hash") or ""), pin)
+        except (VerificationError, InvalidHashError):
+            raise CentralError("That user name and PIN do not match.", 403) from None
     return Caller(row[0], row[1], row[2] or "", user[0])
 
 

@@ -28,13 +28,16 @@ class HttpTransport:
     """The central service at ``url``, as this device (``key``) and user."""
 
     def __init__(self, url: str, key: str = "", user: str = "",
-                 client: httpx.Client | None = None) -> None:
+                 client: httpx.Client | None = None, pin: str | None = None) -> None:
         self.url = url.rstrip("/")
         headers = {"x-asbtui-protocol": str(PROTOCOL)}
         if key:
             headers["authorization"] = f"Device {key}"
         if user:
             headers["x-asbtui-user"] = user
+        if pin is not None:
+            # Only on a device with no users yet, which cannot check the PIN itself.
+            headers["x-asbtui-pin"] = pin
         self.client = client or httpx.Client(base_url=self.url, headers=headers,
                                              timeout=TIMEOUT_S)
 
