@@ -180,6 +180,15 @@ def transport_for(store: Any, who: tuple[str, str | None]) -> Any:
     return HttpTransport(url, key, who[0], pin=who[1])
 
 
+def _when(instant: str | None) -> str:
+    """An ISO instant as the app shows times: DD/MM/YYYY HH:MM, Europe/London."""
+    from datetime import datetime
+
+    from asbtui.dates import format_datetime
+
+    return format_datetime(datetime.fromisoformat(instant)) if instant else "never"
+
+
 @sync_app.callback()
 def sync(
     ctx: typer.Context,
@@ -206,7 +215,7 @@ def sync(
         return
     print(f"Pushed {report.pushed:,} change(s), pulled {report.pulled:,}"
           + (f", removed {report.removed:,} case(s) no longer shared" if report.removed else "")
-          + f"; last good sync {report.last_sync}.")
+          + f"; last good sync {_when(report.last_sync)}.")
     for conflict in report.conflicts:
         print(f"Conflict {conflict['id']}: {conflict['table']} {conflict.get('ref') or ''} "
               f"field {conflict['field']} was changed on the central store too; its value was "
@@ -257,7 +266,7 @@ def sync_status(
         print("This device is not enrolled with a central store.")
         return
     print(f"Device {state.device_name!r} syncs with {state.url}; last good sync "
-          f"{state.last_sync or 'never'}; {state.pending:,} change(s) waiting.")
+          f"{_when(state.last_sync)}; {state.pending:,} change(s) waiting.")
 
 
 def verify_central(ctx: typer.Context) -> None:
