@@ -186,7 +186,12 @@ def _when(instant: str | None) -> str:
 
     from asbtui.dates import format_datetime
 
-    return format_datetime(datetime.fromisoformat(instant)) if instant else "never"
+    if not instant:
+        return "never"
+    try:
+        return format_datetime(datetime.fromisoformat(instant))
+    except ValueError:
+        return instant
 
 
 @sync_app.callback()
@@ -348,12 +353,12 @@ def conflicts_show(
     print(f"Conflict {row['id']} on {row['table']} {row['ref'] or row['key']}, field "
           f"{row['field']} ({'settled' if row['resolved_at'] else 'open'})")
     print(f"  central: {one_line(_value(row['server_value']))} by {row['server_user']} "
-          f"at {row['server_at']}")
+          f"at {_when(row['server_at'])}")
     print(f"  device:  {one_line(_value(row['device_value']))} by {row['device_user']} "
-          f"at {row['device_at']}")
+          f"at {_when(row['device_at'])}")
     if row["resolved_at"]:
         print(f"  settled: {one_line(_value(row['resolution']))} by {row['resolved_by']} at "
-              f"{row['resolved_at']}")
+              f"{_when(row['resolved_at'])}")
 
 
 def _typed(text: str) -> Any:
