@@ -783,3 +783,38 @@ async def test_a_supervisor_settles_a_conflict_on_the_conflicts_screen(world: Wo
         assert "risk" not in left
     officer.sync()
     assert _case_field(officer, ref, "risk") == "high"
+
+
+def test_the_server_loads_neither_the_device_store_nor_the_tui() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import asbtui.server.app, asbtui.server.central, asbtui.server.schema\n"
+        "bad = sorted(m for m in sys.modules if m in ('asbtui.db', 'sqlite3', 'textual')\n"
+        "             or m.startswith(('asbtui.services', 'asbtui.sync', 'textual.')))\n"
+        "print(','.join(bad))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == ""
+
+
+def test_migrating_the_central_store_again_or_twice_at_once_is_harmless() -> None:
+    import threading
+
+    from sync_world import fresh_database
+
+    from asbtui.server.schema import migrate
+
+    with fresh_database() as url:
+        results: list[tuple] = []
+        threads = [threading.Thread(target=lambda: results.append(migrate(url)))
+                   for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert sorted(results) == [(None, "c001"), ("c001", "c001")]
+        assert migrate(url) == ("c001", "c001")
