@@ -650,10 +650,10 @@ def test_the_bulk_load_gives_the_same_records_and_scopes_as_loading_row_by_row(
 
 
 class CutStream:
-    """The real transport, whose first stream is cut after ``blocks`` blocks."""
+    """The real transport, whose first stream is cut after ``limit`` bytes."""
 
-    def __init__(self, inner: HttpTransport, blocks: int) -> None:
-        self.inner, self.blocks, self.done = inner, blocks, False
+    def __init__(self, inner: HttpTransport, limit: int) -> None:
+        self.inner, self.limit, self.done = inner, limit, False
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
         return self.inner.post(path, body)
@@ -665,9 +665,12 @@ class CutStream:
         self.done = True
 
         def cut() -> Any:
-            for number, block in enumerate(blocks):
-                if number == self.blocks:
+            sent = 0
+            for block in blocks:
+                if sent + len(block) > self.limit:
+                    yield block[:self.limit - sent]
                     raise Cut("stream cut")
+                sent += len(block)
                 yield block
 
         return headers, cut()
@@ -684,11 +687,25 @@ def test_a_first_sync_streams_with_copy_and_resumes_after_a_cut(world: World,
     url, key = engine.credentials(store)
     device = Device("car9", store, "sup", url, key)
     seen: list[tuple[str, int, int]] = []
-    for cut_after in (0, 1, 3):
+    for cut_after in (0, 700, 2500):
         with pytest.raises((Cut, SyncError)):
             engine.sync(store, CutStream(device.transport(), cut_after), stream_after=0,
                         progress=lambda *a: seen.append(a))
         _assert_cursors_not_ahead(world, device)
+    chunks = {"n": 0}
+
+    def cut_second_chunk(step: str) -> None:
+        if step == "first sync chunk applied":
+            chunks["n"] += 1
+            if chunks["n"] == 2:
+                raise Cut("client died inside the second chunk's transaction")
+
+    before = engine.cursors(store)
+    with pytest.raises(Cut):
+        engine.sync(store, device.transport(), stream_after=0, checkpoint=cut_second_chunk)
+    moved = engine.cursors(store)
+    assert any(moved.get(s, 0) > before.get(s, 0) for s in moved)  # the first chunk stood
+    _assert_cursors_not_ahead(world, device)
     report = engine.sync(store, device.transport(), stream_after=0,
                          progress=lambda *a: seen.append(a))
     assert report.pulled > 0 and seen
