@@ -835,3 +835,50 @@ def test_migrating_the_central_store_again_or_twice_at_once_is_harmless() -> Non
             thread.join(60)
         assert sorted(results, key=str) == [("c001", "c001"), (None, "c001")]
         assert migrate(url) == ("c001", "c001")
+
+
+def test_two_processes_syncing_one_store_at_once_end_equal(world: World) -> None:
+    import threading
+
+    officer = world.device("car1", "pc")
+    supervisor = world.device("desk1", "sup")
+    _work(supervisor, random.Random(8), 25)
+    _work(officer, random.Random(9), 10)
+    supervisor.sync()
+    other = open_store(officer.store.path)
+    errors: list[BaseException] = []
+
+    def run(store: Any) -> None:
+        try:
+            engine.sync(store, officer.transport(), page=4)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in (officer.store, other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    other.close()
+    assert errors == []
+    officer.sync_until_quiet()
+    supervisor.sync_until_quiet()
+    assert_same_rows(officer.store, supervisor.store)
+    _assert_exactly_once(world, officer)
+
+
+def test_an_older_page_is_never_applied_over_a_newer_cursor(world: World) -> None:
+    officer = world.device("car1", "pc")
+    supervisor = world.device("desk1", "sup")
+    ref = _refs(supervisor)[0]
+    cases.set_risk(supervisor.store, ref, "high")
+    supervisor.sync()
+    scope = "district:THA"
+    after = engine.cursors(officer.store)[scope]
+    transport = officer.transport()
+    stale = transport.post("/v1/pull", {"scope": scope, "after": after, "limit": 100})
+    transport.close()
+    officer.sync()  # another process got there first
+    with pytest.raises(engine._CursorMoved):
+        engine.apply_page(officer.store, scope, stale["changes"],
+                          int(stale["changes"][-1]["version"]), after=after)

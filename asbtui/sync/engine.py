@@ -230,8 +230,20 @@ def _evict(connection: sa.Connection, case_id: str) -> int:
     return removed
 
 
+class _CursorMoved(Exception):
+    """Another process on this store applied the scope meanwhile: fetch again from its
+    cursor (applying an older page over newer rows would take them back)."""
+
+
+def _check_cursor(connection: sa.Connection, scope: str, after: int) -> None:
+    held = connection.exec_driver_sql("SELECT version FROM sync_cursor WHERE scope = ?",
+                                      (scope,)).scalar() or 0
+    if held != after:
+        raise _CursorMoved(scope)
+
+
 def apply_page(store: Store, scope: str, changes: list[dict[str, Any]], cursor: int,
-               checkpoint: Checkpoint = _no_checkpoint) -> int:
+               checkpoint: Checkpoint = _no_checkpoint, after: int | None = None) -> int:
     """Apply one page of pulled changes and move the scope's cursor, in one transaction."""
     removed = 0
     connection = store.engine.connect()
@@ -246,6 +258,8 @@ def apply_page(store: Store, scope: str, changes: list[dict[str, Any]], cursor: 
             recording = connection.exec_driver_sql(
                 "SELECT value FROM sync_state WHERE key = 'recording'").scalar() or "0"
             _set_state(connection, recording="0")
+            if after is not None:
+                _check_cursor(connection, scope, after)  # under the write lock now
             touched: set[str] = set()
             pending = _pending(connection)
             for change in changes:
@@ -325,7 +339,7 @@ def _insert_many(connection: sa.Connection, table: str, rows: list[tuple[str, di
 
 
 def _apply_chunk(store: Store, scope: str, records: list[list[str]],
-                 checkpoint: Checkpoint) -> int:
+                 checkpoint: Checkpoint, after: int) -> int:
     """One chunk of a first sync, and the cursor after it, in one SQLite transaction."""
     removed = 0
     connection = store.engine.connect()
@@ -337,6 +351,7 @@ def _apply_chunk(store: Store, scope: str, records: list[list[str]],
                 "SELECT value FROM sync_state WHERE key = 'recording'").scalar() or "0"
             # The search index is rebuilt once the whole scope is in (see _reindex_all).
             _set_state(connection, recording="0", search_stale="1")
+            _check_cursor(connection, scope, after)
             run: list[tuple[str, dict, int]] = []
             run_table = ""
             for _version, table, key, op, data, rev in records:
@@ -391,23 +406,26 @@ def _first_sync(store: Store, transport: Transport, scope: str, upto: int,
                                                       "upto": upto})
     chunk: list[list[str]] = []
     done = after
-    for record in _csv_rows(blocks):
-        chunk.append(record)
-        if len(chunk) >= FIRST_SYNC_CHUNK:
-            report.removed += _apply_chunk(store, scope, chunk, checkpoint)
-            report.pulled += len(chunk)
-            done = int(chunk[-1][0])
-            chunk = []
-            checkpoint("cursor saved")
-            if progress:
-                progress(scope, done, upto)
-    if chunk:
-        report.removed += _apply_chunk(store, scope, chunk, checkpoint)
+
+    def apply() -> None:
+        nonlocal done, chunk
+        report.removed += _apply_chunk(store, scope, chunk, checkpoint, done)
         report.pulled += len(chunk)
         done = int(chunk[-1][0])
+        chunk = []
         checkpoint("cursor saved")
         if progress:
             progress(scope, done, upto)
+
+    try:
+        for record in _csv_rows(blocks):
+            chunk.append(record)
+            if len(chunk) >= FIRST_SYNC_CHUNK:
+                apply()
+        if chunk:
+            apply()
+    except _CursorMoved:
+        return  # another process on this store is pulling this scope: page from its cursor
     if done < upto:
         raise SyncError("The connection was cut during the first sync; sync again to carry "
                         "on where it stopped.")
@@ -430,8 +448,12 @@ def _pull(store: Store, transport: Transport, scopes: list[str], report: SyncRep
             answer = transport.post("/v1/pull", {"scope": scope, "after": after, "limit": page})
             changes = answer["changes"]
             if changes:
-                report.removed += apply_page(store, scope, changes,
-                                             int(changes[-1]["version"]), checkpoint)
+                try:
+                    report.removed += apply_page(store, scope, changes,
+                                                 int(changes[-1]["version"]), checkpoint,
+                                                 after)
+                except _CursorMoved:
+                    continue  # another process applied this scope meanwhile: fetch again
                 report.pulled += len(changes)
                 checkpoint("cursor saved")
             if not answer["more"]:
