@@ -882,3 +882,33 @@ def test_an_older_page_is_never_applied_over_a_newer_cursor(world: World) -> Non
     with pytest.raises(engine._CursorMoved):
         engine.apply_page(officer.store, scope, stale["changes"],
                           int(stale["changes"][-1]["version"]), after=after)
+
+
+def test_a_partner_device_gets_the_notes_its_agency_may_read_and_no_others(
+        world: World) -> None:
+    supervisor = world.device("desk1", "sup")
+    partner = world.device("council1", "tdc")
+    ref = _refs(partner)[0]
+    partners.add_note(supervisor.store, ref, "For the police only")
+    partners.add_note(supervisor.store, ref, "For the council", visibility="named",
+                      audience=[AGENCY], reason="Joint problem solving")
+    partners.add_note(supervisor.store, ref, "For all partners", visibility="all_partners",
+                      reason="Joint problem solving")
+    supervisor.sync()
+    partner.sync()
+    with partner.store.engine.connect() as c:
+        texts = set(c.exec_driver_sql("SELECT text FROM partnernote").scalars())
+    assert {"For the council", "For all partners"} <= texts
+    assert "For the police only" not in texts
+
+
+def test_a_note_naming_other_agencies_is_not_for_this_one() -> None:
+    from asbtui.server.scopes import partner_may_read
+
+    note = {"id": "n1", "visibility": "named", "agency_id": None}
+    assert partner_may_read("partnernote", note, "a1", {"a1"})
+    assert not partner_may_read("partnernote", note, "a2", {"a1"})
+    assert not partner_may_read("partnernote", {**note, "visibility": "police"}, "a1")
+    assert partner_may_read("partnernote", {**note, "visibility": "police", "agency_id": "a1"},
+                            "a1")  # its own agency's note
+    assert not partner_may_read("noteaudience", {"agency_id": "a1"}, "a2")

@@ -189,9 +189,17 @@ def _scopes(conn: psycopg.Connection, table: str, data: dict[str, Any], district
         return [FORCE]
     scopes = [district_scope(district)]
     if case_id and table in PARTNER_TABLES:
+        audience = _audience(conn, data["id"]) if table == "partnernote" else set()
         scopes += [agency_scope(a) for a in sorted(_sharing_agencies(conn, case_id))
-                   if partner_may_read(table, data, a)]
+                   if partner_may_read(table, data, a, audience)]
     return scopes
+
+
+def _audience(conn: psycopg.Connection, note_id: str) -> set[str]:
+    """The agencies a 'named agencies' note names."""
+    return {r[0] for r in conn.execute(
+        "SELECT data->>'agency_id' FROM record WHERE tbl = 'noteaudience' "
+        "AND data->>'note_id' = %s AND NOT (data->>'deleted')::int::bool", (note_id,))}
 
 
 def _next_version(conn: psycopg.Connection, scope: str) -> int:
@@ -226,6 +234,14 @@ def _write_row(conn: psycopg.Connection, table: str, key: str, data: dict[str, A
         (table, key, Jsonb(data), Jsonb(fields), rev, district, case_id))
     _log(conn, _scopes(conn, table, data, district, case_id), table, key, "upsert", data, rev,
          device, seq)
+    if table == "noteaudience" and case_id and data.get("agency_id") in \
+            _sharing_agencies(conn, case_id):
+        # A note's audience arrives after the note: now the named agency may have it.
+        note = conn.execute("SELECT data, rev FROM record WHERE tbl = 'partnernote' "
+                            "AND key = %s", (data.get("note_id"),)).fetchone()
+        if note is not None and note[0].get("visibility") == "named":
+            _log(conn, [agency_scope(str(data["agency_id"]))], "partnernote",
+                 str(data["note_id"]), "upsert", note[0], note[1], device, seq)
     if table == "caseshare" and case_id:
         after_agencies = _sharing_agencies(conn, case_id)
         for agency in sorted(after_agencies - before_agencies):
@@ -244,8 +260,9 @@ def _send_case(conn: psycopg.Connection, case_id: str, agency: str, device: str,
         "SELECT tbl, key, data, rev FROM record WHERE case_id = %s "
         "ORDER BY tbl <> 'case', rev", (case_id,)).fetchall()
     for table, key, data, rev in rows:
+        audience = _audience(conn, key) if table == "partnernote" else set()
         if (table, key) != skip and table in PARTNER_TABLES \
-                and partner_may_read(table, data, agency):
+                and partner_may_read(table, data, agency, audience):
             _log(conn, [agency_scope(agency)], table, key, "upsert", data, rev, device, None)
 
 
@@ -555,6 +572,10 @@ def bulk_load(conn: psycopg.Connection, tables: Iterable[tuple[str, Iterable[dic
     case_district = {r["id"]: r["district"] for r in by_name.get("case", [])}
     note_case = {r["id"]: r["case_id"] for r in by_name.get("partnernote", [])}
     problem_district = {r["id"]: r.get("district") for r in by_name.get("problem", [])}
+    audiences: dict[str, set[str]] = {}
+    for row in by_name.get("noteaudience", []):
+        if not row.get("deleted"):
+            audiences.setdefault(row["note_id"], set()).add(row["agency_id"])
     shares: dict[str, set[str]] = {}
     for share in by_name.get("caseshare", []):
         if share.get("revoked_at") is None and not share.get("deleted"):
@@ -594,8 +615,9 @@ def bulk_load(conn: psycopg.Connection, tables: Iterable[tuple[str, Iterable[dic
                         scopes = [FORCE] if table in FORCE_TABLES or district is None \
                             else [district_scope(district)]
                         if scopes != [FORCE] and case_id and table in PARTNER_TABLES:
+                            named = audiences.get(data["id"], set())
                             scopes += [agency_scope(a) for a in sorted(shares.get(case_id, ()))
-                                       if partner_may_read(table, data, a)]
+                                       if partner_may_read(table, data, a, named)]
                         for scope in scopes:
                             versions[scope] = versions.get(scope, 0) + 1
                             changes.append((scope, versions[scope], table, data["id"],

@@ -32,11 +32,17 @@ def agency_scope(agency_id: str) -> str:
     return f"agency:{agency_id}"
 
 
-def partner_may_read(table: str, data: dict, agency_id: str) -> bool:
-    """Of a shared case's rows, those a partner of ``agency_id`` may hold."""
+def partner_may_read(table: str, data: dict, agency_id: str,
+                     audience: frozenset[str] | set[str] = frozenset()) -> bool:
+    """Of a shared case's rows, those a partner of ``agency_id`` may hold.
+
+    ``audience``: for a note whose visibility is 'named', the agencies it names.
+    """
     if table == "partnernote":
-        return data.get("visibility") != "police" or data.get("agency_id") == agency_id
-    if table == "caseshare":
+        visibility = data.get("visibility")
+        return (data.get("agency_id") == agency_id or visibility == "all_partners"
+                or (visibility == "named" and agency_id in audience))
+    if table in ("caseshare", "noteaudience"):
         return data.get("agency_id") == agency_id
     return table in PARTNER_TABLES
 
