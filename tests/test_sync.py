@@ -341,6 +341,19 @@ def _assert_exactly_once(world: World, device: Device) -> None:
     assert logged[0] == logged[1]  # one change-log entry per (device, sequence) in a scope
 
 
+def _assert_audit_chains_agree(device: Device) -> None:
+    """The device's chain verifies, and matches every link the central store holds."""
+    from asbtui.services import audit
+
+    assert audit.verify.__wrapped__(device.store).intact  # any role: the test's own check
+    transport = device.transport()
+    try:
+        check = engine.verify_against_central(device.store, transport)
+    finally:
+        transport.close()
+    assert check.problem == "" and check.checked > 0
+
+
 def _assert_cursors_not_ahead(world: World, device: Device) -> None:
     with world.connect() as conn:
         heads = dict(conn.execute("SELECT scope, version FROM scope_counter").fetchall())
@@ -379,6 +392,7 @@ def test_a_sync_cut_at_any_step_then_run_again_leaves_both_sides_equal(world: Wo
         _assert_exactly_once(world, officer)
         for device in (officer, supervisor):
             assert_device_matches_server(world, device)
+            _assert_audit_chains_agree(device)
         assert_same_rows(officer.store, supervisor.store, label)
 
 
