@@ -578,6 +578,14 @@ def test_the_server_refuses_a_change_outside_the_users_districts(world: World) -
     assert answer["refused"] == [{"table": "case", "key": case["id"], "refused": True}]
     assert world.scalar("SELECT data->>'risk' FROM record WHERE tbl = 'case' AND key = %s",
                         case["id"]) == case["risk"]
+    # Nor may it move the case into its own district.
+    transport = medway.transport()
+    moved = transport.post("/v1/push", {"changes": [{
+        "seq": 10_001, "table": "case", "key": case["id"], "op": "update",
+        "fields": {"district": "MED"}, "base": 0, "at": "2026-11-26T00:00:00Z"}]})
+    transport.close()
+    assert moved["refused"] and world.scalar(
+        "SELECT district FROM record WHERE tbl = 'case' AND key = %s", case["id"]) == "THA"
 
 
 def test_a_supervisor_settles_a_conflict_from_the_command_line(world: World) -> None:

@@ -336,7 +336,10 @@ def _apply(conn: psycopg.Connection, caller: Caller, change: dict[str, Any]) -> 
     row = conn.execute("SELECT data, fields FROM record WHERE tbl = %s AND key = %s FOR UPDATE",
                        (table, key)).fetchone()
     data, fields = (dict(row[0]), dict(row[1])) if row else ({}, {})
-    if not may_write(conn, caller, table, {**data, **incoming, "id": key}):
+    # Both where the row is and where the change would put it (a case moved out of a
+    # district by someone who does not act there is refused as well).
+    if not may_write(conn, caller, table, {**data, **incoming, "id": key}) or (
+            row is not None and not may_write(conn, caller, table, {**data, "id": key})):
         # Refused, and said so; the device takes the server's row back at its next pull
         # (a row the server never had stays only on the device).
         if row is not None:
