@@ -24,6 +24,7 @@ import psycopg
 
 from asbtui.db import open_store
 from asbtui.server import central
+from asbtui.server.bulk import bulk_load
 from asbtui.server.schema import migrate
 from asbtui.services.demo import build_demo
 from asbtui.sync import engine
@@ -86,7 +87,7 @@ def main() -> None:
         migrate(url)
         started = time.perf_counter()
         with psycopg.connect(url, autocommit=True) as conn:
-            central.bulk_load(conn, tables)
+            bulk_load(conn, tables)
             code = central.enrol_device(conn, "bench device")
         print(f"central store loaded: {rows_total:,} rows in {time.perf_counter() - started:.1f} s")
 

@@ -26,6 +26,7 @@ from asbtui.db import Store, open_store
 from asbtui.models import Role
 from asbtui.server import central
 from asbtui.server.app import create_app
+from asbtui.server.bulk import bulk_load
 from asbtui.server.schema import migrate
 from asbtui.services import cases, partners, users
 from asbtui.sync import engine
@@ -242,6 +243,6 @@ def world_at(folder: Path, seed: list[tuple[str, list[dict[str, Any]]]]) -> Iter
     with fresh_database() as url:
         migrate(url)
         with psycopg.connect(url, autocommit=True) as conn:
-            central.bulk_load(conn, seed)
+            bulk_load(conn, seed)
         with running_server(url) as address:
             yield World(url, address, folder)

@@ -654,10 +654,11 @@ def test_the_bulk_load_gives_the_same_records_and_scopes_as_loading_row_by_row(
     import psycopg
     from sync_world import fresh_database
 
+    from asbtui.server.bulk import bulk_load
     from asbtui.server.schema import migrate
 
     found = []
-    for load in (central.load_rows, central.bulk_load):
+    for load in (central.load_rows, bulk_load):
         with fresh_database() as url:
             migrate(url)
             with psycopg.connect(url, autocommit=True) as conn:

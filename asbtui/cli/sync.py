@@ -77,6 +77,7 @@ def server_demo(
     from pathlib import Path
 
     from asbtui.server import central as server_central
+    from asbtui.server.bulk import bulk_load
     from asbtui.server.schema import connect, migrate
     from asbtui.services.demo import DEMO_USERS
     from asbtui.sync.snapshot import build_demo_rows
@@ -88,7 +89,7 @@ def server_demo(
                            "for the demo.")
         with tempfile.TemporaryDirectory() as folder:
             tables = build_demo_rows(Path(folder) / "demo.db", cases, seed)
-            count = _central(server_central.bulk_load, conn, tables)
+            count = _central(bulk_load, conn, tables)
     print(f"The central store holds the demo force: {count:,} records ({cases:,} cases).")
     print("Demo users (user, role, PIN): " + "; ".join(
         f"{name} {role} {pin}" for name, role, pin, _d, _a in DEMO_USERS))
