@@ -944,3 +944,21 @@ def test_a_note_naming_other_agencies_is_not_for_this_one() -> None:
     assert partner_may_read("partnernote", {**note, "visibility": "police", "agency_id": "a1"},
                             "a1")  # its own agency's note
     assert not partner_may_read("noteaudience", {"agency_id": "a1"}, "a2")
+
+
+def test_sync_on_a_store_that_is_not_enrolled_says_how_to_enrol(store_path) -> None:  # noqa: ANN001
+    from typer.testing import CliRunner
+
+    from asbtui.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["--db", str(store_path), "--user", "pc", "sync"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "asbtui: This device is not enrolled: ask an admin for a code, then run asbtui sync "
+        "enrol URL CODE."]
+    status = runner.invoke(app, ["--db", str(store_path), "sync", "status", "--json"])
+    assert json.loads(status.stdout) == {"enrolled": False, "url": None, "device": None,
+                                         "last_sync": None, "pending": 0}
+    bad = runner.invoke(app, ["--db", str(store_path), "sync", "enrol", "ftp://x", "CODE"])
+    assert bad.exit_code == 1 and "not a web address" in bad.stderr

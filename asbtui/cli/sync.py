@@ -157,7 +157,9 @@ def _sync_user(ctx: typer.Context, store: Any) -> tuple[str, str | None]:
 
     from asbtui.cli.base import PIN_ENV, ask_secret
     from asbtui.services.access import has_users
+    from asbtui.sync.engine import credentials
 
+    credentials(store)  # not enrolled: say so before asking anyone for a PIN
     name = (context(ctx).user or "").strip()
     if has_users(store):
         sign_in_for(ctx, store)
