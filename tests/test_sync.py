@@ -808,8 +808,7 @@ async def test_a_supervisor_settles_a_conflict_on_the_conflicts_screen(world: Wo
     async with app.run_test(size=(140, 36)) as pilot:
         await pilot.pause()
         await pilot.press("f11")
-        for _ in range(200):
-            await app.workers.wait_for_complete()
+        for _ in range(400):
             await pilot.pause(0.05)
             table = app.screen.query_one("#records", DataTable)
             if table.row_count and str(table.get_row_at(0)[0]) != "no open conflicts":
@@ -824,8 +823,7 @@ async def test_a_supervisor_settles_a_conflict_on_the_conflicts_screen(world: Wo
             return [str(table.get_row_at(i)[2]) for i in range(table.row_count)]
 
         # Settling runs in a worker, then the list reloads in another: wait for both.
-        for _ in range(200):
-            await app.workers.wait_for_complete()
+        for _ in range(400):
             await pilot.pause(0.05)
             if "risk" not in fields_left():
                 break

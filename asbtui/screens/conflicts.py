@@ -73,7 +73,10 @@ class ConflictsScreen(RecordListScreen[dict]):
         value = record["server_value" if side == "central" else "device_value"]
         self.settle(int(record["id"]), str(record["field"]), value)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, description="Settling")
+    # Its own group: an exclusive worker cancels the others of its group, and the list's
+    # loading must not cancel a settlement (nor the reverse).
+    @work(thread=True, exclusive=True, exit_on_error=False, group="settle",
+          description="Settling")
     def settle(self, conflict_id: int, field: str, value: Any) -> None:
         transport = engine.transport_for(self.asb.store)
         try:
