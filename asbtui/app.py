@@ -7,13 +7,14 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import events
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
 from asbtui.config import Settings
-from asbtui.dates import utc_now
+from asbtui.dates import format_datetime, utc_now
+from asbtui.errors import AsbError
 from asbtui.models import District
 from asbtui.screens.case import CaseScreen
 from asbtui.screens.goto import CaseRefCommands
@@ -22,6 +23,8 @@ from asbtui.screens.login import LockScreen, LoginScreen
 from asbtui.screens.queue import QueueScreen
 from asbtui.services import access, cases, users
 from asbtui.services.access import LOCAL, Actor, Permission
+from asbtui.sync import engine as sync_engine
+from asbtui.sync.transport import HttpTransport
 from asbtui.widgets.permitted import PermittedActions
 
 if TYPE_CHECKING:
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
 
 THEMES = ("textual-dark", "textual-light")
 IDLE_CHECK_SECONDS = 5
+SYNC_STATUS_SECONDS = 30
 # What may still be done on the sign-in and lock screens (nothing that shows data).
 WHILE_LOCKED = frozenset({"quit", "help", "toggle_theme", "sign_out", "focus_next",
                           "focus_previous"})
@@ -75,6 +79,10 @@ class AsbApp(PermittedActions, App[None]):
                 id="app.lock"),
         Binding("ctrl+o", "sign_out", "Sign out", tooltip="Sign out (back to sign-in)",
                 show=False, id="app.sign_out"),
+        Binding("f11", "conflicts", "Conflicts", tooltip="Sync conflicts to settle (supervisors)",
+                show=False, id="app.conflicts"),
+        Binding("ctrl+y", "sync", "Sync", tooltip="Sync with the central store (push, then pull)",
+                show=False, id="app.sync"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
     COMMANDS = App.COMMANDS | {CaseRefCommands}
@@ -89,6 +97,7 @@ class AsbApp(PermittedActions, App[None]):
         "agencies": Permission.READ_AGENCIES,
         "retention": Permission.REVIEW_RETENTION,
         "audit_log": Permission.READ_AUDIT,
+        "conflicts": Permission.CLOSE_CASES,  # supervisors settle conflicts
     }
 
     def __init__(
@@ -130,6 +139,7 @@ class AsbApp(PermittedActions, App[None]):
         )
         self.has_users = access.has_users(self.store)
         self.set_interval(IDLE_CHECK_SECONDS, self.lock_when_idle)
+        self.set_interval(SYNC_STATUS_SECONDS, self.show_sync_status)
         if self.actor is None:
             self.push_screen(LoginScreen())
         else:
@@ -140,7 +150,7 @@ class AsbApp(PermittedActions, App[None]):
         self.last_activity = self.clock()
         self._clear_screens()
         actor = self.actor or LOCAL
-        self.sub_title = "" if actor.is_local else actor.label
+        self.show_sync_status()
         if not actor.may(Permission.READ_CASES):
             from asbtui.screens.users import UsersScreen
 
@@ -280,6 +290,14 @@ class AsbApp(PermittedActions, App[None]):
         if not isinstance(self.screen, UsersScreen):
             self.push_screen(UsersScreen())
 
+    def action_conflicts(self) -> None:
+        from asbtui.screens.conflicts import ConflictsScreen
+
+        if not sync_engine.status(self.store).enrolled:
+            self.notify("This device is not enrolled with a central store.", severity="warning")
+        elif not isinstance(self.screen, ConflictsScreen):
+            self.push_screen(ConflictsScreen())
+
     def action_agencies(self) -> None:
         from asbtui.screens.agencies import AgenciesScreen
 
@@ -320,6 +338,68 @@ class AsbApp(PermittedActions, App[None]):
         if isinstance(self.screen, HelpScreen):
             return
         self.push_screen(HelpScreen(self.screen))
+
+    # ------------------------------------------------------------------ sync
+
+    def show_sync_status(self, progress: str = "") -> None:
+        """The header: who is working and, on an enrolled device, the last sync and the
+        local changes waiting to go."""
+        actor = self.actor
+        parts = [] if actor is None or actor.is_local else [actor.label]
+        state = sync_engine.status(self.store)
+        if state.enrolled:
+            when = format_datetime(datetime.fromisoformat(state.last_sync)) \
+                if state.last_sync else "never"
+            parts.append(progress or f"synced {when}, {state.pending:,} waiting")
+        self.sub_title = " · ".join(parts)
+
+    def action_sync(self) -> None:
+        if not sync_engine.status(self.store).enrolled:
+            self.notify("This device is not enrolled with a central store "
+                        "(asbtui sync enrol URL CODE).", severity="warning")
+            return
+        self.show_sync_status("syncing…")
+        self.sync_in_background()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sync",
+          description="Syncing")
+    def sync_in_background(self) -> None:
+        actor = self.actor or LOCAL
+        counts = {"pages": 0}
+
+        def progress(step: str) -> None:
+            if step == "cursor saved":
+                counts["pages"] += 1
+                self.call_from_thread(self.show_sync_status,
+                                      f"syncing… {counts['pages']} page(s) in")
+
+        try:
+            url, key = sync_engine.credentials(self.store)
+            transport = HttpTransport(url, key, actor.username)
+            try:
+                report = sync_engine.sync(self.store, transport, checkpoint=progress)
+            finally:
+                transport.close()
+        except AsbError as error:
+            self.call_from_thread(self._sync_failed, str(error))
+            return
+        self.call_from_thread(self._synced, report)
+
+    def _sync_failed(self, message: str) -> None:
+        self.show_sync_status()
+        self.notify(message, title="Sync", severity="error", markup=False)
+
+    def _synced(self, report: sync_engine.SyncReport) -> None:
+        self.show_sync_status()
+        text = f"Pushed {report.pushed:,}, pulled {report.pulled:,}."
+        if report.conflicts:
+            text += (f" {len(report.conflicts)} conflict(s): the central values were kept; "
+                     "a supervisor settles them (asbtui conflicts list).")
+        self.notify(text, title="Sync", severity="warning" if report.conflicts else
+                    "information", markup=False)
+        refresh = getattr(self.screen, "action_refresh", None)
+        if callable(refresh):
+            refresh()
 
     def action_toggle_theme(self) -> None:
         self.theme = THEMES[1] if self.theme == THEMES[0] else THEMES[0]

@@ -15,6 +15,7 @@ from asbtui.cli import (  # noqa: F401 - each module registers its commands
     retention,
     root,
     store,
+    sync,
     users,
 )
 from asbtui.cli.base import app

@@ -18,7 +18,12 @@ app.add_typer(audit_app, name="audit")
 
 
 @audit_app.command("verify")
-def audit_verify(ctx: typer.Context) -> None:
+def audit_verify(
+    ctx: typer.Context,
+    central: Annotated[bool, typer.Option(
+        "--central", help="Also compare the log with the copy the central store holds.")]
+    = False,
+) -> None:
     """Check every link of the audit chain; exit 1 naming the first broken link, if any.
 
     Keep the head it prints somewhere else: a chain rewritten in full from a tampered row
@@ -34,6 +39,10 @@ def audit_verify(ctx: typer.Context) -> None:
         raise typer.Exit(1)
     print(f"Audit log intact: {report.rows:,} rows checked; head row {report.head_seq}, "
           f"hash {report.head_hash}.")
+    if central:
+        from asbtui.cli.sync import verify_central
+
+        verify_central(ctx)
 
 
 def entry_json(e: Any) -> dict[str, Any]:

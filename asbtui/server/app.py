@@ -1,0 +1,165 @@
+"""The sync service over HTTP: a Starlette app with a psycopg connection pool.
+
+Every request but enrolment carries the device key (``Authorization: Device KEY``), the
+signed-in user (``X-Asbtui-User``) and the protocol version (``X-Asbtui-Protocol``).
+Refusals are JSON ``{"error": "one plain line"}`` with a 4xx status.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from asbtui.server import central
+from asbtui.server.central import PROTOCOL, Caller, CentralError
+from asbtui.server.schema import check_url, require_current
+
+MAX_PAGE = 5000
+MAX_BATCH = 5000
+
+
+def _json_body(request: Request) -> Any:
+    import json
+
+    async def read() -> Any:
+        try:
+            return json.loads(await request.body() or b"{}")
+        except ValueError:
+            raise CentralError("The request is not JSON.") from None
+
+    return read()
+
+
+def create_app(url: str, *, pool_size: int = 8) -> Starlette:
+    """The ASGI app serving the central store at ``url``."""
+    pool = ConnectionPool(check_url(url), min_size=1, max_size=pool_size, open=False,
+                          kwargs={"autocommit": True})
+
+    def caller(request: Request, conn: psycopg.Connection) -> Caller:
+        version = request.headers.get("x-asbtui-protocol", "")
+        if version != str(PROTOCOL):
+            raise CentralError(f"This device speaks sync protocol {version or 'unknown'}; the "
+                               f"central store speaks {PROTOCOL}: update asbtui.", 426)
+        scheme, _, key = request.headers.get("authorization", "").partition(" ")
+        if scheme != "Device" or not key:
+            raise CentralError("This device is not enrolled with the central store.", 401)
+        user = request.headers.get("x-asbtui-user", "")
+        if not user:
+            raise CentralError("Sign in first: every sync names its user.", 401)
+        return central.authenticate(conn, key, user, request.headers.get("x-asbtui-pin"))
+
+    def endpoint(work: Callable[..., Any], *, auth: bool = True):  # noqa: ANN202
+        async def handle(request: Request) -> Response:
+            body = await _json_body(request) if request.method == "POST" else {}
+            from starlette.concurrency import run_in_threadpool
+
+            def run() -> Any:
+                with pool.connection() as conn:
+                    if auth:
+                        return work(conn, caller(request, conn), body, request)
+                    return work(conn, body, request)
+
+            try:
+                result = await run_in_threadpool(run)
+            except CentralError as error:
+                return JSONResponse({"error": str(error)}, status_code=error.status)
+            except psycopg.Error as error:
+                first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+                return JSONResponse({"error": f"The central store failed: {first}"},
+                                    status_code=503)
+            if isinstance(result, Response):
+                return result
+            return JSONResponse(result)
+
+        return handle
+
+    def enrol(conn: psycopg.Connection, body: dict, _r: Request) -> dict:
+        return central.claim_enrolment(conn, str(body.get("code", "")),
+                                       str(body.get("store_id", "")))
+
+    def hello(conn: psycopg.Connection, who: Caller, _b: dict, _r: Request) -> dict:
+        scopes = who.scopes
+        return {"device": who.device_name, "device_id": who.device_id, "user": who.username,
+                "scopes": scopes, "heads": central.scope_heads(conn, scopes),
+                "protocol": PROTOCOL}
+
+    def push(conn: psycopg.Connection, who: Caller, body: dict, _r: Request) -> dict:
+        changes = body.get("changes") or []
+        if len(changes) > MAX_BATCH:
+            raise CentralError(f"A push holds at most {MAX_BATCH} changes.", 413)
+        result = central.push(conn, who, changes)
+        return {"last_seq": result.last_seq, "applied": result.applied,
+                "skipped": result.skipped, "conflicts": result.conflicts,
+                "refused": result.refused}
+
+    def pull(conn: psycopg.Connection, who: Caller, body: dict, _r: Request) -> dict:
+        limit = max(1, min(int(body.get("limit") or 1000), MAX_PAGE))
+        return central.pull(conn, who, str(body.get("scope", "")), int(body.get("after") or 0),
+                            limit)
+
+    def stream(conn: psycopg.Connection, who: Caller, body: dict, _r: Request) -> Response:
+        scope, after = str(body.get("scope", "")), int(body.get("after") or 0)
+        upto = int(body.get("upto") or central.scope_heads(conn, [scope])[scope])
+        if scope not in who.scopes:
+            raise CentralError(f"This user may not pull {scope}.", 403)
+
+        def blocks():  # noqa: ANN202 - its own connection: the pooled one goes back
+            with pool.connection() as own:
+                yield from central.stream_scope(own, who, scope, after, upto)
+
+        return StreamingResponse(blocks(), media_type="text/plain",
+                                 headers={"x-asbtui-upto": str(upto)})
+
+    def conflicts(conn: psycopg.Connection, who: Caller, body: dict, _r: Request) -> Any:
+        return central.list_conflicts(conn, who, open_only=not body.get("all"))
+
+    def conflict(conn: psycopg.Connection, who: Caller, _b: dict, request: Request) -> Any:
+        return central.get_conflict(conn, who, int(request.path_params["id"]))
+
+    def resolve(conn: psycopg.Connection, who: Caller, body: dict, request: Request) -> Any:
+        if "value" not in body:
+            raise CentralError("Give the value that settles the conflict.")
+        return central.resolve_conflict(conn, who, int(request.path_params["id"]),
+                                        body["value"])
+
+    def audit(conn: psycopg.Connection, who: Caller, body: dict, _r: Request) -> Any:
+        events = body.get("events") or []
+        if len(events) > MAX_BATCH:
+            raise CentralError(f"A push holds at most {MAX_BATCH} audit events.", 413)
+        return central.push_audit(conn, who, events)
+
+    def audit_hashes(conn: psycopg.Connection, who: Caller, body: dict, _r: Request) -> Any:
+        limit = max(1, min(int(body.get("limit") or 10_000), 50_000))
+        return central.audit_hashes(conn, who, int(body.get("after") or 0), limit)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        pool.open(wait=True, timeout=10)
+        try:
+            with pool.connection() as conn:
+                require_current(conn)
+            yield
+        finally:
+            pool.close()
+
+    routes = [
+        Route("/v1/enrol", endpoint(enrol, auth=False), methods=["POST"]),
+        Route("/v1/hello", endpoint(hello), methods=["POST"]),
+        Route("/v1/push", endpoint(push), methods=["POST"]),
+        Route("/v1/pull", endpoint(pull), methods=["POST"]),
+        Route("/v1/stream", endpoint(stream), methods=["POST"]),
+        Route("/v1/audit", endpoint(audit), methods=["POST"]),
+        Route("/v1/audit/hashes", endpoint(audit_hashes), methods=["POST"]),
+        Route("/v1/conflicts", endpoint(conflicts), methods=["POST"]),
+        Route("/v1/conflicts/{id:int}", endpoint(conflict), methods=["POST"]),
+        Route("/v1/conflicts/{id:int}/resolve", endpoint(resolve), methods=["POST"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

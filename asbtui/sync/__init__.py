@@ -1,0 +1,1 @@
+"""The device side of sync: the outbox, enrolment, push and pull (see engine.py)."""

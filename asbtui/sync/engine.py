@@ -1,0 +1,579 @@
+"""Enrol this device, then push the outbox and pull each scope's changes.
+
+Every step is safe to cut and repeat. Push: the server applies a batch in one transaction
+and skips sequences it has seen, and the device forgets a change only once the server has
+said which sequence it holds. Pull: each page and the scope's new cursor are written in one
+SQLite transaction, so no cursor is ever ahead of the rows it covers.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from asbtui.models import SQLModel
+from asbtui.services import search
+from asbtui.services.access import permits
+from asbtui.sync.transport import SyncError, Transport
+
+if TYPE_CHECKING:
+    from asbtui.db import Store
+
+PUSH_BATCH = 500
+PULL_PAGE = 1000
+# Further behind than this, a scope is streamed with COPY rather than paged.
+FIRST_SYNC_STREAM = 5000
+# Rows that hang from a case, removed with it when a share stops (notes' audiences too).
+CASE_CHILDREN = ("incident", "party", "partnernote", "enforcementaction", "actionstep",
+                 "deadline", "casereview", "problemcase", "caseshare")
+
+Checkpoint = Callable[[str], None]
+
+
+def _no_checkpoint(_step: str) -> None:
+    pass
+
+
+@dataclass
+class SyncReport:
+    """What one sync moved."""
+
+    pushed: int = 0
+    skipped: int = 0
+    pulled: int = 0
+    removed: int = 0
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    refused: list[dict[str, Any]] = field(default_factory=list)
+    scopes: list[str] = field(default_factory=list)
+    last_sync: str | None = None
+    pending: int = 0
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """Where this device stands: enrolled where, last good sync, changes waiting."""
+
+    enrolled: bool
+    url: str
+    device_name: str
+    last_sync: str | None
+    pending: int
+
+
+# --- state --------------------------------------------------------------------------------
+
+def _state(connection: sa.Connection) -> dict[str, str]:
+    return dict(connection.exec_driver_sql("SELECT key, value FROM sync_state").all())
+
+
+def _set_state(connection: sa.Connection, **values: str) -> None:
+    for key, value in values.items():
+        connection.exec_driver_sql(
+            "INSERT INTO sync_state (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
+
+@permits()  # a fact about the device, shown before anyone signs in
+def status(store: Store) -> SyncStatus:
+    """Enrolment, the time of the last good sync and how many local changes wait to go."""
+    with store.engine.connect() as connection:
+        state = _state(connection)
+        pending = connection.exec_driver_sql("SELECT count(*) FROM sync_outbox").scalar() or 0
+    return SyncStatus("key" in state, state.get("url", ""), state.get("device_name", ""),
+                      state.get("last_sync"), int(pending))
+
+
+def credentials(store: Store) -> tuple[str, str]:
+    """The central service's address and this device's key; refuses an unenrolled store."""
+    with store.engine.connect() as connection:
+        state = _state(connection)
+    if "key" not in state:
+        raise SyncError("This device is not enrolled: ask an admin for a code, then run "
+                        "asbtui sync enrol URL CODE.")
+    return state["url"], state["key"]
+
+
+@permits()  # checked inside: only a store that holds no work yet
+def enrol(store: Store, url: str, code: str, transport: Transport) -> str:
+    """Swap a one-time code for this device's key; from now on local writes are recorded."""
+    with store.engine.connect() as connection:
+        if "key" in _state(connection):
+            raise SyncError("This device is already enrolled; use a new store to enrol again.")
+        held = connection.exec_driver_sql('SELECT count(*) FROM "case"').scalar()
+    if held:
+        raise SyncError("Enrol a new, empty store: this one already holds cases the central "
+                        "store has never seen (give --db a new file).")
+    answer = transport.post("/v1/enrol", {"code": code, "store_id": store.device_id})
+    with store.engine.begin() as connection:
+        _set_state(connection, url=url.rstrip("/"), key=answer["key"],
+                   device_name=answer["name"], device_id=answer["device_id"], recording="1")
+    return str(answer["name"])
+
+
+# --- push ---------------------------------------------------------------------------------
+
+def _push(store: Store, transport: Transport, report: SyncReport, checkpoint: Checkpoint) -> None:
+    while True:
+        with store.engine.connect() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT seq, tbl, key, op, fields, base, at FROM sync_outbox ORDER BY seq "
+                "LIMIT ?", (PUSH_BATCH,)).all()
+        if not rows:
+            return
+        changes = [{"seq": r.seq, "table": r.tbl, "key": r.key, "op": r.op,
+                    "fields": json.loads(r.fields), "base": r.base, "at": r.at} for r in rows]
+        checkpoint("push sent")
+        answer = transport.post("/v1/push", {"changes": changes})
+        checkpoint("push answered")
+        last = int(answer["last_seq"])
+        if last < rows[0].seq:
+            raise SyncError("The central store has not taken this device's changes; "
+                            "sync again later.")
+        with store.engine.begin() as connection:
+            connection.exec_driver_sql("DELETE FROM sync_outbox WHERE seq <= ?", (last,))
+        checkpoint("outbox cleared")
+        report.pushed += int(answer["applied"])
+        report.skipped += int(answer["skipped"])
+        report.conflicts += answer["conflicts"]
+        report.refused += answer.get("refused", [])
+
+
+# --- pull ---------------------------------------------------------------------------------
+
+class _Tables:
+    """Local columns and insert defaults of each synced table, read from the models."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, list[str]] = {}
+        self.defaults: dict[str, dict[str, Any]] = {}
+        for name, table in SQLModel.metadata.tables.items():
+            names = [c.name for c in table.columns]
+            if "origin" not in names:
+                continue
+            self.columns[name] = names
+            self.defaults[name] = {
+                c.name: c.default.arg for c in table.columns
+                if c.default is not None and c.default.is_scalar}
+
+
+_TABLES: _Tables | None = None
+
+
+def _tables() -> _Tables:
+    global _TABLES
+    if _TABLES is None:
+        _TABLES = _Tables()
+    return _TABLES
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _pending(connection: sa.Connection) -> dict[tuple[str, str], set[str]]:
+    """Fields changed here and not pushed yet, by row (the outbox is short between syncs)."""
+    pending: dict[tuple[str, str], set[str]] = {}
+    for table, key, fields in connection.exec_driver_sql(
+            "SELECT tbl, key, fields FROM sync_outbox"):
+        pending.setdefault((table, key), set()).update(json.loads(fields))
+    return pending
+
+
+def _upsert(connection: sa.Connection, table: str, key: str, data: dict[str, Any],
+            rev: int, pending: set[str]) -> None:
+    tables = _tables()
+    if table not in tables.columns:
+        return  # a table this version does not know
+    # A field changed here and not yet pushed keeps its local value: the push that follows
+    # is where the server decides between the two. Fields the server does not send (this
+    # device's own, such as a user's lockout count) are left as they are.
+    values = {c: data[c] for c in tables.columns[table] if c in data}
+    row = {**tables.defaults[table], **values, "id": key}
+    names = list(row)
+    sets = [c for c in values if c != "id" and c not in pending]
+    connection.exec_driver_sql(
+        f"INSERT INTO {_quote(table)} (" + ", ".join(_quote(c) for c in names)
+        + ") VALUES (" + ", ".join("?" for _ in names) + ") ON CONFLICT(id) DO "
+        + ("UPDATE SET " + ", ".join(f"{_quote(c)} = excluded.{_quote(c)}" for c in sets)
+           if sets else "NOTHING"), tuple(row[c] for c in names))
+    connection.exec_driver_sql(
+        "INSERT INTO sync_row (tbl, key, rev) VALUES (?, ?, ?) ON CONFLICT(tbl, key) "
+        "DO UPDATE SET rev = max(rev, excluded.rev)", (table, key, rev))
+
+
+def _evict(connection: sa.Connection, case_id: str) -> int:
+    """Take a case no longer shared with this device's agency off the device."""
+    removed = 0
+    notes = [r[0] for r in connection.exec_driver_sql(
+        "SELECT id FROM partnernote WHERE case_id = ?", (case_id,))]
+    for note in notes:
+        connection.exec_driver_sql("DELETE FROM noteaudience WHERE note_id = ?", (note,))
+    for table in CASE_CHILDREN:
+        keys = [r[0] for r in connection.exec_driver_sql(
+            f"SELECT id FROM {_quote(table)} WHERE case_id = ?", (case_id,))]
+        connection.exec_driver_sql(f"DELETE FROM {_quote(table)} WHERE case_id = ?", (case_id,))
+        for key in keys:
+            connection.exec_driver_sql("DELETE FROM sync_row WHERE tbl = ? AND key = ?",
+                                       (table, key))
+    removed += connection.exec_driver_sql('DELETE FROM "case" WHERE id = ?',
+                                          (case_id,)).rowcount
+    connection.exec_driver_sql("DELETE FROM sync_row WHERE tbl = 'case' AND key = ?", (case_id,))
+    connection.exec_driver_sql("DELETE FROM case_search WHERE case_search MATCH ?",
+                               (f'case_id : "{case_id}"',))
+    return removed
+
+
+class _CursorMoved(Exception):
+    """Another process on this store applied the scope meanwhile: fetch again from its
+    cursor (applying an older page over newer rows would take them back)."""
+
+
+def _check_cursor(connection: sa.Connection, scope: str, after: int) -> None:
+    held = connection.exec_driver_sql("SELECT version FROM sync_cursor WHERE scope = ?",
+                                      (scope,)).scalar() or 0
+    if held != after:
+        raise _CursorMoved(scope)
+
+
+def apply_page(store: Store, scope: str, changes: list[dict[str, Any]], cursor: int,
+               checkpoint: Checkpoint = _no_checkpoint, after: int | None = None) -> int:
+    """Apply one page of pulled changes and move the scope's cursor, in one transaction."""
+    removed = 0
+    connection = store.engine.connect()
+    try:
+        # Foreign keys off while applying: a scope may hold a row whose parent lives in a
+        # scope this device does not pull (a problem's case in another district).
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()  # a pragma, outside any SQLite transaction
+        try:
+            # The first write takes the store's write lock and stops recording: rows pulled
+            # must not go back out as this device's changes.
+            recording = connection.exec_driver_sql(
+                "SELECT value FROM sync_state WHERE key = 'recording'").scalar() or "0"
+            _set_state(connection, recording="0")
+            if after is not None:
+                _check_cursor(connection, scope, after)  # under the write lock now
+            touched: set[str] = set()
+            pending = _pending(connection)
+            for change in changes:
+                table, key = change["table"], change["key"]
+                if change["op"] == "evict":
+                    removed += _evict(connection, key)
+                    touched.discard(key)
+                    continue
+                _upsert(connection, table, key, change["data"], int(change["rev"]),
+                        pending.get((table, key), set()))
+                if table == "case":
+                    touched.add(key)
+                elif table == "party" and change["data"].get("case_id"):
+                    touched.add(change["data"]["case_id"])
+            if touched:
+                with Session(bind=connection) as session:
+                    for case_id in sorted(touched):
+                        search.reindex_case(session, case_id)
+            connection.exec_driver_sql(
+                "INSERT INTO sync_cursor (scope, version) VALUES (?, ?) ON CONFLICT(scope) "
+                "DO UPDATE SET version = excluded.version", (scope, cursor))
+            _set_state(connection, recording=recording)
+            checkpoint("page applied")
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+    finally:
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
+        connection.close()
+    return removed
+
+
+def cursors(store: Store) -> dict[str, int]:
+    with store.engine.connect() as connection:
+        return dict(connection.exec_driver_sql("SELECT scope, version FROM sync_cursor").all())
+
+
+# --- first sync: the scope's whole log streamed with COPY ---------------------------------------
+
+FIRST_SYNC_CHUNK = 20_000
+
+
+def _csv_rows(blocks: Iterator[bytes]) -> Iterator[list[str]]:
+    """CSV records from COPY's byte blocks (JSON documents hold no raw newlines)."""
+
+    def lines() -> Iterator[str]:
+        rest = b""
+        for block in blocks:
+            rest += block
+            *whole, rest = rest.split(b"\n")
+            for line in whole:
+                yield line.decode("utf-8")
+        if rest:
+            yield rest.decode("utf-8")
+
+    return csv.reader(lines())
+
+
+def _insert_many(connection: sa.Connection, table: str, rows: list[tuple[str, dict, int]]
+                 ) -> None:
+    tables = _tables()
+    if table not in tables.columns:
+        return
+    names = tables.columns[table]
+    defaults = tables.defaults[table]
+    connection.exec_driver_sql(
+        f"INSERT OR REPLACE INTO {_quote(table)} (" + ", ".join(_quote(c) for c in names)
+        + ") VALUES (" + ", ".join("?" for _ in names) + ")",
+        [tuple(data[c] if c in data else defaults.get(c) for c in names)
+         for _key, data, _rev in rows])
+    connection.exec_driver_sql(
+        "INSERT INTO sync_row (tbl, key, rev) VALUES (?, ?, ?) ON CONFLICT(tbl, key) "
+        "DO UPDATE SET rev = max(rev, excluded.rev)",
+        [(table, key, rev) for key, _data, rev in rows])
+
+
+def _apply_chunk(store: Store, scope: str, records: list[list[str]],
+                 checkpoint: Checkpoint, after: int) -> int:
+    """One chunk of a first sync, and the cursor after it, in one SQLite transaction."""
+    removed = 0
+    connection = store.engine.connect()
+    try:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
+        try:
+            recording = connection.exec_driver_sql(
+                "SELECT value FROM sync_state WHERE key = 'recording'").scalar() or "0"
+            # The search index is rebuilt once the whole scope is in (see _reindex_all).
+            _set_state(connection, recording="0", search_stale="1")
+            _check_cursor(connection, scope, after)
+            run: list[tuple[str, dict, int]] = []
+            run_table = ""
+            for _version, table, key, op, data, rev in records:
+                if op == "evict" or table != run_table:
+                    if run:
+                        _insert_many(connection, run_table, run)
+                    run, run_table = [], table
+                if op == "evict":
+                    removed += _evict(connection, key)
+                    run_table = ""
+                    continue
+                run.append((key, json.loads(data), int(rev)))
+            if run:
+                _insert_many(connection, run_table, run)
+            connection.exec_driver_sql(
+                "INSERT INTO sync_cursor (scope, version) VALUES (?, ?) ON CONFLICT(scope) "
+                "DO UPDATE SET version = excluded.version", (scope, int(records[-1][0])))
+            _set_state(connection, recording=recording)
+            checkpoint("first sync chunk applied")
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+    finally:
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
+        connection.close()
+    return removed
+
+
+def _reindex_all(store: Store) -> None:
+    """Rebuild the search index after a first sync (one statement, as the demo does)."""
+    with store.engine.begin() as connection:
+        if _state(connection).get("search_stale") != "1":
+            return
+        connection.exec_driver_sql("DELETE FROM case_search")
+        connection.exec_driver_sql(
+            "INSERT INTO case_search(case_id, ref, summary, location, people) "
+            "SELECT c.id, c.ref, c.summary, c.location || ' ' || c.postcode, "
+            "coalesce((SELECT group_concat(p.name || ' ' || p.address, ' ') FROM party p "
+            "WHERE p.case_id = c.id AND NOT p.deleted), '') FROM \"case\" c WHERE NOT c.deleted")
+        _set_state(connection, search_stale="0")
+
+
+def _first_sync(store: Store, transport: Transport, scope: str, upto: int,
+                report: SyncReport, checkpoint: Checkpoint,
+                progress: Callable[[str, int, int], None] | None) -> None:
+    """Stream a scope's log up to ``upto`` in big transactions; a cut resumes from the
+    last chunk's cursor."""
+    after = cursors(store).get(scope, 0)
+    _headers, blocks = transport.stream("/v1/stream", {"scope": scope, "after": after,
+                                                      "upto": upto})
+    chunk: list[list[str]] = []
+    done = after
+
+    def apply() -> None:
+        nonlocal done, chunk
+        report.removed += _apply_chunk(store, scope, chunk, checkpoint, done)
+        report.pulled += len(chunk)
+        done = int(chunk[-1][0])
+        chunk = []
+        checkpoint("cursor saved")
+        if progress:
+            progress(scope, done, upto)
+
+    try:
+        for record in _csv_rows(blocks):
+            chunk.append(record)
+            if len(chunk) >= FIRST_SYNC_CHUNK:
+                apply()
+        if chunk:
+            apply()
+    except _CursorMoved:
+        return  # another process on this store is pulling this scope: page from its cursor
+    if done < upto:
+        raise SyncError("The connection was cut during the first sync; sync again to carry "
+                        "on where it stopped.")
+
+
+def _pull(store: Store, transport: Transport, scopes: list[str], report: SyncReport,
+          checkpoint: Checkpoint, page: int, heads: dict[str, int] | None = None,
+          progress: Callable[[str, int, int], None] | None = None,
+          stream_after: int = FIRST_SYNC_STREAM) -> None:
+    for scope in scopes:
+        head = int((heads or {}).get(scope, 0))
+        after = cursors(store).get(scope, 0)
+        # A scope never pulled, or far behind, streams; pending local changes page (the
+        # stream writes whole rows, the pages keep a field changed here until it is pushed).
+        if (after == 0 or head - after > stream_after) and head > after \
+                and status(store).pending == 0:
+            _first_sync(store, transport, scope, head, report, checkpoint, progress)
+        while True:
+            after = cursors(store).get(scope, 0)
+            answer = transport.post("/v1/pull", {"scope": scope, "after": after, "limit": page})
+            changes = answer["changes"]
+            if changes:
+                try:
+                    report.removed += apply_page(store, scope, changes,
+                                                 int(changes[-1]["version"]), checkpoint,
+                                                 after)
+                except _CursorMoved:
+                    continue  # another process applied this scope meanwhile: fetch again
+                report.pulled += len(changes)
+                checkpoint("cursor saved")
+            if not answer["more"]:
+                break
+
+
+# --- the audit chain ------------------------------------------------------------------------
+
+AUDIT_BATCH = 1000
+
+
+def _push_audit(store: Store, transport: Transport) -> None:
+    """Send the audit events the central store does not hold yet, oldest first."""
+    while True:
+        with store.engine.connect() as connection:
+            after = int(_state(connection).get("audit_pushed") or 0)
+            result = connection.exec_driver_sql(
+                "SELECT * FROM audit_event WHERE seq > ? ORDER BY seq LIMIT ?",
+                (after, AUDIT_BATCH))
+            names = list(result.keys())
+            events = [dict(zip(names, row, strict=True)) for row in result]
+        if not events:
+            return
+        answer = transport.post("/v1/audit", {"events": events})
+        with store.engine.begin() as connection:
+            _set_state(connection, audit_pushed=str(int(answer["head_seq"])))
+
+
+@dataclass(frozen=True)
+class CentralCheck:
+    """This device's audit chain against the copy the central store holds."""
+
+    checked: int
+    problem: str = ""
+
+
+@permits()  # the caller checks READ_AUDIT, as for the local check
+def verify_against_central(store: Store, transport: Transport) -> CentralCheck:
+    """Compare each link the central store holds with this device's log, hash by hash.
+
+    A log rewritten in full verifies on its own; it cannot match the copy pushed before.
+    """
+    after, checked = 0, 0
+    with store.engine.connect() as connection:
+        while True:
+            answer = transport.post("/v1/audit/hashes", {"after": after})
+            for seq, held in answer["hashes"]:
+                mine = connection.exec_driver_sql(
+                    "SELECT hash FROM audit_event WHERE seq = ?", (seq,)).scalar()
+                if mine is None:
+                    return CentralCheck(checked, f"row {seq}, held centrally, is missing here")
+                if mine != held:
+                    return CentralCheck(checked, f"row {seq} differs from the copy the "
+                                                 "central store holds: the log was rewritten")
+                checked += 1
+                after = seq
+            if not answer["more"]:
+                return CentralCheck(checked)
+
+
+# --- conflicts ---------------------------------------------------------------------------
+
+def transport_for(store: Store) -> Transport:
+    """The central service as this device and its signed-in user."""
+    from asbtui.services.access import current
+    from asbtui.sync.transport import HttpTransport
+
+    url, key = credentials(store)
+    return HttpTransport(url, key, current(store).username)
+
+
+@permits()  # the server decides who may see them (a supervisor of the district)
+def list_conflicts(store: Store, *, settled: bool = False) -> list[dict[str, Any]]:
+    """The open conflicts of the signed-in supervisor's districts (settled ones too)."""
+    transport = transport_for(store)
+    try:
+        return list(transport.post("/v1/conflicts", {"all": settled}))
+    finally:
+        transport.close()
+
+@permits()  # the server decides who settles (a supervisor of the conflict's district)
+def settle_conflict(store: Store, transport: Transport, conflict_id: int,
+                    value: Any) -> dict[str, Any]:
+    """Settle a conflict on the central store, and audit it here as an ordinary change.
+
+    The new value reaches this device (and every other) by the next pull.
+    """
+    from asbtui.services import audit
+    from asbtui.services.access import current
+
+    settled = transport.post(f"/v1/conflicts/{conflict_id}/resolve", {"value": value})
+    actor = current(store)
+    with store.session() as session:
+        # The field's name only: the values may be personal data.
+        audit.record(session, store, actor, audit.AuditAction.CHANGE, settled["table"],
+                     settled["key"], case_ref=settled.get("ref") or "",
+                     detail=f"conflict {conflict_id} settled: {settled['field']}")
+    return settled
+
+
+# --- the whole sync -----------------------------------------------------------------------
+
+@permits()  # the server checks the user on every request
+def sync(store: Store, transport: Transport, *, checkpoint: Checkpoint = _no_checkpoint,
+         page: int = PULL_PAGE,
+         progress: Callable[[str, int, int], None] | None = None,
+         stream_after: int = FIRST_SYNC_STREAM) -> SyncReport:
+    """Push this device's changes, then pull its scopes' changes; returns what moved."""
+    credentials(store)
+    report = SyncReport()
+    hello = transport.post("/v1/hello", {})
+    report.scopes = list(hello["scopes"])
+    _push(store, transport, report, checkpoint)
+    _pull(store, transport, report.scopes, report, checkpoint, page, hello.get("heads"),
+          progress, stream_after)
+    _reindex_all(store)
+    _push_audit(store, transport)
+    at = datetime.now(UTC).isoformat(timespec="seconds")
+    with store.engine.begin() as connection:
+        _set_state(connection, last_sync=at)
+    report.last_sync = at
+    report.pending = status(store).pending
+    return report

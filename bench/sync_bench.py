@@ -1,0 +1,161 @@
+"""Sync benchmark: a device's first sync of a whole force, and an incremental sync of
+1,000 changes, each against a raw psycopg COPY of the same rows in the same run.
+
+    python bench/sync_bench.py [--cases 100000] [--postgres postgresql://postgres@127.0.0.1/test]
+
+Builds (once) a demo store of N cases in bench/ (kept: bench/*.db is ignored by git),
+loads it into a new central database (dropped at the end), runs the real sync service in a
+subprocess on a free port, enrols a device whose user pulls all 13 districts, and prints
+times and ratios. Goal: first sync at most 3 times the raw COPY.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+
+from asbtui.db import open_store
+from asbtui.server import central
+from asbtui.server.bulk import bulk_load
+from asbtui.server.schema import migrate
+from asbtui.services.demo import build_demo
+from asbtui.sync import engine
+from asbtui.sync.snapshot import snapshot
+from asbtui.sync.transport import HttpTransport
+
+HERE = Path(__file__).parent
+DISTRICTS = "ASH,CAN,DAR,DOV,FOL,GRA,MAI,MED,SEV,SWA,THA,TON,TUN"
+
+
+def demo_store(cases: int) -> Path:
+    path = HERE / f"sync_demo_{cases}.db"
+    if not path.exists():
+        started = time.perf_counter()
+        with open_store(path, create=True) as store:
+            build_demo(store, cases=cases, seed=1)
+        print(f"built the demo store of {cases:,} cases in {time.perf_counter() - started:.1f} s")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def raw_copy(url: str, query: str) -> tuple[float, int]:
+    """The floor: the same rows out of PostgreSQL with COPY, nothing else."""
+    started = time.perf_counter()
+    size = 0
+    with psycopg.connect(url) as conn, conn.cursor() as cur, cur.copy(query) as copy:
+        for block in copy:
+            size += len(block)
+    return time.perf_counter() - started, size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
+    args = parser.parse_args()
+
+    source = demo_store(args.cases)
+    with open_store(source) as store:
+        tables = [(name, list(rows)) for name, rows in snapshot(store)]
+    for name, rows in tables:
+        if name == "app_user":
+            for row in rows:
+                if row["username"] == "sup.thanet":
+                    row["districts"] = DISTRICTS  # a force-wide supervisor: every case
+    rows_total = sum(len(rows) for _name, rows in tables)
+
+    database = f"sync_bench_{secrets.token_hex(4)}"
+    base = args.postgres.rsplit("/", 1)[0]
+    url = f"{base}/{database}"
+    with psycopg.connect(args.postgres, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {database}")
+    server = None
+    try:
+        migrate(url)
+        started = time.perf_counter()
+        with psycopg.connect(url, autocommit=True) as conn:
+            bulk_load(conn, tables)
+            code = central.enrol_device(conn, "bench device")
+        print(f"central store loaded: {rows_total:,} rows in {time.perf_counter() - started:.1f} s")
+
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "asbtui", "server", "--central", url, "--port", str(port)],
+            stderr=subprocess.DEVNULL)
+        address = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+
+        device_path = HERE / f"sync_device_{args.cases}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{device_path}{suffix}").unlink(missing_ok=True)
+        device = open_store(device_path, create=True)
+        engine.enrol(device, address, code, HttpTransport(address))
+        _url, key = engine.credentials(device)
+        scopes = ["force"] + [f"district:{d}" for d in DISTRICTS.split(",")]
+        in_list = ", ".join(f"'{s}'" for s in scopes)
+
+        floor, size = raw_copy(url, "COPY (SELECT version, tbl, key, op, data, rev FROM change "
+                                    f"WHERE scope IN ({in_list}) ORDER BY scope, version) "
+                                    "TO STDOUT WITH (FORMAT csv)")
+        started = time.perf_counter()
+        report = engine.sync(device, HttpTransport(address, key, "sup.thanet"))
+        first = time.perf_counter() - started
+        print(f"first sync: {report.pulled:,} changes ({size / 1e6:.0f} MB as CSV) in "
+              f"{first:.1f} s; raw COPY of the same rows {floor:.2f} s; "
+              f"ratio {first / floor:.1f}x (goal: at most 3x)")
+
+        # 1,000 changes on the device (a new risk on 1,000 cases), pushed and pulled back.
+        with device.engine.begin() as connection:
+            connection.exec_driver_sql(
+                "UPDATE \"case\" SET risk = CASE risk WHEN 'high' THEN 'medium' ELSE 'high' END "
+                "WHERE id IN (SELECT id FROM \"case\" ORDER BY id LIMIT 1000)")
+        started = time.perf_counter()
+        report = engine.sync(device, HttpTransport(address, key, "sup.thanet"))
+        incremental = time.perf_counter() - started
+        with psycopg.connect(url) as conn:
+            low = conn.execute("SELECT min(version) FROM change WHERE seq IS NOT NULL "
+                               "AND scope LIKE 'district:%'").fetchone()[0]
+        floor2, _size = raw_copy(url, "COPY (SELECT version, tbl, key, op, data, rev FROM "
+                                      f"change WHERE scope IN ({in_list}) AND seq IS NOT NULL "
+                                      f"AND version >= {int(low or 0)}) TO STDOUT "
+                                      "WITH (FORMAT csv)")
+        print(f"incremental sync: pushed {report.pushed:,}, pulled {report.pulled:,} in "
+              f"{incremental:.2f} s; raw COPY of those rows {floor2 * 1000:.1f} ms; ratio "
+              f"{incremental / floor2:.0f}x")
+        device.close()
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(10)
+        with psycopg.connect(args.postgres, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+    print(f"peak RSS of this process: {peak_rss_mib():.0f} MiB")
+
+
+def peak_rss_mib() -> float:
+    import resource
+
+    scale = 1024 if os.uname().sysname == "Linux" else 1024 * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / scale / 1024
+
+
+if __name__ == "__main__":
+    main()

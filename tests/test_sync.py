@@ -1,0 +1,962 @@
+"""Sync with the central PostgreSQL store, end to end: the real service on a loopback port,
+a database of each test's own, devices as SQLite stores enrolled with it."""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sync_world import (
+    AGENCY,
+    PIN,
+    Device,
+    World,
+    assert_device_matches_server,
+    assert_same_rows,
+    build_seed,
+    world_at,
+)
+
+from asbtui.db import open_store
+from asbtui.models import SQLModel
+from asbtui.server import central
+from asbtui.services import cases, partners, users
+from asbtui.sync import engine
+from asbtui.sync.outbox import LOCAL_FIELDS
+from asbtui.sync.transport import HttpTransport, SyncError
+
+
+@pytest.fixture(scope="session")
+def seed_rows(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, list[dict]]]:
+    return build_seed(tmp_path_factory.mktemp("sync-seed") / "seed.db")
+
+
+@pytest.fixture
+def world(tmp_path: Path, seed_rows) -> World:  # noqa: ANN001
+    with world_at(tmp_path, seed_rows) as made:
+        yield made
+
+
+def _refs(device: Device, district: str | None = None) -> list[str]:
+    with device.store.engine.connect() as connection:
+        query = 'SELECT ref FROM "case" WHERE deleted = 0'
+        if district:
+            query += f" AND district = '{district}'"
+        return sorted(connection.exec_driver_sql(query + " ORDER BY ref").scalars())
+
+
+def _case_field(device: Device, ref: str, name: str) -> Any:
+    with device.store.engine.connect() as connection:
+        return connection.exec_driver_sql(f'SELECT "{name}" FROM "case" WHERE ref = ?',
+                                          (ref,)).scalar()
+
+
+def _shared_refs(world: World) -> set[str]:
+    with world.connect() as conn:
+        return {r[0] for r in conn.execute(
+            "SELECT c.data->>'ref' FROM record s JOIN record c ON c.tbl = 'case' "
+            "AND c.key = s.case_id WHERE s.tbl = 'caseshare' "
+            "AND s.data->'revoked_at' = 'null'::jsonb")}
+
+
+# ------------------------------------------------------------------------- the outbox
+
+
+def test_the_outbox_triggers_cover_every_column_of_every_synced_table(tmp_path) -> None:
+    with open_store(tmp_path / "t.db", create=True) as store, store.engine.connect() as c:
+        triggers = dict(c.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+            "AND name LIKE 'sync_%'").all())
+    for table in SQLModel.metadata.sorted_tables:
+        if "origin" not in table.columns:
+            continue
+        insert = triggers[f"sync_{table.name}_insert"]
+        for column in table.columns:
+            if column.name in LOCAL_FIELDS.get(table.name, ()):
+                assert f"NEW.\"{column.name}\"" not in insert
+            else:
+                assert f"'{column.name}', NEW.\"{column.name}\"" in insert, (table, column)
+
+
+def test_an_unenrolled_store_records_nothing(store) -> None:  # noqa: ANN001
+    cases.add_officer(store, "PC 1", "Officer One", "THA")
+    with store.engine.connect() as c:
+        assert c.exec_driver_sql("SELECT count(*) FROM sync_outbox").scalar() == 0
+
+
+def test_each_write_is_recorded_with_its_changed_fields_only(store) -> None:  # noqa: ANN001
+    with store.engine.begin() as c:
+        c.exec_driver_sql("UPDATE sync_state SET value = '1' WHERE key = 'recording'")
+    ref = cases.create_case(store, cases.NewCase(district="THA", category="nuisance",
+                                                 summary="Loud music"))
+    cases.set_risk(store, ref, "high")
+    with store.engine.connect() as c:
+        rows = c.exec_driver_sql("SELECT seq, tbl, op, fields FROM sync_outbox "
+                                 "ORDER BY seq").all()
+    assert [r.tbl for r in rows] == ["case", "case"]
+    assert [r.op for r in rows] == ["insert", "update"]
+    assert json.loads(rows[0].fields)["summary"] == "Loud music"
+    changed = set(json.loads(rows[1].fields))
+    assert "risk" in changed and "summary" not in changed
+    assert rows[1].seq > rows[0].seq
+
+
+def test_two_processes_on_one_store_never_share_a_device_sequence(store_path) -> None:  # noqa: ANN001
+    import multiprocessing
+
+    with open_store(store_path) as store, store.engine.begin() as c:
+        c.exec_driver_sql("UPDATE sync_state SET value = '1' WHERE key = 'recording'")
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_add_officers, args=(str(store_path), n))
+               for n in (1, 2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    raw = sqlite3.connect(store_path)
+    seqs = [r[0] for r in raw.execute("SELECT seq FROM sync_outbox")]
+    raw.close()
+    assert len(seqs) == 40 and len(set(seqs)) == 40
+
+
+def _add_officers(path: str, worker: int) -> None:
+    with open_store(path) as store:
+        for number in range(20):
+            cases.add_officer(store, f"PC {worker}{number:03}", "Officer", "THA")
+
+
+# ------------------------------------------------------------------------- scopes
+
+
+def test_an_officer_pulls_the_force_and_their_district_and_a_partner_only_shared_cases(
+        world: World) -> None:
+    officer = world.device("car1", "pc")
+    partner = world.device("council1", "tdc")
+    assert len(_refs(officer)) == 5 and _refs(officer, "MED") == []
+    assert _refs(partner) == sorted(_shared_refs(world))
+    assert len(_refs(partner)) == 1
+    officer.sync()
+    assert_device_matches_server(world, officer)
+    assert_device_matches_server(world, partner, None)
+
+
+def test_reassigning_on_the_supervisors_device_reaches_the_officers(world: World) -> None:
+    officer = world.device("car1", "pc")
+    supervisor = world.device("desk1", "sup")
+    ref = _refs(supervisor)[2]
+    cases.assign_owner(supervisor.store, ref, "PC 2")
+    report = supervisor.sync()
+    assert report.pushed >= 1 and report.conflicts == []
+    officer.sync()
+    owner = _case_field(officer, ref, "owner_id")
+    with officer.store.engine.connect() as c:
+        assert c.exec_driver_sql("SELECT collar FROM officer WHERE id = ?",
+                                 (owner,)).scalar() == "PC 2"
+    assert cases.case_detail(officer.store, ref).ref == ref
+
+
+def test_stopping_a_share_removes_the_case_from_the_partners_device(world: World) -> None:
+    supervisor = world.device("desk1", "sup")
+    partner = world.device("council1", "tdc")
+    shared = _refs(partner)[0]
+    newly = [r for r in _refs(supervisor) if r != shared][0]
+    partners.share_case(supervisor.store, newly, AGENCY, "Joint visit")
+    supervisor.sync()
+    partner.sync()
+    assert _refs(partner) == sorted([shared, newly])
+    partners.revoke_share(supervisor.store, shared, AGENCY)
+    supervisor.sync()
+    report = partner.sync()
+    assert report.removed == 1
+    assert _refs(partner) == [newly]
+    with partner.store.engine.connect() as c:
+        assert c.exec_driver_sql("SELECT count(*) FROM incident WHERE case_ref = ?",
+                                 (shared,)).scalar() == 0
+
+
+# ------------------------------------------------------------------------- refusals
+
+
+def test_a_revoked_device_is_refused_and_its_local_work_kept(world: World) -> None:
+    officer = world.device("car1", "pc")
+    ref = _refs(officer)[0]
+    cases.set_risk(officer.store, ref, "high")
+    with world.connect() as conn:
+        central.revoke_device(conn, "car1")
+    with pytest.raises(SyncError, match="revoked"):
+        officer.sync()
+    assert engine.status(officer.store).pending == 1
+    assert _case_field(officer, ref, "risk") == "high"
+
+
+def test_an_unknown_user_an_old_app_and_a_dead_server_each_get_one_plain_line(
+        world: World) -> None:
+    officer = world.device("car1", "pc")
+    stranger = Device("car1", officer.store, "nobody", officer.url, officer.key)
+    with pytest.raises(SyncError, match="no active user"):
+        stranger.sync()
+    old = HttpTransport(officer.url, officer.key, "pc")
+    old.client.headers["x-asbtui-protocol"] = "0"
+    with pytest.raises(SyncError, match="update asbtui"):
+        engine.sync(officer.store, old)
+    dead = HttpTransport("http://127.0.0.1:9", officer.key, "pc")
+    with pytest.raises(SyncError, match="Cannot reach"):
+        engine.sync(officer.store, dead)
+    with world.connect() as conn, pytest.raises(central.CentralError, match="not valid"):
+        central.claim_enrolment(conn, "AAAA-BBBB-CCCC", "x")
+
+
+# ------------------------------------------------------------------------- conflicts
+
+
+def test_one_field_changed_on_two_devices_gives_one_conflict_settled_by_a_supervisor(
+        world: World) -> None:
+    officer = world.device("car1", "pc")
+    supervisor = world.device("desk1", "sup")
+    ref = _refs(officer)[1]
+    cases.set_risk(officer.store, ref, "high")
+    cases.set_risk(supervisor.store, ref, "medium")
+    assert officer.sync().conflicts == []
+    report = supervisor.sync()
+    # Risk, and the review date each risk brought forward: one conflict for each field.
+    assert sorted(c["field"] for c in report.conflicts) == ["next_review", "risk"]
+    assert [(c["server_value"], c["device_value"]) for c in report.conflicts
+            if c["field"] == "risk"] == [("high", "medium")]
+    # Told, the supervisor's device takes the central value; nothing was overwritten.
+    assert _case_field(supervisor, ref, "risk") == "high"
+    supervisor.sync_until_quiet()
+    with world.connect() as conn:
+        caller = central.authenticate(conn, supervisor.key, "sup")
+        open_ones = [c for c in central.list_conflicts(conn, caller) if c["field"] == "risk"]
+        assert len(open_ones) == 1 and open_ones[0]["ref"] == ref
+        assert open_ones[0]["server_user"] == "pc" and open_ones[0]["device_user"] == "sup"
+        officer_caller = central.authenticate(conn, officer.key, "pc")
+        with pytest.raises(central.CentralError, match="supervisor"):
+            central.list_conflicts(conn, officer_caller)
+        central.resolve_conflict(conn, caller, open_ones[0]["id"], "medium")
+        assert [c["field"] for c in central.list_conflicts(conn, caller)] == ["next_review"]
+    officer.sync()
+    supervisor.sync()
+    assert _case_field(officer, ref, "risk") == "medium"
+    assert _case_field(supervisor, ref, "risk") == "medium"
+
+
+def test_the_same_value_from_two_devices_is_no_conflict(world: World) -> None:
+    officer = world.device("car1", "pc")
+    supervisor = world.device("desk1", "sup")
+    ref = _refs(officer)[1]
+    cases.set_risk(officer.store, ref, "high")
+    cases.set_risk(supervisor.store, ref, "high")
+    officer.sync()
+    assert supervisor.sync().conflicts == []
+
+
+def test_append_only_records_from_two_devices_merge_by_union(world: World) -> None:
+    officer = world.device("car1", "pc")
+    supervisor = world.device("desk1", "sup")
+    ref = _refs(officer)[0]
+    at = datetime.now(UTC) - timedelta(hours=1)
+    for device, text in ((officer, "Music from the garden"), (supervisor, "Shouting")):
+        cases.add_incident(device.store, ref, cases.NewIncident(
+            occurred_at=at, channel="101", incident_type="noise", description=text))
+    for device in (officer, supervisor, officer):
+        device.sync()
+    for device in (officer, supervisor):
+        with device.store.engine.connect() as c:
+            texts = set(c.exec_driver_sql("SELECT description FROM incident WHERE case_ref = ?",
+                                          (ref,)).scalars())
+        assert {"Music from the garden", "Shouting"} <= texts
+
+
+# ------------------------------------------------------------------------- faults
+
+
+class Cut(Exception):
+    """The connection (or the client) dies here."""
+
+
+class CuttingTransport:
+    """The real transport, cut once: before a request, or after the server answered it."""
+
+    def __init__(self, inner: HttpTransport, path: str, *, after: bool) -> None:
+        self.inner, self.path, self.after, self.done = inner, path, after, False
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        if path == self.path and not self.done and not self.after:
+            self.done = True
+            raise Cut(f"cut before {path}")
+        answer = self.inner.post(path, body)
+        if path == self.path and not self.done:
+            self.done = True
+            raise Cut(f"answer to {path} lost")
+        return answer
+
+    def stream(self, path: str, body: dict[str, Any]) -> Any:
+        return self.inner.stream(path, body)
+
+
+def _work(device: Device, rng: random.Random, count: int, *, avoid: str = "",
+          risk: bool = True) -> None:
+    refs = [r for r in _refs(device, "THA") if r != avoid]
+    for _ in range(count):
+        ref = rng.choice(refs)
+        kind = rng.random()
+        if kind < 0.4 or (not risk and kind < 0.7):
+            cases.add_incident(device.store, ref, cases.NewIncident(
+                occurred_at=datetime.now(UTC) - timedelta(minutes=rng.randint(1, 600)),
+                channel="101", incident_type="noise", description=f"Report {rng.random():.6f}"))
+        elif kind < 0.7:
+            risk = rng.choice(["standard", "medium", "high"])
+            if _case_field(device, ref, "risk") != risk:
+                cases.set_risk(device.store, ref, risk)
+        else:
+            partners.add_note(device.store, ref, f"Visited {rng.random():.6f}")
+
+
+def _assert_exactly_once(world: World, device: Device) -> None:
+    with world.connect() as conn:
+        device_id = conn.execute("SELECT id FROM device WHERE key_hash IS NOT NULL AND name = %s",
+                                 (device.name,)).fetchone()[0]
+        applied = [r[0] for r in conn.execute(
+            "SELECT seq FROM applied WHERE device = %s ORDER BY seq", (device_id,))]
+        last = conn.execute("SELECT last_seq FROM device WHERE id = %s",
+                            (device_id,)).fetchone()[0]
+        logged = conn.execute("SELECT count(*), count(DISTINCT seq) FROM change WHERE device = %s "
+                              "AND seq IS NOT NULL AND scope LIKE 'district:%%'",
+                              (device_id,)).fetchone()
+    with device.store.engine.connect() as c:
+        made = c.exec_driver_sql("SELECT seq FROM sqlite_sequence WHERE name = 'sync_outbox'"
+                                 ).scalar() or 0
+        pending = c.exec_driver_sql("SELECT count(*) FROM sync_outbox").scalar()
+    assert pending == 0
+    assert applied == list(range(applied[0], made + 1)) if applied else made == 0
+    assert last == made
+    assert logged[0] == logged[1]  # one change-log entry per (device, sequence) in a scope
+
+
+def _assert_audit_chains_agree(device: Device) -> None:
+    """The device's chain verifies, and matches every link the central store holds."""
+    from asbtui.services import audit
+
+    assert audit.verify.__wrapped__(device.store).intact  # any role: the test's own check
+    transport = device.transport()
+    try:
+        check = engine.verify_against_central(device.store, transport)
+    finally:
+        transport.close()
+    assert check.problem == "" and check.checked > 0
+
+
+def _assert_cursors_not_ahead(world: World, device: Device) -> None:
+    with world.connect() as conn:
+        heads = dict(conn.execute("SELECT scope, version FROM scope_counter").fetchall())
+    for scope, version in engine.cursors(device.store).items():
+        assert version <= heads.get(scope, 0)
+
+
+CUTS = [("/v1/push", False), ("/v1/push", True), ("/v1/pull", False), ("/v1/pull", True)]
+STEPS = ["push sent", "push answered", "outbox cleared", "page applied", "cursor saved"]
+
+
+def test_a_sync_cut_at_any_step_then_run_again_leaves_both_sides_equal(world: World) -> None:
+    officer = world.device("car1", "pc")
+    supervisor = world.device("desk1", "sup")
+    rng = random.Random(15)
+    faults: list[tuple[str, Any]] = [(f"transport {p} {'after' if a else 'before'}", (p, a))
+                                     for p, a in CUTS]
+    faults += [(f"step {s}", s) for s in STEPS]
+    for label, fault in faults:
+        _work(officer, rng, 6)
+        _work(supervisor, rng, 2)
+        supervisor.sync()
+        if isinstance(fault, tuple):
+            transport = CuttingTransport(officer.transport(), fault[0], after=fault[1])
+            with pytest.raises(Cut):
+                engine.sync(officer.store, transport, page=3)
+        else:
+            def checkpoint(step: str, wanted: str = fault) -> None:
+                if step == wanted:
+                    raise Cut(step)
+            with pytest.raises(Cut):
+                officer.sync(checkpoint=checkpoint, page=3)
+        _assert_cursors_not_ahead(world, officer)
+        officer.sync_until_quiet()
+        supervisor.sync_until_quiet()
+        _assert_exactly_once(world, officer)
+        for device in (officer, supervisor):
+            assert_device_matches_server(world, device)
+            _assert_audit_chains_agree(device)
+        assert_same_rows(officer.store, supervisor.store, label)
+
+
+def test_a_client_killed_mid_sync_resumes_where_it_stopped(world: World, tmp_path) -> None:
+    """A sync process killed with SIGKILL in the middle of its pull; the next one finishes."""
+    import multiprocessing
+    import os
+    import signal
+
+    officer = world.device("car1", "pc")
+    supervisor = world.device("desk1", "sup")
+    _work(supervisor, random.Random(3), 30)
+    supervisor.sync()
+    path = officer.store.path
+    officer.store.close()
+    context = multiprocessing.get_context("spawn")
+    ready = context.Event()
+    worker = context.Process(target=_slow_sync, args=(str(path), ready))
+    worker.start()
+    assert ready.wait(60)
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.join(30)
+    officer.store = open_store(path)
+    officer.sign_in()
+    _assert_cursors_not_ahead(world, officer)
+    officer.sync_until_quiet()
+    assert_same_rows(officer.store, supervisor.store)
+
+
+def _slow_sync(path: str, ready: Any) -> None:
+    import time
+
+    with open_store(path) as store:
+        url, key = engine.credentials(store)
+        transport = HttpTransport(url, key, "pc")
+        pages = {"n": 0}
+
+        def checkpoint(step: str) -> None:
+            if step == "cursor saved":
+                pages["n"] += 1
+                if pages["n"] == 2:
+                    ready.set()
+                    time.sleep(60)
+
+        engine.sync(store, transport, checkpoint=checkpoint, page=5)
+
+
+# ------------------------------------------------------------------------- convergence
+
+
+def test_three_devices_working_offline_in_random_orders_converge(world: World) -> None:
+    officer = world.device("car1", "pc")
+    supervisor = world.device("desk1", "sup")
+    partner = world.device("council1", "tdc")
+    devices = [officer, supervisor, partner]
+    rng = random.Random(2026)
+    expected_conflicts = 0
+    for _round in range(12):
+        # Each round starts with every device up to date; then officer and supervisor may
+        # both change one case's risk offline (set_risk also moves the review date), the
+        # officer works on other cases, the supervisor shares or stops sharing one, the
+        # partner writes notes on what it holds, and all sync in a random order.
+        ref = rng.choice(_refs(officer, "THA"))
+        editors = rng.sample([officer, supervisor], rng.randint(0, 2))
+        values = rng.sample(["standard", "medium", "high"], 2)
+        for device, value in zip(editors, values, strict=False):
+            if _case_field(device, ref, "risk") != value:
+                cases.set_risk(device.store, ref, value)
+        pending = [_pending_case_fields(device, ref) for device in (officer, supervisor)]
+        expected_conflicts += sum(1 for name, value in pending[0].items()
+                                  if name in pending[1] and pending[1][name] != value)
+        _work(officer, rng, rng.randint(0, 3), avoid=ref, risk=False)
+        if rng.random() < 0.5:
+            shared = [r for r in _refs(supervisor, "THA") if r in _shared_refs(world)]
+            if shared and rng.random() < 0.4:
+                partners.revoke_share(supervisor.store, rng.choice(shared), AGENCY)
+            else:
+                candidates = [r for r in _refs(supervisor, "THA") if r not in _shared_refs(world)]
+                if candidates:
+                    partners.share_case(supervisor.store, rng.choice(candidates), AGENCY,
+                                        "Joint problem solving")
+        for shared_ref in _refs(partner):
+            if rng.random() < 0.3:
+                partners.add_note(partner.store, shared_ref, "Tenancy warning sent",
+                                  visibility="all_partners")
+        for device in rng.sample(devices, len(devices)):
+            device.sync()
+            if device is partner:
+                # Once synced, the partner holds no case the central store does not share
+                # with its agency.
+                assert set(_refs(partner)) <= _shared_refs(world)
+        for device in rng.sample(devices, len(devices)) * 2:
+            device.sync_until_quiet()
+    for _ in range(2):
+        for device in devices:
+            device.sync_until_quiet()
+    assert_same_rows(officer.store, supervisor.store)
+    assert set(_refs(partner)) == _shared_refs(world)
+    for device in devices:
+        assert_device_matches_server(world, device, None if device is partner else ("THA",))
+    with world.connect() as conn:
+        conflicts = conn.execute("SELECT tbl, key, field, count(*) FROM conflict "
+                                 "GROUP BY 1, 2, 3, device_at").fetchall()
+    assert all(n == 1 for *_k, n in conflicts)
+    assert len(conflicts) == expected_conflicts > 0
+
+
+def _pending_case_fields(device: Device, ref: str) -> dict[str, Any]:
+    """The fields of one case this device changed and has not pushed, with their values."""
+    fields: dict[str, Any] = {}
+    with device.store.engine.connect() as c:
+        for (text,) in c.exec_driver_sql(
+                "SELECT o.fields FROM sync_outbox o JOIN \"case\" k ON k.id = o.key "
+                "WHERE o.tbl = 'case' AND k.ref = ? ORDER BY o.seq", (ref,)):
+            fields.update(json.loads(text))
+    return {n: v for n, v in fields.items() if n not in ("updated_at", "origin")}
+
+
+# ------------------------------------------------------------------------- the CLI
+
+
+def test_the_cli_enrols_a_device_and_syncs_it(world: World, tmp_path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from asbtui.cli import app
+
+    runner = CliRunner()
+    env = {"ASBTUI_CENTRAL_URL": world.url}
+    made = runner.invoke(app, ["server", "enrol-device", "Patrol car 7"], env=env)
+    assert made.exit_code == 0, made.stderr
+    code = made.stdout.strip().splitlines()[-1].split()[-1]
+    db = tmp_path / "car7.db"
+    enrolled = runner.invoke(app, ["--db", str(db), "sync", "enrol", world.address, code])
+    assert enrolled.exit_code == 0, enrolled.stderr
+    again = runner.invoke(app, ["--db", str(tmp_path / "other.db"), "sync", "enrol",
+                                world.address, code])
+    assert again.exit_code == 1 and "not valid" in again.stderr
+    wrong = runner.invoke(app, ["--db", str(db), "--user", "pc", "sync"],
+                          env={"ASBTUI_PIN": "000000"})
+    assert wrong.exit_code == 1 and "do not match" in wrong.stderr
+    first = runner.invoke(app, ["--db", str(db), "--user", "pc", "sync", "--json"],
+                          env={"ASBTUI_PIN": PIN})
+    assert first.exit_code == 0, first.stderr
+    assert json.loads(first.stdout)["pulled"] > 0
+    second = runner.invoke(app, ["--db", str(db), "--user", "pc", "sync"],
+                           env={"ASBTUI_PIN": PIN})
+    assert second.exit_code == 0, second.stderr
+    assert "last good sync" in second.stdout
+    listed = runner.invoke(app, ["--db", str(db), "--user", "pc", "conflicts", "list"],
+                           env={"ASBTUI_PIN": PIN})
+    assert listed.exit_code == 1 and "supervisor" in listed.stderr
+    revoked = runner.invoke(app, ["server", "revoke-device", "Patrol car 7"], env=env)
+    assert revoked.exit_code == 0
+    refused = runner.invoke(app, ["--db", str(db), "--user", "pc", "sync"],
+                            env={"ASBTUI_PIN": PIN})
+    assert refused.exit_code == 1 and "revoked" in refused.stderr
+    bad = runner.invoke(app, ["server", "migrate", "--central", "mysql://x"])
+    assert bad.exit_code == 1 and bad.stderr.count("\n") == 1
+
+
+def test_users_made_centrally_sign_in_on_a_new_device(world: World) -> None:
+    device = world.device("car1", "pc", sign_in=False)
+    actor = users.sign_in(device.store, "pc", PIN)
+    assert actor.role.value == "officer"
+    with device.store.engine.connect() as c:
+        assert c.execute(sa.text("SELECT count(*) FROM app_user")).scalar() == 5
+
+
+def test_the_server_refuses_a_change_outside_the_users_districts(world: World) -> None:
+    officer = world.device("car1", "pc")
+    medway = world.device("car2", "medpc")
+    ref = _refs(officer)[0]
+    # A Medway officer's device pushing a change to a Thanet case (sent by hand here: the
+    # app refuses it before it is written) is refused, and the server's row stands.
+    with officer.store.engine.connect() as c:
+        case = dict(c.exec_driver_sql('SELECT * FROM "case" WHERE ref = ?', (ref,)).mappings()
+                    .one())
+    transport = medway.transport()
+    answer = transport.post("/v1/push", {"changes": [{
+        "seq": 10_000, "table": "case", "key": case["id"], "op": "update",
+        "fields": {"risk": "high"}, "base": 0, "at": "2026-11-26T00:00:00Z"}]})
+    transport.close()
+    assert answer["refused"] == [{"table": "case", "key": case["id"], "refused": True}]
+    assert world.scalar("SELECT data->>'risk' FROM record WHERE tbl = 'case' AND key = %s",
+                        case["id"]) == case["risk"]
+    # Nor may it move the case into its own district.
+    transport = medway.transport()
+    moved = transport.post("/v1/push", {"changes": [{
+        "seq": 10_001, "table": "case", "key": case["id"], "op": "update",
+        "fields": {"district": "MED"}, "base": 0, "at": "2026-11-26T00:00:00Z"}]})
+    transport.close()
+    assert moved["refused"] and world.scalar(
+        "SELECT district FROM record WHERE tbl = 'case' AND key = %s", case["id"]) == "THA"
+
+
+def test_a_supervisor_settles_a_conflict_from_the_command_line(world: World) -> None:
+    from typer.testing import CliRunner
+
+    from asbtui.cli import app
+    from asbtui.services import audit
+
+    officer = world.device("car1", "pc")
+    supervisor = world.device("desk1", "sup")
+    ref = _refs(officer)[3]
+    cases.set_risk(officer.store, ref, "medium")
+    cases.set_risk(supervisor.store, ref, "high")
+    officer.sync()
+    supervisor.sync()
+    path = str(supervisor.store.path)
+    runner = CliRunner()
+    env = {"ASBTUI_PIN": PIN}
+    listed = runner.invoke(app, ["--db", path, "--user", "sup", "conflicts", "list", "--json"],
+                           env=env)
+    assert listed.exit_code == 0, listed.stderr
+    risk = [c for c in json.loads(listed.stdout) if c["field"] == "risk"][0]
+    assert (risk["ref"], risk["server_value"], risk["device_value"]) == (ref, "medium", "high")
+    shown = runner.invoke(app, ["--db", path, "--user", "sup", "conflicts", "show",
+                                str(risk["id"])], env=env)
+    assert "central: medium by pc" in shown.stdout and "device:  high by sup" in shown.stdout
+    settled = runner.invoke(app, ["--db", path, "--user", "sup", "conflicts", "resolve",
+                                  str(risk["id"]), "--keep", "device"], env=env)
+    assert settled.exit_code == 0, settled.stderr
+    both = runner.invoke(app, ["--db", path, "--user", "sup", "conflicts", "resolve",
+                               str(risk["id"]), "--keep", "device", "--value", "x"], env=env)
+    assert both.exit_code == 1
+    officer.sync()
+    assert _case_field(officer, ref, "risk") == "high"
+    supervisor.sign_in()
+    events = audit.case_audit(supervisor.store, ref)
+    assert any(e.detail == f"conflict {risk['id']} settled: risk" for e in events)
+
+
+async def test_the_sync_key_syncs_in_a_worker_and_the_header_tells_when_and_what_waits(
+        world: World) -> None:
+    from asbtui.app import AsbApp
+
+    officer = world.device("car1", "pc")
+    supervisor = world.device("desk1", "sup")
+    ref = _refs(officer)[4]
+    cases.set_risk(officer.store, ref, "high")
+    cases.assign_owner(supervisor.store, _refs(supervisor)[2], "PC 1")
+    supervisor.sync()
+    app = AsbApp(officer.store)
+    messages: list[Any] = []
+    async with app.run_test(size=(120, 30), message_hook=messages.append) as pilot:
+        await pilot.pause()
+        assert "1 waiting" in app.sub_title and "synced" in app.sub_title
+        await pilot.press("ctrl+y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "0 waiting" in app.sub_title
+        told = [m.notification.message for m in messages if hasattr(m, "notification")]
+        assert any(text.startswith("Pushed 1, pulled") for text in told), told
+    assert engine.status(officer.store).pending == 0
+
+
+def test_the_bulk_load_gives_the_same_records_and_scopes_as_loading_row_by_row(
+        seed_rows) -> None:  # noqa: ANN001
+    import psycopg
+    from sync_world import fresh_database
+
+    from asbtui.server.bulk import bulk_load
+    from asbtui.server.schema import migrate
+
+    found = []
+    for load in (central.load_rows, bulk_load):
+        with fresh_database() as url:
+            migrate(url)
+            with psycopg.connect(url, autocommit=True) as conn:
+                load(conn, seed_rows)
+                records = {(t, k): (d, dist, c) for t, k, d, dist, c in conn.execute(
+                    "SELECT tbl, key, data, district, case_id FROM record")}
+                scopes = sorted(conn.execute(
+                    "SELECT scope, tbl, key, op FROM change").fetchall())
+                heads = dict(conn.execute("SELECT scope, version FROM scope_counter"))
+        found.append((records, scopes, heads))
+    assert found[0] == found[1]
+
+
+class CutStream:
+    """The real transport, whose first stream is cut after ``limit`` bytes."""
+
+    def __init__(self, inner: HttpTransport, limit: int) -> None:
+        self.inner, self.limit, self.done = inner, limit, False
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        return self.inner.post(path, body)
+
+    def stream(self, path: str, body: dict[str, Any]) -> Any:
+        headers, blocks = self.inner.stream(path, body)
+        if self.done:
+            return headers, blocks
+        self.done = True
+
+        def cut() -> Any:
+            sent = 0
+            for block in blocks:
+                if sent + len(block) > self.limit:
+                    yield block[:self.limit - sent]
+                    raise Cut("stream cut")
+                sent += len(block)
+                yield block
+
+        return headers, cut()
+
+
+def test_a_first_sync_streams_with_copy_and_resumes_after_a_cut(world: World,
+                                                                monkeypatch) -> None:  # noqa: ANN001
+    reference = world.device("desk1", "sup")
+    monkeypatch.setattr(engine, "FIRST_SYNC_CHUNK", 7)
+    with world.connect() as conn:
+        code = central.enrol_device(conn, "car9")
+    store = open_store(world.folder / "car9.db", create=True)
+    engine.enrol(store, world.address, code, HttpTransport(world.address))
+    url, key = engine.credentials(store)
+    device = Device("car9", store, "sup", url, key)
+    seen: list[tuple[str, int, int]] = []
+    for cut_after in (0, 700, 2500):
+        with pytest.raises((Cut, SyncError)):
+            engine.sync(store, CutStream(device.transport(), cut_after), stream_after=0,
+                        progress=lambda *a: seen.append(a))
+        _assert_cursors_not_ahead(world, device)
+    chunks = {"n": 0}
+
+    def cut_second_chunk(step: str) -> None:
+        if step == "first sync chunk applied":
+            chunks["n"] += 1
+            if chunks["n"] == 2:
+                raise Cut("client died inside the second chunk's transaction")
+
+    before = engine.cursors(store)
+    with pytest.raises(Cut):
+        engine.sync(store, device.transport(), stream_after=0, checkpoint=cut_second_chunk)
+    moved = engine.cursors(store)
+    assert any(moved.get(s, 0) > before.get(s, 0) for s in moved)  # the first chunk stood
+    _assert_cursors_not_ahead(world, device)
+    report = engine.sync(store, device.transport(), stream_after=0,
+                         progress=lambda *a: seen.append(a))
+    assert report.pulled > 0 and seen
+    device.sign_in()
+    device.sync_until_quiet()
+    reference.sync()
+    assert_same_rows(device.store, reference.store)
+    with device.store.engine.connect() as c:
+        indexed = c.exec_driver_sql("SELECT count(*) FROM case_search").scalar()
+    assert indexed == len(_refs(device))  # the search index rebuilt after the stream
+
+
+def test_the_audit_chain_is_pushed_and_a_log_rewritten_in_full_is_caught_centrally(
+        world: World) -> None:
+    from typer.testing import CliRunner
+
+    from asbtui.cli import app
+    from asbtui.services import audit
+
+    supervisor = world.device("desk1", "sup")
+    ref = _refs(supervisor)[0]
+    cases.set_risk(supervisor.store, ref, "high")
+    supervisor.sync()
+    with supervisor.store.engine.connect() as c:
+        local = c.exec_driver_sql("SELECT count(*) FROM audit_event").scalar()
+    assert world.scalar("SELECT count(*) FROM audit_log") == local > 0
+    supervisor.sync()  # again: nothing new, nothing refused
+    runner = CliRunner()
+    path = str(supervisor.store.path)
+    env = {"ASBTUI_PIN": PIN}
+    ok = runner.invoke(app, ["--db", path, "--user", "sup", "audit", "verify", "--central"],
+                       env=env)
+    assert ok.exit_code == 0, ok.stderr
+    assert "Matches the central store" in ok.stdout
+
+    # Rewrite the whole log from row 2 on, every hash recomputed: it verifies on its own...
+    raw = sqlite3.connect(path)
+    for verb in ("update", "delete"):
+        raw.execute(f"DROP TRIGGER IF EXISTS audit_event_no_{verb}")
+    raw.execute("UPDATE audit_event SET detail = 'nothing happened' WHERE seq = 2")
+    columns = [r[1] for r in raw.execute("PRAGMA table_info(audit_event)")]
+    prev = raw.execute("SELECT hash FROM audit_event WHERE seq = 1").fetchone()[0]
+    for values in raw.execute("SELECT * FROM audit_event WHERE seq >= 2 ORDER BY seq").fetchall():
+        row = dict(zip(columns, values, strict=True))
+        row["prev_hash"] = prev
+        row["hash"] = audit._row_hash(row)
+        raw.execute("UPDATE audit_event SET prev_hash = ?, hash = ? WHERE seq = ?",
+                    (row["prev_hash"], row["hash"], row["seq"]))
+        prev = row["hash"]
+    raw.execute("UPDATE store_meta SET value = ? WHERE key = 'audit_head'",
+                (f"{row['seq']}:{prev}",))
+    raw.commit()
+    raw.close()
+    supervisor.sign_in()
+    assert audit.verify(supervisor.store).intact
+    # ...but not against the central copy, and the next sync refuses to push over it.
+    caught = runner.invoke(app, ["--db", path, "--user", "sup", "audit", "verify",
+                                 "--central"], env=env)
+    assert caught.exit_code == 1 and "row 2 differs" in caught.stderr
+    with pytest.raises(SyncError, match="does not follow on"):
+        supervisor.sync()
+
+
+async def test_a_supervisor_settles_a_conflict_on_the_conflicts_screen(world: World) -> None:
+    from textual.widgets import DataTable
+
+    from asbtui.app import AsbApp
+
+    officer = world.device("car1", "pc")
+    supervisor = world.device("desk1", "sup")
+    ref = _refs(officer)[2]
+    cases.set_risk(officer.store, ref, "medium")
+    cases.set_risk(supervisor.store, ref, "high")
+    officer.sync()
+    supervisor.sync()
+    app = AsbApp(supervisor.store)
+    async with app.run_test(size=(140, 36)) as pilot:
+        await pilot.pause()
+        await pilot.press("f11")
+        for _ in range(400):
+            await pilot.pause(0.05)
+            table = app.screen.query_one("#records", DataTable)
+            if table.row_count and str(table.get_row_at(0)[0]) != "no open conflicts":
+                break
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        risk = [r for r in rows if r[2] == "risk"]
+        assert risk and risk[0][1] == ref and risk[0][3] == "medium" and risk[0][5] == "high"
+        table.move_cursor(row=rows.index(risk[0]))
+        await pilot.press("d")
+
+        def fields_left() -> list[str]:
+            return [str(table.get_row_at(i)[2]) for i in range(table.row_count)]
+
+        # Settling runs in a worker, then the list reloads in another: wait for both.
+        for _ in range(400):
+            await pilot.pause(0.05)
+            if "risk" not in fields_left():
+                break
+        assert "risk" not in fields_left()
+    officer.sync()
+    assert _case_field(officer, ref, "risk") == "high"
+
+
+def test_the_server_loads_neither_the_device_store_nor_the_tui() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import asbtui.server.app, asbtui.server.central, asbtui.server.schema\n"
+        "bad = sorted(m for m in sys.modules if m in ('asbtui.db', 'sqlite3', 'textual')\n"
+        "             or m.startswith(('asbtui.services', 'asbtui.sync', 'textual.')))\n"
+        "print(','.join(bad))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == ""
+
+
+def test_migrating_the_central_store_again_or_twice_at_once_is_harmless() -> None:
+    import threading
+
+    from sync_world import fresh_database
+
+    from asbtui.server.schema import migrate
+
+    with fresh_database() as url:
+        results: list[tuple] = []
+        threads = [threading.Thread(target=lambda: results.append(migrate(url)))
+                   for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert sorted(results, key=str) == [("c001", "c001"), (None, "c001")]
+        assert migrate(url) == ("c001", "c001")
+
+
+def test_two_processes_syncing_one_store_at_once_end_equal(world: World) -> None:
+    import threading
+
+    officer = world.device("car1", "pc")
+    supervisor = world.device("desk1", "sup")
+    _work(supervisor, random.Random(8), 25)
+    _work(officer, random.Random(9), 10)
+    supervisor.sync()
+    other = open_store(officer.store.path)
+    errors: list[BaseException] = []
+
+    def run(store: Any) -> None:
+        try:
+            engine.sync(store, officer.transport(), page=4)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in (officer.store, other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    other.close()
+    assert errors == []
+    officer.sync_until_quiet()
+    supervisor.sync_until_quiet()
+    assert_same_rows(officer.store, supervisor.store)
+    _assert_exactly_once(world, officer)
+
+
+def test_an_older_page_is_never_applied_over_a_newer_cursor(world: World) -> None:
+    officer = world.device("car1", "pc")
+    supervisor = world.device("desk1", "sup")
+    ref = _refs(supervisor)[0]
+    cases.set_risk(supervisor.store, ref, "high")
+    supervisor.sync()
+    scope = "district:THA"
+    after = engine.cursors(officer.store)[scope]
+    transport = officer.transport()
+    stale = transport.post("/v1/pull", {"scope": scope, "after": after, "limit": 100})
+    transport.close()
+    officer.sync()  # another process got there first
+    with pytest.raises(engine._CursorMoved):
+        engine.apply_page(officer.store, scope, stale["changes"],
+                          int(stale["changes"][-1]["version"]), after=after)
+
+
+def test_a_partner_device_gets_the_notes_its_agency_may_read_and_no_others(
+        world: World) -> None:
+    supervisor = world.device("desk1", "sup")
+    partner = world.device("council1", "tdc")
+    ref = _refs(partner)[0]
+    partners.add_note(supervisor.store, ref, "For the police only")
+    partners.add_note(supervisor.store, ref, "For the council", visibility="named",
+                      audience=[AGENCY], reason="Joint problem solving")
+    partners.add_note(supervisor.store, ref, "For all partners", visibility="all_partners",
+                      reason="Joint problem solving")
+    supervisor.sync()
+    partner.sync()
+    with partner.store.engine.connect() as c:
+        texts = set(c.exec_driver_sql("SELECT text FROM partnernote").scalars())
+    assert {"For the council", "For all partners"} <= texts
+    assert "For the police only" not in texts
+
+
+def test_a_note_naming_other_agencies_is_not_for_this_one() -> None:
+    from asbtui.server.scopes import partner_may_read
+
+    note = {"id": "n1", "visibility": "named", "agency_id": None}
+    assert partner_may_read("partnernote", note, "a1", {"a1"})
+    assert not partner_may_read("partnernote", note, "a2", {"a1"})
+    assert not partner_may_read("partnernote", {**note, "visibility": "police"}, "a1")
+    assert partner_may_read("partnernote", {**note, "visibility": "police", "agency_id": "a1"},
+                            "a1")  # its own agency's note
+    assert not partner_may_read("noteaudience", {"agency_id": "a1"}, "a2")
+
+
+def test_sync_on_a_store_that_is_not_enrolled_says_how_to_enrol(store_path) -> None:  # noqa: ANN001
+    from typer.testing import CliRunner
+
+    from asbtui.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["--db", str(store_path), "--user", "pc", "sync"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "asbtui: This device is not enrolled: ask an admin for a code, then run asbtui sync "
+        "enrol URL CODE."]
+    status = runner.invoke(app, ["--db", str(store_path), "sync", "status", "--json"])
+    assert json.loads(status.stdout) == {"enrolled": False, "url": None, "device": None,
+                                         "last_sync": None, "pending": 0}
+    bad = runner.invoke(app, ["--db", str(store_path), "sync", "enrol", "ftp://x", "CODE"])
+    assert bad.exit_code == 1 and "not a web address" in bad.stderr
