@@ -11,7 +11,7 @@ from conftest import supervisor_everywhere
 from textual.geometry import Region
 from textual.widgets import DataTable, Input, Static
 
-from asbtui.app import AsbApp
+from asbtui.app import HOME, AsbApp
 from asbtui.config import Settings
 from asbtui.db import open_store
 from asbtui.models import District
@@ -42,7 +42,8 @@ def store(demo_file: Path, tmp_path: Path):
 
 
 def make_app(store) -> AsbApp:
-    return AsbApp(store, settings=Settings(db=store.path), clock=lambda: AS_OF)
+    return AsbApp(store, settings=Settings(db=store.path), clock=lambda: AS_OF,
+                  start_view=HOME)
 
 
 async def settle(pilot) -> None:

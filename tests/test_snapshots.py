@@ -13,7 +13,7 @@ import pytest
 from conftest import supervisor_everywhere
 from textual.widgets import Input
 
-from asbtui.app import AsbApp
+from asbtui.app import HOME, AsbApp
 from asbtui.config import Settings
 from asbtui.db import open_store
 from asbtui.services import demo
@@ -35,7 +35,7 @@ def app(demo_file: Path, tmp_path: Path):
     shutil.copy(demo_file, path)
     store = open_store(path)
     store.actor = supervisor_everywhere(store)
-    yield AsbApp(store, settings=Settings(db=path), clock=lambda: AS_OF)
+    yield AsbApp(store, settings=Settings(db=path), clock=lambda: AS_OF, start_view=HOME)
     store.close()
 
 

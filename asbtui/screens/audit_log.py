@@ -11,7 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from asbtui.literal import one_line
 from asbtui.screens.audit import entry_cells, entry_detail
@@ -19,6 +19,7 @@ from asbtui.screens.record_list import RecordListScreen
 from asbtui.services import audit
 from asbtui.services.access import Permission
 from asbtui.services.audit import AuditEntry, ChainReport
+from asbtui.widgets.footer import Footer
 
 LIMIT = 500
 

@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from asbtui.dates import format_date, format_datetime, london_today
 from asbtui.errors import AsbError
@@ -29,6 +29,7 @@ from asbtui.services.exporter import ExportFormat
 from asbtui.services.partners import NoteView, ShareView
 from asbtui.widgets.badges import due_badge, literal, next_due_badge, risk_badge, status_badge
 from asbtui.widgets.choice import ChoiceScreen
+from asbtui.widgets.footer import Footer
 from asbtui.widgets.permitted import PermittedActions, actor_of
 
 if TYPE_CHECKING:

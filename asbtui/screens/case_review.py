@@ -15,7 +15,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Input, Label, Select, Static, TextArea
+from textual.widgets import DataTable, Input, Label, Select, Static, TextArea
 
 from asbtui.dates import format_date, london_today, parse_date
 from asbtui.errors import AsbError
@@ -25,6 +25,7 @@ from asbtui.screens.district_list import DistrictListScreen
 from asbtui.services import case_review
 from asbtui.services.case_review import ReviewStep, ReviewView, ThresholdStatus
 from asbtui.widgets.badges import literal
+from asbtui.widgets.footer import Footer
 from asbtui.widgets.form import FieldRow, FormScreen
 
 if TYPE_CHECKING:

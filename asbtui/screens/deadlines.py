@@ -11,7 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from asbtui.dates import format_datetime, format_time_left
 from asbtui.literal import one_line
@@ -20,6 +20,7 @@ from asbtui.screens.district_list import DistrictListScreen
 from asbtui.services import enforcement
 from asbtui.services.enforcement import DeadlineView
 from asbtui.widgets.choice import ChoiceScreen
+from asbtui.widgets.footer import Footer
 
 if TYPE_CHECKING:
     pass

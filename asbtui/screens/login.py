@@ -17,11 +17,12 @@ from textual.binding import Binding
 from textual.containers import Center, Middle, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from asbtui.errors import AsbError
 from asbtui.services import users
 from asbtui.services.access import Actor
+from asbtui.widgets.footer import Footer
 
 if TYPE_CHECKING:
     from asbtui.app import AsbApp

@@ -10,7 +10,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from asbtui.literal import one_line
 from asbtui.models import District
@@ -18,6 +18,7 @@ from asbtui.screens.district_list import DistrictListScreen
 from asbtui.services import patterns as service
 from asbtui.services.patterns import Pattern
 from asbtui.widgets.choice import ChoiceScreen
+from asbtui.widgets.footer import Footer
 
 if TYPE_CHECKING:
     pass

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Label, Static, TextArea
+from textual.widgets import DataTable, Input, Label, Static, TextArea
 
 from asbtui.dates import format_date, london_today, parse_date
 from asbtui.errors import AsbError, Forbidden, InvalidInput
@@ -29,6 +29,7 @@ from asbtui.services.access import Permission
 from asbtui.services.patterns import Pattern, PatternKind
 from asbtui.services.problems import Assessment, ProblemDetail, ProblemStep, ProblemSummary
 from asbtui.widgets.choice import ChoiceScreen
+from asbtui.widgets.footer import Footer
 from asbtui.widgets.form import FieldRow, FormScreen
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from asbtui.dates import format_date, london_today
 from asbtui.errors import AsbError
@@ -24,6 +24,7 @@ from asbtui.services.cases import OfficerView
 from asbtui.services.queue import QueuePage, QueueQuery, SortKey
 from asbtui.widgets.case_table import CaseTable
 from asbtui.widgets.choice import ChoiceScreen
+from asbtui.widgets.footer import Footer
 from asbtui.widgets.permitted import PermittedActions, actor_of
 
 if TYPE_CHECKING:
@@ -94,7 +95,6 @@ class QueueScreen(PermittedActions, Screen):
             "Dashboard",
             tooltip="Supervisor dashboard",
             id="queue.dashboard",
-            show=False,
         ),
     ]
     ACTION_PERMISSIONS: ClassVar[dict[str, Permission]] = {
@@ -436,20 +436,16 @@ class QueueScreen(PermittedActions, Screen):
         self.counts.clear()
         self.reload(self.query_one(CaseTable).highlighted_ref())
 
+    def view_returned(self) -> None:
+        """Back to the queue from another view: what changed there shows, the filters,
+        order and highlighted case stay as they were."""
+        self.action_refresh()
+
     def action_deadlines(self) -> None:
-        from asbtui.screens.deadlines import DeadlinesScreen
-
-        def closed(changed: bool | None) -> None:
-            if changed:
-                self.counts.clear()
-            self.reload(self.query_one(CaseTable).highlighted_ref())
-
-        self.app.push_screen(DeadlinesScreen(self.query_now.district), closed)
+        self.asb.show_view("deadlines")
 
     def action_pspos(self) -> None:
-        from asbtui.screens.pspo import PspoScreen
-
-        self.app.push_screen(PspoScreen(self.query_now.district))
+        self.asb.show_view("pspos")
 
     def action_new_case(self) -> None:
         from asbtui.screens.intake import IntakeForm
@@ -527,10 +523,4 @@ class QueueScreen(PermittedActions, Screen):
         self.app.push_screen(ChoiceScreen(f"Give {what} to", choices), chosen)
 
     def action_dashboard(self) -> None:
-        from asbtui.screens.dashboard import DashboardScreen
-
-        def closed(_result: object) -> None:
-            self.counts.clear()
-            self.reload(self.query_one(CaseTable).highlighted_ref())
-
-        self.app.push_screen(DashboardScreen(self.officer), closed)
+        self.asb.show_view("dashboard")

@@ -1,0 +1,156 @@
+"""Top-level views are places to switch between, not a stack; drill-downs still stack."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from conftest import supervisor_everywhere
+
+from asbtui.app import HOME, AsbApp
+from asbtui.config import Settings
+from asbtui.db import open_store
+from asbtui.models import District, Role
+from asbtui.screens.case import CaseScreen
+from asbtui.screens.dashboard import DashboardScreen
+from asbtui.screens.patterns import PatternsScreen
+from asbtui.screens.queue import QueueScreen
+from asbtui.screens.trends import TrendsScreen
+from asbtui.services import demo
+from asbtui.services.access import Actor
+from asbtui.widgets.case_table import CaseTable
+
+AS_OF = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    with open_store(path, create=True) as store:
+        demo.build_demo(store, cases=200, seed=5, as_of=AS_OF)
+    return path
+
+
+@pytest.fixture
+def store(demo_file: Path, tmp_path: Path):
+    path = tmp_path / "store.db"
+    shutil.copy(demo_file, path)
+    with open_store(path) as opened:
+        opened.actor = supervisor_everywhere(opened)
+        yield opened
+
+
+def make_app(store, start_view: str | None = HOME) -> AsbApp:
+    return AsbApp(store, settings=Settings(db=store.path), clock=lambda: AS_OF,
+                  start_view=start_view)
+
+
+async def settle(pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_switching_views_never_piles_up_and_escape_goes_to_the_queue(store) -> None:
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        queue = app.screen
+        assert isinstance(queue, QueueScreen)
+        await pilot.press("right_square_bracket")  # Thanet -> the next district
+        await settle(pilot)
+        district = queue.query_now.district
+        assert district is not None and district is not District.THA
+        await pilot.press("down", "down", "down")
+        highlighted = queue.query_one(CaseTable).highlighted_ref()
+
+        await pilot.press("f3")
+        await settle(pilot)
+        patterns = app.screen
+        assert isinstance(patterns, PatternsScreen)
+        assert patterns.district is district  # opened for the district in view
+        for key, kind in (("f7", TrendsScreen), ("f3", PatternsScreen), ("f7", TrendsScreen),
+                          ("f3", PatternsScreen)):
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, kind)
+            assert len(app.screen_stack) == 1  # a view, never a pile
+        assert app.screen is patterns
+        assert patterns.district is district  # not silently all districts
+
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is queue  # one escape, and the queue as it was left
+        assert queue.query_now.district is district
+        assert queue.query_one(CaseTable).highlighted_ref() == highlighted
+
+
+async def test_a_view_returns_as_left_and_drill_downs_still_stack(store) -> None:
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        queue = app.screen
+        await pilot.press("f3")
+        await settle(pilot)
+        patterns = app.screen
+        await pilot.press("a")  # this district -> all districts
+        await settle(pilot)
+        assert patterns.district is None
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is queue
+
+        # Open a case from the queue (a drill-down), then switch away and back.
+        ref = queue.query_one(CaseTable).highlighted_ref()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen)
+        await pilot.press("f3")
+        await settle(pilot)
+        assert app.screen is patterns and patterns.district is None  # still all districts
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen) and app.screen.ref == ref
+        await pilot.press("escape")  # the drill-down pops back to the queue
+        await settle(pilot)
+        assert app.screen is queue
+
+
+async def test_queue_keys_switch_to_the_dashboard_deadlines_and_pspos(store) -> None:
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        queue = app.screen
+        for key in ("D", "u", "P", "D"):
+            await pilot.press(key)
+            await settle(pilot)
+            assert len(app.screen_stack) == 1
+            await pilot.press("escape")
+            await settle(pilot)
+            assert app.screen is queue
+        assert app.current_mode == HOME
+
+
+async def test_a_supervisor_lands_on_the_dashboard_on_their_own_district(store) -> None:
+    officer = supervisor_everywhere(store)
+    store.actor = Actor("sup.thanet", Role.SUPERVISOR, frozenset({District.THA, District.DOV}),
+                        officer_id=officer.officer_id, full_name="Test Supervisor")
+    app = make_app(store, start_view=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        dashboard = app.screen
+        assert isinstance(dashboard, DashboardScreen)
+        assert dashboard.districts == (District.DOV, District.THA)
+        assert dashboard.workload_district is District.THA
+        footer_keys = {b.binding.key for b in dashboard.active_bindings.values()
+                       if b.binding.show}
+        assert "escape" in footer_keys
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        assert app.screen.query_now.district is District.THA
+        assert "D" in {b.binding.key for b in app.screen.active_bindings.values()
+                       if b.binding.show}
