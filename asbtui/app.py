@@ -16,6 +16,7 @@ from textual.screen import Screen
 from asbtui.config import Settings
 from asbtui.dates import utc_now
 from asbtui.models import District
+from asbtui.preferences import Preferences
 from asbtui.screens.case import CaseScreen
 from asbtui.screens.help import HelpScreen
 from asbtui.screens.login import LockScreen, LoginScreen
@@ -185,10 +186,13 @@ class AsbApp(PermittedActions, App[None]):
         clock: Callable[[], datetime] = utc_now,
         *,
         start_view: str | None = None,
+        preferences: Preferences | None = None,
     ) -> None:
         """``start_view`` overrides where a session starts (by default the role's view)."""
         super().__init__()
         self.start_view = start_view
+        self.preferences = preferences or Preferences()
+        """Each user's interface choices (the queue's columns), kept between runs."""
         self.store = store
         self.settings = settings or Settings()
         self.clock = clock
@@ -212,6 +216,12 @@ class AsbApp(PermittedActions, App[None]):
         if isinstance(actor, Actor):
             return actor
         return None if self.has_users else LOCAL
+
+    @property
+    def user_key(self) -> str:
+        """Whose preferences apply: the signed-in user's name (``local`` without users)."""
+        actor = self.actor
+        return actor.username if actor is not None else "local"
 
     @property
     def locked(self) -> bool:

@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 ALL_DISTRICTS = "ALL"
 SEARCH_DELAY = 0.15
+DETAIL_LINES = 3
+QUEUE_COLUMNS = "queue_columns"
+"""The preference that keeps the user's chosen queue columns."""
 
 
 class QueueScreen(PermittedActions, Screen):
@@ -58,6 +61,8 @@ class QueueScreen(PermittedActions, Screen):
         Binding("m", "my_cases", "My cases", id="queue.my_cases"),
         Binding("s", "sort", "Sort", id="queue.sort"),
         Binding("r", "reverse", "Reverse order", id="queue.reverse", show=False),
+        Binding("c", "columns", "Columns", tooltip="Choose the queue's columns",
+                id="queue.columns", show=False),
         Binding("n", "new_case", "New case", id="queue.new_case"),
         Binding(
             "u", "deadlines", "Deadlines", tooltip="Deadlines due and overdue", id="queue.deadlines"
@@ -152,10 +157,14 @@ class QueueScreen(PermittedActions, Screen):
             compact=True,
         )
         yield CaseTable(id="cases")
+        yield Static(id="queue-detail")
         yield Static(id="queue-status")
         yield Footer()
 
     def on_mount(self) -> None:
+        chosen = self.asb.preferences.get(self.asb.user_key, QUEUE_COLUMNS)
+        if isinstance(chosen, list) and all(isinstance(k, str) for k in chosen):
+            self.query_one(CaseTable).choose_columns(chosen)
         self.reload()
         self.query_one(CaseTable).focus()
 
@@ -200,6 +209,19 @@ class QueueScreen(PermittedActions, Screen):
     def review_flags_loaded(self, message: ReviewFlagsLoaded) -> None:
         if message.district == self.query_now.district:
             self.query_one(CaseTable).mark_review_flags(message.refs)
+            self._show_detail()
+
+    @on(CaseTable.RowHighlighted, "#cases")
+    def row_highlighted(self) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        """The highlighted case in full, whatever columns the width allows."""
+        table = self.query_one(CaseTable)
+        detail = self.query_one("#queue-detail", Static)
+        # Less a few characters a line: words wrap whole, leaving ends short.
+        room = (max(detail.content_size.width, 40) - 8) * DETAIL_LINES
+        detail.update(table.detail(table.highlighted_ref(), room))
 
     @work(
         thread=True,
@@ -252,6 +274,7 @@ class QueueScreen(PermittedActions, Screen):
         self.after = message.page.after
         self.loading_more = False
         self._show_status(table.row_count, message.total)
+        self._show_detail()
 
     @on(LoadFailed)
     def load_failed(self, message: LoadFailed) -> None:
@@ -423,6 +446,18 @@ class QueueScreen(PermittedActions, Screen):
             ChoiceScreen("Sort the queue by", [(k.label, k) for k in SortKey], self.query_now.sort),
             chosen,
         )
+
+    def action_columns(self) -> None:
+        from asbtui.screens.columns import ColumnPicker
+
+        table = self.query_one(CaseTable)
+
+        def chosen(keys: tuple[str, ...] | None) -> None:
+            if keys is not None:
+                table.choose_columns(keys)
+                self.asb.preferences.set(self.asb.user_key, QUEUE_COLUMNS, list(keys))
+
+        self.app.push_screen(ColumnPicker(table.chosen), chosen)
 
     def action_reverse(self) -> None:
         self._set_sort(self.query_now.sort, not self.query_now.descending)

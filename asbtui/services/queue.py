@@ -88,6 +88,7 @@ class QueueRow:
     next_deadline_at: datetime | None
     overdue: bool
     vulnerable_victim: bool = False
+    summary: str = ""
 
     @property
     def next_due(self) -> tuple[datetime, bool] | None:
@@ -210,6 +211,7 @@ def queue_page(
         Case.next_review,
         Case.next_deadline_at,
         Case.vulnerable_victim,
+        Case.summary,
         *labelled,
     ).outerjoin(Officer, Officer.id == Case.owner_id)
     select = _filtered(store, query, select)
@@ -239,6 +241,7 @@ def queue_page(
             overdue=(r.next_review is not None and r.next_review < today)
             or (r.next_deadline_at is not None and r.next_deadline_at < now),
             vulnerable_victim=r.vulnerable_victim,
+            summary=r.summary,
         )
         for r in result
     ]
