@@ -180,11 +180,16 @@ async def test_markup_typed_in_a_form_shows_literally_in_queue_and_case(store) -
         await settle(pilot)
         table = app.screen.query_one(CaseTable)
         assert ref in table_refs(app)
-        location = table.get_row(ref)[4]
-        assert location.plain == "Loc [bold]x[/] [@click=app.quit]q[/] \u241b[31mred"
+        location = table.get_cell(ref, "location")
+        typed = "Loc [bold]x[/] [@click=app.quit]q[/] \u241b[31mred"
+        # Cut with "…" to the column's width; in full in the detail line.
+        assert location.plain.endswith("…") and typed.startswith(location.plain[:-1])
         assert not location.spans  # nothing was parsed as markup
         await pilot.press("enter")  # from the search box back to the table
         table.move_cursor(row=table.get_row_index(ref))
+        await pilot.pause()
+        detail = app.screen.query_one("#queue-detail", Static).render()
+        assert typed in str(detail) and not any("link" in str(s.style) for s in detail.spans)
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, CaseScreen)
@@ -217,7 +222,7 @@ async def test_switch_district_and_my_cases(store) -> None:
         assert officer is not None
         table = app.screen.query_one(CaseTable)
         assert table.row_count > 0
-        assert {table.get_row(key)[5].plain for key in table.rows} == {officer.name}
+        assert {table.get_cell(key, "owner").plain for key in table.rows} == {officer.name}
 
 
 async def test_sort_by_column_and_reverse(store) -> None:

@@ -394,7 +394,14 @@ async def test_bulk_reassign_three_cases_with_space_and_o(demo_copy) -> None:
         await pilot.press("o")
         await pilot.pause()
         assert isinstance(app.screen, ChoiceScreen)
-        officer = cases.officers(demo_copy, District.THA)[0]  # first after "Unallocated"
+        # Each officer with what they carry, the least loaded first after "Unallocated".
+        loads = dashboard.officer_workloads(demo_copy, District.THA, now=AS_OF)
+        least = min(loads, key=lambda w: (w.open, w.overdue, w.name))
+        officer = next(o for o in cases.officers(demo_copy, District.THA)
+                       if o.collar == least.collar)
+        label = app.screen.choices[1][0].plain
+        assert label.startswith(officer.collar) and officer.name in label
+        assert f"{least.open} open case" in label and f"{least.overdue} overdue" in label
         await pilot.press("down", "enter")
         await settle(pilot)
 

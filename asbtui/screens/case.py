@@ -612,14 +612,13 @@ class CaseScreen(PermittedActions, Screen[bool]):
         if self.detail is None:
             return
         district = self.detail.district
+        from asbtui.screens.officer_choice import officer_choices
+
         try:
-            officers = cases.officers(self.asb.store, District(district))
+            choices = officer_choices(self.asb.store, District(district), self.asb.clock())
         except AsbError as error:
             self.notify(str(error), severity="error", markup=False)
             return
-        choices = [("Unallocated", UNALLOCATED)] + [
-            (Text(f"{o.collar:<10} {one_line(o.name)}"), o.collar) for o in officers
-        ]
         self.app.push_screen(
             ChoiceScreen(f"Give {self.ref} to", choices, self.detail.owner_collar or UNALLOCATED),
             self._assign,

@@ -531,10 +531,14 @@ class QueueScreen(PermittedActions, Screen):
                 markup=False,
             )
             return
-        officers = {o.collar: o for o in cases.officers(self.asb.store, district)}
-        choices = [("Unallocated", "")] + [
-            (Text(f"{o.collar:<10} {one_line(o.name)}"), o.collar) for o in officers.values()
-        ]
+        from asbtui.screens.officer_choice import officer_choices
+
+        try:
+            officers = {o.collar: o for o in cases.officers(self.asb.store, district)}
+            choices = officer_choices(self.asb.store, district, self.asb.clock())
+        except AsbError as error:
+            self.notify(str(error), severity="error", markup=False)
+            return
         what = refs[0] if len(refs) == 1 else f"{len(refs):,} cases"
 
         def chosen(collar: str | None) -> None:
