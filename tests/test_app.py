@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import supervisor_everywhere
 from textual.geometry import Region
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, Static, TextArea
 
 from asbtui.app import HOME, AsbApp
 from asbtui.config import Settings
@@ -146,7 +146,7 @@ async def test_intake_form_refuses_bad_input_field_by_field_then_opens_the_case(
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert "Summary is required." in str(form.query_one("#summary_line-error", Static).render())
-        form.query_one("#summary_line", Input).value = f"Loud parties {MARKUP}"
+        form.query_one("#summary_line", TextArea).text = f"Loud parties {MARKUP}"
         form.query_one("#location", Input).value = f"7 Harbour Street {MARKUP}"
         form.query_one("#name", Input).value = "Ann Example"
         await pilot.press("ctrl+s")
@@ -290,3 +290,22 @@ async def test_help_and_palette_list_the_screens_actions(store) -> None:
             "Record the next step of an action",
         ):
             assert action in titles
+
+
+async def test_keys_typed_as_a_form_opens_go_into_its_first_field(store) -> None:
+    from textual import events
+
+    from asbtui.screens.party import PartyForm
+
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        ref = app.screen.query_one(CaseTable).highlighted_ref()
+        form = PartyForm(store, ref)
+        app.push_screen(form)
+        # Typed before the form has focused its first field: the keys reach the form.
+        for character in "Rang":
+            form.post_message(events.Key(character, character))
+        await pilot.pause()
+        await pilot.pause()
+        assert form.query_one("#name", Input).value == "Rang"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
-from textual.widgets import Checkbox, Input, Select
+from textual.widgets import Checkbox, Input, Select, TextArea
 
 from asbtui.errors import InvalidInput
 from asbtui.models import Category, District, PartyRole, RiskLevel
@@ -73,10 +73,10 @@ class IntakeForm(FormScreen[str]):
         )
         yield FieldRow(
             "Summary",
-            Input(
-                placeholder="What is happening, to whom, how often",
+            TextArea(
                 id="summary_line",
-                max_length=cases.SUMMARY_MAX,
+                soft_wrap=True,
+                placeholder="What is happening, to whom, how often",
             ),
             "summary_line",
         )
