@@ -154,3 +154,65 @@ async def test_a_supervisor_lands_on_the_dashboard_on_their_own_district(store) 
         assert app.screen.query_now.district is District.THA
         assert "D" in {b.binding.key for b in app.screen.active_bindings.values()
                        if b.binding.show}
+
+
+async def test_chosen_queue_columns_are_kept_for_the_user(store, tmp_path) -> None:
+    from textual.widgets import SelectionList
+
+    from asbtui.preferences import Preferences
+    from asbtui.screens.columns import ColumnPicker
+
+    prefs = Preferences(tmp_path / "preferences.json")
+    app = AsbApp(store, settings=Settings(db=store.path), clock=lambda: AS_OF,
+                 start_view=HOME, preferences=prefs)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(CaseTable)
+        assert "summary" in table.widths and "category" not in table.widths
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, ColumnPicker)
+        choices = app.screen.query_one(SelectionList)
+        choices.deselect("summary")
+        choices.deselect("owner")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "summary" not in table.widths
+        assert {"category", "opened"} <= set(table.widths)  # room for them now
+    assert prefs.get("test.supervisor", "queue_columns") == [
+        "ref", "risk", "due", "status", "location", "category", "opened"]
+
+    again = AsbApp(store, settings=Settings(db=store.path), clock=lambda: AS_OF,
+                   start_view=HOME, preferences=prefs)
+    async with again.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert "summary" not in again.screen.query_one(CaseTable).widths
+
+
+async def test_the_sign_in_screen_of_a_demo_store_lists_its_users(demo_file, tmp_path) -> None:
+    import sqlite3
+
+    from textual.widgets import Static
+
+    from asbtui.screens.login import LoginScreen
+
+    path = tmp_path / "demo.db"
+    shutil.copy(demo_file, path)
+    with open_store(path) as demo_store:
+        app = make_app(demo_store)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, LoginScreen)
+            listed = str(app.screen.query_one(".demo-users", Static).render())
+            assert "sup.thanet" in listed and "314159" in listed
+
+    raw = sqlite3.connect(path)
+    raw.execute("DELETE FROM store_meta WHERE key = 'demo'")  # a store not marked as a demo
+    raw.commit()
+    raw.close()
+    with open_store(path) as real_store:
+        app = make_app(real_store)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, LoginScreen)
+            assert not app.screen.query(".demo-users")

@@ -50,7 +50,7 @@ class AuditLogScreen(RecordListScreen[AuditEntry]):
     ACTION_PERMISSIONS: ClassVar[dict[str, Permission]] = {
         "verify": Permission.READ_AUDIT,
     }
-    COLUMNS = ("#", "When", "Who", "Role", "Did", "Record", "Case", "Detail", "Reason")
+    COLUMNS = ("#", "When", "Who", "Role", "Did", "Case", "Detail", "Reason")
     FAILED_TITLE = "Could not load the audit log"
     EMPTY = "nothing audited yet"
 
