@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from textual.widgets import DataTable, Input, TextArea
+from textual.widgets import DataTable, TextArea
 
 from asbtui.app import AsbApp
 from asbtui.config import Settings
@@ -14,8 +14,8 @@ from asbtui.db import open_store
 from asbtui.models import DeadlineStatus, Power
 from asbtui.screens.case import CaseScreen
 from asbtui.screens.deadlines import DeadlinesScreen
-from asbtui.widgets.choice import ChoiceScreen
 from asbtui.services import cases, enforcement
+from asbtui.widgets.choice import ChoiceScreen
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 

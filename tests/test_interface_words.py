@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from asbtui.literal import plural
 from asbtui.preferences import Preferences
 from asbtui.screens.audit import action_in_words
-from asbtui.screens.officer_choice import plural
 from asbtui.services.audit import AuditEntry
 from asbtui.widgets.case_table import ALL_COLUMNS, layout
 
@@ -35,6 +35,8 @@ def test_plurals_are_right() -> None:
     assert plural(1, "open case") == "1 open case"
     assert plural(0, "open case") == "0 open cases"
     assert plural(1234, "report") == "1,234 reports"
+    assert plural(1, "entry", "entries") == "1 entry"
+    assert plural(2, "entry", "entries") == "2 entries"
 
 
 def test_queue_columns_fit_the_width_in_priority_order() -> None:

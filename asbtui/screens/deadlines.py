@@ -114,8 +114,8 @@ class DeadlinesScreen(DistrictListScreen):
                 Text(format_datetime(d.due_at), style=style),
                 Text(format_time_left(d.due_at - now), style=style),
                 Text(where),
-                Text(one_line(d.label)),
-                Text(d.source),
+                Text(one_line(d.label, 40)),
+                Text(one_line(d.source, 18)),
                 key=d.id,
             )
         if self.rows:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from asbtui.literal import one_line
+from asbtui.literal import one_line, plural
 from asbtui.models import District
 from asbtui.services import dashboard
 
@@ -16,11 +16,6 @@ if TYPE_CHECKING:
 
 UNALLOCATED = ""
 NAME_WIDTH = 24
-
-
-def plural(count: int, noun: str) -> str:
-    """'1 case', '2 cases' (the noun's plural with an s)."""
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def officer_choices(store: Store, district: District, now: datetime) -> list[tuple[Text, str]]:

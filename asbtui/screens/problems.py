@@ -57,12 +57,25 @@ def stage_line(stage: ProblemStage) -> Text:
     return text
 
 
-def before_after(assessment: Assessment) -> Text:
-    """'8 → 4 (-4, -50%)' in the list: fewer reports green, more red, with the sign."""
+TITLE_WIDTH = 24
+BEFORE_AFTER_WIDTH = 20
+LIST_COLUMNS = (
+    ("Title", TITLE_WIDTH),
+    ("Dist", 4),
+    ("Stage", 7),
+    ("Cases", 5),
+    ("Resp.", 5),
+    ("Before → after", BEFORE_AFTER_WIDTH),
+)
+
+
+def before_after(assessment: Assessment, width: int | None = None) -> Text:
+    """'8 → 4 (-4, -50%)' in the list: fewer reports green, more red, with the sign; cut
+    with "…" to ``width`` (the detail line has it in full)."""
     if not assessment.measured or assessment.change is None:
         return Text("not started", style="dim")
     style = "green" if assessment.change < 0 else ("red" if assessment.change > 0 else "")
-    return Text(assessment.summary(), style=style)
+    return Text(one_line(assessment.summary(), width), style=style)
 
 
 # ---------------------------------------------------------------------------- forms
@@ -364,14 +377,7 @@ class ProblemsScreen(DistrictListScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for heading, width in (
-            ("Title", 24),
-            ("Dist", 4),
-            ("Stage", 7),
-            ("Cases", 5),
-            ("Resp.", 5),
-            ("Before → after", 20),
-        ):
+        for heading, width in LIST_COLUMNS:
             table.add_column(Text(heading), width=width)
         self.load()
         table.focus()
@@ -394,12 +400,12 @@ class ProblemsScreen(DistrictListScreen):
         for p in self.rows:
             dim = "dim" if p.stage is ProblemStage.CLOSED else ""
             table.add_row(
-                Text(one_line(p.title), style=dim),
+                Text(one_line(p.title, TITLE_WIDTH), style=dim),
                 Text(p.district.value if p.district else ""),
                 Text(p.stage.label, style=dim),
                 Text(str(p.cases)),
                 Text(f"{p.responses_done}/{p.responses_total}"),
-                before_after(p.assessment),
+                before_after(p.assessment, BEFORE_AFTER_WIDTH),
                 key=p.id,
             )
         if self.rows:
