@@ -216,3 +216,31 @@ async def test_the_sign_in_screen_of_a_demo_store_lists_its_users(demo_file, tmp
             await settle(pilot)
             assert isinstance(app.screen, LoginScreen)
             assert not app.screen.query(".demo-users")
+
+
+async def test_a_patterns_cases_are_offered_with_status_location_and_summary(store) -> None:
+    from textual.widgets import DataTable
+
+    from asbtui.services import cases
+    from asbtui.widgets.choice import ChoiceScreen
+
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        patterns = app.screen
+        await pilot.press("a")  # every district
+        await settle(pilot)
+        index = next((i for i, p in enumerate(patterns.rows) if len(p.case_refs) >= 2), None)
+        assert index is not None, "the demo store has a pattern across cases"
+        table = patterns.query_one(DataTable)
+        table.move_cursor(row=table.get_row_index(str(index)))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceScreen)
+        first_ref = patterns.rows[index].case_refs[0]
+        detail = cases.case_detail(store, first_ref)
+        label = app.screen.choices[0][0].plain
+        assert label.startswith(first_ref) and detail.status.label in label
+        assert detail.summary[:20] in label

@@ -68,6 +68,8 @@ class QueueQuery:
     descending: bool = False
     today: date | None = None
     now: datetime | None = None
+    refs: tuple[str, ...] = ()
+    """Only these cases (a pattern's cases, say); empty: any."""
 
     def without_order(self) -> QueueQuery:
         """The same filter in the default order (for caching counts)."""
@@ -183,6 +185,8 @@ def _filtered(store: Store, query: QueueQuery, select: sa.Select) -> sa.Select:
         conditions.append(Case.owner_id == query.owner_id)
     if query.unallocated:
         conditions.append(Case.owner_id.is_(None))
+    if query.refs:
+        conditions.append(Case.ref.in_(query.refs))
     matches = search.matching_case_ids(query.search) if query.search.strip() else None
     if matches is not None:
         conditions.append(Case.id.in_(matches))
