@@ -442,4 +442,9 @@ class AsbApp(PermittedActions, App[None]):
                 f"Key: {key}",
                 partial(active.node.run_action, binding.action),
             )
+        for name, view in VIEWS.items():
+            if name != self.current_mode and self._may_view(name):
+                yield SystemCommand(f"Go to: {view.title}",
+                                    "Switch to this view, as you left it",
+                                    partial(self.show_view, name))
         yield from super().get_system_commands(screen)
