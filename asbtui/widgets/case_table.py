@@ -19,6 +19,7 @@ from textual.widgets.data_table import ColumnKey
 
 from asbtui.dates import format_date
 from asbtui.literal import one_line
+from asbtui.models import CaseStatus
 from asbtui.services.queue import QueueRow, SortKey
 from asbtui.widgets.badges import literal, next_due_badge, risk_badge, status_badge
 
@@ -44,8 +45,8 @@ class Column:
 COLUMNS: list[Column] = [
     Column(SortKey.REF.value, "Ref", REF_WIDTH),
     Column(SortKey.RISK.value, "Risk", 12),
-    Column(SortKey.DUE.value, "Next due", 12),
-    Column(SortKey.STATUS.value, "Status", 19),
+    Column(SortKey.DUE.value, "Next due", 17),
+    Column(SortKey.STATUS.value, "Status", 13),
     Column(SortKey.LOCATION.value, "Location", 12, grow=36),
     Column("summary", "Summary", 16, grow=80, sortable=False),
     Column(SortKey.OWNER.value, "Owner", 16),
@@ -53,6 +54,11 @@ COLUMNS: list[Column] = [
     Column(SortKey.OPENED.value, "Opened", 10),
 ]
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
+# Short enough for a narrow terminal; the detail line under the table has the full name.
+SHORT_STATUS = {
+    CaseStatus.UNDER_INVESTIGATION: "Investigating",
+    CaseStatus.ACTION_IN_PROGRESS: "Action",
+}
 ALL_COLUMNS: tuple[str, ...] = tuple(c.key for c in COLUMNS)
 CELL_PADDING = 2  # one column either side of each cell
 SCROLLBAR = 2  # always kept for the vertical scrollbar, so that rows loading never re-lay it out
@@ -170,9 +176,11 @@ class CaseTable(DataTable):
         if key == SortKey.RISK.value:
             return self._risk_cell(row)
         if key == SortKey.DUE.value:
-            return next_due_badge(row.next_due, self.now)
+            return next_due_badge(row.next_due, self.now, full=True)
         if key == SortKey.STATUS.value:
-            return status_badge(row.status)
+            badge = status_badge(row.status)
+            badge.plain = SHORT_STATUS.get(row.status, badge.plain)
+            return badge
         if key == SortKey.LOCATION.value:
             return literal(row.location, width)
         if key == "summary":
