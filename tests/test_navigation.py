@@ -244,3 +244,21 @@ async def test_a_patterns_cases_are_offered_with_status_location_and_summary(sto
         label = app.screen.choices[0][0].plain
         assert label.startswith(first_ref) and detail.status.label in label
         assert detail.summary[:20] in label
+
+
+async def test_the_footer_at_80_columns_keeps_help_the_palette_and_the_dashboard(store) -> None:
+    from asbtui.widgets.footer import Footer
+
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        footer = app.screen.query_one(Footer)
+        keys = [getattr(w, "key", None) for w in footer.children]
+        assert keys[0] == "f1"  # help first
+        assert "ctrl+p" in keys and "D" in keys
+        # Only whole keys: what is shown fits in the width.
+        assert sum(w.outer_size.width for w in footer.children) <= 80
+        await pilot.resize_terminal(120, 40)
+        await settle(pilot)
+        wider = [getattr(w, "key", None) for w in app.screen.query_one(Footer).children]
+        assert len(wider) > len(keys)

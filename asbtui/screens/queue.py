@@ -58,6 +58,10 @@ class QueueScreen(PermittedActions, Screen):
             show=False,
         ),
         Binding("f", "filter", "Filter", id="queue.filter"),
+        # Early, so that an 80-column footer still shows it (the footer keeps the first
+        # keys that fit).
+        Binding("D", "dashboard", "Dashboard", tooltip="Supervisor dashboard",
+                id="queue.dashboard"),
         Binding("m", "my_cases", "My cases", id="queue.my_cases"),
         Binding("s", "sort", "Sort", id="queue.sort"),
         Binding("r", "reverse", "Reverse order", id="queue.reverse", show=False),
@@ -93,13 +97,6 @@ class QueueScreen(PermittedActions, Screen):
             tooltip="Give the selected cases, or the highlighted one, to an officer",
             id="queue.owner",
             show=False,
-        ),
-        Binding(
-            "D",
-            "dashboard",
-            "Dashboard",
-            tooltip="Supervisor dashboard",
-            id="queue.dashboard",
         ),
     ]
     ACTION_PERMISSIONS: ClassVar[dict[str, Permission]] = {
