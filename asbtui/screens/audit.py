@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from asbtui.dates import format_datetime
-from asbtui.literal import one_line, visible
+from asbtui.literal import one_line, plural, visible
 from asbtui.models import Power
 from asbtui.screens.record_list import RecordListScreen
 from asbtui.services import audit, powers
@@ -73,7 +73,7 @@ class AuditScreen(RecordListScreen[AuditEntry]):
         self.ref = ref
 
     def title_text(self) -> Text:
-        return Text(f"Audit of {self.ref} ({len(self.records)} events, newest first)",
+        return Text(f"Audit of {self.ref} ({plural(len(self.records), 'event')}, newest first)",
                     style="bold")
 
     def fetch(self) -> list[AuditEntry]:

@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from asbtui.dates import format_datetime, format_time_left
-from asbtui.literal import one_line
+from asbtui.literal import one_line, plural
 from asbtui.models import District
 from asbtui.screens.district_list import DistrictListScreen
 from asbtui.services import enforcement
@@ -125,7 +125,8 @@ class DeadlinesScreen(DistrictListScreen):
         )
         self.query_one("#deadlines-title", Static).update(
             Text(
-                f"Deadlines · {where} · due within {self.days} days, and every overdue one",
+                f"Deadlines · {where} · due within {plural(self.days, 'day')}, "
+                "and every overdue one",
                 style="bold",
             )
         )
@@ -165,7 +166,7 @@ class DeadlinesScreen(DistrictListScreen):
 
         self.app.push_screen(
             ChoiceScreen(
-                "Show deadlines due within", [(f"{d} days", d) for d in WINDOWS], self.days
+                "Show deadlines due within", [(plural(d, "day"), d) for d in WINDOWS], self.days
             ),
             chosen,
         )

@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from asbtui.errors import AsbError
-from asbtui.literal import one_line
+from asbtui.literal import one_line, plural
 from asbtui.models import District
 from asbtui.screens.district_list import DistrictListScreen
 from asbtui.services import patterns as service
@@ -101,7 +101,8 @@ class PatternsScreen(DistrictListScreen):
                     else "")
         usual = f" · usual {p.usual:g} per period" if p.usual is not None else ""
         self.query_one("#row-detail", Static).update(Text(
-            f"{p.kind.label}: {one_line(p.label)} · {p.reports} reports{imported}{usual}\n"
+            f"{p.kind.label}: {one_line(p.label)} · "
+            f"{plural(p.reports, 'report')}{imported}{usual}\n"
             f"Cases: {', '.join(p.case_refs) or 'none (imported reports only)'}"))
 
     @on(DataTable.RowSelected)

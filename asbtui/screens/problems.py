@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Input, Label, Static, TextArea
 
 from asbtui.dates import format_date, london_today, parse_date
 from asbtui.errors import AsbError, Forbidden, InvalidInput
-from asbtui.literal import one_line, visible
+from asbtui.literal import one_line, plural, visible
 from asbtui.models import District, ProblemStage
 from asbtui.screens.district_list import DistrictListScreen
 from asbtui.services import access, cases
@@ -640,10 +640,12 @@ class ProblemScreen(Screen[bool]):
                     before_after(a),
                     f" (responses started {format_date(a.started_on)})",
                     f"\nBefore, {format_date(a.before_from)} to {format_date(day_before)}: "
-                    f"{a.before_cases} case incidents, {a.before_imported} police.uk reports",
+                    f"{plural(a.before_cases, 'case incident')}, "
+                    f"{plural(a.before_imported, 'police.uk report')}",
                     f"\nAfter, {format_date(a.started_on)} to {format_date(a.after_until)}"
                     f"{'' if a.complete else ' (still running)'}: "
-                    f"{a.after_cases} case incidents, {a.after_imported} police.uk reports",
+                    f"{plural(a.after_cases, 'case incident')}, "
+                    f"{plural(a.after_imported, 'police.uk report')}",
                 )
             )
         else:

@@ -16,7 +16,7 @@ from textual.widgets import Input, Static
 
 from asbtui.dates import format_date, london_today
 from asbtui.errors import AsbError
-from asbtui.literal import one_line
+from asbtui.literal import one_line, plural
 from asbtui.models import OPEN_STATUSES, District
 from asbtui.services import case_review, cases, dashboard, queue
 from asbtui.services.access import Permission
@@ -316,7 +316,7 @@ class QueueScreen(PermittedActions, Screen):
         if actor is not None and not actor.is_local:
             me = f" · {one_line(actor.label)}"
         today = format_date(q.today)
-        text = f"{shown:,} of {total:,} cases · sorted by {order} · {today}{me}"
+        text = f"{shown:,} of {plural(total, 'case')} · sorted by {order} · {today}{me}"
         selected = len(self.query_one(CaseTable).selected)
         if selected:
             text = f"{selected:,} selected · {text}"
