@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
@@ -16,6 +17,7 @@ from asbtui.config import Settings
 from asbtui.dates import format_datetime, utc_now
 from asbtui.errors import AsbError
 from asbtui.models import District
+from asbtui.preferences import Preferences
 from asbtui.screens.case import CaseScreen
 from asbtui.screens.goto import CaseRefCommands
 from asbtui.screens.help import HelpScreen
@@ -23,6 +25,7 @@ from asbtui.screens.login import LockScreen, LoginScreen
 from asbtui.screens.queue import QueueScreen
 from asbtui.services import access, cases, users
 from asbtui.services.access import LOCAL, Actor, Permission
+from asbtui.services.cases import OfficerView
 from asbtui.sync import engine as sync_engine
 from asbtui.sync.transport import HttpTransport
 from asbtui.widgets.permitted import PermittedActions
@@ -36,12 +39,107 @@ SYNC_STATUS_SECONDS = 30
 # What may still be done on the sign-in and lock screens (nothing that shows data).
 WHILE_LOCKED = frozenset({"quit", "help", "toggle_theme", "sign_out", "focus_next",
                           "focus_previous"})
+HOME = "queue"
+"""The view escape leads back to from every other top-level view."""
+LOGIN_MODE = "sign_in"
+"""The first mode: a blank screen under the sign-in screen; no view outlives a session."""
+
+
+def _queue(app: AsbApp, district: District | None) -> Screen:
+    actor = app.actor or LOCAL
+    if not actor.may(Permission.READ_CASES):
+        from asbtui.screens.users import UsersScreen
+
+        return UsersScreen(home=True)
+    return QueueScreen(app.home_district() if district is None else district, app.officer)
+
+
+def _dashboard(app: AsbApp, _district: District | None) -> Screen:
+    from asbtui.screens.dashboard import DashboardScreen
+
+    actor = app.actor or LOCAL
+    districts = tuple(d for d in District if d in actor.districts)
+    return DashboardScreen(app.officer, districts=districts, home=app.home_district())
+
+
+def _patterns(_app: AsbApp, district: District | None) -> Screen:
+    from asbtui.screens.patterns import PatternsScreen
+
+    return PatternsScreen(district)
+
+
+def _case_reviews(_app: AsbApp, district: District | None) -> Screen:
+    from asbtui.screens.case_review import CaseReviewsScreen
+
+    return CaseReviewsScreen(district)
+
+
+def _problems(_app: AsbApp, district: District | None) -> Screen:
+    from asbtui.screens.problems import ProblemsScreen
+
+    return ProblemsScreen(district)
+
+
+def _trends(_app: AsbApp, district: District | None) -> Screen:
+    from asbtui.screens.trends import TrendsScreen
+
+    return TrendsScreen(district)
+
+
+def _deadlines(_app: AsbApp, district: District | None) -> Screen:
+    from asbtui.screens.deadlines import DeadlinesScreen
+
+    return DeadlinesScreen(district)
+
+
+def _pspos(_app: AsbApp, district: District | None) -> Screen:
+    from asbtui.screens.pspo import PspoScreen
+
+    return PspoScreen(district)
+
+
+def _audit_log(_app: AsbApp, _district: District | None) -> Screen:
+    from asbtui.screens.audit_log import AuditLogScreen
+
+    return AuditLogScreen()
+
+
+@dataclass(frozen=True)
+class View:
+    """A top-level view: a place the user switches to (a Textual mode), never a stack.
+
+    It is made the first time it is opened, for the district then in view, and kept as
+    left (district, filters, highlighted row) until the session ends; drill-downs from it
+    (a case, a pattern's cases) stack on it and pop back to it.
+    """
+
+    title: str
+    make: Callable[[AsbApp, District | None], Screen]
+    permission: Permission | None = None
+
+
+VIEWS: dict[str, View] = {
+    HOME: View("District queue", _queue),
+    "dashboard": View("Supervisor dashboard", _dashboard, Permission.READ_OVERVIEWS),
+    "patterns": View("Patterns of concern", _patterns, Permission.READ_OVERVIEWS),
+    "case_reviews": View("ASB Case Reviews", _case_reviews, Permission.READ_OVERVIEWS),
+    "problems": View("Problem profiles", _problems, Permission.READ_OVERVIEWS),
+    "trends": View("Trends", _trends, Permission.READ_OVERVIEWS),
+    "deadlines": View("Deadlines", _deadlines, Permission.READ_OVERVIEWS),
+    "pspos": View("PSPO register", _pspos, Permission.READ_OVERVIEWS),
+    "audit_log": View("Audit log", _audit_log, Permission.READ_AUDIT),
+    # A new view is one line here, e.g. "my_day": View("My day", _my_day), and a binding.
+}
+LANDING = {"supervisor": ("my_day", "dashboard")}
+"""Where a role starts (the first of these views that exists); others start at HOME."""
 
 
 class AsbApp(PermittedActions, App[None]):
     """asbtui: the district queue and the case screen, over a local store."""
 
     CSS_PATH = "app.tcss"
+    MODES: ClassVar[dict[str, str | Callable[[], Screen]]] = {LOGIN_MODE: Screen}
+    DEFAULT_MODE: ClassVar[str] = LOGIN_MODE
     TITLE = "asbtui"
     BINDINGS = [
         Binding("f1", "help", "Help", id="app.help"),
@@ -105,8 +203,15 @@ class AsbApp(PermittedActions, App[None]):
         store: Store,
         settings: Settings | None = None,
         clock: Callable[[], datetime] = utc_now,
+        *,
+        start_view: str | None = None,
+        preferences: Preferences | None = None,
     ) -> None:
+        """``start_view`` overrides where a session starts (by default the role's view)."""
         super().__init__()
+        self.start_view = start_view
+        self.preferences = preferences or Preferences()
+        """Each user's interface choices (the queue's columns), kept between runs."""
         self.store = store
         self.settings = settings or Settings()
         self.clock = clock
@@ -115,6 +220,10 @@ class AsbApp(PermittedActions, App[None]):
         """Whether the store has users (then someone must sign in); checked at start."""
         self.last_activity = clock()
         """When the user last pressed a key or used the mouse (for the idle lock)."""
+        self.officer: OfficerView | None = None
+        """The signed-in officer (or this device's), for "my cases" and the home district."""
+        self._views: set[str] = set()
+        """The top-level views (modes) opened in this session."""
 
     # ------------------------------------------------------------------ who is working
 
@@ -126,6 +235,12 @@ class AsbApp(PermittedActions, App[None]):
         if isinstance(actor, Actor):
             return actor
         return None if self.has_users else LOCAL
+
+    @property
+    def user_key(self) -> str:
+        """Whose preferences apply: the signed-in user's name (``local`` without users)."""
+        actor = self.actor
+        return actor.username if actor is not None else "local"
 
     @property
     def locked(self) -> bool:
@@ -148,25 +263,72 @@ class AsbApp(PermittedActions, App[None]):
     def start_session(self) -> None:
         """After signing in (or at start on a store without users): the actor's home."""
         self.last_activity = self.clock()
-        self._clear_screens()
+        self._close_views()
         actor = self.actor or LOCAL
         self.show_sync_status()
-        if not actor.may(Permission.READ_CASES):
-            from asbtui.screens.users import UsersScreen
+        self.officer = (
+            cases.device_officer(self.store)
+            if actor.is_police and actor.may(Permission.READ_CASES) else None
+        )
+        landing = self.start_view or next(
+            (name for name in LANDING.get(actor.role_name, ()) if name in VIEWS
+             and self._may_view(name)), HOME)
+        self.show_view(landing)
 
-            self.push_screen(UsersScreen(home=True))
-            return
-        officer = cases.device_officer(self.store) if actor.is_police else None
+    def home_district(self) -> District | None:
+        """The district a session starts in: the officer's own, else the first of the
+        actor's districts; None (all districts) for a partner."""
+        actor = self.actor or LOCAL
+        officer = self.officer
         if actor.is_partner:
-            district = None  # partners see the cases shared with them, in any district
-        elif actor.districts:
+            return None  # partners see the cases shared with them, in any district
+        if actor.districts:
             own = officer.district if officer and officer.district in actor.districts else None
-            district = own or sorted(actor.districts)[0]
-        else:
-            district = officer.district if officer else District.THA
-        self.push_screen(QueueScreen(district, officer))
+            return own or sorted(actor.districts)[0]
+        return officer.district if officer else District.THA
 
-    def _clear_screens(self) -> None:
+    # ------------------------------------------------------------------ views
+
+    def _may_view(self, name: str) -> bool:
+        permission = VIEWS[name].permission
+        actor = self.actor
+        return actor is not None and (permission is None or actor.may(permission))
+
+    def _district_in_view(self) -> District | None:
+        """The district of the screen in view: the queue's, or a list screen's."""
+        query = getattr(self.screen, "query_now", None)
+        district = query.district if query else getattr(self.screen, "district", None)
+        return district if isinstance(district, District) else None
+
+    def show_view(self, name: str) -> None:
+        """Switch to a top-level view: made on first use for the district in view, then
+        returned to as it was left."""
+        if self.locked or not self._may_view(name) or name == self.current_mode:
+            return
+        returning = name in self._views
+        if not returning:
+            district = self._district_in_view() if self.current_mode != LOGIN_MODE else None
+            self.add_mode(name, partial(VIEWS[name].make, self, district))
+            self._views.add(name)
+        self.switch_mode(name)
+        base = self.screen_stack[0]
+        if returning and hasattr(base, "view_returned"):
+            base.view_returned()
+
+    def back(self, screen: Screen, result: object = None) -> None:
+        """Escape on ``screen``: a drill-down pops; a top-level view goes to the queue."""
+        if len(self.screen_stack) > 1 and self.screen is screen:
+            screen.dismiss(result)
+        elif self.current_mode != HOME:
+            self.show_view(HOME)
+
+    def _close_views(self) -> None:
+        """Close every view of the session, back to the bare sign-in mode."""
+        if self.current_mode != LOGIN_MODE:
+            self.switch_mode(LOGIN_MODE)
+        for name in self._views:
+            self.remove_mode(name)
+        self._views.clear()
         while len(self.screen_stack) > 1:
             self.pop_screen()
 
@@ -175,7 +337,7 @@ class AsbApp(PermittedActions, App[None]):
         users.sign_out(self.store)
         self.has_users = access.has_users(self.store)
         self.clear_notifications()
-        self._clear_screens()
+        self._close_views()
         self.sub_title = ""
         if self.has_users:
             self.push_screen(LoginScreen(message))
@@ -250,39 +412,16 @@ class AsbApp(PermittedActions, App[None]):
         self.push_screen(PersonSearchForm(), chosen)
 
     def action_patterns(self) -> None:
-        from asbtui.screens.patterns import PatternsScreen
-
-        if isinstance(self.screen, PatternsScreen):
-            return
-        district = getattr(self.screen, "query_now", None)
-        self.push_screen(PatternsScreen(district.district if district else None))
+        self.show_view("patterns")
 
     def action_problems(self) -> None:
-        from asbtui.screens.problems import ProblemsScreen
-
-        if isinstance(self.screen, ProblemsScreen):
-            return
-        # The district in view: the queue's, or that of a list screen (patterns, deadlines).
-        query = getattr(self.screen, "query_now", None)
-        district = query.district if query else getattr(self.screen, "district", None)
-        self.push_screen(ProblemsScreen(district if isinstance(district, District) else None))
+        self.show_view("problems")
 
     def action_trends(self) -> None:
-        from asbtui.screens.trends import TrendsScreen
-
-        if isinstance(self.screen, TrendsScreen):
-            return
-        district = getattr(self.screen, "query_now", None)
-        self.push_screen(TrendsScreen(district.district if district else None))
+        self.show_view("trends")
 
     def action_case_reviews(self) -> None:
-        from asbtui.screens.case_review import CaseReviewsScreen
-
-        if isinstance(self.screen, CaseReviewsScreen):
-            return
-        query = getattr(self.screen, "query_now", None)
-        district = query.district if query else getattr(self.screen, "district", None)
-        self.push_screen(CaseReviewsScreen(district if isinstance(district, District) else None))
+        self.show_view("case_reviews")
 
     def action_users(self) -> None:
         from asbtui.screens.users import UsersScreen
@@ -311,10 +450,7 @@ class AsbApp(PermittedActions, App[None]):
             self.push_screen(RetentionScreen())
 
     def action_audit_log(self) -> None:
-        from asbtui.screens.audit_log import AuditLogScreen
-
-        if not isinstance(self.screen, AuditLogScreen):
-            self.push_screen(AuditLogScreen())
+        self.show_view("audit_log")
 
     def action_change_pin(self) -> None:
         from asbtui.screens.pin import ChangePinForm
@@ -420,4 +556,9 @@ class AsbApp(PermittedActions, App[None]):
                 f"Key: {key}",
                 partial(active.node.run_action, binding.action),
             )
+        for name, view in VIEWS.items():
+            if name != self.current_mode and self._may_view(name):
+                yield SystemCommand(f"Go to: {view.title}",
+                                    "Switch to this view, as you left it",
+                                    partial(self.show_view, name))
         yield from super().get_system_commands(screen)

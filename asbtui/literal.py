@@ -39,3 +39,8 @@ def one_line(text: str | None, width: int | None = None) -> str:
     if width is not None and len(flat) > width:
         return flat[: max(width - 1, 0)] + "…"
     return flat
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """'1 case', '2 cases', '1 entry', '3 entries' (``nouns``: an irregular plural)."""
+    return f"{count:,} {noun if count == 1 else (nouns or noun + 's')}"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import supervisor_everywhere
 from textual.geometry import Region
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, Static, TextArea
 
-from asbtui.app import AsbApp
+from asbtui.app import HOME, AsbApp
 from asbtui.config import Settings
 from asbtui.db import open_store
 from asbtui.models import District
@@ -42,7 +42,8 @@ def store(demo_file: Path, tmp_path: Path):
 
 
 def make_app(store) -> AsbApp:
-    return AsbApp(store, settings=Settings(db=store.path), clock=lambda: AS_OF)
+    return AsbApp(store, settings=Settings(db=store.path), clock=lambda: AS_OF,
+                  start_view=HOME)
 
 
 async def settle(pilot) -> None:
@@ -145,7 +146,7 @@ async def test_intake_form_refuses_bad_input_field_by_field_then_opens_the_case(
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert "Summary is required." in str(form.query_one("#summary_line-error", Static).render())
-        form.query_one("#summary_line", Input).value = f"Loud parties {MARKUP}"
+        form.query_one("#summary_line", TextArea).text = f"Loud parties {MARKUP}"
         form.query_one("#location", Input).value = f"7 Harbour Street {MARKUP}"
         form.query_one("#name", Input).value = "Ann Example"
         await pilot.press("ctrl+s")
@@ -179,11 +180,16 @@ async def test_markup_typed_in_a_form_shows_literally_in_queue_and_case(store) -
         await settle(pilot)
         table = app.screen.query_one(CaseTable)
         assert ref in table_refs(app)
-        location = table.get_row(ref)[4]
-        assert location.plain == "Loc [bold]x[/] [@click=app.quit]q[/] \u241b[31mred"
+        location = table.get_cell(ref, "location")
+        typed = "Loc [bold]x[/] [@click=app.quit]q[/] \u241b[31mred"
+        # Cut with "…" to the column's width; in full in the detail line.
+        assert location.plain.endswith("…") and typed.startswith(location.plain[:-1])
         assert not location.spans  # nothing was parsed as markup
         await pilot.press("enter")  # from the search box back to the table
         table.move_cursor(row=table.get_row_index(ref))
+        await pilot.pause()
+        detail = app.screen.query_one("#queue-detail", Static).render()
+        assert typed in str(detail) and not any("link" in str(s.style) for s in detail.spans)
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, CaseScreen)
@@ -216,7 +222,7 @@ async def test_switch_district_and_my_cases(store) -> None:
         assert officer is not None
         table = app.screen.query_one(CaseTable)
         assert table.row_count > 0
-        assert {table.get_row(key)[5].plain for key in table.rows} == {officer.name}
+        assert {table.get_cell(key, "owner").plain for key in table.rows} == {officer.name}
 
 
 async def test_sort_by_column_and_reverse(store) -> None:
@@ -296,3 +302,22 @@ async def test_help_and_palette_list_the_screens_actions(store) -> None:
             "Record the next step of an action",
         ):
             assert action in titles
+
+
+async def test_keys_typed_as_a_form_opens_go_into_its_first_field(store) -> None:
+    from textual import events
+
+    from asbtui.screens.party import PartyForm
+
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        ref = app.screen.query_one(CaseTable).highlighted_ref()
+        form = PartyForm(store, ref)
+        app.push_screen(form)
+        # Typed before the form has focused its first field: the keys reach the form.
+        for character in "Rang":
+            form.post_message(events.Key(character, character))
+        await pilot.pause()
+        await pilot.pause()
+        assert form.query_one("#name", Input).value == "Rang"

@@ -334,7 +334,7 @@ async def test_the_case_audit_is_a_supervisors_screen(world) -> None:
         await pilot.press("a")
         await settle(pilot)
         rows = "\n".join(table_texts(app.screen, "records"))
-        assert "disclose" in rows and "Working this case" in rows
+        assert "Disclosed case" in rows and "Working this case" in rows
 
 
 # ---------------------------------------------------------------------------- notes
@@ -633,7 +633,7 @@ async def test_the_store_audit_log_filters_by_user_and_verifies_the_chain(world)
         screen = app.screen
         assert isinstance(screen, AuditLogScreen)
         rows = "\n".join(table_texts(screen, "records"))
-        assert "disclose" in rows and "orbit.ola" in rows and "ada.admin" in rows
+        assert "Disclosed" in rows and "orbit.ola" in rows and "ada.admin" in rows
 
         await pilot.press("slash")
         await pilot.press(*"ORBIT.ola", "enter")

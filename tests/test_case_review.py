@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Input, Static
 
 from asbtui.app import AsbApp
 from asbtui.config import Settings
-from asbtui.dates import LONDON
+from asbtui.dates import LONDON, format_date
 from asbtui.db import open_store
 from asbtui.errors import InvalidInput, NotFound
 from asbtui.models import CaseReview, District, Incident, ReviewDecision
@@ -576,7 +576,12 @@ async def test_f4_lists_cases_meeting_the_threshold_and_enter_opens_one(store, r
         table = screen.query_one("#threshold-cases", DataTable)
         assert [str(k.value) for k in table.rows] == [recent]
         assert below not in [str(k.value) for k in table.rows]
-        assert [c.plain for c in table.get_row(recent)] == [recent, "3", "none yet: r on the case"]
+        cells = [c.plain for c in table.get_row(recent)]
+        # Per case: the qualifying reports, the latest report, the risk and the owner.
+        latest = max(case_review.threshold_status(store, recent, NOW.date()).reports,
+                     key=lambda r: r.reported_on).reported_on
+        assert cells[:2] == [recent, "3"] and cells[2] == format_date(latest)
+        assert cells[3] == "Standard" and cells[5] == "none yet: r on the case"
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, CaseScreen)

@@ -16,7 +16,7 @@ import pytest
 from conftest import TODAY, supervisor_everywhere
 from textual.widgets import DataTable, Input
 
-from asbtui.app import AsbApp
+from asbtui.app import HOME, AsbApp
 from asbtui.config import Settings
 from asbtui.db import Store, open_store
 from asbtui.errors import InvalidInput, NotFound
@@ -254,7 +254,8 @@ def demo_copy(demo_file: Path, tmp_path: Path) -> Iterator[Store]:
 
 
 def make_app(store: Store) -> AsbApp:
-    return AsbApp(store, settings=Settings(db=store.path), clock=lambda: AS_OF)
+    return AsbApp(store, settings=Settings(db=store.path), clock=lambda: AS_OF,
+                  start_view=HOME)
 
 
 async def settle(pilot) -> None:
@@ -295,8 +296,9 @@ async def test_drill_from_a_districts_high_figure_into_its_high_risk_queue(demo_
         high_in_thanet = figure(table, "THA", "high")
         assert high_in_thanet > 0
 
-        # The cursor starts on Ashford's Open figure: right to High, down to Thanet.
-        await pilot.press("right", *["down"] * list(District).index(District.THA))
+        # The cursor starts on the supervisor's own district (Thanet), on its Open figure.
+        assert table.cursor_row == list(District).index(District.THA)
+        await pilot.press("right")
         await settle(pilot)
         workload = app.screen.query_one("#workload", DataTable)
         thanet_officers = cases.officers(demo_copy, District.THA)
@@ -392,7 +394,14 @@ async def test_bulk_reassign_three_cases_with_space_and_o(demo_copy) -> None:
         await pilot.press("o")
         await pilot.pause()
         assert isinstance(app.screen, ChoiceScreen)
-        officer = cases.officers(demo_copy, District.THA)[0]  # first after "Unallocated"
+        # Each officer with what they carry, the least loaded first after "Unallocated".
+        loads = dashboard.officer_workloads(demo_copy, District.THA, now=AS_OF)
+        least = min(loads, key=lambda w: (w.open, w.overdue, w.name))
+        officer = next(o for o in cases.officers(demo_copy, District.THA)
+                       if o.collar == least.collar)
+        label = app.screen.choices[1][0].plain
+        assert label.startswith(officer.collar) and officer.name in label
+        assert f"{least.open} open case" in label and f"{least.overdue} overdue" in label
         await pilot.press("down", "enter")
         await settle(pilot)
 
@@ -453,7 +462,7 @@ async def test_drill_from_overdue_deadlines_opens_the_districts_deadlines(demo_c
         overdue = figure(table, "THA", "overdue_deadlines")
         keys = [str(c.value) for c in table.columns]
         column = keys.index("overdue_deadlines") - keys.index("open")  # the cursor is on Open
-        await pilot.press(*["right"] * column, *["down"] * list(District).index(District.THA))
+        await pilot.press(*["right"] * column)  # the cursor starts on Thanet, its home
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, DeadlinesScreen)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, TextArea
 
 from asbtui.app import AsbApp
 from asbtui.config import Settings
@@ -15,6 +15,7 @@ from asbtui.models import DeadlineStatus, Power
 from asbtui.screens.case import CaseScreen
 from asbtui.screens.deadlines import DeadlinesScreen
 from asbtui.services import cases, enforcement
+from asbtui.widgets.choice import ChoiceScreen
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
@@ -51,8 +52,8 @@ async def settle(pilot) -> None:
 def fill(screen, **values) -> None:
     for name, value in values.items():
         widget = screen.query_one(f"#{name}")
-        if isinstance(widget, Input):
-            widget.value = value
+        if isinstance(widget, TextArea):
+            widget.text = value
         else:
             widget.value = value
 
@@ -108,6 +109,12 @@ async def test_closure_from_notice_to_order_on_the_case_screen(store, ref) -> No
         )
         await pilot.press("ctrl+s")
         await settle(pilot)
+        # What the law allows next is offered at once; escape leaves it for later.
+        assert isinstance(app.screen, ChoiceScreen)
+        assert any("Order granted" in str(label) or "order" in str(label).lower()
+                   for label, _ in app.screen.choices)
+        await pilot.press("escape")
+        await settle(pilot)
         assert isinstance(app.screen, CaseScreen)
 
         # t: the court grants a closure order; 4 months is refused, 3 months accepted.
@@ -129,6 +136,9 @@ async def test_closure_from_notice_to_order_on_the_case_screen(store, ref) -> No
         fill(step, ends_at=format_datetime(granted + timedelta(days=89)))
         await pilot.press("ctrl+s")
         await settle(pilot)
+        if isinstance(app.screen, ChoiceScreen):
+            await pilot.press("escape")
+            await settle(pilot)
         assert isinstance(app.screen, CaseScreen)
 
         actions = enforcement.case_actions(store, detail.id)
@@ -171,9 +181,62 @@ async def test_deadlines_screen_lists_overdue_first_and_marks_missed_with_a_reas
         await pilot.press("ctrl+s")  # no reason: refused
         await pilot.pause()
         assert "Say why" in str(app.screen.query_one("#note-error").render())
-        app.screen.query_one("#note", Input).value = "Officer on leave; follow-up booked"
+        app.screen.query_one("#note", TextArea).text = "Officer on leave; follow-up booked"
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, DeadlinesScreen)
         assert app.screen.query_one(DataTable).row_count == 0
     assert enforcement.upcoming_deadlines(store, now=NOW) == []
+
+
+async def test_a_cpn_after_a_cpw_not_complied_with_carries_the_person_and_conduct(
+    store, ref
+) -> None:
+    given = NOW - timedelta(days=20)
+    detail = cases.case_detail(store, ref)
+    person = detail.parties[0]
+    enforcement.start_action(
+        store,
+        ref,
+        enforcement.NewAction(power="cpw", subject_party_id=person.id,
+                              conduct="Loud music after 11pm\nand shouting in the street"),
+        enforcement.StepInput(
+            occurred_at=given, authority="constable", ends_at=given + timedelta(days=14)
+        ),
+        now=NOW,
+    )
+    app = AsbApp(store, settings=Settings(db=store.path), clock=lambda: NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_case(ref)
+        await settle(pilot)
+        app.screen.query_one("#actions", DataTable).focus()
+        await pilot.press("t")
+        await pilot.pause()
+        fill(app.screen, stage="not_complied", occurred_at=format_datetime(NOW))
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+
+        # Offered at once: a CPN on the same person; Nothing now is highlighted.
+        choice = app.screen
+        assert isinstance(choice, ChoiceScreen)
+        values = [value for _, value in choice.choices]
+        assert values == [f"power:{Power.CPN.value}", "later"]
+        await pilot.press("up", "enter")
+        await settle(pilot)
+        form = app.screen
+        assert form.value("power") == Power.CPN.value
+        assert form.value("subject_party_id") == person.id
+        assert form.value("conduct") == "Loud music after 11pm\nand shouting in the street"
+        assert isinstance(form.query_one("#conduct"), TextArea)  # long text: several lines
+        fill(form, occurred_at=format_datetime(NOW), authority="constable")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        if isinstance(app.screen, ChoiceScreen):
+            await pilot.press("escape")
+            await settle(pilot)
+        assert isinstance(app.screen, CaseScreen)
+    actions = enforcement.case_actions(store, detail.id)
+    cpn = next(a for a in actions if a.power is Power.CPN)
+    assert cpn.concerns == person.name
+    assert cpn.conduct.startswith("Loud music after 11pm")

@@ -13,7 +13,7 @@ import pytest
 from conftest import supervisor_everywhere
 from textual.widgets import Input
 
-from asbtui.app import AsbApp
+from asbtui.app import HOME, AsbApp
 from asbtui.config import Settings
 from asbtui.db import open_store
 from asbtui.services import demo
@@ -35,7 +35,7 @@ def app(demo_file: Path, tmp_path: Path):
     shutil.copy(demo_file, path)
     store = open_store(path)
     store.actor = supervisor_everywhere(store)
-    yield AsbApp(store, settings=Settings(db=path), clock=lambda: AS_OF)
+    yield AsbApp(store, settings=Settings(db=path), clock=lambda: AS_OF, start_view=HOME)
     store.close()
 
 
@@ -91,3 +91,50 @@ def test_deadlines_screen(snap_compare, app) -> None:
         await still(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=deadlines)
+
+
+# ------------------------------------------------------------- the wider terminal, 120x40
+
+WIDE = (120, 40)
+
+
+def test_queue_screen_wide(snap_compare, app) -> None:
+    # At 120 columns the queue shows the summary and owner; the detail line has the rest.
+    assert snap_compare(app, terminal_size=WIDE, run_before=still)
+
+
+def test_case_screen_invicta_road_wide(snap_compare, app) -> None:
+    async def open_invicta(pilot) -> None:
+        await still(pilot)
+        await pilot.press("slash", *"invicta", "enter")
+        await pilot.pause(0.3)
+        await still(pilot)
+        await pilot.press("enter")
+        await still(pilot)
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=open_invicta)
+
+
+def test_intake_form_wide(snap_compare, app) -> None:
+    async def intake(pilot) -> None:
+        await still(pilot)
+        await pilot.press("n")
+        await still(pilot)
+        await pilot.press("ctrl+s")
+        await still(pilot)
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=intake)
+
+
+async def dashboard_open(pilot) -> None:
+    await still(pilot)
+    await pilot.press("D")
+    await still(pilot)
+
+
+def test_dashboard_screen_narrow(snap_compare, app) -> None:
+    assert snap_compare(app, terminal_size=(80, 24), run_before=dashboard_open)
+
+
+def test_dashboard_screen_wide(snap_compare, app) -> None:
+    assert snap_compare(app, terminal_size=WIDE, run_before=dashboard_open)

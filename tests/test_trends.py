@@ -11,7 +11,7 @@ from conftest import AS_OF
 from textual.geometry import Region
 from textual.widgets import Static
 
-from asbtui.app import AsbApp
+from asbtui.app import HOME, AsbApp
 from asbtui.config import Settings
 from asbtui.dates import LONDON
 from asbtui.errors import InvalidInput
@@ -238,7 +238,8 @@ def test_the_busiest_lines_are_kept_and_the_rest_summed() -> None:
 
 @pytest.fixture
 def app(demo_store) -> Iterator[AsbApp]:
-    yield AsbApp(demo_store, settings=Settings(db=demo_store.path), clock=lambda: AS_OF)
+    yield AsbApp(demo_store, settings=Settings(db=demo_store.path), clock=lambda: AS_OF,
+                 start_view=HOME)
 
 
 async def settle(pilot) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Input, Label, Select
+from textual.widgets import Input, Label, Select, TextArea
 
 from asbtui.dates import format_datetime, parse_datetime, utc_now
 from asbtui.errors import InvalidInput
@@ -57,7 +57,7 @@ def _step_fields(ends_label: str) -> ComposeResult:
         "Only where the step has an end or a date to comply by",
     )
     yield FieldRow("Document references", Input(id="documents", max_length=500), "documents")
-    yield FieldRow("Notes", Input(id="notes"), "notes")
+    yield FieldRow("Notes", TextArea(id="notes", soft_wrap=True), "notes")
     yield FieldRow(
         "If late: why was a deadline missed",
         Input(id="late_reason", max_length=1000),
@@ -97,11 +97,18 @@ class ActionForm(_StepForm):
         parties: list[PartyView],
         actions: list[ActionDetail],
         pspos: list[PspoView],
+        *,
+        power: Power | None = None,
+        after: ActionDetail | None = None,
     ) -> None:
+        """``power`` chosen already; ``after``: the action this one follows (a CPN after a
+        CPW not complied with), whose person and conduct it carries over."""
         super().__init__()
         self.store = store
         self.ref = ref
         self.parties = parties
+        self.power = power
+        self.after = after
         self.breaches = [
             a
             for a in actions
@@ -109,11 +116,18 @@ class ActionForm(_StepForm):
         ]
         self.pspos = pspos
         self.TITLE_TEXT = f"Start an enforcement action on {ref}"
+        if power and after:
+            self.TITLE_TEXT = (f"{power.label} on {ref}, after the {after.power.label} "
+                               f"({one_line(after.concerns, 30)})")
 
     def fields(self) -> ComposeResult:
+        after = self.after
+        # The person the earlier action concerned, when they are a person on the case.
+        subject = next((p.id for p in self.parties if after and p.name == after.concerns), NOBODY)
         yield FieldRow(
             "Power",
-            Select([(p.label, p.value) for p in Power], id="power", prompt="Choose a power"),
+            Select([(p.label, p.value) for p in Power], id="power", prompt="Choose a power",
+                   value=self.power.value if self.power else Select.NULL),
             "power",
         )
         yield FieldRow(
@@ -122,18 +136,21 @@ class ActionForm(_StepForm):
                 [("Not a person on the case", NOBODY)]
                 + [(Text(f"{p.role.label}: {one_line(p.name)}"), p.id) for p in self.parties],
                 id="subject_party_id",
-                value=NOBODY,
+                value=subject,
                 allow_blank=False,
             ),
             "subject_party_id",
         )
         yield FieldRow(
             "Person or premises",
-            Input(id="concerns", max_length=300),
+            Input(after.concerns if after and subject == NOBODY else "", id="concerns",
+                  max_length=300),
             "concerns",
             "Blank: the person chosen above",
         )
-        yield FieldRow("Conduct (CPW, CPN)", Input(id="conduct", max_length=1000), "conduct")
+        yield FieldRow("Conduct (CPW, CPN)",
+                       TextArea(after.conduct if after else "", id="conduct", soft_wrap=True),
+                       "conduct")
         yield FieldRow(
             "Breach it is for (FPN)",
             Select(
@@ -186,10 +203,12 @@ class ActionForm(_StepForm):
 class StepForm(_StepForm):
     """Record the next step of an action: only the steps the law allows next are offered."""
 
-    def __init__(self, store: Store, action: ActionDetail) -> None:
+    def __init__(self, store: Store, action: ActionDetail, stage: str | None = None) -> None:
+        """``stage``: the step already chosen (from the steps offered after the last)."""
         super().__init__()
         self.store = store
         self.action = action
+        self.stage = stage if stage in dict(action.next_stages) else None
         self.TITLE_TEXT = f"Next step: {action.power.label} ({one_line(action.concerns)})"
 
     def fields(self) -> ComposeResult:
@@ -199,6 +218,7 @@ class StepForm(_StepForm):
                 [(label, key) for key, label in self.action.next_stages],
                 id="stage",
                 prompt="Choose the step",
+                value=self.stage or Select.NULL,
             ),
             "stage",
             f"Now: {self.action.stage_label}",
@@ -237,7 +257,7 @@ class ResolveDeadlineForm(FormScreen[str]):
         hint = "Required" if self.missed else "Optional"
         if not self.missed and self.deadline.overdue(utc_now()) and self.deadline.kind in DUTIES:
             label, hint = "Why was it missed", "Required: it passed, so it is recorded missed"
-        yield FieldRow(label, Input(id="note", max_length=1000), "note", hint)
+        yield FieldRow(label, TextArea(id="note", soft_wrap=True), "note", hint)
 
     def save(self) -> str:
         status = enforcement.resolve_deadline(
@@ -247,3 +267,25 @@ class ResolveDeadlineForm(FormScreen[str]):
 
     def confirmation(self, result: str) -> str:
         return f"Deadline {result.lower()}: {one_line(self.deadline.label)}."
+
+
+# What the law allows after a step that ends an action: (power, stage) -> the next power.
+FOLLOW_ON: dict[tuple[Power, str], Power] = {
+    (Power.CPW, "not_complied"): Power.CPN,
+}
+LATER = "later"
+
+
+def next_choices(action: ActionDetail) -> list[tuple[str | Text, str]]:
+    """What may follow the step just recorded on ``action``: its allowed next steps, a
+    power that follows it (a CPN after a CPW not complied with), or nothing now."""
+    choices: list[tuple[str | Text, str]] = [
+        (f"Record: {label}", f"step:{key}") for key, label in action.next_stages
+    ]
+    follow = FOLLOW_ON.get((action.power, action.stage))
+    if follow is not None:
+        choices.append((Text(f"Start a {follow.label} on {one_line(action.concerns, 30)} "
+                             "(person and conduct carried over)"), f"power:{follow.value}"))
+    if choices:
+        choices.append(("Nothing now", LATER))
+    return choices

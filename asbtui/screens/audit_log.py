@@ -11,14 +11,15 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
-from asbtui.literal import one_line
+from asbtui.literal import one_line, plural
 from asbtui.screens.audit import entry_cells, entry_detail
 from asbtui.screens.record_list import RecordListScreen
 from asbtui.services import audit
 from asbtui.services.access import Permission
 from asbtui.services.audit import AuditEntry, ChainReport
+from asbtui.widgets.footer import Footer
 
 LIMIT = 500
 
@@ -49,7 +50,7 @@ class AuditLogScreen(RecordListScreen[AuditEntry]):
     ACTION_PERMISSIONS: ClassVar[dict[str, Permission]] = {
         "verify": Permission.READ_AUDIT,
     }
-    COLUMNS = ("#", "When", "Who", "Role", "Did", "Record", "Case", "Detail", "Reason")
+    COLUMNS = ("#", "When", "Who", "Role", "Did", "Case", "Detail", "Reason")
     FAILED_TITLE = "Could not load the audit log"
     EMPTY = "nothing audited yet"
 
@@ -77,7 +78,7 @@ class AuditLogScreen(RecordListScreen[AuditEntry]):
     def title_text(self) -> Text:
         who = f" by {one_line(self.user_filter, 40)}" if self.user_filter else ""
         shown = len(self.records)
-        count = f"newest {LIMIT}" if shown >= LIMIT else f"{shown} events"
+        count = f"newest {LIMIT}" if shown >= LIMIT else plural(shown, "event")
         return Text(f"Audit log{who} ({count}, newest first) · / user · V verify the chain",
                     style="bold")
 

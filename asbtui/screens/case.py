@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -15,12 +16,12 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from asbtui.dates import format_date, format_datetime, format_time_left, london_today
 from asbtui.errors import AsbError
 from asbtui.literal import one_line, visible
-from asbtui.models import CaseStatus, DeadlineStatus, District, RiskLevel
+from asbtui.models import CaseStatus, DeadlineStatus, District, Power, RiskLevel
 from asbtui.services import case_review, cases, enforcement, exporter, partners
 from asbtui.services.access import Permission
 from asbtui.services.case_review import ReviewView, ThresholdStatus
@@ -30,6 +31,7 @@ from asbtui.services.exporter import ExportFormat
 from asbtui.services.partners import NoteView, ShareView
 from asbtui.widgets.badges import due_badge, literal, next_due_badge, risk_badge, status_badge
 from asbtui.widgets.choice import ChoiceScreen
+from asbtui.widgets.footer import Footer
 from asbtui.widgets.permitted import PermittedActions, actor_of
 
 if TYPE_CHECKING:
@@ -618,11 +620,49 @@ class CaseScreen(PermittedActions, Screen[bool]):
             def picked(action_id: str | None) -> None:
                 picked_action = next((a for a in open_actions if a.id == action_id), None)
                 if picked_action:
-                    self.app.push_screen(StepForm(self.asb.store, picked_action), self._after_save)
+                    self.app.push_screen(StepForm(self.asb.store, picked_action),
+                                         partial(self._after_step, picked_action.id))
 
             self.app.push_screen(ChoiceScreen("Next step of which action?", choices), picked)
             return
-        self.app.push_screen(StepForm(self.asb.store, action), self._after_save)
+        self.app.push_screen(StepForm(self.asb.store, action), partial(self._after_step, action.id))
+
+    def _after_step(self, action_id: str, result: object) -> None:
+        """After a step: offer at once what the law allows next (a next step, or a CPN
+        carrying the person and conduct of a CPW not complied with)."""
+        from asbtui.screens.action import LATER, ActionForm, StepForm, next_choices
+
+        self._after_save(result)
+        if result is None or self.detail is None:
+            return
+        detail = self.detail
+        try:
+            actions = enforcement.case_actions(self.asb.store, detail.id)
+            pspos = enforcement.pspo_register(self.asb.store, detail.district)
+        except AsbError:
+            return
+        action = next((a for a in actions if a.id == action_id), None)
+        choices = next_choices(action) if action else []
+        if action is None or not choices:
+            return
+
+        def chosen(value: str | None) -> None:
+            kind, _, key = (value or LATER).partition(":")
+            if kind == "step":
+                self.app.push_screen(StepForm(self.asb.store, action, key),
+                                     partial(self._after_step, action.id))
+            elif kind == "power":
+                self.app.push_screen(
+                    ActionForm(self.asb.store, self.ref, detail.parties, actions, pspos,
+                               power=Power(key), after=action),
+                    self._after_save,
+                )
+
+        self.app.push_screen(
+            ChoiceScreen(f"{action.power.label} now: {action.stage_label}. What next?",
+                         choices, LATER),
+            chosen,
+        )
 
     def action_resolve_deadline(self, missed: bool) -> None:
         from asbtui.screens.action import ResolveDeadlineForm
@@ -701,14 +741,13 @@ class CaseScreen(PermittedActions, Screen[bool]):
         if self.detail is None:
             return
         district = self.detail.district
+        from asbtui.screens.officer_choice import officer_choices
+
         try:
-            officers = cases.officers(self.asb.store, District(district))
+            choices = officer_choices(self.asb.store, District(district), self.asb.clock())
         except AsbError as error:
             self.notify(str(error), severity="error", markup=False)
             return
-        choices = [("Unallocated", UNALLOCATED)] + [
-            (Text(f"{o.collar:<10} {one_line(o.name)}"), o.collar) for o in officers
-        ]
         self.app.push_screen(
             ChoiceScreen(f"Give {self.ref} to", choices, self.detail.owner_collar or UNALLOCATED),
             self._assign,

@@ -15,16 +15,17 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Input, Label, Select, Static, TextArea
+from textual.widgets import DataTable, Input, Label, Select, Static, TextArea
 
 from asbtui.dates import format_date, london_today, parse_date
 from asbtui.errors import AsbError
-from asbtui.literal import one_line
-from asbtui.models import District, ReviewDecision
+from asbtui.literal import one_line, plural
+from asbtui.models import District, ReviewDecision, RiskLevel
 from asbtui.screens.district_list import DistrictListScreen
 from asbtui.services import case_review
-from asbtui.services.case_review import ReviewStep, ReviewView, ThresholdStatus
-from asbtui.widgets.badges import literal
+from asbtui.services.case_review import ReviewStep, ReviewView, ThresholdCase, ThresholdStatus
+from asbtui.widgets.badges import literal, risk_badge
+from asbtui.widgets.footer import Footer
 from asbtui.widgets.form import FieldRow, FormScreen
 
 if TYPE_CHECKING:
@@ -292,6 +293,26 @@ def review_form(store: Store, ref: str, threshold: int, today: date) -> FormScre
     return STEP_FORMS[review.next_step](store, review, today)
 
 
+OWNER_WIDTH = 18
+STATE_WIDTH = 28
+RISK_ORDER = {RiskLevel.HIGH: 0, RiskLevel.MEDIUM: 1, RiskLevel.STANDARD: 2}
+
+
+def decision_order(case: ThresholdCase, in_progress: dict[str, ReviewView]) -> tuple:
+    """What needs a decision first: a review waiting for its decision, then cases with no
+    review yet, then reviews further on; within each, higher risk, more reports, and
+    the most recent report first."""
+    review = in_progress.get(case.ref)
+    if review is not None and review.next_step is ReviewStep.DECISION:
+        stage = 0
+    elif review is None:
+        stage = 1
+    else:
+        stage = 2
+    return (stage, RISK_ORDER[case.risk], -case.reports, -case.latest_report.toordinal(),
+            case.ref)
+
+
 class CaseReviewsScreen(DistrictListScreen):
     """For supervisors: open cases meeting the threshold, and every case review."""
 
@@ -302,12 +323,12 @@ class CaseReviewsScreen(DistrictListScreen):
 
     @dataclass
     class Loaded(Message):
-        meeting: list[tuple[str, int]]
+        meeting: list[ThresholdCase]
         reviews: list[ReviewView]
 
     def __init__(self, district: District | None) -> None:
         super().__init__(district)
-        self.meeting: list[tuple[str, int]] = []
+        self.meeting: list[ThresholdCase] = []
         self.reviews: list[ReviewView] = []
 
     def compose(self) -> ComposeResult:
@@ -326,7 +347,7 @@ class CaseReviewsScreen(DistrictListScreen):
 
     def on_mount(self) -> None:
         self.query_one("#threshold-cases", DataTable).add_columns(
-            *(Text(h) for h in ("Case", "Qualifying reports", "Case review"))
+            *(Text(h) for h in ("Case", "Reports", "Latest", "Risk", "Owner", "Case review"))
         )
         self.query_one("#review-list", DataTable).add_columns(
             *(
@@ -352,7 +373,7 @@ class CaseReviewsScreen(DistrictListScreen):
     def load(self) -> None:
         today = london_today(self.asb.clock())
         try:
-            meeting = case_review.cases_meeting_threshold(
+            meeting = case_review.threshold_cases(
                 self.asb.store,
                 district=self.district,
                 on=today,
@@ -366,20 +387,26 @@ class CaseReviewsScreen(DistrictListScreen):
 
     @on(Loaded)
     def show(self, message: Loaded) -> None:
-        self.meeting, self.reviews = message.meeting, message.reviews
+        self.reviews = message.reviews
         in_progress = {r.case_ref: r for r in self.reviews if not r.finished}
+        self.meeting = sorted(message.meeting, key=lambda c: decision_order(c, in_progress))
         threshold = self.asb.settings.case_review_threshold
         today = london_today(self.asb.clock())
         cases_table = self.query_one("#threshold-cases", DataTable)
         cursor = cases_table.cursor_row
         cases_table.clear()
-        for ref, count in self.meeting:
-            review = in_progress.get(ref)
+        for case in self.meeting:
+            review = in_progress.get(case.ref)
             cases_table.add_row(
-                Text(ref),
-                Text(str(count)),
-                Text(review.state) if review else Text("none yet: r on the case", style="bold"),
-                key=ref,
+                Text(case.ref),
+                Text(str(case.reports), justify="right"),
+                Text(format_date(case.latest_report)),
+                risk_badge(case.risk),
+                literal(case.owner or "unallocated", OWNER_WIDTH,
+                        style="" if case.owner else "dim"),
+                literal(review.state, STATE_WIDTH) if review
+                else Text("none yet: r on the case", style="bold"),
+                key=case.ref,
             )
         if self.meeting:
             cases_table.move_cursor(row=min(cursor, cases_table.row_count - 1))
@@ -436,9 +463,18 @@ class CaseReviewsScreen(DistrictListScreen):
 
     @on(DataTable.RowHighlighted, "#threshold-cases")
     def case_detail(self, event: DataTable.RowHighlighted) -> None:
-        self.query_one("#row-detail", Static).update(
-            Text(f"{event.row_key.value}: enter opens the case; r there requests the review.")
-        )
+        case = next((c for c in self.meeting if c.ref == event.row_key.value), None)
+        if case is None:
+            return
+        review = next((r for r in self.reviews if r.case_ref == case.ref and not r.finished),
+                      None)
+        self.query_one("#row-detail", Static).update(Text(
+            f"{case.ref} · {plural(case.reports, 'qualifying report')}, the latest "
+            f"{format_date(case.latest_report)} · {case.risk.label} risk · "
+            f"{one_line(case.owner) or 'unallocated'} · "
+            + (f"review: {one_line(review.state)}" if review
+               else "no review yet: enter opens the case, r there requests one")
+        ))
 
     @on(DataTable.RowSelected)
     def open_case(self, event: DataTable.RowSelected) -> None:

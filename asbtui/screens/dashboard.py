@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Input, Label, SelectionList, Static
+from textual.widgets import DataTable, Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from asbtui.dates import format_datetime
@@ -29,6 +29,7 @@ from asbtui.services import dashboard
 from asbtui.services.cases import OfficerView
 from asbtui.services.dashboard import DistrictSummary, Workload
 from asbtui.services.queue import QueueQuery, SortKey
+from asbtui.widgets.footer import Footer
 
 if TYPE_CHECKING:
     from asbtui.app import AsbApp
@@ -220,10 +221,19 @@ class DashboardScreen(Screen[None]):
     class LoadFailed(Message):
         error: str
 
-    def __init__(self, officer: OfficerView | None) -> None:
+    def __init__(
+        self,
+        officer: OfficerView | None,
+        *,
+        districts: tuple[District, ...] = (),
+        home: District | None = None,
+    ) -> None:
+        """``districts`` shown (none: all 13); the cursor starts on ``home``'s row, so that
+        the workload panel opens on the supervisor's own district."""
         super().__init__()
         self.officer = officer
-        self.districts: tuple[District, ...] = tuple(District)
+        self.districts: tuple[District, ...] = districts or tuple(District)
+        self.home = home
         self.summaries: list[DistrictSummary] = []
         self.workload_district: District | None = None
         self.loaded_at: datetime | None = None
@@ -293,7 +303,11 @@ class DashboardScreen(Screen[None]):
         for summary in self.summaries:
             self._add_row(table, summary, summary.district)
         self._add_row(table, dashboard.total(self.summaries), None)
-        table.move_cursor(row=min(cursor.row, table.row_count - 1), column=max(cursor.column, 2))
+        row = min(cursor.row, table.row_count - 1)
+        if self.home is not None and self.home.value in table.rows:
+            row = table.get_row_index(self.home.value)
+            self.home = None  # only the first time: later loads keep the cursor
+        table.move_cursor(row=row, column=max(cursor.column, 2))
         self.workload_district = None
         self._highlighted(table.cursor_row)
 
@@ -419,5 +433,9 @@ class DashboardScreen(Screen[None]):
     def action_refresh(self) -> None:
         self.load()
 
+    def view_returned(self) -> None:
+        """Back to the dashboard from another view: the figures again, as of now."""
+        self.load()
+
     def action_back(self) -> None:
-        self.dismiss(None)
+        self.asb.back(self)

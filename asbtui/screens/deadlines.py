@@ -11,15 +11,16 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from asbtui.dates import format_datetime, format_time_left
-from asbtui.literal import one_line
+from asbtui.literal import one_line, plural
 from asbtui.models import District
 from asbtui.screens.district_list import DistrictListScreen
 from asbtui.services import enforcement
 from asbtui.services.enforcement import DeadlineView
 from asbtui.widgets.choice import ChoiceScreen
+from asbtui.widgets.footer import Footer
 
 if TYPE_CHECKING:
     pass
@@ -145,8 +146,8 @@ class DeadlinesScreen(DistrictListScreen):
                 Text(format_datetime(d.due_at), style=style),
                 Text(format_time_left(d.due_at - now), style=style),
                 Text(where),
-                Text(one_line(d.label)),
-                Text(d.source),
+                Text(one_line(d.label, 40)),
+                Text(one_line(d.source, 18)),
                 key=d.id,
             )
         if self.rows and not message.appended:
@@ -156,7 +157,8 @@ class DeadlinesScreen(DistrictListScreen):
         )
         self.query_one("#deadlines-title", Static).update(
             Text(
-                f"Deadlines · {where} · due within {self.days} days, and every overdue one",
+                f"Deadlines · {where} · due within {plural(self.days, 'day')}, "
+                "and every overdue one",
                 style="bold",
             )
         )
@@ -202,7 +204,7 @@ class DeadlinesScreen(DistrictListScreen):
 
         self.app.push_screen(
             ChoiceScreen(
-                "Show deadlines due within", [(f"{d} days", d) for d in WINDOWS], self.days
+                "Show deadlines due within", [(plural(d, "day"), d) for d in WINDOWS], self.days
             ),
             chosen,
         )

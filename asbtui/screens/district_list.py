@@ -57,7 +57,7 @@ class DistrictListScreen(Screen[bool]):
         self.notify(message.error, title=self.FAILED_TITLE, severity="error", markup=False)
 
     def action_back(self) -> None:
-        self.dismiss(self.changed)
+        self.asb.back(self, self.changed)
 
     def action_refresh(self) -> None:
         self.load()

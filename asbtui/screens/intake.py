@@ -9,7 +9,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.message import Message
-from textual.widgets import Checkbox, Input, Select, Static
+from textual.widgets import Checkbox, Input, Select, Static, TextArea
 
 from asbtui.dates import format_date
 from asbtui.errors import AsbError, InvalidInput
@@ -101,10 +101,10 @@ class IntakeForm(FormScreen[str]):
         yield matches_panel
         yield FieldRow(
             "Summary",
-            Input(
-                placeholder="What is happening, to whom, how often",
+            TextArea(
                 id="summary_line",
-                max_length=cases.SUMMARY_MAX,
+                soft_wrap=True,
+                placeholder="What is happening, to whom, how often",
             ),
             "summary_line",
         )

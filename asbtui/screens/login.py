@@ -17,11 +17,12 @@ from textual.binding import Binding
 from textual.containers import Center, Middle, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from asbtui.errors import AsbError
-from asbtui.services import users
+from asbtui.services import demo, users
 from asbtui.services.access import Actor
+from asbtui.widgets.footer import Footer
 
 if TYPE_CHECKING:
     from asbtui.app import AsbApp
@@ -82,7 +83,23 @@ class LoginScreen(_PinScreen):
             yield Label(Text("PIN"), classes="field-label")
             yield Input(id="pin", password=True, max_length=users.PIN_MAX, compact=True)
             yield Static(Text(self.message, style="bold red"), classes="sign-in-error")
+            demo_users = self._demo_users()
+            if demo_users:
+                yield Static(demo_users, classes="demo-users")
         yield Footer()
+
+    def _demo_users(self) -> Text | None:
+        """A demo store's users and PINs (synthetic), so that anyone can try each role."""
+        try:
+            found = demo.demo_sign_ins(self.asb.store)
+        except Exception:  # noqa: BLE001 - the sign-in screen works without the list
+            return None
+        if not found:
+            return None
+        lines = Text("A demo store: sign in as", style="bold")
+        for username, pin, role in found:
+            lines.append(f"\n  {username:<15} PIN {pin}   {role}")
+        return lines
 
     def on_mount(self) -> None:
         self.sub_title = "sign in"

@@ -10,14 +10,18 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
-from asbtui.literal import one_line
+from asbtui.errors import AsbError
+from asbtui.literal import one_line, plural
 from asbtui.models import District
 from asbtui.screens.district_list import DistrictListScreen
 from asbtui.services import patterns as service
+from asbtui.services import queue
 from asbtui.services.patterns import Pattern
+from asbtui.services.queue import QueueQuery
 from asbtui.widgets.choice import ChoiceScreen
+from asbtui.widgets.footer import Footer
 
 if TYPE_CHECKING:
     pass
@@ -97,7 +101,8 @@ class PatternsScreen(DistrictListScreen):
                     else "")
         usual = f" · usual {p.usual:g} per period" if p.usual is not None else ""
         self.query_one("#row-detail", Static).update(Text(
-            f"{p.kind.label}: {one_line(p.label)} · {p.reports} reports{imported}{usual}\n"
+            f"{p.kind.label}: {one_line(p.label)} · "
+            f"{plural(p.reports, 'report')}{imported}{usual}\n"
             f"Cases: {', '.join(p.case_refs) or 'none (imported reports only)'}"))
 
     @on(DataTable.RowSelected)
@@ -109,9 +114,30 @@ class PatternsScreen(DistrictListScreen):
             self.asb.open_case(p.case_refs[0])
         else:
             self.app.push_screen(
-                ChoiceScreen(f"Open a case of: {one_line(p.label)}",
-                             [(ref, ref) for ref in p.case_refs]),
+                ChoiceScreen(f"Open a case of: {one_line(p.label)}", self._case_choices(p)),
                 lambda ref: self.asb.open_case(ref) if ref else None)
+
+    def _case_choices(self, p: Pattern) -> list[tuple[str | Text, str]]:
+        """Each case of the pattern as ref, status, location and summary, never a bare ref."""
+        try:
+            page = queue.queue_page(
+                self.asb.store, QueueQuery(statuses=(), refs=tuple(p.case_refs)),
+                limit=len(p.case_refs))
+        except AsbError:
+            return [(ref, ref) for ref in p.case_refs]
+        found = {row.ref: row for row in page.rows}
+        choices: list[tuple[str | Text, str]] = []
+        for ref in p.case_refs:
+            row = found.get(ref)
+            if row is None:
+                choices.append((ref, ref))  # not readable here: the case screen says why
+                continue
+            # Two lines an option, so that 80 columns show each in full or cut with "…".
+            label = Text(ref, style="bold")
+            label.append(f"  {row.status.label} · {one_line(row.location, 36)}")
+            label.append(f"\n{one_line(row.summary, 66)}", style="dim")
+            choices.append((label, ref))
+        return choices
 
     def action_across_cases(self) -> None:
         self.across_cases = not self.across_cases

@@ -16,11 +16,11 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Label, Static, TextArea
+from textual.widgets import DataTable, Input, Label, Static, TextArea
 
 from asbtui.dates import format_date, london_today, parse_date
 from asbtui.errors import AsbError, Forbidden, InvalidInput
-from asbtui.literal import one_line, visible
+from asbtui.literal import one_line, plural, visible
 from asbtui.models import District, ProblemStage
 from asbtui.screens.district_list import DistrictListScreen
 from asbtui.services import access, cases
@@ -29,6 +29,7 @@ from asbtui.services.access import Permission
 from asbtui.services.patterns import Pattern, PatternKind
 from asbtui.services.problems import Assessment, ProblemDetail, ProblemStep, ProblemSummary
 from asbtui.widgets.choice import ChoiceScreen
+from asbtui.widgets.footer import Footer
 from asbtui.widgets.form import FieldRow, FormScreen
 
 if TYPE_CHECKING:
@@ -56,12 +57,25 @@ def stage_line(stage: ProblemStage) -> Text:
     return text
 
 
-def before_after(assessment: Assessment) -> Text:
-    """'8 → 4 (-4, -50%)' in the list: fewer reports green, more red, with the sign."""
+TITLE_WIDTH = 24
+BEFORE_AFTER_WIDTH = 20
+LIST_COLUMNS = (
+    ("Title", TITLE_WIDTH),
+    ("Dist", 4),
+    ("Stage", 7),
+    ("Cases", 5),
+    ("Resp.", 5),
+    ("Before → after", BEFORE_AFTER_WIDTH),
+)
+
+
+def before_after(assessment: Assessment, width: int | None = None) -> Text:
+    """'8 → 4 (-4, -50%)' in the list: fewer reports green, more red, with the sign; cut
+    with "…" to ``width`` (the detail line has it in full)."""
     if not assessment.measured or assessment.change is None:
         return Text("not started", style="dim")
     style = "green" if assessment.change < 0 else ("red" if assessment.change > 0 else "")
-    return Text(assessment.summary(), style=style)
+    return Text(one_line(assessment.summary(), width), style=style)
 
 
 # ---------------------------------------------------------------------------- forms
@@ -363,14 +377,7 @@ class ProblemsScreen(DistrictListScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for heading, width in (
-            ("Title", 24),
-            ("Dist", 4),
-            ("Stage", 7),
-            ("Cases", 5),
-            ("Resp.", 5),
-            ("Before → after", 20),
-        ):
+        for heading, width in LIST_COLUMNS:
             table.add_column(Text(heading), width=width)
         self.load()
         table.focus()
@@ -393,12 +400,12 @@ class ProblemsScreen(DistrictListScreen):
         for p in self.rows:
             dim = "dim" if p.stage is ProblemStage.CLOSED else ""
             table.add_row(
-                Text(one_line(p.title), style=dim),
+                Text(one_line(p.title, TITLE_WIDTH), style=dim),
                 Text(p.district.value if p.district else ""),
                 Text(p.stage.label, style=dim),
                 Text(str(p.cases)),
                 Text(f"{p.responses_done}/{p.responses_total}"),
-                before_after(p.assessment),
+                before_after(p.assessment, BEFORE_AFTER_WIDTH),
                 key=p.id,
             )
         if self.rows:
@@ -633,10 +640,12 @@ class ProblemScreen(Screen[bool]):
                     before_after(a),
                     f" (responses started {format_date(a.started_on)})",
                     f"\nBefore, {format_date(a.before_from)} to {format_date(day_before)}: "
-                    f"{a.before_cases} case incidents, {a.before_imported} police.uk reports",
+                    f"{plural(a.before_cases, 'case incident')}, "
+                    f"{plural(a.before_imported, 'police.uk report')}",
                     f"\nAfter, {format_date(a.started_on)} to {format_date(a.after_until)}"
                     f"{'' if a.complete else ' (still running)'}: "
-                    f"{a.after_cases} case incidents, {a.after_imported} police.uk reports",
+                    f"{plural(a.after_cases, 'case incident')}, "
+                    f"{plural(a.after_imported, 'police.uk report')}",
                 )
             )
         else:

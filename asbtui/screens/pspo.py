@@ -11,7 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from asbtui.dates import format_date, london_today, parse_date
 from asbtui.literal import one_line, visible
@@ -19,6 +19,7 @@ from asbtui.models import District
 from asbtui.services import enforcement
 from asbtui.services.enforcement import PspoView
 from asbtui.services.rules import value
+from asbtui.widgets.footer import Footer
 from asbtui.widgets.form import FieldRow, FormScreen
 
 if TYPE_CHECKING:
@@ -122,7 +123,7 @@ class PspoScreen(Screen[None]):
             )
 
     def action_back(self) -> None:
-        self.dismiss(None)
+        self.asb.back(self)
 
     def action_add(self) -> None:
         self.app.push_screen(PspoForm(self.asb.store, self.district), lambda _r: self.load())

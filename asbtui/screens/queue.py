@@ -12,11 +12,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from asbtui.dates import format_date, london_today
 from asbtui.errors import AsbError
-from asbtui.literal import one_line
+from asbtui.literal import one_line, plural
 from asbtui.models import OPEN_STATUSES, District
 from asbtui.services import case_review, cases, dashboard, queue
 from asbtui.services.access import Permission
@@ -24,6 +24,7 @@ from asbtui.services.cases import OfficerView
 from asbtui.services.queue import QueuePage, QueueQuery, SortKey
 from asbtui.widgets.case_table import CaseTable
 from asbtui.widgets.choice import ChoiceScreen
+from asbtui.widgets.footer import Footer
 from asbtui.widgets.permitted import PermittedActions, actor_of
 
 if TYPE_CHECKING:
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
 
 ALL_DISTRICTS = "ALL"
 SEARCH_DELAY = 0.15
+DETAIL_LINES = 3
+QUEUE_COLUMNS = "queue_columns"
+"""The preference that keeps the user's chosen queue columns."""
 
 
 class QueueScreen(PermittedActions, Screen):
@@ -62,9 +66,15 @@ class QueueScreen(PermittedActions, Screen):
             id="queue.show_elsewhere",
             show=False,
         ),
+        # Early, so that an 80-column footer still shows it (the footer keeps the first
+        # keys that fit).
+        Binding("D", "dashboard", "Dashboard", tooltip="Supervisor dashboard",
+                id="queue.dashboard"),
         Binding("m", "my_cases", "My cases", id="queue.my_cases"),
         Binding("s", "sort", "Sort", id="queue.sort"),
         Binding("r", "reverse", "Reverse order", id="queue.reverse", show=False),
+        Binding("c", "columns", "Columns", tooltip="Choose the queue's columns",
+                id="queue.columns", show=False),
         Binding("n", "new_case", "New case", id="queue.new_case"),
         Binding(
             "u", "deadlines", "Deadlines", tooltip="Deadlines due and overdue", id="queue.deadlines"
@@ -94,14 +104,6 @@ class QueueScreen(PermittedActions, Screen):
             "Owner",
             tooltip="Give the selected cases, or the highlighted one, to an officer",
             id="queue.owner",
-            show=False,
-        ),
-        Binding(
-            "D",
-            "dashboard",
-            "Dashboard",
-            tooltip="Supervisor dashboard",
-            id="queue.dashboard",
             show=False,
         ),
     ]
@@ -164,10 +166,14 @@ class QueueScreen(PermittedActions, Screen):
             compact=True,
         )
         yield CaseTable(id="cases")
+        yield Static(id="queue-detail")
         yield Static(id="queue-status")
         yield Footer()
 
     def on_mount(self) -> None:
+        chosen = self.asb.preferences.get(self.asb.user_key, QUEUE_COLUMNS)
+        if isinstance(chosen, list) and all(isinstance(k, str) for k in chosen):
+            self.query_one(CaseTable).choose_columns(chosen)
         self.reload()
         self.query_one(CaseTable).focus()
 
@@ -212,6 +218,19 @@ class QueueScreen(PermittedActions, Screen):
     def review_flags_loaded(self, message: ReviewFlagsLoaded) -> None:
         if message.district == self.query_now.district:
             self.query_one(CaseTable).mark_review_flags(message.refs)
+            self._show_detail()
+
+    @on(CaseTable.RowHighlighted, "#cases")
+    def row_highlighted(self) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        """The highlighted case in full, whatever columns the width allows."""
+        table = self.query_one(CaseTable)
+        detail = self.query_one("#queue-detail", Static)
+        # Less a few characters a line: words wrap whole, leaving ends short.
+        room = (max(detail.content_size.width, 40) - 8) * DETAIL_LINES
+        detail.update(table.detail(table.highlighted_ref(), room))
 
     @work(
         thread=True,
@@ -268,6 +287,7 @@ class QueueScreen(PermittedActions, Screen):
         self.elsewhere = message.elsewhere
         self.loading_more = False
         self._show_status(table.row_count, message.total)
+        self._show_detail()
 
     @on(LoadFailed)
     def load_failed(self, message: LoadFailed) -> None:
@@ -312,7 +332,7 @@ class QueueScreen(PermittedActions, Screen):
         if actor is not None and not actor.is_local:
             me = f" · {one_line(actor.label)}"
         today = format_date(q.today)
-        text = f"{shown:,} of {total:,} cases · sorted by {order} · {today}{me}"
+        text = f"{shown:,} of {plural(total, 'case')} · sorted by {order} · {today}{me}"
         selected = len(self.query_one(CaseTable).selected)
         if selected:
             text = f"{selected:,} selected · {text}"
@@ -450,6 +470,18 @@ class QueueScreen(PermittedActions, Screen):
             chosen,
         )
 
+    def action_columns(self) -> None:
+        from asbtui.screens.columns import ColumnPicker
+
+        table = self.query_one(CaseTable)
+
+        def chosen(keys: tuple[str, ...] | None) -> None:
+            if keys is not None:
+                table.choose_columns(keys)
+                self.asb.preferences.set(self.asb.user_key, QUEUE_COLUMNS, list(keys))
+
+        self.app.push_screen(ColumnPicker(table.chosen), chosen)
+
     def action_reverse(self) -> None:
         self._set_sort(self.query_now.sort, not self.query_now.descending)
 
@@ -462,20 +494,16 @@ class QueueScreen(PermittedActions, Screen):
         self.counts.clear()
         self.reload(self.query_one(CaseTable).highlighted_ref())
 
+    def view_returned(self) -> None:
+        """Back to the queue from another view: what changed there shows, the filters,
+        order and highlighted case stay as they were."""
+        self.action_refresh()
+
     def action_deadlines(self) -> None:
-        from asbtui.screens.deadlines import DeadlinesScreen
-
-        def closed(changed: bool | None) -> None:
-            if changed:
-                self.counts.clear()
-            self.reload(self.query_one(CaseTable).highlighted_ref())
-
-        self.app.push_screen(DeadlinesScreen(self.query_now.district), closed)
+        self.asb.show_view("deadlines")
 
     def action_pspos(self) -> None:
-        from asbtui.screens.pspo import PspoScreen
-
-        self.app.push_screen(PspoScreen(self.query_now.district))
+        self.asb.show_view("pspos")
 
     def action_new_case(self) -> None:
         from asbtui.screens.intake import IntakeForm
@@ -526,10 +554,14 @@ class QueueScreen(PermittedActions, Screen):
                 markup=False,
             )
             return
-        officers = {o.collar: o for o in cases.officers(self.asb.store, district)}
-        choices = [("Unallocated", "")] + [
-            (Text(f"{o.collar:<10} {one_line(o.name)}"), o.collar) for o in officers.values()
-        ]
+        from asbtui.screens.officer_choice import officer_choices
+
+        try:
+            officers = {o.collar: o for o in cases.officers(self.asb.store, district)}
+            choices = officer_choices(self.asb.store, district, self.asb.clock())
+        except AsbError as error:
+            self.notify(str(error), severity="error", markup=False)
+            return
         what = refs[0] if len(refs) == 1 else f"{len(refs):,} cases"
 
         def chosen(collar: str | None) -> None:
@@ -553,10 +585,4 @@ class QueueScreen(PermittedActions, Screen):
         self.app.push_screen(ChoiceScreen(f"Give {what} to", choices), chosen)
 
     def action_dashboard(self) -> None:
-        from asbtui.screens.dashboard import DashboardScreen
-
-        def closed(_result: object) -> None:
-            self.counts.clear()
-            self.reload(self.query_one(CaseTable).highlighted_ref())
-
-        self.app.push_screen(DashboardScreen(self.officer), closed)
+        self.asb.show_view("dashboard")

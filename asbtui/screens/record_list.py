@@ -16,8 +16,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
+from asbtui.widgets.footer import Footer
 from asbtui.widgets.permitted import PermittedActions
 
 if TYPE_CHECKING:
@@ -137,7 +138,7 @@ class RecordListScreen(PermittedActions, Screen[bool], Generic[T]):
         return self.records.get(key) if key else None
 
     def action_back(self) -> None:
-        self.dismiss(self.changed)
+        self.app.back(self, self.changed)  # type: ignore[attr-defined]
 
     def action_refresh(self) -> None:
         self.load()

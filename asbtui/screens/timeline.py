@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from asbtui.dates import format_datetime
-from asbtui.literal import one_line, visible
+from asbtui.literal import one_line, plural, visible
 from asbtui.screens.record_list import RecordListScreen
 from asbtui.services import partners
 from asbtui.services.partners import TimelineEntry
@@ -24,7 +24,8 @@ class TimelineScreen(RecordListScreen[TimelineEntry]):
         self.ref = ref
 
     def title_text(self) -> Text:
-        return Text(f"Timeline of {self.ref} ({len(self.records)} entries, oldest first)",
+        entries = plural(len(self.records), "entry", "entries")
+        return Text(f"Timeline of {self.ref} ({entries}, oldest first)",
                     style="bold")
 
     def fetch(self) -> list[TimelineEntry]:

@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual_plotext import Plot, PlotextPlot
 
 from asbtui.dates import format_date, london_today
@@ -26,6 +26,7 @@ from asbtui.models import District
 from asbtui.services import trends
 from asbtui.services.trends import OTHER, Series, TrendGroup
 from asbtui.widgets.choice import ChoiceScreen
+from asbtui.widgets.footer import Footer
 
 if TYPE_CHECKING:
     from asbtui.app import AsbApp
@@ -265,7 +266,7 @@ class TrendsScreen(Screen[None]):
         )
 
     def action_back(self) -> None:
-        self.dismiss(None)
+        self.asb.back(self)
 
     def action_refresh(self) -> None:
         self.load()

@@ -42,7 +42,9 @@ from asbtui.models import (
     District,
     Incident,
     IncidentType,
+    Officer,
     ReviewDecision,
+    RiskLevel,
 )
 from asbtui.services import audit, rules
 from asbtui.services.access import (
@@ -282,6 +284,42 @@ def cases_meeting_threshold(
     The same rule as :func:`qualifying_reports`, written in SQL (tests hold the two to the
     same answers).
     """
+    return [(row.ref, row.reports) for row in _meeting(store, district, on, threshold)]
+
+
+@dataclass(frozen=True)
+class ThresholdCase:
+    """An open case meeting the threshold, with what a supervisor decides by."""
+
+    ref: str
+    reports: int
+    """Qualifying reports for an application made today."""
+    latest_report: date
+    risk: RiskLevel
+    owner: str
+    """The owner's name, or "" when unallocated."""
+
+
+@permits(Permission.READ_OVERVIEWS)
+def threshold_cases(
+    store: Store,
+    district: District | None = None,
+    on: date | None = None,
+    threshold: int = DEFAULT_THRESHOLD,
+) -> list[ThresholdCase]:
+    """As :func:`cases_meeting_threshold`, with each case's latest qualifying report, risk
+    and owner."""
+    return [
+        ThresholdCase(row.ref, row.reports, date.fromisoformat(row.latest),
+                      RiskLevel(row.risk), row.owner or "")
+        for row in _meeting(store, district, on, threshold, detail=True)
+    ]
+
+
+def _meeting(
+    store: Store, district: District | None, on: date | None, threshold: int,
+    *, detail: bool = False,
+) -> list[sa.Row]:
     on = on or london_today()
     threshold = check_threshold(threshold, on)
     earliest = earliest_report_day(on)
@@ -292,8 +330,12 @@ def cases_meeting_threshold(
     # (and a day or two of clock slack) before the earliest report that counts.
     oldest = _start_of_day(earliest - relativedelta(months=months) - timedelta(days=2))
     count = sa.func.count(Incident.id).label("reports")
+    columns: list[sa.ColumnElement] = [Case.ref, count]
+    if detail:
+        columns += [sa.func.max(reported).label("latest"), Case.risk,
+                    sa.func.max(Officer.name).label("owner")]
     query = (
-        sa.select(Case.ref, count)
+        sa.select(*columns)
         .join(Incident, Incident.case_id == Case.id)
         .where(
             ~Case.deleted,
@@ -304,14 +346,16 @@ def cases_meeting_threshold(
             reported <= on.isoformat(),
             reported < _months_after_sql(behaviour, months),
         )
-        .group_by(Case.id, Case.ref)
+        .group_by(Case.id, Case.ref, Case.risk)
         .having(count >= threshold)
         .order_by(count.desc(), Case.ref)
     )
+    if detail:
+        query = query.outerjoin(Officer, Officer.id == Case.owner_id)
     if district is not None:
         query = query.where(Case.district == district)
     with store.engine.connect() as connection:
-        return [(row.ref, row.reports) for row in connection.execute(query)]
+        return list(connection.execute(query))
 
 
 # ---------------------------------------------------------------------------- reviews

@@ -196,6 +196,9 @@ CORRECTIONS = [
     "Correction: wrong date of the partnership meeting given earlier; it is next month.",
 ]
 
+DEMO_KEY = "demo"
+"""Set in StoreMeta by the demo builder: the sign-in screen then lists the demo's users."""
+
 # The demo's users and their PINs (synthetic; printed by ``asbtui demo``):
 # (username, role, PIN, district or None, agency or None).
 DEMO_USERS: list[tuple[str, str, str, District | None, str | None]] = [
@@ -560,7 +563,7 @@ def build_demo(
         device = officers[District.THA][0]
         connection.execute(
             sa.insert(StoreMeta.__table__).prefix_with("OR REPLACE"),  # type: ignore[attr-defined]
-            [{"key": "officer", "value": device[0]}],
+            [{"key": "officer", "value": device[0]}, {"key": DEMO_KEY, "value": "1"}],
         )
     _enforcement(store, rng, now, invicta, connection_counts=writer.counts)
     problem_count = _problems(store, now, invicta, officers[District.THA][0][1])
@@ -1278,3 +1281,17 @@ def _community_protection(store: Store, rng: random.Random, now: datetime) -> No
                     ),
                     now=now,
                 )
+
+
+@permits()  # before anyone signs in: the sign-in screen of a demo store offers its users
+def demo_sign_ins(store: Store) -> list[tuple[str, str, str]]:
+    """(user, PIN, role) of the demo's users, for a store the demo builder made (and
+    marked); empty for any other store."""
+    with store.engine.connect() as connection:
+        marked = connection.execute(
+            sa.select(StoreMeta.__table__.c.value).where(  # type: ignore[attr-defined]
+                StoreMeta.__table__.c.key == DEMO_KEY)  # type: ignore[attr-defined]
+        ).scalar()
+    if marked != "1":
+        return []
+    return [(username, pin, role) for username, role, pin, _district, _agency in DEMO_USERS]

@@ -68,6 +68,8 @@ class QueueQuery:
     descending: bool = False
     today: date | None = None
     now: datetime | None = None
+    refs: tuple[str, ...] = ()
+    """Only these cases (a pattern's cases, say); empty: any."""
 
     def without_order(self) -> QueueQuery:
         """The same filter in the default order (for caching counts)."""
@@ -88,6 +90,7 @@ class QueueRow:
     next_deadline_at: datetime | None
     overdue: bool
     vulnerable_victim: bool = False
+    summary: str = ""
 
     @property
     def next_due(self) -> tuple[datetime, bool] | None:
@@ -182,6 +185,8 @@ def _filtered(store: Store, query: QueueQuery, select: sa.Select) -> sa.Select:
         conditions.append(Case.owner_id == query.owner_id)
     if query.unallocated:
         conditions.append(Case.owner_id.is_(None))
+    if query.refs:
+        conditions.append(Case.ref.in_(query.refs))
     matches = search.matching_case_ids(query.search) if query.search.strip() else None
     if matches is not None:
         conditions.append(Case.id.in_(matches))
@@ -210,6 +215,7 @@ def queue_page(
         Case.next_review,
         Case.next_deadline_at,
         Case.vulnerable_victim,
+        Case.summary,
         *labelled,
     ).outerjoin(Officer, Officer.id == Case.owner_id)
     select = _filtered(store, query, select)
@@ -239,6 +245,7 @@ def queue_page(
             overdue=(r.next_review is not None and r.next_review < today)
             or (r.next_deadline_at is not None and r.next_deadline_at < now),
             vulnerable_victim=r.vulnerable_victim,
+            summary=r.summary,
         )
         for r in result
     ]

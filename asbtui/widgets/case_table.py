@@ -7,37 +7,92 @@ keeps which loaded cases are selected for a bulk change, marked with a '●' on 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from rich.text import Text
+from textual import events
 from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
 from asbtui.dates import format_date
+from asbtui.literal import one_line
+from asbtui.models import CaseStatus
 from asbtui.services.queue import QueueRow, SortKey
 from asbtui.widgets.badges import literal, next_due_badge, risk_badge, status_badge
 
 REF_WIDTH = 12
 
-# Most telling first, so that an 80-column terminal shows ref, risk, status, due and place.
-COLUMNS: list[tuple[str, SortKey, int | None]] = [
-    ("Ref", SortKey.REF, REF_WIDTH),
-    ("Risk", SortKey.RISK, 12),
-    ("Status", SortKey.STATUS, 19),
-    ("Next due", SortKey.DUE, 12),
-    ("Location", SortKey.LOCATION, 30),
-    ("Owner", SortKey.OWNER, 18),
-    ("Category", SortKey.CATEGORY, 13),
-    ("Opened", SortKey.OPENED, 10),
+
+@dataclass(frozen=True)
+class Column:
+    """A queue column: shown when the table is wide enough for it and those before it."""
+
+    key: str
+    """Also the sort key's value, for the columns that sort."""
+    label: str
+    width: int
+    """Its width; for a column that grows, the least it is shown at."""
+    grow: int = 0
+    """The most a column grows to when there is room to spare (0: a fixed width)."""
+    sortable: bool = True
+
+
+# In priority order: the narrower the terminal, the fewer of the last ones show (what is
+# left out is in the detail line under the table, for the highlighted case).
+COLUMNS: list[Column] = [
+    Column(SortKey.REF.value, "Ref", REF_WIDTH),
+    Column(SortKey.RISK.value, "Risk", 12),
+    Column(SortKey.DUE.value, "Next due", 17),
+    Column(SortKey.STATUS.value, "Status", 13),
+    Column(SortKey.LOCATION.value, "Location", 12, grow=36),
+    Column("summary", "Summary", 16, grow=80, sortable=False),
+    Column(SortKey.OWNER.value, "Owner", 16),
+    Column(SortKey.CATEGORY.value, "Category", 13),
+    Column(SortKey.OPENED.value, "Opened", 10),
 ]
+COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
+# Short enough for a narrow terminal; the detail line under the table has the full name.
+SHORT_STATUS = {
+    CaseStatus.UNDER_INVESTIGATION: "Investigating",
+    CaseStatus.ACTION_IN_PROGRESS: "Action",
+}
+ALL_COLUMNS: tuple[str, ...] = tuple(c.key for c in COLUMNS)
+CELL_PADDING = 2  # one column either side of each cell
+SCROLLBAR = 2  # always kept for the vertical scrollbar, so that rows loading never re-lay it out
 FETCH_AHEAD = 20
 REF_COLUMN = SortKey.REF.value
 # Room for the '● ' mark, taken only while something is selected.
 SELECTED_REF_WIDTH = REF_WIDTH + 2
 SELECTED_MARK = "● "
 SELECTED_STYLE = "bold reverse"
+
+
+def layout(width: int, chosen: Iterable[str] = ALL_COLUMNS) -> dict[str, int]:
+    """The columns that fit in ``width`` and their widths, in priority order.
+
+    The reference always shows; then each chosen column while it fits whole, stopping
+    at the first that does not; what is left widens location, then summary.
+    """
+    wanted = set(chosen) | {REF_COLUMN}
+    room = width - SCROLLBAR
+    widths: dict[str, int] = {}
+    for column in COLUMNS:
+        if column.key not in wanted:
+            continue
+        need = column.width + CELL_PADDING
+        if widths and need > room:
+            break
+        widths[column.key] = column.width
+        room -= need
+    for column in COLUMNS:
+        if column.grow and column.key in widths and room > 0:
+            extra = min(room, column.grow - column.width)
+            widths[column.key] += extra
+            room -= extra
+    return widths
 
 
 class CaseTable(DataTable):
@@ -67,16 +122,44 @@ class CaseTable(DataTable):
         self._loaded: dict[str, QueueRow] = {}
         self.review_flags: frozenset[str] = frozenset()
         """Refs of cases meeting the ASB Case Review threshold (marked T)."""
+        self.chosen: tuple[str, ...] = ALL_COLUMNS
+        """The columns the user wants (the reference always shows)."""
+        self.widths: dict[str, int] = {}
+        """The columns shown now and their widths (see ``layout``)."""
 
     def on_mount(self) -> None:
-        for label, key, width in COLUMNS:
-            self.add_column(Text(label), key=key.value, width=width)
+        self._lay_out(self.size.width or self.app.size.width)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._lay_out(event.size.width)
+
+    def choose_columns(self, keys: Iterable[str]) -> None:
+        """Show these columns (in priority order, as many as fit)."""
+        self.chosen = tuple(k for k in ALL_COLUMNS if k in set(keys) | {REF_COLUMN})
+        self._lay_out(self.size.width or self.app.size.width, force=True)
+
+    def _lay_out(self, width: int, *, force: bool = False) -> None:
+        widths = layout(width, self.chosen)
+        if widths == self.widths and not force:
+            return
+        self.widths = widths
+        highlighted = self.highlighted_ref()
+        self.clear(columns=True)
+        for key, column_width in widths.items():
+            if key == REF_COLUMN and self._selected:
+                column_width = SELECTED_REF_WIDTH
+            self.add_column(Text(COLUMN_BY_KEY[key].label), key=key, width=column_width)
+        for row in self._loaded.values():
+            self.add_row(*self._cells(row), key=row.ref)
+        if highlighted in self.rows:
+            self.move_cursor(row=self.get_row_index(highlighted))
+        self.header_for(self.sort_key, self.descending)
 
     def header_for(self, sort_key: SortKey, descending: bool) -> None:
         """Mark the sorted column in its header."""
         self.sort_key, self.descending = sort_key, descending
         for column in self.columns.values():
-            base = next(label for label, key, _ in COLUMNS if key.value == column.key.value)
+            base = COLUMN_BY_KEY[str(column.key.value)].label
             arrow = (" ▼" if descending else " ▲") if column.key.value == sort_key.value else ""
             column.label = Text(base + arrow)
         self.refresh()
@@ -86,17 +169,58 @@ class CaseTable(DataTable):
             return Text(SELECTED_MARK + ref, style=SELECTED_STYLE)
         return Text(ref, style="bold")
 
+    def _cell(self, key: str, row: QueueRow) -> Text:
+        width = self.widths.get(key)
+        if key == REF_COLUMN:
+            return self._ref_cell(row.ref)
+        if key == SortKey.RISK.value:
+            return self._risk_cell(row)
+        if key == SortKey.DUE.value:
+            return next_due_badge(row.next_due, self.now, full=True)
+        if key == SortKey.STATUS.value:
+            badge = status_badge(row.status)
+            badge.plain = SHORT_STATUS.get(row.status, badge.plain)
+            return badge
+        if key == SortKey.LOCATION.value:
+            return literal(row.location, width)
+        if key == "summary":
+            return literal(row.summary, width)
+        if key == SortKey.OWNER.value:
+            return literal(row.owner or "—", width, style="" if row.owner else "dim")
+        if key == SortKey.CATEGORY.value:
+            return Text(one_line(row.category.label, width))
+        return Text(format_date(row.opened_at))
+
     def _cells(self, row: QueueRow) -> list[Text]:
-        return [
-            self._ref_cell(row.ref),
-            self._risk_cell(row),
-            status_badge(row.status),
-            next_due_badge(row.next_due, self.now),
-            literal(row.location),
-            literal(row.owner or "—", style="" if row.owner else "dim"),
-            Text(row.category.label),
-            Text(format_date(row.opened_at)),
+        return [self._cell(key, row) for key in self.widths]
+
+    def detail(self, ref: str | None, room: int = 1000) -> Text:
+        """Everything about the highlighted case, whatever columns fit: the lines under
+        the table, the summary last and cut with "…" to ``room`` characters."""
+        row = self._loaded.get(ref or "")
+        if row is None:
+            return Text("")
+        flags = [
+            *(["vulnerable victim"] if row.vulnerable_victim else []),
+            *(["meets the ASB Case Review threshold"] if row.ref in self.review_flags else []),
         ]
+        due = next_due_badge(row.next_due, self.now, full=True)
+        parts: list[Text] = [
+            Text(row.ref, style="bold"),
+            risk_badge(row.risk) + Text(" risk"),
+            *(Text(flag, style="bold") for flag in flags),
+            status_badge(row.status),
+            Text("next due ") + due if due.plain else Text("no review date", style="dim"),
+            Text(row.category.label),
+            Text(f"opened {format_date(row.opened_at)}"),
+            literal(row.owner) if row.owner else Text("unallocated", style="dim"),
+            literal(row.location),
+        ]
+        line = Text(" · ").join(p for p in parts if p.plain)
+        summary_room = room - len(line.plain) - 3
+        if row.summary and summary_room > 1:
+            line += Text(" · ") + literal(row.summary, summary_room)
+        return line
 
     def _risk_cell(self, row: QueueRow) -> Text:
         # V: a vulnerable victim; T: the ASB Case Review threshold is met (s104).
@@ -109,6 +233,8 @@ class CaseTable(DataTable):
     def mark_review_flags(self, refs: frozenset[str]) -> None:
         """Mark the loaded cases that meet the ASB Case Review threshold (and later pages)."""
         self.review_flags = refs
+        if SortKey.RISK.value not in self.widths:
+            return
         for ref, row in self._loaded.items():
             if ref in self.rows:
                 self.update_cell(ref, SortKey.RISK.value, self._risk_cell(row))
@@ -179,4 +305,6 @@ class CaseTable(DataTable):
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         event.stop()
-        self.post_message(self.SortRequested(SortKey(event.column_key.value)))
+        column = COLUMN_BY_KEY.get(str(event.column_key.value))
+        if column is not None and column.sortable:
+            self.post_message(self.SortRequested(SortKey(column.key)))

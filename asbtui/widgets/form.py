@@ -7,11 +7,12 @@ is shown beside the field it names, and the form stays open with everything type
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -23,6 +24,8 @@ from asbtui.errors import AsbError, InvalidInput
 from asbtui.models import Channel
 
 R = TypeVar("R")
+EARLY_KEYS_SECONDS = 1.0
+"""How long after a form opens keys that reach the form itself still go into its field."""
 
 
 class FieldRow(Vertical):
@@ -131,6 +134,31 @@ class FormScreen(ModalScreen[R | None], Generic[R]):
         first = self.query(".field Input, .field Select, .field TextArea, .field Checkbox").first()
         if first is not None:
             first.focus()
+        # Where early typing goes: the first field that takes text.
+        self._first_field = next(iter(self.query(".field Input, .field TextArea")), None)
+        self._opened_at = time.monotonic()
+
+    def on_key(self, event: events.Key) -> None:
+        """Keys typed while the form opens reach the form, not its first field (focus
+        moves there a moment later): put them into that field, so that none is lost."""
+        if not event.is_printable or not event.character:
+            return
+        if time.monotonic() - getattr(self, "_opened_at", 0.0) > EARLY_KEYS_SECONDS:
+            return
+        focused = self.focused
+        target = focused if isinstance(focused, (Input, TextArea)) else self._first_field
+        if self._type_into(target, event.character):
+            event.stop()
+
+    @staticmethod
+    def _type_into(widget: Widget | None, text: str) -> bool:
+        if isinstance(widget, Input):
+            widget.insert_text_at_cursor(text)
+        elif isinstance(widget, TextArea):
+            widget.insert(text)
+        else:
+            return False
+        return True
 
     @on(Input.Blurred)
     def check_left_field(self, event: Input.Blurred) -> None:

@@ -1,0 +1,64 @@
+"""The footer: the help key first, the palette key on the right, and only the keys that fit.
+
+Textual's footer lays every key out in a row and lets the narrow terminal cut the last
+ones, help among them ("u D" at 80 columns). Here the help key leads, the command
+palette stays docked on the right, and a key that would not fit whole is left out: it is
+still listed by help (f1) and offered by the palette (ctrl+p).
+"""
+
+from __future__ import annotations
+
+from textual import events
+from textual.app import ComposeResult
+from textual.widget import Widget
+from textual.widgets import Footer as TextualFooter
+
+HELP_ACTION = "help"
+# FooterKey draws " key description " (padding 1 around the key, 1 after the text).
+KEY_PADDING = 3
+# The palette key is docked right with a one-column border before it.
+PALETTE_EXTRA = 2
+
+
+def key_width(key: Widget) -> int:
+    """The columns a footer key takes (not compact); 0 for anything else."""
+    display = getattr(key, "key_display", None)
+    if display is None:
+        return 0
+    description = getattr(key, "description", "")
+    return len(display) + len(description) + (KEY_PADDING if description else 2)
+
+
+def is_key(widget: Widget) -> bool:
+    # Textual's FooterKey is not public API: a key is what has a key and an action.
+    return hasattr(widget, "key_display") and hasattr(widget, "action")
+
+
+class Footer(TextualFooter):
+    """A footer that keeps help and the palette in view at any width."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._composed_width = 0
+
+    def compose(self) -> ComposeResult:
+        widgets: list[Widget] = list(super().compose())
+        keys = [w for w in widgets if is_key(w)]
+        palette = [k for k in keys if k.has_class("-command-palette")]
+        help_keys = [k for k in keys
+                     if getattr(k, "action", "").endswith(HELP_ACTION) and k not in palette]
+        others = [w for w in widgets if w not in palette and w not in help_keys]
+        width = self.app.size.width
+        self._composed_width = width
+        room = width - sum(key_width(k) + PALETTE_EXTRA for k in palette)
+        for widget in [*help_keys[:1], *others]:
+            needed = key_width(widget)
+            if not is_key(widget) or needed > room:
+                continue  # groups are not used here; a key that would be cut is left out
+            room -= needed
+            yield widget
+        yield from palette
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._composed_width and event.size.width != self._composed_width:
+            self.call_after_refresh(self.recompose)

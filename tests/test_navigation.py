@@ -1,0 +1,264 @@
+"""Top-level views are places to switch between, not a stack; drill-downs still stack."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from conftest import supervisor_everywhere
+
+from asbtui.app import HOME, AsbApp
+from asbtui.config import Settings
+from asbtui.db import open_store
+from asbtui.models import District, Role
+from asbtui.screens.case import CaseScreen
+from asbtui.screens.dashboard import DashboardScreen
+from asbtui.screens.patterns import PatternsScreen
+from asbtui.screens.queue import QueueScreen
+from asbtui.screens.trends import TrendsScreen
+from asbtui.services import demo
+from asbtui.services.access import Actor
+from asbtui.widgets.case_table import CaseTable
+
+AS_OF = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    with open_store(path, create=True) as store:
+        demo.build_demo(store, cases=200, seed=5, as_of=AS_OF)
+    return path
+
+
+@pytest.fixture
+def store(demo_file: Path, tmp_path: Path):
+    path = tmp_path / "store.db"
+    shutil.copy(demo_file, path)
+    with open_store(path) as opened:
+        opened.actor = supervisor_everywhere(opened)
+        yield opened
+
+
+def make_app(store, start_view: str | None = HOME) -> AsbApp:
+    return AsbApp(store, settings=Settings(db=store.path), clock=lambda: AS_OF,
+                  start_view=start_view)
+
+
+async def settle(pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_switching_views_never_piles_up_and_escape_goes_to_the_queue(store) -> None:
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        queue = app.screen
+        assert isinstance(queue, QueueScreen)
+        await pilot.press("right_square_bracket")  # Thanet -> the next district
+        await settle(pilot)
+        district = queue.query_now.district
+        assert district is not None and district is not District.THA
+        await pilot.press("down", "down", "down")
+        highlighted = queue.query_one(CaseTable).highlighted_ref()
+
+        await pilot.press("f3")
+        await settle(pilot)
+        patterns = app.screen
+        assert isinstance(patterns, PatternsScreen)
+        assert patterns.district is district  # opened for the district in view
+        for key, kind in (("f7", TrendsScreen), ("f3", PatternsScreen), ("f7", TrendsScreen),
+                          ("f3", PatternsScreen)):
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, kind)
+            assert len(app.screen_stack) == 1  # a view, never a pile
+        assert app.screen is patterns
+        assert patterns.district is district  # not silently all districts
+
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is queue  # one escape, and the queue as it was left
+        assert queue.query_now.district is district
+        assert queue.query_one(CaseTable).highlighted_ref() == highlighted
+
+
+async def test_a_view_returns_as_left_and_drill_downs_still_stack(store) -> None:
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        queue = app.screen
+        await pilot.press("f3")
+        await settle(pilot)
+        patterns = app.screen
+        await pilot.press("a")  # this district -> all districts
+        await settle(pilot)
+        assert patterns.district is None
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is queue
+
+        # Open a case from the queue (a drill-down), then switch away and back.
+        ref = queue.query_one(CaseTable).highlighted_ref()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen)
+        await pilot.press("f3")
+        await settle(pilot)
+        assert app.screen is patterns and patterns.district is None  # still all districts
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen) and app.screen.ref == ref
+        await pilot.press("escape")  # the drill-down pops back to the queue
+        await settle(pilot)
+        assert app.screen is queue
+
+
+async def test_queue_keys_switch_to_the_dashboard_deadlines_and_pspos(store) -> None:
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        queue = app.screen
+        for key in ("D", "u", "P", "D"):
+            await pilot.press(key)
+            await settle(pilot)
+            assert len(app.screen_stack) == 1
+            await pilot.press("escape")
+            await settle(pilot)
+            assert app.screen is queue
+        assert app.current_mode == HOME
+
+
+async def test_a_supervisor_lands_on_the_dashboard_on_their_own_district(store) -> None:
+    officer = supervisor_everywhere(store)
+    store.actor = Actor("sup.thanet", Role.SUPERVISOR, frozenset({District.THA, District.DOV}),
+                        officer_id=officer.officer_id, full_name="Test Supervisor")
+    app = make_app(store, start_view=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        dashboard = app.screen
+        assert isinstance(dashboard, DashboardScreen)
+        assert dashboard.districts == (District.DOV, District.THA)
+        assert dashboard.workload_district is District.THA
+        footer_keys = {b.binding.key for b in dashboard.active_bindings.values()
+                       if b.binding.show}
+        assert "escape" in footer_keys
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        assert app.screen.query_now.district is District.THA
+        assert "D" in {b.binding.key for b in app.screen.active_bindings.values()
+                       if b.binding.show}
+
+
+async def test_chosen_queue_columns_are_kept_for_the_user(store, tmp_path) -> None:
+    from textual.widgets import SelectionList
+
+    from asbtui.preferences import Preferences
+    from asbtui.screens.columns import ColumnPicker
+
+    prefs = Preferences(tmp_path / "preferences.json")
+    app = AsbApp(store, settings=Settings(db=store.path), clock=lambda: AS_OF,
+                 start_view=HOME, preferences=prefs)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(CaseTable)
+        assert "summary" in table.widths and "category" not in table.widths
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, ColumnPicker)
+        choices = app.screen.query_one(SelectionList)
+        choices.deselect("summary")
+        choices.deselect("owner")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "summary" not in table.widths
+        assert {"category", "opened"} <= set(table.widths)  # room for them now
+    assert prefs.get("test.supervisor", "queue_columns") == [
+        "ref", "risk", "due", "status", "location", "category", "opened"]
+
+    again = AsbApp(store, settings=Settings(db=store.path), clock=lambda: AS_OF,
+                   start_view=HOME, preferences=prefs)
+    async with again.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert "summary" not in again.screen.query_one(CaseTable).widths
+
+
+async def test_the_sign_in_screen_of_a_demo_store_lists_its_users(demo_file, tmp_path) -> None:
+    import sqlite3
+
+    from textual.widgets import Static
+
+    from asbtui.screens.login import LoginScreen
+
+    path = tmp_path / "demo.db"
+    shutil.copy(demo_file, path)
+    with open_store(path) as demo_store:
+        app = make_app(demo_store)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, LoginScreen)
+            listed = str(app.screen.query_one(".demo-users", Static).render())
+            assert "sup.thanet" in listed and "314159" in listed
+
+    raw = sqlite3.connect(path)
+    raw.execute("DELETE FROM store_meta WHERE key = 'demo'")  # a store not marked as a demo
+    raw.commit()
+    raw.close()
+    with open_store(path) as real_store:
+        app = make_app(real_store)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, LoginScreen)
+            assert not app.screen.query(".demo-users")
+
+
+async def test_a_patterns_cases_are_offered_with_status_location_and_summary(store) -> None:
+    from textual.widgets import DataTable
+
+    from asbtui.services import cases
+    from asbtui.widgets.choice import ChoiceScreen
+
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        patterns = app.screen
+        await pilot.press("a")  # every district
+        await settle(pilot)
+        index = next((i for i, p in enumerate(patterns.rows) if len(p.case_refs) >= 2), None)
+        assert index is not None, "the demo store has a pattern across cases"
+        table = patterns.query_one(DataTable)
+        table.move_cursor(row=table.get_row_index(str(index)))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceScreen)
+        first_ref = patterns.rows[index].case_refs[0]
+        detail = cases.case_detail(store, first_ref)
+        label = app.screen.choices[0][0].plain
+        assert label.startswith(first_ref) and detail.status.label in label
+        assert detail.summary[:20] in label
+
+
+async def test_the_footer_at_80_columns_keeps_help_the_palette_and_the_dashboard(store) -> None:
+    from asbtui.widgets.footer import Footer
+
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        footer = app.screen.query_one(Footer)
+        keys = [getattr(w, "key", None) for w in footer.children]
+        assert keys[0] == "f1"  # help first
+        assert "ctrl+p" in keys and "D" in keys
+        # Only whole keys: what is shown fits in the width.
+        assert sum(w.outer_size.width for w in footer.children) <= 80
+        await pilot.resize_terminal(120, 40)
+        await settle(pilot)
+        wider = [getattr(w, "key", None) for w in app.screen.query_one(Footer).children]
+        assert len(wider) > len(keys)
