@@ -35,6 +35,7 @@ class SignedIn(Message):
 @dataclass
 class SignInRefused(Message):
     error: str
+    locked: bool = False
 
 
 class _PinScreen(Screen[None]):
@@ -49,7 +50,7 @@ class _PinScreen(Screen[None]):
         try:
             actor = users.sign_in(self.asb.store, username, pin, now=self.asb.clock())
         except AsbError as error:
-            self.post_message(SignInRefused(str(error)))
+            self.post_message(SignInRefused(str(error), getattr(error, "locked", False)))
             return
         except Exception as error:  # noqa: BLE001 - shown to the user, never a traceback
             self.post_message(SignInRefused(f"Could not sign in: {error}"))
@@ -161,7 +162,7 @@ class LockScreen(_PinScreen):
     def refused(self, message: SignInRefused) -> None:
         self.failures += 1
         # Once the account locks, nobody may go on here: back to the sign-in screen.
-        if self.failures >= users.MAX_FAILED_SIGN_INS or "locked" in message.error:
+        if self.failures >= users.MAX_FAILED_SIGN_INS or message.locked:
             self.asb.sign_out(message.error)
             return
         self.show_error(message.error)
