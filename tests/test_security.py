@@ -6,8 +6,11 @@ up the store, audit scope, input bounds and erasure of copies.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
+import sqlite3
 import time
+from contextlib import closing
 
 import pytest
 from argon2 import PasswordHasher
@@ -15,9 +18,11 @@ from argon2 import PasswordHasher
 from asbtui.db import open_store
 from asbtui.errors import AsbError, SignInFailed
 from asbtui.models import Role
-from asbtui.services import users
+from asbtui.services import audit, users
+from asbtui.services.demo import DEMO_USERS
 
 PIN = "482915"
+PINS = {name: pin for name, _, pin, _, _ in DEMO_USERS}
 
 
 def _try_pin(path: str, pin: str, start: float) -> str:
@@ -83,3 +88,158 @@ def test_an_unknown_name_costs_the_same_argon2_verify_as_a_known_one(store, monk
         with pytest.raises(SignInFailed):
             users.sign_in(store, name, "000000")
     assert len(calls) == 2 and all(h.startswith("$argon2id$") for h in calls)
+
+
+# ---------------------------------------------------------------------------- audit anchor
+
+
+@pytest.fixture
+def run(monkeypatch):
+    from typer.testing import CliRunner
+
+    from asbtui.cli import app
+
+    for name in ("ASBTUI_USER", "ASBTUI_PIN", "ASBTUI_NEW_PIN", "ASBTUI_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    runner = CliRunner()
+
+    def invoke(*args: object, user: str | None = None, pin: str | None = None,
+               env: dict[str, str] | None = None, input: str | None = None):
+        extra = dict(env or {})
+        if user is not None:
+            extra["ASBTUI_USER"] = user
+            extra["ASBTUI_PIN"] = pin if pin is not None else PINS[user]
+        result = runner.invoke(app, [str(a) for a in args], env=extra, input=input)
+        assert "Traceback" not in result.stdout + result.stderr, result.stderr
+        if result.exception is not None:
+            assert isinstance(result.exception, SystemExit), repr(result.exception)
+        return result
+
+    return invoke
+
+
+def error_line(result, code: int = 1) -> str:
+    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("asbtui: ")
+    return lines[0]
+
+
+def _raw(path) -> sqlite3.Connection:
+    connection = sqlite3.connect(path)
+    connection.row_factory = sqlite3.Row
+    return connection
+
+
+def _last_row(path) -> dict:
+    with closing(_raw(path)) as connection:
+        return dict(connection.execute(
+            "SELECT * FROM audit_event ORDER BY seq DESC LIMIT 1").fetchone())
+
+
+def _forge_after(path, last: dict, *, rewrite_head: bool = False) -> dict:
+    """Append a well-formed row after ``last``, as someone with the sqlite3 shell would."""
+    row = {name: last[name] for name in audit._CHAINED}
+    row.update(seq=last["seq"] + 1, actor="admin", action="view", detail="nothing here",
+               prev_hash=last["hash"])
+    row["hash"] = audit._row_hash(row)
+    with closing(_raw(path)) as connection:
+        names = ", ".join(row)
+        connection.execute(f"INSERT INTO audit_event ({names}) VALUES "
+                           f"({', '.join('?' for _ in row)})", list(row.values()))
+        if rewrite_head:
+            connection.execute("UPDATE store_meta SET value = ? WHERE key = 'audit_head'",
+                               (f"{row['seq']}:{row['hash']}",))
+        connection.commit()
+    return row
+
+
+def test_a_row_forged_at_the_end_is_caught_though_a_sign_in_follows_it(run, demo_path):
+    db = ("--db", demo_path)
+    forged = _forge_after(demo_path, _last_row(demo_path))
+    # Any command signs in first, appending an event: it must not vouch for the forgery.
+    assert run(*db, "case", "list", "--limit", 1, user="pc.thanet").exit_code == 0
+    line = error_line(run(*db, "audit", "verify", user="admin"))
+    assert f"broken at row {forged['seq'] + 1}" in line and "does not follow" in line
+
+
+def test_verify_prints_the_head_from_before_its_own_sign_in(run, demo_path):
+    db = ("--db", demo_path)
+    before = _last_row(demo_path)
+    head = run(*db, "audit", "head", "--json", user="admin")
+    assert json.loads(head.stdout) == {"seq": before["seq"], "hash": before["hash"],
+                                       "anchor": f"{before['seq']}:{before['hash']}"}
+    assert _last_row(demo_path)["action"] == "sign-in"  # audited all the same
+    verified = run(*db, "audit", "verify", user="admin")
+    assert verified.exit_code == 0, verified.stderr
+    assert verified.stdout.rstrip().endswith(f"head row {before['seq'] + 1}, "
+                                             f"hash {_last_row_before_sign_in(demo_path)}.")
+
+
+def _last_row_before_sign_in(path) -> str:
+    with closing(_raw(path)) as connection:
+        return connection.execute(
+            "SELECT hash FROM audit_event ORDER BY seq DESC LIMIT 1 OFFSET 1").fetchone()[0]
+
+
+def test_dropped_append_only_triggers_fail_verify(run, demo_path):
+    with closing(_raw(demo_path)) as connection:
+        connection.execute("DROP TRIGGER audit_event_no_delete")
+        connection.commit()
+    line = error_line(run("--db", demo_path, "audit", "verify", user="admin"))
+    assert "no longer protected" in line and "audit_event_no_delete" in line
+
+
+def test_a_log_cut_short_with_its_head_rewritten_is_caught_by_the_anchor(run, demo_path):
+    db = ("--db", demo_path)
+    anchor = json.loads(run(*db, "audit", "head", "--json", user="admin").stdout)["anchor"]
+    seq = int(anchor.split(":")[0])
+    with closing(_raw(demo_path)) as connection:
+        connection.execute("DROP TRIGGER audit_event_no_delete")
+        connection.execute("DELETE FROM audit_event WHERE seq >= ?", (seq - 2,))
+        last = connection.execute(
+            "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1").fetchone()
+        connection.execute("UPDATE store_meta SET value = ? WHERE key = 'audit_head'",
+                           (f"{last[0]}:{last[1]}",))
+        connection.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'audit_event'",
+                           (last[0],))
+        connection.execute(
+            "CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event "
+            "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END")
+        connection.commit()
+    # Inside the file nothing is left to show it (README says so) ...
+    assert run(*db, "audit", "verify", user="admin").exit_code == 0
+    # ... but the head kept elsewhere is no longer in the chain.
+    line = error_line(run(*db, "audit", "verify", "--expect", anchor, user="admin"))
+    assert "anchor" in line
+
+
+def test_a_row_rewritten_with_the_chain_after_it_is_caught_by_the_anchor(run, demo_path):
+    db = ("--db", demo_path)
+    anchor = json.loads(run(*db, "audit", "head", "--json", user="admin").stdout)["anchor"]
+    seq = int(anchor.split(":")[0])
+    with closing(_raw(demo_path)) as connection:
+        connection.execute("DROP TRIGGER audit_event_no_update")
+        rows = [dict(r) for r in connection.execute(
+            "SELECT * FROM audit_event WHERE seq >= ? ORDER BY seq", (seq - 1,))]
+        prev = rows[0]["prev_hash"]
+        for row in rows:
+            if row["seq"] == seq - 1:
+                row["detail"] = "rewritten"
+            row["prev_hash"] = prev
+            row["hash"] = prev = audit._row_hash(row)
+            connection.execute("UPDATE audit_event SET detail = ?, prev_hash = ?, hash = ? "
+                               "WHERE seq = ?", (row["detail"], row["prev_hash"], row["hash"],
+                                                 row["seq"]))
+        connection.execute("UPDATE store_meta SET value = ? WHERE key = 'audit_head'",
+                           (f"{rows[-1]['seq']}:{rows[-1]['hash']}",))
+        connection.execute(
+            "CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event "
+            "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END")
+        connection.commit()
+    assert run(*db, "audit", "verify", user="admin").exit_code == 0
+    line = error_line(run(*db, "audit", "verify", "--expect", anchor, user="admin"))
+    assert f"broken at row {seq}" in line and "anchor" in line
+    assert "SEQ:HASH" in error_line(run(*db, "audit", "verify", "--expect", "12:abc",
+                                        user="admin"))
