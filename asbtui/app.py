@@ -19,7 +19,7 @@ from asbtui.screens.case import CaseScreen
 from asbtui.screens.help import HelpScreen
 from asbtui.screens.login import LockScreen, LoginScreen
 from asbtui.screens.queue import QueueScreen
-from asbtui.services import access, cases, users
+from asbtui.services import access, cases, store_admin, users
 from asbtui.services.access import LOCAL, Actor, Permission
 from asbtui.widgets.permitted import PermittedActions
 
@@ -119,6 +119,8 @@ class AsbApp(PermittedActions, App[None]):
             self.settings.theme if self.settings.theme in self.available_themes else (THEMES[0])
         )
         self.has_users = access.has_users(self.store)
+        if store_admin.is_demo(self.store):
+            self.title = "asbtui DEMO (synthetic data)"
         self.set_interval(IDLE_CHECK_SECONDS, self.lock_when_idle)
         if self.actor is None:
             self.push_screen(LoginScreen())

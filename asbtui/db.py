@@ -82,6 +82,8 @@ class Store:
         self.key: StoreKey | None = None
         """The store's key when it is encrypted (backups are encrypted with it)."""
         self.salt: bytes | None = None
+        self.migrated: tuple[str | None, str] | None = None
+        """(from, to) schema revisions when opening this store migrated it."""
         self._sessions = sessionmaker(engine, class_=Session, expire_on_commit=False)
         event.listen(self._sessions, "before_flush", self._stamp)
 
@@ -195,8 +197,10 @@ def _check_revision(connection: sa.Connection, config: Config, path: Path) -> st
     return current
 
 
-def _migrate(path: Path, key: StoreKey | None = None, salt: bytes | None = None) -> str:
-    """Under one write lock: refuse foreign files, back up, upgrade; returns the device id.
+def _migrate(path: Path, key: StoreKey | None = None,
+             salt: bytes | None = None) -> tuple[str, tuple[str | None, str] | None]:
+    """Under one write lock: refuse foreign files, back up, upgrade; returns the device id
+    and, when it migrated, the (from, to) revisions.
 
     The copy made before a migration holds everything the store holds, so it is made as
     the store is (encrypted, owner-only) and removed once the migrated store passes its
@@ -204,6 +208,7 @@ def _migrate(path: Path, key: StoreKey | None = None, salt: bytes | None = None)
     """
     migrator = _migration_engine(path, key, salt)
     copy: Path | None = None
+    migrated: tuple[str | None, str] | None = None
     try:
         with migrator.connect() as connection, connection.begin():
             config = _alembic_config(connection)
@@ -213,6 +218,7 @@ def _migrate(path: Path, key: StoreKey | None = None, salt: bytes | None = None)
                 if current is not None:
                     copy = backup(path, _backup_name(path), key=key, salt=salt)
                 command.upgrade(config, "head")
+                migrated = (current, head or "")
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
                 if broken:
                     raise StoreError(f"Migrating {path} would break {len(broken)} links "
@@ -223,7 +229,7 @@ def _migrate(path: Path, key: StoreKey | None = None, salt: bytes | None = None)
                 sound = connection.exec_driver_sql("PRAGMA quick_check").scalars().all()
             if sound == ["ok"]:
                 _remove(copy)
-        return device
+        return device, migrated
     finally:
         migrator.dispose()
 
@@ -266,8 +272,8 @@ def open_store(path: Path | str, *, create: bool = False, key: StoreKey | None =
         raise StoreError(f"The store {path} is not encrypted, but a key was given: unset "
                          "ASBTUI_KEY, or encrypt it with: asbtui db encrypt")
     if kind == "encrypted" and key is None:
-        raise StoreError(f"The store {path} is encrypted (or is not a SQLite file): give its "
-                         "key in ASBTUI_KEY, or type it when asked in a terminal.")
+        raise StoreError(f"The store {path} is encrypted or damaged (not a plain SQLite "
+                         "file): give its key in ASBTUI_KEY, or type it when asked.")
     if not existed:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -286,7 +292,7 @@ def open_store(path: Path | str, *, create: bool = False, key: StoreKey | None =
     # creating one store together.
     for attempt in range(OPEN_ATTEMPTS):
         try:
-            device_id = _migrate(path, key, salt)
+            device_id, migrated = _migrate(path, key, salt)
             break
         except OperationalError as error:
             if "locked" not in str(error).lower() or attempt == OPEN_ATTEMPTS - 1:
@@ -301,7 +307,7 @@ def open_store(path: Path | str, *, create: bool = False, key: StoreKey | None =
             raise StoreError(f"The store {path} could not be migrated: "
                              f"{_first_line(error)}") from None
     store = Store(path, _make_engine(path, key, salt), device_id)
-    store.key, store.salt = key, salt
+    store.key, store.salt, store.migrated = key, salt, migrated
     return store
 
 

@@ -15,6 +15,7 @@ from asbtui.cli.base import (
     open_store_for,
     print_json,
     sign_in_for,
+    store_key,
     sub_app,
     table_console,
 )
@@ -31,7 +32,8 @@ def _chain_report(ctx: typer.Context, expect: str | None) -> Any:
     from asbtui.services import audit
 
     anchor = audit.parse_anchor(expect) if expect is not None else None
-    with open_store(context(ctx).db) as store:
+    path = context(ctx).db
+    with open_store(path, key=store_key(path)) as store:
         before = audit.last_seq(store)
         sign_in_for(ctx, store)
         return audit.verify(store, upto=before or None, expect=anchor)

@@ -47,6 +47,7 @@ class Permission(StrEnum):
     READ_AGENCIES = "read the agency register"
     MANAGE_AGENCIES = "manage partner agencies"
     MANAGE_USERS = "manage users"
+    MANAGE_STORE = "back up, migrate or encrypt the store"
 
 
 _OFFICER = frozenset({
@@ -66,7 +67,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.READ_AGENCIES,
     }),
     Role.ADMIN: frozenset({
-        Permission.MANAGE_USERS, Permission.MANAGE_AGENCIES, Permission.READ_AGENCIES,
+        Permission.MANAGE_STORE, Permission.MANAGE_USERS, Permission.MANAGE_AGENCIES,
+        Permission.READ_AGENCIES,
         Permission.READ_AUDIT, Permission.REVIEW_RETENTION, Permission.IMPORT_DATA,
     }),
 }

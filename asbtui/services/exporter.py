@@ -83,7 +83,8 @@ class CaseFile:
 
 @permits(Permission.READ_CASES)
 def export_case(store: Store, ref: str, fmt: ExportFormat | str, reason: str, *,
-                include_people: bool = True, now: datetime | None = None) -> bytes:
+                include_people: bool = True, now: datetime | None = None,
+                saved_to: Path | None = None) -> bytes:
     """One case as a file in ``fmt``; people's details in full only if ``include_people``
     (which needs the right to see them). Audited as an export, with the reason."""
     actor = current(store)
@@ -97,7 +98,9 @@ def export_case(store: Store, ref: str, fmt: ExportFormat | str, reason: str, *,
         audit.record(session, store, actor, audit.AuditAction.EXPORT, "case",
                      case_file.detail.id, case_ref=case_file.detail.ref,
                      detail=f"format {chosen.value}; people "
-                     f"{'in full' if include_people else 'by name only'}", reason=why)
+                     f"{'in full' if include_people else 'by name only'}"
+                     # Where the file went, so that an erasure can say what to destroy.
+                     + (f"; saved to {saved_to.resolve()}" if saved_to else ""), reason=why)
     return data
 
 
@@ -127,7 +130,7 @@ def save_case(store: Store, ref: str, fmt: ExportFormat | str, reason: str, path
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(export_case(store, ref, fmt, reason, include_people=include_people,
-                                     now=now))
+                                     now=now, saved_to=target))
             handle.flush()
             os.fsync(handle.fileno())
     except BaseException:
