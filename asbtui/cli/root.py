@@ -96,6 +96,10 @@ def _run_app(ctx: typer.Context) -> None:
         store.close()
 
 
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
 def demo_path_beside(path: Path) -> Path:
     """The demo store's own file, next to where the real store would be."""
     return path.with_name(f"{DEMO_STEM}{path.suffix or '.db'}")
@@ -104,7 +108,7 @@ def demo_path_beside(path: Path) -> Path:
 def _first_run(path: Path) -> tuple[Path, Any, tuple[str, str] | None]:
     """No store yet: make a real, encrypted one with its first admin (the first choice), or
     a demo in its own file. Returns the store to open, its key and the admin to sign in."""
-    if not sys.stdin.isatty():
+    if not _interactive():
         raise StoreError(f"There is no store at {path}. Run asbtui in a terminal to create "
                          "one (it asks for a store key, then the first admin and their PIN), "
                          f"or build a demo store: asbtui demo --db {demo_path_beside(path)}")

@@ -8,7 +8,14 @@ from typing import Annotated
 
 import typer
 
-from asbtui.cli.base import app, context, new_store_key, open_store_for, sub_app
+from asbtui.cli.base import (
+    app,
+    context,
+    new_store_key,
+    open_store_for,
+    sign_in_for,
+    sub_app,
+)
 from asbtui.errors import StoreError
 
 db_app = sub_app("Check, back up, migrate and encrypt the store.")
@@ -69,14 +76,16 @@ def db_encrypt(ctx: typer.Context) -> None:
     An encrypted copy is written and checked before it replaces the store; the plain file
     is then overwritten and removed. Close asbtui everywhere else first.
     """
+    from asbtui.db import open_store
     from asbtui.encryption import store_kind
     from asbtui.services import store_admin
 
     path = context(ctx).db.expanduser()
     if store_kind(path) == "encrypted":
         raise StoreError(f"The store {path} is already encrypted.")
-    with open_store_for(ctx) as store:
-        key = new_store_key(path)
+    key = new_store_key(path)  # ASBTUI_KEY is the new key here, not this store's
+    with open_store(path) as store:
+        sign_in_for(ctx, store)
         store_admin.encrypt_store(store, key)
     print(f"Encrypted {path}: from now on give its key (ASBTUI_KEY, or typed when asked). "
           "Backups made before are still plain: destroy them or encrypt them too.")
