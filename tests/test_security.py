@@ -243,3 +243,33 @@ def test_a_row_rewritten_with_the_chain_after_it_is_caught_by_the_anchor(run, de
     assert f"broken at row {seq}" in line and "anchor" in line
     assert "SEQ:HASH" in error_line(run(*db, "audit", "verify", "--expect", "12:abc",
                                         user="admin"))
+
+
+# ---------------------------------------------------------------------------- audit scope
+
+
+def test_a_supervisor_reads_only_their_districts_audit(run, demo_path):
+    db = ("--db", demo_path)
+    assert run(*db, "case", "list", "--limit", 1, user="pc.medway").exit_code == 0
+    everything = json.loads(run(*db, "audit", "recent", "--limit", 100000, "--json",
+                                user="admin").stdout)
+    seen = json.loads(run(*db, "audit", "recent", "--limit", 100000, "--json",
+                          user="sup.thanet").stdout)
+    with closing(_raw(demo_path)) as connection:
+        thanet = {r[0] for r in connection.execute(
+            "SELECT ref FROM \"case\" WHERE district = 'THA'")}
+        medway_refs = {r[0] for r in connection.execute(
+            "SELECT ref FROM \"case\" WHERE district = 'MED'")}
+    assert seen and len(seen) < len(everything)
+    assert all(e["ref"] in thanet for e in seen if e["ref"])
+    assert any(e["ref"] in medway_refs for e in everything)
+    assert not any(e["actor"] in ("pc.medway", "admin") and not e["ref"] for e in seen)
+    assert any(e["actor"] == "pc.thanet" for e in seen) or any(
+        e["actor"] == "sup.thanet" for e in seen)
+
+
+def test_the_audit_of_an_empty_reference_is_refused(run, demo_path):
+    line = error_line(run("--db", demo_path, "audit", "show", "", user="admin"))
+    assert "Give a case reference" in line
+    line = error_line(run("--db", demo_path, "audit", "show", "  ", user="sup.thanet"))
+    assert "Give a case reference" in line

@@ -32,7 +32,7 @@ from sqlmodel import Session
 
 from asbtui.dates import utc_now
 from asbtui.errors import InvalidInput, NotFound
-from asbtui.models import AuditEvent, Case, District, Role, StoreMeta
+from asbtui.models import AuditEvent, Case, District, Role, StoreMeta, User
 from asbtui.services.access import Actor, Permission, current, permits, require_district
 
 if TYPE_CHECKING:
@@ -309,12 +309,15 @@ def case_audit(store: Store, ref: str, *, limit: int = 1000) -> list[AuditEntry]
     """The audit of one case, newest first (supervisors: their own districts' cases)."""
     actor = current(store)
     wanted = ref.strip().upper()
+    if not wanted:
+        # An empty reference would match every store-wide event (sign-ins, users).
+        raise InvalidInput("Give a case reference, e.g. THA-26-7K3QX.", "ref")
     table = AuditEvent.__table__
     with store.engine.connect() as connection:
         district = connection.execute(
             sa.select(Case.district).where(Case.ref == wanted)).scalar()
-        if district is None and not connection.execute(
-                sa.select(table.c.seq).where(table.c.case_ref == wanted).limit(1)).first():
+        if district is None and (actor.role is Role.SUPERVISOR or not connection.execute(
+                sa.select(table.c.seq).where(table.c.case_ref == wanted).limit(1)).first()):
             raise NotFound(f"There is no case {ref.strip()}.")
         if district is not None and actor.role is Role.SUPERVISOR:
             require_district(actor, District(district), "read the audit")
@@ -326,10 +329,21 @@ def case_audit(store: Store, ref: str, *, limit: int = 1000) -> list[AuditEntry]
 
 @permits(Permission.READ_AUDIT)
 def recent(store: Store, *, limit: int = 200, actor_name: str | None = None) -> list[AuditEntry]:
-    """The newest events of the whole store (admins and supervisors)."""
+    """The newest events of the store: all of them for admins; for a supervisor, those of
+    their districts' cases and those (with no case) of users who work in their districts."""
+    actor = current(store)
     table = AuditEvent.__table__
     query = sa.select(table).order_by(table.c.seq.desc()).limit(limit)
     if actor_name:
         query = query.where(table.c.actor == actor_name.strip().lower())
+    if actor.role is Role.SUPERVISOR:
+        codes = sorted(d.value for d in actor.districts)
+        their_cases = sa.select(Case.ref).where(Case.district.in_(codes))
+        padded = "," + User.__table__.c.districts + ","
+        their_users = sa.select(User.__table__.c.username).where(
+            sa.or_(*[padded.like(f"%,{code},%") for code in codes]) if codes else sa.false())
+        query = query.where(sa.or_(
+            table.c.case_ref.in_(their_cases),
+            sa.and_(table.c.case_ref == "", table.c.actor.in_(their_users))))
     with store.engine.connect() as connection:
         return _entries(connection.execute(query).all())
