@@ -273,3 +273,57 @@ def test_the_audit_of_an_empty_reference_is_refused(run, demo_path):
     assert "Give a case reference" in line
     line = error_line(run("--db", demo_path, "audit", "show", "  ", user="sup.thanet"))
     assert "Give a case reference" in line
+
+
+# ---------------------------------------------------------------------------- input bounds
+
+
+def test_a_huge_search_is_refused_at_once(run, demo_path):
+    started = time.perf_counter()
+    line = error_line(run("--db", demo_path, "case", "list", "--search", "noise " * 20_000,
+                          user="sup.thanet"))
+    assert "The search is too long: at most 200 characters" in line
+    assert len(line) < 500  # the 120 KB argument is not echoed
+    assert time.perf_counter() - started < 30  # (62 s before; the bound is what counts)
+    line = error_line(run("--db", demo_path, "case", "list", "--search",
+                          " ".join(f"w{i}" for i in range(13)), user="sup.thanet"))
+    assert "too many words" in line
+
+
+def test_summaries_and_notes_have_bounds_with_a_clear_message(run, demo_path):
+    line = error_line(run("--db", demo_path, "case", "add", "--district", "THA",
+                          "--category", "nuisance", "--summary", "x" * 2001,
+                          user="pc.thanet"))
+    assert "Summary is too long: at most 2000 characters" in line
+
+
+def test_invalid_utf8_in_an_argument_or_the_pin_is_a_plain_refusal(run, demo_path):
+    bad = b"Inv\xffcta".decode("utf-8", "surrogateescape")
+    line = error_line(run("--db", demo_path, "case", "list", "--search", bad,
+                          user="sup.thanet"))
+    assert line == "asbtui: An argument is not valid text (UTF-8): Inv\\xffcta"
+    line = error_line(run("--db", demo_path, "case", "list", user="sup.thanet",
+                          pin="31\udcff59"))
+    assert line == "asbtui: ASBTUI_PIN is not valid text (UTF-8); set it again."
+
+
+def test_error_messages_show_what_was_typed_escaped_and_short(run, demo_path):
+    ref = "\x1b[2J\u202eTHA" + "A" * 100_000
+    line = error_line(run("--db", demo_path, "case", "show", ref, user="sup.thanet"))
+    assert "\x1b" not in line and "\u202e" not in line
+    assert "␛[2J<U+202E>THA" in line and len(line) < 500
+
+
+def test_bidi_overrides_and_zero_width_characters_are_shown_visibly():
+    from asbtui.literal import visible
+
+    assert visible("exe.\u202etxt") == "exe.<U+202E>txt"
+    assert visible("Jo\u200bhn \u2066x\u2069") == "Jo<U+200B>hn <U+2066>x<U+2069>"
+
+
+def test_a_bidi_override_in_a_summary_is_shown_visibly_in_the_cli(run, demo_path):
+    added = run("--db", demo_path, "case", "add", "--district", "THA", "--category",
+                "nuisance", "--summary", "Graffiti \u202eetisoppo", user="pc.thanet")
+    assert added.exit_code == 0, added.stderr
+    shown = run("--db", demo_path, "case", "show", added.stdout.strip(), user="pc.thanet")
+    assert "Graffiti <U+202E>etisoppo" in shown.stdout and "\u202e" not in shown.stdout

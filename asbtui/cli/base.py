@@ -21,6 +21,7 @@ from rich.console import Console
 
 from asbtui.config import Settings
 from asbtui.errors import AsbError, StoreError
+from asbtui.literal import shortened
 
 EXIT_BAD_INPUT = 1
 EXIT_USAGE = 2
@@ -37,6 +38,14 @@ class AsbGroup(typer.core.TyperGroup):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
+        given = list(sys.argv[1:] if args is None else args)
+        for value in given:
+            if _not_text(value):
+                fail(f"An argument is not valid text (UTF-8): {shortened(value, 60)}",
+                     EXIT_BAD_INPUT)
+        for name, value in os.environ.items():
+            if name.startswith("ASBTUI_") and _not_text(value):
+                fail(f"{name} is not valid text (UTF-8); set it again.", EXIT_BAD_INPUT)
         try:
             result = super().main(
                 args=args,
@@ -65,8 +74,17 @@ class AsbGroup(typer.core.TyperGroup):
         sys.exit(result if isinstance(result, int) else 0)
 
 
+def _not_text(value: str) -> bool:
+    # Python carries bytes that are not UTF-8 as lone surrogates (surrogateescape).
+    return any("\ud800" <= ch <= "\udfff" for ch in value)
+
+
+MESSAGE_MAX = 400
+
+
 def fail(message: str, code: int) -> NoReturn:
-    print(f"asbtui: {message}", file=sys.stderr)
+    # Messages may echo what a user typed: escape bytes and controls, and cut a huge one.
+    print(f"asbtui: {shortened(message, MESSAGE_MAX)}", file=sys.stderr)
     sys.exit(code)
 
 

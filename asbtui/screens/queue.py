@@ -22,6 +22,7 @@ from asbtui.services import case_review, cases, dashboard, queue
 from asbtui.services.access import Permission
 from asbtui.services.cases import OfficerView
 from asbtui.services.queue import QueuePage, QueueQuery, SortKey
+from asbtui.services.search import SEARCH_MAX
 from asbtui.widgets.case_table import CaseTable
 from asbtui.widgets.choice import ChoiceScreen
 from asbtui.widgets.permitted import PermittedActions, actor_of
@@ -150,6 +151,7 @@ class QueueScreen(PermittedActions, Screen):
             placeholder="/ to search refs, names, addresses and summaries",
             id="search",
             compact=True,
+            max_length=SEARCH_MAX,
         )
         yield CaseTable(id="cases")
         yield Static(id="queue-status")

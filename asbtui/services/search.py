@@ -11,10 +11,15 @@ import re
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from asbtui.errors import InvalidInput
 from asbtui.models import Case, Party
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 SEARCHED_COLUMNS = "{ref summary location people}"
+# Each word is a prefix query over four columns: a pasted page of text (100 KB took a
+# minute) is refused rather than run.
+SEARCH_MAX = 200
+SEARCH_WORDS_MAX = 12
 
 
 def match_expression(text: str) -> str | None:
@@ -23,9 +28,15 @@ def match_expression(text: str) -> str | None:
     Words are quoted, so FTS5 operators typed by a user (AND, NEAR, quotes, ``*``) are
     searched for as words rather than obeyed.
     """
+    if len(text) > SEARCH_MAX:
+        raise InvalidInput(f"The search is too long: at most {SEARCH_MAX} characters.",
+                           "search")
     words = _WORD.findall(text.lower())
     if not words:
         return None
+    if len(words) > SEARCH_WORDS_MAX:
+        raise InvalidInput(f"The search has too many words: at most {SEARCH_WORDS_MAX}.",
+                           "search")
     return " AND ".join(f'{SEARCHED_COLUMNS} : "{word}"*' for word in words)
 
 
