@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -67,13 +68,46 @@ class AuditAction(StrEnum):
     UNLOCK = "unlock"
 
 
+_PHONE = re.compile(r"(?<!\d)(?:\+44[\s-]?|0)(?:\d[\s-]?){9,10}(?!\d)")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", re.IGNORECASE)
+_TITLED = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+[A-Z][a-z'-]+")
+_CAPITALISED_PAIR = re.compile(r"\b([A-Z][a-z'-]+)\s+([A-Z][a-z'-]+)\b")
+
+
+def _first_names() -> frozenset[str]:
+    # faker (a dependency for the demo) carries common UK first names: enough to spot
+    # "John Smith" in a reason without flagging "Kent County Council".
+    from faker.providers.person.en_GB import Provider
+
+    return frozenset(Provider.first_names_male) | frozenset(Provider.first_names_female)
+
+
+def personal_data_in(text: str) -> str | None:
+    """What in a reason looks like personal data (a phone, email, postcode or name)."""
+    for pattern, what in ((_PHONE, "a phone number"), (_EMAIL, "an email address"),
+                          (_POSTCODE, "a postcode"), (_TITLED, "a name")):
+        if pattern.search(text):
+            return what
+    names = _first_names()
+    if any(first in names for first, _ in _CAPITALISED_PAIR.findall(text)):
+        return "a name"
+    return None
+
+
 def justification(text: str | None) -> str:
-    """A user's reason for a view or disclosure, checked: it must say something."""
+    """A user's reason for a view or disclosure, checked: it must say something, and not
+    hold personal data (the audit keeps reasons for ever; an erasure cannot reach them)."""
     value = " ".join((text or "").split())
     if not value:
         raise InvalidInput("Give a reason: choose one, or type your own.", "justification")
     if len(value) > JUSTIFICATION_MAX:
         raise InvalidInput(f"The reason is too long (at most {JUSTIFICATION_MAX} characters).",
+                           "justification")
+    found = personal_data_in(value)
+    if found:
+        raise InvalidInput(f"The reason seems to hold {found}: say why, not who. The audit "
+                           "keeps reasons for ever, out of reach of an erasure.",
                            "justification")
     return value
 
