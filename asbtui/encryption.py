@@ -28,6 +28,7 @@ KDF_ITERATIONS = 256_000  # SQLCipher 4's default for PBKDF2-HMAC-SHA512
 KEY_MIN = 8
 KEY_MAX = 1024
 OWNER_ONLY = 0o600
+CACHE_KIB = 32 * 1024
 
 StoreKind = Literal["missing", "empty", "plain", "encrypted"]
 
@@ -131,6 +132,9 @@ def connect(path: Path | str, key: StoreKey, salt: bytes, **kwargs: Any) -> Any:
     # SQLCipher writes its own errors to stderr (a wrong key would print three lines).
     connection.execute("PRAGMA cipher_log_level = NONE").close()
     connection.execute(f"PRAGMA key = {key.pragma(salt)}").close()
+    # Each page is decrypted as it enters SQLite's own cache, and the OS cache only holds
+    # ciphertext: a bigger cache keeps a warm store's pages decrypted (2 MiB by default).
+    connection.execute(f"PRAGMA cache_size = -{CACHE_KIB}").close()
     return connection
 
 
