@@ -96,6 +96,9 @@ class AsbApp(PermittedActions, App[None]):
         """Whether the store has users (then someone must sign in); checked at start."""
         self.last_activity = clock()
         """When the user last pressed a key or used the mouse (for the idle lock)."""
+        self.is_demo = False
+        """Whether the store is a demo of synthetic data (built by ``asbtui demo``): the
+        sign-in screen and the queue's header say DEMO."""
 
     # ------------------------------------------------------------------ who is working
 
@@ -119,7 +122,8 @@ class AsbApp(PermittedActions, App[None]):
             self.settings.theme if self.settings.theme in self.available_themes else (THEMES[0])
         )
         self.has_users = access.has_users(self.store)
-        if store_admin.is_demo(self.store):
+        self.is_demo = store_admin.is_demo(self.store)
+        if self.is_demo:
             self.title = "asbtui DEMO (synthetic data)"
         self.set_interval(IDLE_CHECK_SECONDS, self.lock_when_idle)
         if self.actor is None:

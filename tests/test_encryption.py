@@ -224,3 +224,4 @@ async def test_a_demo_store_says_demo_in_its_header(store_path):
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.pause()
             assert "DEMO" in app.title
+            assert str(app.screen.query_one("#queue-title").render()).startswith(" DEMO ")

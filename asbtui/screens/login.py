@@ -75,7 +75,8 @@ class LoginScreen(_PinScreen):
 
     def compose(self) -> ComposeResult:
         with Middle(), Center(), Vertical(classes="dialog sign-in"):
-            yield Label(Text("asbtui: sign in"), classes="dialog-title")
+            demo = " DEMO (synthetic data)" if getattr(self.app, "is_demo", False) else ""
+            yield Label(Text(f"asbtui{demo}: sign in"), classes="dialog-title")
             yield Static(Text("Sign in with your user name and PIN or passphrase."),
                          classes="form-note")
             yield Label(Text("User name"), classes="field-label")

@@ -288,7 +288,10 @@ class QueueScreen(PermittedActions, Screen):
             parts.append("unallocated")
         if q.search.strip():
             parts.append(f'matching "{q.search.strip()}"')
-        self.query_one("#queue-title", Static).update(Text(" · ".join(parts), style="bold"))
+        title = Text(" · ".join(parts), style="bold")
+        if getattr(self.app, "is_demo", False):
+            title = Text.assemble((" DEMO ", "bold reverse"), " synthetic data · ", title)
+        self.query_one("#queue-title", Static).update(title)
 
     def _show_status(self, shown: int, total: int) -> None:
         q = self.query_now
