@@ -17,7 +17,7 @@ from argon2 import PasswordHasher
 
 from asbtui.db import open_store
 from asbtui.errors import AsbError, SignInFailed
-from asbtui.models import Role
+from asbtui.models import District, Role
 from asbtui.services import audit, users
 from asbtui.services.demo import DEMO_USERS
 
@@ -327,3 +327,74 @@ def test_a_bidi_override_in_a_summary_is_shown_visibly_in_the_cli(run, demo_path
     assert added.exit_code == 0, added.stderr
     shown = run("--db", demo_path, "case", "show", added.stdout.strip(), user="pc.thanet")
     assert "Graffiti <U+202E>etisoppo" in shown.stdout and "\u202e" not in shown.stdout
+
+
+# ---------------------------------------------------------------------------- disclosure
+
+
+@pytest.fixture
+def shared_with_people(run, demo_path):
+    """A new Thanet case with a victim, a perpetrator, a reporter and a witness."""
+    from asbtui.services import cases, partners
+    from asbtui.services.access import Actor
+
+    with open_store(demo_path) as store:
+        store.actor = Actor("pc.thanet", Role.OFFICER, frozenset({District.THA}))
+        ref = cases.create_case(store, cases.NewCase(
+            district="THA", category="nuisance", summary="Drug dealing from a flat",
+            people=[cases.PersonInput("Vera Victim", "victim", "1 Flat Road", "07700 900001"),
+                    cases.PersonInput("Percy Perp", "perpetrator", "2 Flat Road"),
+                    cases.PersonInput("Rita Reporter", "reporter", "3 Flat Road",
+                                      "07700 900003"),
+                    cases.PersonInput("Wanda Witness", "witness", "4 Flat Road",
+                                      withheld=True)]))
+        ids = {p.name: p.id for p in cases.case_detail(store, ref).parties}
+        partners.share_case(store, ref, "Thanet District Council", "Working this case")
+    return ref, ids
+
+
+WITHHELD_BY_DEFAULT = ("Rita Reporter", "07700 900003", "3 Flat Road", "Wanda Witness",
+                       "4 Flat Road")
+
+
+def test_a_partner_sees_only_the_people_a_share_discloses(run, demo_path, shared_with_people,
+                                                         tmp_path):
+    ref, _ = shared_with_people
+    db = ("--db", demo_path)
+    outputs = [
+        run(*db, "case", "show", ref, "--json", user="tdc.partner").stdout,
+        run(*db, "case", "show", ref, "--reason", "Working this case", user="tdc.partner").stdout,
+        run(*db, "case", "timeline", ref, "--json", user="tdc.partner").stdout,
+    ]
+    exported = tmp_path / "partner.json"
+    made = run(*db, "case", "export", ref, "--format", "json", "-o", exported, "--reason",
+               "Working this case", user="tdc.partner")
+    assert made.exit_code == 0, made.stderr
+    outputs.append(exported.read_text())
+    assert "Vera Victim" in outputs[0] and "Percy Perp" in outputs[0]
+    assert "07700 900001" in outputs[1]  # the victim's contact, for safeguarding
+    for text in outputs:
+        for value in WITHHELD_BY_DEFAULT:
+            assert value not in text, value
+    police = run(*db, "case", "show", ref, user="pc.thanet").stdout
+    assert "Rita Reporter" in police and "Wanda Witness (withheld from partners)" in police
+
+
+def test_the_officer_chooses_who_a_share_discloses(run, demo_path, shared_with_people):
+    ref, ids = shared_with_people
+    db = ("--db", demo_path)
+    shared = run(*db, "case", "share", ref, "--agency", "Orbit", "--reason",
+                 "Working this case", "--person", ids["Rita Reporter"][:8], user="pc.thanet")
+    assert shared.exit_code == 0, shared.stderr
+    seen = run(*db, "case", "show", ref, "--json", user="orbit.partner").stdout
+    names = {p["name"] for p in json.loads(seen)["parties"]}
+    assert names == {"Rita Reporter"}
+    # Withheld later: gone from the partner at once.
+    assert run(*db, "case", "withhold", ref, ids["Rita Reporter"],
+               user="pc.thanet").exit_code == 0
+    seen = run(*db, "case", "show", ref, "--json", user="orbit.partner").stdout
+    assert json.loads(seen)["parties"] == []
+    refused = error_line(run(*db, "case", "share", ref, "--agency", "Kent Fire", "--reason",
+                             "Working this case", "--person", ids["Wanda Witness"],
+                             user="pc.thanet"))
+    assert "withheld from partners" in refused

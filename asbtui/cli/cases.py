@@ -212,7 +212,8 @@ def case_show(
         out(Text(f"Closed {format_datetime(detail.closed_at)}: {detail.closure_reason.label}"))
     out(Text("\nPeople", style="bold"))
     for p in detail.parties:
-        flag = " (vulnerable)" if p.vulnerable else ""
+        flag = (" (vulnerable)" if p.vulnerable else "") + (
+            " (withheld from partners)" if p.withheld else "")
         out(Text(f"  {p.role.label}: {one_line(p.name)}{flag}"))
         if p.details_shown:
             born = f"born {format_date(p.date_of_birth)}" if p.date_of_birth else ""

@@ -376,7 +376,7 @@ class CaseScreen(PermittedActions, Screen[bool]):
             "people",
             [
                 [
-                    Text(p.role.label),
+                    Text(p.role.label + (" (withheld)" if p.withheld else "")),
                     literal(p.name),
                     Text("Yes", style="bold red") if p.vulnerable else Text(""),
                     Text(format_date(p.date_of_birth)) if p.details_shown else hidden,
