@@ -737,3 +737,23 @@ async def test_wrong_current_pins_lock_the_account_and_sign_out(world) -> None:
         assert isinstance(app.screen, LoginScreen)
         assert "locked" in app.export_screenshot()
         assert world.store.actor is None
+
+
+async def test_an_officer_withholds_a_person_and_the_partner_no_longer_sees_them(world) -> None:
+    app = make_app(world.store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await sign_in(pilot, "pc.jones", PINS["pc.jones"])
+        screen = await open_case_screen(pilot, world.shared)
+        assert "Mary Victim" in "\n".join(table_texts(screen, "people"))
+        await pilot.press("1", "W")
+        await settle(pilot)
+        people = "\n".join(table_texts(app.screen, "people"))
+        assert "Victim (withheld) | Mary Victim" in people
+    world.store.actor = None
+    app = make_app(world.store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await sign_in(pilot, "council.kim", PINS["council.kim"])
+        screen = await open_case_screen(pilot, world.shared)
+        assert "Mary Victim" not in "\n".join(table_texts(screen, "people"))

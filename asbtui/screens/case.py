@@ -89,6 +89,15 @@ class CaseScreen(PermittedActions, Screen[bool]):
             id="case.share",
         ),
         Binding(
+            "W",
+            "withhold",
+            "Withhold",
+            tooltip="Mark the highlighted person anonymous: never disclosed to partners "
+            "(again: disclosable)",
+            id="case.withhold",
+            show=False,
+        ),
+        Binding(
             "U",
             "unshare",
             "Unshare",
@@ -159,6 +168,7 @@ class CaseScreen(PermittedActions, Screen[bool]):
         "correct_note": Permission.WRITE_NOTES,
         "share": Permission.SHARE_CASES,
         "unshare": Permission.SHARE_CASES,
+        "withhold": Permission.WORK_CASES,
         "export": Permission.READ_CASES,
         "audit": Permission.READ_AUDIT,
     }
@@ -771,6 +781,24 @@ class CaseScreen(PermittedActions, Screen[bool]):
             )
 
         self.app.push_screen(ChoiceScreen(f"Share {self.ref} with", choices), agency_chosen)
+
+    def action_withhold(self) -> None:
+        if self.detail is None:
+            return
+        key = self._highlighted("people")
+        person = next((p for p in self.detail.parties if p.id == key), None)
+        if person is None:
+            self.notify("Highlight a person in the People section (1) first.", markup=False)
+            return
+        try:
+            cases.set_withheld(self.asb.store, self.ref, person.id, not person.withheld)
+        except AsbError as error:
+            self.notify(str(error), title="Not changed", severity="error", markup=False)
+            return
+        state = ("may be disclosed to partners again" if person.withheld
+                 else "is withheld: never disclosed to partners")
+        self.notify(f"{one_line(person.name, 40)} {state}.", title="Saved", markup=False)
+        self._after_save(person.id)
 
     def action_unshare(self) -> None:
         if self.detail is None:
