@@ -398,3 +398,17 @@ def test_the_officer_chooses_who_a_share_discloses(run, demo_path, shared_with_p
                              "Working this case", "--person", ids["Wanda Witness"],
                              user="pc.thanet"))
     assert "withheld from partners" in refused
+
+
+def test_a_partner_cannot_find_a_case_by_the_name_of_someone_not_disclosed(
+        run, demo_path, shared_with_people):
+    ref, _ = shared_with_people
+    db = ("--db", demo_path)
+
+    def found(text: str, user: str) -> list[str]:
+        listed = run(*db, "case", "list", "--search", text, "--json", user=user)
+        return [c["ref"] for c in json.loads(listed.stdout)]
+
+    assert ref in found("Rita Reporter", "pc.thanet")
+    assert ref not in found("Rita Reporter", "tdc.partner")
+    assert ref in found("drug dealing flat", "tdc.partner")
