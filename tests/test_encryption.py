@@ -225,3 +225,30 @@ async def test_a_demo_store_says_demo_in_its_header(store_path):
             await pilot.pause()
             assert "DEMO" in app.title
             assert str(app.screen.query_one("#queue-title").render()).startswith(" DEMO ")
+
+
+def test_the_copy_before_a_migration_is_encrypted_owner_only_and_removed_after(
+        tmp_path, monkeypatch):
+    from alembic import command
+
+    from asbtui import db, encryption
+
+    path = tmp_path / "old.db"
+    key = StoreKey(KEY)
+    encryption.create_private(path)
+    engine = db._migration_engine(path, key, encryption.new_salt())
+    with engine.connect() as connection, connection.begin():
+        command.upgrade(db._alembic_config(connection), "0006")
+    engine.dispose()
+    seen = []
+    real_remove = db._remove
+
+    def remove(copy):
+        seen.append((encryption.store_kind(copy), copy.stat().st_mode & 0o777))
+        real_remove(copy)
+
+    monkeypatch.setattr(db, "_remove", remove)
+    with open_store(path, key=StoreKey(KEY)) as store:
+        assert store.migrated is not None and store.migrated[0] == "0006"
+    assert seen == [("encrypted", 0o600)]
+    assert [p.name for p in tmp_path.iterdir()] == ["old.db"]
