@@ -412,3 +412,22 @@ def test_a_partner_cannot_find_a_case_by_the_name_of_someone_not_disclosed(
     assert ref in found("Rita Reporter", "pc.thanet")
     assert ref not in found("Rita Reporter", "tdc.partner")
     assert ref in found("drug dealing flat", "tdc.partner")
+
+
+def test_an_export_for_a_partner_holds_only_what_that_partner_may_see(
+        run, demo_path, shared_with_people, tmp_path):
+    ref, _ = shared_with_people
+    db = ("--db", demo_path)
+    assert run(*db, "note", "add", ref, "--text", "Police only: informant Rita",
+               user="pc.thanet").exit_code == 0
+    target = tmp_path / "for-council.md"
+    made = run(*db, "case", "export", ref, "-o", target, "--reason", "Working this case",
+               "--for-agency", "Thanet District Council", user="pc.thanet")
+    assert made.exit_code == 0, made.stderr
+    text = target.read_text()
+    assert "Vera Victim" in text and "07700 900001" in text
+    for value in (*WITHHELD_BY_DEFAULT, "informant Rita"):
+        assert value not in text, value
+    line = error_line(run(*db, "case", "export", ref, "-o", tmp_path / "orbit.md", "--reason",
+                          "Working this case", "--for-agency", "Orbit", user="pc.thanet"))
+    assert "is not shared with Orbit Housing" in line

@@ -285,6 +285,12 @@ def case_export(
         typer.Option("--names-only",
                      help="Leave out people's dates of birth, addresses, phones and notes."),
     ] = False,
+    for_agency: Annotated[
+        str | None,
+        typer.Option("--for-agency", help="Make the file for a partner agency: only the "
+                     "people its share discloses and the notes it may read.",
+                     show_default=False),
+    ] = None,
 ) -> None:
     """Write one case's file (PDF, Markdown or JSON): what you may see of it, audited.
 
@@ -296,5 +302,5 @@ def case_export(
     chosen = exporter.parse_format(fmt if fmt is not None else output.suffix or "(none)")
     with open_store_for(ctx) as store:
         written = exporter.save_case(store, ref, chosen, reason, output,
-                                     include_people=not names_only)
+                                     include_people=not names_only, for_agency=for_agency)
     print(f"Exported {ref.strip().upper()} ({chosen.label}) to {written}.")
