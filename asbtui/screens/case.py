@@ -757,19 +757,29 @@ class CaseScreen(PermittedActions, Screen[bool]):
                         "with f9.", markup=False)
             return
 
-        def reason_given(agency: str, reason: str | None) -> None:
+        detail = self.detail
+        disclosable = [p for p in detail.parties if not p.withheld]
+        people_for = {
+            "default": None,
+            "none": [],
+            "victims": [p.id for p in disclosable if p.role.value == "victim"],
+            "all": [p.id for p in disclosable],
+        }
+
+        def reason_given(agency: str, people: str, reason: str | None) -> None:
             if reason is None:
                 return
             try:
-                share = partners.share_case(self.asb.store, self.ref, agency, reason)
+                share = partners.share_case(self.asb.store, self.ref, agency, reason,
+                                            people=people_for[people])
             except AsbError as error:
                 self.notify(str(error), title="Not shared", severity="error", markup=False)
                 return
             self.notify(f"{self.ref} shared with {share.agency}.", title="Saved", markup=False)
             self._after_save(share)
 
-        def agency_chosen(agency: str | None) -> None:
-            if agency is None:
+        def people_chosen(agency: str, people: str | None) -> None:
+            if people is None:
                 return
             self.app.push_screen(
                 JustificationScreen(
@@ -777,7 +787,24 @@ class CaseScreen(PermittedActions, Screen[bool]):
                     "Sharing discloses the case to the agency's users; the reason is kept "
                     "in the audit log.",
                 ),
-                lambda reason: reason_given(agency, reason),
+                lambda reason: reason_given(agency, people, reason),
+            )
+
+        def agency_chosen(agency: str | None) -> None:
+            if agency is None:
+                return
+            withheld = len(detail.parties) - len(disclosable)
+            never = f" ({withheld} withheld: never)" if withheld else ""
+            options = [
+                (Text("Victims and perpetrators (not reporters or witnesses)"), "default"),
+                (Text("Victims only"), "victims"),
+                (Text(f"Everyone on the case{never}"), "all"),
+                (Text("Nobody: the case without people"), "none"),
+            ]
+            self.app.push_screen(
+                ChoiceScreen(f"Which people does sharing with {one_line(agency, 40)} "
+                             f"disclose?{never}", options),
+                lambda people: people_chosen(agency, people),
             )
 
         self.app.push_screen(ChoiceScreen(f"Share {self.ref} with", choices), agency_chosen)
