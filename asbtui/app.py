@@ -23,7 +23,7 @@ from asbtui.screens.goto import CaseRefCommands
 from asbtui.screens.help import HelpScreen
 from asbtui.screens.login import LockScreen, LoginScreen
 from asbtui.screens.queue import QueueScreen
-from asbtui.services import access, cases, users
+from asbtui.services import access, cases, store_admin, users
 from asbtui.services.access import LOCAL, Actor, Permission
 from asbtui.services.cases import OfficerView
 from asbtui.sync import engine as sync_engine
@@ -224,6 +224,9 @@ class AsbApp(PermittedActions, App[None]):
         """The signed-in officer (or this device's), for "my cases" and the home district."""
         self._views: set[str] = set()
         """The top-level views (modes) opened in this session."""
+        self.is_demo = False
+        """Whether the store is a demo of synthetic data (built by ``asbtui demo``): the
+        sign-in screen and the queue's header say DEMO."""
 
     # ------------------------------------------------------------------ who is working
 
@@ -253,6 +256,9 @@ class AsbApp(PermittedActions, App[None]):
             self.settings.theme if self.settings.theme in self.available_themes else (THEMES[0])
         )
         self.has_users = access.has_users(self.store)
+        self.is_demo = store_admin.is_demo(self.store)
+        if self.is_demo:
+            self.title = "asbtui DEMO (synthetic data)"
         self.set_interval(IDLE_CHECK_SECONDS, self.lock_when_idle)
         self.set_interval(SYNC_STATUS_SECONDS, self.show_sync_status)
         if self.actor is None:

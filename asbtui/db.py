@@ -7,12 +7,14 @@ Acknowledged writes are durable (``synchronous=FULL``); two processes can share 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -26,7 +28,9 @@ from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from asbtui import encryption
 from asbtui.clock import HybridLogicalClock
+from asbtui.encryption import StoreKey
 from asbtui.errors import StoreError
 from asbtui.models import StoreMeta, Synced, new_id
 
@@ -39,6 +43,8 @@ def _set_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=FULL")
+    # Deleted and erased records are overwritten with zeros, not left in free pages.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -73,6 +79,11 @@ class Store:
         self.actor: object | None = None
         """Who works on this store now (services.access.Actor); set by signing in."""
         self.clock = HybridLogicalClock(device_id)
+        self.key: StoreKey | None = None
+        """The store's key when it is encrypted (backups are encrypted with it)."""
+        self.salt: bytes | None = None
+        self.migrated: tuple[str | None, str] | None = None
+        """(from, to) schema revisions when opening this store migrated it."""
         self._sessions = sessionmaker(engine, class_=Session, expire_on_commit=False)
         event.listen(self._sessions, "before_flush", self._stamp)
 
@@ -121,20 +132,32 @@ def _url(path: Path) -> sa.URL:
     return sa.URL.create("sqlite", database=str(path))
 
 
-def _make_engine(path: Path) -> Engine:
-    engine = sa.create_engine(_url(path), connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+def _engine(path: Path, key: StoreKey | None, salt: bytes | None) -> Engine:
+    """A plain pysqlite engine, or one whose connections are SQLCipher's, keyed first."""
+    if key is None or salt is None:
+        return sa.create_engine(_url(path), connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    module = encryption.cipher_module()
+    return sa.create_engine(
+        _url(path), module=module,
+        creator=lambda: encryption.connect(path, key, salt, timeout=BUSY_TIMEOUT_MS / 1000,
+                                           check_same_thread=False))
+
+
+def _make_engine(path: Path, key: StoreKey | None = None, salt: bytes | None = None) -> Engine:
+    engine = _engine(path, key, salt)
     event.listen(engine, "connect", _set_pragmas)
     return engine
 
 
-def _migration_engine(path: Path) -> Engine:
+def _migration_engine(path: Path, key: StoreKey | None = None,
+                      salt: bytes | None = None) -> Engine:
     """An engine whose transactions start with BEGIN IMMEDIATE (the write lock).
 
     Two processes opening a new store at once must not both migrate it: the second waits
     for the first's lock, then finds the schema current. pysqlite's own transaction
     handling is switched off so that the BEGIN we send is the one that counts.
     """
-    engine = sa.create_engine(_url(path), connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    engine = _engine(path, key, salt)
 
     def connect(dbapi_connection: sqlite3.Connection, record: object) -> None:
         _set_pragmas(dbapi_connection, record)
@@ -174,9 +197,18 @@ def _check_revision(connection: sa.Connection, config: Config, path: Path) -> st
     return current
 
 
-def _migrate(path: Path) -> str:
-    """Under one write lock: refuse foreign files, back up, upgrade; returns the device id."""
-    migrator = _migration_engine(path)
+def _migrate(path: Path, key: StoreKey | None = None,
+             salt: bytes | None = None) -> tuple[str, tuple[str | None, str] | None]:
+    """Under one write lock: refuse foreign files, back up, upgrade; returns the device id
+    and, when it migrated, the (from, to) revisions.
+
+    The copy made before a migration holds everything the store holds, so it is made as
+    the store is (encrypted, owner-only) and removed once the migrated store passes its
+    integrity check: an erased person must not live on in it.
+    """
+    migrator = _migration_engine(path, key, salt)
+    copy: Path | None = None
+    migrated: tuple[str | None, str] | None = None
     try:
         with migrator.connect() as connection, connection.begin():
             config = _alembic_config(connection)
@@ -184,55 +216,99 @@ def _migrate(path: Path) -> str:
             current = _check_revision(connection, config, path)
             if current != head:
                 if current is not None:
-                    backup(path, _backup_name(path))
+                    copy = backup(path, _backup_name(path), key=key, salt=salt)
                 command.upgrade(config, "head")
+                migrated = (current, head or "")
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
                 if broken:
                     raise StoreError(f"Migrating {path} would break {len(broken)} links "
                                      "between records; it was left as it was.")
-            return _device_id(connection)
+            device = _device_id(connection)
+        if copy is not None:
+            with migrator.connect() as connection:
+                sound = connection.exec_driver_sql("PRAGMA quick_check").scalars().all()
+            if sound == ["ok"]:
+                _remove(copy)
+        return device, migrated
     finally:
         migrator.dispose()
 
 
-def open_store(path: Path | str, *, create: bool = False) -> Store:
+def _remove(path: Path) -> None:
+    """Overwrite a copy of the store with zeros, then delete it (best effort on SSDs)."""
+    try:
+        size = path.stat().st_size
+        with open(path, "r+b") as file:
+            file.write(bytes(min(size, 1 << 20)))
+            for _ in range(1 << 20, size, 1 << 20):
+                file.write(bytes(1 << 20))
+            file.flush()
+            os.fsync(file.fileno())
+    except OSError:
+        pass
+    path.unlink(missing_ok=True)
+
+
+def open_store(path: Path | str, *, create: bool = False, key: StoreKey | None = None) -> Store:
     """Open the store at ``path``, migrating it to the current schema (backup first).
 
-    With ``create`` a missing store is made; otherwise a missing file is an error.
+    With ``create`` a missing store is made (encrypted when ``key`` is given); otherwise a
+    missing file is an error. An encrypted store needs its ``key``; a plain one must not be
+    given one.
     """
     path = Path(path).expanduser()
     if path.is_dir():
         raise StoreError(f"{path} is a folder, not a store file.")
-    existed = path.exists()
+    kind = encryption.store_kind(path)
+    existed = kind != "missing"
     if not existed and not create:
         raise StoreError(f"There is no store at {path}. Create one with: asbtui demo --db {path}")
-    if existed and not create and path.stat().st_size == 0:
+    if existed and not create and kind == "empty":
         raise StoreError(
             f"The store {path} is an empty file, not an asbtui store. "
             f"Remove it, or create a store with: asbtui demo --db {path}"
         )
+    if kind == "plain" and key is not None:
+        raise StoreError(f"The store {path} is not encrypted, but a key was given: unset "
+                         "ASBTUI_KEY, or encrypt it with: asbtui db encrypt")
+    if kind == "encrypted" and key is None:
+        raise StoreError(f"The store {path} is encrypted or damaged (not a plain SQLite "
+                         "file): give its key in ASBTUI_KEY, or type it when asked.")
     if not existed:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            encryption.create_private(path)
+        except FileExistsError:
+            pass  # another process made it a moment ago
         except OSError as error:
-            raise StoreError(f"Cannot create the folder for {path}: {error.strerror}.") from None
+            raise StoreError(f"Cannot create the store {path}: {error.strerror}.") from None
+    encryption.make_private(path)
+    salt = None
+    if key is not None:
+        salt = encryption.salt_of(path) if kind == "encrypted" else None
+        salt = salt or encryption.new_salt()
     # Switching a brand-new file to WAL needs a moment alone with it, and SQLite answers
     # "locked" at once rather than waiting; a few short retries cover two processes
     # creating one store together.
     for attempt in range(OPEN_ATTEMPTS):
         try:
-            device_id = _migrate(path)
+            device_id, migrated = _migrate(path, key, salt)
             break
         except OperationalError as error:
             if "locked" not in str(error).lower() or attempt == OPEN_ATTEMPTS - 1:
                 raise explain_error(path, error) from None
             time.sleep(0.2 * (attempt + 1))
         except DatabaseError as error:
+            if key is not None and "not a database" in str(error).lower():
+                raise StoreError(f"The key for the store {path} is wrong (or the file is "
+                                 "damaged).") from None
             raise explain_error(path, error) from None
         except CommandError as error:
             raise StoreError(f"The store {path} could not be migrated: "
                              f"{_first_line(error)}") from None
-    return Store(path, _make_engine(path), device_id)
+    store = Store(path, _make_engine(path, key, salt), device_id)
+    store.key, store.salt, store.migrated = key, salt, migrated
+    return store
 
 
 def _first_line(error: Exception) -> str:
@@ -254,8 +330,11 @@ def _backup_name(path: Path) -> Path:
     return path.with_name(f"{path.stem}.pre-migration-{stamp}{path.suffix}")
 
 
-def backup(path: Path | str, target: Path | str) -> Path:
-    """Copy the store to ``target`` with SQLite's online backup (safe while in use)."""
+def backup(path: Path | str, target: Path | str, *, key: StoreKey | None = None,
+           salt: bytes | None = None) -> Path:
+    """Copy the store to ``target`` while it stays in use: SQLite's online backup for a
+    plain store, ``sqlcipher_export`` (encrypted with the same key) for an encrypted one.
+    The copy is owner-only (0600)."""
     path, target = Path(path), Path(target).expanduser()
     if target.exists():
         raise StoreError(f"{target} already exists; choose a new file name for the backup.")
@@ -264,9 +343,30 @@ def backup(path: Path | str, target: Path | str) -> Path:
             f"Cannot write the backup {target}: the folder {target.parent} does not exist."
         )
     try:
-        destination = sqlite3.connect(target)
+        encryption.create_private(target)
+    except OSError as error:
+        raise StoreError(f"Cannot write the backup {target}: {error.strerror}.") from None
+    try:
+        if key is not None and salt is not None:
+            _export_encrypted(path, target, key, salt)
+        else:
+            _backup_plain(path, target)
     except sqlite3.Error as error:
-        raise StoreError(f"Cannot write the backup {target}: {_first_line(error)}.") from None
+        target.unlink(missing_ok=True)
+        raise explain_error(path, error) from None
+    except OSError as error:
+        target.unlink(missing_ok=True)
+        raise StoreError(f"Cannot write the backup {target}: {error.strerror}.") from None
+    except BaseException as error:
+        target.unlink(missing_ok=True)
+        if type(error).__module__.startswith("sqlcipher3"):
+            raise explain_error(path, error) from None  # type: ignore[arg-type]
+        raise
+    return target
+
+
+def _backup_plain(path: Path, target: Path) -> None:
+    destination = sqlite3.connect(target)
     try:
         source = sqlite3.connect(
             f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000
@@ -276,16 +376,83 @@ def backup(path: Path | str, target: Path | str) -> Path:
                 source.backup(destination)
         finally:
             source.close()
-    except sqlite3.Error as error:
+    finally:
         destination.close()
-        target.unlink(missing_ok=True)
-        raise explain_error(path, error) from None
-    except OSError as error:
-        destination.close()
-        target.unlink(missing_ok=True)
-        raise StoreError(f"Cannot write the backup {target}: {error.strerror}.") from None
-    destination.close()
-    return target
+
+
+def _export_encrypted(path: Path, target: Path, key: StoreKey, salt: bytes) -> None:
+    source = encryption.connect(path, key, salt, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        source.isolation_level = None
+        # One statement, so one read transaction: the copy is one moment of the store.
+        encryption.export(source, target, key, salt)
+    finally:
+        source.close()
+
+
+def encrypt(path: Path | str, key: StoreKey) -> Path:
+    """Encrypt a plain store in place, keeping a verified copy until the end.
+
+    The encrypted copy is written beside the store and checked (integrity, and the same
+    rows in every table) before it takes the store's place; the plain file is then
+    overwritten and removed. Nothing else may have the store open meanwhile.
+    """
+    path = Path(path).expanduser()
+    if encryption.store_kind(path) != "plain":
+        raise StoreError(f"The store {path} is not a plain store (already encrypted?).")
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    staging = path.with_name(f"{path.stem}.encrypting-{stamp}{path.suffix}")
+    plain_copy = path.with_name(f"{path.stem}.plain-before-encrypt-{stamp}{path.suffix}")
+    salt = encryption.new_salt()
+    encryption.create_private(staging)
+    try:
+        # A second connection holds the write lock, so that no write lands in the plain
+        # file after the copy is made; the exporting connection only reads.
+        # Both through one SQLite library: two copies of SQLite in one process do not see
+        # each other's POSIX locks, and closing one would drop the other's.
+        module = encryption.cipher_module()
+        locker = module.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        source = module.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            locker.execute("BEGIN IMMEDIATE")
+            source.isolation_level = None
+            counts = _row_counts(source)
+            encryption.export(source, staging, key, salt)
+            copy = encryption.connect(staging, key, salt)
+            try:
+                sound = [r[0] for r in copy.execute("PRAGMA integrity_check")]
+                same = _row_counts(copy) == counts
+            finally:
+                copy.close()
+            if sound != ["ok"] or not same:
+                raise StoreError(f"The encrypted copy of {path} did not check out; the store "
+                                 "was left as it was.")
+        finally:
+            source.close()
+            locker.close()
+        # The last connection to close checkpoints and removes the plain -wal and -shm;
+        # if they are still there, asbtui has the store open elsewhere.
+        if Path(f"{path}-wal").exists():
+            raise StoreError(f"The store {path} is open in another asbtui window or "
+                             "command: close it there, then encrypt again.")
+        os.replace(path, plain_copy)
+        os.replace(staging, path)
+    except BaseException as error:
+        if plain_copy.exists() and not path.exists():
+            os.replace(plain_copy, path)
+        staging.unlink(missing_ok=True)
+        if type(error).__module__.startswith("sqlcipher3"):
+            raise explain_error(path, error) from None  # type: ignore[arg-type]
+        raise
+    _remove(plain_copy)
+    return path
+
+
+def _row_counts(connection: Any) -> dict[str, int]:
+    tables = [r[0] for r in connection.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+        "AND sql NOT LIKE 'CREATE VIRTUAL%'")]
+    return {t: connection.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
 
 
 def check(store: Store) -> list[str]:

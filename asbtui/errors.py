@@ -41,4 +41,13 @@ class NotSignedIn(Forbidden):
 
 
 class SignInFailed(AsbError):
-    """A wrong name or PIN, or a locked or disabled account."""
+    """A wrong name or PIN, or a locked or disabled account.
+
+    The message is the same for all of them (names cannot be probed); ``locked`` tells a
+    screen whose user is already signed in (the lock screen, the change-PIN form) that
+    the account is now locked, so it can sign them out.
+    """
+
+    def __init__(self, message: str, *, locked: bool = False) -> None:
+        super().__init__(message)
+        self.locked = locked

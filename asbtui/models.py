@@ -402,6 +402,8 @@ class Party(Synced, table=True):
     notes: str = Field(default="")
     person_key: str = Field(default="", index=True, description="Name and birth date, normalised")
     phone_key: str = Field(default="", description="Phone digits only, UK form (07..., 01...)")
+    withheld: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()},
+                           description="Anonymous, or not to be disclosed to partners")
 
     __table_args__ = (
         # Repeat victims and perpetrators: a case's people of one role, from the index alone.
@@ -783,6 +785,9 @@ class CaseShare(Synced, table=True):
     shared_by: str
     justification: str
     revoked_at: datetime | None = Field(default=None)
+    people: str = Field(default="", sa_column_kwargs={"server_default": ""},
+                        description="Ids of the people disclosed, comma-separated; '' the "
+                        "default (victims and perpetrators); '-' none")
 
 
 class AuditEvent(SQLModel, table=True):

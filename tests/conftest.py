@@ -37,7 +37,7 @@ def _no_user_settings(
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
-    for name in ("ASBTUI_DB", "ASBTUI_OFFICER", "ASBTUI_THEME", "ASBTUI_PAGE_SIZE"):
+    for name in ("ASBTUI_DB", "ASBTUI_OFFICER", "ASBTUI_THEME", "ASBTUI_PAGE_SIZE", "ASBTUI_KEY"):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -416,6 +416,8 @@ async def test_sharing_from_another_district_is_refused_as_a_message(world, open
         await settle(pilot)
         await pilot.press("enter")  # the first agency
         await settle(pilot)
+        await pilot.press("enter")  # the people it discloses: the default
+        await settle(pilot)
         assert isinstance(app.screen, JustificationScreen)
         await pilot.press("enter")  # the first reason
         await settle(pilot)
@@ -737,3 +739,48 @@ async def test_wrong_current_pins_lock_the_account_and_sign_out(world) -> None:
         assert isinstance(app.screen, LoginScreen)
         assert "locked" in app.export_screenshot()
         assert world.store.actor is None
+
+
+async def test_an_officer_withholds_a_person_and_the_partner_no_longer_sees_them(world) -> None:
+    app = make_app(world.store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await sign_in(pilot, "pc.jones", PINS["pc.jones"])
+        screen = await open_case_screen(pilot, world.shared)
+        assert "Mary Victim" in "\n".join(table_texts(screen, "people"))
+        await pilot.press("1", "W")
+        await settle(pilot)
+        people = "\n".join(table_texts(app.screen, "people"))
+        assert "Victim (withheld) | Mary Victim" in people
+
+    world.store.actor = None
+    app = make_app(world.store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await sign_in(pilot, "council.kim", PINS["council.kim"])
+        screen = await open_case_screen(pilot, world.shared)
+        assert "Mary Victim" not in "\n".join(table_texts(screen, "people"))
+
+
+async def test_sharing_asks_which_people_it_discloses(world) -> None:
+    app = make_app(world.store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await sign_in(pilot, "pc.jones", PINS["pc.jones"])
+        screen = await open_case_screen(pilot, world.private)
+        await pilot.press("S")
+        await settle(pilot)
+        await pilot.press("enter")  # the first agency
+        await settle(pilot)
+        assert "Which people" in app.screen.title_text
+        await pilot.press("down", "down", "down", "enter")  # nobody
+        await settle(pilot)
+        assert isinstance(app.screen, JustificationScreen)
+        await pilot.press("enter")  # the first reason
+        await settle(pilot)
+        assert app.screen is screen
+    with world.store.engine.connect() as connection:
+        chosen = connection.exec_driver_sql(
+            "SELECT people FROM caseshare JOIN \"case\" ON \"case\".id = caseshare.case_id "
+            "WHERE \"case\".ref = ?", (world.private,)).scalars().all()
+    assert chosen == ["-"]

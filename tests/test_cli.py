@@ -31,8 +31,10 @@ LIST_KEYS = {"ref", "district", "status", "category", "risk", "opened", "owner"}
 def run():
     runner = CliRunner()  # typer >= 0.16 / click >= 8.2: stderr is always kept apart
 
-    def invoke(*args: object, sign_in: bool = True):
+    def invoke(*args: object, sign_in: bool = True, as_admin: bool = False):
         env = sign_in_env(args) if sign_in else {}
+        if as_admin:
+            env = {"ASBTUI_USER": "admin", "ASBTUI_PIN": "802468"}
         result = runner.invoke(app, [str(a) for a in args], env=env)
         combined = result.stdout + result.stderr
         assert "Traceback" not in combined, combined
@@ -431,22 +433,24 @@ def test_db_check_reports_a_broken_link(run, demo_path):
     assert "1 problem(s)" in lines[-1]
 
 
-def test_db_migrate_on_a_current_store_changes_nothing(run, demo_path):
-    before = demo_path.read_bytes()
-    # Signing in is audited, so this run does not sign in: migrating needs no user.
-    result = run("--db", demo_path, "db", "migrate", sign_in=False)
-    assert result.exit_code == 0
+def test_db_migrate_on_a_current_store_makes_no_copy_and_is_for_admins(run, demo_path):
+    assert "may not back up, migrate" in assert_one_line_error(
+        run("--db", demo_path, "db", "migrate"))
+    result = run("--db", demo_path, "db", "migrate", as_admin=True)
+    assert result.exit_code == 0, result.stderr
     assert "schema is up to date" in result.stdout
     assert not list(demo_path.parent.glob("*pre-migration*"))
-    assert demo_path.read_bytes() == before
+    recent = run("--db", demo_path, "audit", "recent", "--limit", 2, "--json", as_admin=True)
+    assert "schema checked: already at" in json.loads(recent.stdout)[1]["detail"]  # [0]: sign-in
 
 
 def test_db_backup_writes_a_usable_copy(run, demo_path, tmp_path, demo_summary):
     target = tmp_path / "backups" / "copy.db"
     target.parent.mkdir()
-    result = run("--db", demo_path, "db", "backup", target)
+    result = run("--db", demo_path, "db", "backup", target, as_admin=True)
     assert result.exit_code == 0, result.stderr
-    assert result.stdout == f"Backed up {demo_path} to {target}.\n"
+    assert result.stdout == f"Backed up {demo_path} to {target} (NOT encrypted).\n"
+    assert target.stat().st_mode & 0o777 == 0o600
     shown = run("--db", target, "case", "show", demo_summary.invicta_ref, "--json")
     assert json.loads(shown.stdout)["ref"] == demo_summary.invicta_ref
     assert run("--db", target, "db", "check").exit_code == 0
@@ -455,14 +459,14 @@ def test_db_backup_writes_a_usable_copy(run, demo_path, tmp_path, demo_summary):
 def test_db_backup_refuses_an_existing_target(run, demo_path, tmp_path):
     target = tmp_path / "taken.db"
     target.write_bytes(b"an older backup")
-    line = assert_one_line_error(run("--db", demo_path, "db", "backup", target), 1)
+    line = assert_one_line_error(run("--db", demo_path, "db", "backup", target, as_admin=True))
     assert "already exists" in line
     assert target.read_bytes() == b"an older backup"
 
 
 def test_db_backup_into_a_missing_folder_names_the_backup_file(run, demo_path, tmp_path):
     target = tmp_path / "no-such-folder" / "copy.db"
-    line = assert_one_line_error(run("--db", demo_path, "db", "backup", target), 1)
+    line = assert_one_line_error(run("--db", demo_path, "db", "backup", target, as_admin=True))
     assert str(target) in line
 
 

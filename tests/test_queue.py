@@ -637,14 +637,23 @@ def test_search_sees_a_case_opened_after_the_store_was_built(board):
         "é",
         "文字",
         "Ḉ",
-        "x" * 500,
-        "a " * 100,
+        "x" * 200,
+        "a " * 12,
     ],
 )
 def test_search_operators_typed_by_a_user_do_not_raise(board, text):
     query = board_query(search=text, statuses=())
     rows = every_row(board, query, page_size=3)
     assert len(rows) == queue.queue_count(board, query)
+
+
+@pytest.mark.parametrize(("text", "message"), [("x" * 201, "too long"),
+                                               ("a " * 13, "too many words")])
+def test_a_search_past_its_bounds_is_refused_in_plain_words(board, text, message):
+    from asbtui.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match=message):
+        queue.queue_page(board, board_query(search=text, statuses=()))
 
 
 @pytest.mark.parametrize("text", ['"', "*", "-", "^", ":", "()", "   ", "", "+ - *"])

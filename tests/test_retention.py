@@ -260,3 +260,53 @@ def test_after_erasure_no_personal_text_is_left_in_any_table(store, open_case):
                     left.append(f"{table}.{column}: {needle}")
     raw.close()
     assert left == []
+
+
+def test_an_erasure_names_the_exports_and_backups_that_still_hold_the_case(
+        store, open_case, tmp_path):
+    from asbtui.services import exporter, store_admin
+
+    ref = old_closed_case(store, open_case)
+    other = old_closed_case(store, open_case)
+    export = exporter.save_case(store, ref, "md", "Working this case", tmp_path / "case.md")
+    exporter.save_case(store, other, "md", "Working this case", tmp_path / "other.md")
+    backup = store_admin.backup_store(store, tmp_path / "backup.db")
+    preview = retention.erasure_preview(store, ref, today=TODAY)
+    assert preview.copies == (str(export.resolve()), str(backup.resolve()))
+    erased = retention.erase(store, ref, "Review: no reason to keep", today=TODAY, now=AS_OF)
+    assert erased.copies == preview.copies
+    assert "destroy them too" in erased.copies_note()
+    result = CliRunner().invoke(app, ["--db", str(store.path), "retention", "erase", other,
+                                      "--reason", "Review: no reason to keep", "--yes"])
+    assert result.exit_code == 0, result.stderr
+    assert f"Still holds this case (destroy it too): {tmp_path / 'other.md'}" in result.stdout
+
+
+def test_erased_personal_data_is_overwritten_in_the_file(store, open_case):
+    ref = old_closed_case(store, open_case)
+    with store.engine.connect() as connection:  # the case's text now in the file itself
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").close()
+        # Freed space is zeroed, not left for a file carver.
+        assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+    assert b"07700 900123" in store.path.read_bytes()
+    retention.erase(store, ref, "Review: no reason to keep", today=TODAY, now=AS_OF)
+    path = store.path
+    store.close()  # checkpoints the WAL into the file
+    raw = path.read_bytes()
+    for value in (b"07700 900123", b"Lives alone", b"Music from no. 14 until 3am"):
+        assert value not in raw, value
+
+
+@pytest.mark.parametrize(("reason", "found"), [
+    ("Spoke to John Smith about it", "a name"),
+    ("Mrs Okafor asked for it", "a name"),
+    ("Called back on 07700 900123", "a phone number"),
+    ("Asked by j.smith@example.org", "an email address"),
+    ("Visit to CT9 2QB", "a postcode"),
+])
+def test_a_reason_that_holds_personal_data_is_refused(store, open_case, reason, found):
+    ref = old_closed_case(store, open_case)
+    with pytest.raises(InvalidInput, match=f"seems to hold {found}: say why, not who"):
+        retention.keep(store, ref, TODAY + timedelta(days=30), reason, today=TODAY)
+    for fine in ("Civil claim pending", "Thanet District Council asked under the ISA"):
+        assert audit.justification(fine) == fine

@@ -960,3 +960,13 @@ def test_sync_on_a_store_that_is_not_enrolled_says_how_to_enrol(store_path) -> N
                                          "last_sync": None, "pending": 0}
     bad = runner.invoke(app, ["--db", str(store_path), "sync", "enrol", "ftp://x", "CODE"])
     assert bad.exit_code == 1 and "not a web address" in bad.stderr
+
+
+def test_a_partner_device_is_never_sent_people() -> None:
+    # A share discloses only the people the officer chose, and a withheld person never;
+    # the central store cannot take a person back off a partner's device, so it sends none.
+    from asbtui.server.scopes import partner_may_read
+
+    person = {"id": "p1", "case_id": "c1", "role": "victim", "withheld": False}
+    assert not partner_may_read("party", person, "agency-1")
+    assert partner_may_read("incident", {"id": "i1", "case_id": "c1"}, "agency-1")

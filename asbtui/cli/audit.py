@@ -9,7 +9,16 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from asbtui.cli.base import app, open_store_for, print_json, sub_app, table_console
+from asbtui.cli.base import (
+    app,
+    context,
+    open_store_for,
+    print_json,
+    sign_in_for,
+    store_key,
+    sub_app,
+    table_console,
+)
 from asbtui.dates import format_datetime
 from asbtui.literal import one_line
 
@@ -17,32 +26,65 @@ audit_app = sub_app("The tamper-evident audit log (DPA 2018 s62).")
 app.add_typer(audit_app, name="audit")
 
 
+def _chain_report(ctx: typer.Context, expect: str | None) -> Any:
+    """The chain checked, its head as it was before this command's own sign-in event."""
+    from asbtui.db import open_store
+    from asbtui.services import audit
+
+    anchor = audit.parse_anchor(expect) if expect is not None else None
+    path = context(ctx).db
+    with open_store(path, key=store_key(path)) as store:
+        before = audit.last_seq(store)
+        sign_in_for(ctx, store)
+        return audit.verify(store, upto=before or None, expect=anchor)
+
+
 @audit_app.command("verify")
 def audit_verify(
     ctx: typer.Context,
+    expect: Annotated[str | None, typer.Option(
+        "--expect", metavar="SEQ:HASH",
+        help="A head kept elsewhere (from 'audit head'): it must still be in the chain.",
+        show_default=False)] = None,
     central: Annotated[bool, typer.Option(
         "--central", help="Also compare the log with the copy the central store holds.")]
     = False,
 ) -> None:
     """Check every link of the audit chain; exit 1 naming the first broken link, if any.
 
-    Keep the head it prints somewhere else: a chain rewritten in full from a tampered row
-    onwards can only be caught against a head recorded before.
+    Keep the head it prints somewhere else and give it back with --expect: a chain cut
+    short or rewritten in full can only be caught against a head recorded before.
     """
-    from asbtui.services import audit
-
-    with open_store_for(ctx) as store:
-        report = audit.verify(store)
+    report = _chain_report(ctx, expect)
     if not report.intact:
-        print(f"asbtui: the audit log is broken at row {report.broken_seq}: {report.problem} "
-              f"(rows 1 to {report.head_seq} are intact).", file=sys.stderr)
+        intact = (f" (rows 1 to {report.head_seq} are intact)"
+                  if report.broken_seq is not None else "")
+        print(f"asbtui: {report.headline}: {report.problem}{intact}.", file=sys.stderr)
         raise typer.Exit(1)
-    print(f"Audit log intact: {report.rows:,} rows checked; head row {report.head_seq}, "
-          f"hash {report.head_hash}.")
+    anchored = f"; the anchor row {expect.split(':')[0]} is in it" if expect else ""
+    print(f"Audit log intact: {report.rows:,} rows checked{anchored}; head row "
+          f"{report.head_seq}, hash {report.head_hash}.")
     if central:
         from asbtui.cli.sync import verify_central
 
         verify_central(ctx)
+
+
+@audit_app.command("head")
+def audit_head(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The chain's head (row and hash) to keep elsewhere, checked first; no event added."""
+    report = _chain_report(ctx, None)
+    if not report.intact:
+        print(f"asbtui: {report.headline}: {report.problem}.", file=sys.stderr)
+        raise typer.Exit(1)
+    if as_json:
+        print_json({"seq": report.head_seq, "hash": report.head_hash,
+                    "anchor": report.anchor})
+        return
+    print(report.anchor)
 
 
 def entry_json(e: Any) -> dict[str, Any]:

@@ -20,7 +20,8 @@ import typer
 from rich.console import Console
 
 from asbtui.config import Settings
-from asbtui.errors import AsbError
+from asbtui.errors import AsbError, StoreError
+from asbtui.literal import shortened
 
 EXIT_BAD_INPUT = 1
 EXIT_USAGE = 2
@@ -37,6 +38,14 @@ class AsbGroup(typer.core.TyperGroup):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
+        given = list(sys.argv[1:] if args is None else args)
+        for value in given:
+            if _not_text(value):
+                fail(f"An argument is not valid text (UTF-8): {shortened(value, 60)}",
+                     EXIT_BAD_INPUT)
+        for name, value in os.environ.items():
+            if name.startswith("ASBTUI_") and _not_text(value):
+                fail(f"{name} is not valid text (UTF-8); set it again.", EXIT_BAD_INPUT)
         try:
             result = super().main(
                 args=args,
@@ -65,8 +74,17 @@ class AsbGroup(typer.core.TyperGroup):
         sys.exit(result if isinstance(result, int) else 0)
 
 
+def _not_text(value: str) -> bool:
+    # Python carries bytes that are not UTF-8 as lone surrogates (surrogateescape).
+    return any("\ud800" <= ch <= "\udfff" for ch in value)
+
+
+MESSAGE_MAX = 400
+
+
 def fail(message: str, code: int) -> NoReturn:
-    print(f"asbtui: {message}", file=sys.stderr)
+    # Messages may echo what a user typed: escape bytes and controls, and cut a huge one.
+    print(f"asbtui: {shortened(message, MESSAGE_MAX)}", file=sys.stderr)
     sys.exit(code)
 
 
@@ -105,7 +123,8 @@ def open_store_for(ctx: typer.Context, *, create: bool = False):  # noqa: ANN202
     """Open the store of ``--db`` and, when ``--user`` was given, sign that user in."""
     from asbtui.db import open_store
 
-    store = open_store(context(ctx).db, create=create)
+    path = context(ctx).db
+    store = open_store(path, create=create, key=store_key(path))
     try:
         sign_in_for(ctx, store)
     except BaseException:
@@ -116,6 +135,35 @@ def open_store_for(ctx: typer.Context, *, create: bool = False):  # noqa: ANN202
 
 PIN_ENV = "ASBTUI_PIN"
 NEW_PIN_ENV = "ASBTUI_NEW_PIN"
+KEY_ENV = "ASBTUI_KEY"
+
+
+def store_key(path: Path) -> Any:
+    """The key of the store at ``path``: ASBTUI_KEY, else asked for (without echo) when the
+    store is encrypted; None for a plain store (open_store refuses a key it does not need)."""
+    from asbtui.encryption import StoreKey, store_kind
+
+    secret = os.environ.get(KEY_ENV)
+    if secret is None and store_kind(path.expanduser()) == "encrypted":
+        if not sys.stdin.isatty():
+            raise StoreError(f"The store {path} is encrypted or damaged (not a plain "
+                             f"SQLite file): set {KEY_ENV} to its key, or run in a terminal "
+                             "to type it.")
+        secret = ask_secret(f"Key for the store {path}", f"set {KEY_ENV} or run in a terminal",
+                            what="store key")
+    return None if secret is None else StoreKey(secret)
+
+
+def new_store_key(path: Path) -> Any:
+    """The key for a new encrypted store: ASBTUI_KEY, else typed twice without echo."""
+    from asbtui.encryption import StoreKey, check_new_key
+
+    secret = os.environ.get(KEY_ENV)
+    if secret is None:
+        secret = ask_secret(f"New key for the store {path} (8 or more characters; keep it "
+                            "safe: without it the store cannot be read)",
+                            f"set {KEY_ENV} or run in a terminal", twice=True, what="store key")
+    return StoreKey(check_new_key(secret))
 
 
 def sign_in_for(ctx: typer.Context, store: Any) -> None:
@@ -131,14 +179,15 @@ def sign_in_for(ctx: typer.Context, store: Any) -> None:
     users.sign_in(store, name, pin)
 
 
-def ask_secret(prompt: str, otherwise: str, *, twice: bool = False) -> str:
-    """A PIN typed without echo (twice when ``twice``); a plain error when none is given."""
-    from asbtui.errors import SignInFailed
+def ask_secret(prompt: str, otherwise: str, *, twice: bool = False, what: str = "PIN") -> str:
+    """A secret typed without echo (twice when ``twice``); a plain error when none is given."""
+    from asbtui.errors import SignInFailed, StoreError
 
     try:
         return typer.prompt(prompt, hide_input=True, confirmation_prompt=twice, err=True)
     except (typer.Abort, EOFError):
-        raise SignInFailed(f"No PIN was given: {otherwise}.") from None
+        error = SignInFailed if what == "PIN" else StoreError
+        raise error(f"No {what} was given: {otherwise}.") from None
 
 
 def new_pin(prompt: str = "New PIN") -> str:

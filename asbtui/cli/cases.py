@@ -224,7 +224,8 @@ def case_show(
         out(Text("Duplicates merged in: " + ", ".join(detail.merged_refs)))
     out(Text("\nPeople", style="bold"))
     for p in detail.parties:
-        flag = " (vulnerable)" if p.vulnerable else ""
+        flag = (" (vulnerable)" if p.vulnerable else "") + (
+            " (withheld from partners)" if p.withheld else "")
         out(Text(f"  {p.role.label}: {one_line(p.name)}{flag}"))
         if p.details_shown:
             born = f"born {format_date(p.date_of_birth)}" if p.date_of_birth else ""
@@ -307,6 +308,12 @@ def case_export(
         typer.Option("--names-only",
                      help="Leave out people's dates of birth, addresses, phones and notes."),
     ] = False,
+    for_agency: Annotated[
+        str | None,
+        typer.Option("--for-agency", help="Make the file for a partner agency: only the "
+                     "people its share discloses and the notes it may read.",
+                     show_default=False),
+    ] = None,
 ) -> None:
     """Write one case's file (PDF, Markdown or JSON): what you may see of it, audited.
 
@@ -318,5 +325,5 @@ def case_export(
     chosen = exporter.parse_format(fmt if fmt is not None else output.suffix or "(none)")
     with open_store_for(ctx) as store:
         written = exporter.save_case(store, ref, chosen, reason, output,
-                                     include_people=not names_only)
+                                     include_people=not names_only, for_agency=for_agency)
     print(f"Exported {ref.strip().upper()} ({chosen.label}) to {written}.")

@@ -26,13 +26,43 @@ def case_share(
     ref: RefArgument,
     agency: Annotated[str, typer.Option(help="The partner agency (its name, or its start).")],
     reason: Annotated[str, typer.Option(help="Why the case is disclosed (audited).")],
+    person: Annotated[list[str] | None, typer.Option(
+        "--person", help="A person to disclose (their id from 'case show --json'; repeat "
+        "it). Default: the victims and perpetrators.", show_default=False)] = None,
+    no_people: Annotated[bool, typer.Option(
+        "--no-people", help="Disclose nobody's name or details with the case.")] = False,
 ) -> None:
-    """Share a case with a partner agency (a disclosure, audited with the reason)."""
+    """Share a case with a partner agency (a disclosure, audited with the reason).
+
+    A person marked withheld (anonymous, or not to be disclosed) is never disclosed;
+    reporters and witnesses only when named with --person.
+    """
+    from asbtui.errors import InvalidInput
     from asbtui.services import partners
 
+    if person and no_people:
+        raise InvalidInput("Give --person or --no-people, not both.")
+    chosen = [] if no_people else (person or None)
     with open_store_for(ctx) as store:
-        share = partners.share_case(store, ref, agency, reason)
+        share = partners.share_case(store, ref, agency, reason, people=chosen)
     print(f"{ref.strip().upper()} shared with {share.agency} (ISA {share.isa_ref}).")
+
+
+@case_app.command("withhold")
+def case_withhold(
+    ctx: typer.Context,
+    ref: RefArgument,
+    person: Annotated[str, typer.Argument(help="The person's id (from 'case show --json').")],
+    disclose: Annotated[bool, typer.Option(
+        "--disclose", help="Undo: the person may be disclosed to partners again.")] = False,
+) -> None:
+    """Mark a person anonymous / "do not disclose to partners" (audited)."""
+    from asbtui.services import cases
+
+    with open_store_for(ctx) as store:
+        view = cases.set_withheld(store, ref, person, not disclose)
+    state = "may be disclosed to partners" if disclose else "is withheld from partners"
+    print(f"The {view.role.value} {view.id[:8]} on {ref.strip().upper()} {state}.")
 
 
 @case_app.command("unshare")

@@ -10,6 +10,7 @@ from rich.table import Table
 from asbtui.cli.base import app, context, open_store_for, print_json, sub_app, table_console
 from asbtui.dates import format_date, parse_date
 from asbtui.errors import InvalidInput
+from asbtui.literal import one_line
 
 retention_app = sub_app(
     "Personal data review: closed cases past the review period (ASBTUI_RETENTION_REVIEW_MONTHS)."
@@ -80,7 +81,10 @@ def retention_erase(
     with open_store_for(ctx) as store:
         if not yes:
             preview = retention.erasure_preview(store, ref, review_months=months)
+            copies = f" {preview.copies_note()}." if preview.copies else ""
             raise InvalidInput(f"Erasing {preview.ref} would blank {preview.describe()}; "
-                               "it cannot be undone. Run again with --yes to erase it.")
+                               f"it cannot be undone. Run again with --yes to erase it.{copies}")
         erased = retention.erase(store, ref, reason, review_months=months)
     print(f"Erased the personal data of {erased.ref}: {erased.describe()}.")
+    for copy in erased.copies:
+        print(f"Still holds this case (destroy it too): {one_line(copy)}")

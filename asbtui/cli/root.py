@@ -10,10 +10,22 @@ import typer
 from rich.console import Console
 
 from asbtui import __version__
-from asbtui.cli.base import Context, DbOption, app, context, sign_in_for
+from asbtui.cli.base import (
+    KEY_ENV,
+    Context,
+    DbOption,
+    app,
+    context,
+    new_pin,
+    new_store_key,
+    sign_in_for,
+    store_key,
+)
 from asbtui.config import load_settings
 from asbtui.errors import StoreError
 from asbtui.models import District
+
+DEMO_STEM = "asbtui-demo"
 
 
 def _version(value: bool) -> None:
@@ -61,12 +73,20 @@ def _run_app(ctx: typer.Context) -> None:
     from asbtui.services.access import has_users
 
     here = context(ctx)
-    if not here.db.exists():
-        _offer_new_store(here.db)
-    store = open_store(here.db)
+    path = here.db
+    if not path.exists():
+        path, key, admin = _first_run(path)
+    else:
+        key, admin = store_key(path), None
+    store = open_store(path, key=key)
     try:
-        # Signed in before the app starts, the app skips its login screen.
-        sign_in_for(ctx, store)
+        if admin is not None:
+            from asbtui.services import users
+
+            users.sign_in(store, *admin)
+        else:
+            # Signed in before the app starts, the app skips its login screen.
+            sign_in_for(ctx, store)
         if here.settings.officer and (store.actor is not None or not has_users(store)):
             cases.set_device_officer(store, here.settings.officer)
         from asbtui.app import AsbApp
@@ -76,27 +96,58 @@ def _run_app(ctx: typer.Context) -> None:
         store.close()
 
 
-def _offer_new_store(path: Path) -> None:
-    if not sys.stdin.isatty():
-        raise StoreError(f"There is no store at {path}. Create one with: asbtui demo --db {path}")
-    print(f"There is no store at {path} yet.")
-    choice = (
-        typer.prompt(
-            "Build a demo store with 2,000 synthetic cases (d), an empty store (e), or quit (q)?",
-            default="d",
-        )
-        .strip()
-        .lower()
-    )
-    from asbtui.db import open_store
+def _interactive() -> bool:
+    return sys.stdin.isatty()
 
+
+def demo_path_beside(path: Path) -> Path:
+    """The demo store's own file, next to where the real store would be."""
+    return path.with_name(f"{DEMO_STEM}{path.suffix or '.db'}")
+
+
+def _first_run(path: Path) -> tuple[Path, Any, tuple[str, str] | None]:
+    """No store yet: make a real, encrypted one with its first admin (the first choice), or
+    a demo in its own file. Returns the store to open, its key and the admin to sign in."""
+    if not _interactive():
+        raise StoreError(f"There is no store at {path}. Run asbtui in a terminal to create "
+                         "one (it asks for a store key, then the first admin and their PIN), "
+                         f"or build a demo store: asbtui demo --db {demo_path_beside(path)}")
+    print(f"There is no store at {path} yet.")
+    choice = typer.prompt(
+        "Create a new encrypted store (n), build a demo store with 2,000 synthetic cases in "
+        "its own file (d), or quit (q)?", default="n").strip().lower()
     if choice.startswith("d"):
-        with open_store(path, create=True) as store:
-            _print_demo(store, _build_demo(store, 2000, 1))
-    elif choice.startswith("e"):
-        open_store(path, create=True).close()
-    else:
+        demo_path = demo_path_beside(path)
+        if not demo_path.exists():
+            _build_demo_file(demo_path, 2000, 1, key=None)
+        else:
+            print(f"Opening the demo store {demo_path}.")
+        return demo_path, store_key(demo_path), None
+    if not choice.startswith("n"):
         raise typer.Exit(0)
+    return (path, *_create_store(path))
+
+
+def _create_store(path: Path) -> tuple[Any, tuple[str, str]]:
+    """A new encrypted store whose first user is an admin: everything asked before the
+    file is made, so that no real store is ever worked without sign-in and audit."""
+    from asbtui.db import open_store
+    from asbtui.services import users
+
+    key = new_store_key(path)
+    print("Now the store's first user, an admin (they add the other users).")
+    name = users.normalise_username(typer.prompt("Admin user name", default="admin", err=True))
+    full_name = typer.prompt("Their full name", default="", err=True)
+    pin = users.check_pin(new_pin(f"PIN for {name}"))
+    try:
+        with open_store(path, create=True, key=key) as store:
+            users.add_user(store, name, "admin", pin, full_name=full_name)
+    except BaseException:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        raise
+    print(f"Created the encrypted store {path} with the admin {name}.")
+    return key, (name, pin)
 
 
 # ---------------------------------------------------------------------------- demo
@@ -139,15 +190,25 @@ def demo(
     cases: Annotated[int, typer.Option(min=1, max=2_000_000, help="How many cases.")] = 2000,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed, the same store.")] = 1,
 ) -> None:
-    """Build a synthetic Kent store (faker en_GB) in a new file."""
-    from asbtui.db import open_store
+    """Build a synthetic Kent store (faker en_GB) in a new file (encrypted if ASBTUI_KEY is
+    set). The app shows DEMO in its header on it."""
+    import os
 
-    path = (db or context(ctx).db).expanduser()
+    path = (db or demo_path_beside(context(ctx).db)).expanduser()
+    key = new_store_key(path) if os.environ.get(KEY_ENV) is not None else None
+    _build_demo_file(path, cases, seed, key=key)
+
+
+def _build_demo_file(path: Path, cases: int, seed: int, *, key: Any) -> None:
+    from asbtui.db import open_store
+    from asbtui.services import store_admin
+
     if path.exists():
         raise StoreError(f"{path} already exists; give a new file name for the demo store.")
     try:
-        with open_store(path, create=True) as store:
+        with open_store(path, create=True, key=key) as store:
             summary = _build_demo(store, cases, seed)
+            store_admin.mark_demo(store)
     except BaseException:
         # A half-built demo is no use to anyone: remove it so the command can be rerun.
         for suffix in ("", "-wal", "-shm"):

@@ -8,10 +8,17 @@ from typing import Annotated
 
 import typer
 
-from asbtui.cli.base import app, open_store_for, sub_app
+from asbtui.cli.base import (
+    app,
+    context,
+    new_store_key,
+    open_store_for,
+    sign_in_for,
+    sub_app,
+)
 from asbtui.errors import StoreError
 
-db_app = sub_app("Check, back up and migrate the store.")
+db_app = sub_app("Check, back up, migrate and encrypt the store.")
 app.add_typer(db_app, name="db")
 
 
@@ -36,16 +43,49 @@ def db_backup(
     ctx: typer.Context,
     target: Annotated[Path, typer.Argument(help="A new file to write the backup to.")],
 ) -> None:
-    """Copy the store to a new file while it stays in use."""
-    from asbtui import db
+    """Copy the store to a new file while it stays in use (admins; audited).
+
+    The copy is encrypted with the store's key when the store is encrypted, and readable
+    by you only (0600). It holds every case: keep it as safe as the store.
+    """
+    from asbtui.services import store_admin
 
     with open_store_for(ctx) as store:
-        written = db.backup(store.path, target)
-    print(f"Backed up {store.path} to {written}.")
+        written = store_admin.backup_store(store, target)
+    state = "encrypted with the store's key" if store.key is not None else "NOT encrypted"
+    print(f"Backed up {store.path} to {written} ({state}).")
 
 
 @db_app.command("migrate")
 def db_migrate(ctx: typer.Context) -> None:
-    """Bring the store's schema up to date (a backup is made first)."""
+    """Bring the store's schema up to date (admins; a copy is made first; audited)."""
+    from asbtui.services import store_admin
+
     with open_store_for(ctx) as store:
-        print(f"{store.path}: schema is up to date.")
+        revision = store_admin.record_migration(store)
+        if store.migrated:
+            print(f"{store.path}: migrated from schema {store.migrated[0]} to {revision}.")
+        else:
+            print(f"{store.path}: schema is up to date ({revision}).")
+
+
+@db_app.command("encrypt")
+def db_encrypt(ctx: typer.Context) -> None:
+    """Encrypt a plain store in place with a new key (ASBTUI_KEY, or typed twice).
+
+    An encrypted copy is written and checked before it replaces the store; the plain file
+    is then overwritten and removed. Close asbtui everywhere else first.
+    """
+    from asbtui.db import open_store
+    from asbtui.encryption import store_kind
+    from asbtui.services import store_admin
+
+    path = context(ctx).db.expanduser()
+    if store_kind(path) == "encrypted":
+        raise StoreError(f"The store {path} is already encrypted.")
+    key = new_store_key(path)  # ASBTUI_KEY is the new key here, not this store's
+    with open_store(path) as store:
+        sign_in_for(ctx, store)
+        store_admin.encrypt_store(store, key)
+    print(f"Encrypted {path}: from now on give its key (ASBTUI_KEY, or typed when asked). "
+          "Backups made before are still plain: destroy them or encrypt them too.")

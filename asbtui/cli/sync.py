@@ -145,9 +145,11 @@ app.add_typer(sync_app, name="sync")
 
 
 def _device_store(ctx: typer.Context, *, create: bool = False):  # noqa: ANN202
+    from asbtui.cli.base import store_key
     from asbtui.db import open_store
 
-    return open_store(context(ctx).db, create=create)
+    path = context(ctx).db
+    return open_store(path, create=create, key=store_key(path))
 
 
 def _sync_user(ctx: typer.Context, store: Any) -> tuple[str, str | None]:

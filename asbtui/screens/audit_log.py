@@ -33,7 +33,7 @@ def chain_words(report: ChainReport) -> Text:
             f"row {report.head_seq}, hash {report.head_hash}: note it elsewhere to check "
             "against later.")
     return Text.assemble(
-        (f"The audit log is broken at row {report.broken_seq}. ", "bold red"),
+        (f"{report.headline.capitalize()}. ", "bold red"),
         f"What is wrong: {report.problem}. Rows 1 to {report.head_seq} are intact. Tell "
         "your supervisor and the force's information security team.")
 
@@ -130,7 +130,7 @@ class AuditLogScreen(RecordListScreen[AuditEntry]):
             self.notify(f"Intact: {message.report.rows:,} rows.", title="Audit log",
                         markup=False)
         else:
-            self.notify(f"Broken at row {message.report.broken_seq}.", title="Audit log",
+            self.notify(f"{message.report.headline.capitalize()}.", title="Audit log",
                         severity="error", markup=False)
 
     @on(VerifyFailed)

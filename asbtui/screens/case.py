@@ -103,6 +103,15 @@ class CaseScreen(PermittedActions, Screen[bool]):
             id="case.share",
         ),
         Binding(
+            "W",
+            "withhold",
+            "Withhold",
+            tooltip="Mark the highlighted person anonymous: never disclosed to partners "
+            "(again: disclosable)",
+            id="case.withhold",
+            show=False,
+        ),
+        Binding(
             "U",
             "unshare",
             "Unshare",
@@ -234,6 +243,7 @@ class CaseScreen(PermittedActions, Screen[bool]):
         "correct_note": Permission.WRITE_NOTES,
         "share": Permission.SHARE_CASES,
         "unshare": Permission.SHARE_CASES,
+        "withhold": Permission.WORK_CASES,
         "export": Permission.READ_CASES,
         "audit": Permission.READ_AUDIT,
     }
@@ -467,7 +477,7 @@ class CaseScreen(PermittedActions, Screen[bool]):
             "people",
             [
                 [
-                    Text(p.role.label),
+                    Text(p.role.label + (" (withheld)" if p.withheld else "")),
                     literal(p.name),
                     Text("Yes", style="bold red") if p.vulnerable else Text(""),
                     Text(format_date(p.date_of_birth)) if p.details_shown else hidden,
@@ -876,19 +886,29 @@ class CaseScreen(PermittedActions, Screen[bool]):
                         "with f9.", markup=False)
             return
 
-        def reason_given(agency: str, reason: str | None) -> None:
+        detail = self.detail
+        disclosable = [p for p in detail.parties if not p.withheld]
+        people_for = {
+            "default": None,
+            "none": [],
+            "victims": [p.id for p in disclosable if p.role.value == "victim"],
+            "all": [p.id for p in disclosable],
+        }
+
+        def reason_given(agency: str, people: str, reason: str | None) -> None:
             if reason is None:
                 return
             try:
-                share = partners.share_case(self.asb.store, self.ref, agency, reason)
+                share = partners.share_case(self.asb.store, self.ref, agency, reason,
+                                            people=people_for[people])
             except AsbError as error:
                 self.notify(str(error), title="Not shared", severity="error", markup=False)
                 return
             self.notify(f"{self.ref} shared with {share.agency}.", title="Saved", markup=False)
             self._after_save(share)
 
-        def agency_chosen(agency: str | None) -> None:
-            if agency is None:
+        def people_chosen(agency: str, people: str | None) -> None:
+            if people is None:
                 return
             self.app.push_screen(
                 JustificationScreen(
@@ -896,10 +916,45 @@ class CaseScreen(PermittedActions, Screen[bool]):
                     "Sharing discloses the case to the agency's users; the reason is kept "
                     "in the audit log.",
                 ),
-                lambda reason: reason_given(agency, reason),
+                lambda reason: reason_given(agency, people, reason),
+            )
+
+        def agency_chosen(agency: str | None) -> None:
+            if agency is None:
+                return
+            withheld = len(detail.parties) - len(disclosable)
+            never = f" ({withheld} withheld: never)" if withheld else ""
+            options = [
+                (Text("Victims and perpetrators (not reporters or witnesses)"), "default"),
+                (Text("Victims only"), "victims"),
+                (Text(f"Everyone on the case{never}"), "all"),
+                (Text("Nobody: the case without people"), "none"),
+            ]
+            self.app.push_screen(
+                ChoiceScreen(f"Which people does sharing with {one_line(agency, 40)} "
+                             f"disclose?{never}", options),
+                lambda people: people_chosen(agency, people),
             )
 
         self.app.push_screen(ChoiceScreen(f"Share {self.ref} with", choices), agency_chosen)
+
+    def action_withhold(self) -> None:
+        if self.detail is None:
+            return
+        key = self._highlighted("people")
+        person = next((p for p in self.detail.parties if p.id == key), None)
+        if person is None:
+            self.notify("Highlight a person in the People section (1) first.", markup=False)
+            return
+        try:
+            cases.set_withheld(self.asb.store, self.ref, person.id, not person.withheld)
+        except AsbError as error:
+            self.notify(str(error), title="Not changed", severity="error", markup=False)
+            return
+        state = ("may be disclosed to partners again" if person.withheld
+                 else "is withheld: never disclosed to partners")
+        self.notify(f"{one_line(person.name, 40)} {state}.", title="Saved", markup=False)
+        self._after_save(person.id)
 
     def action_unshare(self) -> None:
         if self.detail is None:

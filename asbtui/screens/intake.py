@@ -127,6 +127,8 @@ class IntakeForm(FormScreen[str]):
         yield FieldRow("Their address", Input(id="address", max_length=300), "address")
         yield FieldRow("Their phone", Input(id="phone", max_length=40), "phone")
         yield FieldRow("", Checkbox("Vulnerable (reviewed weekly)", id="vulnerable"), "vulnerable")
+        yield FieldRow("", Checkbox("Anonymous: never disclose to partners", id="withheld"),
+                       "withheld")
         yield FieldRow("", Checkbox("Hate-motivated", id="hate_motivated"), "hate_motivated")
 
     # ------------------------------------------------------------------ duplicates
@@ -234,6 +236,7 @@ class IntakeForm(FormScreen[str]):
                     address=self.value("address"),
                     phone=self.value("phone"),
                     vulnerable=self.value("vulnerable"),
+                    withheld=self.value("withheld"),
                 )
             )
         elif self.value("address").strip() or self.value("phone").strip():

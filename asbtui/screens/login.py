@@ -36,6 +36,7 @@ class SignedIn(Message):
 @dataclass
 class SignInRefused(Message):
     error: str
+    locked: bool = False
 
 
 class _PinScreen(Screen[None]):
@@ -50,7 +51,7 @@ class _PinScreen(Screen[None]):
         try:
             actor = users.sign_in(self.asb.store, username, pin, now=self.asb.clock())
         except AsbError as error:
-            self.post_message(SignInRefused(str(error)))
+            self.post_message(SignInRefused(str(error), getattr(error, "locked", False)))
             return
         except Exception as error:  # noqa: BLE001 - shown to the user, never a traceback
             self.post_message(SignInRefused(f"Could not sign in: {error}"))
@@ -75,7 +76,8 @@ class LoginScreen(_PinScreen):
 
     def compose(self) -> ComposeResult:
         with Middle(), Center(), Vertical(classes="dialog sign-in"):
-            yield Label(Text("asbtui: sign in"), classes="dialog-title")
+            demo = " DEMO (synthetic data)" if getattr(self.app, "is_demo", False) else ""
+            yield Label(Text(f"asbtui{demo}: sign in"), classes="dialog-title")
             yield Static(Text("Sign in with your user name and PIN or passphrase."),
                          classes="form-note")
             yield Label(Text("User name"), classes="field-label")
@@ -178,7 +180,7 @@ class LockScreen(_PinScreen):
     def refused(self, message: SignInRefused) -> None:
         self.failures += 1
         # Once the account locks, nobody may go on here: back to the sign-in screen.
-        if self.failures >= users.MAX_FAILED_SIGN_INS or "locked" in message.error:
+        if self.failures >= users.MAX_FAILED_SIGN_INS or message.locked:
             self.asb.sign_out(message.error)
             return
         self.show_error(message.error)

@@ -46,6 +46,8 @@ class PartyForm(FormScreen[str]):
         yield FieldRow("Address", Input(id="address", max_length=300), "address")
         yield FieldRow("Phone", Input(id="phone", max_length=40), "phone")
         yield FieldRow("", Checkbox("Vulnerable", id="vulnerable"), "vulnerable")
+        yield FieldRow("", Checkbox("Anonymous: never disclose to partners", id="withheld"),
+                       "withheld")
         yield FieldRow("Notes", Input(id="notes"), "notes")
 
     def save(self) -> str:
@@ -63,6 +65,7 @@ class PartyForm(FormScreen[str]):
                 date_of_birth=dob,
                 vulnerable=self.value("vulnerable"),
                 notes=self.value("notes"),
+                withheld=self.value("withheld"),
             ),
         )
         return str(role)

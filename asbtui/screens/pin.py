@@ -49,7 +49,7 @@ class ChangePinForm(FormScreen[bool]):
             # the lock-out like the sign-in screen does, and leaves the same actor working.
             users.sign_in(self.store, self.actor.username, self.value("current"))
         except SignInFailed as problem:
-            if "locked" in str(problem):
+            if problem.locked:
                 return False
             for name in ("current", "pin", "pin_again"):
                 self.query_one(f"#{name}", Input).value = ""

@@ -22,6 +22,7 @@ from asbtui.services import case_review, cases, dashboard, queue
 from asbtui.services.access import Permission
 from asbtui.services.cases import OfficerView
 from asbtui.services.queue import QueuePage, QueueQuery, SortKey
+from asbtui.services.search import SEARCH_MAX
 from asbtui.widgets.case_table import CaseTable
 from asbtui.widgets.choice import ChoiceScreen
 from asbtui.widgets.footer import Footer
@@ -164,6 +165,7 @@ class QueueScreen(PermittedActions, Screen):
             placeholder="/ to search refs, names, addresses and summaries",
             id="search",
             compact=True,
+            max_length=SEARCH_MAX,
         )
         yield CaseTable(id="cases")
         yield Static(id="queue-detail")
@@ -322,7 +324,10 @@ class QueueScreen(PermittedActions, Screen):
             parts.append("unallocated")
         if q.search.strip():
             parts.append(f'matching "{q.search.strip()}"')
-        self.query_one("#queue-title", Static).update(Text(" · ".join(parts), style="bold"))
+        title = Text(" · ".join(parts), style="bold")
+        if getattr(self.app, "is_demo", False):
+            title = Text.assemble((" DEMO ", "bold reverse"), " synthetic data · ", title)
+        self.query_one("#queue-title", Static).update(title)
 
     def _show_status(self, shown: int, total: int) -> None:
         q = self.query_now

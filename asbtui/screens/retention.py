@@ -14,6 +14,7 @@ from textual.widgets import Input, Static
 
 from asbtui.dates import format_date, london_today, parse_date
 from asbtui.errors import AsbError, InvalidInput
+from asbtui.literal import one_line
 from asbtui.screens.justification import reason_fields, reason_value
 from asbtui.screens.record_list import RecordListScreen
 from asbtui.services import retention
@@ -127,6 +128,9 @@ class EraseForm(FormScreen[Erased]):
     def fields(self) -> ComposeResult:
         yield Static(Text(f"This blanks {self.preview.describe()}. It cannot be undone.",
                           style="bold"), classes="form-note")
+        if self.preview.copies:
+            yield Static(Text(one_line(self.preview.copies_note()) + "."),
+                         classes="form-note")
         yield FieldRow("Type the case ref", Input(id="confirm", placeholder=self.preview.ref),
                        "confirm", "To confirm")
         yield from reason_fields("Why it may be erased now")
@@ -140,4 +144,5 @@ class EraseForm(FormScreen[Erased]):
             today=self.today, review_months=self.months)
 
     def confirmation(self, result: Erased) -> str:
-        return f"The personal data of {result.ref} is erased."
+        note = f" {one_line(result.copies_note())}." if result.copies else ""
+        return f"The personal data of {result.ref} is erased.{note}"

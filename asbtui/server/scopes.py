@@ -14,8 +14,11 @@ DISTRICTS = ("ASH", "CAN", "DAR", "DOV", "FOL", "GRA", "MAI", "MED", "SEV", "SWA
 # Reference data every device holds. PSPOs are here because enforcement actions on a
 # shared case point at them.
 FORCE_TABLES = frozenset({"officer", "agency", "app_user", "pspo", "pspoextension"})
-# What a partner's device receives of a case shared with its agency.
-PARTNER_TABLES = frozenset({"case", "incident", "party", "partnernote", "noteaudience",
+# What a partner's device receives of a case shared with its agency. Not its people: a
+# share discloses only the people the officer chose (and never a withheld one), a choice
+# that can change after the rows have gone; until the central store can take a person
+# back off a partner's device, people reach partners only through the police's devices.
+PARTNER_TABLES = frozenset({"case", "incident", "partnernote", "noteaudience",
                             "enforcementaction", "actionstep", "deadline", "casereview",
                             "caseshare"})
 # Fields where the newest write wins without a conflict: a PIN rehashed on first sign-in on

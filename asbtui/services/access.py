@@ -23,7 +23,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm
 
 from asbtui.errors import Forbidden, NotFound, NotSignedIn
-from asbtui.models import CaseShare, District, Role, User
+from asbtui.models import CaseShare, District, Party, PartyRole, Role, User
 
 if TYPE_CHECKING:
     from asbtui.db import Store
@@ -47,6 +47,7 @@ class Permission(StrEnum):
     READ_AGENCIES = "read the agency register"
     MANAGE_AGENCIES = "manage partner agencies"
     MANAGE_USERS = "manage users"
+    MANAGE_STORE = "back up, migrate or encrypt the store"
 
 
 _OFFICER = frozenset({
@@ -66,7 +67,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.READ_AGENCIES,
     }),
     Role.ADMIN: frozenset({
-        Permission.MANAGE_USERS, Permission.MANAGE_AGENCIES, Permission.READ_AGENCIES,
+        Permission.MANAGE_STORE, Permission.MANAGE_USERS, Permission.MANAGE_AGENCIES,
+        Permission.READ_AGENCIES,
         Permission.READ_AUDIT, Permission.REVIEW_RETENTION, Permission.IMPORT_DATA,
     }),
 }
@@ -194,6 +196,31 @@ def permits(*needed: Permission) -> Callable[[Callable[P, R]], Callable[P, R]]:
 
 def parse_districts(values: Iterable[str]) -> frozenset[District]:
     return frozenset(District(v) for v in values if v)
+
+
+# Who a share discloses when the officer made no choice: the people partners act on or
+# safeguard. Reporters and witnesses are never disclosed unless chosen by name.
+DEFAULT_DISCLOSED = (PartyRole.VICTIM, PartyRole.PERPETRATOR)
+NO_PEOPLE = "-"
+
+
+def disclosed_party_ids(session: sa.orm.Session, actor: Actor, case_id: str) -> set[str] | None:
+    """For a partner, the ids of the case's people their agency's share discloses (never a
+    withheld person); None for police and admins, who see everyone."""
+    if not actor.is_partner:
+        return None
+    chosen = session.execute(sa.select(CaseShare.people).where(
+        CaseShare.case_id == case_id, CaseShare.agency_id == (actor.agency_id or ""),
+        CaseShare.revoked_at.is_(None), ~CaseShare.deleted).limit(1)).scalar()
+    if chosen is None or chosen == NO_PEOPLE:
+        return set()
+    people = sa.select(Party.id).where(Party.case_id == case_id, ~Party.deleted,
+                                       ~Party.withheld)
+    if chosen:
+        people = people.where(Party.id.in_(chosen.split(",")))
+    else:
+        people = people.where(Party.role.in_([r.value for r in DEFAULT_DISCLOSED]))
+    return set(session.execute(people).scalars())
 
 
 def ensure_readable(session: sa.orm.Session, actor: Actor, case_id: str, ref: str) -> None:

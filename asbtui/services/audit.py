@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -32,7 +33,7 @@ from sqlmodel import Session
 
 from asbtui.dates import utc_now
 from asbtui.errors import InvalidInput, NotFound
-from asbtui.models import AuditEvent, Case, District, Role, StoreMeta
+from asbtui.models import AuditEvent, Case, District, Role, StoreMeta, User
 from asbtui.services.access import Actor, Permission, current, permits, require_district
 
 if TYPE_CHECKING:
@@ -67,13 +68,46 @@ class AuditAction(StrEnum):
     UNLOCK = "unlock"
 
 
+_PHONE = re.compile(r"(?<!\d)(?:\+44[\s-]?|0)(?:\d[\s-]?){9,10}(?!\d)")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", re.IGNORECASE)
+_TITLED = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+[A-Z][a-z'-]+")
+_CAPITALISED_PAIR = re.compile(r"\b([A-Z][a-z'-]+)\s+([A-Z][a-z'-]+)\b")
+
+
+def _first_names() -> frozenset[str]:
+    # faker (a dependency for the demo) carries common UK first names: enough to spot
+    # "John Smith" in a reason without flagging "Kent County Council".
+    from faker.providers.person.en_GB import Provider
+
+    return frozenset(Provider.first_names_male) | frozenset(Provider.first_names_female)
+
+
+def personal_data_in(text: str) -> str | None:
+    """What in a reason looks like personal data (a phone, email, postcode or name)."""
+    for pattern, what in ((_PHONE, "a phone number"), (_EMAIL, "an email address"),
+                          (_POSTCODE, "a postcode"), (_TITLED, "a name")):
+        if pattern.search(text):
+            return what
+    names = _first_names()
+    if any(first in names for first, _ in _CAPITALISED_PAIR.findall(text)):
+        return "a name"
+    return None
+
+
 def justification(text: str | None) -> str:
-    """A user's reason for a view or disclosure, checked: it must say something."""
+    """A user's reason for a view or disclosure, checked: it must say something, and not
+    hold personal data (the audit keeps reasons for ever; an erasure cannot reach them)."""
     value = " ".join((text or "").split())
     if not value:
         raise InvalidInput("Give a reason: choose one, or type your own.", "justification")
     if len(value) > JUSTIFICATION_MAX:
         raise InvalidInput(f"The reason is too long (at most {JUSTIFICATION_MAX} characters).",
+                           "justification")
+    found = personal_data_in(value)
+    if found:
+        raise InvalidInput(f"The reason seems to hold {found}: say why, not who. The audit "
+                           "keeps reasons for ever, out of reach of an erasure.",
                            "justification")
     return value
 
@@ -108,8 +142,13 @@ def record(session: Session, store: Store, actor: Actor, action: AuditAction,
     # Number the row after the recorded head too, so that removing the newest rows leaves
     # a gap that verify() finds, rather than being papered over by the next event.
     head = connection.execute(sa.select(meta.c.value).where(meta.c.key == HEAD_KEY)).scalar()
-    head_seq = (head or "").partition(":")[0]
+    head_seq, _, head_hash = (head or "").partition(":")
     after = max(last.seq if last else 0, int(head_seq) if head_seq.isdigit() else 0)
+    # Chain onto the recorded head, not onto whatever row is last: a row forged at the end
+    # (without rewriting the head) is then left dangling, and verify() finds the break,
+    # instead of this event vouching for it.
+    prev_hash = head_hash if head_seq.isdigit() and len(head_hash) == 64 else (
+        last.hash if last else GENESIS)
     row: dict[str, object] = {
         "seq": after + 1,
         "at": (at or utc_now()).isoformat(timespec="microseconds"),
@@ -122,7 +161,7 @@ def record(session: Session, store: Store, actor: Actor, action: AuditAction,
         "case_ref": case_ref,
         "detail": detail,
         "justification": reason,
-        "prev_hash": last.hash if last else GENESIS,
+        "prev_hash": prev_hash,
     }
     row["hash"] = _row_hash(row)
     connection.execute(sa.insert(table).values(**row))
@@ -153,15 +192,70 @@ class ChainReport:
 
     @property
     def intact(self) -> bool:
-        return self.broken_seq is None
+        return self.broken_seq is None and not self.problem
+
+    @property
+    def headline(self) -> str:
+        """The finding in a few words: where the chain broke, or what guard is gone."""
+        if self.broken_seq is not None:
+            return f"the audit log is broken at row {self.broken_seq}"
+        return "the audit log is no longer protected" if self.problem else "intact"
+
+    @property
+    def anchor(self) -> str:
+        """The head as ``SEQ:HASH``: keep it elsewhere, check it with ``verify --expect``."""
+        return f"{self.head_seq}:{self.head_hash}"
+
+
+# The triggers that make the log append-only (migration 0005); verify() checks they exist.
+GUARD_TRIGGERS = {"audit_event_no_update": "UPDATE", "audit_event_no_delete": "DELETE"}
+
+
+def parse_anchor(text: str) -> tuple[int, str]:
+    """``SEQ:HASH`` as printed by ``audit head``, checked."""
+    seq, _, digest = text.strip().partition(":")
+    digest = digest.lower()
+    if not seq.isdigit() or len(digest) != 64 or any(c not in "0123456789abcdef"
+                                                     for c in digest):
+        raise InvalidInput("An anchor is SEQ:HASH, as printed by 'asbtui audit head' "
+                           "(a row number, a colon and 64 hexadecimal digits).", "expect")
+    return int(seq), digest
+
+
+@permits()  # the number of the newest row says nothing about anyone
+def last_seq(store: Store) -> int:
+    """The newest row's number, read before a command signs in (and so adds a row)."""
+    with store.engine.connect() as connection:
+        return connection.execute(sa.select(sa.func.max(AuditEvent.__table__.c.seq))).scalar() \
+            or 0
+
+
+def _missing_guards(connection: sa.Connection) -> list[str]:
+    rows = connection.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+        "AND tbl_name = 'audit_event'").all()
+    found = {name: (sql or "").upper() for name, sql in rows}
+    return [name for name, verb in GUARD_TRIGGERS.items()
+            if verb not in found.get(name, "") or "RAISE(ABORT" not in
+            found.get(name, "").replace(" ", "")]
 
 
 @permits(Permission.READ_AUDIT)
-def verify(store: Store) -> ChainReport:
-    """Walk the whole chain; the report names the first broken link, if any."""
+def verify(store: Store, *, upto: int | None = None,
+           expect: tuple[int, str] | None = None) -> ChainReport:
+    """Walk the whole chain; the report names the first broken link, if any.
+
+    The report's head is row ``upto`` when given (the newest row before this command
+    signed in), else the newest row. ``expect`` (SEQ, HASH), a head kept elsewhere, must
+    still be in the chain: that catches a log cut short or rewritten in full, which no
+    check inside the file can.
+    """
     table = AuditEvent.__table__
     expected_seq, prev, count = 1, GENESIS, 0
+    at_upto: tuple[int, str] | None = None
+    anchor_found = expect is None
     with store.engine.connect() as connection:
+        missing = _missing_guards(connection)
         head_text = connection.execute(sa.select(StoreMeta.__table__.c.value).where(
             StoreMeta.__table__.c.key == HEAD_KEY)).scalar() or ""
         counter = connection.exec_driver_sql(
@@ -172,10 +266,10 @@ def verify(store: Store) -> ChainReport:
             row = dict(raw._mapping)
             count += 1
             if row["seq"] != expected_seq:
-                missing = f"{expected_seq}" if row["seq"] == expected_seq + 1 else (
+                missing_rows = f"{expected_seq}" if row["seq"] == expected_seq + 1 else (
                     f"{expected_seq} to {row['seq'] - 1}")
                 return _broken(count - 1, prev, expected_seq,
-                               f"row {missing} is missing: the log goes from "
+                               f"row {missing_rows} is missing: the log goes from "
                                f"{expected_seq - 1} to {row['seq']}")
             if row["prev_hash"] != prev:
                 return _broken(count - 1, prev, expected_seq,
@@ -184,18 +278,40 @@ def verify(store: Store) -> ChainReport:
             if _row_hash(row) != row["hash"]:
                 return _broken(count - 1, prev, expected_seq,
                                f"row {expected_seq} was changed after it was written")
+            if expect is not None and row["seq"] == expect[0]:
+                if row["hash"] != expect[1]:
+                    return _broken(count - 1, prev, expected_seq,
+                                   f"row {expected_seq} is not the row of the anchor kept "
+                                   "elsewhere: the log was rewritten from there on")
+                anchor_found = True
+            if upto is not None and row["seq"] == upto:
+                at_upto = (row["seq"], row["hash"])
             prev, expected_seq = row["hash"], expected_seq + 1
-    last_seq = expected_seq - 1
+    last_seq_ = expected_seq - 1
     head_seq, _, head_hash = head_text.partition(":")
-    if head_text and (head_seq != str(last_seq) or head_hash != prev):
-        return _broken(count, prev, last_seq + 1,
-                       f"the log ends at row {last_seq}, but its recorded head is row "
-                       f"{head_seq}: the newest rows were removed or replaced")
-    if counter > last_seq:
-        return _broken(count, prev, last_seq + 1,
-                       f"the log ends at row {last_seq}, but {counter} rows were written: "
+    if head_text and (head_seq != str(last_seq_) or head_hash != prev):
+        return _broken(count, prev, last_seq_ + 1,
+                       f"the log ends at row {last_seq_}, but its recorded head is row "
+                       f"{head_seq}: the newest rows were removed, replaced or added "
+                       "outside asbtui")
+    if counter > last_seq_:
+        return _broken(count, prev, last_seq_ + 1,
+                       f"the log ends at row {last_seq_}, but {counter} rows were written: "
                        "the newest rows were removed")
-    return ChainReport(count, last_seq, prev)
+    if not anchor_found:
+        assert expect is not None
+        return _broken(count, prev, last_seq_ + 1,
+                       f"the log ends at row {last_seq_}, before the anchor's row "
+                       f"{expect[0]}: the log was cut short or rewritten")
+    if missing:
+        return ChainReport(count, last_seq_, prev, problem=(
+            f"the trigger{'s' if len(missing) > 1 else ''} {', '.join(missing)} that keep "
+            "the log append-only "
+            f"{'are' if len(missing) > 1 else 'is'} missing or altered: someone with the "
+            "file changed its schema"))
+    if at_upto is not None:
+        return ChainReport(count, at_upto[0], at_upto[1])
+    return ChainReport(count, last_seq_, prev)
 
 
 def _broken(rows: int, prev: str, seq: int, problem: str) -> ChainReport:
@@ -227,12 +343,15 @@ def case_audit(store: Store, ref: str, *, limit: int = 1000) -> list[AuditEntry]
     """The audit of one case, newest first (supervisors: their own districts' cases)."""
     actor = current(store)
     wanted = ref.strip().upper()
+    if not wanted:
+        # An empty reference would match every store-wide event (sign-ins, users).
+        raise InvalidInput("Give a case reference, e.g. THA-26-7K3QX.", "ref")
     table = AuditEvent.__table__
     with store.engine.connect() as connection:
         district = connection.execute(
             sa.select(Case.district).where(Case.ref == wanted)).scalar()
-        if district is None and not connection.execute(
-                sa.select(table.c.seq).where(table.c.case_ref == wanted).limit(1)).first():
+        if district is None and (actor.role is Role.SUPERVISOR or not connection.execute(
+                sa.select(table.c.seq).where(table.c.case_ref == wanted).limit(1)).first()):
             raise NotFound(f"There is no case {ref.strip()}.")
         if district is not None and actor.role is Role.SUPERVISOR:
             require_district(actor, District(district), "read the audit")
@@ -244,10 +363,21 @@ def case_audit(store: Store, ref: str, *, limit: int = 1000) -> list[AuditEntry]
 
 @permits(Permission.READ_AUDIT)
 def recent(store: Store, *, limit: int = 200, actor_name: str | None = None) -> list[AuditEntry]:
-    """The newest events of the whole store (admins and supervisors)."""
+    """The newest events of the store: all of them for admins; for a supervisor, those of
+    their districts' cases and those (with no case) of users who work in their districts."""
+    actor = current(store)
     table = AuditEvent.__table__
     query = sa.select(table).order_by(table.c.seq.desc()).limit(limit)
     if actor_name:
         query = query.where(table.c.actor == actor_name.strip().lower())
+    if actor.role is Role.SUPERVISOR:
+        codes = sorted(d.value for d in actor.districts)
+        their_cases = sa.select(Case.ref).where(Case.district.in_(codes))
+        padded = "," + User.__table__.c.districts + ","
+        their_users = sa.select(User.__table__.c.username).where(
+            sa.or_(*[padded.like(f"%,{code},%") for code in codes]) if codes else sa.false())
+        query = query.where(sa.or_(
+            table.c.case_ref.in_(their_cases),
+            sa.and_(table.c.case_ref == "", table.c.actor.in_(their_users))))
     with store.engine.connect() as connection:
         return _entries(connection.execute(query).all())

@@ -38,6 +38,7 @@ from asbtui.services import audit, history, places, search
 from asbtui.services.access import (
     Permission,
     current,
+    disclosed_party_ids,
     ensure_readable,
     permits,
     require,
@@ -116,6 +117,8 @@ class PersonInput:
     date_of_birth: date | None = None
     vulnerable: bool = False
     notes: str = ""
+    withheld: bool = False
+    """Anonymous, or "do not disclose to partners": never shown to a partner."""
 
 
 @dataclass
@@ -160,6 +163,9 @@ class PartyView:
     details_shown: bool = True
     """False when date of birth, address, phone and notes are held back (see
     :func:`person_details`, which shows them for a reason and audits the view)."""
+    withheld: bool = False
+    """Anonymous or "do not disclose to partners" (police see the mark; partners never
+    see the person)."""
 
 
 @dataclass(frozen=True)
@@ -284,7 +290,8 @@ def case_detail(store: Store, ref: str) -> CaseDetail:
             closure_reason=ClosureReason(case.closure_reason) if case.closure_reason else None,
             owner_collar=owner.collar if owner else None,
             owner_name=owner.name if owner else None,
-            parties=_parties(session, case.id, shown=False),
+            parties=_parties(session, case.id, shown=False,
+                             only=disclosed_party_ids(session, actor, case.id)),
             incidents=[
                 IncidentView(
                     i.id,
@@ -312,14 +319,17 @@ def case_detail(store: Store, ref: str) -> CaseDetail:
     return detail
 
 
-def _parties(session: Session, case_id: str, *, shown: bool) -> list[PartyView]:
+def _parties(session: Session, case_id: str, *, shown: bool,
+             only: set[str] | None = None) -> list[PartyView]:
+    """The case's people; ``only`` (a partner's disclosed people) leaves out the rest."""
     parties = session.exec(select(Party).where(Party.case_id == case_id, ~Party.deleted)).all()
     role_order = {role: i for i, role in enumerate(PartyRole)}
     return [
         PartyView(p.id, PartyRole(p.role), p.name, p.address if shown else "",
                   p.phone if shown else "", p.date_of_birth if shown else None, p.vulnerable,
-                  p.notes if shown else "", shown)
+                  p.notes if shown else "", shown, p.withheld)
         for p in sorted(parties, key=lambda p: (role_order[PartyRole(p.role)], p.name))
+        if only is None or p.id in only
     ]
 
 
@@ -331,12 +341,45 @@ def person_details(store: Store, ref: str, reason: str) -> list[PartyView]:
     with store.session() as session:
         case = load_case(session, ref)
         ensure_readable(session, actor, case.id, ref)
-        people = _parties(session, case.id, shown=True)
+        people = _parties(session, case.id, shown=True,
+                          only=disclosed_party_ids(session, actor, case.id))
         for person in people:
             audit.record(session, store, actor, audit.AuditAction.VIEW, "person", person.id,
                          case_ref=case.ref, detail=f"{person.role.value} details",
                          reason=why)
         return people
+
+
+def find_person(session: Session, case_id: str, ref: str, person: str) -> Party:
+    """One of a case's people by id, or by the first 6 or more characters of it."""
+    wanted = person.strip().lower()
+    if len(wanted) < 6:
+        raise InvalidInput("Give a person's id (at least its first 6 characters, as "
+                           "'case show --json' lists them).", "person")
+    found = session.exec(select(Party).where(Party.case_id == case_id, ~Party.deleted,
+                                             Party.id.startswith(wanted))).all()
+    if len(found) != 1:
+        raise NotFound(f"There is no person {person.strip()} on {ref.strip().upper()}"
+                       if not found else f"{person.strip()} matches several people: give "
+                       "more of the id.")
+    return found[0]
+
+
+@permits(Permission.WORK_CASES)
+def set_withheld(store: Store, ref: str, person: str, withheld: bool) -> PartyView:
+    """Mark a person anonymous / "do not disclose to partners" (or disclosable again)."""
+    actor = current(store)
+    with store.session() as session:
+        case = load_case(session, ref)
+        require_district(actor, case.district, "work cases")
+        party = find_person(session, case.id, ref, person)
+        before, party.withheld = party.withheld, withheld
+        session.add(party)
+        audit.record(session, store, actor, audit.AuditAction.CHANGE, "person", party.id,
+                     case_ref=case.ref, detail=audit.changed(
+                         {"withheld from partners": (before, withheld)}))
+        session.flush()
+        return next(p for p in _parties(session, case.id, shown=False) if p.id == party.id)
 
 
 # ---------------------------------------------------------------------------- writes
@@ -359,6 +402,7 @@ def _person(session: Session, case_id: str, person: PersonInput) -> Party:
         notes=optional_text(person.notes, "notes", "Notes", TEXT_MAX),
         person_key=places.person_key(name, dob),
         phone_key=places.phone_key(person.phone),
+        withheld=bool(person.withheld),
     )
     session.add(party)
     return party

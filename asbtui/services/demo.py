@@ -563,7 +563,7 @@ def build_demo(
         device = officers[District.THA][0]
         connection.execute(
             sa.insert(StoreMeta.__table__).prefix_with("OR REPLACE"),  # type: ignore[attr-defined]
-            [{"key": "officer", "value": device[0]}, {"key": DEMO_KEY, "value": "1"}],
+            [{"key": "officer", "value": device[0]}, {"key": DEMO_KEY, "value": "synthetic data"}],
         )
     _enforcement(store, rng, now, invicta, connection_counts=writer.counts)
     problem_count = _problems(store, now, invicta, officers[District.THA][0][1])
@@ -1292,6 +1292,6 @@ def demo_sign_ins(store: Store) -> list[tuple[str, str, str]]:
             sa.select(StoreMeta.__table__.c.value).where(  # type: ignore[attr-defined]
                 StoreMeta.__table__.c.key == DEMO_KEY)  # type: ignore[attr-defined]
         ).scalar()
-    if marked != "1":
+    if marked is None:
         return []
     return [(username, pin, role) for username, role, pin, _district, _agency in DEMO_USERS]

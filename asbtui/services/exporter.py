@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from enum import Enum, StrEnum
 from pathlib import Path
@@ -24,8 +24,17 @@ from typing import TYPE_CHECKING, Any
 from asbtui.dates import format_date, format_datetime, to_london, utc_now
 from asbtui.errors import InvalidInput
 from asbtui.literal import one_line, visible
+from asbtui.models import CaseShare, Role
 from asbtui.services import audit, cases, enforcement, partners
-from asbtui.services.access import Actor, Permission, current, permits, require
+from asbtui.services.access import (
+    Actor,
+    Permission,
+    current,
+    disclosed_party_ids,
+    permits,
+    readable_case_ids,
+    require,
+)
 from asbtui.services.cases import CaseDetail, PartyView
 from asbtui.services.enforcement import ActionDetail, DeadlineView
 from asbtui.services.partners import NoteView, ShareView, TimelineEntry
@@ -83,27 +92,39 @@ class CaseFile:
 
 @permits(Permission.READ_CASES)
 def export_case(store: Store, ref: str, fmt: ExportFormat | str, reason: str, *,
-                include_people: bool = True, now: datetime | None = None) -> bytes:
+                include_people: bool = True, now: datetime | None = None,
+                saved_to: Path | None = None, for_agency: str | None = None) -> bytes:
     """One case as a file in ``fmt``; people's details in full only if ``include_people``
-    (which needs the right to see them). Audited as an export, with the reason."""
+    (which needs the right to see them). Audited as an export, with the reason.
+
+    ``for_agency`` makes the file for a partner agency: only the people the case's share
+    with that agency discloses, and only the notes that agency may read.
+    """
     actor = current(store)
     chosen = parse_format(fmt)
     why = audit.justification(reason)
     if include_people:
         require(store, Permission.VIEW_PEOPLE)
     case_file = _read(store, actor, ref, why, include_people, now or utc_now())
+    audience = ""
+    if for_agency is not None:
+        case_file, audience = _for_partner(store, actor, case_file, for_agency)
     data = RENDERERS[chosen](case_file)
     with store.session() as session:
         audit.record(session, store, actor, audit.AuditAction.EXPORT, "case",
                      case_file.detail.id, case_ref=case_file.detail.ref,
                      detail=f"format {chosen.value}; people "
-                     f"{'in full' if include_people else 'by name only'}", reason=why)
+                     f"{'in full' if include_people else 'by name only'}"
+                     + (f"; for {audience}" if audience else "")
+                     # Where the file went, so that an erasure can say what to destroy.
+                     + (f"; saved to {saved_to.resolve()}" if saved_to else ""), reason=why)
     return data
 
 
 @permits(Permission.READ_CASES)
 def save_case(store: Store, ref: str, fmt: ExportFormat | str, reason: str, path: Path, *,
-              include_people: bool = True, now: datetime | None = None) -> Path:
+              include_people: bool = True, now: datetime | None = None,
+              for_agency: str | None = None) -> Path:
     """Export a case into a new file at ``path``; an existing file is never overwritten.
 
     The file is claimed before the case is read, so a path that cannot be written is
@@ -127,7 +148,7 @@ def save_case(store: Store, ref: str, fmt: ExportFormat | str, reason: str, path
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(export_case(store, ref, fmt, reason, include_people=include_people,
-                                     now=now))
+                                     now=now, saved_to=target, for_agency=for_agency))
             handle.flush()
             os.fsync(handle.fileno())
     except BaseException:
@@ -179,6 +200,29 @@ def _read(store: Store, actor: Actor, ref: str, why: str, include_people: bool,
         generated_at=now,
         reason=why,
     )
+
+
+def _for_partner(store: Store, actor: Actor, case_file: CaseFile,
+                 agency: str) -> tuple[CaseFile, str]:
+    """``case_file`` cut down to what a partner agency may see; refused if not shared."""
+    with store.session() as session:
+        partner = partners.find_agency(session, agency)
+        audience = Actor(actor.username, Role.PARTNER, agency_id=partner.id,
+                         agency_name=partner.name)
+        if session.execute(readable_case_ids(audience).where(
+                CaseShare.case_id == case_file.detail.id).limit(1)).first() is None:
+            raise InvalidInput(f"{case_file.detail.ref} is not shared with {partner.name}: "
+                               "share it first (choosing the people it discloses).", "agency")
+        disclosed = disclosed_party_ids(session, audience, case_file.detail.id) or set()
+        notes = partners.visible_notes(session, audience, case_file.detail.id)
+    readable = {(n.written_at, n.text) for n in notes}
+    detail = replace(case_file.detail, notes=notes,
+                     parties=[p for p in case_file.detail.parties if p.id in disclosed])
+    return replace(
+        case_file, detail=detail, people=[p for p in case_file.people if p.id in disclosed],
+        shares=[s for s in case_file.shares if s.agency_id == partner.id],
+        timeline=[e for e in case_file.timeline
+                  if e.kind != "note" or (e.at, e.text) in readable]), partner.name
 
 
 # ---------------------------------------------------------------------------- the text

@@ -36,6 +36,7 @@ from asbtui.models import (
 )
 from asbtui.services import audit, history
 from asbtui.services.access import (
+    NO_PEOPLE,
     Actor,
     Permission,
     current,
@@ -43,11 +44,11 @@ from asbtui.services.access import (
     permits,
     require_district,
 )
-from asbtui.services.cases import load_case, optional_text, required_text
+from asbtui.services.cases import find_person, load_case, optional_text, required_text
 from asbtui.services.powers import stage
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
     from asbtui.db import Store
 
@@ -194,8 +195,13 @@ def case_shares(store: Store, ref: str) -> list[ShareView]:
 
 @permits(Permission.SHARE_CASES)
 def share_case(store: Store, ref: str, agency: str, reason: str, *,
-               now: datetime | None = None) -> ShareView:
-    """Disclose a case to a partner agency: audited with the reason given."""
+               people: Sequence[str] | None = None, now: datetime | None = None) -> ShareView:
+    """Disclose a case to a partner agency: audited with the reason given.
+
+    ``people`` are the ids (or their first 6+ characters) of the people disclosed with it;
+    None is the default (victims and perpetrators), an empty list nobody. A withheld
+    person (anonymous, or "do not disclose to partners") is never disclosed.
+    """
     actor = current(store)
     why = audit.justification(reason)
     with store.session() as session:
@@ -204,13 +210,24 @@ def share_case(store: Store, ref: str, agency: str, reason: str, *,
         partner = find_agency(session, agency)
         if any(s.agency_id == partner.id for s in _shares(session, case.id)):
             raise InvalidInput(f"{case.ref} is already shared with {partner.name}.", "agency")
+        chosen = ""
+        if people is not None:
+            parties = [find_person(session, case.id, ref, p) for p in people]
+            withheld = [p for p in parties if p.withheld]
+            if withheld:
+                raise InvalidInput(f"Person {withheld[0].id[:8]} is withheld from partners "
+                                   "(anonymous, or not to be disclosed).", "people")
+            chosen = ",".join(dict.fromkeys(p.id for p in parties)) or NO_PEOPLE
         share = CaseShare(case_id=case.id, agency_id=partner.id, shared_at=now or utc_now(),
-                          shared_by=actor.username, justification=why)
+                          shared_by=actor.username, justification=why, people=chosen)
         session.add(share)
         session.flush()
+        disclosed = ("people disclosed: victims and perpetrators (default)" if not chosen
+                     else "people disclosed: none" if chosen == NO_PEOPLE
+                     else f"people disclosed: {', '.join(i[:8] for i in chosen.split(','))}")
         audit.record(session, store, actor, audit.AuditAction.DISCLOSE, "case", case.id,
                      case_ref=case.ref, detail=f"shared with {partner.name} "
-                     f"(ISA {partner.isa_ref})", reason=why)
+                     f"(ISA {partner.isa_ref}); {disclosed}", reason=why)
         return ShareView(partner.name, partner.id, partner.isa_ref, share.shared_at,
                          share.shared_by, why)
 

@@ -187,7 +187,10 @@ def _filtered(store: Store, query: QueueQuery, select: sa.Select) -> sa.Select:
         conditions.append(Case.owner_id.is_(None))
     if query.refs:
         conditions.append(Case.ref.in_(query.refs))
-    matches = search.matching_case_ids(query.search) if query.search.strip() else None
+    # A partner's search leaves out people's names and addresses: finding a case by the
+    # name of someone not disclosed to them would disclose that they are on it.
+    matches = search.matching_case_ids(
+        query.search, with_people=shared is None) if query.search.strip() else None
     if matches is not None:
         conditions.append(Case.id.in_(matches))
     return select.where(*conditions)

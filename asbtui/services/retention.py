@@ -26,6 +26,7 @@ from asbtui.dates import LONDON, london_today, utc_now
 from asbtui.errors import InvalidInput, NotFound
 from asbtui.models import (
     ActionStep,
+    AuditEvent,
     Case,
     CaseReview,
     CaseShare,
@@ -178,6 +179,9 @@ class Erased:
     actions: int
     steps: int
     shares: int
+    copies: tuple[str, ...] = ()
+    """Files the audit knows hold this case (its exports, store backups made since it was
+    opened): an erasure cannot reach them, so they are named to be destroyed."""
 
     def describe(self) -> str:
         parts = [f"{_count(self.people, 'person', 'people')} (names, addresses, phones, "
@@ -190,6 +194,16 @@ class Erased:
         if self.shares:
             parts.append(f"{_count(self.shares, 'share')} with partner agencies (revoked)")
         return "; ".join(parts)
+
+    def copies_note(self) -> str:
+        """The copies to destroy by hand, in words ('' when the audit knows of none)."""
+        if not self.copies:
+            return ""
+        one = len(self.copies) == 1
+        return (f"{_count(len(self.copies), 'file')} made earlier still "
+                f"hold{'s' if one else ''} this case (exports and store backups, as the "
+                f"audit records them): destroy {'it' if one else 'them'} too: "
+                f"{', '.join(self.copies)}")
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:
@@ -234,7 +248,31 @@ def _counts(session: Session, case: Case) -> Erased:
     return Erased(case.ref, len(_rows(session, Party, case.id)),
                   len(_rows(session, Incident, case.id)), len(_rows(session, PartnerNote, case.id)),
                   len(_rows(session, EnforcementAction, case.id)),
-                  len(_rows(session, ActionStep, case.id)), len(shares))
+                  len(_rows(session, ActionStep, case.id)), len(shares),
+                  _copies(session, case))
+
+
+SAVED_TO = "saved to "
+
+
+def _copies(session: Session, case: Case) -> tuple[str, ...]:
+    """The files the audit says hold ``case``: its exports, and every store backup made
+    since the case was opened (a backup holds every case)."""
+    table = AuditEvent.__table__
+    opened = case.opened_at.astimezone(UTC).isoformat(timespec="microseconds")
+    rows = session.execute(
+        sa.select(table.c.detail).where(
+            table.c.action == audit.AuditAction.EXPORT.value,
+            table.c.detail.contains(SAVED_TO),
+            sa.or_(table.c.case_ref == case.ref,
+                   sa.and_(table.c.record_type == "store", table.c.at >= opened)))
+        .order_by(table.c.seq)).scalars().all()
+    found: list[str] = []
+    for detail in rows:
+        path = detail.split(SAVED_TO, 1)[1].split("; ")[0]
+        if path and path not in found:
+            found.append(path)
+    return tuple(found)
 
 
 @permits(Permission.REVIEW_RETENTION)

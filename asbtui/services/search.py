@@ -11,27 +11,41 @@ import re
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from asbtui.errors import InvalidInput
 from asbtui.models import Case, Party
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 SEARCHED_COLUMNS = "{ref summary location people}"
+WITHOUT_PEOPLE = "{ref summary location}"
+# Each word is a prefix query over four columns: a pasted page of text (100 KB took a
+# minute) is refused rather than run.
+SEARCH_MAX = 200
+SEARCH_WORDS_MAX = 12
 
 
-def match_expression(text: str) -> str | None:
+def match_expression(text: str, *, with_people: bool = True) -> str | None:
     """The FTS5 query for what a user typed, or None when it holds no searchable word.
 
     Words are quoted, so FTS5 operators typed by a user (AND, NEAR, quotes, ``*``) are
     searched for as words rather than obeyed.
     """
+    if len(text) > SEARCH_MAX:
+        raise InvalidInput(f"The search is too long: at most {SEARCH_MAX} characters.",
+                           "search")
     words = _WORD.findall(text.lower())
     if not words:
         return None
-    return " AND ".join(f'{SEARCHED_COLUMNS} : "{word}"*' for word in words)
+    if len(words) > SEARCH_WORDS_MAX:
+        raise InvalidInput(f"The search has too many words: at most {SEARCH_WORDS_MAX}.",
+                           "search")
+    columns = SEARCHED_COLUMNS if with_people else WITHOUT_PEOPLE
+    return " AND ".join(f'{columns} : "{word}"*' for word in words)
 
 
-def matching_case_ids(text: str) -> sa.Select | None:
-    """A select of the ids of cases matching ``text``, for use in ``IN (...)``."""
-    expression = match_expression(text)
+def matching_case_ids(text: str, *, with_people: bool = True) -> sa.Select | None:
+    """A select of the ids of cases matching ``text``, for use in ``IN (...)``; without
+    ``with_people``, people's names and addresses are not searched."""
+    expression = match_expression(text, with_people=with_people)
     if expression is None:
         return None
     return (

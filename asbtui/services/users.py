@@ -10,15 +10,17 @@ only an admin adds users.
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
-from asbtui.dates import format_datetime, utc_now
+from asbtui.dates import utc_now
 from asbtui.errors import InvalidInput, NotFound, SignInFailed
 from asbtui.models import Agency, District, Officer, Role, User
 from asbtui.services.access import (
@@ -170,55 +172,95 @@ def _officer_for(session: Session, collar: str, name: str, district: District | 
     return officer
 
 
+_dummy_hashes: dict[int, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash of no one's PIN, made by the current hasher, for unknown names to verify
+    against: an unknown name then costs the same time as a known one."""
+    key = id(_hasher)
+    if key not in _dummy_hashes:
+        _dummy_hashes[key] = _hasher.hash(secrets.token_hex(16))
+    return _dummy_hashes[key]
+
+
+SIGN_IN_REFUSED = (
+    "That user name and PIN do not match, or the account is locked or disabled "
+    f"({MAX_FAILED_SIGN_INS} wrong PINs lock it for {LOCKOUT_MINUTES} minutes; an admin "
+    "can unlock it)."
+)
+
+
 @permits()  # signing in is what gives an actor
 def sign_in(store: Store, username: str, pin: str, *, now: datetime | None = None) -> Actor:
     """Check a user's PIN; on success the store works as that user from now on.
 
-    Wrong names and wrong PINs get the same message, so neither can be probed.
+    Every refusal (unknown name, wrong PIN, locked or disabled account) gets the same
+    message and costs about the same time (an unknown name is verified against a dummy
+    hash), so names cannot be probed; the audit records the real reason. The count of
+    wrong PINs and the lock are raised in one UPDATE ... RETURNING, so tries made at the
+    same moment from several processes all count.
     """
-    now = now or utc_now()
-    wrong = "That user name and PIN do not match."
+    at = now or utc_now()
+    table = User.__table__
+    with store.engine.connect() as connection:
+        found = connection.execute(
+            sa.select(table.c.id, table.c.pin_hash).where(
+                table.c.username == username.strip().lower(), ~table.c.deleted)).first()
+    # argon2 is slow on purpose: verify outside any transaction, holding no lock.
+    try:
+        _hasher.verify(found.pin_hash if found else _dummy_hash(), pin)
+        right = found is not None
+    except (VerificationError, InvalidHashError):
+        right = False
+    if found is None:
+        raise SignInFailed(SIGN_IN_REFUSED)
+    unlocked = sa.or_(table.c.locked_until.is_(None), table.c.locked_until <= at)
     with store.session() as session:
-        user = _find(session, username)
-        if user is None or not user.active:
-            if user is not None:
+        connection = session.connection()
+        if right:
+            row = connection.execute(
+                sa.update(table).where(table.c.id == found.id, table.c.active, unlocked)
+                .values(failed_attempts=0, locked_until=None)
+                .returning(table.c.id)).first()
+            user = session.get(User, found.id)
+            assert user is not None
+            if row is None:
+                reason = "account disabled" if not user.active else "account locked"
                 record(session, store, Actor(user.username, Role(user.role)),
-                       AuditAction.SIGN_IN_FAILED, "user", user.id, detail="account disabled")
+                       AuditAction.SIGN_IN_FAILED, "user", user.id, detail=reason)
                 session.commit()
-            raise SignInFailed(wrong if user is None else
-                               "This account is disabled; ask an admin.")
-        if user.locked_until is not None and user.locked_until > now:
-            raise SignInFailed(
-                f"This account is locked after {MAX_FAILED_SIGN_INS} wrong PINs until "
-                f"{format_datetime(user.locked_until)}; try again then, or ask an admin to "
-                "unlock it.")
-        try:
-            _hasher.verify(user.pin_hash, pin)
-        except (VerificationError, InvalidHashError):
-            user.failed_attempts += 1
+                raise SignInFailed(SIGN_IN_REFUSED, locked=user.active)
+            session.refresh(user)
+            if _hasher.check_needs_rehash(user.pin_hash):
+                user.pin_hash = _hasher.hash(pin)
+            actor = _actor(session, user)
+            record(session, store, actor, AuditAction.SIGN_IN, "user", user.id)
+        else:
+            reaching = table.c.failed_attempts + 1 >= MAX_FAILED_SIGN_INS
+            row = connection.execute(
+                sa.update(table).where(table.c.id == found.id, unlocked)
+                .values(failed_attempts=sa.case((reaching, 0),
+                                                else_=table.c.failed_attempts + 1),
+                        locked_until=sa.case(
+                            (reaching, at + timedelta(minutes=LOCKOUT_MINUTES)),
+                            else_=table.c.locked_until))
+                .returning(table.c.failed_attempts, table.c.locked_until)).first()
+            user = session.get(User, found.id)
+            assert user is not None
             who = Actor(user.username, Role(user.role))
-            if user.failed_attempts >= MAX_FAILED_SIGN_INS:
-                user.locked_until = now + timedelta(minutes=LOCKOUT_MINUTES)
-                user.failed_attempts = 0
-                record(session, store, who, AuditAction.LOCK, "user", user.id,
-                       detail=f"{MAX_FAILED_SIGN_INS} wrong PINs")
-                session.commit()
-                raise SignInFailed(
-                    f"Wrong PIN {MAX_FAILED_SIGN_INS} times: the account is locked for "
-                    f"{LOCKOUT_MINUTES} minutes.") from None
-            record(session, store, who, AuditAction.SIGN_IN_FAILED, "user", user.id,
-                   detail=f"wrong PIN ({user.failed_attempts} of {MAX_FAILED_SIGN_INS})")
+            if row is None:
+                detail = "wrong PIN while locked"
+            elif row.locked_until is not None:
+                detail = f"{MAX_FAILED_SIGN_INS} wrong PINs"
+            else:
+                detail = f"wrong PIN ({row.failed_attempts} of {MAX_FAILED_SIGN_INS})"
+            action = AuditAction.LOCK if row is not None and row.locked_until is not None \
+                else AuditAction.SIGN_IN_FAILED
+            record(session, store, who, action, "user", user.id, detail=detail)
             session.commit()
-            left = MAX_FAILED_SIGN_INS - user.failed_attempts
-            raise SignInFailed(f"{wrong} {left} more wrong "
-                               f"{'try' if left == 1 else 'tries'} will lock the account.") \
-                from None
-        if _hasher.check_needs_rehash(user.pin_hash):
-            user.pin_hash = _hasher.hash(pin)
-        user.failed_attempts = 0
-        user.locked_until = None
-        actor = _actor(session, user)
-        record(session, store, actor, AuditAction.SIGN_IN, "user", user.id)
+            raise SignInFailed(SIGN_IN_REFUSED,
+                               locked=row is None or row.locked_until is not None)
     store.actor = actor
     return actor
 

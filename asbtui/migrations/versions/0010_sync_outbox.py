@@ -5,7 +5,7 @@ adds a column to a synced table recreates that table's triggers (a test checks t
 triggers cover every column of every synced table).
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-11-26
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from asbtui.sync.outbox import BOOKKEEPING_SQL, BOOKKEEPING_TABLES, drop_trigger_sql, trigger_sql
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
@@ -200,6 +200,7 @@ SYNCED: dict[str, tuple[str, ...]] = {
         "shared_by",
         "justification",
         "revoked_at",
+        "people",
     ),
     "correction": (
         "updated_at",
@@ -265,6 +266,7 @@ SYNCED: dict[str, tuple[str, ...]] = {
         "notes",
         "person_key",
         "phone_key",
+        "withheld",
     ),
     "problemcase": (
         "updated_at",
