@@ -42,6 +42,9 @@ class AsbApp(PermittedActions, App[None]):
         Binding("f1", "help", "Help", id="app.help"),
         Binding("question_mark", "help", "Help", show=False, id="app.help_q"),
         Binding("ctrl+t", "toggle_theme", "Light/dark", show=False, id="app.theme"),
+        Binding("f2", "my_day", "My day",
+                tooltip="My day: what is due today, this week and overdue", show=False,
+                id="app.my_day"),
         Binding("f3", "patterns", "Patterns", tooltip="Patterns of concern (repeats, hotspots)",
                 show=False, id="app.patterns"),
         Binding("f4", "case_reviews", "Case reviews",
@@ -71,6 +74,7 @@ class AsbApp(PermittedActions, App[None]):
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
     ACTION_PERMISSIONS: ClassVar[dict[str, Permission]] = {
+        "my_day": Permission.READ_CASES,
         "patterns": Permission.READ_OVERVIEWS,
         "case_reviews": Permission.READ_OVERVIEWS,
         "problems": Permission.READ_OVERVIEWS,
@@ -125,8 +129,9 @@ class AsbApp(PermittedActions, App[None]):
         else:
             self.start_session()
 
-    def start_session(self) -> None:
-        """After signing in (or at start on a store without users): the actor's home."""
+    def start_session(self, signed_in: bool = False) -> None:
+        """After signing in (or at start on a store without users): the actor's home; after
+        signing in on the sign-in screen, My day over it (``my_day_at_sign_in``)."""
         self.last_activity = self.clock()
         self._clear_screens()
         actor = self.actor or LOCAL
@@ -145,6 +150,8 @@ class AsbApp(PermittedActions, App[None]):
         else:
             district = officer.district if officer else District.THA
         self.push_screen(QueueScreen(district, officer))
+        if signed_in and self.settings.my_day_at_sign_in:
+            self.action_my_day()
 
     def _clear_screens(self) -> None:
         while len(self.screen_stack) > 1:
@@ -204,6 +211,12 @@ class AsbApp(PermittedActions, App[None]):
 
     def open_case(self, ref: str, on_close: Callable[[bool], None] | None = None) -> None:
         self.push_screen(CaseScreen(ref), on_close)
+
+    def action_my_day(self) -> None:
+        from asbtui.screens.my_day import MyDayScreen
+
+        if not isinstance(self.screen, MyDayScreen):
+            self.push_screen(MyDayScreen())
 
     def action_patterns(self) -> None:
         from asbtui.screens.patterns import PatternsScreen
