@@ -274,7 +274,7 @@ class TaskForm(FormScreen[str]):
 class TaskDoneForm(FormScreen[TaskView]):
     def __init__(self, store: Store, task: TaskView) -> None:
         super().__init__()
-        self.store, self.task = store, task
+        self.store, self.done_task = store, task
         self.TITLE_TEXT = f"Done: {one_line(task.what, 50)}"
 
     def fields(self) -> ComposeResult:
@@ -282,7 +282,7 @@ class TaskDoneForm(FormScreen[TaskView]):
                        "What came of it (done today)")
 
     def save(self) -> TaskView:
-        return tasks.complete_task(self.store, self.task.id, self.value("outcome"))
+        return tasks.complete_task(self.store, self.done_task.id, self.value("outcome"))
 
     def confirmation(self, result: TaskView) -> str:
         return f"Task done on {result.case_ref}."
