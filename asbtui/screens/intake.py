@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import Checkbox, Input, Select
+from textual.widgets import Checkbox, Input, Select, SelectionList
 
 from asbtui.errors import InvalidInput
 from asbtui.models import Category, District, PartyRole, RiskLevel
-from asbtui.services import cases
+from asbtui.services import cases, triage
 from asbtui.widgets.form import FieldRow, FormScreen, channel_field
 
 if TYPE_CHECKING:
@@ -100,6 +101,13 @@ class IntakeForm(FormScreen[str]):
         yield FieldRow("Their phone", Input(id="phone", max_length=40), "phone")
         yield FieldRow("", Checkbox("Vulnerable (reviewed weekly)", id="vulnerable"), "vulnerable")
         yield FieldRow("", Checkbox("Hate-motivated", id="hate_motivated"), "hate_motivated")
+        yield FieldRow(
+            "Urgency",
+            SelectionList[str](*[(Text(f.question), f.key, False) for f in triage.FACTORS],
+                               id="factors"),
+            "factors",
+            "Space ticks each yes: they set the priority and the first-contact target",
+        )
 
     def save(self) -> str:
         name = self.value("name").strip()
@@ -129,12 +137,18 @@ class IntakeForm(FormScreen[str]):
                     summary=self.value("summary_line"),
                     hate_motivated=self.value("hate_motivated"),
                     people=people,
+                    factors=self.factors(),
+                    targets=self.app.settings.response_targets(),  # type: ignore[attr-defined]
                 ),
             )
         except InvalidInput as problem:
             if problem.field == "summary":
                 problem.field = "summary_line"
             raise
+
+    def factors(self) -> tuple[str, ...]:
+        """The urgency factors ticked."""
+        return tuple(self.query_one("#factors", SelectionList).selected)
 
     def confirmation(self, result: str) -> str:
         return f"Case {result} opened."

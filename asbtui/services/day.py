@@ -289,4 +289,30 @@ def _partner_day(store: Store, actor: Actor, now: datetime, days: int) -> MyDay:
     return MyDay(actor.agency_name or "Your agency", False, _sorted(items, False))
 
 
-__all__ = ["DayItem", "ItemKind", "MyDay", "When", "my_day"]
+
+
+@dataclass(frozen=True)
+class QueueMark:
+    """What the queue shows of the officer's day on a case's row."""
+
+    first_contact_due: datetime | None
+    """When first contact is due, if it has not been made."""
+    victim_update_overdue: bool
+
+
+@permits(Permission.READ_CASES)
+def queue_marks(store: Store, refs: Iterable[str], *, today: date | None = None
+                ) -> dict[str, QueueMark]:
+    """Pending first contacts and overdue victim updates of the given cases (a page's)."""
+    from asbtui.services import triage, victims
+
+    wanted = list(refs)
+    if current(store).is_partner:
+        return {}
+    pending = triage.pending_by_ref(store, wanted)
+    overdue = victims.overdue_by_ref(store, wanted, today=today)
+    return {ref: QueueMark(pending[ref].due_at if ref in pending else None, ref in overdue)
+            for ref in set(pending) | overdue}
+
+
+__all__ = ["DayItem", "ItemKind", "MyDay", "QueueMark", "When", "my_day", "queue_marks"]
