@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Input, Select
+from textual.widgets import DataTable, Input, Select
 
 from asbtui.dates import format_date, format_datetime, format_time_left, parse_date
 from asbtui.errors import InvalidInput
@@ -64,13 +64,20 @@ class CasePlanScreen(RecordListScreen[PlanRecord]):
         "frequency": Permission.WORK_CASES,
         "add_task": Permission.WORK_CASES,
     }
-    COLUMNS = ("Item", "Who", "Due", "State", "Details")
+    COLUMNS = ()
+    WIDTHS = (("Item", 13), ("Who", 16), ("Due", 16), ("State", 13), ("Details", 44))
     FAILED_TITLE = "Could not load the plan"
     EMPTY = "no first-contact target, victims or tasks yet (n adds a task)"
 
     def __init__(self, ref: str) -> None:
         super().__init__()
         self.ref = ref
+
+    def on_mount(self) -> None:
+        table = self.query_one("#records", DataTable)
+        for label, width in self.WIDTHS:
+            table.add_column(Text(label), width=width)
+        super().on_mount()
 
     def title_text(self) -> Text:
         return Text(f"Plan of {self.ref}: first contact, victim updates, action plan tasks",

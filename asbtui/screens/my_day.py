@@ -43,7 +43,14 @@ class MyDayScreen(RecordListScreen[DayItem]):
         self.day: MyDay | None = None
         self.by_officer = False
 
-    COLUMNS = ("When", "Due", "Kind", "Case", "What", "Officer")
+    COLUMNS = ()
+    WIDTHS = (("When", 9), ("Due", 16), ("Kind", 13), ("Case", 12), ("What", 44), ("Officer", 24))
+
+    def on_mount(self) -> None:
+        table = self.query_one("#records", DataTable)
+        for label, width in self.WIDTHS:
+            table.add_column(Text(label), width=width)
+        super().on_mount()
 
     def title_text(self) -> Text:
         if self.day is None:

@@ -98,30 +98,32 @@ def build(store: Store, now: datetime, invicta_ref: str, device_officer_id: str,
                     by_user="pc.thanet" if case.owner_id == device_officer_id else "demo",
                     said=rng.choice(SAID), victim_view=rng.choice(VIEWS))
 
-        # Triage of the cases opened in the last three weeks, and of the device officer's
-        # three newest: most first contacts met in time, some late, some still to make.
+        # Triage of the cases opened in the last three weeks: most first contacts met in
+        # time, some late, some still to make.
         recent = [c for c in open_cases if _aware(c.opened_at) > now - timedelta(days=21)]
-        mine = sorted((c for c in open_cases if c.owner_id == device_officer_id),
-                      key=lambda c: c.opened_at, reverse=True)[:3]
-        for case in {c.id: c for c in [*recent, *mine]}.values():
+        mine = sorted((c for c in open_cases if c.owner_id == device_officer_id
+                       and c not in recent), key=lambda c: c.opened_at, reverse=True)[:3]
+        for case in recent:
             factors = rng.choice(FACTOR_SETS)
-            priority = triage.priority_for(factors)
             reported = _aware(case.opened_at)
-            due = triage.first_contact_due(reported, priority)
+            due = triage.first_contact_due(reported, triage.priority_for(factors))
             roll = rng.random()
             met_at = None
-            if case in mine[:1]:
-                roll = 0.99  # the device officer's newest: still to make (due or breached)
             if roll < 0.6:
                 met_at = reported + (due - reported) * rng.uniform(0.1, 0.9)
             elif roll < 0.75:
                 met_at = reported + (due - reported) * rng.uniform(1.05, 1.5)
-            if met_at is not None and met_at > now:
-                met_at = None
-            add("firstcontact", case_id=case.id, district=case.district, priority=priority,
-                factors=",".join(factors), reported_at=reported, due_at=due, met_at=met_at,
-                met_by="demo" if met_at else "",
-                method=rng.choice(triage.METHODS[:2]) if met_at else "")
+            _triage(add, rng, case, factors, reported, met_at if met_at and met_at < now
+                    else None)
+        # The device officer's newest cases, each with a new report: one to contact within
+        # days, one high-priority target already breached, one met in time.
+        for case, (hours_ago, factors, met_after) in zip(mine, (
+                (3, ("health", "frequent"), None),
+                (40, ("threat",), None),
+                (150, ("previous", "health"), timedelta(hours=20))), strict=False):
+            reported = now - timedelta(hours=hours_ago)
+            _triage(add, rng, case, factors, reported,
+                    reported + met_after if met_after else None)
 
         # Tasks: about one open case in eight, for its officer or its partner agency.
         for case in open_cases:
@@ -145,6 +147,15 @@ def build(store: Store, now: datetime, invicta_ref: str, device_officer_id: str,
             if rows:
                 connection.execute(sa.insert(model.__table__), rows)  # type: ignore[attr-defined]
     return {name: len(rows) for name, rows in made.items()}
+
+
+def _triage(add: Any, rng: random.Random, case: Any, factors: tuple[str, ...],
+            reported: datetime, met_at: datetime | None) -> None:
+    priority = triage.priority_for(factors)
+    add("firstcontact", case_id=case.id, district=case.district, priority=priority,
+        factors=",".join(factors), reported_at=reported,
+        due_at=triage.first_contact_due(reported, priority), met_at=met_at,
+        met_by="demo" if met_at else "", method=rng.choice(triage.METHODS[:2]) if met_at else "")
 
 
 def _tasks_for(add: Any, rng: random.Random, case: Any, agency_id: str | None,
