@@ -808,6 +808,43 @@ class VictimContact(Synced, table=True):
     victim_view: str = Field(default="")
 
 
+class Conference(Synced, table=True):
+    """A multi-agency case conference about one or more cases."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    district: District = Field(sa_type=enum_type(District))
+    title: str
+    held_at: datetime
+    place: str = Field(default="")
+    created_by: str = Field(default="")
+    minutes_recorded_at: datetime | None = Field(default=None)
+    decisions: str = Field(default="", description="What the meeting decided")
+
+    __table_args__ = (sa.Index("ix_conference_district", "district", "held_at"),)
+
+
+class ConferenceCase(Synced, table=True):
+    """A case on a conference's agenda."""
+
+    __tablename__ = "conferencecase"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    conference_id: str = Field(foreign_key="conference.id", index=True)
+    case_id: str = Field(foreign_key="case.id", index=True)
+
+
+class ConferenceAttendee(Synced, table=True):
+    """Someone asked to a conference, by agency (the police, or a partner agency)."""
+
+    __tablename__ = "conferenceattendee"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    conference_id: str = Field(foreign_key="conference.id", index=True)
+    agency: str = Field(description="The agency's name as written (the police: Kent Police)")
+    agency_id: str | None = Field(default=None, foreign_key="agency.id")
+    name: str = Field(default="")
+
+
 class CaseTask(Synced, table=True):
     """A task of a case's action plan, owned by an officer or a partner agency."""
 
@@ -824,6 +861,8 @@ class CaseTask(Synced, table=True):
     outcome: str = Field(default="")
     created_by: str = Field(default="")
     created_at: datetime
+    conference_id: str | None = Field(default=None, foreign_key="conference.id", index=True,
+                                      description="The case conference that agreed it")
 
     __table_args__ = (
         sa.Index("ix_casetask_officer", "owner_officer_id", "done_on", "due_on"),

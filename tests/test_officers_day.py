@@ -165,3 +165,37 @@ def test_a_partners_day_is_its_agencys_open_tasks(world) -> None:
     items = day.my_day(world).items
     assert [(i.kind, i.case_ref, i.what) for i in items] == [
         (ItemKind.TASK, ref, "Noise monitoring kit")]
+
+
+def test_a_conference_records_minutes_on_each_case_and_its_actions_become_tasks(world) -> None:
+    from asbtui.services import conferences
+    from asbtui.services.conferences import Attendee
+
+    as_user(world, "pc.thanet")
+    one, two = new_case(world), new_case(world)
+    partners.share_case(world, one, "Thanet District Council", "Working this case")
+    with pytest.raises(InvalidInput, match="at least one case"):
+        conferences.schedule(world, "Empty", AS_OF, [])
+    conference_id = conferences.schedule(
+        world, "Invicta Road problem-solving meeting", AS_OF + timedelta(days=2), [one, two],
+        place="Margate police station",
+        attendees=[Attendee("police", "PC 101"), Attendee("Thanet District", "ASB officer")])
+    view = conferences.conference(world, conference_id[:8])
+    assert [a.agency for a in view.attendees] == ["Kent Police", "Thanet District Council"]
+    # Named visibility needs every case shared with the agency: nothing is written else.
+    with pytest.raises(InvalidInput, match="is not shared with"):
+        conferences.record_minutes(world, conference_id, "Agreed a joint visit", "",
+                                   visibility="named", audience=["Thanet District Council"],
+                                   reason="Working this case")
+    assert not any("conference" in n.text for n in partners.case_notes(world, one))
+    noted = conferences.record_minutes(world, conference_id, "Agreed a joint visit",
+                                       "CPW to be served")
+    assert noted == 2
+    assert any("Decisions: CPW to be served" in n.text for n in partners.case_notes(world, two))
+    task_id = conferences.add_action(world, conference_id, one, "Joint visit with the council",
+                                     date.today(), agency="Thanet District Council")
+    assert [t.id for t in conferences.conference(world, conference_id).actions] == [task_id]
+    assert any(t.id == task_id for t in tasks.case_tasks(world, one))
+    agenda = conferences.agenda_markdown(world, conference_id)
+    assert f"### 1. {min(one, two)}" in agenda and "Joint visit with the council" in agenda
+    assert "Kent Police: PC 101" in agenda

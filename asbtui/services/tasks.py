@@ -66,7 +66,7 @@ def _owner_label(officer: Officer | None, agency: Agency | None) -> str:
     return agency.name if agency is not None else ""
 
 
-def _views(session: Session, rows: list[tuple[CaseTask, str]]) -> list[TaskView]:
+def task_views(session: Session, rows: list[tuple[CaseTask, str]]) -> list[TaskView]:
     officers = {o.id: o for o in session.exec(select(Officer).where(Officer.id.in_(
         {t.owner_officer_id for t, _ in rows if t.owner_officer_id}))).all()}
     agencies = {a.id: a for a in session.exec(select(Agency).where(Agency.id.in_(
@@ -151,7 +151,7 @@ def case_tasks(store: Store, ref: str) -> list[TaskView]:
         if actor.is_partner:
             query = query.where(CaseTask.owner_agency_id == (actor.agency_id or ""))
         rows = session.exec(query.order_by(CaseTask.done_on.is_not(None), CaseTask.due_on)).all()
-        return _views(session, list(rows))
+        return task_views(session, list(rows))
 
 
 def _may_complete(session: Session, actor: Actor, task: CaseTask, case: Case) -> None:
@@ -205,7 +205,7 @@ def complete_task(store: Store, task_id: str, outcome: str, *,
         session.add(task)
         audit.record(session, store, actor, audit.AuditAction.CHANGE, "task", task.id,
                      case_ref=case.ref, detail="done")
-        return _views(session, [(task, case.ref)])[0]
+        return task_views(session, [(task, case.ref)])[0]
 
 
 @permits(Permission.READ_CASES)
@@ -224,4 +224,4 @@ def agency_tasks(store: Store, *, open_only: bool = True) -> list[TaskView]:
         if open_only:
             query = query.where(CaseTask.done_on.is_(None))
         rows = session.exec(query.order_by(CaseTask.due_on)).all()
-        return _views(session, list(rows))
+        return task_views(session, list(rows))

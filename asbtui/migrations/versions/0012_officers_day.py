@@ -1,4 +1,5 @@
-"""The officer's day: first-contact targets, victim update plans and contacts, case tasks.
+"""The officer's day: first-contact targets, victim update plans and contacts, case tasks,
+case conferences.
 
 Revision ID: 0012
 Revises: 0006
@@ -83,6 +84,43 @@ def upgrade() -> None:
     op.create_index("ix_victimcontact_case_id", "victimcontact", ["case_id"])
 
     op.create_table(
+        "conference",
+        *_synced(),
+        sa.Column("district", _enum("district", *DISTRICTS), nullable=False),
+        sa.Column("title", sa.String(), nullable=False),
+        sa.Column("held_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("place", sa.String(), nullable=False),
+        sa.Column("created_by", sa.String(), nullable=False),
+        sa.Column("minutes_recorded_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("decisions", sa.String(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_conference_updated_at", "conference", ["updated_at"])
+    op.create_index("ix_conference_district", "conference", ["district", "held_at"])
+    op.create_table(
+        "conferencecase",
+        *_synced(),
+        sa.Column("conference_id", sa.String(), sa.ForeignKey("conference.id"), nullable=False),
+        sa.Column("case_id", sa.String(), sa.ForeignKey("case.id"), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_conferencecase_updated_at", "conferencecase", ["updated_at"])
+    op.create_index("ix_conferencecase_conference_id", "conferencecase", ["conference_id"])
+    op.create_index("ix_conferencecase_case_id", "conferencecase", ["case_id"])
+    op.create_table(
+        "conferenceattendee",
+        *_synced(),
+        sa.Column("conference_id", sa.String(), sa.ForeignKey("conference.id"), nullable=False),
+        sa.Column("agency", sa.String(), nullable=False),
+        sa.Column("agency_id", sa.String(), sa.ForeignKey("agency.id"), nullable=True),
+        sa.Column("name", sa.String(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_conferenceattendee_updated_at", "conferenceattendee", ["updated_at"])
+    op.create_index("ix_conferenceattendee_conference_id", "conferenceattendee",
+                    ["conference_id"])
+
+    op.create_table(
         "casetask",
         *_synced(),
         sa.Column("case_id", sa.String(), sa.ForeignKey("case.id"), nullable=False),
@@ -95,8 +133,10 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(), nullable=False),
         sa.Column("created_by", sa.String(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("conference_id", sa.String(), sa.ForeignKey("conference.id"), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
+    op.create_index("ix_casetask_conference_id", "casetask", ["conference_id"])
     op.create_index("ix_casetask_updated_at", "casetask", ["updated_at"])
     op.create_index("ix_casetask_case_id", "casetask", ["case_id"])
     op.create_index("ix_casetask_officer", "casetask", ["owner_officer_id", "done_on", "due_on"])
@@ -105,5 +145,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("casetask", "victimcontact", "victimupdateplan", "firstcontact"):
+    for table in ("casetask", "conferenceattendee", "conferencecase", "conference",
+                  "victimcontact", "victimupdateplan", "firstcontact"):
         op.drop_table(table)
