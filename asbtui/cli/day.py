@@ -247,3 +247,159 @@ def task_list(
                       Text(format_date(t.done_on)), Text(visible(t.owner)),
                       Text(visible(one_line(t.what, 80))))
     table_console().print(table)
+
+
+conference_app = sub_app("Case conferences: multi-agency meetings, minutes, actions, agendas.")
+app.add_typer(conference_app, name="conference")
+
+
+def _conference_json(view: object) -> dict[str, object]:
+    from asbtui.services.conferences import ConferenceView
+
+    assert isinstance(view, ConferenceView)
+    return {"id": view.id, "district": view.district, "title": view.title,
+            "held_at": view.held_at, "place": view.place,
+            "cases": [c.ref for c in view.cases],
+            "attendees": [{"agency": a.agency, "name": a.name} for a in view.attendees],
+            "decisions": view.decisions, "minutes_recorded_at": view.minutes_recorded_at,
+            "actions": [{"id": t.id, "case_ref": t.case_ref, "what": t.what, "owner": t.owner,
+                         "due": t.due_on, "done": t.done_on} for t in view.actions]}
+
+
+@conference_app.command("add")
+def conference_add(
+    ctx: typer.Context,
+    title: Annotated[str, typer.Option(help="What the meeting is about.")],
+    at: Annotated[str, typer.Option(help="When, DD/MM/YYYY HH:MM.")],
+    case: Annotated[list[str], typer.Option("--case", help="A case on the agenda (repeat).")],
+    place: Annotated[str, typer.Option(help="Where.")] = "",
+    attendee: Annotated[list[str] | None, typer.Option(
+        "--attendee", help="AGENCY or AGENCY:NAME (repeat); police for Kent Police.")] = None,
+) -> None:
+    """Schedule a case conference; prints its id."""
+    from asbtui.services import conferences
+
+    when = parse_datetime(at, field="at")
+    people = [conferences.Attendee(*(part.strip() for part in a.split(":", 1)))
+              for a in attendee or []]
+    with open_store_for(ctx) as store:
+        print(conferences.schedule(store, title, when, case, place=place, attendees=people))
+
+
+@conference_app.command("list")
+def conference_list(
+    ctx: typer.Context,
+    district: Annotated[str | None, typer.Option(help="District code or name.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Case conferences, newest first."""
+    from asbtui.services import conferences
+    from asbtui.services.cases import parse_district
+
+    with open_store_for(ctx) as store:
+        rows = conferences.conferences(store, parse_district(district) if district else None)
+    if as_json:
+        print_json([_conference_json(v) for v in rows])
+        return
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for heading in ("Id", "When", "District", "Cases", "Actions"):
+        table.add_column(heading, no_wrap=True)
+    table.add_column("Title", overflow="ellipsis", no_wrap=True)
+    for v in rows:
+        table.add_row(Text(v.id[:8]), Text(format_datetime(v.held_at)), Text(v.district.value),
+                      Text(str(len(v.cases))), Text(str(len(v.actions))),
+                      Text(visible(one_line(v.title, 60))))
+    table_console().print(table)
+
+
+@conference_app.command("show")
+def conference_show(
+    ctx: typer.Context,
+    conference_id: Annotated[str, typer.Argument(help="Its id (first 6+ characters).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """One conference: cases, attendees, decisions and actions."""
+    from asbtui.services import conferences
+
+    with open_store_for(ctx) as store:
+        view = conferences.conference(store, conference_id)
+    if as_json:
+        print_json(_conference_json(view))
+        return
+    console = table_console()
+    console.print(Text(f"{visible(view.title)} · {format_datetime(view.held_at)} · "
+                       f"{visible(view.place)}", style="bold"))
+    console.print(Text("Cases: " + ", ".join(c.ref for c in view.cases)))
+    console.print(Text("Attendees: " + "; ".join(
+        visible(f"{a.agency}{': ' + a.name if a.name else ''}") for a in view.attendees)))
+    if view.decisions:
+        console.print(Text("Decisions: " + visible(view.decisions)))
+    for t in view.actions:
+        console.print(Text(f"Action {t.id[:8]} {t.case_ref} due {format_date(t.due_on)} "
+                           f"({visible(t.owner)}): {visible(one_line(t.what, 60))}"))
+
+
+@conference_app.command("minutes")
+def conference_minutes(
+    ctx: typer.Context,
+    conference_id: Annotated[str, typer.Argument(help="Its id (first 6+ characters).")],
+    text: Annotated[str, typer.Option(help="The minutes.")],
+    decisions: Annotated[str, typer.Option(help="What was decided.")] = "",
+    visibility: Annotated[str, typer.Option(help="police, named or all_partners.")
+                          ] = "police",
+    agency: Annotated[list[str] | None, typer.Option(
+        "--agency", help="An agency that may read them (repeat; with --visibility named).")
+    ] = None,
+    reason: Annotated[str | None, typer.Option(
+        help="Why partners may read them (a disclosure).")] = None,
+) -> None:
+    """Record the minutes (a note on each case, shared as chosen) and the decisions."""
+    from asbtui.services import conferences
+
+    with open_store_for(ctx) as store:
+        count = conferences.record_minutes(store, conference_id, text, decisions,
+                                           visibility=visibility, audience=agency or [],
+                                           reason=reason)
+    print(f"Minutes noted on {count} cases.")
+
+
+@conference_app.command("action")
+def conference_action(
+    ctx: typer.Context,
+    conference_id: Annotated[str, typer.Argument(help="Its id (first 6+ characters).")],
+    case: Annotated[str, typer.Option("--case", help="The case it concerns.")],
+    what: Annotated[str, typer.Option(help="What is to be done.")],
+    due: Annotated[str, typer.Option(help="Due date, DD/MM/YYYY.")],
+    officer: Annotated[str | None, typer.Option(help="Owner officer's collar number.")] = None,
+    agency: Annotated[str | None, typer.Option(help="Owner partner agency's name.")] = None,
+) -> None:
+    """An action allocated by the conference: it becomes a task; prints the task's id."""
+    from asbtui.services import conferences
+
+    due_on = parse_date(due, field="due")
+    with open_store_for(ctx) as store:
+        print(conferences.add_action(store, conference_id, case, what, due_on,
+                                     officer=officer, agency=agency))
+
+
+@conference_app.command("agenda")
+def conference_agenda(
+    ctx: typer.Context,
+    conference_id: Annotated[str, typer.Argument(help="Its id (first 6+ characters).")],
+    output: Annotated[str, typer.Option("-o", "--output", help="The Markdown file to write.")],
+) -> None:
+    """Export the agenda (cases, their state, open tasks, deadlines) as Markdown."""
+    from pathlib import Path
+
+    from asbtui.services import conferences
+
+    target = Path(output)
+    if target.exists():
+        raise InvalidInput(f"{output} already exists: choose a new file.")
+    with open_store_for(ctx) as store:
+        text = conferences.agenda_markdown(store, conference_id)
+    try:
+        target.write_text(text + "\n", encoding="utf-8")
+    except OSError as error:
+        raise InvalidInput(f"Could not write {output}: {error.strerror}.") from None
+    print(f"Agenda written to {output}")

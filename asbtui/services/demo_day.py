@@ -8,19 +8,23 @@ Written with Core in one transaction after the cases exist, from its own random 
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from asbtui.dates import london_today
+from asbtui.dates import LONDON, london_today
 from asbtui.models import (
     Agency,
     Case,
     CaseShare,
     CaseStatus,
     CaseTask,
+    Conference,
+    ConferenceAttendee,
+    ConferenceCase,
     FirstContact,
+    PartnerNote,
     Party,
     PartyRole,
     RiskLevel,
@@ -132,21 +136,53 @@ def build(store: Store, now: datetime, invicta_ref: str, device_officer_id: str,
             _tasks_for(add, rng, case, shares.get(case.id), today)
         invicta = next((c for c in open_cases if c.ref == invicta_ref), None)
         if invicta is not None:
-            for name, what, days in (
-                    ("Thanet District Council", "Gate and light the rear alley", 5),
-                    ("Orbit Housing", "Notice seeking possession: tenancy review", -2)):
-                if name in agencies:
-                    add("casetask", case_id=invicta.id, district=invicta.district, what=what,
-                        owner_officer_id=None, owner_agency_id=agencies[name],
-                        due_on=today + timedelta(days=days), done_on=None, outcome="",
-                        created_by="demo", created_at=now - timedelta(days=30))
+            _invicta_conference(add, invicta, agencies, device_officer_id, now, today)
 
         for name, model in (("firstcontact", FirstContact), ("victimupdateplan", VictimUpdatePlan),
-                            ("victimcontact", VictimContact), ("casetask", CaseTask)):
+                            ("victimcontact", VictimContact), ("conference", Conference),
+                            ("conferencecase", ConferenceCase),
+                            ("conferenceattendee", ConferenceAttendee), ("casetask", CaseTask),
+                            ("partnernote", PartnerNote)):
             rows = made.get(name)
             if rows:
                 connection.execute(sa.insert(model.__table__), rows)  # type: ignore[attr-defined]
     return {name: len(rows) for name, rows in made.items()}
+
+
+def _invicta_conference(add: Any, invicta: Any, agencies: dict[str, str], officer_id: str,
+                        now: datetime, today: date) -> None:
+    """A Thanet case conference about Invicta Road a week ago: minutes for all partners on
+    the case, decisions, and its actions as tasks of the council, the housing provider and
+    the officer."""
+    held = datetime.combine(today - timedelta(days=7), time(10, 0), tzinfo=LONDON)
+    conference = add("conference", district=invicta.district,
+                     title="Invicta Road, Margate: multi-agency case conference", held_at=held,
+                     place="Margate police station", created_by="pc.thanet",
+                     minutes_recorded_at=held + timedelta(hours=3),
+                     decisions="Keep the closure order in force; gate and light the alley; "
+                               "tenancy review by the housing provider")
+    add("conferencecase", conference_id=conference, case_id=invicta.id)
+    for agency, name in (("Kent Police", "PC, Thanet CSU"), ("Thanet District Council",
+                         "ASB officer"), ("Orbit Housing", "Neighbourhood officer")):
+        add("conferenceattendee", conference_id=conference, agency=agency,
+            agency_id=agencies.get(agency), name=name)
+    add("partnernote", case_id=invicta.id, agency="Kent Police", author="PC, Thanet CSU",
+        written_at=held + timedelta(hours=3), visibility="all_partners", agency_id=None,
+        supersedes_id=None,
+        text="Case conference: Invicta Road, Margate. Closure order working: no gatherings "
+             "since it was granted. Decisions: keep the order in force; gate and light the "
+             "alley; tenancy review by the housing provider.")
+    for owner, what, days in (
+            ("Thanet District Council", "Gate and light the rear alley", 5),
+            ("Orbit Housing", "Notice seeking possession: tenancy review", -2),
+            (None, "Visit the neighbours at 12 and 16 to update them", 1)):
+        if owner is not None and owner not in agencies:
+            continue
+        add("casetask", case_id=invicta.id, district=invicta.district, what=what,
+            owner_officer_id=None if owner else officer_id,
+            owner_agency_id=agencies[owner] if owner else None,
+            due_on=today + timedelta(days=days), done_on=None, outcome="", created_by="demo",
+            created_at=held, conference_id=conference)
 
 
 def _triage(add: Any, rng: random.Random, case: Any, factors: tuple[str, ...],
@@ -171,7 +207,7 @@ def _tasks_for(add: Any, rng: random.Random, case: Any, agency_id: str | None,
         what=rng.choice(PARTNER_TASKS if partner else POLICE_TASKS),
         owner_officer_id=None if partner else case.owner_id,
         owner_agency_id=agency_id if partner else None, due_on=due, done_on=done,
-        outcome="Done as planned" if done else "", created_by="demo",
+        outcome="Done as planned" if done else "", created_by="demo", conference_id=None,
         created_at=datetime.combine(today - timedelta(days=20), datetime.min.time(),
                                     tzinfo=UTC))
 
