@@ -126,3 +126,42 @@ async def test_a_partner_completes_its_agencys_task(demo) -> None:
         await settle(pilot)
     done = next(t for t in tasks.case_tasks(demo, task.case_ref) if t.id == task.id)
     assert done.outcome == "Alley gated" and done.done_on is not None
+
+
+async def test_a_conference_allocates_an_action_that_becomes_a_task(demo) -> None:
+    from asbtui.screens.conferences import ConferenceScreen, ConferencesScreen
+    from asbtui.services import conferences
+
+    users.sign_in(demo, "pc.thanet", PINS["pc.thanet"])
+    app = make_app(demo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        await pilot.press("C")
+        await settle(pilot)
+        assert isinstance(app.screen, ConferencesScreen)
+        [conference] = app.screen.records.values()  # the demo's Invicta Road conference
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConferenceScreen)
+        before = len(conference.actions)
+        await pilot.press("a")
+        await settle(pilot)
+        form = app.screen
+        form.query_one("#what", Input).value = "Serve the Community Protection Warning"
+        form.query_one("#officer", Input).value = "nobody"
+        form.query_one("#due_on", Input).value = "30/11/2026"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form  # an unknown officer: said beside the field
+        form.query_one("#officer", Input).value = ""
+        form.query_one("#agency", Input).value = "Thanet District Council"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ConferenceScreen)
+        assert sum(k.startswith("task:") for k in rows(app)) == before + 1
+    view = conferences.conference(demo, conference.id)
+    [action] = [t for t in view.actions if t.what == "Serve the Community Protection Warning"]
+    assert action.owner == "Thanet District Council"
+    assert any(t.id == action.id for t in tasks.case_tasks(demo, action.case_ref))

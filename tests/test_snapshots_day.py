@@ -67,3 +67,16 @@ def test_case_plan_screen(snap_compare, app) -> None:
         await still(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=plan)
+
+
+def test_conference_screen(snap_compare, app) -> None:
+    async def conference(pilot) -> None:
+        await still(pilot)
+        await pilot.press("f2")
+        await still(pilot)
+        await pilot.press("C")
+        await still(pilot)
+        await pilot.press("enter")
+        await still(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=conference)

@@ -7,6 +7,7 @@ A supervisor sees their districts, by officer. The list comes from
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
@@ -17,6 +18,7 @@ from asbtui.dates import format_date, format_datetime, format_time_left
 from asbtui.literal import one_line, visible
 from asbtui.screens.record_list import RecordListScreen
 from asbtui.services import day
+from asbtui.services.access import Permission
 from asbtui.services.day import DayItem, MyDay, When
 
 WHEN_STYLES = {When.OVERDUE: "bold white on red", When.TODAY: "bold yellow", When.WEEK: ""}
@@ -33,7 +35,12 @@ class MyDayScreen(RecordListScreen[DayItem]):
         Binding("enter", "open", "Open case", id="my_day.open", show=False),
         Binding("w", "window", "Window", tooltip="Show 1, 7 or 14 days ahead",
                 id="my_day.window"),
+        Binding("C", "conferences", "Conferences", tooltip="Case conferences",
+                id="my_day.conferences"),
     ]
+    ACTION_PERMISSIONS: ClassVar[dict[str, Permission]] = {
+        "conferences": Permission.WORK_CASES,
+    }
     FAILED_TITLE = "Could not load My day"
     EMPTY = "nothing due: well done"
 
@@ -97,6 +104,11 @@ class MyDayScreen(RecordListScreen[DayItem]):
         item = self.highlighted()
         if item is not None:
             self.asb.open_case(item.case_ref, on_close=lambda _changed: self.load())
+
+    def action_conferences(self) -> None:
+        from asbtui.screens.conferences import ConferencesScreen
+
+        self.app.push_screen(ConferencesScreen(), lambda _changed: self.load())
 
     def action_window(self) -> None:
         from asbtui.widgets.choice import ChoiceScreen

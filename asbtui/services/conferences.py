@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
@@ -302,3 +303,20 @@ def agenda_markdown(store: Store, conference_id: str) -> str:
         audit.record(session, store, actor, audit.AuditAction.EXPORT, "conference", row.id,
                      detail=f"agenda of {len(view.cases)} cases")
     return "\n".join(lines)
+
+
+@permits(Permission.WORK_CASES)
+def export_agenda(store: Store, conference_id: str, folder: Path) -> Path:
+    """Write the agenda as Markdown to a new file in ``folder``; returns its path."""
+    text = agenda_markdown(store, conference_id)
+    stem = f"agenda-{conference_id.strip().lower()[:8]}"
+    target = folder / f"{stem}.md"
+    number = 1
+    while target.exists():
+        number += 1
+        target = folder / f"{stem}-{number}.md"
+    try:
+        target.write_text(text + "\n", encoding="utf-8")
+    except OSError as error:
+        raise InvalidInput(f"Could not write {target}: {error.strerror}.") from None
+    return target
