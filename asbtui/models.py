@@ -869,3 +869,15 @@ class CaseTask(Synced, table=True):
         sa.Index("ix_casetask_agency", "owner_agency_id", "done_on", "due_on"),
         sa.Index("ix_casetask_district", "district", "done_on", "due_on"),
     )
+
+
+class LetterTemplate(Synced, table=True):
+    """A local template for a letter or notice (warning letter, CPW, CPN), set by an admin;
+    without one the built-in template is used."""
+
+    __tablename__ = "lettertemplate"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    kind: str = Field(unique=True, description="warning_letter, cpw or cpn")
+    text: str
+    updated_by: str = Field(default="")

@@ -403,3 +403,79 @@ def conference_agenda(
     except OSError as error:
         raise InvalidInput(f"Could not write {output}: {error.strerror}.") from None
     print(f"Agenda written to {output}")
+
+
+letter_app = sub_app("Letters and notices: warning letter, CPW and CPN (PDF or Markdown).")
+app.add_typer(letter_app, name="letter")
+
+
+@letter_app.command("make")
+def letter_make(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="The case reference.")],
+    kind: Annotated[str, typer.Option(help="warning_letter, cpw or cpn.")],
+    output: Annotated[str, typer.Option("-o", "--output", help="The file to write.")],
+    fmt: Annotated[str, typer.Option("--format", help="pdf or md.")] = "pdf",
+) -> None:
+    """Produce a letter or notice from the case's latest action of that power (audited)."""
+    from pathlib import Path
+
+    from asbtui.services import letters
+
+    target = Path(output)
+    if target.exists():
+        raise InvalidInput(f"{output} already exists: choose a new file.")
+    with open_store_for(ctx) as store:
+        data = letters.render(letters.produce(store, ref, kind), fmt)
+    try:
+        target.write_bytes(data)
+    except OSError as error:
+        raise InvalidInput(f"Could not write {output}: {error.strerror}.") from None
+    print(f"Written to {output}")
+
+
+@letter_app.command("template")
+def letter_template(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Argument(help="warning_letter, cpw or cpn.")],
+) -> None:
+    """Print a kind's template (the local one if an admin set one)."""
+    from asbtui.services import letters
+
+    with open_store_for(ctx) as store:
+        text, local = letters.template(store, kind)
+    print(f"# ({'local' if local else 'built-in'} template)")
+    print(text)
+
+
+@letter_app.command("template-set")
+def letter_template_set(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Argument(help="warning_letter, cpw or cpn.")],
+    file: Annotated[str, typer.Argument(help="A Markdown file with {placeholders}.")],
+) -> None:
+    """Replace a template with a local one (admins); CPW and CPN keep {statutory}."""
+    from pathlib import Path
+
+    from asbtui.services import letters
+
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidInput(f"Could not read {file}: {error}.") from None
+    with open_store_for(ctx) as store:
+        letters.set_template(store, kind, text)
+    print(f"The {letters.parse_kind(kind).label} now uses the local template.")
+
+
+@letter_app.command("template-reset")
+def letter_template_reset(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Argument(help="warning_letter, cpw or cpn.")],
+) -> None:
+    """Go back to the built-in template (admins)."""
+    from asbtui.services import letters
+
+    with open_store_for(ctx) as store:
+        letters.reset_template(store, kind)
+    print(f"The {letters.parse_kind(kind).label} uses the built-in template again.")

@@ -13,8 +13,10 @@ from datetime import date
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import DataTable, Input, Select
 
 from asbtui.dates import format_date, format_datetime, format_time_left, parse_date
@@ -57,17 +59,26 @@ class CasePlanScreen(RecordListScreen[PlanRecord]):
                 id="plan.add_task"),
         Binding("c", "complete_task", "Task done",
                 tooltip="Mark the highlighted task done, with its outcome", id="plan.done"),
+        Binding("L", "letter", "Letter",
+                tooltip="Produce a warning letter, CPW or CPN from the case's action (audited)",
+                id="plan.letter", show=False),
     ]
     ACTION_PERMISSIONS: ClassVar[dict[str, Permission]] = {
         "first_contact": Permission.WORK_CASES,
         "victim_update": Permission.WORK_CASES,
         "frequency": Permission.WORK_CASES,
         "add_task": Permission.WORK_CASES,
+        "letter": Permission.WORK_CASES,
     }
     COLUMNS = ()
     WIDTHS = (("Item", 13), ("Who", 16), ("Due", 16), ("State", 13), ("Details", 44))
     FAILED_TITLE = "Could not load the plan"
     EMPTY = "no first-contact target, victims or tasks yet (n adds a task)"
+
+    @dataclass
+    class LetterSaved(Message):
+        text: str
+        failed: bool = False
 
     def __init__(self, ref: str) -> None:
         super().__init__()
@@ -180,6 +191,47 @@ class CasePlanScreen(RecordListScreen[PlanRecord]):
             self.notify("Highlight an open task first.", markup=False)
             return
         self.app.push_screen(TaskDoneForm(self.asb.store, record), self.saved)
+
+
+    def action_letter(self) -> None:
+        from asbtui.services.letters import LetterFormat, LetterKind
+        from asbtui.widgets.choice import ChoiceScreen
+
+        def kind_chosen(kind: LetterKind | None) -> None:
+            if kind is None:
+                return
+
+            def format_chosen(fmt: LetterFormat | None) -> None:
+                if fmt is not None:
+                    self.save_letter(kind, fmt)
+
+            self.app.push_screen(ChoiceScreen("Format", [("PDF", LetterFormat.PDF),
+                                                         ("Markdown", LetterFormat.MD)]),
+                                 format_chosen)
+
+        self.app.push_screen(ChoiceScreen("Produce which letter?",
+                                          [(k.label, k) for k in LetterKind]), kind_chosen)
+
+    @work(thread=True, exclusive=True, group="letter", exit_on_error=False,
+          description="Producing the letter")
+    def save_letter(self, kind: object, fmt: object) -> None:
+        from asbtui.services import exporter, letters
+
+        try:
+            path = letters.save(self.asb.store, self.ref, kind, fmt,  # type: ignore[arg-type]
+                                exporter.documents_folder())
+        except Exception as error:  # noqa: BLE001 - shown to the user, never a traceback
+            self.post_message(self.LetterSaved(str(error), failed=True))
+            return
+        self.post_message(self.LetterSaved(str(path)))
+
+    @on(LetterSaved)
+    def letter_saved(self, message: LetterSaved) -> None:
+        if message.failed:
+            self.notify(message.text, title="No letter produced", severity="error",
+                        markup=False)
+        else:
+            self.notify(f"Saved to {message.text}", title="Letter produced", markup=False)
 
 
 def _methods(methods: tuple[str, ...]) -> Select:

@@ -1,5 +1,5 @@
 """The officer's day: first-contact targets, victim update plans and contacts, case tasks,
-case conferences.
+case conferences, local letter templates.
 
 Revision ID: 0012
 Revises: 0006
@@ -143,8 +143,18 @@ def upgrade() -> None:
     op.create_index("ix_casetask_agency", "casetask", ["owner_agency_id", "done_on", "due_on"])
     op.create_index("ix_casetask_district", "casetask", ["district", "done_on", "due_on"])
 
+    op.create_table(
+        "lettertemplate",
+        *_synced(),
+        sa.Column("kind", sa.String(), nullable=False, unique=True),
+        sa.Column("text", sa.String(), nullable=False),
+        sa.Column("updated_by", sa.String(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_lettertemplate_updated_at", "lettertemplate", ["updated_at"])
+
 
 def downgrade() -> None:
-    for table in ("casetask", "conferenceattendee", "conferencecase", "conference",
-                  "victimcontact", "victimupdateplan", "firstcontact"):
+    for table in ("lettertemplate", "casetask", "conferenceattendee", "conferencecase",
+                  "conference", "victimcontact", "victimupdateplan", "firstcontact"):
         op.drop_table(table)
