@@ -129,8 +129,8 @@ PLANS = {
                       "AND f.due_at <= '2026-12-02' AND c.owner_id IN ('x')",
     "reviews": "SELECT id FROM \"case\" WHERE owner_id IN ('x') AND next_review <= '2026-12-01'",
     "victim updates": "SELECT v.id FROM victimupdateplan v JOIN \"case\" c ON c.id = v.case_id "
-                      "WHERE v.district IN ('THA') AND v.next_due <= '2026-12-01' "
-                      "AND c.owner_id IN ('x')",
+                      "WHERE v.case_id IN (SELECT id FROM \"case\" WHERE owner_id IN ('x')) "
+                      "AND v.next_due <= '2026-12-01' AND c.owner_id IN ('x')",
     "tasks": "SELECT id FROM casetask WHERE owner_officer_id IN ('x') AND done_on IS NULL "
              "AND due_on <= '2026-12-01'",
 }

@@ -21,6 +21,8 @@ from asbtui.services import day
 from asbtui.services.access import Permission
 from asbtui.services.day import DayItem, MyDay, When
 
+# A table paints about 2 ms a row: it holds the soonest items, and says how many more.
+SHOWN = 100
 WHEN_STYLES = {When.OVERDUE: "bold white on red", When.TODAY: "bold yellow", When.WEEK: ""}
 
 
@@ -65,13 +67,15 @@ class MyDayScreen(RecordListScreen[DayItem]):
         now = self.asb.clock()
         overdue = sum(i.when(now) is When.OVERDUE for i in self.day.items)
         today = sum(i.when(now) is When.TODAY for i in self.day.items)
-        more = " (the first shown)" if self.day.truncated else ""
+        total = len(self.day.items)
+        more = f" ({SHOWN} soonest shown)" if total > SHOWN or self.day.truncated else ""
         return Text(f"My day · {one_line(self.day.title, 60)} · {overdue} overdue · {today} "
-                    f"today · {len(self.day.items)} within {self.days} days{more}", style="bold")
+                    f"today · {total:,}{'+' if self.day.truncated else ''} within {self.days} "
+                    f"days{more}", style="bold")
 
     def fetch(self) -> list[DayItem]:
         self.day = day.my_day(self.asb.store, days=self.days, now=self.asb.clock())
-        return self.day.items
+        return self.day.items[:SHOWN]
 
     def key(self, record: DayItem) -> str:
         return f"{record.kind.value}:{record.record_id}"

@@ -132,6 +132,11 @@ def _items(connection: sa.Connection, scope: _Scope, now: datetime, days: int
     horizon = datetime.combine(horizon_day, time(23, 59), tzinfo=LONDON).astimezone(UTC)
     owner = (Case.owner_id.in_(scope.officer_ids) if scope.officer_ids is not None
              else Case.district.in_(scope.districts))
+    # An officer's items are found from their cases (by owner); a supervisor's from the
+    # districts' due dates.
+    by_case = scope.officer_ids is not None
+    plan_scope = (VictimUpdatePlan.case_id.in_(sa.select(Case.id).where(owner)) if by_case
+                  else VictimUpdatePlan.district.in_(scope.districts))
     is_open = sa.and_(Case.status != CaseStatus.CLOSED, ~Case.deleted)
     items: list[DayItem] = []
 
@@ -178,7 +183,7 @@ def _items(connection: sa.Connection, scope: _Scope, now: datetime, days: int
                   Officer.name)
         .join(Case, Case.id == VictimUpdatePlan.case_id)
         .outerjoin(Officer, Officer.id == Case.owner_id)
-        .where(VictimUpdatePlan.district.in_(scope.districts), ~VictimUpdatePlan.deleted,
+        .where(plan_scope, ~VictimUpdatePlan.deleted,
                VictimUpdatePlan.next_due <= horizon_day, owner, is_open))
     for rid, due, every, ref, district, collar, name in rows:
         items.append(DayItem(ItemKind.VICTIM_UPDATE, due, ref,

@@ -138,6 +138,12 @@ def build(store: Store, now: datetime, invicta_ref: str, device_officer_id: str,
         if invicta is not None:
             _invicta_conference(add, invicta, agencies, device_officer_id, now, today)
 
+        # A triaged priority above the case's risk raises it, as at intake.
+        for row in made.get("firstcontact", []):
+            risk = by_id[row["case_id"]].risk
+            if RiskLevel(row["priority"]).rank > RiskLevel(risk).rank:
+                connection.execute(sa.update(Case).where(Case.id == row["case_id"])
+                                   .values(risk=row["priority"]))
         for name, model in (("firstcontact", FirstContact), ("victimupdateplan", VictimUpdatePlan),
                             ("victimcontact", VictimContact), ("conference", Conference),
                             ("conferencecase", ConferenceCase),

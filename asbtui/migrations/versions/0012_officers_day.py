@@ -64,7 +64,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_victimupdateplan_updated_at", "victimupdateplan", ["updated_at"])
-    op.create_index("ix_victimupdateplan_case_id", "victimupdateplan", ["case_id"])
+    op.create_index("ix_victimupdate_case", "victimupdateplan", ["case_id", "next_due"])
+    op.create_index("ix_case_owner_review", "case", ["owner_id", "next_review", "id"])
     op.create_index("ix_victimupdate_due", "victimupdateplan", ["district", "next_due"])
 
     op.create_table(
@@ -155,6 +156,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_case_owner_review", "case")
     for table in ("lettertemplate", "casetask", "conferenceattendee", "conferencecase",
                   "conference", "victimcontact", "victimupdateplan", "firstcontact"):
         op.drop_table(table)
