@@ -33,6 +33,7 @@ from asbtui.models import (
     new_id,
 )
 from asbtui.services import triage
+from asbtui.services.access import permits
 from asbtui.services.victims import default_frequency
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ FACTOR_SETS = ((), ("lasting",), ("health", "frequent"), ("previous", "health"),
                ("vulnerable",), ("threat",), ("hate",), ("frequent", "reprisal", "isolated"))
 
 
+@permits()  # part of build_demo, on a store being built (which holds no users yet)
 def build(store: Store, now: datetime, invicta_ref: str, device_officer_id: str,
           seed: int) -> dict[str, int]:
     """Add the officer's day to a freshly built demo store; returns rows made per table."""
