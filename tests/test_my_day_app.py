@@ -165,3 +165,29 @@ async def test_a_conference_allocates_an_action_that_becomes_a_task(demo) -> Non
     [action] = [t for t in view.actions if t.what == "Serve the Community Protection Warning"]
     assert action.owner == "Thanet District Council"
     assert any(t.id == action.id for t in tasks.case_tasks(demo, action.case_ref))
+
+
+async def test_intake_triage_sets_the_priority_and_the_first_contact_target(demo) -> None:
+    from textual.widgets import SelectionList
+
+    from asbtui.models import RiskLevel
+    from asbtui.services import triage
+
+    users.sign_in(demo, "pc.thanet", PINS["pc.thanet"])
+    app = make_app(demo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        form.query_one("#category").value = "personal"
+        form.query_one("#summary_line", Input).value = "Threats shouted at the neighbour"
+        form.query_one("#factors", SelectionList).select("threat")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen)
+        ref = app.screen.ref
+    view = triage.first_contact(demo, ref)
+    assert view is not None and view.priority is RiskLevel.HIGH
+    assert view.factors == ("threat",)
+    assert view.due_at - view.reported_at == timedelta(hours=24)
