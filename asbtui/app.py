@@ -129,9 +129,9 @@ class AsbApp(PermittedActions, App[None]):
         else:
             self.start_session()
 
-    def start_session(self, signed_in: bool = False) -> None:
-        """After signing in (or at start on a store without users): the actor's home; after
-        signing in on the sign-in screen, My day over it (``my_day_at_sign_in``)."""
+    def start_session(self) -> None:
+        """After signing in (or at start on a store without users): the actor's home, with
+        a signed-in user's My day over it (``my_day_at_sign_in``)."""
         self.last_activity = self.clock()
         self._clear_screens()
         actor = self.actor or LOCAL
@@ -150,7 +150,7 @@ class AsbApp(PermittedActions, App[None]):
         else:
             district = officer.district if officer else District.THA
         self.push_screen(QueueScreen(district, officer))
-        if signed_in and self.settings.my_day_at_sign_in:
+        if self.settings.my_day_at_sign_in and not actor.is_local:
             self.action_my_day()
 
     def _clear_screens(self) -> None:

@@ -116,7 +116,7 @@ class LoginScreen(_PinScreen):
     @on(SignedIn)
     def signed_in(self, message: SignedIn) -> None:
         self.query_one("#pin", Input).value = ""
-        self.asb.start_session(signed_in=True)
+        self.asb.start_session()
 
 
 class LockScreen(_PinScreen):
