@@ -98,6 +98,12 @@ def _pspos(_app: AsbApp, district: District | None) -> Screen:
     return PspoScreen(district)
 
 
+def _my_day(_app: AsbApp, _district: District | None) -> Screen:
+    from asbtui.screens.my_day import MyDayScreen
+
+    return MyDayScreen()
+
+
 def _audit_log(_app: AsbApp, _district: District | None) -> Screen:
     from asbtui.screens.audit_log import AuditLogScreen
 
@@ -120,6 +126,7 @@ class View:
 
 VIEWS: dict[str, View] = {
     HOME: View("District queue", _queue),
+    "my_day": View("My day", _my_day, Permission.READ_CASES),
     "dashboard": View("Supervisor dashboard", _dashboard, Permission.READ_OVERVIEWS),
     "patterns": View("Patterns of concern", _patterns, Permission.READ_OVERVIEWS),
     "case_reviews": View("ASB Case Reviews", _case_reviews, Permission.READ_OVERVIEWS),
@@ -128,10 +135,10 @@ VIEWS: dict[str, View] = {
     "deadlines": View("Deadlines", _deadlines, Permission.READ_OVERVIEWS),
     "pspos": View("PSPO register", _pspos, Permission.READ_OVERVIEWS),
     "audit_log": View("Audit log", _audit_log, Permission.READ_AUDIT),
-    # A new view is one line here, e.g. "my_day": View("My day", _my_day), and a binding.
 }
-LANDING = {"supervisor": ("my_day", "dashboard")}
-"""Where a role starts (the first of these views that exists); others start at HOME."""
+LANDING = {"supervisor": ("dashboard",)}
+"""Where a role starts (the first of these views it may open); others start at HOME. A
+signed-in user starts at My day before these when ``my_day_at_sign_in`` is on."""
 
 
 class AsbApp(PermittedActions, App[None]):
@@ -151,6 +158,9 @@ class AsbApp(PermittedActions, App[None]):
         Binding("ctrl+f", "find_person", "Find a person",
                 tooltip="Find a person across the force: name, date of birth, address, phone",
                 show=False, id="app.find_person"),
+        Binding("f2", "my_day", "My day",
+                tooltip="My day: what is due today, this week and overdue", show=False,
+                id="app.my_day"),
         Binding("f3", "patterns", "Patterns", tooltip="Patterns of concern (repeats, hotspots)",
                 show=False, id="app.patterns"),
         Binding("f4", "case_reviews", "Case reviews",
@@ -187,6 +197,7 @@ class AsbApp(PermittedActions, App[None]):
     ACTION_PERMISSIONS: ClassVar[dict[str, Permission]] = {
         "go_to_case": Permission.READ_CASES,
         "find_person": Permission.VIEW_PEOPLE,
+        "my_day": Permission.READ_CASES,
         "patterns": Permission.READ_OVERVIEWS,
         "case_reviews": Permission.READ_OVERVIEWS,
         "problems": Permission.READ_OVERVIEWS,
@@ -267,7 +278,8 @@ class AsbApp(PermittedActions, App[None]):
             self.start_session()
 
     def start_session(self) -> None:
-        """After signing in (or at start on a store without users): the actor's home."""
+        """After signing in (or at start on a store without users): the actor's home: My
+        day for a signed-in user (``my_day_at_sign_in``), else their role's landing view."""
         self.last_activity = self.clock()
         self._close_views()
         actor = self.actor or LOCAL
@@ -276,9 +288,11 @@ class AsbApp(PermittedActions, App[None]):
             cases.device_officer(self.store)
             if actor.is_police and actor.may(Permission.READ_CASES) else None
         )
+        starts = LANDING.get(actor.role_name, ())
+        if self.settings.my_day_at_sign_in and not actor.is_local:
+            starts = ("my_day", *starts)
         landing = self.start_view or next(
-            (name for name in LANDING.get(actor.role_name, ()) if name in VIEWS
-             and self._may_view(name)), HOME)
+            (name for name in starts if name in VIEWS and self._may_view(name)), HOME)
         self.show_view(landing)
 
     def home_district(self) -> District | None:
@@ -416,6 +430,9 @@ class AsbApp(PermittedActions, App[None]):
                 self.push_screen(PeopleScreen(query))  # type: ignore[arg-type]
 
         self.push_screen(PersonSearchForm(), chosen)
+
+    def action_my_day(self) -> None:
+        self.show_view("my_day")
 
     def action_patterns(self) -> None:
         self.show_view("patterns")

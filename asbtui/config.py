@@ -16,6 +16,7 @@ from asbtui.dates import london_today
 from asbtui.services.patterns import PatternRules
 from asbtui.services.retention import DEFAULT_REVIEW_MONTHS
 from asbtui.services.rules import value
+from asbtui.services.triage import ResponseTargets
 
 APP_NAME = "asbtui"
 
@@ -77,6 +78,24 @@ class Settings(BaseSettings):
         description="Minutes without a key or mouse event before the screen locks "
         "(re-enter the PIN to go on)",
     )
+
+    first_contact_high_hours: int = Field(
+        default=24, ge=1, le=168,
+        description="First contact for a high-priority report within these hours (by the clock)")
+    first_contact_medium_working_days: int = Field(
+        default=3, ge=1, le=30,
+        description="First contact for a medium-priority report within these working days")
+    first_contact_standard_working_days: int = Field(
+        default=10, ge=1, le=60,
+        description="First contact for a standard-priority report within these working days")
+    my_day_at_sign_in: bool = Field(
+        default=True, description="Open My day after signing in on the sign-in screen")
+
+    def response_targets(self) -> ResponseTargets:
+        """The first-contact targets for :mod:`asbtui.services.triage`."""
+        return ResponseTargets(self.first_contact_high_hours,
+                               self.first_contact_medium_working_days,
+                               self.first_contact_standard_working_days)
 
     def pattern_rules(self, **overrides: int) -> PatternRules:
         """The thresholds for :mod:`asbtui.services.patterns`."""

@@ -823,3 +823,150 @@ class StoreMeta(SQLModel, table=True):
 
     key: str = Field(primary_key=True)
     value: str
+
+
+# ---------------------------------------------------------------- the officer's day
+# First-contact targets, victim updates and action plan tasks (services/triage.py,
+# services/victims.py, services/tasks.py, services/day.py).
+
+
+# An officer's reviews due, in date order, for My day (kept here, beside the day's tables).
+# With the id, an officer's open cases are read from the index alone (no table lookups).
+sa.Index("ix_case_owner_review", Case.owner_id, Case.next_review, Case.id)
+
+
+class FirstContact(Synced, table=True):
+    """A case's triage: its priority, the first-contact target it sets, and when it was met.
+
+    One row per case, written at intake (or when a case is triaged later). ``factors``
+    lists the urgency factors answered yes, by key, comma-separated.
+    """
+
+    __tablename__ = "firstcontact"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", unique=True)
+    district: District = Field(sa_type=enum_type(District))
+    priority: RiskLevel = Field(sa_type=enum_type(RiskLevel))
+    factors: str = Field(default="")
+    reported_at: datetime = Field(description="When the report was made (the clock starts)")
+    due_at: datetime = Field(description="The first-contact target (UTC)")
+    met_at: datetime | None = Field(default=None, description="When first contact was made")
+    met_by: str = Field(default="", description="Username of who made it")
+    method: str = Field(default="", description="How: visit, phone, ...")
+
+    __table_args__ = (
+        # Open targets by district, soonest first: My day, the dashboard's breaches.
+        sa.Index("ix_firstcontact_open", "district", "due_at",
+                 sqlite_where=sa.text("met_at IS NULL AND deleted = 0")),
+    )
+
+
+class VictimUpdatePlan(Synced, table=True):
+    """How often a victim is kept informed (agreed with them), and when the next update is due."""
+
+    __tablename__ = "victimupdateplan"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    party_id: str = Field(foreign_key="party.id", unique=True)
+    case_id: str = Field(foreign_key="case.id")
+    district: District = Field(sa_type=enum_type(District))
+    frequency_days: int
+    agreed: str = Field(default="", description="What was agreed with the victim, if changed")
+    next_due: date
+    last_contact_at: datetime | None = Field(default=None)
+
+    __table_args__ = (
+        sa.Index("ix_victimupdate_due", "district", "next_due"),  # a supervisor's districts
+        sa.Index("ix_victimupdate_case", "case_id", "next_due"),  # an officer's cases
+    )
+
+
+class VictimContact(Synced, table=True):
+    """One update given to a victim: when, how, by whom, what was said, their view. Append-only."""
+
+    __tablename__ = "victimcontact"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    party_id: str = Field(foreign_key="party.id", index=True)
+    case_id: str = Field(foreign_key="case.id", index=True)
+    contacted_at: datetime
+    method: str
+    by_user: str
+    said: str = Field(default="")
+    victim_view: str = Field(default="")
+
+
+class Conference(Synced, table=True):
+    """A multi-agency case conference about one or more cases."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    district: District = Field(sa_type=enum_type(District))
+    title: str
+    held_at: datetime
+    place: str = Field(default="")
+    created_by: str = Field(default="")
+    minutes_recorded_at: datetime | None = Field(default=None)
+    decisions: str = Field(default="", description="What the meeting decided")
+
+    __table_args__ = (sa.Index("ix_conference_district", "district", "held_at"),)
+
+
+class ConferenceCase(Synced, table=True):
+    """A case on a conference's agenda."""
+
+    __tablename__ = "conferencecase"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    conference_id: str = Field(foreign_key="conference.id", index=True)
+    case_id: str = Field(foreign_key="case.id", index=True)
+
+
+class ConferenceAttendee(Synced, table=True):
+    """Someone asked to a conference, by agency (the police, or a partner agency)."""
+
+    __tablename__ = "conferenceattendee"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    conference_id: str = Field(foreign_key="conference.id", index=True)
+    agency: str = Field(description="The agency's name as written (the police: Kent Police)")
+    agency_id: str | None = Field(default=None, foreign_key="agency.id")
+    name: str = Field(default="")
+
+
+class CaseTask(Synced, table=True):
+    """A task of a case's action plan, owned by an officer or a partner agency."""
+
+    __tablename__ = "casetask"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True)
+    district: District = Field(sa_type=enum_type(District))
+    what: str
+    owner_officer_id: str | None = Field(default=None, foreign_key="officer.id")
+    owner_agency_id: str | None = Field(default=None, foreign_key="agency.id")
+    due_on: date
+    done_on: date | None = Field(default=None)
+    outcome: str = Field(default="")
+    created_by: str = Field(default="")
+    created_at: datetime
+    conference_id: str | None = Field(default=None, foreign_key="conference.id", index=True,
+                                      description="The case conference that agreed it")
+
+    __table_args__ = (
+        sa.Index("ix_casetask_officer", "owner_officer_id", "done_on", "due_on"),
+        sa.Index("ix_casetask_agency", "owner_agency_id", "done_on", "due_on"),
+        sa.Index("ix_casetask_district", "district", "done_on", "due_on"),
+    )
+
+
+class LetterTemplate(Synced, table=True):
+    """A local template for a letter or notice (warning letter, CPW, CPN), set by an admin;
+    without one the built-in template is used."""
+
+    __tablename__ = "lettertemplate"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    kind: str = Field(unique=True, description="warning_letter, cpw or cpn")
+    text: str
+    updated_by: str = Field(default="")

@@ -39,6 +39,8 @@ def _no_user_settings(
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     for name in ("ASBTUI_DB", "ASBTUI_OFFICER", "ASBTUI_THEME", "ASBTUI_PAGE_SIZE", "ASBTUI_KEY"):
         monkeypatch.delenv(name, raising=False)
+    # Tests not about My day start at the queue after signing in (My day's tests turn it on).
+    monkeypatch.setenv("ASBTUI_MY_DAY_AT_SIGN_IN", "0")
 
 
 @pytest.fixture(autouse=True)

@@ -593,7 +593,9 @@ def test_the_invicta_road_case_shows_everything_recorded_on_it(demo_store, demo_
     times = [i.occurred_at for i in detail.incidents]
     assert times == sorted(times, reverse=True)
     assert detail.incidents[0].description.startswith("Warrant executed")
-    assert [n.agency for n in detail.notes] == ["Orbit Housing", "Thanet District Council"]
+    # Newest first: the case conference's minutes (police), then the partners' notes.
+    assert [n.agency for n in detail.notes] == ["Kent Police", "Orbit Housing",
+                                                "Thanet District Council"]
     assert not detail.review_overdue(TODAY)
     assert detail.review_overdue(TODAY + timedelta(days=8))
 

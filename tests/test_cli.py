@@ -287,7 +287,8 @@ def test_case_show_json_has_everything_on_the_case(run, demo_path, demo_summary)
     assert (data["district"], data["status"], data["risk"]) == ("THA", "action_in_progress", "high")
     assert data["owner"] == demo_summary.device_officer
     assert len(data["parties"]) == 4 and len(data["incidents"]) == 10
-    assert len(data["notes"]) == 2 and data["actions"]
+    # The council's and the housing provider's notes, and the case conference's minutes.
+    assert len(data["notes"]) == 3 and data["actions"]
     assert data["opened"].startswith("2026-06-28T10:00:00")
 
 

@@ -6,6 +6,7 @@ Each module registers its commands on the one Typer app in :mod:`asbtui.cli.base
 from asbtui.cli import (  # noqa: F401 - each module registers its commands
     audit,
     cases,
+    day,
     enforcement,
     imports,
     partners,

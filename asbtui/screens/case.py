@@ -135,6 +135,8 @@ class CaseScreen(PermittedActions, Screen[bool]):
         ),
         Binding("a", "audit", "Audit", tooltip="Audit of this case", id="case.audit",
                 show=False),
+        Binding("P", "plan", "Plan", tooltip="Plan: first contact, victim updates, tasks",
+                id="case.plan", show=False),
         Binding(
             "r",
             "case_review",
@@ -246,6 +248,7 @@ class CaseScreen(PermittedActions, Screen[bool]):
         "withhold": Permission.WORK_CASES,
         "export": Permission.READ_CASES,
         "audit": Permission.READ_AUDIT,
+        "plan": Permission.READ_CASES,
     }
 
     @dataclass
@@ -1143,6 +1146,11 @@ class CaseScreen(PermittedActions, Screen[bool]):
         from asbtui.screens.audit import AuditScreen
 
         self.app.push_screen(AuditScreen(self.ref))
+
+    def action_plan(self) -> None:
+        from asbtui.screens.case_plan import CasePlanScreen
+
+        self.app.push_screen(CasePlanScreen(self.ref))
 
 
 def _note_text(note: NoteView) -> Text:

@@ -69,6 +69,8 @@ FIGURES: list[Figure] = [
     Figure(
         "overdue_deadlines", "Overdue\ndeadlines", lambda s: s.overdue_deadlines, {}, "bold red"
     ),
+    Figure("first_contact", "1st contact\nbreached", lambda s: s.first_contact_breaches, {},
+           "bold red"),
     Figure(
         "unallocated", "Unallo-\ncated", lambda s: s.unallocated, {"unallocated": True}, "yellow"
     ),

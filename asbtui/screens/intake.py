@@ -9,13 +9,13 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.message import Message
-from textual.widgets import Checkbox, Input, Select, Static, TextArea
+from textual.widgets import Checkbox, Input, Select, SelectionList, Static, TextArea
 
 from asbtui.dates import format_date
 from asbtui.errors import AsbError, InvalidInput
 from asbtui.literal import one_line
 from asbtui.models import Category, District, IncidentType, PartyRole, RiskLevel
-from asbtui.services import cases, matches
+from asbtui.services import cases, matches, triage
 from asbtui.services.matches import CaseMatch, MatchQuery
 from asbtui.widgets.choice import ChoiceScreen
 from asbtui.widgets.form import FieldRow, FormScreen, channel_field
@@ -130,6 +130,13 @@ class IntakeForm(FormScreen[str]):
         yield FieldRow("", Checkbox("Anonymous: never disclose to partners", id="withheld"),
                        "withheld")
         yield FieldRow("", Checkbox("Hate-motivated", id="hate_motivated"), "hate_motivated")
+        yield FieldRow(
+            "Urgency",
+            SelectionList[str](*[(Text(f.question), f.key, False) for f in triage.FACTORS],
+                               id="factors"),
+            "factors",
+            "Space ticks each yes: they set the priority and the first-contact target",
+        )
 
     # ------------------------------------------------------------------ duplicates
 
@@ -254,12 +261,18 @@ class IntakeForm(FormScreen[str]):
                     summary=self.value("summary_line"),
                     hate_motivated=self.value("hate_motivated"),
                     people=people,
+                    factors=self.factors(),
+                    targets=self.app.settings.response_targets(),  # type: ignore[attr-defined]
                 ),
             )
         except InvalidInput as problem:
             if problem.field == "summary":
                 problem.field = "summary_line"
             raise
+
+    def factors(self) -> tuple[str, ...]:
+        """The urgency factors ticked."""
+        return tuple(self.query_one("#factors", SelectionList).selected)
 
     def confirmation(self, result: str) -> str:
         return f"Case {result} opened."

@@ -18,7 +18,7 @@ from asbtui.dates import format_date, london_today
 from asbtui.errors import AsbError
 from asbtui.literal import one_line, plural
 from asbtui.models import OPEN_STATUSES, District
-from asbtui.services import case_review, cases, dashboard, queue
+from asbtui.services import case_review, cases, dashboard, day, queue
 from asbtui.services.access import Permission
 from asbtui.services.cases import OfficerView
 from asbtui.services.queue import QueuePage, QueueQuery, SortKey
@@ -234,6 +234,25 @@ class QueueScreen(PermittedActions, Screen):
         room = (max(detail.content_size.width, 40) - 8) * DETAIL_LINES
         detail.update(table.detail(table.highlighted_ref(), room))
 
+    @dataclass
+    class DayMarksLoaded(Message):
+        """First contacts still to make and overdue victim updates of the rows shown."""
+
+        marks: dict[str, day.QueueMark]
+
+    @work(thread=True, group="day-marks", exit_on_error=False,
+          description="Checking first contacts and victim updates")
+    def load_day_marks(self, refs: list[str], today: date | None) -> None:
+        try:
+            marks = day.queue_marks(self.asb.store, refs, today=today)
+        except Exception:  # noqa: BLE001 - the queue works without the marks
+            return
+        self.post_message(self.DayMarksLoaded(marks))
+
+    @on(DayMarksLoaded)
+    def day_marks_loaded(self, message: DayMarksLoaded) -> None:
+        self.query_one(CaseTable).mark_day(message.marks)
+
     @work(
         thread=True,
         exclusive=True,
@@ -285,6 +304,7 @@ class QueueScreen(PermittedActions, Screen):
                 table.move_cursor(row=table.get_row_index(self.restore_ref))
             # Only now: started beside the page's own query it slowed the first paint.
             self.load_review_flags(message.query.district, message.query.today)
+        self.load_day_marks([row.ref for row in message.page.rows], message.query.today)
         self.after = message.page.after
         self.elsewhere = message.elsewhere
         self.loading_more = False

@@ -45,6 +45,7 @@ from asbtui.services.access import (
     require_district,
 )
 from asbtui.services.refs import make_ref, normalise_ref
+from asbtui.services.triage import ResponseTargets
 
 if TYPE_CHECKING:
     from asbtui.db import Store
@@ -135,6 +136,10 @@ class NewCase:
     hate_motivated: bool = False
     owner_collar: str | None = None
     people: list[PersonInput] = field(default_factory=list)
+    factors: tuple[str, ...] | None = None
+    """Urgency factors answered yes at triage (services/triage.py); None: not triaged."""
+    targets: ResponseTargets | None = None
+    """Local first-contact targets (settings); the defaults when None."""
 
 
 @dataclass
@@ -460,6 +465,7 @@ def create_case(store: Store, new: NewCase, *, now: datetime | None = None) -> s
                 session.flush()
                 people = [_person(session, case.id, person) for person in new.people]
                 session.flush()
+                _officers_day_on_intake(session, case, people, new, now)
                 search.reindex_case(session, case.id)
                 audit.record(session, store, actor, audit.AuditAction.CREATE, "case", case.id,
                              case_ref=case.ref, detail=f"{category.value}, {risk.value} risk")
@@ -471,6 +477,21 @@ def create_case(store: Store, new: NewCase, *, now: datetime | None = None) -> s
             if attempt == 4:
                 raise
     raise AssertionError("unreachable")
+
+
+def _officers_day_on_intake(session: Session, case: Case, people: list[Party], new: NewCase,
+                            now: datetime) -> None:
+    """The triage's first-contact target and each victim's update plan (the officer's day)."""
+    from asbtui.services import triage, victims
+
+    if new.factors is not None:
+        before = RiskLevel(case.risk)
+        triage.add_to_case(session, case, new.factors, now, new.targets or ResponseTargets())
+        if RiskLevel(case.risk) is not before:
+            case.next_review = london_today(now) + review_interval(
+                RiskLevel(case.risk), case.vulnerable_victim)
+    for party in people:
+        victims.start_plan(session, case, party, london_today(now))
 
 
 def _case_to_work(session: Session, store: Store, ref: str, doing: str) -> tuple[Case, Actor]:
@@ -529,6 +550,10 @@ def add_party(store: Store, ref: str, person: PersonInput) -> str:
     with store.session() as session:
         case, actor = _case_to_work(session, store, ref, "add people")
         party = _person(session, case.id, person)
+        session.flush()
+        from asbtui.services.victims import start_plan
+
+        start_plan(session, case, party, london_today())
         if party.vulnerable and party.role == PartyRole.VICTIM:
             case.vulnerable_victim = True
             session.add(case)

@@ -52,6 +52,8 @@ class DistrictSummary:
     overdue_deadlines: int = 0
     """Open statutory and review deadlines (cases' and PSPOs') past their due time."""
     unallocated: int = 0
+    first_contact_breaches: int = 0
+    """Open cases whose first-contact target has passed with no contact made."""
     oldest_opened_at: datetime | None = None
     oldest_days: int | None = None
     """Days since the oldest open case was opened (None: no open case)."""
@@ -120,6 +122,9 @@ def district_summaries(
     with store.engine.connect() as connection:
         groups = connection.execute(cases_q).all()
         overdue_deadlines = {District(d): n for d, n in connection.execute(deadlines_q)}
+    from asbtui.services.triage import breaches_by_district  # the officer's day
+
+    breaches = breaches_by_district(store, now=now)
 
     figures: dict[District, dict] = {
         d: {"open": 0, "risk": {}, "status": {}, "reviews": 0, "unallocated": 0, "oldest": None}
@@ -143,6 +148,7 @@ def district_summaries(
             overdue_reviews=f["reviews"],
             overdue_deadlines=overdue_deadlines.get(d, 0),
             unallocated=f["unallocated"],
+            first_contact_breaches=breaches.get(d.value, 0),
             oldest_opened_at=f["oldest"],
             oldest_days=_days_since(f["oldest"], today),
         )
@@ -162,6 +168,7 @@ def total(summaries: Sequence[DistrictSummary]) -> DistrictSummary:
         overdue_reviews=sum(s.overdue_reviews for s in summaries),
         overdue_deadlines=sum(s.overdue_deadlines for s in summaries),
         unallocated=sum(s.unallocated for s in summaries),
+        first_contact_breaches=sum(s.first_contact_breaches for s in summaries),
         oldest_opened_at=min(opened) if opened else None,
         oldest_days=max(ages) if ages else None,
     )

@@ -50,7 +50,7 @@ from asbtui.models import (
     User,
     new_id,
 )
-from asbtui.services import audit, enforcement, patterns, periods, places, problems
+from asbtui.services import audit, demo_day, enforcement, patterns, periods, places, problems
 from asbtui.services.access import LOCAL, permits
 from asbtui.services.audit import JUSTIFICATIONS
 from asbtui.services.cases import REVIEW_INTERVAL_DAYS, case_detail
@@ -567,6 +567,7 @@ def build_demo(
         )
     _enforcement(store, rng, now, invicta, connection_counts=writer.counts)
     problem_count = _problems(store, now, invicta, officers[District.THA][0][1])
+    day_rows = demo_day.build(store, now, invicta, device[0], seed)  # the officer's day
     # Users last: until the first exists the store is worked by its holder, which is how
     # everything above was written.
     demo_users = _users(store, officers, partners.ids, partner_rng, names)
@@ -580,7 +581,7 @@ def build_demo(
         users=demo_users,
         agencies=writer.counts.get("agency", 0),
         shares=writer.counts.get("caseshare", 0),
-        notes=writer.counts.get("partnernote", 0),
+        notes=writer.counts.get("partnernote", 0) + day_rows.get("partnernote", 0),
         old_closed=old_made,
         problems=problem_count,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from rich.text import Text
 from textual import events
@@ -17,9 +17,10 @@ from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
-from asbtui.dates import format_date
+from asbtui.dates import format_date, format_time_left
 from asbtui.literal import one_line
 from asbtui.models import CaseStatus
+from asbtui.services.day import QueueMark
 from asbtui.services.queue import QueueRow, SortKey
 from asbtui.widgets.badges import literal, next_due_badge, risk_badge, status_badge
 
@@ -126,6 +127,8 @@ class CaseTable(DataTable):
         """The columns the user wants (the reference always shows)."""
         self.widths: dict[str, int] = {}
         """The columns shown now and their widths (see ``layout``)."""
+        self.day_marks: dict[str, QueueMark] = {}
+        """Pending first contacts and overdue victim updates (found after each page)."""
 
     def on_mount(self) -> None:
         self._lay_out(self.size.width or self.app.size.width)
@@ -176,7 +179,7 @@ class CaseTable(DataTable):
         if key == SortKey.RISK.value:
             return self._risk_cell(row)
         if key == SortKey.DUE.value:
-            return next_due_badge(row.next_due, self.now, full=True)
+            return self._due_cell(row)
         if key == SortKey.STATUS.value:
             badge = status_badge(row.status)
             badge.plain = SHORT_STATUS.get(row.status, badge.plain)
@@ -228,7 +231,34 @@ class CaseTable(DataTable):
             risk_badge(row.risk)
             + (Text(" V", style="bold red") if row.vulnerable_victim else Text(""))
             + (Text(" T", style="bold magenta") if row.ref in self.review_flags else Text(""))
+            + (Text(" U", style="bold yellow") if self._update_overdue(row.ref) else Text(""))
         )
+
+    def _update_overdue(self, ref: str) -> bool:
+        mark = self.day_marks.get(ref)
+        return mark is not None and mark.victim_update_overdue
+
+    def _due_cell(self, row: QueueRow) -> Text:
+        # A first contact still to make shows its time left when it comes before the rest
+        # ('1st!' once the target is passed: a breach).
+        mark = self.day_marks.get(row.ref)
+        due = mark.first_contact_due if mark else None
+        if due is None or (row.next_due is not None and row.next_due[0] < due and due > self.now):
+            return next_due_badge(row.next_due, self.now, full=True)
+        if due < self.now:
+            return Text(f"1st! {format_time_left(self.now - due)}", style="bold red")
+        return Text(f"1st {format_time_left(due - self.now)}",
+                    style="yellow" if due - self.now < timedelta(days=1) else "")
+
+    def mark_day(self, marks: dict[str, QueueMark]) -> None:
+        """Show the officer's day on the loaded rows the marks are for."""
+        self.day_marks.update(marks)
+        for ref in marks:
+            row = self._loaded.get(ref)
+            if row is not None and ref in self.rows:
+                for key in (SortKey.RISK.value, SortKey.DUE.value):
+                    if key in self.widths:  # shown at this width
+                        self.update_cell(ref, key, self._cell(key, row))
 
     def mark_review_flags(self, refs: frozenset[str]) -> None:
         """Mark the loaded cases that meet the ASB Case Review threshold (and later pages)."""
@@ -244,6 +274,7 @@ class CaseTable(DataTable):
         self.clear_selection()
         self.clear()
         self._loaded = {}
+        self.day_marks = {}
         self.append_page(rows)
         if rows:
             self.move_cursor(row=0)

@@ -5,7 +5,7 @@ adds a column to a synced table recreates that table's triggers (a test checks t
 triggers cover every column of every synced table).
 
 Revision ID: 0010
-Revises: 0009
+Revises: 0012
 Create Date: 2026-11-26
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from asbtui.sync.outbox import BOOKKEEPING_SQL, BOOKKEEPING_TABLES, drop_trigger_sql, trigger_sql
 
 revision = "0010"
-down_revision = "0009"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
@@ -32,6 +32,19 @@ SYNCED: dict[str, tuple[str, ...]] = {
         "contact_phone",
         "isa_ref",
         "active",
+    ),
+    "conference": (
+        "updated_at",
+        "origin",
+        "deleted",
+        "id",
+        "district",
+        "title",
+        "held_at",
+        "place",
+        "created_by",
+        "minutes_recorded_at",
+        "decisions",
     ),
     "importedincident": (
         "updated_at",
@@ -51,6 +64,15 @@ SYNCED: dict[str, tuple[str, ...]] = {
         "lsoa_name",
         "context",
         "source_file",
+    ),
+    "lettertemplate": (
+        "updated_at",
+        "origin",
+        "deleted",
+        "id",
+        "kind",
+        "text",
+        "updated_by",
     ),
     "officer": (
         "updated_at",
@@ -139,6 +161,16 @@ SYNCED: dict[str, tuple[str, ...]] = {
         "retain_until",
         "merged_into_id",
     ),
+    "conferenceattendee": (
+        "updated_at",
+        "origin",
+        "deleted",
+        "id",
+        "conference_id",
+        "agency",
+        "agency_id",
+        "name",
+    ),
     "problemresponse": (
         "updated_at",
         "origin",
@@ -202,6 +234,31 @@ SYNCED: dict[str, tuple[str, ...]] = {
         "revoked_at",
         "people",
     ),
+    "casetask": (
+        "updated_at",
+        "origin",
+        "deleted",
+        "id",
+        "case_id",
+        "district",
+        "what",
+        "owner_officer_id",
+        "owner_agency_id",
+        "due_on",
+        "done_on",
+        "outcome",
+        "created_by",
+        "created_at",
+        "conference_id",
+    ),
+    "conferencecase": (
+        "updated_at",
+        "origin",
+        "deleted",
+        "id",
+        "conference_id",
+        "case_id",
+    ),
     "correction": (
         "updated_at",
         "origin",
@@ -216,6 +273,21 @@ SYNCED: dict[str, tuple[str, ...]] = {
         "reason",
         "corrected_by",
         "corrected_at",
+    ),
+    "firstcontact": (
+        "updated_at",
+        "origin",
+        "deleted",
+        "id",
+        "case_id",
+        "district",
+        "priority",
+        "factors",
+        "reported_at",
+        "due_at",
+        "met_at",
+        "met_by",
+        "method",
     ),
     "incident": (
         "updated_at",
@@ -302,6 +374,32 @@ SYNCED: dict[str, tuple[str, ...]] = {
         "id",
         "note_id",
         "agency_id",
+    ),
+    "victimcontact": (
+        "updated_at",
+        "origin",
+        "deleted",
+        "id",
+        "party_id",
+        "case_id",
+        "contacted_at",
+        "method",
+        "by_user",
+        "said",
+        "victim_view",
+    ),
+    "victimupdateplan": (
+        "updated_at",
+        "origin",
+        "deleted",
+        "id",
+        "party_id",
+        "case_id",
+        "district",
+        "frequency_days",
+        "agreed",
+        "next_due",
+        "last_contact_at",
     ),
     "actionstep": (
         "updated_at",

@@ -1,0 +1,323 @@
+"""My day: what is due for an officer (or a supervisor's districts) today, this week, overdue.
+
+One list of items from every source, each with its ``kind`` (first_contact, review,
+deadline, victim_update, task), its ``due`` (an instant, or a date for things due on a
+day), its ``case_ref`` and its officer. An officer sees the cases they own and the tasks
+given to them; a supervisor sees their districts (every officer, and the unallocated);
+a partner sees its agency's open tasks on the cases shared with it. Each source reads
+its due date from an index and stops at the end of the window, so the list costs the
+same on a store of a thousand cases or a million.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from asbtui.dates import LONDON, london_today, to_london, utc_now
+from asbtui.errors import Forbidden, InvalidInput
+from asbtui.models import (
+    Agency,
+    Case,
+    CaseStatus,
+    CaseTask,
+    Deadline,
+    DeadlineStatus,
+    District,
+    FirstContact,
+    Officer,
+    Role,
+    StoreMeta,
+    User,
+    VictimUpdatePlan,
+)
+from asbtui.services import tasks as task_service
+from asbtui.services.access import Actor, Permission, current, permits
+
+if TYPE_CHECKING:
+    from asbtui.db import Store
+
+DEFAULT_DAYS = 7
+UNALLOCATED = "Unallocated"
+ITEM_LIMIT = 2000
+
+
+class ItemKind(StrEnum):
+    FIRST_CONTACT = "first_contact"
+    REVIEW = "review"
+    DEADLINE = "deadline"
+    VICTIM_UPDATE = "victim_update"
+    TASK = "task"
+
+    @property
+    def label(self) -> str:
+        return {"first_contact": "First contact", "review": "Review", "deadline": "Deadline",
+                "victim_update": "Victim update", "task": "Task"}[self.value]
+
+
+class When(StrEnum):
+    OVERDUE = "overdue"
+    TODAY = "today"
+    WEEK = "this week"
+
+
+@dataclass(frozen=True)
+class DayItem:
+    kind: ItemKind
+    due: datetime | date
+    """An instant (UTC, aware) for first contacts and deadlines; a date for the rest."""
+    case_ref: str
+    what: str
+    officer: str
+    """The owner officer's collar and name (or the agency for a partner's task)."""
+    district: District
+    record_id: str = ""
+
+    @property
+    def due_at(self) -> datetime:
+        """The instant it falls due: a date item at the end of that day, UK time."""
+        if isinstance(self.due, datetime):
+            return self.due
+        return datetime.combine(self.due, time(23, 59), tzinfo=LONDON).astimezone(UTC)
+
+    def when(self, now: datetime) -> When:
+        if isinstance(self.due, datetime):
+            if self.due < now:
+                return When.OVERDUE
+            day = to_london(self.due).date()
+        else:
+            day = self.due
+            if day < london_today(now):
+                return When.OVERDUE
+        return When.TODAY if day <= london_today(now) else When.WEEK
+
+    def as_json(self, now: datetime) -> dict[str, object]:
+        return {"kind": self.kind.value, "due": self.due.isoformat(), "case_ref": self.case_ref,
+                "what": self.what, "officer": self.officer, "district": self.district.value,
+                "when": self.when(now).value, "id": self.record_id}
+
+
+@dataclass(frozen=True)
+class MyDay:
+    title: str
+    by_officer: bool
+    """True for a supervisor's view: items grouped by officer."""
+    items: list[DayItem] = field(default_factory=list)
+    truncated: bool = False
+
+
+def _officer_label(collar: str | None, name: str | None) -> str:
+    return f"{collar} {name}" if collar else UNALLOCATED
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class _Scope:
+    officer_ids: frozenset[str] | None
+    """Only cases and tasks of these officers (None: every case of the districts)."""
+    districts: frozenset[District]
+
+
+def _items(connection: sa.Connection, scope: _Scope, now: datetime, days: int
+           ) -> list[DayItem]:
+    horizon_day = london_today(now) + timedelta(days=days - 1)
+    horizon = datetime.combine(horizon_day, time(23, 59), tzinfo=LONDON).astimezone(UTC)
+    owner = (Case.owner_id.in_(scope.officer_ids) if scope.officer_ids is not None
+             else Case.district.in_(scope.districts))
+    # An officer's items are found from their cases (by owner); a supervisor's from the
+    # districts' due dates.
+    by_case = scope.officer_ids is not None
+    plan_scope = (VictimUpdatePlan.case_id.in_(sa.select(Case.id).where(owner)) if by_case
+                  else VictimUpdatePlan.district.in_(scope.districts))
+    is_open = sa.and_(Case.status != CaseStatus.CLOSED, ~Case.deleted)
+    items: list[DayItem] = []
+
+    # First contacts not yet made (the partial index on open targets).
+    rows = connection.execute(
+        sa.select(FirstContact.id, FirstContact.due_at, FirstContact.priority, Case.ref,
+                  Case.district, Officer.collar, Officer.name)
+        .join(Case, Case.id == FirstContact.case_id)
+        .outerjoin(Officer, Officer.id == Case.owner_id)
+        .where(FirstContact.met_at.is_(None), FirstContact.deleted == sa.false(),
+               FirstContact.district.in_(scope.districts), FirstContact.due_at <= horizon,
+               owner, is_open))
+    for rid, due, priority, ref, district, collar, name in rows:
+        items.append(DayItem(ItemKind.FIRST_CONTACT, _aware(due), ref,
+                             f"First contact ({priority} priority)",
+                             _officer_label(collar, name), District(district), rid))
+
+    # Reviews due.
+    rows = connection.execute(
+        sa.select(Case.id, Case.next_review, Case.ref, Case.district, Case.summary,
+                  Officer.collar, Officer.name)
+        .outerjoin(Officer, Officer.id == Case.owner_id)
+        .where(owner, is_open, Case.next_review <= horizon_day))
+    for rid, due, ref, district, summary, collar, name in rows:
+        items.append(DayItem(ItemKind.REVIEW, due, ref, f"Review: {summary[:60]}",
+                             _officer_label(collar, name), District(district), rid))
+
+    # Statutory deadlines of the cases.
+    rows = connection.execute(
+        sa.select(Deadline.id, Deadline.due_at, Deadline.label, Case.ref, Case.district,
+                  Officer.collar, Officer.name)
+        .join(Case, Case.id == Deadline.case_id)
+        .outerjoin(Officer, Officer.id == Case.owner_id)
+        .where(Deadline.status == DeadlineStatus.OPEN, ~Deadline.deleted,
+               Deadline.due_at <= horizon, owner, is_open))
+    for rid, due, label, ref, district, collar, name in rows:
+        items.append(DayItem(ItemKind.DEADLINE, _aware(due), ref, label,
+                             _officer_label(collar, name), District(district), rid))
+
+    # Victim updates due.
+    rows = connection.execute(
+        sa.select(VictimUpdatePlan.id, VictimUpdatePlan.next_due,
+                  VictimUpdatePlan.frequency_days, Case.ref, Case.district, Officer.collar,
+                  Officer.name)
+        .join(Case, Case.id == VictimUpdatePlan.case_id)
+        .outerjoin(Officer, Officer.id == Case.owner_id)
+        .where(plan_scope, ~VictimUpdatePlan.deleted,
+               VictimUpdatePlan.next_due <= horizon_day, owner, is_open))
+    for rid, due, every, ref, district, collar, name in rows:
+        items.append(DayItem(ItemKind.VICTIM_UPDATE, due, ref,
+                             f"Update the victim (every {every} days)",
+                             _officer_label(collar, name), District(district), rid))
+
+    # Tasks: an officer's own; a supervisor's districts' (officers' and agencies').
+    task_owner = (CaseTask.owner_officer_id.in_(scope.officer_ids)
+                  if scope.officer_ids is not None else CaseTask.district.in_(scope.districts))
+    rows = connection.execute(
+        sa.select(CaseTask.id, CaseTask.due_on, CaseTask.what, Case.ref, Case.district,
+                  Officer.collar, Officer.name, Agency.name)
+        .join(Case, Case.id == CaseTask.case_id)
+        .outerjoin(Officer, Officer.id == CaseTask.owner_officer_id)
+        .outerjoin(Agency, Agency.id == CaseTask.owner_agency_id)
+        .where(task_owner, CaseTask.done_on.is_(None), ~CaseTask.deleted,
+               CaseTask.due_on <= horizon_day, is_open))
+    for rid, due, what, ref, district, collar, name, agency in rows:
+        items.append(DayItem(ItemKind.TASK, due, ref, what,
+                             agency or _officer_label(collar, name), District(district), rid))
+    return items
+
+
+def _sorted(items: Iterable[DayItem], by_officer: bool) -> list[DayItem]:
+    if by_officer:
+        return sorted(items, key=lambda i: (i.officer == UNALLOCATED, i.officer, i.due_at,
+                                            i.case_ref))
+    return sorted(items, key=lambda i: (i.due_at, i.case_ref, i.kind.value))
+
+
+def _resolve_officer(connection: sa.Connection, name: str) -> Officer | None:
+    wanted = name.strip()
+    row = connection.execute(
+        sa.select(Officer).where(sa.func.upper(Officer.collar) == wanted.upper(),
+                                 ~Officer.deleted)).first()
+    if row is None:
+        user = connection.execute(sa.select(User.officer_id).where(
+            User.username == wanted.lower(), ~User.deleted)).first()
+        if user is not None and user[0]:
+            row = connection.execute(sa.select(Officer).where(Officer.id == user[0])).first()
+    if row is None:
+        row = connection.execute(sa.select(Officer).where(
+            sa.func.lower(Officer.name) == wanted.lower(), ~Officer.deleted)).first()
+    return Officer(**row._mapping) if row is not None else None
+
+
+@permits(Permission.READ_CASES)
+def my_day(store: Store, *, officer: str | None = None, days: int = DEFAULT_DAYS,
+           now: datetime | None = None) -> MyDay:
+    """What is due for the actor (or ``officer``: a collar, username or name) within
+    ``days`` days (today counts as the first), every overdue item included."""
+    if not 1 <= days <= 31:
+        raise InvalidInput("Days must be 1 to 31.", "days")
+    actor = current(store)
+    now = now or utc_now()
+    if actor.is_partner:
+        return _partner_day(store, actor, now, days)
+    with store.engine.connect() as connection:
+        scope, title, by_officer = _scope_for(connection, store, actor, officer)
+        items = _items(connection, scope, now, days)
+    truncated = len(items) > ITEM_LIMIT
+    return MyDay(title, by_officer, _sorted(items, by_officer)[:ITEM_LIMIT], truncated)
+
+
+def _scope_for(connection: sa.Connection, store: Store, actor: Actor, officer: str | None
+               ) -> tuple[_Scope, str, bool]:
+    if officer and officer.strip():
+        found = _resolve_officer(connection, officer)
+        if found is None:
+            raise InvalidInput(f"There is no officer '{officer.strip()}' (give a collar "
+                               "number, a username or a name).", "officer")
+        if found.id != actor.officer_id and not actor.is_local:
+            district = District(found.district)
+            if actor.role is not Role.SUPERVISOR or district not in actor.districts:
+                raise Forbidden("Only a supervisor of their district may see another "
+                                "officer's day.")
+        return (_Scope(frozenset({found.id}), frozenset({District(found.district)})),
+                f"{found.collar} {found.name}", False)
+    if actor.role is Role.SUPERVISOR:
+        districts = actor.districts
+        names = ", ".join(d.label for d in sorted(districts))
+        return _Scope(None, frozenset(districts)), f"{names} by officer", True
+    officer_id = actor.officer_id
+    if officer_id is None and actor.is_local:
+        meta = connection.execute(sa.select(StoreMeta.value).where(
+            StoreMeta.key == "officer")).first()
+        officer_id = meta[0] if meta else None
+    if officer_id is None:
+        raise InvalidInput("You have no officer record: give --officer COLLAR.", "officer")
+    row = connection.execute(sa.select(Officer.collar, Officer.name, Officer.district)
+                             .where(Officer.id == officer_id)).first()
+    if row is None:
+        raise InvalidInput("Your officer record is missing: give --officer COLLAR.", "officer")
+    return (_Scope(frozenset({officer_id}), frozenset({District(row[2])})),
+            f"{row[0]} {row[1]}", False)
+
+
+def _partner_day(store: Store, actor: Actor, now: datetime, days: int) -> MyDay:
+    horizon_day = london_today(now) + timedelta(days=days - 1)
+    views = task_service.agency_tasks(store)
+    with store.engine.connect() as connection:
+        districts = dict(connection.execute(
+            sa.select(Case.ref, Case.district).where(Case.ref.in_({v.case_ref for v in views})))
+            .all())
+    items = [DayItem(ItemKind.TASK, v.due_on, v.case_ref, v.what, v.owner,
+                     District(districts[v.case_ref]), v.id)
+             for v in views if v.due_on <= horizon_day]
+    return MyDay(actor.agency_name or "Your agency", False, _sorted(items, False))
+
+
+
+
+@dataclass(frozen=True)
+class QueueMark:
+    """What the queue shows of the officer's day on a case's row."""
+
+    first_contact_due: datetime | None
+    """When first contact is due, if it has not been made."""
+    victim_update_overdue: bool
+
+
+@permits(Permission.READ_CASES)
+def queue_marks(store: Store, refs: Iterable[str], *, today: date | None = None
+                ) -> dict[str, QueueMark]:
+    """Pending first contacts and overdue victim updates of the given cases (a page's)."""
+    from asbtui.services import triage, victims
+
+    wanted = list(refs)
+    if current(store).is_partner:
+        return {}
+    pending = triage.pending_by_ref(store, wanted)
+    overdue = victims.overdue_by_ref(store, wanted, today=today)
+    return {ref: QueueMark(pending[ref].due_at if ref in pending else None, ref in overdue)
+            for ref in set(pending) | overdue}
+
+
+__all__ = ["DayItem", "ItemKind", "MyDay", "QueueMark", "When", "my_day", "queue_marks"]

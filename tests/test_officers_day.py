@@ -1,0 +1,201 @@
+"""The officer's day through the services: victim updates, tasks, My day, partners' tasks."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from conftest import AS_OF, TODAY
+
+from asbtui.dates import london_today
+from asbtui.errors import Forbidden, InvalidInput, NotFound
+from asbtui.models import Role
+from asbtui.services import cases, day, partners, tasks, triage, users, victims
+from asbtui.services.day import ItemKind, When
+
+PIN = "correct-horse-42"
+
+
+@pytest.fixture
+def world(store):
+    users.add_user(store, "admin", Role.ADMIN, PIN)
+    users.sign_in(store, "admin", PIN)
+    partners.add_agency(store, "Thanet District Council", "council", "ISA-TDC", district="THA")
+    partners.add_agency(store, "Orbit Housing", "housing", "ISA-ORB")
+    users.add_user(store, "pc.thanet", "officer", PIN, districts=["THA"], collar="PC 101",
+                   full_name="Pat Thanet")
+    users.add_user(store, "pc.other", "officer", PIN, districts=["THA"], collar="PC 102",
+                   full_name="Olly Other")
+    users.add_user(store, "sup.thanet", "supervisor", PIN, districts=["THA"], collar="PS 303")
+    users.add_user(store, "tdc", "partner", PIN, agency="Thanet District Council")
+    users.add_user(store, "orbit", "partner", PIN, agency="Orbit Housing")
+    users.sign_out(store)
+    return store
+
+
+def as_user(store, name: str):
+    users.sign_out(store)
+    return users.sign_in(store, name, PIN)
+
+
+def new_case(store, owner="PC 101", now=AS_OF, **extra) -> str:
+    return cases.create_case(store, cases.NewCase(
+        district="THA", category="personal", summary="Harassment by a neighbour",
+        owner_collar=owner, **extra), now=now)
+
+
+def victim_id(store, ref: str) -> str:
+    return next(p.id for p in cases.case_detail(store, ref).parties if p.role.value == "victim")
+
+
+def test_a_victim_gets_updates_at_the_default_frequency_for_the_risk(world) -> None:
+    as_user(world, "pc.thanet")
+    ref = new_case(world, risk="medium",
+                   people=[cases.PersonInput(name="Ann Example", role="victim")])
+    [plan] = victims.victim_plans(world, ref)
+    assert plan.frequency_days == 14
+    assert plan.next_due == TODAY + timedelta(days=14)  # from the day the case was opened
+
+
+def test_recording_a_victim_contact_moves_the_next_update(world) -> None:
+    as_user(world, "pc.thanet")
+    ref = new_case(world, people=[cases.PersonInput(name="Ann Example", role="victim",
+                                                    vulnerable=True)])
+    party = victim_id(world, ref)
+    [plan] = victims.victim_plans(world, ref)
+    assert plan.frequency_days == 7  # vulnerable: as for high risk
+    when = datetime.now(UTC) - timedelta(days=1)
+    next_due = victims.record_contact(world, ref, party, "phone", "Told her a CPW was served",
+                                      "Relieved but still worried", at=when)
+    assert next_due == london_today(when) + timedelta(days=7)
+    [plan] = victims.victim_plans(world, ref)
+    assert plan.contacts[0].victim_view == "Relieved but still worried"
+    assert plan.contacts[0].by_user == "pc.thanet"
+
+
+def test_a_frequency_changes_only_with_what_the_victim_agreed(world) -> None:
+    as_user(world, "pc.thanet")
+    ref = new_case(world, people=[cases.PersonInput(name="Ann Example", role="victim")])
+    party = victim_id(world, ref)
+    with pytest.raises(InvalidInput, match="what the victim agreed"):
+        victims.set_frequency(world, ref, party, 21, "")
+    victims.set_frequency(world, ref, party, 21, "Prefers a call every three weeks")
+    [plan] = victims.victim_plans(world, ref)
+    assert (plan.frequency_days, plan.agreed) == (21, "Prefers a call every three weeks")
+
+
+def test_tasks_for_officers_and_agencies_and_a_partner_completes_its_own(world) -> None:
+    as_user(world, "pc.thanet")
+    ref = new_case(world)
+    today = date.today()
+    mine = tasks.add_task(world, ref, "Visit the neighbours", today, officer="PC 101")
+    council = tasks.add_task(world, ref, "Noise monitoring kit", today + timedelta(days=3),
+                             agency="Thanet District Council")
+    orbit = tasks.add_task(world, ref, "Tenancy warning", today, agency="Orbit")
+    partners.share_case(world, ref, "Thanet District Council", "Working this case")
+    with pytest.raises(InvalidInput, match="officer or to a partner agency"):
+        tasks.add_task(world, ref, "Nobody's", today)
+
+    as_user(world, "tdc")
+    assert [t.id for t in tasks.case_tasks(world, ref)] == [council]  # only its own
+    with pytest.raises(NotFound):
+        tasks.complete_task(world, orbit, "Not ours")
+    with pytest.raises(NotFound):
+        tasks.complete_task(world, mine, "Not ours")
+    done = tasks.complete_task(world, council, "Kit installed for two weeks")
+    assert done.done_on == today and done.outcome == "Kit installed for two weeks"
+    # Orbit's case is not shared with it: it sees nothing and completes nothing.
+    as_user(world, "orbit")
+    with pytest.raises(NotFound):
+        tasks.complete_task(world, orbit, "Done")
+    assert tasks.agency_tasks(world) == []
+
+
+def test_my_day_lists_an_officers_items_overdue_today_and_this_week(world) -> None:
+    as_user(world, "pc.thanet")
+    now = datetime.now(UTC)
+    late = new_case(world, now=now - timedelta(days=20), factors=("threat",),
+                    people=[cases.PersonInput(name="Ann Example", role="victim")])
+    soon = new_case(world, now=now - timedelta(hours=1), factors=())
+    tasks.add_task(world, soon, "Check the CCTV", date.today(), officer="PC 101")
+    as_user(world, "pc.other")
+    new_case(world, owner="PC 102", factors=("hate",))  # someone else's
+
+    as_user(world, "pc.thanet")
+    mine = day.my_day(world)
+    kinds = {(i.kind, i.case_ref) for i in mine.items}
+    assert (ItemKind.FIRST_CONTACT, late) in kinds
+    assert (ItemKind.VICTIM_UPDATE, late) in kinds  # 28 days from opening... or high: 7
+    assert (ItemKind.REVIEW, late) in kinds
+    assert (ItemKind.TASK, soon) in kinds
+    assert (ItemKind.FIRST_CONTACT, soon) not in kinds  # 10 working days away
+    assert all(i.officer.startswith("PC 101") for i in mine.items)
+    first = next(i for i in mine.items if i.kind is ItemKind.FIRST_CONTACT)
+    assert first.when(now) is When.OVERDUE
+    assert mine.items == sorted(mine.items, key=lambda i: i.due_at)  # soonest first
+
+    triage.record_first_contact(world, late, "visit")
+    assert (ItemKind.FIRST_CONTACT, late) not in {(i.kind, i.case_ref)
+                                                  for i in day.my_day(world).items}
+
+
+def test_a_supervisor_sees_the_district_by_officer_and_may_pick_one(world) -> None:
+    as_user(world, "pc.thanet")
+    new_case(world, now=datetime.now(UTC) - timedelta(days=30))
+    as_user(world, "pc.other")
+    new_case(world, owner="PC 102", now=datetime.now(UTC) - timedelta(days=30))
+    as_user(world, "sup.thanet")
+    view = day.my_day(world)
+    assert view.by_officer
+    assert {i.officer.split(" ")[1] for i in view.items} == {"101", "102"}
+    only = day.my_day(world, officer="pc.other")
+    assert {i.officer for i in only.items} == {"PC 102 Olly Other"}
+    as_user(world, "pc.thanet")
+    with pytest.raises(Forbidden):
+        day.my_day(world, officer="PC 102")
+
+
+def test_a_partners_day_is_its_agencys_open_tasks(world) -> None:
+    as_user(world, "pc.thanet")
+    ref = new_case(world)
+    tasks.add_task(world, ref, "Noise monitoring kit", date.today(),
+                   agency="Thanet District Council")
+    partners.share_case(world, ref, "Thanet District Council", "Working this case")
+    as_user(world, "tdc")
+    items = day.my_day(world).items
+    assert [(i.kind, i.case_ref, i.what) for i in items] == [
+        (ItemKind.TASK, ref, "Noise monitoring kit")]
+
+
+def test_a_conference_records_minutes_on_each_case_and_its_actions_become_tasks(world) -> None:
+    from asbtui.services import conferences
+    from asbtui.services.conferences import Attendee
+
+    as_user(world, "pc.thanet")
+    one, two = new_case(world), new_case(world)
+    partners.share_case(world, one, "Thanet District Council", "Working this case")
+    with pytest.raises(InvalidInput, match="at least one case"):
+        conferences.schedule(world, "Empty", AS_OF, [])
+    conference_id = conferences.schedule(
+        world, "Invicta Road problem-solving meeting", AS_OF + timedelta(days=2), [one, two],
+        place="Margate police station",
+        attendees=[Attendee("police", "PC 101"), Attendee("Thanet District", "ASB officer")])
+    view = conferences.conference(world, conference_id[:8])
+    assert [a.agency for a in view.attendees] == ["Kent Police", "Thanet District Council"]
+    # Named visibility needs every case shared with the agency: nothing is written else.
+    with pytest.raises(InvalidInput, match="is not shared with"):
+        conferences.record_minutes(world, conference_id, "Agreed a joint visit", "",
+                                   visibility="named", audience=["Thanet District Council"],
+                                   reason="Working this case")
+    assert not any("conference" in n.text for n in partners.case_notes(world, one))
+    noted = conferences.record_minutes(world, conference_id, "Agreed a joint visit",
+                                       "CPW to be served")
+    assert noted == 2
+    assert any("Decisions: CPW to be served" in n.text for n in partners.case_notes(world, two))
+    task_id = conferences.add_action(world, conference_id, one, "Joint visit with the council",
+                                     date.today(), agency="Thanet District Council")
+    assert [t.id for t in conferences.conference(world, conference_id).actions] == [task_id]
+    assert any(t.id == task_id for t in tasks.case_tasks(world, one))
+    agenda = conferences.agenda_markdown(world, conference_id)
+    assert f"### 1. {min(one, two)}" in agenda and "Joint visit with the council" in agenda
+    assert "Kent Police: PC 101" in agenda
