@@ -118,55 +118,54 @@ def _now(query: QueueQuery) -> datetime:
     return query.now or utc_now()
 
 
-def _risk_order() -> sa.ColumnElement[int]:
-    # 0 = high, so that ascending order puts the most urgent first.
-    return sa.case((Case.risk == RiskLevel.HIGH, 0), (Case.risk == RiskLevel.MEDIUM, 1), else_=2)
+# ------------------------------------------------------------------------ sort keys
+#
+# Every order is walked down an index (models.QUEUE_INDEXES) rather than sorted: each
+# page is a seek to the key after the last row shown and a short walk. The urgency order
+# depends on the hour (a case becomes overdue when its review day or deadline passes), so
+# it is read as up to ten index ranges in turn, one per (priority, overdue, risk), each
+# found by seeking due_key to the overdue boundary: no stored flag goes stale with time.
+
+_URGENCY_SEGMENTS = [(p, o, r) for p in (0, 1) for o in (0, 1) for r in (0, 1, 2)
+                     if not (p == 1 and r == 0)]
+"""(priority_rank, overdue 0 / not 1, risk_rank): high risk or a vulnerable victim first
+(domain.md), overdue before not, then by risk; within each by due_key, opened, id."""
+
+_PLAIN_KEYS: dict[SortKey, list[Any]] = {
+    SortKey.REF: [Case.ref, Case.id],
+    SortKey.OPENED: [Case.opened_at, Case.id],
+    SortKey.CATEGORY: [Case.category, Case.risk_rank, Case.id],
+    SortKey.RISK: [Case.risk_rank, Case.due_key, Case.id],
+    SortKey.STATUS: [Case.status, Case.risk_rank, Case.id],
+    SortKey.LOCATION: [Case.location, Case.id],
+    SortKey.DUE: [Case.due_key, Case.risk_rank, Case.id],
+}
+# Orders with an index of their own across all districts; the others merge one short
+# walk per district.
+_ALL_DISTRICT_INDEXES = {SortKey.REF, SortKey.OPENED}
+_INDEX_OF = {
+    SortKey.REF: "ix_case_by_ref",
+    SortKey.OPENED: "ix_case_by_opened",
+    SortKey.CATEGORY: "ix_case_by_category",
+    SortKey.RISK: "ix_case_by_risk",
+    SortKey.STATUS: "ix_case_by_status",
+    SortKey.LOCATION: "ix_case_by_location",
+    SortKey.DUE: "ix_case_by_due",
+}
 
 
-def _urgency_tier(today: date, now: datetime) -> sa.ColumnElement[int]:
-    overdue = sa.or_(Case.next_review < today, Case.next_deadline_at < now)
-    # domain.md: high risk or a vulnerable victim puts the case at the top of the queue.
-    high = sa.or_(Case.risk == RiskLevel.HIGH, Case.vulnerable_victim)
-    return sa.case((sa.and_(high, overdue), 0), (high, 1), (overdue, 2), else_=3)
+def _overdue(today: date, now: datetime) -> sa.ColumnElement[bool]:
+    # Never NULL (a case with no review and no deadline is simply not overdue), so that
+    # NOT gives exactly the other cases.
+    return sa.or_(
+        sa.and_(Case.next_review.is_not(None), Case.next_review < today),
+        sa.and_(Case.next_deadline_at.is_not(None), Case.next_deadline_at < now),
+    )
 
 
-def _due() -> sa.ColumnElement[str]:
-    """The nearest of the review (end of its day) and the nearest statutory deadline.
-
-    Compared as SQLite's stored text (ISO dates and UTC times sort as text), which is
-    exact to within the hour that London is ahead of UTC in summer: close enough to order.
-    """
-    review = sa.func.coalesce(sa.func.strftime("%Y-%m-%d 23:59", Case.next_review), "9999")
-    deadline = sa.func.coalesce(sa.cast(Case.next_deadline_at, sa.String), "9999")
-    return sa.func.min(review, deadline)
-
-
-def _sort_columns(query: QueueQuery) -> list[sa.ColumnElement[Any]]:
-    """The sort key columns, all ascending; ``Case.id`` last makes every key unique."""
-    owner = sa.func.coalesce(Officer.name, "")
-    columns: dict[SortKey, list[sa.ColumnElement[Any]]] = {
-        # High risk or a vulnerable victim first (overdue ones at the very top), then
-        # overdue reviews and deadlines, then the rest; each by risk and the nearest due.
-        SortKey.URGENCY: [
-            _urgency_tier(_today(query), _now(query)),
-            _risk_order(),
-            _due(),
-            Case.opened_at,
-        ],
-        SortKey.REF: [Case.ref],
-        SortKey.OPENED: [Case.opened_at],
-        SortKey.CATEGORY: [Case.category, _risk_order()],
-        SortKey.RISK: [_risk_order(), _due()],
-        SortKey.STATUS: [Case.status, _risk_order()],
-        SortKey.LOCATION: [Case.location],
-        SortKey.OWNER: [owner, _risk_order()],
-        SortKey.DUE: [_due(), _risk_order()],
-    }
-    return [*columns[query.sort], Case.id]
-
-
-def _filtered(store: Store, query: QueueQuery, select: sa.Select) -> sa.Select:
-    conditions: list[sa.ColumnElement[bool]] = [~Case.deleted]
+def _conditions(store: Store, query: QueueQuery) -> list[sa.ColumnElement[bool]]:
+    # deleted = 0 (not NOT deleted): an equality the indexes' first column can seek.
+    conditions: list[sa.ColumnElement[bool]] = [Case.deleted == sa.false()]
     shared = readable_case_ids(current(store))
     if shared is not None:  # a partner: only the cases shared with their agency
         conditions.append(Case.id.in_(shared))
@@ -185,7 +184,129 @@ def _filtered(store: Store, query: QueueQuery, select: sa.Select) -> sa.Select:
     matches = search.matching_case_ids(query.search) if query.search.strip() else None
     if matches is not None:
         conditions.append(Case.id.in_(matches))
-    return select.where(*conditions)
+    return conditions
+
+
+def _filtered(store: Store, query: QueueQuery, select: sa.Select) -> sa.Select:
+    return select.where(*_conditions(store, query))
+
+
+def _row_columns() -> list[Any]:
+    return [
+        Case.id, Case.ref, Case.opened_at, Case.category, Case.risk, Case.status,
+        Case.location, sa.func.coalesce(Officer.name, "").label("owner"), Case.next_review,
+        Case.next_deadline_at, Case.vulnerable_victim, Case.priority_rank, Case.risk_rank,
+        Case.due_key, Case.owner_id,
+    ]
+
+
+def _after(keys: Sequence[Any], after: Sequence[Any], descending: bool) -> sa.ColumnElement:
+    row_key = sa.tuple_(*keys)
+    bound = sa.tuple_(*(sa.literal(v, type_=k.type) for k, v in zip(keys, after, strict=True)))
+    return row_key < bound if descending else row_key > bound
+
+
+def _walk(connection: sa.Connection, conditions: list[Any], keys: list[Any],
+          descending: bool, limit: int, index: str | None) -> list[Any]:
+    """One index walk: the rows matching ``conditions`` in ``keys`` order."""
+    select = sa.select(*_row_columns()).outerjoin(Officer, Officer.id == Case.owner_id)
+    if index is not None:
+        select = select.with_hint(Case, f"INDEXED BY {index}", "sqlite")
+    order = [key.desc() if descending else key.asc() for key in keys]
+    select = select.where(*conditions).order_by(*order).limit(limit)
+    return list(connection.execute(select).all())
+
+
+def _searching(query: QueueQuery) -> bool:
+    return bool(search.match_expression(query.search)) if query.search.strip() else False
+
+
+def _plain_page(connection: sa.Connection, query: QueueQuery, base: list[Any],
+                after: Sequence[Any] | None, limit: int) -> list[tuple[tuple, Any]]:
+    keys = _PLAIN_KEYS[query.sort]
+    conditions = list(base)
+    if after is not None:
+        conditions.append(_after(keys, after, query.descending))
+    # A search's matches are few or are found by the search index: let SQLite choose.
+    forced = not _searching(query)
+    if query.district is not None or query.sort in _ALL_DISTRICT_INDEXES:
+        index = _INDEX_OF[query.sort]
+        if query.district is None:
+            index = None if query.sort is SortKey.REF else f"{index}_all"
+        rows = _walk(connection, conditions, keys, query.descending, limit,
+                     index if forced else None)
+    else:
+        # Across districts: one short walk per district, merged (each is in key order).
+        rows = []
+        for district in District:
+            rows += _walk(connection, [*conditions, Case.district == district], keys,
+                          query.descending, limit, _INDEX_OF[query.sort] if forced else None)
+    keyed = [(tuple(_key_value(row, key) for key in keys), row) for row in rows]
+    keyed.sort(key=lambda pair: pair[0], reverse=query.descending)
+    return keyed[:limit]
+
+
+def _key_value(row: Any, key: Any) -> Any:
+    return getattr(row, key.key)
+
+
+def _urgency_page(connection: sa.Connection, query: QueueQuery, base: list[Any],
+                  after: Sequence[Any] | None, limit: int) -> list[tuple[tuple, Any]]:
+    today, now = _today(query), _now(query)
+    overdue = _overdue(today, now)
+    # Overdue rows have due_key below the later of today and now; the rest at or above
+    # the earlier: bounds that let each range be a seek (the exact test still applies).
+    today_bound, now_bound = sa.literal(today, sa.Date), sa.literal(now, Case.opened_at.type)
+    late = Case.due_key < sa.func.max(today_bound, now_bound)
+    not_late = Case.due_key >= sa.func.min(today_bound, now_bound)
+    tail = [Case.due_key, Case.opened_at, Case.id]
+    index = "ix_case_urgency" if query.district is not None else "ix_case_urgency_all"
+    forced = index if not _searching(query) else None
+    segments = list(reversed(_URGENCY_SEGMENTS)) if query.descending else _URGENCY_SEGMENTS
+    if after is not None:
+        segments = segments[segments.index(tuple(after[:3])):]
+    found: list[tuple[tuple, Any]] = []
+    for segment in segments:
+        priority, late_rank, risk = segment
+        conditions = [*base, Case.priority_rank == priority, Case.risk_rank == risk]
+        conditions += [late, overdue] if late_rank == 0 else [not_late, sa.not_(overdue)]
+        if after is not None and segment == tuple(after[:3]):
+            conditions.append(_after(tail, after[3:], query.descending))
+        rows = _walk(connection, conditions, tail, query.descending, limit - len(found),
+                     forced)
+        found += [((priority, late_rank, risk, r.due_key, r.opened_at, r.id), r) for r in rows]
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _owner_page(connection: sa.Connection, query: QueueQuery, base: list[Any],
+                after: Sequence[Any] | None, limit: int) -> list[tuple[tuple, Any]]:
+    # By the owner's name: one walk per name (unallocated, '', first), in name order.
+    names: dict[str, list[str]] = {}
+    for officer_id, name in connection.execute(sa.select(Officer.id, Officer.name)):
+        names.setdefault(name, []).append(officer_id)
+    groups: list[tuple[str, list[str] | None]] = [("", None), *sorted(names.items())]
+    if query.descending:
+        groups.reverse()
+    if after is not None:
+        groups = [g for g in groups if (g[0] <= after[0] if query.descending
+                                        else g[0] >= after[0])]
+    tail = [Case.risk_rank, Case.id]
+    index = "ix_case_by_owner" if query.district is not None else "ix_case_by_owner_all"
+    found: list[tuple[tuple, Any]] = []
+    for name, ids in groups:
+        owned = Case.owner_id.is_(None) if ids is None else Case.owner_id.in_(ids)
+        conditions = [*base, owned]
+        if after is not None and name == after[0]:
+            conditions.append(_after(tail, after[1:], query.descending))
+        single = ids is None or len(ids) == 1
+        rows = _walk(connection, conditions, tail, query.descending, limit - len(found),
+                     index if single and not _searching(query) else None)
+        found += [((name, r.risk_rank, r.id), r) for r in rows]
+        if len(found) >= limit:
+            break
+    return found
 
 
 @permits(Permission.READ_CASES)
@@ -196,34 +317,14 @@ def queue_page(
     limit: int = PAGE_SIZE,
 ) -> QueuePage:
     """One page of the queue, starting after the sort key ``after`` (None: the first page)."""
-    keys = _sort_columns(query)
-    labelled = [key.label(f"k{i}") for i, key in enumerate(keys)]
-    select = sa.select(
-        Case.id,
-        Case.ref,
-        Case.opened_at,
-        Case.category,
-        Case.risk,
-        Case.status,
-        Case.location,
-        sa.func.coalesce(Officer.name, "").label("owner"),
-        Case.next_review,
-        Case.next_deadline_at,
-        Case.vulnerable_victim,
-        *labelled,
-    ).outerjoin(Officer, Officer.id == Case.owner_id)
-    select = _filtered(store, query, select)
-    if after is not None:
-        row_key = sa.tuple_(*keys)
-        bound = sa.tuple_(*(sa.literal(v, type_=k.type) for k, v in zip(keys, after, strict=True)))
-        select = select.where(row_key < bound if query.descending else row_key > bound)
-    order = [key.desc() if query.descending else key.asc() for key in keys]
-    select = select.order_by(*order).limit(limit + 1)
+    base = _conditions(store, query)
+    pager = {SortKey.URGENCY: _urgency_page, SortKey.OWNER: _owner_page}.get(
+        query.sort, _plain_page)
     today, now = _today(query), _now(query)
     with store.engine.connect() as connection:
-        result = connection.execute(select).all()
-    more = len(result) > limit
-    result = result[:limit]
+        found = pager(connection, query, base, after, limit + 1)
+    more = len(found) > limit
+    found = found[:limit]
     rows = [
         QueueRow(
             id=r.id,
@@ -240,9 +341,9 @@ def queue_page(
             or (r.next_deadline_at is not None and r.next_deadline_at < now),
             vulnerable_victim=r.vulnerable_victim,
         )
-        for r in result
+        for _key, r in found
     ]
-    after_key = tuple(result[-1][-len(keys) :]) if more and result else None
+    after_key = found[-1][0] if more and found else None
     return QueuePage(rows=rows, after=after_key)
 
 
