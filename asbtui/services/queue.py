@@ -104,6 +104,8 @@ class QueuePage:
     rows: list[QueueRow]
     after: tuple[Any, ...] | None = field(default=None)
     """The sort key of the last row: pass it back to get the next page."""
+    newest_first: bool = False
+    """A search with very many matches: shown newest first, whatever the sort."""
 
     @property
     def has_more(self) -> bool:
@@ -163,7 +165,10 @@ def _overdue(today: date, now: datetime) -> sa.ColumnElement[bool]:
     )
 
 
-def _conditions(store: Store, query: QueueQuery) -> list[sa.ColumnElement[bool]]:
+def _conditions(store: Store, query: QueueQuery,
+                matches: Sequence[str] | sa.Select | None = None,
+                ) -> list[sa.ColumnElement[bool]]:
+    """The query's filters; ``matches`` (ids, or a select of them) stands for its search."""
     # deleted = 0 (not NOT deleted): an equality the indexes' first column can seek.
     conditions: list[sa.ColumnElement[bool]] = [Case.deleted == sa.false()]
     shared = readable_case_ids(current(store))
@@ -181,14 +186,11 @@ def _conditions(store: Store, query: QueueQuery) -> list[sa.ColumnElement[bool]]
         conditions.append(Case.owner_id == query.owner_id)
     if query.unallocated:
         conditions.append(Case.owner_id.is_(None))
-    matches = search.matching_case_ids(query.search) if query.search.strip() else None
+    if matches is None and query.search.strip():
+        matches = search.matching_case_ids(query.search)
     if matches is not None:
         conditions.append(Case.id.in_(matches))
     return conditions
-
-
-def _filtered(store: Store, query: QueueQuery, select: sa.Select) -> sa.Select:
-    return select.where(*_conditions(store, query))
 
 
 def _row_columns() -> list[Any]:
@@ -309,6 +311,71 @@ def _owner_page(connection: sa.Connection, query: QueueQuery, base: list[Any],
     return found
 
 
+def _set_keys(query: QueueQuery) -> list[Any]:
+    """The order as expressions, for sorting a small set of search matches in one go."""
+    if query.sort is SortKey.URGENCY:
+        overdue = _overdue(_today(query), _now(query))
+        high = Case.priority_rank == 0
+        tier = sa.case((sa.and_(high, overdue), 0), (high, 1), (overdue, 2), else_=3)
+        return [tier, Case.risk_rank, Case.due_key, Case.opened_at, Case.id]
+    if query.sort is SortKey.OWNER:
+        return [sa.func.coalesce(Officer.name, ""), Case.risk_rank, Case.id]
+    return _PLAIN_KEYS[query.sort]
+
+
+def _set_page(connection: sa.Connection, query: QueueQuery, base: list[Any],
+              after: Sequence[Any] | None, limit: int) -> list[tuple[tuple, Any]]:
+    keys = _set_keys(query)
+    labelled = [key.label(f"k{i}") for i, key in enumerate(keys)]
+    select = sa.select(*_row_columns(), *labelled).outerjoin(
+        Officer, Officer.id == Case.owner_id).where(*base)
+    if after is not None:
+        select = select.where(_after(keys, after, query.descending))
+    order = [key.desc() if query.descending else key.asc() for key in keys]
+    rows = connection.execute(select.order_by(*order).limit(limit)).all()
+    return [(tuple(row[-len(keys):]), row) for row in rows]
+
+
+def _recent_page(connection: sa.Connection, query: QueueQuery, base: list[Any],
+                 after: Sequence[Any] | None, limit: int) -> list[tuple[tuple, Any]]:
+    """Many matches: newest first, read down the search index and stopped at the page."""
+    fts = search.search_table()
+    expression = search.match_expression(query.search)
+    select = (sa.select(*_row_columns(), fts.c.rowid.label("search_rowid"))
+              .select_from(fts.join(Case, Case.id == fts.c.case_id))
+              .outerjoin(Officer, Officer.id == Case.owner_id)
+              .where(search.match(expression or ""), *base))
+    if after is not None:
+        select = select.where(fts.c.rowid < after[0])
+    rows = connection.execute(select.order_by(fts.c.rowid.desc()).limit(limit)).all()
+    return [((row.search_rowid,), row) for row in rows]
+
+
+def _page(store: Store, connection: sa.Connection, query: QueueQuery,
+          after: Sequence[Any] | None, limit: int) -> list[tuple[tuple, Any]]:
+    """The rows of a page with their keys; a key's first item names the way it was read."""
+    expression = search.match_expression(query.search) if query.search.strip() else None
+    way = after[0] if after is not None else None
+    rest = after[1:] if after is not None else None
+    if expression is not None and way != "index":
+        ids: Sequence[str] | sa.Select | None = None
+        if way is None:
+            ids = search.newest_matches(connection, expression, search.FEW + 1)
+            way = "recent" if len(ids) > search.FEW else "set"
+        if way == "recent":
+            # The search is joined in (read in its own order), so it is not also a filter.
+            unsearched = _conditions(store, replace(query, search=""))
+            found = _recent_page(connection, query, unsearched, rest, limit)
+        else:
+            found = _set_page(connection, query, _conditions(store, query, ids), rest, limit)
+    else:
+        way = "index"
+        pager = {SortKey.URGENCY: _urgency_page, SortKey.OWNER: _owner_page}.get(
+            query.sort, _plain_page)
+        found = pager(connection, query, _conditions(store, query), rest, limit)
+    return [((way, *key), row) for key, row in found]
+
+
 @permits(Permission.READ_CASES)
 def queue_page(
     store: Store,
@@ -316,13 +383,14 @@ def queue_page(
     after: Sequence[Any] | None = None,
     limit: int = PAGE_SIZE,
 ) -> QueuePage:
-    """One page of the queue, starting after the sort key ``after`` (None: the first page)."""
-    base = _conditions(store, query)
-    pager = {SortKey.URGENCY: _urgency_page, SortKey.OWNER: _owner_page}.get(
-        query.sort, _plain_page)
+    """One page of the queue, starting after the key ``after`` (None: the first page).
+
+    A search with more than :data:`search.FEW` matches is shown newest first (the
+    page's ``newest_first`` says so); fewer are sorted like the rest of the queue.
+    """
     today, now = _today(query), _now(query)
     with store.engine.connect() as connection:
-        found = pager(connection, query, base, after, limit + 1)
+        found = _page(store, connection, query, after, limit + 1)
     more = len(found) > limit
     found = found[:limit]
     rows = [
@@ -344,12 +412,27 @@ def queue_page(
         for _key, r in found
     ]
     after_key = found[-1][0] if more and found else None
-    return QueuePage(rows=rows, after=after_key)
+    newest_first = bool(found) and found[0][0][0] == "recent"
+    return QueuePage(rows=rows, after=after_key, newest_first=newest_first)
 
 
 @permits(Permission.READ_CASES)
-def queue_count(store: Store, query: QueueQuery) -> int:
-    """How many cases the query matches (the caller caches it per filter)."""
-    select = _filtered(store, query, sa.select(sa.func.count()).select_from(Case))
+def queue_count(store: Store, query: QueueQuery, cap: int | None = None) -> int:
+    """How many cases the query matches (the caller caches it per filter).
+
+    With ``cap`` the counting stops at ``cap + 1`` (shown as "1,000+"): a search for a
+    common word then costs what a page costs.
+    """
+    expression = search.match_expression(query.search) if query.search.strip() else None
+    if cap is not None and expression is not None:
+        fts = search.search_table()
+        inner = (sa.select(sa.literal(1)).select_from(fts.join(Case, Case.id == fts.c.case_id))
+                 .where(search.match(expression),
+                        *_conditions(store, replace(query, search=""))))
+    else:
+        inner = sa.select(sa.literal(1)).select_from(Case).where(*_conditions(store, query))
+    if cap is not None:
+        inner = inner.limit(cap + 1)
+    select = sa.select(sa.func.count()).select_from(inner.subquery())
     with store.engine.connect() as connection:
         return connection.execute(select).scalar_one()

@@ -17,16 +17,49 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 SEARCHED_COLUMNS = "{ref summary location people}"
 
 
+PREFIX_MIN = 2
+"""Shorter words match whole words only: "s*" would merge the lists of every word that
+starts with s (most of a million cases) before the first match could be shown."""
+FEW = 1000
+"""A search with at most this many matches is sorted like the queue; more are shown
+newest first (the search index's own order) and counted as "1,000+"."""
+
+
 def match_expression(text: str) -> str | None:
     """The FTS5 query for what a user typed, or None when it holds no searchable word.
 
     Words are quoted, so FTS5 operators typed by a user (AND, NEAR, quotes, ``*``) are
-    searched for as words rather than obeyed.
+    searched for as words rather than obeyed. Words of :data:`PREFIX_MIN` letters or more
+    match as prefixes ("inv marg"); a single letter matches itself (an initial).
     """
     words = _WORD.findall(text.lower())
     if not words:
         return None
-    return " AND ".join(f'{SEARCHED_COLUMNS} : "{word}"*' for word in words)
+    return " AND ".join(
+        f'{SEARCHED_COLUMNS} : "{word}"' + ("*" if len(word) >= PREFIX_MIN else "")
+        for word in words
+    )
+
+
+def search_table() -> sa.TableClause:
+    """The FTS5 table; its rowid grows as cases are indexed, so it orders them by recency."""
+    return sa.table("case_search", sa.column("rowid", sa.Integer), sa.column("case_id"))
+
+
+def match(expression: str) -> sa.ColumnElement[bool]:
+    return sa.text("case_search MATCH :search_match").bindparams(search_match=expression)
+
+
+def newest_matches(connection: sa.Connection, expression: str, limit: int) -> list[str]:
+    """The ids of up to ``limit`` matching cases, most recently indexed first.
+
+    FTS5 reads its lists in rowid order and stops at the limit, so this costs the same for
+    a word in a million cases as for a word in ten.
+    """
+    fts = search_table()
+    select = (sa.select(fts.c.case_id).where(match(expression))
+              .order_by(fts.c.rowid.desc()).limit(limit))
+    return list(connection.execute(select).scalars())
 
 
 def matching_case_ids(text: str) -> sa.Select | None:
