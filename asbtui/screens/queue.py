@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 ALL_DISTRICTS = "ALL"
 SEARCH_DELAY = 0.15
+COUNT_CAP = 1000
+"""A search's matches are counted up to this many, then shown as "1,000+"."""
 
 
 class QueueScreen(PermittedActions, Screen):
@@ -114,8 +116,16 @@ class QueueScreen(PermittedActions, Screen):
 
         query: QueueQuery
         page: QueuePage
-        total: int
+        total: int | None
+        """None until counted (the count follows the page, in the same worker)."""
         append: bool
+
+    @dataclass
+    class CountLoaded(Message):
+        """How many cases the query matches (at most ``COUNT_CAP + 1`` for a search)."""
+
+        query: QueueQuery
+        total: int
 
     @dataclass
     class LoadFailed(Message):
@@ -139,6 +149,8 @@ class QueueScreen(PermittedActions, Screen):
         self.loading_more = False
         self.counts: dict[QueueQuery, int] = {}
         self.restore_ref: str | None = None
+        self.newest_first = False
+        """The search has so many matches that they are shown newest first."""
 
     @property
     def asb(self) -> AsbApp:
@@ -222,24 +234,42 @@ class QueueScreen(PermittedActions, Screen):
         self._fetch(query, after, True)
 
     def _fetch(self, query: QueueQuery, after: tuple | None, append: bool) -> None:
-        """Runs in a worker thread: services open their own session; no widget is touched."""
+        """Runs in a worker thread: services open their own session; no widget is touched.
+
+        The page is posted first and counted after: at a million cases a count of every
+        open case takes longer than the page, and a search's count stops at 1,000.
+        """
         store = self.asb.store
         try:
             page = queue.queue_page(store, query, after, limit=self.asb.settings.page_size)
-            key = query.without_order()
-            total = self.counts.get(key)
-            if total is None:
-                total = queue.queue_count(store, query)
         except Exception as error:  # noqa: BLE001 - shown to the user, never a traceback
             self.post_message(self.LoadFailed(query, str(error)))
             return
+        key = query.without_order()
+        total = self.counts.get(key)
         self.post_message(self.PageLoaded(query, page, total, append))
+        if total is not None:
+            return
+        try:
+            cap = COUNT_CAP if query.search.strip() else None
+            total = queue.queue_count(store, query, cap=cap)
+        except Exception:  # noqa: BLE001 - the queue works without its count
+            return
+        self.post_message(self.CountLoaded(query, total))
+
+    @on(CountLoaded)
+    def count_loaded(self, message: CountLoaded) -> None:
+        self.counts[message.query.without_order()] = message.total
+        if message.query.without_order() == self.query_now.without_order():
+            self._show_status(self.query_one(CaseTable).row_count, message.total)
 
     @on(PageLoaded)
     def page_loaded(self, message: PageLoaded) -> None:
         if message.query != self.query_now:
             return  # a late answer to a query the user has already changed
-        self.counts[message.query.without_order()] = message.total
+        if message.total is not None:
+            self.counts[message.query.without_order()] = message.total
+        self.newest_first = message.page.newest_first
         table = self.query_one(CaseTable)
         if message.append:
             table.append_page(message.page.rows)
@@ -251,7 +281,7 @@ class QueueScreen(PermittedActions, Screen):
             self.load_review_flags(message.query.district, message.query.today)
         self.after = message.page.after
         self.loading_more = False
-        self._show_status(table.row_count, message.total)
+        self._show_status(table.row_count, self.counts.get(message.query.without_order()))
 
     @on(LoadFailed)
     def load_failed(self, message: LoadFailed) -> None:
@@ -288,19 +318,27 @@ class QueueScreen(PermittedActions, Screen):
             parts.append(f'matching "{q.search.strip()}"')
         self.query_one("#queue-title", Static).update(Text(" · ".join(parts), style="bold"))
 
-    def _show_status(self, shown: int, total: int) -> None:
+    def _show_status(self, shown: int, total: int | None) -> None:
         q = self.query_now
         order = q.sort.label.lower() + (" (reversed)" if q.descending else "")
+        if self.newest_first:
+            order = "most recent (many matches)"
         me = f" · {self.officer.collar}" if self.officer else ""
         actor = actor_of(self)
         if actor is not None and not actor.is_local:
             me = f" · {one_line(actor.label)}"
         today = format_date(q.today)
-        text = f"{shown:,} of {total:,} cases · sorted by {order} · {today}{me}"
+        if total is None:
+            of = "…"
+        elif total > COUNT_CAP and q.search.strip():
+            of = f"{COUNT_CAP:,}+"
+        else:
+            of = f"{total:,}"
+        text = f"{shown:,} of {of} cases · sorted by {order} · {today}{me}"
         selected = len(self.query_one(CaseTable).selected)
         if selected:
             text = f"{selected:,} selected · {text}"
-        if total == 0:
+        if total == 0 and shown == 0:
             text = f"No cases match · {today}{me}" + (
                 " · x clears filters" if self._filtered() else ""
             )
