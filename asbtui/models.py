@@ -345,8 +345,9 @@ class Case(Synced, table=True):
         "due_key", sa.String, sa.Computed(DUE_KEY_SQL, persisted=False)))
 
     __table_args__ = (
-        # The district queue: open cases of one district, most urgent first.
-        sa.Index("ix_case_queue", "district", "status", "risk", "next_review"),
+        # The dashboard's figures per district, risk and status, read from this index alone.
+        sa.Index("ix_case_queue", "district", "status", "risk", "next_review", "owner_id",
+                 "opened_at", "deleted"),
         # One index per queue order, each ending with the id (every key unique) and the
         # status (filtered from the index): a page is a seek and a short walk.
         *(sa.Index(name, *columns) for name, columns in QUEUE_INDEXES.items()),

@@ -144,7 +144,7 @@ _PLAIN_KEYS: dict[SortKey, list[Any]] = {
 }
 # Orders with an index of their own across all districts; the others merge one short
 # walk per district.
-_ALL_DISTRICT_INDEXES = {SortKey.REF, SortKey.OPENED}
+_ALL_DISTRICT_INDEXES = {SortKey.OPENED}
 _INDEX_OF = {
     SortKey.REF: "ix_case_by_ref",
     SortKey.OPENED: "ix_case_by_opened",
@@ -234,7 +234,7 @@ def _plain_page(connection: sa.Connection, query: QueueQuery, base: list[Any],
     if query.district is not None or query.sort in _ALL_DISTRICT_INDEXES:
         index = _INDEX_OF[query.sort]
         if query.district is None:
-            index = None if query.sort is SortKey.REF else f"{index}_all"
+            index = f"{index}_all"
         rows = _walk(connection, conditions, keys, query.descending, limit,
                      index if forced else None)
     else:
