@@ -223,6 +223,38 @@ def _searching(query: QueueQuery) -> bool:
     return bool(search.match_expression(query.search)) if query.search.strip() else False
 
 
+def _merged(connection: sa.Connection, parts: list[tuple[list[Any], list[Any], str | None]],
+            descending: bool, limit: int) -> list[tuple[tuple, Any]]:
+    """Several index walks merged in one statement, then the page's rows by key.
+
+    Each part is (conditions, key expressions, index): a walk of at most ``limit`` keys,
+    read from its index alone. SQLite merges the parts' keys (a few hundred at most) and
+    keeps the first ``limit``; only those rows are then read in full.
+    """
+    members = []
+    for conditions, keys, index in parts:
+        member = sa.select(*(key.label(f"k{i}") for i, key in enumerate(keys))).where(
+            *conditions)
+        if index is not None:
+            member = member.with_hint(Case, f"INDEXED BY {index}", "sqlite")
+        order = [k.desc() if descending else k.asc() for k in keys
+                 if not isinstance(k, sa.BindParameter)]
+        members.append(sa.select(member.order_by(*order).limit(limit).subquery()))
+    if not members:
+        return []
+    union = (sa.union_all(*members) if len(members) > 1 else members[0]).subquery()
+    width = len(parts[0][1])
+    order = [union.c[f"k{i}"] for i in range(width)]
+    keyed = connection.execute(sa.select(union).order_by(
+        *[k.desc() if descending else k.asc() for k in order]).limit(limit)).all()
+    if not keyed:
+        return []
+    rows = {row.id: row for row in connection.execute(
+        sa.select(*_row_columns()).outerjoin(Officer, Officer.id == Case.owner_id)
+        .where(Case.id.in_([key[-1] for key in keyed])))}
+    return [(tuple(key), rows[key[-1]]) for key in keyed]
+
+
 def _plain_page(connection: sa.Connection, query: QueueQuery, base: list[Any],
                 after: Sequence[Any] | None, limit: int) -> list[tuple[tuple, Any]]:
     keys = _PLAIN_KEYS[query.sort]
@@ -237,19 +269,11 @@ def _plain_page(connection: sa.Connection, query: QueueQuery, base: list[Any],
             index = f"{index}_all"
         rows = _walk(connection, conditions, keys, query.descending, limit,
                      index if forced else None)
-    else:
-        # Across districts: one short walk per district, merged (each is in key order).
-        rows = []
-        for district in District:
-            rows += _walk(connection, [*conditions, Case.district == district], keys,
-                          query.descending, limit, _INDEX_OF[query.sort] if forced else None)
-    keyed = [(tuple(_key_value(row, key) for key in keys), row) for row in rows]
-    keyed.sort(key=lambda pair: pair[0], reverse=query.descending)
-    return keyed[:limit]
-
-
-def _key_value(row: Any, key: Any) -> Any:
-    return getattr(row, key.key)
+        return [(tuple(getattr(row, key.key) for key in keys), row) for row in rows]
+    # Across districts: one short walk per district down its index, merged.
+    index = _INDEX_OF[query.sort] if forced else None
+    return _merged(connection, [([*conditions, Case.district == district], keys, index)
+                                for district in District], query.descending, limit)
 
 
 def _urgency_page(connection: sa.Connection, query: QueueQuery, base: list[Any],
@@ -267,19 +291,16 @@ def _urgency_page(connection: sa.Connection, query: QueueQuery, base: list[Any],
     segments = list(reversed(_URGENCY_SEGMENTS)) if query.descending else _URGENCY_SEGMENTS
     if after is not None:
         segments = segments[segments.index(tuple(after[:3])):]
-    found: list[tuple[tuple, Any]] = []
+    parts = []
     for segment in segments:
         priority, late_rank, risk = segment
         conditions = [*base, Case.priority_rank == priority, Case.risk_rank == risk]
         conditions += [late, overdue] if late_rank == 0 else [not_late, sa.not_(overdue)]
         if after is not None and segment == tuple(after[:3]):
             conditions.append(_after(tail, after[3:], query.descending))
-        rows = _walk(connection, conditions, tail, query.descending, limit - len(found),
-                     forced)
-        found += [((priority, late_rank, risk, r.due_key, r.opened_at, r.id), r) for r in rows]
-        if len(found) >= limit:
-            break
-    return found
+        constants = [sa.literal(value, sa.Integer) for value in segment]
+        parts.append((conditions, [*constants, *tail], forced))
+    return _merged(connection, parts, query.descending, limit)
 
 
 def _owner_page(connection: sa.Connection, query: QueueQuery, base: list[Any],
@@ -289,26 +310,25 @@ def _owner_page(connection: sa.Connection, query: QueueQuery, base: list[Any],
     for officer_id, name in connection.execute(sa.select(Officer.id, Officer.name)):
         names.setdefault(name, []).append(officer_id)
     groups: list[tuple[str, list[str] | None]] = [("", None), *sorted(names.items())]
-    if query.descending:
-        groups.reverse()
+    if query.owner_id:
+        groups = [(n, ids) for n, ids in groups if ids and query.owner_id in ids]
+    elif query.unallocated:
+        groups = groups[:1]
     if after is not None:
         groups = [g for g in groups if (g[0] <= after[0] if query.descending
                                         else g[0] >= after[0])]
     tail = [Case.risk_rank, Case.id]
     index = "ix_case_by_owner" if query.district is not None else "ix_case_by_owner_all"
-    found: list[tuple[tuple, Any]] = []
+    parts = []
     for name, ids in groups:
         owned = Case.owner_id.is_(None) if ids is None else Case.owner_id.in_(ids)
         conditions = [*base, owned]
         if after is not None and name == after[0]:
             conditions.append(_after(tail, after[1:], query.descending))
         single = ids is None or len(ids) == 1
-        rows = _walk(connection, conditions, tail, query.descending, limit - len(found),
-                     index if single and not _searching(query) else None)
-        found += [((name, r.risk_rank, r.id), r) for r in rows]
-        if len(found) >= limit:
-            break
-    return found
+        hint = index if single and not _searching(query) else None
+        parts.append((conditions, [sa.literal(name, sa.String), *tail], hint))
+    return _merged(connection, parts, query.descending, limit)
 
 
 def _set_keys(query: QueueQuery) -> list[Any]:
@@ -324,11 +344,22 @@ def _set_keys(query: QueueQuery) -> list[Any]:
 
 
 def _set_page(connection: sa.Connection, query: QueueQuery, base: list[Any],
-              after: Sequence[Any] | None, limit: int) -> list[tuple[tuple, Any]]:
+              after: Sequence[Any] | None, limit: int,
+              ids: Sequence[str] | None) -> list[tuple[tuple, Any]]:
+    """A few search matches (``ids``; None: ``base`` holds the search), sorted like the
+    queue."""
+    if ids is not None and not ids:
+        return []
     keys = _set_keys(query)
     labelled = [key.label(f"k{i}") for i, key in enumerate(keys)]
-    select = sa.select(*_row_columns(), *labelled).outerjoin(
-        Officer, Officer.id == Case.owner_id).where(*base)
+    select = sa.select(*_row_columns(), *labelled)
+    if ids is not None:
+        # Joined from a list of the ids, so SQLite looks each one up rather than walking
+        # a district's index to test every case against the list.
+        matched = sa.values(sa.column("id", sa.String), name="matched").data(
+            [(i,) for i in ids]).cte("matched")
+        select = select.select_from(matched.join(Case, Case.id == matched.c.id))
+    select = select.outerjoin(Officer, Officer.id == Case.owner_id).where(*base)
     if after is not None:
         select = select.where(_after(keys, after, query.descending))
     order = [key.desc() if query.descending else key.asc() for key in keys]
@@ -358,16 +389,21 @@ def _page(store: Store, connection: sa.Connection, query: QueueQuery,
     way = after[0] if after is not None else None
     rest = after[1:] if after is not None else None
     if expression is not None and way != "index":
-        ids: Sequence[str] | sa.Select | None = None
-        if way is None:
+        # The search is joined in (read in its own order, or as a list of a few ids), so
+        # it is not also a filter.
+        unsearched = _conditions(store, replace(query, search=""))
+        ids: list[str] = []
+        if way != "recent":
             ids = search.newest_matches(connection, expression, search.FEW + 1)
-            way = "recent" if len(ids) > search.FEW else "set"
+            if way is None:
+                way = "recent" if len(ids) > search.FEW else "set"
         if way == "recent":
-            # The search is joined in (read in its own order), so it is not also a filter.
-            unsearched = _conditions(store, replace(query, search=""))
             found = _recent_page(connection, query, unsearched, rest, limit)
-        else:
-            found = _set_page(connection, query, _conditions(store, query, ids), rest, limit)
+        elif len(ids) <= search.FEW:
+            found = _set_page(connection, query, unsearched, rest, limit, ids)
+        else:  # the matches grew past the few since the first page: the same order still
+            whole = _conditions(store, query)
+            found = _set_page(connection, query, whole, rest, limit, None)
     else:
         way = "index"
         pager = {SortKey.URGENCY: _urgency_page, SortKey.OWNER: _owner_page}.get(
