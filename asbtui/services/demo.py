@@ -520,15 +520,18 @@ BULK_CACHE_KIB = 256 * 1024
 
 @contextlib.contextmanager
 def _bulk_writes(store: Store) -> Iterator[None]:
-    """While the demo is built: no fsync per transaction and a large page cache.
+    """While the demo is built: no fsync, no write-ahead log, and a large page cache.
 
-    A demo is not a confirmed write until it is built, so nothing is risked; at the end the
-    store is made durable at once (a full checkpoint under ``synchronous=FULL``) and the
-    pooled connections are dropped, so later ones open with the usual settings.
+    A demo is not a confirmed write until it is built, so nothing is risked: the rows go
+    straight into the file (with the undo journal in memory), instead of into the WAL and
+    then again into the file (23 GB written for a million cases). At the end the store
+    goes back to WAL, made durable at once, and the pooled connections are dropped, so
+    later ones open with the usual settings.
     """
 
     def relax(dbapi_connection: Any, _record: object, _proxy: object) -> None:
         cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=MEMORY")
         cursor.execute("PRAGMA synchronous=OFF")
         cursor.execute(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
         cursor.close()
@@ -541,7 +544,9 @@ def _bulk_writes(store: Store) -> Iterator[None]:
         sa.event.remove(store.engine, "checkout", relax)
         store.engine.dispose()
         with store.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA journal_mode=WAL").close()
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").close()
+        store.engine.dispose()
 
 
 def _drop_secondary_indexes(connection: sa.Connection, tables: tuple[str, ...]) -> list[str]:
