@@ -346,8 +346,8 @@ class Case(Synced, table=True):
 
     __table_args__ = (
         # The dashboard's figures per district, risk and status, read from this index alone.
-        sa.Index("ix_case_queue", "district", "status", "risk", "next_review", "owner_id",
-                 "opened_at", "deleted"),
+        sa.Index("ix_case_queue", "deleted", "district", "status", "risk", "next_review",
+                 "owner_id", "opened_at"),
         # One index per queue order, each ending with the id (every key unique) and the
         # status (filtered from the index): a page is a seek and a short walk.
         *(sa.Index(name, *columns) for name, columns in QUEUE_INDEXES.items()),

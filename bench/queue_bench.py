@@ -61,7 +61,7 @@ def sqlite_floor(path: Path, repeat: int) -> float:
     """A bare indexed query: 100 open cases of one district straight off an index."""
     connection = sqlite3.connect(path)
     sql = ('SELECT id, ref, risk, next_review FROM "case" INDEXED BY ix_case_queue '
-           "WHERE district = 'THA' AND status = 'open' LIMIT 100")
+           "WHERE deleted = 0 AND district = 'THA' AND status = 'open' LIMIT 100")
     floor = p95_ms(lambda: connection.execute(sql).fetchall(), max(repeat, 50))
     connection.close()
     return floor

@@ -134,6 +134,9 @@ _URGENCY_SEGMENTS = [(p, o, r) for p in (0, 1) for o in (0, 1) for r in (0, 1, 2
 """(priority_rank, overdue 0 / not 1, risk_rank): high risk or a vulnerable victim first
 (domain.md), overdue before not, then by risk; within each by due_key, opened, id."""
 
+_RISK_RANK = {RiskLevel.HIGH: 0, RiskLevel.MEDIUM: 1, RiskLevel.STANDARD: 2}
+"""As models.RISK_RANK_SQL computes it."""
+
 _PLAIN_KEYS: dict[SortKey, list[Any]] = {
     SortKey.REF: [Case.ref, Case.id],
     SortKey.OPENED: [Case.opened_at, Case.id],
@@ -302,6 +305,9 @@ def _urgency_page(connection: sa.Connection, query: QueueQuery, base: list[Any],
     segments = list(reversed(_URGENCY_SEGMENTS)) if query.descending else _URGENCY_SEGMENTS
     if after is not None:
         segments = segments[segments.index(tuple(after[:3])):]
+    if query.risks:  # a risk filter leaves out whole ranges: do not walk them to find none
+        ranks = {_RISK_RANK[risk] for risk in query.risks}
+        segments = [segment for segment in segments if segment[2] in ranks]
     parts = []
     for segment in segments:
         priority, late_rank, risk = segment

@@ -48,7 +48,7 @@ INDEXES = {
 
 QUEUE_BEFORE = ("district", "status", "risk", "next_review")
 # The dashboard's grouped figures, read from the index alone (no row per open case).
-QUEUE_AFTER = (*QUEUE_BEFORE, "owner_id", "opened_at", "deleted")
+QUEUE_AFTER = ("deleted", *QUEUE_BEFORE, "owner_id", "opened_at")
 
 
 def upgrade() -> None:
