@@ -269,6 +269,19 @@ def _merged(connection: sa.Connection, parts: list[tuple[list[Any], list[Any], s
     return [(tuple(key), rows[key[-1]]) for key in keyed]
 
 
+def _in_turn(connection: sa.Connection, parts: list[tuple[list[Any], list[Any], str | None]],
+             descending: bool, limit: int, batch: int) -> list[tuple[tuple, Any]]:
+    """Walks that follow one another in the order (urgency ranges, owners by name), merged
+    ``batch`` at a time until the page is full: the first few usually fill it."""
+    found: list[tuple[tuple, Any]] = []
+    for start in range(0, len(parts), batch):
+        found += _merged(connection, parts[start:start + batch], descending,
+                         limit - len(found))
+        if len(found) >= limit:
+            break
+    return found
+
+
 def _plain_page(connection: sa.Connection, query: QueueQuery, base: list[Any],
                 after: Sequence[Any] | None, limit: int) -> list[tuple[tuple, Any]]:
     keys = _PLAIN_KEYS[query.sort]
@@ -317,7 +330,7 @@ def _urgency_page(connection: sa.Connection, query: QueueQuery, base: list[Any],
             conditions.append(_after(tail, after[3:], query.descending))
         constants = [sa.literal(value, sa.Integer) for value in segment]
         parts.append((conditions, [*constants, *tail], forced))
-    return _merged(connection, parts, query.descending, limit)
+    return _in_turn(connection, parts, query.descending, limit, 4)
 
 
 def _owner_page(connection: sa.Connection, query: QueueQuery, base: list[Any],
@@ -336,6 +349,8 @@ def _owner_page(connection: sa.Connection, query: QueueQuery, base: list[Any],
         groups = [(n, ids) for n, ids in groups if ids and query.owner_id in ids]
     elif query.unallocated:
         groups = groups[:1]
+    if query.descending:
+        groups.reverse()
     if after is not None:
         groups = [g for g in groups if (g[0] <= after[0] if query.descending
                                         else g[0] >= after[0])]
@@ -350,7 +365,7 @@ def _owner_page(connection: sa.Connection, query: QueueQuery, base: list[Any],
         single = ids is None or len(ids) == 1
         hint = index if single and not _searching(query) else None
         parts.append((conditions, [sa.literal(name, sa.String), *tail], hint))
-    return _merged(connection, parts, query.descending, limit)
+    return _in_turn(connection, parts, query.descending, limit, 8)
 
 
 def _set_keys(query: QueueQuery) -> list[Any]:
