@@ -877,7 +877,7 @@ class _Partners:
 
 
 def _index_all(connection: sa.Connection) -> None:
-    # In opening order: the search index's rowids then order matches by recency.
+    # Newest first: ascending rowids then read matches newest first (search.py).
     connection.exec_driver_sql("DELETE FROM case_search")
     connection.exec_driver_sql(
         """
@@ -885,7 +885,7 @@ def _index_all(connection: sa.Connection) -> None:
         SELECT c.id, c.ref, c.summary, c.location || ' ' || c.postcode,
                coalesce((SELECT group_concat(p.name || ' ' || p.address, ' ')
                          FROM party p WHERE p.case_id = c.id AND NOT p.deleted), '')
-        FROM "case" c WHERE NOT c.deleted ORDER BY c.opened_at
+        FROM "case" c WHERE NOT c.deleted ORDER BY c.opened_at DESC
         """
     )
 

@@ -416,8 +416,8 @@ def _recent_page(connection: sa.Connection, query: QueueQuery, base: list[Any],
               .outerjoin(Officer, Officer.id == Case.owner_id)
               .where(search.match(expression or ""), *base))
     if after is not None:
-        select = select.where(fts.c.rowid < after[0])
-    rows = connection.execute(select.order_by(fts.c.rowid.desc()).limit(limit)).all()
+        select = select.where(fts.c.rowid > after[0])
+    rows = connection.execute(select.order_by(fts.c.rowid).limit(limit)).all()
     return [((row.search_rowid,), row) for row in rows]
 
 

@@ -42,7 +42,9 @@ def match_expression(text: str) -> str | None:
 
 
 def search_table() -> sa.TableClause:
-    """The FTS5 table; its rowid grows as cases are indexed, so it orders them by recency."""
+    """The FTS5 table. Its rowids fall as cases are indexed (each new row takes one below
+    the lowest), so ascending rowid is newest first: FTS5 reads a word's list forwards
+    as it streams, but must load the whole list to read it backwards."""
     return sa.table("case_search", sa.column("rowid", sa.Integer), sa.column("case_id"))
 
 
@@ -58,7 +60,7 @@ def newest_matches(connection: sa.Connection, expression: str, limit: int) -> li
     """
     fts = search_table()
     select = (sa.select(fts.c.case_id).where(match(expression))
-              .order_by(fts.c.rowid.desc()).limit(limit))
+              .order_by(fts.c.rowid).limit(limit))
     return list(connection.execute(select).scalars())
 
 
@@ -90,8 +92,9 @@ def reindex_case(session: Session, case_id: str) -> None:
     people = " ".join(f"{name} {address}" for name, address in parties)
     connection.execute(
         sa.text(
-            "INSERT INTO case_search(case_id, ref, summary, location, people) "
-            "VALUES (:case_id, :ref, :summary, :location, :people)"
+            "INSERT INTO case_search(rowid, case_id, ref, summary, location, people) "
+            "VALUES (coalesce((SELECT rowid FROM case_search ORDER BY rowid LIMIT 1), 1) - 1, "
+            ":case_id, :ref, :summary, :location, :people)"
         ),
         {
             "case_id": case_id,
