@@ -294,6 +294,31 @@ class Officer(Synced, table=True):
     district: District = Field(sa_type=enum_type(District), index=True)
 
 
+# The queue's sort keys, computed by SQLite (see Case). 0 sorts first.
+PRIORITY_RANK_SQL = "CASE WHEN risk = 'high' OR vulnerable_victim THEN 0 ELSE 1 END"
+RISK_RANK_SQL = "CASE risk WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END"
+# The nearer of the review (the end of its day) and the nearest statutory deadline, as
+# stored text (ISO dates and UTC times sort as text); '9999' when there is neither.
+DUE_KEY_SQL = ("min(coalesce(strftime('%Y-%m-%d 23:59', next_review), '9999'), "
+               "coalesce(CAST(next_deadline_at AS VARCHAR), '9999'))")
+QUEUE_INDEXES: dict[str, tuple[str, ...]] = {
+    "ix_case_urgency": ("deleted", "district", "priority_rank", "risk_rank", "due_key",
+                        "opened_at", "id", "status"),
+    "ix_case_urgency_all": ("deleted", "priority_rank", "risk_rank", "due_key", "opened_at",
+                            "id", "status"),
+    "ix_case_by_opened": ("deleted", "district", "opened_at", "id", "status"),
+    "ix_case_by_opened_all": ("deleted", "opened_at", "id", "status"),
+    "ix_case_by_ref": ("deleted", "district", "ref", "id", "status"),
+    "ix_case_by_category": ("deleted", "district", "category", "risk_rank", "id", "status"),
+    "ix_case_by_status": ("deleted", "district", "status", "risk_rank", "id"),
+    "ix_case_by_risk": ("deleted", "district", "risk_rank", "due_key", "id", "status"),
+    "ix_case_by_location": ("deleted", "district", "location", "id", "status"),
+    "ix_case_by_due": ("deleted", "district", "due_key", "risk_rank", "id", "status"),
+    "ix_case_by_owner": ("deleted", "district", "owner_id", "risk_rank", "id", "status"),
+    "ix_case_by_owner_all": ("deleted", "owner_id", "risk_rank", "id", "status"),
+}
+
+
 class Case(Synced, table=True):
     """An ASB case: one problem (person, household, place or group) and its incidents."""
 
@@ -335,10 +360,24 @@ class Case(Synced, table=True):
     merged_into_id: str | None = Field(
         default=None, description="The case this duplicate was merged into; its ref opens "
         "that case")
+    # The queue's urgency order as data an index can walk. SQLite computes these from the
+    # columns they read whenever a row is read or indexed, so no service has to keep them.
+    # Whether a case is overdue depends on the hour, so it is not stored: the queue seeks
+    # the overdue part of each (priority, risk) range of the index by due_key.
+    priority_rank: int | None = Field(default=None, sa_column=sa.Column(
+        "priority_rank", sa.Integer, sa.Computed(PRIORITY_RANK_SQL, persisted=False)))
+    risk_rank: int | None = Field(default=None, sa_column=sa.Column(
+        "risk_rank", sa.Integer, sa.Computed(RISK_RANK_SQL, persisted=False)))
+    due_key: str | None = Field(default=None, sa_column=sa.Column(
+        "due_key", sa.String, sa.Computed(DUE_KEY_SQL, persisted=False)))
 
     __table_args__ = (
-        # The district queue: open cases of one district, most urgent first.
-        sa.Index("ix_case_queue", "district", "status", "risk", "next_review"),
+        # The dashboard's figures per district, risk and status, read from this index alone.
+        sa.Index("ix_case_queue", "deleted", "district", "status", "risk", "next_review",
+                 "owner_id", "opened_at"),
+        # One index per queue order, each ending with the id (every key unique) and the
+        # status (filtered from the index): a page is a seek and a short walk.
+        *(sa.Index(name, *columns) for name, columns in QUEUE_INDEXES.items()),
         sa.Index("ix_case_opened", "district", "opened_at"),
         sa.Index("ix_case_street", "district", "street_key"),
         sa.Index("ix_case_address", "district", "address_key"),

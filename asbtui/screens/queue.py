@@ -36,6 +36,8 @@ SEARCH_DELAY = 0.15
 DETAIL_LINES = 3
 QUEUE_COLUMNS = "queue_columns"
 """The preference that keeps the user's chosen queue columns."""
+COUNT_CAP = 1000
+"""A search's matches are counted up to this many, then shown as "1,000+"."""
 
 
 class QueueScreen(PermittedActions, Screen):
@@ -125,10 +127,23 @@ class QueueScreen(PermittedActions, Screen):
 
         query: QueueQuery
         page: QueuePage
-        total: int
+        total: int | None
+        """None until counted (the count follows the page, in the same worker)."""
         append: bool
-        elsewhere: int = 0
-        """When a district's search finds nothing: how many other districts hold."""
+
+    @dataclass
+    class CountLoaded(Message):
+        """How many cases the query matches (at most ``COUNT_CAP + 1`` for a search)."""
+
+        query: QueueQuery
+        total: int
+
+    @dataclass
+    class ElsewhereCounted(Message):
+        """How many cases other districts hold that match a search finding none here."""
+
+        query: QueueQuery
+        total: int
 
     @dataclass
     class LoadFailed(Message):
@@ -154,6 +169,8 @@ class QueueScreen(PermittedActions, Screen):
         self.restore_ref: str | None = None
         self.elsewhere = 0
         """How many cases other districts hold that match a search finding none here."""
+        self.newest_first = False
+        """The search has so many matches that they are shown newest first."""
 
     @property
     def asb(self) -> AsbApp:
@@ -274,27 +291,55 @@ class QueueScreen(PermittedActions, Screen):
         self._fetch(query, after, True)
 
     def _fetch(self, query: QueueQuery, after: tuple | None, append: bool) -> None:
-        """Runs in a worker thread: services open their own session; no widget is touched."""
+        """Runs in a worker thread: services open their own session; no widget is touched.
+
+        The page is posted first and counted after: at a million cases a count of every
+        open case takes longer than the page, and a search's count stops at 1,000.
+        """
         store = self.asb.store
         try:
             page = queue.queue_page(store, query, after, limit=self.asb.settings.page_size)
-            key = query.without_order()
-            total = self.counts.get(key)
-            if total is None:
-                total = queue.queue_count(store, query)
-            elsewhere = 0
-            if total == 0 and query.search.strip() and query.district is not None:
-                elsewhere = queue.queue_count(store, replace(query, district=None))
         except Exception as error:  # noqa: BLE001 - shown to the user, never a traceback
             self.post_message(self.LoadFailed(query, str(error)))
             return
-        self.post_message(self.PageLoaded(query, page, total, append, elsewhere))
+        key = query.without_order()
+        total = self.counts.get(key)
+        self.post_message(self.PageLoaded(query, page, total, append))
+        if total is None:
+            try:
+                cap = COUNT_CAP if query.search.strip() else None
+                total = queue.queue_count(store, query, cap=cap)
+            except Exception:  # noqa: BLE001 - the queue works without its count
+                return
+            self.post_message(self.CountLoaded(query, total))
+        if total == 0 and query.search.strip() and query.district is not None:
+            try:
+                elsewhere = queue.queue_count(store, replace(query, district=None),
+                                              cap=COUNT_CAP)
+            except Exception:  # noqa: BLE001 - a hint, not needed
+                return
+            self.post_message(self.ElsewhereCounted(query, elsewhere))
+
+    @on(CountLoaded)
+    def count_loaded(self, message: CountLoaded) -> None:
+        self.counts[message.query.without_order()] = message.total
+        if message.query.without_order() == self.query_now.without_order():
+            self._show_status(self.query_one(CaseTable).row_count, message.total)
+
+    @on(ElsewhereCounted)
+    def elsewhere_counted(self, message: ElsewhereCounted) -> None:
+        if message.query.without_order() == self.query_now.without_order():
+            self.elsewhere = message.total
+            self._show_status(self.query_one(CaseTable).row_count,
+                              self.counts.get(message.query.without_order()))
 
     @on(PageLoaded)
     def page_loaded(self, message: PageLoaded) -> None:
         if message.query != self.query_now:
             return  # a late answer to a query the user has already changed
-        self.counts[message.query.without_order()] = message.total
+        if message.total is not None:
+            self.counts[message.query.without_order()] = message.total
+        self.newest_first = message.page.newest_first
         table = self.query_one(CaseTable)
         if message.append:
             table.append_page(message.page.rows)
@@ -306,9 +351,10 @@ class QueueScreen(PermittedActions, Screen):
             self.load_review_flags(message.query.district, message.query.today)
         self.load_day_marks([row.ref for row in message.page.rows], message.query.today)
         self.after = message.page.after
-        self.elsewhere = message.elsewhere
+        if not message.append:
+            self.elsewhere = 0  # counted again, after the page, if nothing matches here
         self.loading_more = False
-        self._show_status(table.row_count, message.total)
+        self._show_status(table.row_count, self.counts.get(message.query.without_order()))
         self._show_detail()
 
     @on(LoadFailed)
@@ -349,24 +395,35 @@ class QueueScreen(PermittedActions, Screen):
             title = Text.assemble((" DEMO ", "bold reverse"), " synthetic data · ", title)
         self.query_one("#queue-title", Static).update(title)
 
-    def _show_status(self, shown: int, total: int) -> None:
+    def _show_status(self, shown: int, total: int | None) -> None:
         q = self.query_now
         order = q.sort.label.lower() + (" (reversed)" if q.descending else "")
+        if self.newest_first:
+            order = "most recent (many matches)"
         me = f" · {self.officer.collar}" if self.officer else ""
         actor = actor_of(self)
         if actor is not None and not actor.is_local:
             me = f" · {one_line(actor.label)}"
         today = format_date(q.today)
-        text = f"{shown:,} of {plural(total, 'case')} · sorted by {order} · {today}{me}"
+        if total is None:
+            of = "…"
+        elif total > COUNT_CAP and q.search.strip():
+            of = f"{COUNT_CAP:,}+"
+        else:
+            of = f"{total:,}"
+        noun = "case" if total == 1 else "cases"
+        text = f"{shown:,} of {of} {noun} · sorted by {order} · {today}{me}"
         selected = len(self.query_one(CaseTable).selected)
         if selected:
             text = f"{selected:,} selected · {text}"
-        if total == 0:
+        if total == 0 and shown == 0:
             text = f"No cases match · {today}{me}" + (
                 " · x clears filters" if self._filtered() else ""
             )
             if self.elsewhere and q.district is not None:
-                text = (f"No cases match in {q.district.label} · {self.elsewhere:,} in other "
+                held = (f"{COUNT_CAP:,}+" if self.elsewhere > COUNT_CAP
+                        else f"{self.elsewhere:,}")
+                text = (f"No cases match in {q.district.label} · {held} in other "
                         f"districts: a shows them · {today}{me}")
         self.query_one("#queue-status", Static).update(Text(text))
 

@@ -7,6 +7,7 @@ Core selects (no ORM objects), one page at a time; nothing loads a whole table.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -107,6 +108,8 @@ class QueuePage:
     rows: list[QueueRow]
     after: tuple[Any, ...] | None = field(default=None)
     """The sort key of the last row: pass it back to get the next page."""
+    newest_first: bool = False
+    """A search with very many matches: shown newest first, whatever the sort."""
 
     @property
     def has_more(self) -> bool:
@@ -121,55 +124,60 @@ def _now(query: QueueQuery) -> datetime:
     return query.now or utc_now()
 
 
-def _risk_order() -> sa.ColumnElement[int]:
-    # 0 = high, so that ascending order puts the most urgent first.
-    return sa.case((Case.risk == RiskLevel.HIGH, 0), (Case.risk == RiskLevel.MEDIUM, 1), else_=2)
+# ------------------------------------------------------------------------ sort keys
+#
+# Every order is walked down an index (models.QUEUE_INDEXES) rather than sorted: each
+# page is a seek to the key after the last row shown and a short walk. The urgency order
+# depends on the hour (a case becomes overdue when its review day or deadline passes), so
+# it is read as up to ten index ranges in turn, one per (priority, overdue, risk), each
+# found by seeking due_key to the overdue boundary: no stored flag goes stale with time.
+
+_URGENCY_SEGMENTS = [(p, o, r) for p in (0, 1) for o in (0, 1) for r in (0, 1, 2)
+                     if not (p == 1 and r == 0)]
+"""(priority_rank, overdue 0 / not 1, risk_rank): high risk or a vulnerable victim first
+(domain.md), overdue before not, then by risk; within each by due_key, opened, id."""
+
+_RISK_RANK = {RiskLevel.HIGH: 0, RiskLevel.MEDIUM: 1, RiskLevel.STANDARD: 2}
+"""As models.RISK_RANK_SQL computes it."""
+
+_PLAIN_KEYS: dict[SortKey, list[Any]] = {
+    SortKey.REF: [Case.ref, Case.id],
+    SortKey.OPENED: [Case.opened_at, Case.id],
+    SortKey.CATEGORY: [Case.category, Case.risk_rank, Case.id],
+    SortKey.RISK: [Case.risk_rank, Case.due_key, Case.id],
+    SortKey.STATUS: [Case.status, Case.risk_rank, Case.id],
+    SortKey.LOCATION: [Case.location, Case.id],
+    SortKey.DUE: [Case.due_key, Case.risk_rank, Case.id],
+}
+# Orders with an index of their own across all districts; the others merge one short
+# walk per district.
+_ALL_DISTRICT_INDEXES = {SortKey.OPENED}
+_INDEX_OF = {
+    SortKey.REF: "ix_case_by_ref",
+    SortKey.OPENED: "ix_case_by_opened",
+    SortKey.CATEGORY: "ix_case_by_category",
+    SortKey.RISK: "ix_case_by_risk",
+    SortKey.STATUS: "ix_case_by_status",
+    SortKey.LOCATION: "ix_case_by_location",
+    SortKey.DUE: "ix_case_by_due",
+}
 
 
-def _urgency_tier(today: date, now: datetime) -> sa.ColumnElement[int]:
-    overdue = sa.or_(Case.next_review < today, Case.next_deadline_at < now)
-    # domain.md: high risk or a vulnerable victim puts the case at the top of the queue.
-    high = sa.or_(Case.risk == RiskLevel.HIGH, Case.vulnerable_victim)
-    return sa.case((sa.and_(high, overdue), 0), (high, 1), (overdue, 2), else_=3)
+def _overdue(today: date, now: datetime) -> sa.ColumnElement[bool]:
+    # Never NULL (a case with no review and no deadline is simply not overdue), so that
+    # NOT gives exactly the other cases.
+    return sa.or_(
+        sa.and_(Case.next_review.is_not(None), Case.next_review < today),
+        sa.and_(Case.next_deadline_at.is_not(None), Case.next_deadline_at < now),
+    )
 
 
-def _due() -> sa.ColumnElement[str]:
-    """The nearest of the review (end of its day) and the nearest statutory deadline.
-
-    Compared as SQLite's stored text (ISO dates and UTC times sort as text), which is
-    exact to within the hour that London is ahead of UTC in summer: close enough to order.
-    """
-    review = sa.func.coalesce(sa.func.strftime("%Y-%m-%d 23:59", Case.next_review), "9999")
-    deadline = sa.func.coalesce(sa.cast(Case.next_deadline_at, sa.String), "9999")
-    return sa.func.min(review, deadline)
-
-
-def _sort_columns(query: QueueQuery) -> list[sa.ColumnElement[Any]]:
-    """The sort key columns, all ascending; ``Case.id`` last makes every key unique."""
-    owner = sa.func.coalesce(Officer.name, "")
-    columns: dict[SortKey, list[sa.ColumnElement[Any]]] = {
-        # High risk or a vulnerable victim first (overdue ones at the very top), then
-        # overdue reviews and deadlines, then the rest; each by risk and the nearest due.
-        SortKey.URGENCY: [
-            _urgency_tier(_today(query), _now(query)),
-            _risk_order(),
-            _due(),
-            Case.opened_at,
-        ],
-        SortKey.REF: [Case.ref],
-        SortKey.OPENED: [Case.opened_at],
-        SortKey.CATEGORY: [Case.category, _risk_order()],
-        SortKey.RISK: [_risk_order(), _due()],
-        SortKey.STATUS: [Case.status, _risk_order()],
-        SortKey.LOCATION: [Case.location],
-        SortKey.OWNER: [owner, _risk_order()],
-        SortKey.DUE: [_due(), _risk_order()],
-    }
-    return [*columns[query.sort], Case.id]
-
-
-def _filtered(store: Store, query: QueueQuery, select: sa.Select) -> sa.Select:
-    conditions: list[sa.ColumnElement[bool]] = [~Case.deleted]
+def _conditions(store: Store, query: QueueQuery,
+                matches: Sequence[str] | sa.Select | None = None,
+                ) -> list[sa.ColumnElement[bool]]:
+    """The query's filters; ``matches`` (ids, or a select of them) stands for its search."""
+    # deleted = 0 (not NOT deleted): an equality the indexes' first column can seek.
+    conditions: list[sa.ColumnElement[bool]] = [Case.deleted == sa.false()]
     shared = readable_case_ids(current(store))
     if shared is not None:  # a partner: only the cases shared with their agency
         conditions.append(Case.id.in_(shared))
@@ -187,13 +195,274 @@ def _filtered(store: Store, query: QueueQuery, select: sa.Select) -> sa.Select:
         conditions.append(Case.owner_id.is_(None))
     if query.refs:
         conditions.append(Case.ref.in_(query.refs))
-    # A partner's search leaves out people's names and addresses: finding a case by the
-    # name of someone not disclosed to them would disclose that they are on it.
-    matches = search.matching_case_ids(
-        query.search, with_people=shared is None) if query.search.strip() else None
+    if matches is None and query.search.strip():
+        # A partner's search leaves out people's names and addresses: finding a case by
+        # the name of someone not disclosed to them would disclose that they are on it.
+        matches = search.matching_case_ids(query.search, with_people=shared is None)
     if matches is not None:
         conditions.append(Case.id.in_(matches))
-    return select.where(*conditions)
+    return conditions
+
+
+def _row_columns() -> list[Any]:
+    return [
+        Case.id, Case.ref, Case.opened_at, Case.category, Case.risk, Case.status,
+        Case.location, sa.func.coalesce(Officer.name, "").label("owner"), Case.next_review,
+        Case.next_deadline_at, Case.vulnerable_victim, Case.priority_rank, Case.risk_rank,
+        Case.due_key, Case.owner_id,
+    ]
+
+
+def _after(keys: Sequence[Any], after: Sequence[Any], descending: bool) -> sa.ColumnElement:
+    row_key = sa.tuple_(*keys)
+    bound = sa.tuple_(*(sa.literal(v, type_=k.type) for k, v in zip(keys, after, strict=True)))
+    return row_key < bound if descending else row_key > bound
+
+
+def _walk(connection: sa.Connection, conditions: list[Any], keys: list[Any],
+          descending: bool, limit: int, index: str | None) -> list[Any]:
+    """One index walk: the rows matching ``conditions`` in ``keys`` order."""
+    select = sa.select(*_row_columns()).outerjoin(Officer, Officer.id == Case.owner_id)
+    if index is not None:
+        select = select.with_hint(Case, f"INDEXED BY {index}", "sqlite")
+    order = [key.desc() if descending else key.asc() for key in keys]
+    select = select.where(*conditions).order_by(*order).limit(limit)
+    return list(connection.execute(select).all())
+
+
+def _expression(store: Store, query: QueueQuery) -> str | None:
+    """The search's FTS5 query; a partner's leaves out people's names and addresses."""
+    if not query.search.strip():
+        return None
+    return search.match_expression(
+        query.search, with_people=readable_case_ids(current(store)) is None)
+
+
+def _searching(query: QueueQuery) -> bool:
+    return bool(search.match_expression(query.search)) if query.search.strip() else False
+
+
+_CASE = Case.__table__.c  # type: ignore[attr-defined]
+
+
+def _core(key: Any) -> Any:
+    """The Core column behind an ORM attribute (cheaper to build expressions from)."""
+    return _CASE[key.key] if isinstance(key, sa.orm.InstrumentedAttribute) else key
+
+
+def _merged(connection: sa.Connection, parts: list[tuple[list[Any], list[Any], str | None]],
+            descending: bool, limit: int) -> list[tuple[tuple, Any]]:
+    """Several index walks merged in one statement, then the page's rows by key.
+
+    Each part is (conditions, key expressions, index): a walk of at most ``limit`` keys,
+    read from its index alone. SQLite merges the parts' keys (a few hundred at most) and
+    keeps the first ``limit``; only those rows are then read in full.
+    """
+    members = []
+    for conditions, orm_keys, index in parts:
+        # Core columns: building ninety walks from ORM attributes cost 40 ms of Python.
+        keys = [_core(key) for key in orm_keys]
+        member = sa.select(*(key.label(f"k{i}") for i, key in enumerate(keys))).where(
+            *conditions)
+        if index is not None:
+            member = member.with_hint(Case, f"INDEXED BY {index}", "sqlite")
+        order = [k.desc() if descending else k.asc() for k in keys
+                 if not isinstance(k, sa.BindParameter)]
+        members.append(sa.select(member.order_by(*order).limit(limit).subquery()))
+    if not members:
+        return []
+    union = (sa.union_all(*members) if len(members) > 1 else members[0]).subquery()
+    width = len(parts[0][1])
+    order = [union.c[f"k{i}"] for i in range(width)]
+    keyed = connection.execute(sa.select(union).order_by(
+        *[k.desc() if descending else k.asc() for k in order]).limit(limit)).all()
+    if not keyed:
+        return []
+    rows = {row.id: row for row in connection.execute(
+        sa.select(*_row_columns()).outerjoin(Officer, Officer.id == Case.owner_id)
+        .where(Case.id.in_([key[-1] for key in keyed])))}
+    return [(tuple(key), rows[key[-1]]) for key in keyed]
+
+
+def _in_turn(connection: sa.Connection, parts: list[tuple[list[Any], list[Any], str | None]],
+             descending: bool, limit: int, batch: int) -> list[tuple[tuple, Any]]:
+    """Walks that follow one another in the order (urgency ranges, owners by name), merged
+    ``batch`` at a time until the page is full: the first few usually fill it."""
+    found: list[tuple[tuple, Any]] = []
+    for start in range(0, len(parts), batch):
+        found += _merged(connection, parts[start:start + batch], descending,
+                         limit - len(found))
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _plain_page(connection: sa.Connection, query: QueueQuery, base: list[Any],
+                after: Sequence[Any] | None, limit: int) -> list[tuple[tuple, Any]]:
+    keys = _PLAIN_KEYS[query.sort]
+    conditions = list(base)
+    if after is not None:
+        conditions.append(_after(keys, after, query.descending))
+    # A search's matches are few or are found by the search index: let SQLite choose.
+    forced = not _searching(query)
+    if query.district is not None or query.sort in _ALL_DISTRICT_INDEXES:
+        index = _INDEX_OF[query.sort]
+        if query.district is None:
+            index = f"{index}_all"
+        rows = _walk(connection, conditions, keys, query.descending, limit,
+                     index if forced else None)
+        return [(tuple(getattr(row, key.key) for key in keys), row) for row in rows]
+    # Across districts: one short walk per district down its index, merged.
+    index = _INDEX_OF[query.sort] if forced else None
+    return _merged(connection, [([*conditions, Case.district == district], keys, index)
+                                for district in District], query.descending, limit)
+
+
+def _urgency_page(connection: sa.Connection, query: QueueQuery, base: list[Any],
+                  after: Sequence[Any] | None, limit: int) -> list[tuple[tuple, Any]]:
+    today, now = _today(query), _now(query)
+    overdue = _overdue(today, now)
+    # Overdue rows have due_key below the later of today and now; the rest at or above
+    # the earlier: bounds that let each range be a seek (the exact test still applies).
+    today_bound, now_bound = sa.literal(today, sa.Date), sa.literal(now, Case.opened_at.type)
+    late = Case.due_key < sa.func.max(today_bound, now_bound)
+    not_late = Case.due_key >= sa.func.min(today_bound, now_bound)
+    tail = [_CASE.due_key, _CASE.opened_at, _CASE.id]
+    index = "ix_case_urgency" if query.district is not None else "ix_case_urgency_all"
+    forced = index if not _searching(query) else None
+    segments = list(reversed(_URGENCY_SEGMENTS)) if query.descending else _URGENCY_SEGMENTS
+    if after is not None:
+        segments = segments[segments.index(tuple(after[:3])):]
+    if query.risks:  # a risk filter leaves out whole ranges: do not walk them to find none
+        ranks = {_RISK_RANK[risk] for risk in query.risks}
+        segments = [segment for segment in segments if segment[2] in ranks]
+    parts = []
+    for segment in segments:
+        priority, late_rank, risk = segment
+        conditions = [*base, _CASE.priority_rank == priority, _CASE.risk_rank == risk]
+        conditions += [late, overdue] if late_rank == 0 else [not_late, sa.not_(overdue)]
+        if after is not None and segment == tuple(after[:3]):
+            conditions.append(_after(tail, after[3:], query.descending))
+        constants = [sa.literal(value, sa.Integer) for value in segment]
+        parts.append((conditions, [*constants, *tail], forced))
+    return _in_turn(connection, parts, query.descending, limit, 4)
+
+
+def _owner_page(connection: sa.Connection, query: QueueQuery, base: list[Any],
+                after: Sequence[Any] | None, limit: int) -> list[tuple[tuple, Any]]:
+    # By the owner's name: one walk per name (unallocated, '', first), in name order.
+    # A case's owner is an officer of its district (cases.py and dashboard.py refuse any
+    # other), so one district's queue needs only that district's officers.
+    officers = sa.select(Officer.id, Officer.name)
+    if query.district is not None:
+        officers = officers.where(Officer.district == query.district)
+    names: dict[str, list[str]] = {}
+    for officer_id, name in connection.execute(officers):
+        names.setdefault(name, []).append(officer_id)
+    groups: list[tuple[str, list[str] | None]] = [("", None), *sorted(names.items())]
+    if query.owner_id:
+        groups = [(n, ids) for n, ids in groups if ids and query.owner_id in ids]
+    elif query.unallocated:
+        groups = groups[:1]
+    if query.descending:
+        groups.reverse()
+    if after is not None:
+        groups = [g for g in groups if (g[0] <= after[0] if query.descending
+                                        else g[0] >= after[0])]
+    tail = [_CASE.risk_rank, _CASE.id]
+    index = "ix_case_by_owner" if query.district is not None else "ix_case_by_owner_all"
+    parts = []
+    for name, ids in groups:
+        owned = _CASE.owner_id.is_(None) if ids is None else _CASE.owner_id.in_(ids)
+        conditions = [*base, owned]
+        if after is not None and name == after[0]:
+            conditions.append(_after(tail, after[1:], query.descending))
+        single = ids is None or len(ids) == 1
+        hint = index if single and not _searching(query) else None
+        parts.append((conditions, [sa.literal(name, sa.String), *tail], hint))
+    return _in_turn(connection, parts, query.descending, limit, 8)
+
+
+def _set_keys(query: QueueQuery) -> list[Any]:
+    """The order as expressions, for sorting a small set of search matches in one go."""
+    if query.sort is SortKey.URGENCY:
+        overdue = _overdue(_today(query), _now(query))
+        high = Case.priority_rank == 0
+        tier = sa.case((sa.and_(high, overdue), 0), (high, 1), (overdue, 2), else_=3)
+        return [tier, Case.risk_rank, Case.due_key, Case.opened_at, Case.id]
+    if query.sort is SortKey.OWNER:
+        return [sa.func.coalesce(Officer.name, ""), Case.risk_rank, Case.id]
+    return _PLAIN_KEYS[query.sort]
+
+
+def _set_page(connection: sa.Connection, query: QueueQuery, base: list[Any],
+              after: Sequence[Any] | None, limit: int,
+              ids: Sequence[str] | None) -> list[tuple[tuple, Any]]:
+    """A few search matches (``ids``; None: ``base`` holds the search), sorted like the
+    queue."""
+    if ids is not None and not ids:
+        return []
+    keys = _set_keys(query)
+    labelled = [key.label(f"k{i}") for i, key in enumerate(keys)]
+    select = sa.select(*_row_columns(), *labelled)
+    if ids is not None:
+        # Joined from a list of the ids, so SQLite looks each one up rather than walking
+        # a district's index to test every case against the list.
+        # One JSON parameter, not one per id: the statement stays the same (and cached)
+        # whatever the number of matches.
+        matched = sa.func.json_each(json.dumps(list(ids))).table_valued(
+            "value", name="matched")
+        select = select.select_from(matched.join(Case, Case.id == matched.c.value))
+    select = select.outerjoin(Officer, Officer.id == Case.owner_id).where(*base)
+    if after is not None:
+        select = select.where(_after(keys, after, query.descending))
+    order = [key.desc() if query.descending else key.asc() for key in keys]
+    rows = connection.execute(select.order_by(*order).limit(limit)).all()
+    return [(tuple(row[-len(keys):]), row) for row in rows]
+
+
+def _recent_page(connection: sa.Connection, expression: str, base: list[Any],
+                 after: Sequence[Any] | None, limit: int) -> list[tuple[tuple, Any]]:
+    """Many matches: newest first, read down the search index and stopped at the page."""
+    fts = search.search_table()
+    select = (sa.select(*_row_columns(), fts.c.rowid.label("search_rowid"))
+              .select_from(fts.join(Case, Case.id == fts.c.case_id))
+              .outerjoin(Officer, Officer.id == Case.owner_id)
+              .where(search.match(expression), *base))
+    if after is not None:
+        select = select.where(fts.c.rowid > after[0])
+    rows = connection.execute(select.order_by(fts.c.rowid).limit(limit)).all()
+    return [((row.search_rowid,), row) for row in rows]
+
+
+def _page(store: Store, connection: sa.Connection, query: QueueQuery,
+          after: Sequence[Any] | None, limit: int) -> list[tuple[tuple, Any]]:
+    """The rows of a page with their keys; a key's first item names the way it was read."""
+    expression = _expression(store, query)
+    way = after[0] if after is not None else None
+    rest = after[1:] if after is not None else None
+    if expression is not None and way != "index":
+        # The search is joined in (read in its own order, or as a list of a few ids), so
+        # it is not also a filter.
+        unsearched = _conditions(store, replace(query, search=""))
+        ids: list[str] = []
+        if way != "recent":
+            ids = search.newest_matches(connection, expression, search.FEW + 1)
+            if way is None:
+                way = "recent" if len(ids) > search.FEW else "set"
+        if way == "recent":
+            found = _recent_page(connection, expression, unsearched, rest, limit)
+        elif len(ids) <= search.FEW:
+            found = _set_page(connection, query, unsearched, rest, limit, ids)
+        else:  # the matches grew past the few since the first page: the same order still
+            whole = _conditions(store, query)
+            found = _set_page(connection, query, whole, rest, limit, None)
+    else:
+        way = "index"
+        pager = {SortKey.URGENCY: _urgency_page, SortKey.OWNER: _owner_page}.get(
+            query.sort, _plain_page)
+        found = pager(connection, query, _conditions(store, query), rest, limit)
+    return [((way, *key), row) for key, row in found]
 
 
 @permits(Permission.READ_CASES)
@@ -203,36 +472,17 @@ def queue_page(
     after: Sequence[Any] | None = None,
     limit: int = PAGE_SIZE,
 ) -> QueuePage:
-    """One page of the queue, starting after the sort key ``after`` (None: the first page)."""
-    keys = _sort_columns(query)
-    labelled = [key.label(f"k{i}") for i, key in enumerate(keys)]
-    select = sa.select(
-        Case.id,
-        Case.ref,
-        Case.opened_at,
-        Case.category,
-        Case.risk,
-        Case.status,
-        Case.location,
-        sa.func.coalesce(Officer.name, "").label("owner"),
-        Case.next_review,
-        Case.next_deadline_at,
-        Case.vulnerable_victim,
-        Case.summary,
-        *labelled,
-    ).outerjoin(Officer, Officer.id == Case.owner_id)
-    select = _filtered(store, query, select)
-    if after is not None:
-        row_key = sa.tuple_(*keys)
-        bound = sa.tuple_(*(sa.literal(v, type_=k.type) for k, v in zip(keys, after, strict=True)))
-        select = select.where(row_key < bound if query.descending else row_key > bound)
-    order = [key.desc() if query.descending else key.asc() for key in keys]
-    select = select.order_by(*order).limit(limit + 1)
+    if query.refs:
+        conditions.append(Case.ref.in_(query.refs))
+    if matches is None and query.search.strip():
+        # A partner's search leaves out people's names and addresses: finding a case by
+        # the name of someone not disclosed to them would disclose that they are on it.
+        matches = search.matching_case_ids(query.search, with_people=shared is None)
     today, now = _today(query), _now(query)
     with store.engine.connect() as connection:
-        result = connection.execute(select).all()
-    more = len(result) > limit
-    result = result[:limit]
+        found = _page(store, connection, query, after, limit + 1)
+    more = len(found) > limit
+    found = found[:limit]
     rows = [
         QueueRow(
             id=r.id,
@@ -250,15 +500,30 @@ def queue_page(
             vulnerable_victim=r.vulnerable_victim,
             summary=r.summary,
         )
-        for r in result
+        for _key, r in found
     ]
-    after_key = tuple(result[-1][-len(keys) :]) if more and result else None
-    return QueuePage(rows=rows, after=after_key)
+    after_key = found[-1][0] if more and found else None
+    newest_first = bool(found) and found[0][0][0] == "recent"
+    return QueuePage(rows=rows, after=after_key, newest_first=newest_first)
 
 
 @permits(Permission.READ_CASES)
-def queue_count(store: Store, query: QueueQuery) -> int:
-    """How many cases the query matches (the caller caches it per filter)."""
-    select = _filtered(store, query, sa.select(sa.func.count()).select_from(Case))
+def queue_count(store: Store, query: QueueQuery, cap: int | None = None) -> int:
+    """How many cases the query matches (the caller caches it per filter).
+
+    With ``cap`` the counting stops at ``cap + 1`` (shown as "1,000+"): a search for a
+    common word then costs what a page costs.
+    """
+    expression = _expression(store, query)
+    if cap is not None and expression is not None:
+        fts = search.search_table()
+        inner = (sa.select(sa.literal(1)).select_from(fts.join(Case, Case.id == fts.c.case_id))
+                 .where(search.match(expression),
+                        *_conditions(store, replace(query, search=""))))
+    else:
+        inner = sa.select(sa.literal(1)).select_from(Case).where(*_conditions(store, query))
+    if cap is not None:
+        inner = inner.limit(cap + 1)
+    select = sa.select(sa.func.count()).select_from(inner.subquery())
     with store.engine.connect() as connection:
         return connection.execute(select).scalar_one()

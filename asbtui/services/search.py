@@ -23,11 +23,20 @@ SEARCH_MAX = 200
 SEARCH_WORDS_MAX = 12
 
 
+PREFIX_MIN = 2
+"""Shorter words match whole words only: "s*" would merge the lists of every word that
+starts with s (most of a million cases) before the first match could be shown."""
+FEW = 1000
+"""A search with at most this many matches is sorted like the queue; more are shown
+newest first (the search index's own order) and counted as "1,000+"."""
+
+
 def match_expression(text: str, *, with_people: bool = True) -> str | None:
     """The FTS5 query for what a user typed, or None when it holds no searchable word.
 
     Words are quoted, so FTS5 operators typed by a user (AND, NEAR, quotes, ``*``) are
-    searched for as words rather than obeyed.
+    searched for as words rather than obeyed. Words of :data:`PREFIX_MIN` letters or more
+    match as prefixes ("inv marg"); a single letter matches itself (an initial).
     """
     if len(text) > SEARCH_MAX:
         raise InvalidInput(f"The search is too long: at most {SEARCH_MAX} characters.",
@@ -39,7 +48,33 @@ def match_expression(text: str, *, with_people: bool = True) -> str | None:
         raise InvalidInput(f"The search has too many words: at most {SEARCH_WORDS_MAX}.",
                            "search")
     columns = SEARCHED_COLUMNS if with_people else WITHOUT_PEOPLE
-    return " AND ".join(f'{columns} : "{word}"*' for word in words)
+    return " AND ".join(
+        f'{columns} : "{word}"' + ("*" if len(word) >= PREFIX_MIN else "")
+        for word in words
+    )
+
+
+def search_table() -> sa.TableClause:
+    """The FTS5 table. Its rowids fall as cases are indexed (each new row takes one below
+    the lowest), so ascending rowid is newest first: FTS5 reads a word's list forwards
+    as it streams, but must load the whole list to read it backwards."""
+    return sa.table("case_search", sa.column("rowid", sa.Integer), sa.column("case_id"))
+
+
+def match(expression: str) -> sa.ColumnElement[bool]:
+    return sa.text("case_search MATCH :search_match").bindparams(search_match=expression)
+
+
+def newest_matches(connection: sa.Connection, expression: str, limit: int) -> list[str]:
+    """The ids of up to ``limit`` matching cases, most recently indexed first.
+
+    FTS5 reads its lists in rowid order and stops at the limit, so this costs the same for
+    a word in a million cases as for a word in ten.
+    """
+    fts = search_table()
+    select = (sa.select(fts.c.case_id).where(match(expression))
+              .order_by(fts.c.rowid).limit(limit))
+    return list(connection.execute(select).scalars())
 
 
 def matching_case_ids(text: str, *, with_people: bool = True) -> sa.Select | None:
@@ -71,8 +106,9 @@ def reindex_case(session: Session, case_id: str) -> None:
     people = " ".join(f"{name} {address}" for name, address in parties)
     connection.execute(
         sa.text(
-            "INSERT INTO case_search(case_id, ref, summary, location, people) "
-            "VALUES (:case_id, :ref, :summary, :location, :people)"
+            "INSERT INTO case_search(rowid, case_id, ref, summary, location, people) "
+            "VALUES (coalesce((SELECT rowid FROM case_search ORDER BY rowid LIMIT 1), 1) - 1, "
+            ":case_id, :ref, :summary, :location, :people)"
         ),
         {
             "case_id": case_id,

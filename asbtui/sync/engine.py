@@ -154,7 +154,8 @@ class _Tables:
         self.columns: dict[str, list[str]] = {}
         self.defaults: dict[str, dict[str, Any]] = {}
         for name, table in SQLModel.metadata.tables.items():
-            names = [c.name for c in table.columns]
+            # Generated columns (the queue's urgency keys) are SQLite's own: never written.
+            names = [c.name for c in table.columns if c.computed is None]
             if "origin" not in names:
                 continue
             self.columns[name] = names

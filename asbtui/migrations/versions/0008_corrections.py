@@ -6,7 +6,7 @@ why), and each wrongly entered record removed. A closed case also records its cl
 summary and whether the victim was asked how satisfied they are, with the answer.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-26
 """
 

@@ -1,7 +1,7 @@
 """The officer's day: first-contact targets, victim update plans and contacts, case tasks,
 case conferences, local letter templates.
 
-Revision ID: 0012
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-11-26
 """
@@ -9,7 +9,7 @@ Create Date: 2026-11-26
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
+revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None

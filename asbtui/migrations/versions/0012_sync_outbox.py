@@ -4,8 +4,8 @@ The column lists are frozen here as they stand at this revision; a later migrati
 adds a column to a synced table recreates that table's triggers (a test checks that the
 triggers cover every column of every synced table).
 
-Revision ID: 0010
-Revises: 0012
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-11-26
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 from asbtui.sync.outbox import BOOKKEEPING_SQL, BOOKKEEPING_TABLES, drop_trigger_sql, trigger_sql
 
-revision = "0010"
-down_revision = "0012"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
