@@ -16,7 +16,7 @@ from textual.widgets import Input, Static
 
 from asbtui.dates import format_date, london_today
 from asbtui.errors import AsbError
-from asbtui.literal import one_line, plural
+from asbtui.literal import one_line
 from asbtui.models import OPEN_STATUSES, District
 from asbtui.services import case_review, cases, dashboard, day, queue
 from asbtui.services.access import Permission

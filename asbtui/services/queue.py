@@ -209,7 +209,7 @@ def _row_columns() -> list[Any]:
         Case.id, Case.ref, Case.opened_at, Case.category, Case.risk, Case.status,
         Case.location, sa.func.coalesce(Officer.name, "").label("owner"), Case.next_review,
         Case.next_deadline_at, Case.vulnerable_victim, Case.priority_rank, Case.risk_rank,
-        Case.due_key, Case.owner_id,
+        Case.due_key, Case.owner_id, Case.summary,
     ]
 
 
@@ -472,12 +472,11 @@ def queue_page(
     after: Sequence[Any] | None = None,
     limit: int = PAGE_SIZE,
 ) -> QueuePage:
-    if query.refs:
-        conditions.append(Case.ref.in_(query.refs))
-    if matches is None and query.search.strip():
-        # A partner's search leaves out people's names and addresses: finding a case by
-        # the name of someone not disclosed to them would disclose that they are on it.
-        matches = search.matching_case_ids(query.search, with_people=shared is None)
+    """One page of the queue, starting after the key ``after`` (None: the first page).
+
+    A search with more than :data:`search.FEW` matches is shown newest first (the
+    page's ``newest_first`` says so); fewer are sorted like the rest of the queue.
+    """
     today, now = _today(query), _now(query)
     with store.engine.connect() as connection:
         found = _page(store, connection, query, after, limit + 1)
