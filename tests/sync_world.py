@@ -31,7 +31,7 @@ from asbtui.server.schema import migrate
 from asbtui.services import cases, partners, users
 from asbtui.sync import engine
 from asbtui.sync.outbox import LOCAL_FIELDS
-from asbtui.sync.snapshot import snapshot, synced_tables
+from asbtui.sync.snapshot import rows_of, snapshot, synced_tables
 from asbtui.sync.transport import HttpTransport
 
 ADMIN_URL = os.environ.get("ASBTUI_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -196,10 +196,7 @@ def device_rows(store: Store) -> dict[tuple[str, str], dict[str, Any]]:
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     with store.engine.connect() as connection:
         for table in synced_tables():
-            result = connection.exec_driver_sql(f'SELECT * FROM "{table}"')
-            names = list(result.keys())
-            for row in result:
-                data = dict(zip(names, row, strict=True))
+            for data in rows_of(store, table):
                 for local in LOCAL_FIELDS.get(table, ()):
                     data.pop(local, None)
                 if table in LOCAL_FIELDS:

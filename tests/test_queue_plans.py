@@ -176,18 +176,20 @@ def test_each_queue_page_walks_an_index_without_sorting(demo, sort, descending, 
     first = queue.queue_page(demo, query, limit=5)
     plans = plans_of(demo, lambda: queue.queue_page(demo, query, first.after, limit=5))
     assert plans
-    walked, *by_key = plans
-    # The walk: down a queue index; where several walks merge (districts, urgency ranges,
-    # owners), SQLite sorts only each walk's few keys (SCAN anon_n), never the cases.
-    assert "INDEX ix_case_" in walked, walked
-    assert "SCAN case " not in walked + " ", walked
-    steps = walked.split(" | ")
-    for i, step in enumerate(steps):
-        if "TEMP B-TREE" in step:
-            assert steps[i - 1].startswith("SCAN anon_"), walked
-    # then, when the walk read keys only, the page's rows by their keys
-    for plan in by_key:
-        assert plan.startswith("SEARCH case USING INDEX sqlite_autoindex_case_1 (id=?)"), plan
+    assert "INDEX ix_case_" in plans[0], plans[0]
+    for plan in plans:
+        if "INDEX ix_case_" in plan:
+            # A walk down a queue index; where several walks merge (districts, urgency
+            # ranges, owners: more batches while the page is not full), SQLite sorts only
+            # each walk's few keys (SCAN anon_n), never the cases.
+            assert "SCAN case " not in plan + " ", plan
+            steps = plan.split(" | ")
+            for i, step in enumerate(steps):
+                if "TEMP B-TREE" in step:
+                    assert steps[i - 1].startswith("SCAN anon_"), plan
+        else:
+            # then, when the walk read keys only, the page's rows by their keys
+            assert plan.startswith("SEARCH case USING INDEX sqlite_autoindex_case_1 (id=?)"), plan
 
 
 def test_a_search_with_few_matches_reads_only_them(demo):

@@ -17,9 +17,16 @@ def synced_tables() -> list[str]:
     return [t.name for t in SQLModel.metadata.sorted_tables if "origin" in t.columns]
 
 
+def synced_columns(table: str) -> list[str]:
+    """The columns of a synced table that sync carries: not SQLite's generated ones (the
+    queue's urgency keys), which each store computes from the others."""
+    return [c.name for c in SQLModel.metadata.tables[table].columns if c.computed is None]
+
+
 def rows_of(store: Store, table: str) -> Iterator[dict[str, Any]]:
+    columns = ", ".join(f'"{name}"' for name in synced_columns(table))
     with store.engine.connect() as connection:
-        result = connection.exec_driver_sql(f'SELECT * FROM "{table}" ORDER BY rowid')
+        result = connection.exec_driver_sql(f'SELECT {columns} FROM "{table}" ORDER BY rowid')
         names = list(result.keys())
         for row in result:
             yield dict(zip(names, row, strict=True))
