@@ -6,7 +6,7 @@ from __future__ import annotations
 from conftest import AS_OF
 from textual.widgets import DataTable, Static
 
-from asbtui.app import AsbApp
+from asbtui.app import HOME, AsbApp
 from asbtui.config import Settings
 from asbtui.models import District
 from asbtui.screens.case import CaseScreen
@@ -21,7 +21,8 @@ from asbtui.services import cases, history, queue
 
 
 def make_app(store) -> AsbApp:
-    return AsbApp(store, settings=Settings(db=store.path), clock=lambda: AS_OF)
+    return AsbApp(store, settings=Settings(db=store.path), clock=lambda: AS_OF,
+                  start_view=HOME)
 
 
 async def settle(pilot) -> None:
@@ -158,7 +159,7 @@ async def test_intake_shows_the_open_case_at_the_address_and_adds_the_report_to_
         await pilot.press(*existing.location.upper().replace(",", " "), "tab")
         await settle(pilot)
         assert ref in str(form.query_one("#intake-matches", Static).render())
-        form.query_one("#summary_line").value = "Music again last night"
+        form.query_one("#summary_line").text = "Music again last night"
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, ChoiceScreen)
@@ -189,7 +190,7 @@ async def test_intake_saves_a_new_case_when_none_of_the_matches_is_the_same_prob
         assert isinstance(form, IntakeForm)
         form.query_one("#category").value = "environmental"
         form.query_one("#location").value = location
-        form.query_one("#summary_line").value = "Fly-tipping in the alley behind"
+        form.query_one("#summary_line").text = "Fly-tipping in the alley behind"
         await pilot.press("ctrl+s")
         await pilot.pause()
         await pilot.press("up", "up", "enter")  # "Save a new case", above "Back to the form"

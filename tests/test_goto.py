@@ -6,7 +6,7 @@ from __future__ import annotations
 from conftest import AS_OF
 from textual.widgets import Input, Static
 
-from asbtui.app import AsbApp
+from asbtui.app import HOME, AsbApp
 from asbtui.config import Settings
 from asbtui.models import District, Role
 from asbtui.screens.case import CaseScreen
@@ -51,7 +51,8 @@ def test_a_partner_finds_only_the_cases_shared_with_their_agency(demo_store) -> 
 
 
 def make_app(store) -> AsbApp:
-    return AsbApp(store, settings=Settings(db=store.path), clock=lambda: AS_OF)
+    return AsbApp(store, settings=Settings(db=store.path), clock=lambda: AS_OF,
+                  start_view=HOME)
 
 
 async def settle(pilot) -> None:

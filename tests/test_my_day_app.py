@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from conftest import AS_OF
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, TextArea
 
 from asbtui.app import AsbApp
 from asbtui.config import Settings
@@ -181,7 +181,7 @@ async def test_intake_triage_sets_the_priority_and_the_first_contact_target(demo
         await settle(pilot)
         form = app.screen
         form.query_one("#category").value = "personal"
-        form.query_one("#summary_line", Input).value = "Threats shouted at the neighbour"
+        form.query_one("#summary_line", TextArea).text = "Threats shouted at the neighbour"
         form.query_one("#factors", SelectionList).select("threat")
         await pilot.press("ctrl+s")
         await settle(pilot)

@@ -459,13 +459,13 @@ async def settle(pilot) -> None:
 async def test_s80_the_deadlines_screen_pages_through_every_overdue_deadline(store) -> None:
     from textual.widgets import DataTable, Static
 
-    from asbtui.app import AsbApp
+    from asbtui.app import HOME, AsbApp
     from asbtui.config import Settings
     from asbtui.screens.deadlines import DeadlinesScreen
 
     now = utc_now()
     add_overdue(store, 450, now)
-    app = AsbApp(store, settings=Settings(db=store.path), clock=lambda: now)
+    app = AsbApp(store, settings=Settings(db=store.path), clock=lambda: now, start_view=HOME)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("u")
@@ -490,14 +490,14 @@ async def test_s80_3_the_case_screen_marks_an_overdue_hearing_and_asks_why_it_wa
 ) -> None:
     from textual.widgets import DataTable, Input
 
-    from asbtui.app import AsbApp
+    from asbtui.app import HOME, AsbApp
     from asbtui.config import Settings
     from asbtui.screens.case import CaseScreen
 
     now = utc_now().replace(second=0, microsecond=0)
     served = now - timedelta(days=3)
     aid = start(store, ref, "closure", served, "superintendent", served + 24 * H, now=now)
-    app = AsbApp(store, settings=Settings(db=store.path), clock=lambda: now)
+    app = AsbApp(store, settings=Settings(db=store.path), clock=lambda: now, start_view=HOME)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         app.open_case(ref)
@@ -520,6 +520,8 @@ async def test_s80_3_the_case_screen_marks_an_overdue_hearing_and_asks_why_it_wa
         assert "say why" in str(form.query_one("#late_reason-error").render())
         form.query_one("#late_reason", Input).value = "Court did not sit"
         await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("escape")  # the next steps the law allows, offered at once: later
         await settle(pilot)
         assert isinstance(app.screen, CaseScreen)
     hearing = deadline(store, ref, "closure_hearing")
