@@ -173,7 +173,7 @@ async def test_intake_shows_the_open_case_at_the_address_and_adds_the_report_to_
         assert any(i.description == "Music again last night" for i in after.incidents)
 
 
-async def test_intake_saves_a_new_case_when_none_of_the_matches_is_the_same_problem(
+async def test_intake_saves_a_new_case_linked_to_the_matches_when_asked(
         demo_store) -> None:
     from asbtui.screens.intake import IntakeForm
 
@@ -192,10 +192,20 @@ async def test_intake_saves_a_new_case_when_none_of_the_matches_is_the_same_prob
         form.query_one("#summary_line").value = "Fly-tipping in the alley behind"
         await pilot.press("ctrl+s")
         await pilot.pause()
-        await pilot.press("up", "up", "enter")  # "Save a new case", above "Back to the form"
+        from textual.widgets import OptionList
+
+        from asbtui.screens.intake import LINKED_CASE
+
+        choice = app.screen
+        wanted = [value for _, value in choice.choices].index(LINKED_CASE)
+        choice.query_one(OptionList).highlighted = wanted
+        await pilot.pause()
+        await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, CaseScreen) and app.screen.ref != ref
+        new = app.screen.ref
     assert queue.queue_count(demo_store, queue.QueueQuery(district=District.THA)) == before + 1
+    assert ref in [v.ref for v in cases.case_detail(demo_store, new).links]
 
 
 async def test_ctrl_f_finds_a_person_across_the_force_and_opens_their_case(demo_store) -> None:
