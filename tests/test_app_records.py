@@ -291,3 +291,23 @@ async def test_a_supervisor_reopens_a_closed_case_for_a_reason(demo_store) -> No
         assert cases.case_detail(demo_store, ref).status.value == "open"
     reopened = [e for e in history.case_history(demo_store, ref) if e.field == "status"][-1]
     assert reopened.reason == "Two new reports this week"
+
+
+async def test_the_incident_form_shows_other_cases_at_the_place_typed(demo_store) -> None:
+    from asbtui.screens.incident import IncidentForm
+
+    rows = queue.queue_page(demo_store, queue.QueueQuery(district=District.THA)).rows
+    here, other = rows[0].ref, next(r for r in rows[1:] if r.location)
+    app = make_app(demo_store)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(pilot)
+        await open_case(pilot, here)
+        await pilot.press("i")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, IncidentForm)
+        form.query_one("#location").focus()
+        await pilot.press(*other.location.lower(), "tab")
+        await settle(pilot)
+        panel = form.query_one("#incident-matches", Static)
+        assert panel.display and other.ref in str(panel.render())

@@ -168,7 +168,7 @@ class IntakeForm(FormScreen[str]):
                      "(saving asks whether the report belongs to one):", style="bold yellow")
         for m in message.found[:SHOWN_MATCHES]:
             lines.append("\n")
-            lines.append_text(_describe(m))
+            lines.append_text(describe_match(m))
         panel.update(lines)
 
     def action_save(self) -> None:
@@ -184,7 +184,7 @@ class IntakeForm(FormScreen[str]):
             super().action_save()
             return
         choices: list[tuple[str | Text, str]] = [
-            (Text("Add this report to ") + _describe(m), m.ref) for m in found[:SHOWN_MATCHES]]
+            (Text("Add this report to ") + describe_match(m), m.ref) for m in found[:SHOWN_MATCHES]]
         choices += [("Save a new case linked to them (related, not the same problem)",
                      LINKED_CASE),
                     ("Save a new case: none of these is the same problem", NEW_CASE),
@@ -280,7 +280,7 @@ class IntakeForm(FormScreen[str]):
         return f"Case {result} opened" + (f", linked to {', '.join(linked)}." if linked else ".")
 
 
-def _describe(m: CaseMatch) -> Text:
+def describe_match(m: CaseMatch) -> Text:
     last = f", last report {format_date(m.last_report_at)}" if m.last_report_at else ""
     return Text(f"{m.ref} {m.district.value} {m.status.label.lower()} · "
                 f"{one_line(m.location, 40)}{last} ({', '.join(m.reasons)})")
