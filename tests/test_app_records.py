@@ -174,7 +174,7 @@ async def test_intake_shows_the_open_case_at_the_address_and_adds_the_report_to_
         assert any(i.description == "Music again last night" for i in after.incidents)
 
 
-async def test_intake_saves_a_new_case_when_none_of_the_matches_is_the_same_problem(
+async def test_intake_saves_a_new_case_linked_to_the_matches_when_asked(
         demo_store) -> None:
     from asbtui.screens.intake import IntakeForm
 
@@ -193,10 +193,20 @@ async def test_intake_saves_a_new_case_when_none_of_the_matches_is_the_same_prob
         form.query_one("#summary_line").text = "Fly-tipping in the alley behind"
         await pilot.press("ctrl+s")
         await pilot.pause()
-        await pilot.press("up", "up", "enter")  # "Save a new case", above "Back to the form"
+        from textual.widgets import OptionList
+
+        from asbtui.screens.intake import LINKED_CASE
+
+        choice = app.screen
+        wanted = [value for _, value in choice.choices].index(LINKED_CASE)
+        choice.query_one(OptionList).highlighted = wanted
+        await pilot.pause()
+        await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, CaseScreen) and app.screen.ref != ref
+        new = app.screen.ref
     assert queue.queue_count(demo_store, queue.QueueQuery(district=District.THA)) == before + 1
+    assert ref in [v.ref for v in cases.case_detail(demo_store, new).links]
 
 
 async def test_ctrl_f_finds_a_person_across_the_force_and_opens_their_case(demo_store) -> None:
@@ -282,3 +292,23 @@ async def test_a_supervisor_reopens_a_closed_case_for_a_reason(demo_store) -> No
         assert cases.case_detail(demo_store, ref).status.value == "open"
     reopened = [e for e in history.case_history(demo_store, ref) if e.field == "status"][-1]
     assert reopened.reason == "Two new reports this week"
+
+
+async def test_the_incident_form_shows_other_cases_at_the_place_typed(demo_store) -> None:
+    from asbtui.screens.incident import IncidentForm
+
+    rows = queue.queue_page(demo_store, queue.QueueQuery(district=District.THA)).rows
+    here, other = rows[0].ref, next(r for r in rows[1:] if r.location)
+    app = make_app(demo_store)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(pilot)
+        await open_case(pilot, here)
+        await pilot.press("i")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, IncidentForm)
+        form.query_one("#location").focus()
+        await pilot.press(*other.location.lower(), "tab")
+        await settle(pilot)
+        panel = form.query_one("#incident-matches", Static)
+        assert panel.display and other.ref in str(panel.render())

@@ -115,3 +115,17 @@ def test_link_and_merge_on_the_command_line(run, demo_path) -> None:  # noqa: F8
     assert json.loads(run("--db", demo_path, "case", "show", c, "--json").stdout)["ref"] == a
     assert "reason" in assert_one_line_error(
         run("--db", demo_path, "case", "merge", b, "--into", a, "--reason", ""))
+
+
+def test_erasing_a_case_blanks_the_words_of_its_links(store, open_case) -> None:
+    from asbtui.services import retention
+
+    long_ago = AS_OF - timedelta(days=7 * 365)
+    old = open_case(store, now=long_ago)
+    other = open_case(store)
+    links.link_cases(store, old, other, "Ann Example's neighbour", now=long_ago)
+    cases.change_status(store, old, "closed", "resolved", now=long_ago)
+    retention.erase(store, old, "Retention period over", today=AS_OF.date(), now=AS_OF)
+    with store.engine.connect() as connection:
+        reasons = connection.execute(sa.text("SELECT reason FROM caselink")).scalars().all()
+    assert reasons == [""]

@@ -15,7 +15,7 @@ from asbtui.dates import format_date
 from asbtui.errors import AsbError, InvalidInput
 from asbtui.literal import one_line
 from asbtui.models import Category, District, IncidentType, PartyRole, RiskLevel
-from asbtui.services import cases, matches, triage
+from asbtui.services import cases, links, matches, triage
 from asbtui.services.matches import CaseMatch, MatchQuery
 from asbtui.widgets.choice import ChoiceScreen
 from asbtui.widgets.form import FieldRow, FormScreen, channel_field
@@ -33,6 +33,7 @@ def _required_check(label: str):  # noqa: ANN202
 
 
 NEW_CASE = "__new__"
+LINKED_CASE = "__linked__"
 MATCH_FIELDS = ("location", "postcode", "name")
 SHOWN_MATCHES = 8
 
@@ -59,6 +60,8 @@ class IntakeForm(FormScreen[str]):
         self.matched: tuple[MatchQuery, list[CaseMatch]] | None = None
         self.answered: MatchQuery | None = None
         """The matches the officer has already chosen to go past (save a new case)."""
+        self.link_to: list[str] = []
+        """Cases the new case is to be linked to when it is saved."""
 
     def fields(self) -> ComposeResult:
         yield FieldRow(
@@ -174,7 +177,7 @@ class IntakeForm(FormScreen[str]):
                      "(saving asks whether the report belongs to one):", style="bold yellow")
         for m in message.found[:SHOWN_MATCHES]:
             lines.append("\n")
-            lines.append_text(_describe(m))
+            lines.append_text(describe_match(m))
         panel.update(lines)
 
     def action_save(self) -> None:
@@ -190,13 +193,17 @@ class IntakeForm(FormScreen[str]):
             super().action_save()
             return
         choices: list[tuple[str | Text, str]] = [
-            (Text("Add this report to ") + _describe(m), m.ref) for m in found[:SHOWN_MATCHES]]
-        choices += [("Save a new case: none of these is the same problem", NEW_CASE),
+            (Text("Add this report to ") + describe_match(m), m.ref) for m in found[:SHOWN_MATCHES]]
+        choices += [("Save a new case linked to them (related, not the same problem)",
+                     LINKED_CASE),
+                    ("Save a new case: none of these is the same problem", NEW_CASE),
                     ("Back to the form", "")]
 
         def chosen(answer: str | None) -> None:
-            if answer == NEW_CASE:
+            if answer in (NEW_CASE, LINKED_CASE):
                 self.answered = query
+                self.link_to = ([m.ref for m in found[:SHOWN_MATCHES]]
+                                if answer == LINKED_CASE else [])
                 super(IntakeForm, self).action_save()
             elif answer:
                 self.add_to_case(answer, next(m for m in found if m.ref == answer))
@@ -249,7 +256,7 @@ class IntakeForm(FormScreen[str]):
         elif self.value("address").strip() or self.value("phone").strip():
             raise InvalidInput("Give the person's name, or clear their address and phone.", "name")
         try:
-            return cases.create_case(
+            ref = cases.create_case(
                 self.store,
                 cases.NewCase(
                     district=self.value("district") or "",
@@ -269,16 +276,27 @@ class IntakeForm(FormScreen[str]):
             if problem.field == "summary":
                 problem.field = "summary_line"
             raise
+        self.linked: list[str] = []
+        for other in self.link_to:
+            # The case is saved: a link refused now is said, never a second case on retry.
+            try:
+                self.linked.append(links.link_cases(
+                    self.store, ref, other, "Found at intake: may be a related problem"))
+            except AsbError as problem:
+                self.app.notify(str(problem), title=f"Not linked to {other}",
+                                severity="warning", markup=False)
+        return ref
 
     def factors(self) -> tuple[str, ...]:
         """The urgency factors ticked."""
         return tuple(self.query_one("#factors", SelectionList).selected)
 
     def confirmation(self, result: str) -> str:
-        return f"Case {result} opened."
+        linked = getattr(self, "linked", [])
+        return f"Case {result} opened" + (f", linked to {', '.join(linked)}." if linked else ".")
 
 
-def _describe(m: CaseMatch) -> Text:
+def describe_match(m: CaseMatch) -> Text:
     last = f", last report {format_date(m.last_report_at)}" if m.last_report_at else ""
     return Text(f"{m.ref} {m.district.value} {m.status.label.lower()} · "
                 f"{one_line(m.location, 40)}{last} ({', '.join(m.reasons)})")

@@ -28,6 +28,7 @@ from asbtui.models import (
     ActionStep,
     AuditEvent,
     Case,
+    CaseLink,
     CaseReview,
     CaseShare,
     CaseStatus,
@@ -323,6 +324,11 @@ def erase(store: Store, ref: str, reason: str, *, today: date | None = None,
         for row in _rows(session, Deadline, case.id) + _rows(session, ProblemCase, case.id):
             row.deleted = True
             session.add(row)
+        for link in session.exec(select(CaseLink).where(
+                sa.or_(CaseLink.case_id == case.id, CaseLink.other_case_id == case.id),
+                ~CaseLink.deleted)):
+            link.reason = ""  # the link stays (ids only); its words may name people
+            session.add(link)
         for correction in _rows(session, Correction, case.id):
             correction.old_value = correction.new_value = correction.reason = ""
             correction.deleted = True
