@@ -194,15 +194,14 @@ class World:
 
 def device_rows(store: Store) -> dict[tuple[str, str], dict[str, Any]]:
     rows: dict[tuple[str, str], dict[str, Any]] = {}
-    with store.engine.connect() as connection:
-        for table in synced_tables():
-            for data in rows_of(store, table):
-                for local in LOCAL_FIELDS.get(table, ()):
-                    data.pop(local, None)
-                if table in LOCAL_FIELDS:
-                    # A sign-in stamps the row for its lockout counts, which stay here.
-                    data.pop("updated_at"), data.pop("origin")
-                rows[(table, data["id"])] = data
+    for table in synced_tables():
+        for data in rows_of(store, table):
+            for local in LOCAL_FIELDS.get(table, ()):
+                data.pop(local, None)
+            if table in LOCAL_FIELDS:
+                # A sign-in stamps the row for its lockout counts, which stay here.
+                data.pop("updated_at"), data.pop("origin")
+            rows[(table, data["id"])] = data
     return rows
 
 
