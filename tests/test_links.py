@@ -123,7 +123,7 @@ def test_erasing_a_case_blanks_the_words_of_its_links(store, open_case) -> None:
     long_ago = AS_OF - timedelta(days=7 * 365)
     old = open_case(store, now=long_ago)
     other = open_case(store)
-    links.link_cases(store, old, other, "Ann Example's neighbour", now=long_ago)
+    links.link_cases(store, old, other, "The same dispute over the hedge", now=long_ago)
     cases.change_status(store, old, "closed", "resolved", now=long_ago)
     retention.erase(store, old, "Retention period over", today=AS_OF.date(), now=AS_OF)
     with store.engine.connect() as connection:
