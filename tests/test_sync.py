@@ -533,8 +533,11 @@ def test_the_cli_enrols_a_device_and_syncs_it(world: World, tmp_path, monkeypatc
     assert made.exit_code == 0, made.stderr
     code = made.stdout.strip().splitlines()[-1].split()[-1]
     db = tmp_path / "car7.db"
+    monkeypatch.setenv("ASBTUI_KEY", "correct horse battery")
     enrolled = runner.invoke(app, ["--db", str(db), "sync", "enrol", world.address, code])
     assert enrolled.exit_code == 0, enrolled.stderr
+    # a new device store is encrypted: no SQLite header, nothing readable without the key
+    assert not db.read_bytes().startswith(b"SQLite format 3")
     again = runner.invoke(app, ["--db", str(tmp_path / "other.db"), "sync", "enrol",
                                 world.address, code])
     assert again.exit_code == 1 and "not valid" in again.stderr
@@ -984,3 +987,23 @@ def test_a_partner_device_is_never_sent_people() -> None:
     person = {"id": "p1", "case_id": "c1", "role": "victim", "withheld": False}
     assert not partner_may_read("party", person, "agency-1")
     assert partner_may_read("incident", {"id": "i1", "case_id": "c1"}, "agency-1")
+
+
+def test_sync_enrol_makes_a_plain_store_only_when_asked(world: World, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from asbtui.cli import app
+
+    runner = CliRunner()
+    env = {"ASBTUI_CENTRAL_URL": world.url}
+    code = runner.invoke(app, ["server", "enrol-device", "Desk 3"], env=env
+                         ).stdout.strip().splitlines()[-1].split()[-1]
+    db = tmp_path / "desk3.db"
+    # no key given and no terminal to type one: refused in one line, nothing made
+    refused = runner.invoke(app, ["--db", str(db), "sync", "enrol", world.address, code])
+    assert refused.exit_code == 1 and "ASBTUI_KEY" in refused.stderr
+    assert not db.exists()
+    plain = runner.invoke(app, ["--db", str(db), "sync", "enrol", "--plain", world.address,
+                                code])
+    assert plain.exit_code == 0, plain.stderr
+    assert db.read_bytes().startswith(b"SQLite format 3")

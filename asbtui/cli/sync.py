@@ -241,14 +241,28 @@ def sync_enrol(
     url: Annotated[str, typer.Argument(help="The sync service, e.g. http://10.0.0.5:8765.")],
     code: Annotated[str, typer.Argument(help="The one-time code from asbtui server "
                                              "enrol-device.")],
+    plain: Annotated[bool, typer.Option(
+        "--plain", help="Make a new store unencrypted (not for real data: a lost device "
+        "would give up every case it holds).")] = False,
 ) -> None:
-    """Enrol this device (a new, empty store) with the central sync service."""
+    """Enrol this device (a new, empty store) with the central sync service.
+
+    A new store is encrypted, with the key from ASBTUI_KEY or typed twice without echo:
+    a patrol device is the one most likely to be lost.
+    """
+    from asbtui.cli.base import new_store_key
+    from asbtui.db import open_store
     from asbtui.sync import engine
     from asbtui.sync.transport import HttpTransport
 
     if not url.startswith(("http://", "https://")):
         raise InvalidInput(f"{url} is not a web address: give http://HOST:PORT.")
-    with _device_store(ctx, create=True) as store:
+    path = context(ctx).db.expanduser()
+    if path.exists():
+        opened = _device_store(ctx)
+    else:
+        opened = open_store(path, create=True, key=None if plain else new_store_key(path))
+    with opened as store:
         transport = HttpTransport(url)
         try:
             name = engine.enrol(store, url, code, transport)
