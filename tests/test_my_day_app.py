@@ -75,6 +75,23 @@ async def test_my_day_opens_after_sign_in_and_enter_opens_the_case(demo) -> None
         assert isinstance(app.screen, MyDayScreen)
 
 
+async def test_a_case_review_prompt_is_listed_and_opens_its_case(demo) -> None:
+    app = make_app(demo, my_day_at_sign_in=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await sign_in(pilot, "pc.thanet")
+        assert isinstance(app.screen, MyDayScreen)
+        keys = rows(app)
+        prompt = next(i for i in app.screen.records.values()
+                      if i.kind is ItemKind.CASE_REVIEW)
+        assert prompt.what.startswith("Consider an ASB Case Review: ")
+        table = app.screen.query_one("#records", DataTable)
+        table.move_cursor(row=keys.index(f"case_review:{prompt.record_id}"))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen) and app.screen.ref == prompt.case_ref
+
+
 async def test_recording_a_victim_contact_moves_the_next_update(demo) -> None:
     users.sign_in(demo, "pc.thanet", PINS["pc.thanet"])
     item = next(i for i in day.my_day(demo, now=AS_OF).items

@@ -10,7 +10,7 @@ from conftest import AS_OF, TODAY
 from asbtui.dates import london_today
 from asbtui.errors import Forbidden, InvalidInput, NotFound
 from asbtui.models import Role
-from asbtui.services import cases, day, partners, tasks, triage, users, victims
+from asbtui.services import case_review, cases, day, partners, tasks, triage, users, victims
 from asbtui.services.day import ItemKind, When
 
 PIN = "correct-horse-42"
@@ -199,3 +199,49 @@ def test_a_conference_records_minutes_on_each_case_and_its_actions_become_tasks(
     agenda = conferences.agenda_markdown(world, conference_id)
     assert f"### 1. {min(one, two)}" in agenda and "Joint visit with the council" in agenda
     assert "Kent Police: PC 101" in agenda
+
+
+def _reports(store, ref: str, count: int, now: datetime) -> None:
+    for back in range(count):
+        when = now - timedelta(days=back + 1)
+        cases.add_incident(store, ref, cases.NewIncident(
+            occurred_at=when, channel="101", incident_type="noise", description="Loud music"),
+            now=when)
+
+
+def test_my_day_prompts_a_case_review_then_lists_the_decision_awaited(world) -> None:
+    now = datetime.now(UTC)
+    as_user(world, "pc.thanet")
+    ref = new_case(world, now=now - timedelta(days=5))
+    below = new_case(world, now=now - timedelta(days=5))
+    _reports(world, ref, 3, now)
+    _reports(world, below, 1, now)
+    as_user(world, "pc.other")
+    theirs = new_case(world, owner="PC 102", now=now - timedelta(days=5))
+    _reports(world, theirs, 3, now)
+
+    def prompts(**options) -> list[day.DayItem]:
+        return [i for i in day.my_day(world, **options).items
+                if i.kind is ItemKind.CASE_REVIEW]
+
+    as_user(world, "pc.thanet")
+    [prompt] = prompts()
+    assert prompt.case_ref == ref and prompt.due == london_today(now)
+    assert prompt.what.startswith("Consider an ASB Case Review: ")
+    assert prompt.what.endswith(" qualifying reports")
+    assert prompt.when(now) is When.TODAY
+    assert prompt.as_json(now)["kind"] == "case_review"
+    assert {i.case_ref for i in prompts(threshold=1)} == {ref, below}  # a local threshold
+
+    as_user(world, "sup.thanet")
+    assert {i.case_ref for i in prompts()} == {ref, theirs}  # the district's, by officer
+    review_id = case_review.request_review(world, ref, london_today(now), "Ann Example")
+    as_user(world, "pc.thanet")
+    [awaiting] = prompts()
+    assert awaiting.case_ref == ref and awaiting.record_id == review_id
+    assert awaiting.what.startswith("Decide on the ASB Case Review")
+    assert awaiting.due == london_today(now)
+
+    as_user(world, "sup.thanet")
+    case_review.decide(world, review_id, "review", london_today(now))
+    assert {i.case_ref for i in prompts()} == {theirs}  # applied for: no prompt again

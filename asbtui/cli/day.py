@@ -30,12 +30,14 @@ def today(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """What is due today, this week and overdue: first contacts, reviews, deadlines,
-    victim updates and tasks (a supervisor: their districts, by officer)."""
+    victim updates, tasks and ASB Case Review prompts (a supervisor: their districts, by
+    officer)."""
     from asbtui.services import day
 
     now = utc_now()
+    threshold = context(ctx).settings.case_review_threshold
     with open_store_for(ctx) as store:
-        mine = day.my_day(store, officer=officer, days=days, now=now)
+        mine = day.my_day(store, officer=officer, days=days, now=now, threshold=threshold)
     if as_json:
         print_json([item.as_json(now) for item in mine.items])
         return

@@ -74,7 +74,8 @@ class MyDayScreen(RecordListScreen[DayItem]):
                     f"days{more}", style="bold")
 
     def fetch(self) -> list[DayItem]:
-        self.day = day.my_day(self.asb.store, days=self.days, now=self.asb.clock())
+        self.day = day.my_day(self.asb.store, days=self.days, now=self.asb.clock(),
+                              threshold=self.asb.settings.case_review_threshold)
         return self.day.items[:SHOWN]
 
     def key(self, record: DayItem) -> str:

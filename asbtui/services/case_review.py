@@ -316,11 +316,10 @@ def threshold_cases(
     ]
 
 
-def _meeting(
-    store: Store, district: District | None, on: date | None, threshold: int,
-    *, detail: bool = False,
-) -> list[sa.Row]:
-    on = on or london_today()
+def meeting_query(on: date, threshold: int, *columns: sa.ColumnElement) -> sa.Select:
+    """The grouped query of open cases whose qualifying reports, for an application made
+    on ``on``, meet ``threshold``: ``columns`` and the count (labelled ``reports``), one
+    row a case. Callers narrow it (a district, an officer's cases) and run it."""
     threshold = check_threshold(threshold, on)
     earliest = earliest_report_day(on)
     months = complaint_months(on)
@@ -330,12 +329,8 @@ def _meeting(
     # (and a day or two of clock slack) before the earliest report that counts.
     oldest = _start_of_day(earliest - relativedelta(months=months) - timedelta(days=2))
     count = sa.func.count(Incident.id).label("reports")
-    columns: list[sa.ColumnElement] = [Case.ref, count]
-    if detail:
-        columns += [sa.func.max(reported).label("latest"), Case.risk,
-                    sa.func.max(Officer.name).label("owner")]
-    query = (
-        sa.select(*columns)
+    return (
+        sa.select(*columns, count)
         .join(Incident, Incident.case_id == Case.id)
         .where(
             ~Case.deleted,
@@ -348,8 +343,20 @@ def _meeting(
         )
         .group_by(Case.id, Case.ref, Case.risk)
         .having(count >= threshold)
-        .order_by(count.desc(), Case.ref)
     )
+
+
+def _meeting(
+    store: Store, district: District | None, on: date | None, threshold: int,
+    *, detail: bool = False,
+) -> list[sa.Row]:
+    on = on or london_today()
+    columns: list[sa.ColumnElement] = [Case.ref]
+    if detail:
+        reported = _london_day_sql(sa.func.coalesce(Incident.reported_at, Incident.occurred_at))
+        columns += [sa.func.max(reported).label("latest"), Case.risk,
+                    sa.func.max(Officer.name).label("owner")]
+    query = meeting_query(on, threshold, *columns).order_by(sa.desc("reports"), Case.ref)
     if detail:
         query = query.outerjoin(Officer, Officer.id == Case.owner_id)
     if district is not None:
@@ -680,6 +687,7 @@ __all__ = [
     "complaint_deadline",
     "complaint_months",
     "decide",
+    "meeting_query",
     "qualifying_reports",
     "record_meeting",
     "record_outcome",

@@ -1,12 +1,18 @@
 """My day: what is due for an officer (or a supervisor's districts) today, this week, overdue.
 
 One list of items from every source, each with its ``kind`` (first_contact, review,
-deadline, victim_update, task), its ``due`` (an instant, or a date for things due on a
+deadline, victim_update, task, case_review), its ``due`` (an instant, or a date for things due on a
 day), its ``case_ref`` and its officer. An officer sees the cases they own and the tasks
 given to them; a supervisor sees their districts (every officer, and the unallocated);
 a partner sees its agency's open tasks on the cases shared with it. Each source reads
 its due date from an index and stops at the end of the window, so the list costs the
-same on a store of a thousand cases or a million.
+same on a store of a thousand cases or a million. Case Review prompts are the exception:
+whether a case meets the threshold is counted from its reports, so that query is kept to
+the officer's own open cases (a supervisor: their districts') and to the first
+:data:`PROMPT_LIMIT` cases.
+
+Conflicts to settle are not listed: the device keeps no record of the central store's
+open conflicts (a sync only reports them), and My day does not call the server.
 """
 
 from __future__ import annotations
@@ -19,11 +25,12 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from asbtui.dates import LONDON, london_today, to_london, utc_now
+from asbtui.dates import LONDON, format_date, london_today, to_london, utc_now
 from asbtui.errors import Forbidden, InvalidInput
 from asbtui.models import (
     Agency,
     Case,
+    CaseReview,
     CaseStatus,
     CaseTask,
     Deadline,
@@ -31,11 +38,13 @@ from asbtui.models import (
     District,
     FirstContact,
     Officer,
+    ReviewDecision,
     Role,
     StoreMeta,
     User,
     VictimUpdatePlan,
 )
+from asbtui.services import case_review
 from asbtui.services import tasks as task_service
 from asbtui.services.access import Actor, Permission, current, permits
 
@@ -45,6 +54,8 @@ if TYPE_CHECKING:
 DEFAULT_DAYS = 7
 UNALLOCATED = "Unallocated"
 ITEM_LIMIT = 2000
+PROMPT_LIMIT = 200
+"""The most Case Review prompts listed (the cases with the most qualifying reports)."""
 
 
 class ItemKind(StrEnum):
@@ -53,11 +64,13 @@ class ItemKind(StrEnum):
     DEADLINE = "deadline"
     VICTIM_UPDATE = "victim_update"
     TASK = "task"
+    CASE_REVIEW = "case_review"
 
     @property
     def label(self) -> str:
         return {"first_contact": "First contact", "review": "Review", "deadline": "Deadline",
-                "victim_update": "Victim update", "task": "Task"}[self.value]
+                "victim_update": "Victim update", "task": "Task",
+                "case_review": "Case Review"}[self.value]
 
 
 class When(StrEnum):
@@ -126,8 +139,8 @@ class _Scope:
     districts: frozenset[District]
 
 
-def _items(connection: sa.Connection, scope: _Scope, now: datetime, days: int
-           ) -> list[DayItem]:
+def _items(connection: sa.Connection, scope: _Scope, now: datetime, days: int,
+           threshold: int) -> list[DayItem]:
     horizon_day = london_today(now) + timedelta(days=days - 1)
     horizon = datetime.combine(horizon_day, time(23, 59), tzinfo=LONDON).astimezone(UTC)
     owner = (Case.owner_id.in_(scope.officer_ids) if scope.officer_ids is not None
@@ -204,6 +217,49 @@ def _items(connection: sa.Connection, scope: _Scope, now: datetime, days: int
     for rid, due, what, ref, district, collar, name, agency in rows:
         items.append(DayItem(ItemKind.TASK, due, ref, what,
                              agency or _officer_label(collar, name), District(district), rid))
+    items += _case_reviews(connection, owner, scope, london_today(now), threshold)
+    return items
+
+
+def _case_reviews(connection: sa.Connection, owner: sa.ColumnElement[bool], scope: _Scope,
+                  today: date, threshold: int) -> list[DayItem]:
+    """Applications awaiting their decision, and open cases that meet the ASB Case Review
+    threshold today with no application made since their reports began to count."""
+    items: list[DayItem] = []
+    # No rule sets a time for the decision: it is due today until it is made.
+    review_scope = (owner if scope.officer_ids is not None
+                    else CaseReview.district.in_(scope.districts))
+    rows = connection.execute(
+        sa.select(CaseReview.id, CaseReview.requested_on, CaseReview.qualifying_reports,
+                  Case.ref, Case.district, Officer.collar, Officer.name)
+        .join(Case, Case.id == CaseReview.case_id)
+        .outerjoin(Officer, Officer.id == Case.owner_id)
+        .where(CaseReview.decision == ReviewDecision.PENDING, ~CaseReview.deleted,
+               ~Case.deleted, review_scope, owner))
+    for rid, requested_on, reports, ref, district, collar, name in rows:
+        items.append(DayItem(
+            ItemKind.CASE_REVIEW, today, ref,
+            f"Decide on the ASB Case Review applied for {format_date(requested_on)} "
+            f"({reports} qualifying reports)",
+            _officer_label(collar, name), District(district), rid))
+
+    since = case_review.earliest_report_day(today)
+    applied = sa.exists().where(
+        CaseReview.case_id == Case.id, ~CaseReview.deleted,
+        sa.or_(CaseReview.requested_on >= since,
+               CaseReview.decision == ReviewDecision.PENDING,
+               sa.and_(CaseReview.decision == ReviewDecision.REVIEW,
+                       CaseReview.outcome_on.is_(None))))
+    query = (case_review.meeting_query(today, threshold, Case.id, Case.ref, Case.district,
+                                       Officer.collar, Officer.name)
+             .outerjoin(Officer, Officer.id == Case.owner_id)
+             .where(owner, ~applied)
+             .order_by(sa.desc("reports"), Case.ref)
+             .limit(PROMPT_LIMIT))
+    for rid, ref, district, collar, name, reports in connection.execute(query):
+        items.append(DayItem(ItemKind.CASE_REVIEW, today, ref,
+                             f"Consider an ASB Case Review: {reports} qualifying reports",
+                             _officer_label(collar, name), District(district), rid))
     return items
 
 
@@ -232,9 +288,11 @@ def _resolve_officer(connection: sa.Connection, name: str) -> Officer | None:
 
 @permits(Permission.READ_CASES)
 def my_day(store: Store, *, officer: str | None = None, days: int = DEFAULT_DAYS,
-           now: datetime | None = None) -> MyDay:
+           now: datetime | None = None,
+           threshold: int = case_review.DEFAULT_THRESHOLD) -> MyDay:
     """What is due for the actor (or ``officer``: a collar, username or name) within
-    ``days`` days (today counts as the first), every overdue item included."""
+    ``days`` days (today counts as the first), every overdue item included; ``threshold``
+    is the local ASB Case Review threshold (qualifying reports)."""
     if not 1 <= days <= 31:
         raise InvalidInput("Days must be 1 to 31.", "days")
     actor = current(store)
@@ -243,7 +301,7 @@ def my_day(store: Store, *, officer: str | None = None, days: int = DEFAULT_DAYS
         return _partner_day(store, actor, now, days)
     with store.engine.connect() as connection:
         scope, title, by_officer = _scope_for(connection, store, actor, officer)
-        items = _items(connection, scope, now, days)
+        items = _items(connection, scope, now, days, threshold)
     truncated = len(items) > ITEM_LIMIT
     return MyDay(title, by_officer, _sorted(items, by_officer)[:ITEM_LIMIT], truncated)
 
