@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -321,3 +321,40 @@ async def test_keys_typed_as_a_form_opens_go_into_its_first_field(store) -> None
         await pilot.pause()
         await pilot.pause()
         assert form.query_one("#name", Input).value == "Rang"
+
+
+async def test_the_case_screen_cuts_typed_text_with_a_sign_and_says_it_in_full(store) -> None:
+    # Issue 21 (5): at 80 columns a long description is cut with "…" inside the screen,
+    # never by its edge, and the detail line has it in full; one report is "1 report".
+    said = ("Shouting and banging on the shared wall every night this week, the neighbour "
+            "says the children cannot sleep and she is afraid to complain again")
+    name = "Bartholomew Fitzwilliam-Montgomery-Harrington"
+    ref = cases.create_case(store, cases.NewCase(
+        district="THA", category="nuisance", risk="high", summary="Noise", location="Flat 2",
+        people=[cases.PersonInput(name=name)]))
+    cases.add_incident(store, ref, cases.NewIncident(
+        AS_OF - timedelta(days=1), "101", "noise", said, crime_ref="46/12345/26"), now=AS_OF)
+    app = AsbApp(store, settings=Settings(db=store.path, case_review_threshold=1),
+                 clock=lambda: AS_OF, start_view=HOME)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(CaseScreen(ref))
+        await settle(pilot)
+        header = widget_text(app.screen.query_one("#case-header", Static))
+        assert "CASE REVIEW THRESHOLD MET (1 report in 6 months)" in header
+        for section in ("people", "incidents"):
+            table = app.screen.query_one(f"#{section}", DataTable)
+            assert table.virtual_size.width <= table.size.width, section  # nothing off screen
+        incidents = app.screen.query_one("#incidents", DataTable)
+        cell = incidents.get_row_at(0)[3].plain
+        assert cell.endswith("…") and said.startswith(cell[:-1])
+        person = app.screen.query_one("#people", DataTable).get_row_at(0)[1].plain
+        assert person == name or (person.endswith("…") and name.startswith(person[:-1]))
+        incidents.focus()
+        await pilot.pause()
+        assert said in str(app.screen.query_one("#row-detail", Static).render())
+
+        await pilot.resize_terminal(160, 40)
+        await settle(pilot)
+        cell = app.screen.query_one("#incidents", DataTable).get_row_at(0)[3].plain
+        assert len(cell) == 50 and said.startswith(cell[:-1])  # cut again to the new width

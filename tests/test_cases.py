@@ -11,6 +11,7 @@ from conftest import AS_OF, TODAY
 
 from asbtui.dates import london_today, utc_now
 from asbtui.errors import InvalidInput, NotFound
+from asbtui.literal import plural
 from asbtui.models import (
     CaseStatus,
     Category,
@@ -247,11 +248,11 @@ def test_incidents_are_listed_newest_first(store, open_case):
         cases.add_incident(
             store,
             ref,
-            incident(AS_OF - timedelta(days=days), description=f"{days} days ago"),
+            incident(AS_OF - timedelta(days=days), description=f"{plural(days, 'day')} ago"),
             now=AS_OF,
         )
     listed = [i.description for i in cases.case_detail(store, ref).incidents]
-    assert listed == ["1 days ago", "3 days ago", "5 days ago"]
+    assert listed == ["1 day ago", "3 days ago", "5 days ago"]
 
 
 def test_an_incident_in_the_future_is_refused(store, open_case):

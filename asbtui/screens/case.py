@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Label, Static
 
 from asbtui.dates import format_date, format_datetime, format_time_left, london_today
 from asbtui.errors import AsbError
-from asbtui.literal import one_line, visible
+from asbtui.literal import one_line, plural, visible
 from asbtui.models import CaseStatus, DeadlineStatus, District, Power, RiskLevel
 from asbtui.services import case_review, cases, enforcement, exporter, partners
 from asbtui.services.access import Permission
@@ -40,6 +40,44 @@ if TYPE_CHECKING:
 SECTIONS = ("people", "incidents", "notes", "actions", "deadlines")
 TITLES = ("People", "Incidents", "Partner notes", "Enforcement actions", "Deadlines")
 UNALLOCATED = ""
+LEAST = 8
+"""The narrowest a column of typed text is cut to (then the table scrolls sideways)."""
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A table cell of typed text, cut with "…" to what the screen leaves it (and to at
+    most ``cap``); the detail line below the tables has it in full."""
+
+    text: str | None
+    cap: int | None = None
+    style: str = ""
+    prefix: tuple[str, str] = ("", "")
+    """Words shown before the text (and their style), never cut: "corrected · "."""
+
+    @property
+    def want(self) -> int:
+        full = len(self.prefix[0]) + len(one_line(self.text))
+        return full if self.cap is None else min(full, self.cap)
+
+    def render(self, width: int) -> Text:
+        label, label_style = self.prefix
+        cut = one_line(self.text, max(min(width, self.cap or width) - len(label), 1))
+        return Text.assemble((label, label_style), cut, style=self.style)
+
+
+def fit_widths(wants: list[int], least: list[int | None], room: int) -> list[int]:
+    """Column widths that fit ``room``: the widest flexible column gives up a cell at a
+    time, down to its ``least`` (None: a fixed column, a date or a badge, keeps its width)."""
+    widths = list(wants)
+    while sum(widths) > room:
+        shrinkable = [i for i, floor in enumerate(least)
+                      if floor is not None and widths[i] > floor]
+        if not shrinkable:
+            break
+        widest = max(shrinkable, key=lambda i: widths[i])
+        widths[widest] -= 1
+    return widths
 
 
 def deadline_state(deadline: DeadlineView, now: datetime) -> Text:
@@ -282,6 +320,8 @@ class CaseScreen(PermittedActions, Screen[bool]):
         self.shares: list[ShareView] = []
         self.people_shown: dict[str, PartyView] = {}
         """People's full details, asked for with a reason: kept for this visit only."""
+        self.shown: CaseScreen.DetailLoaded | None = None
+        """What the screen last showed, shown again (cut to the new width) on a resize."""
 
     @property
     def asb(self) -> AsbApp:
@@ -336,8 +376,14 @@ class CaseScreen(PermittedActions, Screen[bool]):
     def load_failed(self, message: LoadFailed) -> None:
         self.notify(message.error, title="Could not load the case", severity="error", markup=False)
 
+    def on_resize(self, event: events.Resize) -> None:
+        # Typed text is cut to the width there is: a new width cuts it again.
+        if self.shown is not None:
+            self.show(self.shown)
+
     @on(DetailLoaded)
     def show(self, message: DetailLoaded) -> None:
+        self.shown = message
         d = self.detail = message.detail
         self.actions, self.deadlines = message.actions, message.deadlines
         self.shares = message.shares
@@ -369,7 +415,8 @@ class CaseScreen(PermittedActions, Screen[bool]):
         # The list of cases meeting the threshold (f4) is of open cases; so is this prompt.
         if message.threshold and message.threshold.met and d.status is not CaseStatus.CLOSED:
             count, months = message.threshold.count, message.threshold.months
-            flag = f"CASE REVIEW THRESHOLD MET ({count} reports in {months} months)"
+            flag = (f"CASE REVIEW THRESHOLD MET ({plural(count, 'report')} in "
+                    f"{plural(months, 'month')})")
             flags.append(Text(flag, "bold black on yellow"))
         if message.review is not None:
             flags.append(Text(f"ASB Case Review: {message.review.state} (r)", "bold"))
@@ -409,10 +456,10 @@ class CaseScreen(PermittedActions, Screen[bool]):
             [
                 [
                     Text(format_datetime(i.occurred_at)),
-                    Text(i.channel.label),
-                    Text(i.incident_type.label),
-                    literal(i.description, 50),
-                    literal(i.crime_ref),
+                    Cut(i.channel.label),
+                    Cut(i.incident_type.label),
+                    Cut(i.description, 50),
+                    Cut(i.crime_ref),
                 ]
                 for i in d.incidents
             ],
@@ -424,9 +471,9 @@ class CaseScreen(PermittedActions, Screen[bool]):
             [
                 [
                     Text(format_date(n.written_at), style="" if n.current else "dim"),
-                    literal(n.agency, 28),
-                    literal(n.author),
-                    Text(one_line(n.seen_by, 30)),
+                    Cut(n.agency, 28),
+                    Cut(n.author),
+                    Cut(n.seen_by, 30),
                     _note_text(n),
                 ]
                 for n in d.notes
@@ -438,13 +485,13 @@ class CaseScreen(PermittedActions, Screen[bool]):
             "actions",
             [
                 [
-                    Text(a.power.label),
-                    Text(a.stage_label + (" (ended)" if a.closed else "")),
+                    Cut(a.power.label),
+                    Cut(a.stage_label + (" (ended)" if a.closed else "")),
                     Text(format_datetime(a.started_at)),
                     next_due_badge((a.next_deadline_at, True), now)
                     if a.next_deadline_at
                     else Text(""),
-                    literal(a.concerns, 30),
+                    Cut(a.concerns, 30),
                 ]
                 for a in self.actions
             ],
@@ -459,9 +506,9 @@ class CaseScreen(PermittedActions, Screen[bool]):
                     next_due_badge((dl.due_at, True), now)
                     if dl.status is DeadlineStatus.OPEN
                     else Text(format_datetime(dl.due_at), style="dim"),
-                    literal(dl.label, 50),
+                    Cut(dl.label, 50),
                     deadline_state(dl, now),
-                    Text(dl.source),
+                    Cut(dl.source),
                 ]
                 for dl in self.deadlines
             ],
@@ -481,11 +528,11 @@ class CaseScreen(PermittedActions, Screen[bool]):
             [
                 [
                     Text(p.role.label + (" (withheld)" if p.withheld else "")),
-                    literal(p.name),
+                    Cut(p.name),
                     Text("Yes", style="bold red") if p.vulnerable else Text(""),
                     Text(format_date(p.date_of_birth)) if p.details_shown else hidden,
-                    literal(p.address, 40) if p.details_shown else Text(""),
-                    literal(p.phone) if p.details_shown else Text(""),
+                    Cut(p.address, 40) if p.details_shown else Text(""),
+                    Cut(p.phone) if p.details_shown else Text(""),
                 ]
                 for p in people
             ],
@@ -495,12 +542,29 @@ class CaseScreen(PermittedActions, Screen[bool]):
                else " · personal details hidden: v shows them, for a reason"),
         )
 
-    def _fill(self, section: str, rows: list[list[Text]], keys: list[str], title: str) -> None:
+    def _fill(
+        self, section: str, rows: list[list[Text | Cut]], keys: list[str], title: str
+    ) -> None:
         table = self.query_one(f"#{section}", DataTable)
         cursor = table.cursor_row
         table.clear()
+        headings = [column.label.cell_len for column in table.columns.values()]
+        wants = [
+            max([heading] + [c.want if isinstance(c, Cut) else c.cell_len
+                             for c in (row[i] for row in rows)])
+            for i, heading in enumerate(headings)
+        ]
+        least = [max(LEAST, heading) if any(isinstance(row[i], Cut) for row in rows) else None
+                 for i, heading in enumerate(headings)]
+        # The body's padding and scroll bar, the table's own scroll bar, a cell's padding.
+        room = self.app.size.width - 6 - 2 * len(headings)
+        widths = fit_widths(wants, least, room)
         for key, row in zip(keys, rows, strict=True):
-            table.add_row(*row, key=key)
+            table.add_row(
+                *(cell.render(width) if isinstance(cell, Cut) else cell
+                  for cell, width in zip(row, widths, strict=True)),
+                key=key,
+            )
         if not rows:
             table.add_row(
                 *[Text("none recorded", style="dim")] + [Text("")] * (len(table.columns) - 1),
@@ -563,7 +627,8 @@ class CaseScreen(PermittedActions, Screen[bool]):
         elif section == "actions":
             a = next(a for a in self.actions if a.id == key)
             lines = [
-                f"{a.power.label} · {one_line(a.concerns)}"
+                f"{a.power.label} · {a.stage_label}{' (ended)' if a.closed else ''} · "
+                f"{one_line(a.concerns)}"
                 + (f" · conduct: {one_line(a.conduct)}" if a.conduct else "")
             ]
             for step in a.steps:
@@ -1153,10 +1218,10 @@ class CaseScreen(PermittedActions, Screen[bool]):
         self.app.push_screen(CasePlanScreen(self.ref))
 
 
-def _note_text(note: NoteView) -> Text:
+def _note_text(note: NoteView) -> Cut:
     """A note's text in the table; a corrected note is dim and says so."""
     if not note.current:
-        return Text.assemble(("corrected · ", "italic"), one_line(note.text, 38), style="dim")
+        return Cut(note.text, 50, "dim", ("corrected · ", "italic"))
     if note.supersedes_id:
-        return Text.assemble(("correction · ", "bold"), one_line(note.text, 37))
-    return literal(note.text, 50)
+        return Cut(note.text, 50, prefix=("correction · ", "bold"))
+    return Cut(note.text, 50)
