@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Input, Select
 
 from asbtui.dates import format_date, format_datetime, format_time_left, parse_date
 from asbtui.errors import InvalidInput
-from asbtui.literal import one_line, visible
+from asbtui.literal import one_line, plural, visible
 from asbtui.screens.record_list import RecordListScreen
 from asbtui.services import tasks, triage, victims
 from asbtui.services.access import Permission
@@ -131,7 +131,7 @@ class CasePlanScreen(RecordListScreen[PlanRecord]):
             last = record.contacts[0] if record.contacts else None
             return [Text("Victim update", style="bold"), Text(one_line(record.name, 24)),
                     Text(format_date(record.next_due)),
-                    Text("overdue" if overdue else f"every {record.frequency_days} days",
+                    Text("overdue" if overdue else f"every {plural(record.frequency_days, 'day')}",
                          style="bold white on red" if overdue else ""),
                     Text(f"last {format_datetime(last.contacted_at)} {last.method}"
                          if last else "no update logged yet")]
@@ -149,7 +149,8 @@ class CasePlanScreen(RecordListScreen[PlanRecord]):
                         f"{factors} · due by {format_datetime(record.due_at)}")
         if isinstance(record, VictimPlanView):
             agreed = f" · agreed: {visible(one_line(record.agreed))}" if record.agreed else ""
-            lines = [f"{visible(record.name)}: every {record.frequency_days} days{agreed}"]
+            every = plural(record.frequency_days, "day")
+            lines = [f"{visible(record.name)}: every {every}{agreed}"]
             for c in record.contacts[:3]:
                 lines.append(f"{format_datetime(c.contacted_at)} {c.method} by {c.by_user}: "
                              f"{visible(one_line(c.said, 60))} · view: "

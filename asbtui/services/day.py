@@ -27,6 +27,7 @@ import sqlalchemy as sa
 
 from asbtui.dates import LONDON, format_date, london_today, to_london, utc_now
 from asbtui.errors import Forbidden, InvalidInput
+from asbtui.literal import plural
 from asbtui.models import (
     Agency,
     Case,
@@ -200,7 +201,7 @@ def _items(connection: sa.Connection, scope: _Scope, now: datetime, days: int,
                VictimUpdatePlan.next_due <= horizon_day, owner, is_open))
     for rid, due, every, ref, district, collar, name in rows:
         items.append(DayItem(ItemKind.VICTIM_UPDATE, due, ref,
-                             f"Update the victim (every {every} days)",
+                             f"Update the victim (every {plural(every, 'day')})",
                              _officer_label(collar, name), District(district), rid))
 
     # Tasks: an officer's own; a supervisor's districts' (officers' and agencies').
