@@ -246,9 +246,3 @@ def test_my_day_prompts_a_case_review_then_lists_the_decision_awaited(world) -> 
     case_review.decide(world, review_id, "review", london_today(now))
     assert {i.case_ref for i in prompts()} == {theirs}  # applied for: no prompt again
 
-
-def test_a_daily_victim_update_says_every_day_not_every_1_days() -> None:
-    from asbtui.literal import plural
-
-    assert f"every {plural(1, 'day')}" == "every 1 day"
-    assert f"every {plural(7, 'day')}" == "every 7 days"
