@@ -45,8 +45,12 @@ async def still(pilot) -> None:
     await pilot.pause()
     for widget in pilot.app.screen.query(Input):
         widget.cursor_blink = False
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    # A worker's result arrives as a message, which may start another worker (a page,
+    # then its count and marks): settle until a pass finds nothing left to do.
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.05)
+    await pilot.wait_for_scheduled_animations()
 
 
 def test_queue_screen(snap_compare, app) -> None:
