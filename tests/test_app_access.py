@@ -805,7 +805,7 @@ async def test_the_officer_ticks_the_people_a_share_discloses(world, open_case) 
         await open_case_screen(pilot, ref)
         await pilot.press("S")
         await settle(pilot)
-        await pilot.press("enter")  # the first agency: the council
+        await pilot.press("enter")  # the first agency: Orbit
         await settle(pilot)
         assert isinstance(app.screen, SharePeopleScreen)
         ticks = app.screen.query_one(SelectionList)
@@ -827,10 +827,13 @@ async def test_the_officer_ticks_the_people_a_share_discloses(world, open_case) 
         await pilot.press("enter")  # the first reason
         await settle(pilot)
 
+    world.store.actor = Actor("setup", Role.SUPERVISOR, frozenset(District))
+    assert [s.agency for s in partners.case_shares(world.store, ref)] == [ORBIT]
+    world.store.actor = None
     app = make_app(world.store)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await sign_in(pilot, "council.kim", PINS["council.kim"])
+        await sign_in(pilot, "orbit.ola", PINS["orbit.ola"])
         screen = await open_case_screen(pilot, ref)
         shown = "\n".join(table_texts(screen, "people"))
         assert "Percy Perp" in shown
