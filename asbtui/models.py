@@ -826,7 +826,7 @@ class CaseShare(Synced, table=True):
     revoked_at: datetime | None = Field(default=None)
     people: str = Field(default="", sa_column_kwargs={"server_default": ""},
                         description="Ids of the people disclosed, comma-separated; '' the "
-                        "default (victims and perpetrators); '-' none")
+                        "default (victims only); '-' none")
 
 
 class AuditEvent(SQLModel, table=True):

@@ -246,6 +246,30 @@ def shared(world):
     return world, ref, secret
 
 
+def test_a_share_discloses_the_victims_by_default_and_whom_the_officer_chooses(world) -> None:
+    as_user(world, "pc.thanet")
+    ref = new_case(world, summary="Drug dealing from a flat", people=[
+        cases.PersonInput(role="victim", name="Vera Victim", phone="07700 900001"),
+        cases.PersonInput(role="perpetrator", name="Percy Perp"),
+        cases.PersonInput(role="reporter", name="Rita Reporter"),
+        cases.PersonInput(role="witness", name="Walt Witness"),
+        cases.PersonInput(role="victim", name="Vic Withheld", withheld=True)])
+    ids = {p.name: p.id for p in cases.case_detail(world, ref).parties}
+    partners.share_case(world, ref, "Thanet District Council", "Working this case")
+    partners.share_case(world, ref, "Orbit", "Working this case",
+                        people=[ids["Percy Perp"], ids["Rita Reporter"]])
+    as_user(world, "tdc")
+    assert {p.name for p in cases.case_detail(world, ref).parties} == {"Vera Victim"}
+    assert [p.phone for p in cases.person_details(world, ref, "Safeguarding visit")] == [
+        "07700 900001"]
+    as_user(world, "orbit")
+    assert {p.name for p in cases.case_detail(world, ref).parties} == {
+        "Percy Perp", "Rita Reporter"}
+    as_user(world, "sup.thanet")
+    detail = [e.detail for e in audit.case_audit(world, ref) if e.action == "disclose"]
+    assert any("people disclosed: victims (default)" in d for d in detail)
+
+
 def note_texts(notes) -> set[str]:
     return {n.text.split(":")[0] for n in notes}
 

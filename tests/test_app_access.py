@@ -416,7 +416,7 @@ async def test_sharing_from_another_district_is_refused_as_a_message(world, open
         await settle(pilot)
         await pilot.press("enter")  # the first agency
         await settle(pilot)
-        await pilot.press("enter")  # the people it discloses: the default
+        await pilot.press("ctrl+s")  # the people it discloses: the default (the victims)
         await settle(pilot)
         assert isinstance(app.screen, JustificationScreen)
         await pilot.press("enter")  # the first reason
@@ -762,7 +762,7 @@ async def test_an_officer_withholds_a_person_and_the_partner_no_longer_sees_them
         assert "Mary Victim" not in "\n".join(table_texts(screen, "people"))
 
 
-async def test_sharing_asks_which_people_it_discloses(world) -> None:
+async def test_sharing_a_case_without_people_discloses_nobody(world) -> None:
     app = make_app(world.store)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -773,7 +773,7 @@ async def test_sharing_asks_which_people_it_discloses(world) -> None:
         await pilot.press("enter")  # the first agency
         await settle(pilot)
         assert "Which people" in app.screen.title_text
-        await pilot.press("down", "down", "down", "enter")  # nobody
+        await pilot.press("ctrl+s")  # nobody ticked: nobody
         await settle(pilot)
         assert isinstance(app.screen, JustificationScreen)
         await pilot.press("enter")  # the first reason
@@ -784,3 +784,58 @@ async def test_sharing_asks_which_people_it_discloses(world) -> None:
             "SELECT people FROM caseshare JOIN \"case\" ON \"case\".id = caseshare.case_id "
             "WHERE \"case\".ref = ?", (world.private,)).scalars().all()
     assert chosen == ["-"]
+
+
+async def test_the_officer_ticks_the_people_a_share_discloses(world, open_case) -> None:
+    from textual.widgets import SelectionList
+
+    from asbtui.screens.share_people import SharePeopleScreen
+
+    world.store.actor = Actor("setup", Role.SUPERVISOR, frozenset(District))
+    ref = open_case(world.store, summary="Drug dealing from a flat", people=[
+        cases.PersonInput("Vera Victim", "victim", "1 Flat Road", "07700 900001"),
+        cases.PersonInput("Percy Perp", "perpetrator", "2 Flat Road"),
+        cases.PersonInput("Rita Reporter", "reporter", "3 Flat Road", "07700 900003"),
+        cases.PersonInput("Wanda Witness", "witness", "4 Flat Road", withheld=True)])
+    world.store.actor = None
+    app = make_app(world.store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await sign_in(pilot, "pc.jones", PINS["pc.jones"])
+        await open_case_screen(pilot, ref)
+        await pilot.press("S")
+        await settle(pilot)
+        await pilot.press("enter")  # the first agency: Orbit
+        await settle(pilot)
+        assert isinstance(app.screen, SharePeopleScreen)
+        ticks = app.screen.query_one(SelectionList)
+        names = {p.id: p.name for p in app.screen.people}
+        assert [names[i] for i in ticks.selected] == ["Vera Victim"]  # the default
+        witness = next(i for i, n in names.items() if n == "Wanda Witness")
+        assert ticks.get_option(f"person-{witness}").disabled
+        assert "withheld" in str(ticks.get_option(f"person-{witness}").prompt)
+        order = [p.name for p in app.screen.people]
+        await pilot.press("space")  # untick the victim (first, highlighted)
+        for _ in range(order.index("Percy Perp") - order.index("Vera Victim")):
+            await pilot.press("down")
+        await pilot.press("space")  # tick the perpetrator
+        await settle(pilot)
+        assert [names[i] for i in ticks.selected] == ["Percy Perp"]
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, JustificationScreen)
+        await pilot.press("enter")  # the first reason
+        await settle(pilot)
+
+    world.store.actor = Actor("setup", Role.SUPERVISOR, frozenset(District))
+    assert [s.agency for s in partners.case_shares(world.store, ref)] == [ORBIT]
+    world.store.actor = None
+    app = make_app(world.store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await sign_in(pilot, "orbit.ola", PINS["orbit.ola"])
+        screen = await open_case_screen(pilot, ref)
+        shown = "\n".join(table_texts(screen, "people"))
+        assert "Percy Perp" in shown
+        for hidden in ("Vera Victim", "Rita Reporter", "Wanda Witness"):
+            assert hidden not in shown, hidden

@@ -28,14 +28,14 @@ def case_share(
     reason: Annotated[str, typer.Option(help="Why the case is disclosed (audited).")],
     person: Annotated[list[str] | None, typer.Option(
         "--person", help="A person to disclose (their id from 'case show --json'; repeat "
-        "it). Default: the victims and perpetrators.", show_default=False)] = None,
+        "it). Default: the victims only.", show_default=False)] = None,
     no_people: Annotated[bool, typer.Option(
         "--no-people", help="Disclose nobody's name or details with the case.")] = False,
 ) -> None:
     """Share a case with a partner agency (a disclosure, audited with the reason).
 
     A person marked withheld (anonymous, or not to be disclosed) is never disclosed;
-    reporters and witnesses only when named with --person.
+    perpetrators, reporters and witnesses only when named with --person.
     """
     from asbtui.errors import InvalidInput
     from asbtui.services import partners

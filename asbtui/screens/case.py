@@ -934,6 +934,7 @@ class CaseScreen(PermittedActions, Screen[bool]):
 
     def action_share(self) -> None:
         from asbtui.screens.justification import JustificationScreen
+        from asbtui.screens.share_people import SharePeopleScreen
 
         if self.detail is None:
             return
@@ -955,27 +956,20 @@ class CaseScreen(PermittedActions, Screen[bool]):
             return
 
         detail = self.detail
-        disclosable = [p for p in detail.parties if not p.withheld]
-        people_for = {
-            "default": None,
-            "none": [],
-            "victims": [p.id for p in disclosable if p.role.value == "victim"],
-            "all": [p.id for p in disclosable],
-        }
 
-        def reason_given(agency: str, people: str, reason: str | None) -> None:
+        def reason_given(agency: str, people: list[str], reason: str | None) -> None:
             if reason is None:
                 return
             try:
                 share = partners.share_case(self.asb.store, self.ref, agency, reason,
-                                            people=people_for[people])
+                                            people=people)
             except AsbError as error:
                 self.notify(str(error), title="Not shared", severity="error", markup=False)
                 return
             self.notify(f"{self.ref} shared with {share.agency}.", title="Saved", markup=False)
             self._after_save(share)
 
-        def people_chosen(agency: str, people: str | None) -> None:
+        def people_chosen(agency: str, people: list[str] | None) -> None:
             if people is None:
                 return
             self.app.push_screen(
@@ -990,17 +984,9 @@ class CaseScreen(PermittedActions, Screen[bool]):
         def agency_chosen(agency: str | None) -> None:
             if agency is None:
                 return
-            withheld = len(detail.parties) - len(disclosable)
-            never = f" ({withheld} withheld: never)" if withheld else ""
-            options = [
-                (Text("Victims and perpetrators (not reporters or witnesses)"), "default"),
-                (Text("Victims only"), "victims"),
-                (Text(f"Everyone on the case{never}"), "all"),
-                (Text("Nobody: the case without people"), "none"),
-            ]
             self.app.push_screen(
-                ChoiceScreen(f"Which people does sharing with {one_line(agency, 40)} "
-                             f"disclose?{never}", options),
+                SharePeopleScreen(f"Which people does sharing with {one_line(agency, 40)} "
+                                  "disclose?", detail.parties),
                 lambda people: people_chosen(agency, people),
             )
 

@@ -198,15 +198,24 @@ def parse_districts(values: Iterable[str]) -> frozenset[District]:
     return frozenset(District(v) for v in values if v)
 
 
-# Who a share discloses when the officer made no choice: the people partners act on or
-# safeguard. Reporters and witnesses are never disclosed unless chosen by name.
-DEFAULT_DISCLOSED = (PartyRole.VICTIM, PartyRole.PERPETRATOR)
+# Who a share discloses when the officer made no choice (CaseShare.people ''): the victims,
+# whom safeguarding partners protect. Perpetrators, reporters and witnesses only when the
+# officer chooses them by name; a withheld person never.
+DEFAULT_DISCLOSED = (PartyRole.VICTIM,)
 NO_PEOPLE = "-"
+
+
+def disclosed_by_default(role: PartyRole, withheld: bool) -> bool:
+    """Whether a share made without a choice discloses a person of this role."""
+    return not withheld and role in DEFAULT_DISCLOSED
 
 
 def disclosed_party_ids(session: sa.orm.Session, actor: Actor, case_id: str) -> set[str] | None:
     """For a partner, the ids of the case's people their agency's share discloses (never a
-    withheld person); None for police and admins, who see everyone."""
+    withheld person); None for police and admins, who see everyone.
+
+    The one place that reads a share's choice: '-' nobody, ids those people, '' the
+    default (victims only: ``DEFAULT_DISCLOSED``)."""
     if not actor.is_partner:
         return None
     chosen = session.execute(sa.select(CaseShare.people).where(

@@ -199,7 +199,7 @@ def share_case(store: Store, ref: str, agency: str, reason: str, *,
     """Disclose a case to a partner agency: audited with the reason given.
 
     ``people`` are the ids (or their first 6+ characters) of the people disclosed with it;
-    None is the default (victims and perpetrators), an empty list nobody. A withheld
+    None is the default (the victims only), an empty list nobody. A withheld
     person (anonymous, or "do not disclose to partners") is never disclosed.
     """
     actor = current(store)
@@ -222,7 +222,7 @@ def share_case(store: Store, ref: str, agency: str, reason: str, *,
                           shared_by=actor.username, justification=why, people=chosen)
         session.add(share)
         session.flush()
-        disclosed = ("people disclosed: victims and perpetrators (default)" if not chosen
+        disclosed = ("people disclosed: victims (default)" if not chosen
                      else "people disclosed: none" if chosen == NO_PEOPLE
                      else f"people disclosed: {', '.join(i[:8] for i in chosen.split(','))}")
         audit.record(session, store, actor, audit.AuditAction.DISCLOSE, "case", case.id,
