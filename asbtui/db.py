@@ -118,6 +118,7 @@ class Store:
         return self.clock.now()
 
     def close(self) -> None:
+        refresh_statistics(self.engine, only_if_stale=True)
         self.engine.dispose()
 
     def __enter__(self) -> Store:
@@ -224,6 +225,8 @@ def _migrate(path: Path, key: StoreKey | None = None,
                     raise StoreError(f"Migrating {path} would break {len(broken)} links "
                                      "between records; it was left as it was.")
             device = _device_id(connection)
+            if migrated is not None:
+                _analyze(connection)
         if copy is not None:
             with migrator.connect() as connection:
                 sound = connection.exec_driver_sql("PRAGMA quick_check").scalars().all()
@@ -232,6 +235,38 @@ def _migrate(path: Path, key: StoreKey | None = None,
         return device, migrated
     finally:
         migrator.dispose()
+
+
+ANALYSIS_LIMIT = 1000
+"""Rows ANALYZE samples per index: planner statistics stay cheap on a million cases."""
+
+
+def _analyze(connection: sa.Connection) -> None:
+    connection.exec_driver_sql(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}").close()
+    connection.exec_driver_sql("ANALYZE").close()
+
+
+def refresh_statistics(engine: Engine, *, only_if_stale: bool = False) -> None:
+    """Keep the query planner's statistics (``sqlite_stat1``) current.
+
+    Without them SQLite guesses, and the queue's indexes, which begin with ``deleted``
+    (one value for nearly every row), look better to it than the reference, address or
+    postcode index a lookup needs: on 100,000 cases go-to-case took 200 ms instead of
+    0.3 ms, and duplicate matching 350 ms instead of 2 ms. ``only_if_stale``: SQLite's
+    own ``PRAGMA optimize``, which analyses only the tables that have changed enough.
+    A store that cannot be written keeps the statistics it has.
+    """
+    try:
+        with engine.connect() as connection:
+            if only_if_stale:
+                connection.exec_driver_sql(
+                    f"PRAGMA analysis_limit={ANALYSIS_LIMIT}").close()
+                connection.exec_driver_sql("PRAGMA optimize").close()
+            else:
+                _analyze(connection)
+            connection.commit()
+    except (OperationalError, DatabaseError):
+        pass
 
 
 def _remove(path: Path) -> None:

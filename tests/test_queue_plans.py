@@ -219,3 +219,16 @@ def test_a_search_with_many_matches_reads_the_search_index_newest_first(demo, mo
 def test_a_single_letter_matches_whole_words_not_every_word_it_begins():
     assert search.match_expression("s") == '{ref summary location people} : "s"'
     assert search.match_expression("sm") == '{ref summary location people} : "sm"*'
+
+
+def test_a_built_store_has_planner_statistics_so_lookups_use_their_own_index(demo_store):
+    # Without sqlite_stat1 SQLite took the queue's index (deleted = ?) for a reference
+    # range and sorted every case: go-to-case 200 ms on 100,000 cases instead of 0.3 ms.
+    with demo_store.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM sqlite_stat1").scalar() > 0
+        plan = " | ".join(row[3] for row in connection.exec_driver_sql(
+            'EXPLAIN QUERY PLAN SELECT ref, district, status, category FROM "case" '
+            "WHERE deleted = 0 AND ref >= 'THA-26-A' AND ref < 'THA-26-A~' "
+            "ORDER BY ref LIMIT 20"))
+    assert "sqlite_autoindex_case_2" in plan and "TEMP B-TREE" not in plan, plan
+

@@ -552,6 +552,10 @@ def _bulk_writes(store: Store) -> Iterator[None]:
             connection.exec_driver_sql("PRAGMA journal_mode=WAL").close()
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").close()
         store.engine.dispose()
+        # The planner's statistics for the loaded store (db.refresh_statistics says why).
+        from asbtui.db import refresh_statistics
+
+        refresh_statistics(store.engine)
 
 
 def _drop_secondary_indexes(connection: sa.Connection, tables: tuple[str, ...]) -> list[str]:
