@@ -6,27 +6,20 @@ Update after a deliberate change with: pytest tests/test_snapshots.py --snapshot
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from conftest import supervisor_everywhere
-from textual.widgets import Input
+from snapshot_world import AS_OF, build_snapshot_demo, still
 
 from asbtui.app import HOME, AsbApp
 from asbtui.config import Settings
 from asbtui.db import open_store
-from asbtui.services import demo
-
-AS_OF = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
 def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("snap") / "demo.db"
-    with open_store(path, create=True) as store:
-        demo.build_demo(store, cases=300, seed=11, as_of=AS_OF)
-    return path
+    return build_snapshot_demo(tmp_path_factory, "snap")
 
 
 @pytest.fixture
@@ -38,19 +31,6 @@ def app(demo_file: Path, tmp_path: Path):
     yield AsbApp(store, settings=Settings(db=path), clock=lambda: AS_OF, start_view=HOME)
     store.close()
 
-
-async def still(pilot) -> None:
-    """Wait for the workers, and stop cursors blinking so that frames are stable."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    for widget in pilot.app.screen.query(Input):
-        widget.cursor_blink = False
-    # A worker's result arrives as a message, which may start another worker (a page,
-    # then its count and marks): settle until a pass finds nothing left to do.
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause(0.05)
-    await pilot.wait_for_scheduled_animations()
 
 
 def test_queue_screen(snap_compare, app) -> None:

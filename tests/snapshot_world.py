@@ -1,0 +1,37 @@
+"""What the snapshot tests share: one fixed demo store (300 cases, seed 11, as of
+25/11/2026 10:00 UTC) and a way to wait until a frame is still."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import AS_OF
+from textual.widgets import Input
+
+from asbtui.db import open_store
+from asbtui.services import demo
+
+SNAPSHOT_CASES = 300
+SNAPSHOT_SEED = 11
+
+
+def build_snapshot_demo(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    path = tmp_path_factory.mktemp(name) / "demo.db"
+    with open_store(path, create=True) as store:
+        demo.build_demo(store, cases=SNAPSHOT_CASES, seed=SNAPSHOT_SEED, as_of=AS_OF)
+    return path
+
+
+async def still(pilot) -> None:
+    """Wait for the workers, and stop cursors blinking so that frames are stable."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    for widget in pilot.app.screen.query(Input):
+        widget.cursor_blink = False
+    # A worker's result arrives as a message, which may start another worker (a page,
+    # then its count and marks): settle until a pass finds nothing left to do.
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.05)
+    await pilot.wait_for_scheduled_animations()
