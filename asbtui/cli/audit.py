@@ -10,6 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from asbtui.cli.base import (
+    CaseRef,
+    JsonFlag,
     app,
     context,
     open_store_for,
@@ -73,7 +75,7 @@ def audit_verify(
 @audit_app.command("head")
 def audit_head(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """The chain's head (row and hash) to keep elsewhere, checked first; no event added."""
     report = _chain_report(ctx, None)
@@ -119,8 +121,8 @@ def _print_entries(entries: list[Any]) -> None:
 @audit_app.command("show")
 def audit_show(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="The case reference.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ref: CaseRef,
+    as_json: JsonFlag = False,
 ) -> None:
     """The audit of one case: every view, change, disclosure and export, newest first."""
     from asbtui.services import audit
@@ -138,7 +140,7 @@ def audit_recent(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option(min=1, max=100_000, help="At most this many.")] = 50,
     user: Annotated[str | None, typer.Option("--user", help="Only this user's events.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """The newest events of the whole store."""
     from asbtui.services import audit

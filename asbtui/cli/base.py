@@ -208,6 +208,10 @@ DbOption = Annotated[
     ),
 ]
 
+# The arguments most commands share, declared once.
+CaseRef = Annotated[str, typer.Argument(help="The case reference.")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
 
 def json_default(value: object) -> object:
     if isinstance(value, datetime):

@@ -12,7 +12,15 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from asbtui.cli.base import app, choices, open_store_for, print_json, sub_app, table_console
+from asbtui.cli.base import (
+    JsonFlag,
+    app,
+    choices,
+    open_store_for,
+    print_json,
+    sub_app,
+    table_console,
+)
 from asbtui.cli.enforcement import deadline_json
 from asbtui.dates import format_date, format_datetime, format_time_left, utc_now
 from asbtui.errors import InvalidInput
@@ -80,7 +88,7 @@ def case_list(
     ] = None,
     search: Annotated[str, typer.Option(help="Words to find in refs, names, addresses.")] = "",
     limit: Annotated[int, typer.Option(min=1, max=100_000, help="At most this many.")] = 50,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """List cases, most urgent first."""
     from asbtui.services import cases, queue
@@ -164,7 +172,7 @@ def case_show(
             "only with a reason, and each view is audited."
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Show one case with its people, incidents, notes and actions.
 

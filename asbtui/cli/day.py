@@ -8,7 +8,16 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from asbtui.cli.base import app, context, open_store_for, print_json, sub_app, table_console
+from asbtui.cli.base import (
+    CaseRef,
+    JsonFlag,
+    app,
+    context,
+    open_store_for,
+    print_json,
+    sub_app,
+    table_console,
+)
 from asbtui.dates import format_date, format_datetime, parse_date, parse_datetime, utc_now
 from asbtui.errors import InvalidInput
 from asbtui.literal import one_line, visible
@@ -27,7 +36,7 @@ def today(
         help="Another officer's day (collar, username or name; supervisors of their "
              "district).")] = None,
     days: Annotated[int, typer.Option(help="Days ahead, today the first (1 to 31).")] = 7,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """What is due today, this week and overdue: first contacts, reviews, deadlines,
     victim updates, tasks and ASB Case Review prompts (a supervisor: their districts, by
@@ -63,7 +72,7 @@ def today(
 @app.command("triage")
 def triage_case(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="The case reference.")],
+    ref: CaseRef,
     factor: Annotated[list[str] | None, typer.Option(
         "--factor", help="An urgency factor answered yes (repeat): threat, vulnerable, hate, "
         "health, frequent, lasting, reprisal, isolated, previous.")] = None,
@@ -86,7 +95,7 @@ def triage_case(
 @app.command("first-contact")
 def first_contact(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="The case reference.")],
+    ref: CaseRef,
     method: Annotated[str, typer.Option(help="visit, phone, video, email or letter.")],
     at: Annotated[str | None, typer.Option(help="When, DD/MM/YYYY HH:MM (default: now).")
                   ] = None,
@@ -123,8 +132,8 @@ def _victim_id(store: object, ref: str, name: str) -> str:
 @victim_app.command("list")
 def victim_list(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="The case reference.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ref: CaseRef,
+    as_json: JsonFlag = False,
 ) -> None:
     """Each victim's update frequency, next update due and contact log (audited)."""
     from asbtui.services import victims
@@ -151,7 +160,7 @@ def victim_list(
 @victim_app.command("contact")
 def victim_contact(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="The case reference.")],
+    ref: CaseRef,
     victim: Annotated[str, typer.Option(help="The victim's name (or its start).")],
     method: Annotated[str, typer.Option(help="visit, phone, video, email, letter or text.")],
     said: Annotated[str, typer.Option(help="What the victim was told.")],
@@ -172,7 +181,7 @@ def victim_contact(
 @victim_app.command("frequency")
 def victim_frequency(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="The case reference.")],
+    ref: CaseRef,
     victim: Annotated[str, typer.Option(help="The victim's name (or its start).")],
     days: Annotated[int, typer.Option(help="Days between updates (1 to 90).")],
     agreed: Annotated[str, typer.Option(help="What the victim agreed to.")],
@@ -193,7 +202,7 @@ app.add_typer(task_app, name="task")
 @task_app.command("add")
 def task_add(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="The case reference.")],
+    ref: CaseRef,
     what: Annotated[str, typer.Option(help="What is to be done.")],
     due: Annotated[str, typer.Option(help="Due date, DD/MM/YYYY.")],
     officer: Annotated[str | None, typer.Option(help="Owner officer's collar number.")] = None,
@@ -229,7 +238,7 @@ def task_list(
     ctx: typer.Context,
     ref: Annotated[str | None, typer.Argument(
         help="The case reference (partners: leave out for your agency's open tasks).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """A case's tasks (a partner sees its own agency's)."""
     from asbtui.services import tasks
@@ -292,7 +301,7 @@ def conference_add(
 def conference_list(
     ctx: typer.Context,
     district: Annotated[str | None, typer.Option(help="District code or name.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Case conferences, newest first."""
     from asbtui.services import conferences
@@ -318,7 +327,7 @@ def conference_list(
 def conference_show(
     ctx: typer.Context,
     conference_id: Annotated[str, typer.Argument(help="Its id (first 6+ characters).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """One conference: cases, attendees, decisions and actions."""
     from asbtui.services import conferences
@@ -414,7 +423,7 @@ app.add_typer(letter_app, name="letter")
 @letter_app.command("make")
 def letter_make(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="The case reference.")],
+    ref: CaseRef,
     kind: Annotated[str, typer.Option(help="warning_letter, cpw or cpn.")],
     output: Annotated[str, typer.Option("-o", "--output", help="The file to write.")],
     fmt: Annotated[str, typer.Option("--format", help="pdf or md.")] = "pdf",

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from asbtui.cli.base import app, open_store_for, print_json, sub_app, table_console
+from asbtui.cli.base import JsonFlag, app, open_store_for, print_json, sub_app, table_console
 from asbtui.dates import format_date, format_datetime, format_time_left, london_today
 from asbtui.literal import one_line
 
@@ -44,7 +44,7 @@ def deadlines(
     district: Annotated[
         str | None, typer.Option(help="District code or name (default: every district).")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Statutory and review deadlines due within DAYS, overdue ones first."""
     from asbtui.dates import utc_now
@@ -89,7 +89,7 @@ app.add_typer(pspo_app, name="pspo")
 def pspo_list(
     ctx: typer.Context,
     district: Annotated[str | None, typer.Option(help="District code or name.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """PSPOs with their areas, prohibitions, expiry and breaches."""
     from asbtui.services import cases, enforcement

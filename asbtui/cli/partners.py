@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from asbtui.cli.base import app, choices, open_store_for, print_json, sub_app
+from asbtui.cli.base import JsonFlag, app, choices, open_store_for, print_json, sub_app
 from asbtui.cli.cases import case_app
 from asbtui.dates import format_datetime
 from asbtui.literal import one_line, visible
@@ -83,7 +83,7 @@ def case_unshare(
 def case_timeline(
     ctx: typer.Context,
     ref: RefArgument,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Incidents, partner notes and enforcement steps of a case, oldest first."""
     from asbtui.services import partners
@@ -171,7 +171,7 @@ def _full_note_id(store: Any, ref: str, wanted: str | None) -> str | None:
 def note_list(
     ctx: typer.Context,
     ref: RefArgument,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """The notes of a case you may read, newest first, with corrections marked."""
     from asbtui.services import partners

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from asbtui.cli.base import app, context, open_store_for, print_json, table_console
+from asbtui.cli.base import JsonFlag, app, context, open_store_for, print_json, table_console
 from asbtui.literal import one_line
 
 
@@ -19,7 +19,7 @@ def patterns(
     district: Annotated[str | None, typer.Option(help="District code or name.")] = None,
     across_cases: Annotated[bool, typer.Option(
         "--across-cases", help="Only patterns that span two or more cases.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Repeat locations, victims and perpetrators, and hotspots."""
     from asbtui.services import patterns as service

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from asbtui.cli.base import app, open_store_for, print_json, sub_app, table_console
+from asbtui.cli.base import JsonFlag, app, open_store_for, print_json, sub_app, table_console
 from asbtui.dates import format_date
 from asbtui.literal import one_line, visible
 
@@ -26,7 +26,7 @@ def _measured(assessment: Any) -> dict[str, Any]:
 def problem_list(
     ctx: typer.Context,
     district: Annotated[str | None, typer.Option(help="District code or name.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """List problem profiles: open ones first, newest first."""
     from asbtui.services import problems
@@ -80,7 +80,7 @@ def problem_show(
             metavar="ID", help="The problem's id (the first 6 or more characters will do)."
         ),
     ],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Show one problem: cases, analysis, responses, and reports before and after."""
     from asbtui.services import problems

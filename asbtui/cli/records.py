@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from asbtui.cli.base import app, choices, open_store_for, print_json, sub_app
+from asbtui.cli.base import JsonFlag, app, choices, open_store_for, print_json, sub_app
 from asbtui.cli.cases import case_app
 from asbtui.dates import format_date, format_datetime, parse_date, parse_datetime
 from asbtui.errors import InvalidInput
@@ -97,7 +97,7 @@ def case_history(
     ref: RefArgument,
     reason: Annotated[str | None, typer.Option(
         help="Why you need the old and new values of people's details (audited).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """What was corrected or removed on a case: from what, to what, by whom, when, why."""
     from asbtui.services import history
@@ -250,7 +250,7 @@ def case_matches(
     postcode: Annotated[str, typer.Option(help="Its postcode.")] = "",
     person: Annotated[str, typer.Option(help="A person's name.")] = "",
     dob: Annotated[str | None, typer.Option(help="Their date of birth, DD/MM/YYYY.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Open cases, and cases with a report in the last 12 months, that may be about the
     same problem: the same address or postcode (case and spacing do not matter), or the
@@ -287,7 +287,7 @@ def person_find(
     = "",
     reason: Annotated[str | None, typer.Option(
         help="Why you need their dates of birth, addresses and phones (audited).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Find a person across the force, closed cases too: each case they are on, their role."""
     from asbtui.services import people

@@ -7,7 +7,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from asbtui.cli.base import app, context, open_store_for, print_json, sub_app, table_console
+from asbtui.cli.base import (
+    CaseRef,
+    JsonFlag,
+    app,
+    context,
+    open_store_for,
+    print_json,
+    sub_app,
+    table_console,
+)
 from asbtui.dates import format_date, parse_date
 from asbtui.errors import InvalidInput
 from asbtui.literal import one_line
@@ -21,7 +30,7 @@ app.add_typer(retention_app, name="retention")
 @retention_app.command("list")
 def retention_list(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Closed cases due for review, longest closed first (no personal data is shown)."""
     from asbtui.services import retention
@@ -51,7 +60,7 @@ def retention_list(
 @retention_app.command("keep")
 def retention_keep(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="The case reference.")],
+    ref: CaseRef,
     until: Annotated[str, typer.Option(help="Keep it until this date, DD/MM/YYYY.")],
     reason: Annotated[str, typer.Option(help="Why it is kept (audited).")],
 ) -> None:
@@ -68,7 +77,7 @@ def retention_keep(
 @retention_app.command("erase")
 def retention_erase(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="The case reference.")],
+    ref: CaseRef,
     reason: Annotated[str, typer.Option(help="Why it is erased (audited).")],
     yes: Annotated[
         bool, typer.Option("--yes", help="Really erase: this cannot be undone.")

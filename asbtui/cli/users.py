@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from asbtui.cli.base import (
+    JsonFlag,
     app,
     choices,
     new_pin,
@@ -76,7 +77,7 @@ def user_add(
 @user_app.command("list")
 def user_list(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """List the users (admins only)."""
     from asbtui.services import users
@@ -189,7 +190,7 @@ def agency_list(
     district: Annotated[
         str | None, typer.Option(help="Only this district's agencies (and force-wide ones).")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """List the partner agencies, by name."""
     from asbtui.services import partners
