@@ -460,10 +460,20 @@ def test_closing_a_closed_case_is_refused(store, open_case):
     assert cases.case_detail(store, ref).closure_reason is ClosureReason.RESOLVED
 
 
+def test_a_closed_case_is_not_reopened_by_a_status_change_without_a_reason(store, open_case):
+    ref = open_case(store)
+    cases.change_status(store, ref, "closed", "no_further_reports")
+    with pytest.raises(InvalidInput) as caught:
+        cases.change_status(store, ref, "under investigation")
+    assert caught.value.field == "status"
+    assert "reopen it with a reason" in str(caught.value)
+    assert cases.case_detail(store, ref).status is CaseStatus.CLOSED
+
+
 def test_reopening_a_case_clears_the_closure(store, open_case):
     ref = open_case(store)
     cases.change_status(store, ref, "closed", "no_further_reports")
-    cases.change_status(store, ref, "under investigation")
+    cases.reopen_case(store, ref, "New reports from the neighbours", status="under investigation")
     detail = cases.case_detail(store, ref)
     assert detail.status is CaseStatus.UNDER_INVESTIGATION
     assert detail.closure_reason is None

@@ -579,7 +579,8 @@ def change_status(
     *,
     now: datetime | None = None,
 ) -> CaseStatus:
-    """Move a case to a new status; closing needs a reason, reopening clears it."""
+    """Move an open case to another status; closing needs a reason. A closed case is
+    reopened only by :func:`reopen_case` (a supervisor's call, with a reason)."""
     new_status = _choice(CaseStatus, status, "status", "Status")
     reason = None
     if new_status is CaseStatus.CLOSED:
@@ -593,10 +594,12 @@ def change_status(
     with store.session() as session:
         case, actor = _case_to_work(session, store, ref, "change cases")
         before = CaseStatus(case.status)
-        if before is CaseStatus.CLOSED:
-            require(store, Permission.CLOSE_CASES)  # reopening is a supervisor's call too
         if CaseStatus(case.status) is new_status:
             raise InvalidInput(f"The case is already {new_status.label.lower()}.", "status")
+        if before is CaseStatus.CLOSED:
+            # Reopening is a supervisor's audited action with a reason: reopen_case.
+            raise InvalidInput("The case is closed: reopen it with a reason "
+                               "(asbtui case reopen, or the status form).", "status")
         _set_status(session, actor, case, new_status, reason, now=now or utc_now())
         audit.record(session, store, actor, audit.AuditAction.CHANGE, "case", case.id,
                      case_ref=case.ref, detail=audit.changed({
