@@ -360,6 +360,9 @@ class Case(Synced, table=True):
     merged_into_id: str | None = Field(
         default=None, description="The case this duplicate was merged into; its ref opens "
         "that case")
+    # Where the problem is, when known (WGS84 degrees): nearby cases match at intake.
+    latitude: float | None = Field(default=None)
+    longitude: float | None = Field(default=None)
     # The queue's urgency order as data an index can walk. SQLite computes these from the
     # columns they read whenever a row is read or indexed, so no service has to keep them.
     # Whether a case is overdue depends on the hour, so it is not stored: the queue seeks
@@ -382,6 +385,9 @@ class Case(Synced, table=True):
         sa.Index("ix_case_street", "district", "street_key"),
         sa.Index("ix_case_address", "district", "address_key"),
         sa.Index("ix_case_postcode", "postcode_key"),
+        # Cases near a point: a box of latitudes, longitudes filtered in the index.
+        sa.Index("ix_case_point", "latitude", "longitude",
+                 sqlite_where=sa.text("latitude IS NOT NULL")),
         # The few soft-deleted cases, whose incidents the patterns leave out.
         # (The condition is written as the services' queries write it, so SQLite uses it.)
         sa.Index("ix_case_deleted", "ref", sqlite_where=sa.text("deleted = 1")),

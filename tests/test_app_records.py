@@ -18,6 +18,7 @@ from asbtui.screens.correct import (
 )
 from asbtui.screens.history import HistoryScreen
 from asbtui.services import cases, history, queue
+from asbtui.services.matches import MatchQuery, intake_matches
 
 
 def make_app(store) -> AsbApp:
@@ -172,6 +173,42 @@ async def test_intake_shows_the_open_case_at_the_address_and_adds_the_report_to_
         after = cases.case_detail(demo_store, ref)
         assert len(after.incidents) == len(existing.incidents) + 1
         assert any(i.description == "Music again last night" for i in after.incidents)
+
+
+async def test_intake_shows_a_case_near_the_point_typed_and_refuses_a_wrong_point(
+        demo_store) -> None:
+    from asbtui.screens.intake import IntakeForm
+    from asbtui.widgets.choice import ChoiceScreen
+
+    invicta = [m.ref for m in intake_matches(demo_store, MatchQuery(
+        location="14 Invicta Road, Margate"))]
+    ref = invicta[0]
+    assert cases.case_detail(demo_store, ref).point is not None  # the demo's story case
+    app = make_app(demo_store)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, IntakeForm)
+        form.query_one("#category").value = "nuisance"
+        form.query_one("#summary_line").text = "Gathering outside the shop again"
+        form.query_one("#coordinates").focus()
+        await pilot.press(*"1.3830, 51.3893")  # swapped: refused on saving
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        assert "look swapped" in str(form.query_one("#coordinates-error", Static).render())
+        form.query_one("#coordinates").value = ""
+        form.query_one("#coordinates").focus()
+        await pilot.press(*"51.3893, 1.3830", "tab")
+        await settle(pilot)
+        shown = str(form.query_one("#intake-matches", Static).render())
+        assert ref in shown and "nearby" in shown
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceScreen)
+        assert any(ref in str(label) for label, _ in app.screen.choices)
 
 
 async def test_intake_saves_a_new_case_linked_to_the_matches_when_asked(

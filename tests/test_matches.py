@@ -74,3 +74,109 @@ def test_case_matches_on_the_command_line(run, demo_path) -> None:  # noqa: F811
     assert "Give a location" in assert_one_line_error(run("--db", demo_path, "case", "matches"))
     assert "not a date" in assert_one_line_error(run(
         "--db", demo_path, "case", "matches", "--person", "A B", "--dob", "1/2"))
+
+
+# ---------------------------------------------------------------------------- nearby
+
+MARGATE = "51.38890, 1.38260"
+
+
+def test_coordinates_are_read_as_latitude_then_longitude_in_great_britain() -> None:
+    import pytest
+
+    from asbtui.errors import InvalidInput
+    from asbtui.services import geo
+
+    assert geo.parse_point(" 51.3889, 1.3826 ") == geo.Point(51.3889, 1.3826)
+    assert geo.parse_point("51.3889 1.3826") == geo.Point(51.3889, 1.3826)
+    assert geo.parse_point("") is None and geo.parse_point(None) is None
+    for text, says in (("1.3826, 51.3889", "look swapped"),
+                       ("40.7128, -74.0060", "not in Great Britain"),
+                       ("51.38 north", "latitude, longitude"),
+                       ("nan, nan", "latitude, longitude"),
+                       ("9" * 100_000, "latitude, longitude")):
+        with pytest.raises(InvalidInput) as caught:
+            geo.parse_point(text)
+        assert says in str(caught.value) and caught.value.field == "coordinates"
+
+
+def test_a_case_within_150_metres_matches_and_one_further_away_does_not(
+        store, open_case) -> None:
+    from asbtui.services import geo
+
+    here = geo.parse_point(MARGATE)
+    assert here is not None
+    near = open_case(store, location="Invicta Road, Margate", coordinates="51.38970, 1.38260")
+    far = open_case(store, district="DOV", coordinates="51.39100, 1.38260")  # ~234 m north
+    open_case(store, location="No point recorded")
+    assert geo.metres_between(here, geo.Point(51.3897, 1.3826)) < 100
+    found = intake_matches(store, MatchQuery(point=here), now=AS_OF)
+    assert refs(found) == [near]
+    assert found[0].reasons == ["nearby (89 m)"]
+    assert far not in refs(found)
+    # Closer to the other one: both a little over 100 m, each within 150 m.
+    between = geo.Point(51.39035, 1.38260)
+    assert set(refs(intake_matches(store, MatchQuery(point=between), now=AS_OF))) == {near, far}
+    # East and west: the box is wider in degrees of longitude than of latitude.
+    east = geo.Point(51.3897, 1.3826 + 0.0019)  # ~132 m east
+    assert refs(intake_matches(store, MatchQuery(point=east), now=AS_OF)) == [near]
+    assert intake_matches(store, MatchQuery(point=geo.Point(51.3897, 1.3826 + 0.0023)),
+                          now=AS_OF) == []  # ~160 m east
+
+
+def test_the_point_is_shown_corrected_with_its_history_and_cleared(store, open_case) -> None:
+    from asbtui.services import corrections, history
+    from asbtui.services.corrections import CaseCorrection
+
+    ref = open_case(store, coordinates=MARGATE)
+    assert str(cases.case_detail(store, ref).point) == MARGATE
+    assert corrections.correct_case(store, ref, CaseCorrection(
+        coordinates="51.3900, 1.3826"), "Caller gave the wrong end of the road") == ["coordinates"]
+    entry = [e for e in history.case_history(store, ref) if e.field == "coordinates"][-1]
+    assert (entry.old, entry.new) == (MARGATE, "51.39000, 1.38260")
+    assert intake_matches(store, MatchQuery(point=cases.case_detail(store, ref).point),
+                          now=AS_OF)[0].ref == ref
+    corrections.correct_case(store, ref, CaseCorrection(coordinates=""), "Not known after all")
+    assert cases.case_detail(store, ref).point is None
+
+
+def test_the_nearby_lookup_reads_the_point_index(store) -> None:
+    import sqlalchemy as sa
+
+    from asbtui.services import geo
+    from asbtui.services.matches import _near
+
+    with store.engine.connect() as connection:
+        plans: list[str] = []
+        original = connection.execute
+
+        def explain(statement, parameters=None, **kwargs):
+            plans.extend(r[-1] for r in original(
+                sa.text(f"EXPLAIN QUERY PLAN {statement.text}"), parameters))
+            return original(statement, parameters, **kwargs)
+
+        connection.execute = explain  # type: ignore[method-assign]
+        _near(connection, geo.Point(51.3889, 1.3826))
+    assert any("ix_case_point" in p for p in plans), plans
+    assert not any(p.startswith("SCAN") for p in plans), plans
+
+
+def test_points_on_the_command_line(run, demo_path) -> None:  # noqa: F811
+    added = run("--db", demo_path, "case", "add", "--district", "THA", "--category", "nuisance",
+                "--summary", "Youths on the sea front", "--coordinates", "51.3905, 1.3790")
+    assert added.exit_code == 0, added.stderr
+    ref = added.stdout.strip()
+    shown = run("--db", demo_path, "case", "show", ref, "--json")
+    assert json.loads(shown.stdout)["point"] == {"latitude": 51.3905, "longitude": 1.379}
+    assert "(51.39050, 1.37900)" in run("--db", demo_path, "case", "show", ref).stdout
+    found = json.loads(run("--db", demo_path, "case", "matches", "--near", "51.3906 1.3790",
+                           "--json").stdout)
+    assert [m["ref"] for m in found if m["reasons"][0].startswith("nearby")][:1] == [ref]
+    assert "look swapped" in assert_one_line_error(run(
+        "--db", demo_path, "case", "matches", "--near", "1.379, 51.39"))
+    assert "latitude, longitude" in assert_one_line_error(run(
+        "--db", demo_path, "case", "add", "--district", "THA", "--category", "nuisance",
+        "--summary", "x", "--coordinates", "here"))
+    edited = run("--db", demo_path, "case", "edit", ref, "--coordinates", "")
+    assert edited.exit_code == 0 and "coordinates" in edited.stdout
+    assert json.loads(run("--db", demo_path, "case", "show", ref, "--json").stdout)["point"] is None

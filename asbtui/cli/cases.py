@@ -39,6 +39,9 @@ def case_add(
     summary: Annotated[str, typer.Option(help="What the problem is.")],
     location: Annotated[str, typer.Option(help="Address or place.")] = "",
     postcode: Annotated[str, typer.Option(help="Postcode, if known.")] = "",
+    coordinates: Annotated[str, typer.Option(
+        help="Where the problem is, if known: latitude, longitude, e.g. '51.3890, 1.3861'.")
+    ] = "",
     channel: Annotated[str, typer.Option(help=f"One of: {choices(Channel)}.")] = "101",
     risk: Annotated[str, typer.Option(help=f"One of: {choices(RiskLevel)}.")] = "standard",
     owner: Annotated[str | None, typer.Option(help="Owner's collar number.")] = None,
@@ -55,6 +58,7 @@ def case_add(
                 summary=summary,
                 location=location,
                 postcode=postcode,
+                coordinates=coordinates,
                 channel=channel,
                 risk=risk,
                 owner_collar=owner,
@@ -209,7 +213,8 @@ def case_show(
         )
     )
     out(Text(visible(detail.summary, keep_newlines=True)))
-    out(Text(f"Location: {one_line(detail.location)} {detail.postcode}".rstrip()))
+    point = f" ({detail.point})" if detail.point else ""
+    out(Text(f"Location: {one_line(detail.location)} {detail.postcode}".rstrip() + point))
     out(
         Text(
             f"Opened {format_datetime(detail.opened_at)} by {detail.channel.label}; owner "

@@ -52,6 +52,8 @@ def case_edit(
     channel: Annotated[str | None, typer.Option(help=f"One of: {choices(Channel)}.")] = None,
     location: Annotated[str | None, typer.Option(help="Address or place.")] = None,
     postcode: Annotated[str | None, typer.Option(help="Postcode ('' clears it).")] = None,
+    coordinates: Annotated[str | None, typer.Option(
+        help="Where the problem is: latitude, longitude ('' clears it).")] = None,
     district: Annotated[str | None, typer.Option(
         help="District code or name: the case moves to that queue and keeps its ref.")] = None,
     hate: Annotated[bool | None, typer.Option(
@@ -67,16 +69,16 @@ def case_edit(
 
     fix = corrections.CaseCorrection(summary=summary, category=category, channel=channel,
                                      location=location, postcode=postcode, district=district,
-                                     hate_motivated=hate)
+                                     hate_motivated=hate, coordinates=coordinates)
     day = parse_date(review, field="review") if review is not None else None
-    if all(v is None for v in (summary, category, channel, location, postcode, district, hate,
-                               risk, owner, review)):
+    if all(v is None for v in (summary, category, channel, location, postcode, coordinates,
+                               district, hate, risk, owner, review)):
         raise InvalidInput("Say what to correct, e.g. --category personal (see --help).")
     changed: list[str] = []
     with open_store_for(ctx) as store:
         wanted = cases.case_detail(store, ref).ref
         if any(v is not None for v in (summary, category, channel, location, postcode,
-                                       district, hate)):
+                                       coordinates, district, hate)):
             changed += corrections.correct_case(store, wanted, fix, reason)
         if risk is not None:
             cases.set_risk(store, wanted, risk)
@@ -250,17 +252,20 @@ def case_matches(
     postcode: Annotated[str, typer.Option(help="Its postcode.")] = "",
     person: Annotated[str, typer.Option(help="A person's name.")] = "",
     dob: Annotated[str | None, typer.Option(help="Their date of birth, DD/MM/YYYY.")] = None,
+    near: Annotated[str, typer.Option(
+        help="The report's point, latitude, longitude: cases within 150 m match.")] = "",
     as_json: JsonFlag = False,
 ) -> None:
     """Open cases, and cases with a report in the last 12 months, that may be about the
-    same problem: the same address or postcode (case and spacing do not matter), or the
-    same person."""
-    from asbtui.services import matches
+    same problem: the same address or postcode (case and spacing do not matter), the
+    same person, or a case within 150 m of the report's point."""
+    from asbtui.services import geo, matches
 
     query = matches.MatchQuery(location=location, postcode=postcode, person_name=person,
-                               date_of_birth=parse_date(dob, field="dob") if dob else None)
+                               date_of_birth=parse_date(dob, field="dob") if dob else None,
+                               point=geo.parse_point(near, "near"))
     if query.empty:
-        raise InvalidInput("Give a location, a postcode or a person's name to match.")
+        raise InvalidInput("Give a location, a postcode, a person's name or a point to match.")
     with open_store_for(ctx) as store:
         found = matches.intake_matches(store, query)
     if as_json:

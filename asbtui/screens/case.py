@@ -427,6 +427,8 @@ class CaseScreen(PermittedActions, Screen[bool]):
             header.append(f" · Closed {format_date(d.closed_at)}: {d.closure_reason.label}")
         self.query_one("#case-header", Static).update(header)
         location = f"{one_line(d.location)} {d.postcode}".strip()
+        if d.point:
+            location = f"{location} ({d.point})".strip()
         summary = [
             Text("Location: ", style="bold") + Text(location or "not recorded"),
             Text(visible(d.summary, keep_newlines=True)),

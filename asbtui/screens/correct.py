@@ -34,7 +34,8 @@ def _check_date(value: str) -> None:
 
 
 class CaseCorrectForm(FormScreen[list[str]]):
-    """The case's summary, category, channel, location, postcode, district, hate flag."""
+    """The case's summary, category, channel, location, postcode, point, district, hate
+    flag."""
 
     def __init__(self, store: Store, detail: CaseDetail) -> None:
         super().__init__()
@@ -53,6 +54,9 @@ class CaseCorrectForm(FormScreen[list[str]]):
                                          value=d.channel, allow_blank=False), "channel")
         yield FieldRow("Location", Input(d.location, id="location", max_length=300), "location")
         yield FieldRow("Postcode", Input(d.postcode, id="postcode", max_length=10), "postcode")
+        yield FieldRow("Point", Input(str(d.point) if d.point else "", id="coordinates",
+                                      max_length=60, placeholder="latitude, longitude"),
+                       "coordinates", "Where the problem is; empty clears it")
         yield FieldRow("Summary", TextArea(d.summary, id="summary", soft_wrap=True), "summary",
                        "tab leaves this box")
         yield FieldRow("", Checkbox("Hate-motivated", d.hate_motivated, id="hate_motivated"),
@@ -66,7 +70,8 @@ class CaseCorrectForm(FormScreen[list[str]]):
                 summary=self.value("summary"), category=self.value("category"),
                 channel=self.value("channel"), location=self.value("location"),
                 postcode=self.value("postcode"), district=self.value("district"),
-                hate_motivated=self.value("hate_motivated")),
+                hate_motivated=self.value("hate_motivated"),
+                coordinates=self.value("coordinates")),
             self.value("reason"))
 
     def confirmation(self, result: list[str]) -> str:

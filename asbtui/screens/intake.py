@@ -15,7 +15,7 @@ from asbtui.dates import format_date
 from asbtui.errors import AsbError, InvalidInput
 from asbtui.literal import one_line
 from asbtui.models import Category, District, IncidentType, PartyRole, RiskLevel
-from asbtui.services import cases, links, matches, triage
+from asbtui.services import cases, geo, links, matches, triage
 from asbtui.services.matches import CaseMatch, MatchQuery
 from asbtui.widgets.choice import ChoiceScreen
 from asbtui.widgets.form import FieldRow, FormScreen, channel_field
@@ -34,7 +34,7 @@ def _required_check(label: str):  # noqa: ANN202
 
 NEW_CASE = "__new__"
 LINKED_CASE = "__linked__"
-MATCH_FIELDS = ("location", "postcode", "name")
+MATCH_FIELDS = ("location", "postcode", "coordinates", "name")
 SHOWN_MATCHES = 8
 
 
@@ -99,6 +99,13 @@ class IntakeForm(FormScreen[str]):
         yield FieldRow(
             "Postcode", Input(placeholder="e.g. CT9 2QB", id="postcode", max_length=10), "postcode"
         )
+        yield FieldRow(
+            "Point",
+            Input(placeholder="latitude, longitude, e.g. 51.3890, 1.3861", id="coordinates",
+                  max_length=60),
+            "coordinates",
+            "If known: cases within 150 m are shown",
+        )
         matches_panel = Static("", id="intake-matches", classes="form-note")
         matches_panel.display = False  # shown only when cases match
         yield matches_panel
@@ -144,8 +151,12 @@ class IntakeForm(FormScreen[str]):
     # ------------------------------------------------------------------ duplicates
 
     def match_query(self) -> MatchQuery:
+        try:
+            point = geo.parse_point(self.value("coordinates"))
+        except InvalidInput:
+            point = None  # half typed or wrong: saving says what is wrong with it
         return MatchQuery(location=self.value("location"), postcode=self.value("postcode"),
-                          person_name=self.value("name"))
+                          person_name=self.value("name"), point=point)
 
     @on(Input.Blurred)
     def place_or_person_left(self, event: Input.Blurred) -> None:
@@ -265,6 +276,7 @@ class IntakeForm(FormScreen[str]):
                     risk=self.value("risk"),
                     location=self.value("location"),
                     postcode=self.value("postcode"),
+                    coordinates=self.value("coordinates"),
                     summary=self.value("summary_line"),
                     hate_motivated=self.value("hate_motivated"),
                     people=people,

@@ -34,7 +34,7 @@ from asbtui.models import (
     StoreMeta,
     VictimSatisfaction,
 )
-from asbtui.services import audit, history, places, search
+from asbtui.services import audit, geo, history, places, search
 from asbtui.services.access import (
     Permission,
     current,
@@ -132,6 +132,8 @@ class NewCase:
     channel: Channel | str = Channel.CALL_101
     location: str = ""
     postcode: str = ""
+    coordinates: str = ""
+    """Where the problem is, "latitude, longitude" (services/geo.py), if known."""
     risk: RiskLevel | str = RiskLevel.STANDARD
     hate_motivated: bool = False
     owner_collar: str | None = None
@@ -213,6 +215,8 @@ class CaseDetail:
     victim_asked: bool | None = None
     victim_satisfaction: VictimSatisfaction | None = None
     links: list[LinkView] = field(default_factory=list)  # links.LinkView: linked cases
+    point: geo.Point | None = None
+    """Where the problem is, when known."""
     merged_refs: list[str] = field(default_factory=list)
     """Duplicates merged into this case: their references open it."""
 
@@ -288,6 +292,8 @@ def case_detail(store: Store, ref: str) -> CaseDetail:
             summary=case.summary,
             location=case.location,
             postcode=case.postcode,
+            point=(geo.Point(case.latitude, case.longitude)
+                   if case.latitude is not None and case.longitude is not None else None),
             opened_at=case.opened_at,
             next_review=case.next_review,
             next_deadline_at=case.next_deadline_at,
@@ -426,6 +432,7 @@ def create_case(store: Store, new: NewCase, *, now: datetime | None = None) -> s
     summary = required_text(new.summary, "summary", "Summary", SUMMARY_MAX)
     location = optional_text(new.location, "location", "Location", 300)
     postcode = optional_text(new.postcode, "postcode", "Postcode", 10).upper()
+    point = geo.parse_point(new.coordinates)
     for attempt in range(5):
         try:
             with store.session() as session:
@@ -456,6 +463,8 @@ def create_case(store: Store, new: NewCase, *, now: datetime | None = None) -> s
                     street_key=places.street_key(location),
                     address_key=places.address_key(location),
                     postcode_key=places.postcode_key(postcode),
+                    latitude=point.latitude if point else None,
+                    longitude=point.longitude if point else None,
                     owner_id=owner.id if owner else None,
                     opened_at=now,
                     next_review=today + review_interval(risk, vulnerable),

@@ -37,7 +37,7 @@ from asbtui.models import (
     PartyRole,
     RiskLevel,
 )
-from asbtui.services import audit, places, search
+from asbtui.services import audit, geo, places, search
 from asbtui.services.access import Permission, current, permits, require_district
 from asbtui.services.cases import (
     NAME_MAX,
@@ -71,6 +71,8 @@ class CaseCorrection:
     postcode: str | None = None
     district: District | str | None = None
     hate_motivated: bool | None = None
+    coordinates: str | None = None
+    """Where the problem is, "latitude, longitude"; '' clears it."""
 
 
 @dataclass
@@ -130,8 +132,8 @@ def _recount_vulnerable(session: Session, case: Case) -> None:
 @permits(Permission.WORK_CASES)
 def correct_case(store: Store, ref: str, fix: CaseCorrection, reason: str = "", *,
                  now: datetime | None = None) -> list[str]:
-    """Put a case's summary, category, channel, location, postcode, district or hate flag
-    right; returns the names of the fields changed.
+    """Put a case's summary, category, channel, location, postcode, point, district or hate
+    flag right; returns the names of the fields changed.
 
     A new district moves the case to that district's queue with its reference kept; an
     owner who works elsewhere no longer owns it (it is unallocated there).
@@ -169,6 +171,15 @@ def correct_case(store: Store, ref: str, fix: CaseCorrection, reason: str = "", 
                 setattr(case, name, value)
                 if name in ("category", "channel", "district", "hate_motivated"):
                     audit_values[labels[name]] = (old, value)
+        if fix.coordinates is not None:
+            point = geo.parse_point(fix.coordinates)
+            before = (str(geo.Point(case.latitude, case.longitude))
+                      if case.latitude is not None and case.longitude is not None else "")
+            if record_change(session, actor, case.id, "case", case.id, "coordinates", before,
+                             str(point) if point else "", reason=why, at=now):
+                changed.append("coordinates")
+                case.latitude = point.latitude if point else None
+                case.longitude = point.longitude if point else None
         _nothing(changed)
         if "location" in changed or "postcode" in changed:
             case.street_key = places.street_key(case.location)

@@ -1088,6 +1088,8 @@ def _invicta_road(
         "Margate; repeated reports from neighbours; premises closed by court order",
         location=address,
         postcode="CT9 2QB",
+        latitude=51.38890,
+        longitude=1.38260,
         owner_id=owner_id,
         opened_at=opened,
         next_review=london_today(now) + timedelta(days=7),

@@ -4,7 +4,8 @@ While a new case is entered, the officer sees the cases that may be about the sa
 problem: open cases, and cases with an incident in the last 12 months, at the same
 normalised address or postcode ("14, invicta road  MARGATE" is "14 Invicta Road,
 Margate"; "ct92qb" is "CT9 2QB"), or naming the same person (name and date of birth; a
-name without a date of birth matches that name with any). Each key is looked up on an
+name without a date of birth matches that name with any) or, where the report's point is
+known, a case within 150 metres of it (services/geo.py). Each key is looked up on an
 index (the district is part of the address indexes, so every district is probed in
 one ``IN``): no keystroke ever scans a table.
 """
@@ -19,7 +20,7 @@ import sqlalchemy as sa
 
 from asbtui.dates import utc_now
 from asbtui.models import Case, CaseStatus, Category, District, Incident, Party
-from asbtui.services import places
+from asbtui.services import geo, places
 from asbtui.services.access import Permission, current, permits, readable_case_ids
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ SAME_ADDRESS = "same address"
 SAME_POSTCODE = "same postcode"
 SAME_PERSON = "same person"
 SAME_NAME = "same name"
+NEARBY = "nearby"
 
 
 @dataclass
@@ -59,11 +61,13 @@ class MatchQuery:
     postcode: str = ""
     person_name: str = ""
     date_of_birth: date | None = None
+    point: geo.Point | None = None
 
     @property
     def empty(self) -> bool:
         return not (places.address_key(self.location) or places.postcode_key(self.postcode)
-                    or places.person_key(self.person_name, None).strip("|"))
+                    or places.person_key(self.person_name, None).strip("|")
+                    or self.point is not None)
 
 
 def _districts() -> list[str]:
@@ -120,6 +124,9 @@ def intake_matches(store: Store, query: MatchQuery, *, now: datetime | None = No
                     .group_by(Incident.case_ref).limit(500)):
                 note(ref, why)
                 last[ref] = latest
+        if query.point is not None:
+            for ref, metres in _near(connection, query.point):
+                note(ref, f"{NEARBY} ({metres:,.0f} m)")
         if person is not None:
             for (ref,) in connection.execute(
                     sa.select(Case.ref).join(Party, Party.case_id == Case.id)
@@ -153,6 +160,27 @@ def intake_matches(store: Store, query: MatchQuery, *, now: datetime | None = No
     found.sort(key=lambda m: (not m.open, -len(m.reasons),
                               -(m.last_report_at or m.opened_at).timestamp()))
     return found[:limit]
+
+
+NEAR_SQL = sa.text(
+    # INDEXED BY: with no planner statistics (a new store) SQLite would take the queue's
+    # index that starts with ``deleted`` and read every case. (SQLAlchemy's table hints
+    # are not rendered for SQLite, hence the text.)
+    'SELECT ref, latitude, longitude FROM "case" INDEXED BY ix_case_point '
+    "WHERE latitude IS NOT NULL AND latitude >= :south AND latitude <= :north "
+    "AND longitude >= :west AND longitude <= :east AND deleted = 0 LIMIT 500")
+
+
+def _near(connection: sa.Connection, point: geo.Point) -> list[tuple[str, float]]:
+    """Cases within :data:`geo.NEAR_METRES` of ``point``, nearest first: the box is read
+    from ``ix_case_point`` (latitude range, longitude filtered in the index)."""
+    south, north, west, east = geo.box_around(point, geo.NEAR_METRES)
+    rows = connection.execute(NEAR_SQL, {"south": south, "north": north, "west": west,
+                                         "east": east})
+    found = [(r.ref, geo.metres_between(point, geo.Point(r.latitude, r.longitude)))
+             for r in rows]
+    return sorted(((ref, m) for ref, m in found if m <= geo.NEAR_METRES),
+                  key=lambda pair: pair[1])
 
 
 def _aware(moment: datetime | None) -> datetime | None:
