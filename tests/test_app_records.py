@@ -204,7 +204,7 @@ async def test_intake_shows_a_case_near_the_point_typed_and_refuses_a_wrong_poin
         await pilot.press(*"51.3893, 1.3830", "tab")
         await settle(pilot)
         shown = str(form.query_one("#intake-matches", Static).render())
-        assert ref in shown and "nearby" in shown
+        assert ref in shown and " m away" in shown
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, ChoiceScreen)

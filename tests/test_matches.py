@@ -112,7 +112,7 @@ def test_a_case_within_150_metres_matches_and_one_further_away_does_not(
     assert geo.metres_between(here, geo.Point(51.3897, 1.3826)) < 100
     found = intake_matches(store, MatchQuery(point=here), now=AS_OF)
     assert refs(found) == [near]
-    assert found[0].reasons == ["nearby (89 m)"]
+    assert found[0].reasons == ["89 m away"]
     assert far not in refs(found)
     # Closer to the other one: both a little over 100 m, each within 150 m.
     between = geo.Point(51.39035, 1.38260)
@@ -171,7 +171,7 @@ def test_points_on_the_command_line(run, demo_path) -> None:  # noqa: F811
     assert "(51.39050, 1.37900)" in run("--db", demo_path, "case", "show", ref).stdout
     found = json.loads(run("--db", demo_path, "case", "matches", "--near", "51.3906 1.3790",
                            "--json").stdout)
-    assert [m["ref"] for m in found if m["reasons"][0].startswith("nearby")][:1] == [ref]
+    assert [m["ref"] for m in found if m["reasons"][0].endswith(" m away")][:1] == [ref]
     assert "look swapped" in assert_one_line_error(run(
         "--db", demo_path, "case", "matches", "--near", "1.379, 51.39"))
     assert "latitude, longitude" in assert_one_line_error(run(

@@ -13,7 +13,7 @@ from textual.widgets import Checkbox, Input, Select, SelectionList, Static, Text
 
 from asbtui.dates import format_date
 from asbtui.errors import AsbError, InvalidInput
-from asbtui.literal import one_line
+from asbtui.literal import one_line, plural
 from asbtui.models import Category, District, IncidentType, PartyRole, RiskLevel
 from asbtui.services import cases, geo, links, matches, triage
 from asbtui.services.matches import CaseMatch, MatchQuery
@@ -184,7 +184,7 @@ class IntakeForm(FormScreen[str]):
         if not message.found:
             panel.update("")
             return
-        lines = Text(f"{len(message.found)} case(s) may be about this already "
+        lines = Text(f"{plural(len(message.found), 'case')} may be about this already "
                      "(saving asks whether the report belongs to one):", style="bold yellow")
         for m in message.found[:SHOWN_MATCHES]:
             lines.append("\n")
@@ -220,7 +220,7 @@ class IntakeForm(FormScreen[str]):
                 self.add_to_case(answer, next(m for m in found if m.ref == answer))
 
         self.app.push_screen(
-            ChoiceScreen(f"{len(found)} case(s) may be about the same problem", choices),
+            ChoiceScreen(f"{plural(len(found), 'case')} may be about the same problem", choices),
             chosen)
 
     def add_to_case(self, ref: str, match: CaseMatch) -> None:

@@ -34,7 +34,11 @@ SAME_ADDRESS = "same address"
 SAME_POSTCODE = "same postcode"
 SAME_PERSON = "same person"
 SAME_NAME = "same name"
-NEARBY = "nearby"
+
+
+def nearby(metres: float) -> str:
+    """The reason given for a case within :data:`geo.NEAR_METRES`: "89 m away"."""
+    return f"{metres:,.0f} m away"
 
 
 @dataclass
@@ -126,7 +130,7 @@ def intake_matches(store: Store, query: MatchQuery, *, now: datetime | None = No
                 last[ref] = latest
         if query.point is not None:
             for ref, metres in _near(connection, query.point):
-                note(ref, f"{NEARBY} ({metres:,.0f} m)")
+                note(ref, nearby(metres))
         if person is not None:
             for (ref,) in connection.execute(
                     sa.select(Case.ref).join(Party, Party.case_id == Case.id)
