@@ -42,6 +42,8 @@ WHILE_LOCKED = frozenset({"quit", "help", "toggle_theme", "sign_out", "focus_nex
 HOME = "queue"
 """The view escape leads back to from every other top-level view."""
 LOGIN_MODE = "sign_in"
+CASE_SCREEN = "case"
+"""The name the kept case screen is installed under (see ``AsbApp._case_screen``)."""
 """The first mode: a blank screen under the sign-in screen; no view outlives a session."""
 
 
@@ -351,6 +353,7 @@ class AsbApp(PermittedActions, App[None]):
         self._views.clear()
         while len(self.screen_stack) > 1:
             self.pop_screen()
+        self._drop_case_screen()
 
     def sign_out(self, message: str = "") -> None:
         """Back to the sign-in screen, with every screen of the session closed."""
@@ -405,7 +408,33 @@ class AsbApp(PermittedActions, App[None]):
         return super().check_action(action, parameters)
 
     def open_case(self, ref: str, on_close: Callable[[bool], None] | None = None) -> None:
-        self.push_screen(CaseScreen(ref), on_close)
+        self.push_screen(self._case_screen(ref), on_close)
+
+    def _case_screen(self, ref: str) -> CaseScreen:
+        """The case screen for ``ref``: one is kept (installed) and refilled for each case
+        opened, composed once a session; a new one only while the kept one is in use (a
+        linked case opened from a case, or a case left open in another view)."""
+        if not self.is_screen_installed(CASE_SCREEN):
+            screen = CaseScreen(ref)
+            self.install_screen(screen, CASE_SCREEN)
+            return screen
+        kept = self.get_screen(CASE_SCREEN)
+        if not isinstance(kept, CaseScreen) or self._in_a_stack(kept):
+            return CaseScreen(ref)
+        kept.reopen(ref)
+        return kept
+
+    def _in_a_stack(self, screen: Screen) -> bool:
+        return any(screen in stack for stack in self._screen_stacks.values())
+
+    def _drop_case_screen(self) -> None:
+        """Forget the kept case screen (at sign-out): nothing of a session outlives it."""
+        if not self.is_screen_installed(CASE_SCREEN):
+            return
+        kept = self.get_screen(CASE_SCREEN)
+        self.uninstall_screen(CASE_SCREEN)
+        if not self._in_a_stack(kept):
+            kept.remove()
 
     def action_go_to_case(self) -> None:
         from asbtui.screens.goto import GoToCaseScreen
