@@ -17,8 +17,9 @@ the screen):
 The floor is a bare Textual app doing the same, spawned in the same way in the same run,
 rounds interleaved with the app's: a DataTable of a 100-row page with the queue's
 columns, a title and a status line; enter pushes a screen of a header and five filled
-DataTables (made anew each time), escape pops it. Both start with ESCDELAY=10 (Textual
-waits that long after a lone escape byte for more; 100 ms by default, the same for both).
+DataTables (composed once, then refilled for each case), escape pops it. Both start with
+ESCDELAY=10 (Textual waits that long after a lone escape byte for more; 100 ms by
+default, the same for both).
 
 Also the first painted queue: from the spawn to the queue's first page on the screen,
 against a bare Textual app with an empty DataTable that has imported SQLModel (its
@@ -84,39 +85,47 @@ def floor_app(kind: str) -> None:
     }
 
     class CaseLike(Screen[None]):
+        """Composed once, then refilled for each case (the least Textual can do)."""
+
         BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
 
-        def __init__(self, ref: str) -> None:
-            super().__init__()
-            self.ref = ref
-
         def compose(self) -> ComposeResult:
-            yield Static(Text(f"{self.ref}  HIGH  Open\nThanet · Nuisance"))
+            yield Static(id="header")
             yield Static("Location: 12 Invicta Road, Margate CT9 1AA\nLoud music at night")
-            for title, (headings, rows) in sections.items():
-                yield Static(Text(f"{title} ({rows})", style="bold"))
+            for title, (headings, _rows) in sections.items():
+                yield Static(Text(title, style="bold"), classes="title")
                 table = DataTable(cursor_type="row", zebra_stripes=True)
                 table.add_columns(*headings)
-                for r in range(rows):
-                    table.add_row(*(f"{h.lower()} {r} of {self.ref}" for h in headings))
                 table.styles.height = "auto"
                 yield table
             yield Static("", id="row-detail")
             yield Footer()
+
+        def fill(self, ref: str) -> None:
+            self.query_one("#header", Static).update(
+                Text(f"{ref}  HIGH  Open\nThanet · Nuisance"))
+            titles, tables = self.query(".title"), self.query(DataTable)
+            for (title, (headings, rows)), label, table in zip(
+                    sections.items(), titles, tables, strict=True):
+                label.update(Text(f"{title} ({rows})", style="bold"))
+                table.clear()
+                for r in range(rows):
+                    table.add_row(*(f"{h.lower()} {r} of {ref}" for h in headings))
 
     class QueueLike(App[None]):
         CSS = "DataTable {height: 1fr;} #detail {height: 3;}"
 
         def compose(self) -> ComposeResult:
             yield Static(Text("Thanet (THA) · open cases", style="bold"))
-            yield DataTable(cursor_type="row", zebra_stripes=True)
+            yield DataTable(cursor_type="row", zebra_stripes=True, id="queue")
             yield Static(id="detail")
             yield Static("100 of 50,000 cases · sorted by urgency · 25/11/2026")
             yield Footer()
 
         def on_mount(self) -> None:
-            table = self.query_one(DataTable)
-            table.add_columns(*columns)
+            table = self.query_one("#queue", DataTable)
+            for label, width in zip(columns, (12, 12, 17, 13, 25, 29, 16, 13, 10), strict=True):
+                table.add_column(label, width=width)
             self.add_page(table)
             table.focus()
 
@@ -130,12 +139,24 @@ def floor_app(kind: str) -> None:
                               "01/11/2026", key=f"THA-26-{i:05d}")
 
         def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+            if event.data_table.id != "queue":
+                return
             self.query_one("#detail", Static).update(f"{event.row_key.value} · high risk")
             if event.cursor_row >= event.data_table.row_count - 20:
                 self.add_page(event.data_table)
 
-        def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-            self.push_screen(CaseLike(str(event.row_key.value)))
+        async def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+            ref = str(event.row_key.value)
+            if event.data_table.id != "queue":
+                return
+            if not self.is_screen_installed("case"):
+                screen = CaseLike()
+                self.install_screen(screen, "case")
+                await self.push_screen(screen)
+                screen.fill(ref)
+                return
+            self.get_screen("case").fill(ref)
+            self.push_screen("case")
 
     QueueLike().run()
 

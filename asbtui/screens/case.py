@@ -347,7 +347,13 @@ class CaseScreen(PermittedActions, Screen[bool]):
             self.query_one(f"#{section}", DataTable).clear()
             self.query_one(f"#{section}-title", Label).update(Text(title))
         self.query_one("#case-body", VerticalScroll).scroll_home(animate=False)
-        self.set_focus(None)
+        # Focus where a new screen's would start (moving it restyles both widgets: only
+        # when the last visit moved it).
+        auto_focus = self.app.AUTO_FOCUS if self.AUTO_FOCUS is None else self.AUTO_FOCUS
+        first = next((w for w in self.query(auto_focus) if w.focusable),
+                     None) if auto_focus else None
+        if self.focused is not first:
+            self.set_focus(first)
         self.load()
 
     @property
