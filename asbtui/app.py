@@ -18,7 +18,6 @@ from asbtui.dates import format_datetime, utc_now
 from asbtui.errors import AsbError
 from asbtui.models import District
 from asbtui.preferences import Preferences
-from asbtui.screens.case import CaseScreen
 from asbtui.screens.goto import CaseRefCommands
 from asbtui.screens.help import HelpScreen
 from asbtui.screens.login import LockScreen, LoginScreen
@@ -26,12 +25,12 @@ from asbtui.screens.queue import QueueScreen
 from asbtui.services import access, cases, store_admin, users
 from asbtui.services.access import LOCAL, Actor, Permission
 from asbtui.services.cases import OfficerView
-from asbtui.sync import engine as sync_engine
-from asbtui.sync.transport import HttpTransport
 from asbtui.widgets.permitted import PermittedActions
 
 if TYPE_CHECKING:
     from asbtui.db import Store
+    from asbtui.screens.case import CaseScreen
+    from asbtui.sync.engine import SyncReport
 
 THEMES = ("textual-dark", "textual-light")
 IDLE_CHECK_SECONDS = 5
@@ -285,7 +284,10 @@ class AsbApp(PermittedActions, App[None]):
         self.last_activity = self.clock()
         self._close_views()
         actor = self.actor or LOCAL
-        self.show_sync_status()
+        # The sync state (a query, and the sync engine and its HTTP client to import)
+        # is not needed for the first frame: it follows it.
+        self.show_sync_status(sync=False)
+        self.call_after_refresh(self.show_sync_status)
         self.officer = (
             cases.device_officer(self.store)
             if actor.is_police and actor.may(Permission.READ_CASES) else None
@@ -414,6 +416,8 @@ class AsbApp(PermittedActions, App[None]):
         """The case screen for ``ref``: one is kept (installed) and refilled for each case
         opened, composed once a session; a new one only while the kept one is in use (a
         linked case opened from a case, or a case left open in another view)."""
+        from asbtui.screens.case import CaseScreen
+
         if not self.is_screen_installed(CASE_SCREEN):
             screen = CaseScreen(ref)
             self.install_screen(screen, CASE_SCREEN)
@@ -483,6 +487,7 @@ class AsbApp(PermittedActions, App[None]):
 
     def action_conflicts(self) -> None:
         from asbtui.screens.conflicts import ConflictsScreen
+        from asbtui.sync import engine as sync_engine
 
         if not sync_engine.status(self.store).enrolled:
             self.notify("This device is not enrolled with a central store.", severity="warning")
@@ -529,19 +534,25 @@ class AsbApp(PermittedActions, App[None]):
 
     # ------------------------------------------------------------------ sync
 
-    def show_sync_status(self, progress: str = "") -> None:
+    def show_sync_status(self, progress: str = "", *, sync: bool = True) -> None:
         """The header: who is working and, on an enrolled device, the last sync and the
-        local changes waiting to go."""
+        local changes waiting to go (``sync=False``: who is working alone, for the first
+        frame; the sync engine is imported after it)."""
         actor = self.actor
         parts = [] if actor is None or actor.is_local else [actor.label]
-        state = sync_engine.status(self.store)
-        if state.enrolled:
-            when = format_datetime(datetime.fromisoformat(state.last_sync)) \
-                if state.last_sync else "never"
-            parts.append(progress or f"synced {when}, {state.pending:,} waiting")
+        if sync:
+            from asbtui.sync import engine as sync_engine
+
+            state = sync_engine.status(self.store)
+            if state.enrolled:
+                when = format_datetime(datetime.fromisoformat(state.last_sync)) \
+                    if state.last_sync else "never"
+                parts.append(progress or f"synced {when}, {state.pending:,} waiting")
         self.sub_title = " · ".join(parts)
 
     def action_sync(self) -> None:
+        from asbtui.sync import engine as sync_engine
+
         if not sync_engine.status(self.store).enrolled:
             self.notify("This device is not enrolled with a central store "
                         "(asbtui sync enrol URL CODE).", severity="warning")
@@ -552,6 +563,9 @@ class AsbApp(PermittedActions, App[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="sync",
           description="Syncing")
     def sync_in_background(self) -> None:
+        from asbtui.sync import engine as sync_engine
+        from asbtui.sync.transport import HttpTransport
+
         actor = self.actor or LOCAL
         counts = {"pages": 0}
 
@@ -577,7 +591,7 @@ class AsbApp(PermittedActions, App[None]):
         self.show_sync_status()
         self.notify(message, title="Sync", severity="error", markup=False)
 
-    def _synced(self, report: sync_engine.SyncReport) -> None:
+    def _synced(self, report: SyncReport) -> None:
         self.show_sync_status()
         text = f"Pushed {report.pushed:,}, pulled {report.pulled:,}."
         if report.conflicts:

@@ -46,6 +46,7 @@ from pty_term import Term  # noqa: E402 - beside this file
 
 USER, PIN = "pc.thanet", "271828"
 QUEUE_READY = re.compile(r"\d[\d,]* of (…|[\d,]+\+?) cases? · sorted by")
+COUNTED = re.compile(r"\d[\d,]* of [\d,]+\+? cases? · sorted by")
 CASE_READY = re.compile(r"Incidents \(\d+\)")
 FLOOR_READY = "Summary"
 KINDS = ("down", "pagedown", "enter", "escape")
@@ -177,6 +178,14 @@ def app_argv(store: Path) -> list[str]:
     return [sys.executable, "-m", "asbtui", "--db", str(store), "--user", USER]
 
 
+def app_environment(env: dict[str, str], source: Path | None) -> dict[str, str]:
+    """The app's environment: ``source`` (a folder holding an ``asbtui`` package, e.g. an
+    older commit's, from ``git archive``) is imported instead of the installed one."""
+    if source is None:
+        return env
+    return env | {"PYTHONPATH": str(source.resolve())}
+
+
 def floor_argv(kind: str) -> list[str]:
     return [sys.executable, str(Path(__file__).resolve()), "--floor-app", kind]
 
@@ -199,8 +208,10 @@ def session(argv: list[str], env: dict[str, str], keys: int,
     """One run of the program: ``keys`` presses of each kind, each timed to its repaint."""
     term = Term(argv, env)
     try:
-        term.wait(lambda s: bool(QUEUE_READY.search(s)), timeout=180)
-        term.settle(0.6)
+        # The count, the review marks and the day marks come after the first page, in
+        # workers: the keys are timed once they have landed.
+        term.wait(lambda s: bool(COUNTED.search(s)), timeout=180)
+        term.settle(1.0)
 
         def timed(kind: str, ready, key: str | None = None) -> None:
             before = term.cpu_seconds()
@@ -237,6 +248,8 @@ def main() -> None:
     parser.add_argument("--keys", type=int, default=12)
     parser.add_argument("--paints", type=int, default=5)
     parser.add_argument("--no-keys", action="store_true")
+    parser.add_argument("--app-source", type=Path,
+                        help="run the asbtui package in this folder (before/after figures)")
     parser.add_argument("--floor-app", choices=("queue", "empty"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.floor_app:
@@ -244,6 +257,15 @@ def main() -> None:
         return
     home = tempfile.mkdtemp(prefix="keys-bench-")
     env = environment(home)
+    app_env = app_environment(env, args.app_source)
+    # As installed from a wheel: the app's modules compiled to bytecode beforehand (this
+    # machine sets PYTHONDONTWRITEBYTECODE; the floor's libraries are compiled already).
+    import compileall
+
+    import asbtui
+    for package in [Path(asbtui.__file__).parent] + (
+            [args.app_source / "asbtui"] if args.app_source else []):
+        compileall.compile_dir(package, quiet=1)
     print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}; "
           f"wall times from the key written to the repaint read back, in a 120x40 pty")
     for store in args.stores:
@@ -253,7 +275,7 @@ def main() -> None:
             for _ in range(args.paints):
                 bare.append(first_paint(floor_argv("empty"), env,
                                         lambda s: FLOOR_READY in s))
-                app.append(first_paint(app_argv(store), env,
+                app.append(first_paint(app_argv(store), app_env,
                                        lambda s: bool(QUEUE_READY.search(s))))
             b_wall = statistics.median(w for w, _ in bare)
             a_wall = statistics.median(w for w, _ in app)
@@ -271,7 +293,7 @@ def main() -> None:
                    for who in ("floor", "app")}
         for _ in range(args.rounds):
             session(floor_argv("queue"), env, args.keys, *figures["floor"])
-            session(app_argv(store), env, args.keys, *figures["app"])
+            session(app_argv(store), app_env, args.keys, *figures["app"])
         print(f"{'key (' + str(args.rounds * args.keys) + ' each)':<14}"
               f"{'floor p50':>10}{'p95':>8}{'app p50':>9}{'p95':>8}{'x floor':>9}"
               f"{'CPU/key floor':>15}{'app':>7}")
