@@ -196,7 +196,7 @@ def first_paint(argv: list[str], env: dict[str, str], ready) -> tuple[float, flo
     term = Term(argv, env)
     try:
         painted = term.wait(ready, quiet=0.0, timeout=120)
-        cpu = term.cpu_seconds()
+        cpu = term.cpu_at_last_output
         term.settle(0.3)
     finally:
         term.close()
@@ -264,6 +264,8 @@ def main() -> None:
     parser.add_argument("--no-keys", action="store_true")
     parser.add_argument("--app-source", type=Path,
                         help="run the asbtui package in this folder (before/after figures)")
+    parser.add_argument("--before", type=Path,
+                        help="also paint with the asbtui package in this folder, interleaved")
     parser.add_argument("--floor-app", choices=("queue", "empty"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.floor_app:
@@ -277,20 +279,24 @@ def main() -> None:
     import compileall
 
     import asbtui
-    for package in [Path(asbtui.__file__).parent] + (
-            [args.app_source / "asbtui"] if args.app_source else []):
+    for package in [Path(asbtui.__file__).parent] + [
+            source / "asbtui" for source in (args.app_source, args.before) if source]:
         compileall.compile_dir(package, quiet=1)
     print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}; "
           f"wall times from the key written to the repaint read back, in a 120x40 pty")
     for store in args.stores:
         print(f"\n{store}")
         if args.paints:
-            bare, app = [], []
+            bare, app, before = [], [], []
             for _ in range(args.paints):
                 bare.append(first_paint(floor_argv("empty"), env,
                                         lambda s: FLOOR_READY in s))
                 app.append(first_paint(app_argv(store), app_env,
                                        lambda s: bool(QUEUE_READY.search(s))))
+                if args.before:
+                    before.append(first_paint(app_argv(store),
+                                              app_environment(env, args.before),
+                                              lambda s: bool(QUEUE_READY.search(s))))
             b_wall = statistics.median(w for w, _ in bare)
             a_wall = statistics.median(w for w, _ in app)
             b_cpu = statistics.median(c for _, c in bare)
@@ -301,6 +307,11 @@ def main() -> None:
                   f"{b_cpu:>8.2f}")
             print(f"{'  queue painted, signed in':<34}{a_wall:>8.3f}{a_wall / b_wall:>9.2f}"
                   f"{a_cpu:>8.2f}{a_cpu / b_cpu:>9.2f}")
+            if before:
+                o_wall = statistics.median(w for w, _ in before)
+                o_cpu = statistics.median(c for _, c in before)
+                print(f"{'  the same, before (--before)':<34}{o_wall:>8.3f}"
+                      f"{o_wall / b_wall:>9.2f}{o_cpu:>8.2f}{o_cpu / b_cpu:>9.2f}")
             pin = pin_check_seconds()
             print(f"{'  the same, PIN check aside':<34}{a_wall - pin:>8.3f}"
                   f"{(a_wall - pin) / b_wall:>9.2f}{a_cpu - pin:>8.2f}"
@@ -308,10 +319,13 @@ def main() -> None:
         if args.no_keys:
             continue
         figures = {who: ({k: [] for k in KINDS}, {k: [] for k in KINDS})
-                   for who in ("floor", "app")}
+                   for who in ("floor", "app", "before")}
         for _ in range(args.rounds):
             session(floor_argv("queue"), env, args.keys, *figures["floor"])
             session(app_argv(store), app_env, args.keys, *figures["app"])
+            if args.before:
+                session(app_argv(store), app_environment(env, args.before), args.keys,
+                        *figures["before"])
         print(f"{'key (' + str(args.rounds * args.keys) + ' each)':<14}"
               f"{'floor p50':>10}{'p95':>8}{'app p50':>9}{'p95':>8}{'x floor':>9}"
               f"{'CPU/key floor':>15}{'app':>7}")
@@ -322,6 +336,14 @@ def main() -> None:
             print(f"{kind:<14}{statistics.median(f_times) * 1000:>10.1f}{fp:>8.1f}"
                   f"{statistics.median(a_times) * 1000:>9.1f}{ap:>8.1f}{ap / fp:>9.2f}"
                   f"{statistics.mean(f_cpu) * 1000:>15.1f}{statistics.mean(a_cpu) * 1000:>7.1f}")
+        if args.before:
+            print("before (--before):")
+            for kind in KINDS:
+                f_times = figures["floor"][0][kind]
+                o_times, o_cpu = figures["before"][0][kind], figures["before"][1][kind]
+                fp, op = p95(f_times) * 1000, p95(o_times) * 1000
+                print(f"{kind:<14}{'':>18}{statistics.median(o_times) * 1000:>9.1f}"
+                      f"{op:>8.1f}{op / fp:>9.2f}{'':>15}{statistics.mean(o_cpu) * 1000:>7.1f}")
     time.sleep(0)
 
 

@@ -54,6 +54,9 @@ class Term:
         self.stream = pyte.ByteStream(self.screen)
         self.lock = threading.Condition()
         self.last_output = self.started
+        self.cpu_at_last_output = 0.0
+        """The program's CPU time read as that output arrived (not later, when the
+        waiting thread wakes: by then it may be working on what follows)."""
         self.chunks = 0
         self.closed = False
         self.raw = bytearray()
@@ -67,6 +70,7 @@ class Term:
             except OSError:
                 data = b""
             now = time.perf_counter()
+            cpu = self.cpu_seconds() if data else 0.0
             with self.lock:
                 if not data:
                     self.closed = True
@@ -75,6 +79,7 @@ class Term:
                 self.raw += data
                 self.stream.feed(data)
                 self.last_output = now
+                self.cpu_at_last_output = cpu
                 self.chunks += 1
                 self.lock.notify_all()
 
@@ -116,8 +121,11 @@ class Term:
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system, all threads) the program has used so far."""
-        with open(f"/proc/{self.process.pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
+        try:
+            with open(f"/proc/{self.process.pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
         return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
     def close(self) -> None:
