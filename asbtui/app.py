@@ -18,7 +18,6 @@ from asbtui.dates import format_datetime, utc_now
 from asbtui.errors import AsbError
 from asbtui.models import District
 from asbtui.preferences import Preferences
-from asbtui.screens.case import CaseScreen
 from asbtui.screens.goto import CaseRefCommands
 from asbtui.screens.help import HelpScreen
 from asbtui.screens.login import LockScreen, LoginScreen
@@ -26,12 +25,12 @@ from asbtui.screens.queue import QueueScreen
 from asbtui.services import access, cases, store_admin, users
 from asbtui.services.access import LOCAL, Actor, Permission
 from asbtui.services.cases import OfficerView
-from asbtui.sync import engine as sync_engine
-from asbtui.sync.transport import HttpTransport
 from asbtui.widgets.permitted import PermittedActions
 
 if TYPE_CHECKING:
     from asbtui.db import Store
+    from asbtui.screens.case import CaseScreen
+    from asbtui.sync.engine import SyncReport
 
 THEMES = ("textual-dark", "textual-light")
 IDLE_CHECK_SECONDS = 5
@@ -42,6 +41,8 @@ WHILE_LOCKED = frozenset({"quit", "help", "toggle_theme", "sign_out", "focus_nex
 HOME = "queue"
 """The view escape leads back to from every other top-level view."""
 LOGIN_MODE = "sign_in"
+CASE_SCREEN = "case"
+"""The name the kept case screen is installed under (see ``AsbApp._case_screen``)."""
 """The first mode: a blank screen under the sign-in screen; no view outlives a session."""
 
 
@@ -283,7 +284,10 @@ class AsbApp(PermittedActions, App[None]):
         self.last_activity = self.clock()
         self._close_views()
         actor = self.actor or LOCAL
-        self.show_sync_status()
+        # The sync state (a query, and the sync engine and its HTTP client to import)
+        # is not needed for the first frame: it follows it.
+        self.show_sync_status(sync=False)
+        self.call_after_refresh(self.show_sync_status)
         self.officer = (
             cases.device_officer(self.store)
             if actor.is_police and actor.may(Permission.READ_CASES) else None
@@ -351,6 +355,7 @@ class AsbApp(PermittedActions, App[None]):
         self._views.clear()
         while len(self.screen_stack) > 1:
             self.pop_screen()
+        self._drop_case_screen()
 
     def sign_out(self, message: str = "") -> None:
         """Back to the sign-in screen, with every screen of the session closed."""
@@ -405,7 +410,35 @@ class AsbApp(PermittedActions, App[None]):
         return super().check_action(action, parameters)
 
     def open_case(self, ref: str, on_close: Callable[[bool], None] | None = None) -> None:
-        self.push_screen(CaseScreen(ref), on_close)
+        self.push_screen(self._case_screen(ref), on_close)
+
+    def _case_screen(self, ref: str) -> CaseScreen:
+        """The case screen for ``ref``: one is kept (installed) and refilled for each case
+        opened, composed once a session; a new one only while the kept one is in use (a
+        linked case opened from a case, or a case left open in another view)."""
+        from asbtui.screens.case import CaseScreen
+
+        if not self.is_screen_installed(CASE_SCREEN):
+            screen = CaseScreen(ref)
+            self.install_screen(screen, CASE_SCREEN)
+            return screen
+        kept = self.get_screen(CASE_SCREEN)
+        if not isinstance(kept, CaseScreen) or self._in_a_stack(kept):
+            return CaseScreen(ref)
+        kept.reopen(ref)
+        return kept
+
+    def _in_a_stack(self, screen: Screen) -> bool:
+        return any(screen in stack for stack in self._screen_stacks.values())
+
+    def _drop_case_screen(self) -> None:
+        """Forget the kept case screen (at sign-out): nothing of a session outlives it."""
+        if not self.is_screen_installed(CASE_SCREEN):
+            return
+        kept = self.get_screen(CASE_SCREEN)
+        self.uninstall_screen(CASE_SCREEN)
+        if not self._in_a_stack(kept):
+            kept.remove()
 
     def action_go_to_case(self) -> None:
         from asbtui.screens.goto import GoToCaseScreen
@@ -454,6 +487,7 @@ class AsbApp(PermittedActions, App[None]):
 
     def action_conflicts(self) -> None:
         from asbtui.screens.conflicts import ConflictsScreen
+        from asbtui.sync import engine as sync_engine
 
         if not sync_engine.status(self.store).enrolled:
             self.notify("This device is not enrolled with a central store.", severity="warning")
@@ -500,19 +534,25 @@ class AsbApp(PermittedActions, App[None]):
 
     # ------------------------------------------------------------------ sync
 
-    def show_sync_status(self, progress: str = "") -> None:
+    def show_sync_status(self, progress: str = "", *, sync: bool = True) -> None:
         """The header: who is working and, on an enrolled device, the last sync and the
-        local changes waiting to go."""
+        local changes waiting to go (``sync=False``: who is working alone, for the first
+        frame; the sync engine is imported after it)."""
         actor = self.actor
         parts = [] if actor is None or actor.is_local else [actor.label]
-        state = sync_engine.status(self.store)
-        if state.enrolled:
-            when = format_datetime(datetime.fromisoformat(state.last_sync)) \
-                if state.last_sync else "never"
-            parts.append(progress or f"synced {when}, {state.pending:,} waiting")
+        if sync:
+            from asbtui.sync import engine as sync_engine
+
+            state = sync_engine.status(self.store)
+            if state.enrolled:
+                when = format_datetime(datetime.fromisoformat(state.last_sync)) \
+                    if state.last_sync else "never"
+                parts.append(progress or f"synced {when}, {state.pending:,} waiting")
         self.sub_title = " · ".join(parts)
 
     def action_sync(self) -> None:
+        from asbtui.sync import engine as sync_engine
+
         if not sync_engine.status(self.store).enrolled:
             self.notify("This device is not enrolled with a central store "
                         "(asbtui sync enrol URL CODE).", severity="warning")
@@ -523,6 +563,9 @@ class AsbApp(PermittedActions, App[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="sync",
           description="Syncing")
     def sync_in_background(self) -> None:
+        from asbtui.sync import engine as sync_engine
+        from asbtui.sync.transport import HttpTransport
+
         actor = self.actor or LOCAL
         counts = {"pages": 0}
 
@@ -548,7 +591,7 @@ class AsbApp(PermittedActions, App[None]):
         self.show_sync_status()
         self.notify(message, title="Sync", severity="error", markup=False)
 
-    def _synced(self, report: sync_engine.SyncReport) -> None:
+    def _synced(self, report: SyncReport) -> None:
         self.show_sync_status()
         text = f"Pushed {report.pushed:,}, pulled {report.pulled:,}."
         if report.conflicts:

@@ -360,3 +360,48 @@ async def test_the_case_screen_cuts_typed_text_with_a_sign_and_says_it_in_full(s
         await settle(pilot)
         cell = app.screen.query_one("#incidents", DataTable).get_row_at(0)[3].plain
         assert len(cell) == 50 and said.startswith(cell[:-1])  # cut again to the new width
+
+
+async def test_the_case_screen_is_composed_once_and_refilled_for_the_next_case(store) -> None:
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        first, second = table_refs(app)[:2]
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CaseScreen) and screen.ref == first
+        focused_at_first = screen.focused.id if screen.focused else None
+        tables = {section: screen.query_one(f"#{section}", DataTable)
+                  for section in ("people", "incidents")}
+        # What a visit leaves behind: a section chosen, details shown for a reason.
+        await pilot.press("2")
+        await settle(pilot)
+        screen.people_shown = {"someone": cases.case_detail(store, first).parties[0]}
+        screen.changed = True
+
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert app.screen is screen  # the same screen, its widgets kept
+        assert {s: screen.query_one(f"#{s}", DataTable) for s in tables} == tables
+        assert screen.ref == second and screen.detail and screen.detail.ref == second
+        assert screen.people_shown == {} and not screen.changed
+        assert (screen.focused.id if screen.focused else None) == focused_at_first
+        header = widget_text(screen.query_one("#case-header", Static))
+        assert second in header and first not in header
+        incidents = cases.case_detail(store, second).incidents
+        assert tables["incidents"].row_count == max(len(incidents), 1)
+        assert {str(k.value) for k in tables["incidents"].rows} <= (
+            {i.id for i in incidents} | {"none"})
+
+        # A case opened while the kept screen is in use gets a screen of its own.
+        app.open_case(first)
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen) and app.screen is not screen
+        assert app.screen.ref == first
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen and screen.ref == second

@@ -10,7 +10,7 @@ import pytest
 from conftest import AS_OF
 from textual.widgets import DataTable, Input, Select, Static, TextArea
 
-from asbtui.app import AsbApp
+from asbtui.app import CASE_SCREEN, AsbApp
 from asbtui.config import Settings
 from asbtui.models import District, NoteVisibility, Role
 from asbtui.screens.case import CaseScreen
@@ -228,6 +228,8 @@ async def test_signing_out_from_the_lock_screen_closes_the_case(world) -> None:
         await settle(pilot)
         assert isinstance(app.screen, LoginScreen)
         assert not any(isinstance(s, CaseScreen) for s in app.screen_stack)
+        # The case screen kept for reuse goes too: nothing of the session outlives it.
+        assert not app.is_screen_installed(CASE_SCREEN)
 
 
 # ---------------------------------------------------------------------------- partners

@@ -506,3 +506,15 @@ def test_backup_copies_the_named_store_whatever_its_name(demo_path, demo_summary
     finally:
         connection.close()
     assert demo_summary.invicta_ref in refs and len(refs) == 300
+
+
+def test_only_opening_the_app_skips_loading_the_other_commands() -> None:
+    from asbtui.cli import opens_the_app
+
+    assert opens_the_app([])
+    assert opens_the_app(["--db", "x.db", "--user", "pc.thanet", "--officer", "PC 1"])
+    assert opens_the_app(["--db=case", "--user", "demo"])  # values, not commands
+    assert not opens_the_app(["--db", "x.db", "demo"])
+    assert not opens_the_app(["case", "list"])
+    assert not opens_the_app(["--help"])
+    assert not opens_the_app(["--db", "x.db", "--version"])

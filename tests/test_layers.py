@@ -29,3 +29,21 @@ def test_screens_do_not_import_the_store_module_at_run_time() -> None:
         "import asbtui.screens.review, asbtui.screens.filters, asbtui.screens.help\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_opening_the_app_on_a_current_store_imports_no_migration_demo_or_http_code(
+        store_path) -> None:
+    # The first frame waits on every import: Alembic (only to migrate), Faker (only for
+    # demos) and the HTTP client (only to sync) come later, when they are used.
+    code = (
+        "import sys\n"
+        "from asbtui.db import open_store\n"
+        "import asbtui.app\n"
+        f"open_store({str(store_path)!r}).close()\n"
+        "heavy = ('alembic', 'faker', 'httpx')\n"
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in heavy)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""

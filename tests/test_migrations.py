@@ -116,3 +116,15 @@ def test_incidents_of_an_older_store_get_their_cases_facts_from_the_migration(tm
         ("i3", "DOV", "DOV-25-BBBBB", "", "", "", ""),
     ]
     assert notnull["district"] == 1
+
+
+def test_the_head_read_from_the_migration_files_is_alembics() -> None:
+    # Opening a current store compares its revision with this, without importing Alembic.
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from asbtui import db
+
+    config = Config()
+    config.set_main_option("script_location", "asbtui:migrations")
+    assert db.script_head() == ScriptDirectory.from_config(config).get_current_head()

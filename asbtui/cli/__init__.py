@@ -11,9 +11,28 @@ import sys
 from typing import Any
 
 _VERSION_FLAGS = (["--version"],)
+_ROOT_VALUE_OPTIONS = ("--db", "--officer", "--user")
+"""The options of ``asbtui`` itself that take a value."""
 
 
-def _typer_app() -> Any:
+def opens_the_app(args: list[str]) -> bool:
+    """Whether these arguments only open the app (options of ``asbtui`` itself, no
+    sub-command, no help): then the other commands' modules need not be loaded."""
+    rest = iter(args)
+    for arg in rest:
+        if arg in _ROOT_VALUE_OPTIONS:
+            next(rest, None)
+        elif not arg.startswith(tuple(f"{o}=" for o in _ROOT_VALUE_OPTIONS)):
+            return False
+    return True
+
+
+def _typer_app(*, root_only: bool = False) -> Any:
+    if root_only:
+        from asbtui.cli import root  # noqa: F401 - the app and ``demo``
+        from asbtui.cli.base import app
+
+        return app
     from asbtui.cli import (  # noqa: F401 - each module registers its commands
         audit,
         cases,
@@ -48,7 +67,9 @@ def main() -> None:
 
         print(f"asbtui {__version__}")
         return
-    _typer_app()()
+    # Opening the app (the usual case) loads only the root command: the first frame
+    # waits on every module imported before it.
+    _typer_app(root_only=opens_the_app(sys.argv[1:]))()
 
 
 __all__ = ["app", "main"]

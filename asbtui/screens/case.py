@@ -297,6 +297,8 @@ class CaseScreen(PermittedActions, Screen[bool]):
         threshold: ThresholdStatus | None = None
         review: ReviewView | None = None
         shares: list[ShareView] = field(default_factory=list)
+        ref: str | None = None
+        """The ref it was read for: a late answer for a case no longer shown is dropped."""
 
     @dataclass
     class LoadFailed(Message):
@@ -312,6 +314,10 @@ class CaseScreen(PermittedActions, Screen[bool]):
 
     def __init__(self, ref: str) -> None:
         super().__init__()
+        self._forget(ref)
+
+    def _forget(self, ref: str) -> None:
+        """The state of a visit to ``ref``, as on a new screen."""
         self.ref = ref
         self.detail: CaseDetail | None = None
         self.actions: list[ActionDetail] = []
@@ -322,6 +328,33 @@ class CaseScreen(PermittedActions, Screen[bool]):
         """People's full details, asked for with a reason: kept for this visit only."""
         self.shown: CaseScreen.DetailLoaded | None = None
         """What the screen last showed, shown again (cut to the new width) on a resize."""
+
+    def reopen(self, ref: str) -> None:
+        """The same screen, already composed, for another case (or the same one again).
+
+        Composing the screen (a scroll area, five tables, the footer and their styles)
+        cost more than reading the case: the app keeps one case screen and refills it.
+        Everything of the last visit goes first (its data, the people's details shown for
+        a reason, the scroll position, the focus and the cursors), so the screen starts
+        as a new one would, then the case is read again.
+        """
+        self._forget(ref)
+        self.sub_title = None
+        self.query_one("#case-header", Static).update(Text(ref, style="bold"))
+        self.query_one("#case-summary", Static).update("")
+        self.query_one("#row-detail", Static).update("")
+        for section, title in zip(SECTIONS, TITLES, strict=True):
+            self.query_one(f"#{section}", DataTable).clear()
+            self.query_one(f"#{section}-title", Label).update(Text(title))
+        self.query_one("#case-body", VerticalScroll).scroll_home(animate=False)
+        # Focus where a new screen's would start (moving it restyles both widgets: only
+        # when the last visit moved it).
+        auto_focus = self.app.AUTO_FOCUS if self.AUTO_FOCUS is None else self.AUTO_FOCUS
+        first = next((w for w in self.query(auto_focus) if w.focusable),
+                     None) if auto_focus else None
+        if self.focused is not first:
+            self.set_focus(first)
+        self.load()
 
     @property
     def asb(self) -> AsbApp:
@@ -353,23 +386,24 @@ class CaseScreen(PermittedActions, Screen[bool]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, description="Loading the case")
     def load(self) -> None:
+        ref = self.ref
         try:
-            detail = cases.case_detail(self.asb.store, self.ref)
+            detail = cases.case_detail(self.asb.store, ref)
             actions = enforcement.case_actions(self.asb.store, detail.id)
             deadlines = enforcement.case_deadlines(self.asb.store, detail.id)
             threshold = case_review.threshold_status(
                 self.asb.store,
-                self.ref,
+                ref,
                 london_today(self.asb.clock()),
                 self.asb.settings.case_review_threshold,
             )
-            review = case_review.review_in_progress(self.asb.store, self.ref)
-            shares = partners.case_shares(self.asb.store, self.ref)
+            review = case_review.review_in_progress(self.asb.store, ref)
+            shares = partners.case_shares(self.asb.store, ref)
         except Exception as error:  # noqa: BLE001 - shown to the user, never a traceback
             self.post_message(self.LoadFailed(str(error)))
             return
         self.post_message(
-            self.DetailLoaded(detail, actions, deadlines, threshold, review, shares)
+            self.DetailLoaded(detail, actions, deadlines, threshold, review, shares, ref)
         )
 
     @on(LoadFailed)
@@ -383,6 +417,8 @@ class CaseScreen(PermittedActions, Screen[bool]):
 
     @on(DetailLoaded)
     def show(self, message: DetailLoaded) -> None:
+        if message.ref is not None and message.ref != self.ref:
+            return  # read for the case this screen showed before
         self.shown = message
         d = self.detail = message.detail
         self.actions, self.deadlines = message.actions, message.deadlines

@@ -20,7 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Label, Static
 
 from asbtui.errors import AsbError
-from asbtui.services import demo, users
+from asbtui.services import users
 from asbtui.services.access import Actor
 from asbtui.widgets.footer import Footer
 
@@ -92,6 +92,8 @@ class LoginScreen(_PinScreen):
 
     def _demo_users(self) -> Text | None:
         """A demo store's users and PINs (synthetic), so that anyone can try each role."""
+        from asbtui.services import demo  # faker and the demo's data: only here
+
         try:
             found = demo.demo_sign_ins(self.asb.store)
         except Exception:  # noqa: BLE001 - the sign-in screen works without the list

@@ -10,13 +10,13 @@ from __future__ import annotations
 import functools
 from datetime import date, timedelta
 
-import holidays
-
 SUBDIVISION = "ENG"  # England and Wales keep the same bank holidays
 
 
 @functools.lru_cache(maxsize=64)
 def _bank_holidays(year: int) -> frozenset[date]:
+    import holidays  # a tenth of a second to import: when a date is first counted
+
     return frozenset(holidays.country_holidays("GB", subdiv=SUBDIVISION, years=year))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from textual import events
 from textual.app import ComposeResult
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer as TextualFooter
 
@@ -40,9 +41,29 @@ class Footer(TextualFooter):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._composed_width = 0
+        self._composed_keys: tuple[object, ...] | None = None
+
+    def _keys_now(self) -> tuple[object, ...]:
+        """What the keys shown depend on: each active binding, enabled or not."""
+        return tuple((binding.key, binding.description, binding.action, binding.show,
+                      enabled, tooltip)
+                     for _node, binding, enabled, tooltip
+                     in self.screen.active_bindings.values())
+
+    def bindings_changed(self, screen: Screen) -> None:
+        # Textual composes the footer's keys anew each time the screen's bindings may have
+        # changed (a focus moved, a screen pushed or popped over it): some fifteen widgets
+        # made and styled, the most of a key's time when opening a case and going back.
+        # The same keys are not composed again.
+        if (self._composed_keys is not None and screen is self.screen
+                and self._keys_now() == self._composed_keys):
+            return
+        super().bindings_changed(screen)
 
     def compose(self) -> ComposeResult:
         widgets: list[Widget] = list(super().compose())
+        if self._bindings_ready:
+            self._composed_keys = self._keys_now()
         keys = [w for w in widgets if is_key(w)]
         palette = [k for k in keys if k.has_class("-command-palette")]
         help_keys = [k for k in keys
