@@ -246,3 +246,98 @@ def test_my_day_prompts_a_case_review_then_lists_the_decision_awaited(world) -> 
     case_review.decide(world, review_id, "review", london_today(now))
     assert {i.case_ref for i in prompts()} == {theirs}  # applied for: no prompt again
 
+
+
+# ---------------------------------------------------------------- a change of risk later
+
+
+def test_a_default_update_frequency_follows_the_cases_risk_when_it_changes(world) -> None:
+    as_user(world, "pc.thanet")
+    now = datetime.now(UTC)
+    today = london_today(now)
+    ref = new_case(world, now=now, risk="standard",
+                   people=[cases.PersonInput(name="Ann Example", role="victim")])
+    [plan] = victims.victim_plans(world, ref)
+    assert (plan.frequency_days, plan.next_due) == (28, today + timedelta(days=28))
+
+    change = cases.change_risk(world, ref, "high", today=today)
+    assert [(c.before, c.after, c.kept_agreed) for c in change.victim_updates] == [(28, 7, False)]
+    [plan] = victims.victim_plans(world, ref)
+    assert (plan.frequency_days, plan.next_due) == (7, today + timedelta(days=7))
+    assert plan.frequency_text() == "every 7 days"
+    assert "every 7 days" in change.describe()
+    item = next(i for i in day.my_day(world, now=now, days=14).items
+                if i.kind is ItemKind.VICTIM_UPDATE and i.case_ref == ref)
+    assert item.due == today + timedelta(days=7)
+    assert "every 7 days" in item.what
+    [entry] = [e for e in history_of(world, ref) if e.field == "update frequency"]
+    assert (entry.old, entry.new, entry.reason) == ("every 28 days", "every 7 days",
+                                                    "Risk changed to high")
+
+    cases.set_risk(world, ref, "medium", today=today)  # lower: later, from the same start
+    [plan] = victims.victim_plans(world, ref)
+    assert (plan.frequency_days, plan.next_due) == (14, today + timedelta(days=14))
+
+
+def test_an_agreed_update_frequency_is_kept_when_the_risk_changes_and_says_so(world) -> None:
+    as_user(world, "pc.thanet")
+    now = datetime.now(UTC)
+    today = london_today(now)
+    ref = new_case(world, now=now, risk="standard",
+                   people=[cases.PersonInput(name="Ann Example", role="victim")])
+    party = victim_id(world, ref)
+    due = victims.set_frequency(world, ref, party, 21, "Prefers a call every three weeks")
+
+    change = cases.change_risk(world, ref, "high", today=today)
+    [kept] = change.victim_updates
+    assert (kept.before, kept.after, kept.default, kept.kept_agreed) == (21, 21, 7, True)
+    assert "as agreed" in change.describe() and "default is now 7 days" in change.describe()
+    [plan] = victims.victim_plans(world, ref)
+    assert (plan.frequency_days, plan.next_due, plan.default_days) == (21, due, 7)
+    assert plan.kept_agreed
+    assert "kept: the default for the case's risk is 7 days" in plan.frequency_text()
+    assert not [e for e in history_of(world, ref) if e.field == "update frequency"]
+
+
+def test_a_higher_risk_brings_an_update_due_today_never_overdue_at_once(world) -> None:
+    as_user(world, "pc.thanet")
+    now = datetime.now(UTC)
+    today = london_today(now)
+    ref = new_case(world, now=now - timedelta(days=30), risk="standard",
+                   people=[cases.PersonInput(name="Ann Example", role="victim")])
+    party = victim_id(world, ref)
+    contacted = now - timedelta(days=20)
+    assert victims.record_contact(world, ref, party, "phone", "Told her the plan",
+                                  at=contacted) == london_today(contacted) + timedelta(days=28)
+    cases.set_risk(world, ref, "high", today=today)  # 7 days from the contact: 13 days ago
+    [plan] = victims.victim_plans(world, ref)
+    assert (plan.frequency_days, plan.next_due) == (7, today)
+    assert not plan.overdue(today)
+
+
+def test_a_victim_corrected_to_vulnerable_or_a_triage_raising_risk_moves_the_updates(
+        world) -> None:
+    from asbtui.services import corrections
+
+    as_user(world, "pc.thanet")
+    now = datetime.now(UTC)
+    today = london_today(now)
+    ref = new_case(world, now=now, risk="standard",
+                   people=[cases.PersonInput(name="Ann Example", role="victim")])
+    corrections.correct_person(world, victim_id(world, ref),
+                               corrections.PersonCorrection(vulnerable=True),
+                               "She told us of her illness", now=now)
+    [plan] = victims.victim_plans(world, ref)
+    assert (plan.frequency_days, plan.next_due) == (7, today + timedelta(days=7))
+
+    other = new_case(world, now=now, risk="standard",
+                     people=[cases.PersonInput(name="Bob Example", role="victim")])
+    triage.triage(world, other, ["threat"])  # a threat makes it high priority, high risk
+    [plan] = victims.victim_plans(world, other)
+    assert plan.frequency_days == 7
+
+
+def history_of(store, ref: str):
+    from asbtui.services import history
+
+    return history.case_history(store, ref)

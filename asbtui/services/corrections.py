@@ -37,7 +37,7 @@ from asbtui.models import (
     PartyRole,
     RiskLevel,
 )
-from asbtui.services import audit, places, search
+from asbtui.services import audit, places, search, victims
 from asbtui.services.access import Permission, current, permits, require_district
 from asbtui.services.cases import (
     NAME_MAX,
@@ -374,6 +374,9 @@ def correct_person(store: Store, party_id: str, fix: PersonCorrection, reason: s
         session.flush()
         was_vulnerable = case.vulnerable_victim
         _recount_vulnerable(session, case)
+        if "vulnerable" in changed and PartyRole(party.role) is PartyRole.VICTIM:
+            # A vulnerable victim is updated as often as on a high-risk case.
+            victims.follow_risk(session, actor, case, today, reason=why, at=now)
         if case.vulnerable_victim and not was_vulnerable and case.status != CaseStatus.CLOSED:
             # A vulnerable victim is reviewed as often as a high-risk case (as on intake).
             sooner = today + review_interval(RiskLevel(case.risk), True)
