@@ -380,8 +380,9 @@ class Case(Synced, table=True):
         *(sa.Index(name, *columns) for name, columns in QUEUE_INDEXES.items()),
         sa.Index("ix_case_opened", "district", "opened_at"),
         sa.Index("ix_case_street", "district", "street_key"),
-        sa.Index("ix_case_address", "district", "address_key"),
-        sa.Index("ix_case_postcode", "postcode_key"),
+        # Duplicates at intake: a place's open cases newest first, from the index alone.
+        sa.Index("ix_case_address", "address_key", "status", "opened_at", "ref", "deleted"),
+        sa.Index("ix_case_postcode", "postcode_key", "status", "opened_at", "ref", "deleted"),
         # The few soft-deleted cases, whose incidents the patterns leave out.
         # (The condition is written as the services' queries write it, so SQLite uses it.)
         sa.Index("ix_case_deleted", "ref", sqlite_where=sa.text("deleted = 1")),

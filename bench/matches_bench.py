@@ -29,15 +29,23 @@ from asbtui.services import access, demo, lookup, matches, people
 AS_OF = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
 
+CPU: list[tuple[float, float]] = []
+"""Each timed row's CPU p50 and p95 (this process's time.process_time), beside the wall."""
+
+
 def timings(fn: Callable[[object], object], inputs: list[object]) -> tuple[float, float]:
-    fn(inputs[0])  # warm the page cache and SQLite's statement cache
-    times = []
+    fn(inputs[0])  # warm SQLite's statement cache (a cold file stays cold but for one)
+    times, cpu = [], []
     for value in inputs:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn(value)
+        cpu.append((time.process_time() - start_cpu) * 1000)
         times.append((time.perf_counter() - start) * 1000)
     times.sort()
-    return statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)]
+    cpu.sort()
+    at = max(0, int(len(times) * 0.95) - 1)
+    CPU.append((statistics.median(cpu), cpu[at]))
+    return statistics.median(times), times[at]
 
 
 def build(path: Path, cases: int) -> None:
@@ -90,8 +98,8 @@ def main() -> None:
     keys = [places.address_key(x) for x in locations]
 
     def floor(key: object) -> object:
-        return raw.execute('SELECT id FROM "case" WHERE district = ? AND address_key = ?',
-                           ("THA", key)).fetchall()
+        return raw.execute('SELECT ref FROM "case" WHERE address_key = ? LIMIT 1',
+                           (key,)).fetchall()
 
     floor_p50, floor_p95 = timings(floor, keys)
     with open_store(args.store) as store:
@@ -99,14 +107,16 @@ def main() -> None:
         total = raw.execute('SELECT count(*) FROM "case"').fetchone()[0]
         print(f"cases: {total:,}; samples: {len(locations)} addresses, {len(postcodes)} "
               f"postcodes, {len(people_rows)} people, {len(refs)} refs")
-        print(f"{'lookup':<34}{'p50 ms':>9}{'p95 ms':>9}{'p95/floor':>11}")
+        print(f"{'lookup (wall; CPU of this process)':<34}{'p50 ms':>9}{'p95 ms':>9}"
+              f"{'p95/floor':>11}{'CPU p50':>9}{'CPU p95':>9}")
         print(f"{'floor: one indexed SQLite lookup':<34}{floor_p50:9.2f}{floor_p95:9.2f}"
               f"{1:11.1f}")
 
         def row(label: str, fn: Callable[[object], object], inputs: list[object]) -> None:
             p50, p95 = timings(fn, inputs)
+            cpu50, cpu95 = CPU[-1]
             print(f"{label:<34}{p50:9.2f}{p95:9.2f}{p95 / max(floor_p95, 1e-6):11.1f}"
-                  + ("  (goal 50 ms: MISSED)" if p95 > 50 else ""))
+                  f"{cpu50:9.2f}{cpu95:9.2f}" + ("  (goal 50 ms: MISSED)" if p95 > 50 else ""))
 
         row("address (upper case, spaced)", lambda loc: matches.intake_matches(
             store, matches.MatchQuery(location="  " + str(loc).upper().replace(",", " ,  ")),
@@ -142,9 +152,8 @@ def main() -> None:
     key = keys[0]
     print("plans:")
     for label, sql, params in (
-        ("address", 'SELECT ref FROM "case" WHERE address_key = ? AND deleted = 0 AND '
-         "district IN ('ASH','CAN','DAR','DOV','FOL','GRA','MAI','MED','SEV','SWA','THA',"
-         "'TON','TUN')", (key,)),
+        ("address", 'SELECT ref FROM "case" WHERE address_key = ? AND status != \'closed\' '
+         "AND NOT deleted ORDER BY opened_at DESC LIMIT 50", (key,)),
         ("address incidents", "SELECT case_ref, max(occurred_at) FROM incident WHERE "
          "district IN ('ASH','CAN','DAR','DOV','FOL','GRA','MAI','MED','SEV','SWA','THA',"
          "'TON','TUN') AND address_key = ? AND occurred_at >= '2025-11-25' AND deleted = 0 "
