@@ -341,3 +341,46 @@ def history_of(store, ref: str):
     from asbtui.services import history
 
     return history.case_history(store, ref)
+
+
+# ---------------------------------------------------------------- a day of many items
+
+
+def test_my_day_stops_at_its_limit_with_the_soonest_items_and_says_there_are_more(
+        world) -> None:
+    as_user(world, "pc.thanet")
+    now = datetime.now(UTC)
+    today = london_today(now)
+    refs = [new_case(world, now=now) for _ in range(3)]
+    for n, ref in enumerate(refs):  # tasks due 5, 3 and 1 days ago, then today
+        tasks.add_task(world, ref, f"Task {n}", today - timedelta(days=5 - 2 * n),
+                       officer="PC 101", today=today - timedelta(days=10))
+    tasks.add_task(world, refs[0], "Task today", today, officer="PC 101")
+    everything = day.my_day(world, now=now)
+    assert not everything.truncated and len(everything.items) > 3
+    soonest = day.my_day(world, now=now, limit=3)
+    assert soonest.truncated
+    assert soonest.items == everything.items[:3]
+    assert [i.what for i in soonest.items] == ["Task 0", "Task 1", "Task 2"]
+
+    as_user(world, "pc.other")
+    late = new_case(world, owner="PC 102", now=now)
+    tasks.add_task(world, late, "Oldest of all", today - timedelta(days=9), officer="PC 102",
+                   today=today - timedelta(days=10))
+    as_user(world, "sup.thanet")
+    # A supervisor's limit keeps the soonest of the districts, then groups them by officer.
+    grouped = day.my_day(world, now=now, limit=2)
+    assert grouped.truncated
+    assert [i.what for i in grouped.items] == ["Task 0", "Oldest of all"]
+
+
+def test_my_day_without_prompts_leaves_out_only_the_case_review_prompts(world) -> None:
+    as_user(world, "pc.thanet")
+    now = datetime.now(UTC)
+    ref = new_case(world, now=now - timedelta(days=40),
+                   people=[cases.PersonInput(name="Ann Example", role="victim")])
+    _reports(world, ref, case_review.DEFAULT_THRESHOLD, now)
+    full = day.my_day(world, now=now)
+    assert ItemKind.CASE_REVIEW in {i.kind for i in full.items}
+    quick = day.my_day(world, now=now, prompts=False)
+    assert quick.items == [i for i in full.items if i.kind is not ItemKind.CASE_REVIEW]
