@@ -873,6 +873,8 @@ class StoreMeta(SQLModel, table=True):
 # An officer's reviews due, in date order, for My day (kept here, beside the day's tables).
 # With the id, an officer's open cases are read from the index alone (no table lookups).
 sa.Index("ix_case_owner_review", Case.owner_id, Case.next_review, Case.id)
+# A supervisor's reviews due in a district, soonest first (My day stops at its limit).
+sa.Index("ix_case_district_review", Case.district, Case.next_review, Case.status, Case.deleted)
 
 
 class FirstContact(Synced, table=True):

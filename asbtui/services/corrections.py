@@ -26,16 +26,19 @@ from asbtui.models import (
     Case,
     CaseReview,
     CaseStatus,
+    CaseTask,
     Category,
     Channel,
     Deadline,
     District,
+    FirstContact,
     Incident,
     IncidentType,
     Officer,
     Party,
     PartyRole,
     RiskLevel,
+    VictimUpdatePlan,
 )
 from asbtui.services import audit, places, search, victims
 from asbtui.services.access import Permission, current, permits, require_district
@@ -205,6 +208,11 @@ def _move_district(session: Session, actor: Actor, case: Case, now: datetime,
     for review in session.exec(select(CaseReview).where(CaseReview.case_id == case.id)):
         review.district = district
         session.add(review)
+    # The officer's day reads these by district (My day's due-date indexes).
+    for model in (FirstContact, VictimUpdatePlan, CaseTask):
+        for row in session.exec(select(model).where(model.case_id == case.id)):
+            row.district = district
+            session.add(row)
     owner = session.get(Officer, case.owner_id) if case.owner_id else None
     if owner is not None and owner.district != district:
         record_change(session, actor, case.id, "case", case.id, "owner", owner.collar, None,

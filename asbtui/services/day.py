@@ -38,6 +38,7 @@ from asbtui.models import (
     DeadlineStatus,
     District,
     FirstContact,
+    Incident,
     Officer,
     ReviewDecision,
     Role,
@@ -243,8 +244,7 @@ def _case_reviews(connection: sa.Connection, owner: sa.ColumnElement[bool], scop
     threshold today with no application made since their reports began to count."""
     items: list[DayItem] = []
     # No rule sets a time for the decision: it is due today until it is made.
-    review_scope = (owner if scope.officer_ids is not None
-                    else CaseReview.district.in_(scope.districts))
+    review_scope = CaseReview.district.in_(scope.districts)
     rows = connection.execute(
         sa.select(CaseReview.id, CaseReview.requested_on, CaseReview.qualifying_reports,
                   Case.ref, Case.district, Officer.collar, Officer.name)
@@ -266,10 +266,21 @@ def _case_reviews(connection: sa.Connection, owner: sa.ColumnElement[bool], scop
                CaseReview.decision == ReviewDecision.PENDING,
                sa.and_(CaseReview.decision == ReviewDecision.REVIEW,
                        CaseReview.outcome_on.is_(None))))
+    # First the cases with enough reports since the oldest that can count, from two
+    # covering indexes (the cases by district and owner, the reports by district, case and
+    # time): only those have their reports' dates worked out exactly.
+    enough = (sa.select(Case.id)
+              .join(Incident, sa.and_(Incident.district == Case.district,
+                                      Incident.case_id == Case.id))
+              .where(~Case.deleted, Case.district.in_(scope.districts), owner,
+                     Case.status.in_(case_review.OPEN_STATUSES),
+                     Incident.occurred_at >= case_review.oldest_counted(today),
+                     ~Incident.deleted)
+              .group_by(Case.id).having(sa.func.count() >= threshold))
     query = (case_review.meeting_query(today, threshold, Case.id, Case.ref, Case.district,
                                        Officer.collar, Officer.name)
              .outerjoin(Officer, Officer.id == Case.owner_id)
-             .where(owner, ~applied)
+             .where(Case.id.in_(enough), owner, ~applied)
              .order_by(sa.desc("reports"), Case.ref)
              .limit(PROMPT_LIMIT))
     for rid, ref, district, collar, name, reports in connection.execute(query):
