@@ -2,6 +2,7 @@
 screen opened from a key, as p50 and p95 against a floor.
 
     python bench/my_day_bench.py [--cases 100000] [--store bench/day-100k.db] [--as-of ISO]
+                                 [--cold] [--no-screen]
 
 Builds the store once (kept for later runs; ``bench/*.db`` is ignored by git), signs in
 as the demo's Thanet officer and supervisor, and prints each measure's p50 and p95 (wall
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sqlite3
 import statistics
 import time
@@ -37,8 +39,15 @@ CPU: list[list[float]] = []
 """The CPU times (ms) of the last timings_ms call."""
 
 
+COLD: list[Path] = []
+"""The store to drop from the page cache before each measure (--cold)."""
+
+
 def timings_ms(fn: Callable[[], object], repeat: int) -> list[float]:
-    fn()  # warm the page cache and SQLite's statement cache
+    if COLD:
+        evict(COLD[0])
+    else:
+        fn()  # warm the page cache and SQLite's statement cache
     times, cpu = [], []
     for _ in range(repeat):
         start, start_cpu = time.perf_counter(), time.process_time()
@@ -51,6 +60,17 @@ def timings_ms(fn: Callable[[], object], repeat: int) -> list[float]:
 
 def p(times: list[float], q: float) -> float:
     return times[min(len(times) - 1, int(round(q * (len(times) - 1))))]
+
+
+def evict(path: Path) -> None:
+    """Drop the store's pages (and its WAL's) from the OS page cache (this file only)."""
+    for part in (path, Path(f"{path}-wal")):
+        if part.exists():
+            fd = os.open(part, os.O_RDONLY)
+            try:
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(fd)
 
 
 def build(path: Path, cases: int) -> None:
@@ -179,10 +199,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=60)
     parser.add_argument("--as-of", type=datetime.fromisoformat, default=None)
     parser.add_argument("--no-screen", action="store_true")
+    parser.add_argument("--cold", action="store_true",
+                        help="drop the store from the OS page cache before each measure "
+                        "(and time the first call, not a warm one)")
     args = parser.parse_args()
     path = args.store or Path(__file__).parent / f"day-{args.cases // 1000}k.db"
     build(path, args.cases)
     now = args.as_of or store_now(path)
+    if args.cold:
+        COLD.append(path)
     print(f"now: {now.isoformat()}")
     from asbtui.screens.my_day import SHOWN
 
