@@ -383,8 +383,9 @@ class Case(Synced, table=True):
         *(sa.Index(name, *columns) for name, columns in QUEUE_INDEXES.items()),
         sa.Index("ix_case_opened", "district", "opened_at"),
         sa.Index("ix_case_street", "district", "street_key"),
-        sa.Index("ix_case_address", "district", "address_key"),
-        sa.Index("ix_case_postcode", "postcode_key"),
+        # Duplicates at intake: a place's open cases newest first, from the index alone.
+        sa.Index("ix_case_address", "address_key", "status", "opened_at", "ref", "deleted"),
+        sa.Index("ix_case_postcode", "postcode_key", "status", "opened_at", "ref", "deleted"),
         # Cases near a point: a box of latitudes, longitudes filtered in the index.
         sa.Index("ix_case_point", "latitude", "longitude",
                  sqlite_where=sa.text("latitude IS NOT NULL")),
@@ -878,6 +879,8 @@ class StoreMeta(SQLModel, table=True):
 # An officer's reviews due, in date order, for My day (kept here, beside the day's tables).
 # With the id, an officer's open cases are read from the index alone (no table lookups).
 sa.Index("ix_case_owner_review", Case.owner_id, Case.next_review, Case.id)
+# A supervisor's reviews due in a district, soonest first (My day stops at its limit).
+sa.Index("ix_case_district_review", Case.district, Case.next_review, Case.status, Case.deleted)
 
 
 class FirstContact(Synced, table=True):

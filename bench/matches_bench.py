@@ -9,12 +9,14 @@ addresses, postcodes and people taken from the store (typed in other case and sp
 :func:`asbtui.services.lookup.find_refs`, against a floor: one bare indexed SQLite lookup
 of a case by its address key. Prints each query plan's use of indexes (a SCAN of a table
 would be a full scan). Goal: p95 < 50 ms.
-Run on demand; CI does not run it.
+``--cold`` drops the store from the OS page cache before each lookup (its first samples
+then read the disk). Run on demand; CI does not run it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sqlite3
 import statistics
@@ -29,15 +31,36 @@ from asbtui.services import access, demo, lookup, matches, people
 AS_OF = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
 
+CPU: list[tuple[float, float]] = []
+"""Each timed row's CPU p50 and p95 (this process's time.process_time), beside the wall."""
+
+
 def timings(fn: Callable[[object], object], inputs: list[object]) -> tuple[float, float]:
-    fn(inputs[0])  # warm the page cache and SQLite's statement cache
-    times = []
+    fn(inputs[0])  # warm SQLite's statement cache (a cold file stays cold but for one)
+    times, cpu = [], []
     for value in inputs:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn(value)
+        cpu.append((time.process_time() - start_cpu) * 1000)
         times.append((time.perf_counter() - start) * 1000)
     times.sort()
-    return statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)]
+    cpu.sort()
+    at = max(0, int(len(times) * 0.95) - 1)
+    CPU.append((statistics.median(cpu), cpu[at]))
+    return statistics.median(times), times[at]
+
+
+def evict(path: Path) -> None:
+    """Drop the store's pages (and its WAL's) from the OS page cache: the next reads come
+    from the disk, as on a first use after a reboot. Only this file: the neighbours'
+    caches are left alone."""
+    for part in (path, Path(f"{path}-wal")):
+        if part.exists():
+            fd = os.open(part, os.O_RDONLY)
+            try:
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(fd)
 
 
 def build(path: Path, cases: int) -> None:
@@ -77,6 +100,8 @@ def main() -> None:
     parser.add_argument("--store", type=Path, default=Path("bench/records-100k.db"))
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--cold", action="store_true",
+                        help="drop the store from the OS page cache before each lookup")
     args = parser.parse_args()
     build(args.store, args.cases)
     locations, postcodes, people_rows, refs = samples(args.store, args.samples)
@@ -90,8 +115,8 @@ def main() -> None:
     keys = [places.address_key(x) for x in locations]
 
     def floor(key: object) -> object:
-        return raw.execute('SELECT id FROM "case" WHERE district = ? AND address_key = ?',
-                           ("THA", key)).fetchall()
+        return raw.execute('SELECT ref FROM "case" WHERE address_key = ? LIMIT 1',
+                           (key,)).fetchall()
 
     floor_p50, floor_p95 = timings(floor, keys)
     with open_store(args.store) as store:
@@ -99,14 +124,18 @@ def main() -> None:
         total = raw.execute('SELECT count(*) FROM "case"').fetchone()[0]
         print(f"cases: {total:,}; samples: {len(locations)} addresses, {len(postcodes)} "
               f"postcodes, {len(people_rows)} people, {len(refs)} refs")
-        print(f"{'lookup':<34}{'p50 ms':>9}{'p95 ms':>9}{'p95/floor':>11}")
+        print(f"{'lookup (wall; CPU of this process)':<34}{'p50 ms':>9}{'p95 ms':>9}"
+              f"{'p95/floor':>11}{'CPU p50':>9}{'CPU p95':>9}")
         print(f"{'floor: one indexed SQLite lookup':<34}{floor_p50:9.2f}{floor_p95:9.2f}"
               f"{1:11.1f}")
 
         def row(label: str, fn: Callable[[object], object], inputs: list[object]) -> None:
+            if args.cold:
+                evict(args.store)
             p50, p95 = timings(fn, inputs)
+            cpu50, cpu95 = CPU[-1]
             print(f"{label:<34}{p50:9.2f}{p95:9.2f}{p95 / max(floor_p95, 1e-6):11.1f}"
-                  + ("  (goal 50 ms: MISSED)" if p95 > 50 else ""))
+                  f"{cpu50:9.2f}{cpu95:9.2f}" + ("  (goal 50 ms: MISSED)" if p95 > 50 else ""))
 
         row("address (upper case, spaced)", lambda loc: matches.intake_matches(
             store, matches.MatchQuery(location="  " + str(loc).upper().replace(",", " ,  ")),
@@ -142,9 +171,8 @@ def main() -> None:
     key = keys[0]
     print("plans:")
     for label, sql, params in (
-        ("address", 'SELECT ref FROM "case" WHERE address_key = ? AND deleted = 0 AND '
-         "district IN ('ASH','CAN','DAR','DOV','FOL','GRA','MAI','MED','SEV','SWA','THA',"
-         "'TON','TUN')", (key,)),
+        ("address", 'SELECT ref FROM "case" WHERE address_key = ? AND status != \'closed\' '
+         "AND NOT deleted ORDER BY opened_at DESC LIMIT 50", (key,)),
         ("address incidents", "SELECT case_ref, max(occurred_at) FROM incident WHERE "
          "district IN ('ASH','CAN','DAR','DOV','FOL','GRA','MAI','MED','SEV','SWA','THA',"
          "'TON','TUN') AND address_key = ? AND occurred_at >= '2025-11-25' AND deleted = 0 "

@@ -11,7 +11,16 @@ from conftest import AS_OF
 
 from asbtui.errors import Forbidden, InvalidInput, NotFound
 from asbtui.models import AuditEvent, ClosureReason, District, Role
-from asbtui.services import cases, corrections, enforcement, history, partners, queue, users
+from asbtui.services import (
+    cases,
+    corrections,
+    enforcement,
+    history,
+    partners,
+    queue,
+    tasks,
+    users,
+)
 from asbtui.services.access import Actor
 from asbtui.services.corrections import CaseCorrection, IncidentCorrection, PersonCorrection
 
@@ -107,8 +116,11 @@ def test_a_case_moved_to_another_district_keeps_its_ref_and_changes_queue(
         store, open_case, make_officer) -> None:
     owner = make_officer(store, "THA")
     ref = open_case(store, location="14 Invicta Road, Margate", postcode="ct9 2qb",
-                    owner_collar=owner.collar)
+                    owner_collar=owner.collar,
+                    people=[cases.PersonInput("Ann Example", "victim")])
     incident(store, ref)
+    tasks.add_task(store, ref, "Visit the neighbours", AS_OF.date() + timedelta(days=3),
+                   officer=owner.collar, today=AS_OF.date())
     action = enforcement.start_action(store, ref, enforcement.NewAction(
         power="cpw", concerns="14 Invicta Road", conduct="Loud music"),
         enforcement.StepInput(AS_OF - timedelta(hours=1), authority="constable",
@@ -129,9 +141,14 @@ def test_a_case_moved_to_another_district_keeps_its_ref_and_changes_queue(
             "SELECT district, case_location, street_key, postcode_key FROM incident")).all()
         deadline_districts = connection.execute(sa.text(
             "SELECT DISTINCT district FROM deadline")).scalars().all()
+        # My day reads victim updates and tasks by district: they follow the case.
+        day_districts = connection.execute(sa.text(
+            "SELECT district FROM victimupdateplan UNION SELECT district FROM casetask"
+        )).scalars().all()
     assert [tuple(r) for r in copies] == [("DOV", "2 Castle Street, Dover", "castle street",
                                           "CT161PW")]
     assert deadline_districts == ["DOV"]
+    assert day_districts == ["DOV"]
     assert cases.case_detail(store, ref).ref == ref
     owner_change = next(e for e in history.case_history(store, ref) if e.field == "owner")
     assert owner_change.old == owner.collar and owner_change.new == ""

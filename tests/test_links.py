@@ -129,3 +129,18 @@ def test_erasing_a_case_blanks_the_words_of_its_links(store, open_case) -> None:
     with store.engine.connect() as connection:
         reasons = connection.execute(sa.text("SELECT reason FROM caselink")).scalars().all()
     assert reasons == [""]
+
+
+def test_a_merged_duplicates_victim_keeps_their_update_plan_on_the_surviving_case(
+        store, open_case) -> None:
+    from asbtui.services import victims
+
+    survivor = open_case(store, people=[cases.PersonInput("Ann Example", "victim")])
+    duplicate = open_case(store, people=[cases.PersonInput("Bob Example", "victim",
+                                                           vulnerable=True)])
+    [bob] = victims.victim_plans(store, duplicate)
+    links.merge_cases(store, duplicate, survivor, "Same problem", now=AS_OF)
+    plans = {p.name: p for p in victims.victim_plans(store, survivor)}
+    assert set(plans) == {"Ann Example", "Bob Example"}
+    assert (plans["Bob Example"].frequency_days, plans["Bob Example"].next_due) == (
+        bob.frequency_days, bob.next_due)

@@ -246,3 +246,141 @@ def test_my_day_prompts_a_case_review_then_lists_the_decision_awaited(world) -> 
     case_review.decide(world, review_id, "review", london_today(now))
     assert {i.case_ref for i in prompts()} == {theirs}  # applied for: no prompt again
 
+
+
+# ---------------------------------------------------------------- a change of risk later
+
+
+def test_a_default_update_frequency_follows_the_cases_risk_when_it_changes(world) -> None:
+    as_user(world, "pc.thanet")
+    now = datetime.now(UTC)
+    today = london_today(now)
+    ref = new_case(world, now=now, risk="standard",
+                   people=[cases.PersonInput(name="Ann Example", role="victim")])
+    [plan] = victims.victim_plans(world, ref)
+    assert (plan.frequency_days, plan.next_due) == (28, today + timedelta(days=28))
+
+    change = cases.change_risk(world, ref, "high", today=today)
+    assert [(c.before, c.after, c.kept_agreed) for c in change.victim_updates] == [(28, 7, False)]
+    [plan] = victims.victim_plans(world, ref)
+    assert (plan.frequency_days, plan.next_due) == (7, today + timedelta(days=7))
+    assert plan.frequency_text() == "every 7 days"
+    assert "every 7 days" in change.describe()
+    item = next(i for i in day.my_day(world, now=now, days=14).items
+                if i.kind is ItemKind.VICTIM_UPDATE and i.case_ref == ref)
+    assert item.due == today + timedelta(days=7)
+    assert "every 7 days" in item.what
+    [entry] = [e for e in history_of(world, ref) if e.field == "update frequency"]
+    assert (entry.old, entry.new, entry.reason) == ("every 28 days", "every 7 days",
+                                                    "Risk changed to high")
+
+    cases.set_risk(world, ref, "medium", today=today)  # lower: later, from the same start
+    [plan] = victims.victim_plans(world, ref)
+    assert (plan.frequency_days, plan.next_due) == (14, today + timedelta(days=14))
+
+
+def test_an_agreed_update_frequency_is_kept_when_the_risk_changes_and_says_so(world) -> None:
+    as_user(world, "pc.thanet")
+    now = datetime.now(UTC)
+    today = london_today(now)
+    ref = new_case(world, now=now, risk="standard",
+                   people=[cases.PersonInput(name="Ann Example", role="victim")])
+    party = victim_id(world, ref)
+    due = victims.set_frequency(world, ref, party, 21, "Prefers a call every three weeks")
+
+    change = cases.change_risk(world, ref, "high", today=today)
+    [kept] = change.victim_updates
+    assert (kept.before, kept.after, kept.default, kept.kept_agreed) == (21, 21, 7, True)
+    assert "as agreed" in change.describe() and "default is now 7 days" in change.describe()
+    [plan] = victims.victim_plans(world, ref)
+    assert (plan.frequency_days, plan.next_due, plan.default_days) == (21, due, 7)
+    assert plan.kept_agreed
+    assert "kept: the default for the case's risk is 7 days" in plan.frequency_text()
+    assert not [e for e in history_of(world, ref) if e.field == "update frequency"]
+
+
+def test_a_higher_risk_brings_an_update_due_today_never_overdue_at_once(world) -> None:
+    as_user(world, "pc.thanet")
+    now = datetime.now(UTC)
+    today = london_today(now)
+    ref = new_case(world, now=now - timedelta(days=30), risk="standard",
+                   people=[cases.PersonInput(name="Ann Example", role="victim")])
+    party = victim_id(world, ref)
+    contacted = now - timedelta(days=20)
+    assert victims.record_contact(world, ref, party, "phone", "Told her the plan",
+                                  at=contacted) == london_today(contacted) + timedelta(days=28)
+    cases.set_risk(world, ref, "high", today=today)  # 7 days from the contact: 13 days ago
+    [plan] = victims.victim_plans(world, ref)
+    assert (plan.frequency_days, plan.next_due) == (7, today)
+    assert not plan.overdue(today)
+
+
+def test_a_victim_corrected_to_vulnerable_or_a_triage_raising_risk_moves_the_updates(
+        world) -> None:
+    from asbtui.services import corrections
+
+    as_user(world, "pc.thanet")
+    now = datetime.now(UTC)
+    today = london_today(now)
+    ref = new_case(world, now=now, risk="standard",
+                   people=[cases.PersonInput(name="Ann Example", role="victim")])
+    corrections.correct_person(world, victim_id(world, ref),
+                               corrections.PersonCorrection(vulnerable=True),
+                               "She told us of her illness", now=now)
+    [plan] = victims.victim_plans(world, ref)
+    assert (plan.frequency_days, plan.next_due) == (7, today + timedelta(days=7))
+
+    other = new_case(world, now=now, risk="standard",
+                     people=[cases.PersonInput(name="Bob Example", role="victim")])
+    triage.triage(world, other, ["threat"])  # a threat makes it high priority, high risk
+    [plan] = victims.victim_plans(world, other)
+    assert plan.frequency_days == 7
+
+
+def history_of(store, ref: str):
+    from asbtui.services import history
+
+    return history.case_history(store, ref)
+
+
+# ---------------------------------------------------------------- a day of many items
+
+
+def test_my_day_stops_at_its_limit_with_the_soonest_items_and_says_there_are_more(
+        world) -> None:
+    as_user(world, "pc.thanet")
+    now = datetime.now(UTC)
+    today = london_today(now)
+    refs = [new_case(world, now=now) for _ in range(3)]
+    for n, ref in enumerate(refs):  # tasks due 5, 3 and 1 days ago, then today
+        tasks.add_task(world, ref, f"Task {n}", today - timedelta(days=5 - 2 * n),
+                       officer="PC 101", today=today - timedelta(days=10))
+    tasks.add_task(world, refs[0], "Task today", today, officer="PC 101")
+    everything = day.my_day(world, now=now)
+    assert not everything.truncated and len(everything.items) > 3
+    soonest = day.my_day(world, now=now, limit=3)
+    assert soonest.truncated
+    assert soonest.items == everything.items[:3]
+    assert [i.what for i in soonest.items] == ["Task 0", "Task 1", "Task 2"]
+
+    as_user(world, "pc.other")
+    late = new_case(world, owner="PC 102", now=now)
+    tasks.add_task(world, late, "Oldest of all", today - timedelta(days=9), officer="PC 102",
+                   today=today - timedelta(days=10))
+    as_user(world, "sup.thanet")
+    # A supervisor's limit keeps the soonest of the districts, then groups them by officer.
+    grouped = day.my_day(world, now=now, limit=2)
+    assert grouped.truncated
+    assert [i.what for i in grouped.items] == ["Task 0", "Oldest of all"]
+
+
+def test_my_day_without_prompts_leaves_out_only_the_case_review_prompts(world) -> None:
+    as_user(world, "pc.thanet")
+    now = datetime.now(UTC)
+    ref = new_case(world, now=now - timedelta(days=40),
+                   people=[cases.PersonInput(name="Ann Example", role="victim")])
+    _reports(world, ref, case_review.DEFAULT_THRESHOLD, now)
+    full = day.my_day(world, now=now)
+    assert ItemKind.CASE_REVIEW in {i.kind for i in full.items}
+    quick = day.my_day(world, now=now, prompts=False)
+    assert quick.items == [i for i in full.items if i.kind is not ItemKind.CASE_REVIEW]

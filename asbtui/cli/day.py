@@ -142,6 +142,7 @@ def victim_list(
         plans = victims.victim_plans(store, ref)
     if as_json:
         print_json([{"victim": p.name, "frequency_days": p.frequency_days, "agreed": p.agreed,
+                     "default_days": p.default_days,
                      "next_due": p.next_due, "last_contact": p.last_contact_at,
                      "contacts": [{"at": c.contacted_at, "method": c.method, "by": c.by_user,
                                    "said": c.said, "victim_view": c.victim_view}
@@ -149,7 +150,7 @@ def victim_list(
         return
     console = table_console()
     for p in plans:
-        line = Text.assemble(visible(p.name), f": every {p.frequency_days} days, next due "
+        line = Text.assemble(visible(p.name), f": {p.frequency_text()}, next due "
                              f"{format_date(p.next_due)}")
         console.print(line)
         for c in p.contacts:

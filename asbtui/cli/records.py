@@ -80,8 +80,9 @@ def case_edit(
         if any(v is not None for v in (summary, category, channel, location, postcode,
                                        coordinates, district, hate)):
             changed += corrections.correct_case(store, wanted, fix, reason)
+        followed = ""
         if risk is not None:
-            cases.set_risk(store, wanted, risk)
+            followed = cases.change_risk(store, wanted, risk).describe()
             changed.append("risk")
         if owner is not None:
             cases.assign_owner(store, wanted, None if owner.strip().lower() in ("", "none")
@@ -91,6 +92,8 @@ def case_edit(
             cases.set_next_review(store, wanted, day)
             changed.append("next review")
     _said(wanted, changed)
+    if followed:
+        print(f"Victim updates: {followed}.")
 
 
 @case_app.command("history")

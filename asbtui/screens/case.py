@@ -893,12 +893,14 @@ class CaseScreen(PermittedActions, Screen[bool]):
             if risk is None or self.detail is None or risk == self.detail.risk:
                 return
             try:
-                cases.set_risk(self.asb.store, self.ref, risk)
+                followed = cases.change_risk(self.asb.store, self.ref, risk).describe()
             except AsbError as error:
                 self.notify(str(error), severity="error", markup=False)
                 return
             self.notify(
-                f"{self.ref} risk is now {risk.label.lower()}.", title="Saved", markup=False
+                f"{self.ref} risk is now {risk.label.lower()}."
+                + (f" Victim updates: {followed}." if followed else ""),
+                title="Saved", markup=False
             )
             self._after_save(risk)
 

@@ -149,8 +149,7 @@ class CasePlanScreen(RecordListScreen[PlanRecord]):
                         f"{factors} · due by {format_datetime(record.due_at)}")
         if isinstance(record, VictimPlanView):
             agreed = f" · agreed: {visible(one_line(record.agreed))}" if record.agreed else ""
-            every = plural(record.frequency_days, "day")
-            lines = [f"{visible(record.name)}: every {every}{agreed}"]
+            lines = [f"{visible(record.name)}: {record.frequency_text()}{agreed}"]
             for c in record.contacts[:3]:
                 lines.append(f"{format_datetime(c.contacted_at)} {c.method} by {c.by_user}: "
                              f"{visible(one_line(c.said, 60))} · view: "

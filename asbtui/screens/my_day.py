@@ -6,13 +6,15 @@ A supervisor sees their districts, by officer. The list comes from
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.binding import Binding
-from textual.widgets import DataTable
+from textual.message import Message
+from textual.widgets import DataTable, Static
 
 from asbtui.dates import format_date, format_datetime, format_time_left
 from asbtui.literal import one_line, visible
@@ -22,6 +24,9 @@ from asbtui.services.access import Permission
 from asbtui.services.day import DayItem, MyDay, When
 
 # A table paints about 2 ms a row: it holds the soonest items, and says how many more.
+# They are read first (each source stops at SHOWN) and painted; the whole day (up to
+# day.ITEM_LIMIT, with the Case Review prompts, counted from each open case's reports)
+# is read after, for the counts in the title.
 SHOWN = 100
 WHEN_STYLES = {When.OVERDUE: "bold white on red", When.TODAY: "bold yellow", When.WEEK: ""}
 
@@ -32,6 +37,14 @@ def due_text(item: DayItem) -> str:
 
 class MyDayScreen(RecordListScreen[DayItem]):
     """Overdue first, then today, then the rest of the week; `enter` opens the case."""
+
+    @dataclass
+    class Shown(Message):
+        day: MyDay
+
+    @dataclass
+    class Counted(Message):
+        day: MyDay
 
     BINDINGS = [
         Binding("enter", "open", "Open case", id="my_day.open", show=False),
@@ -51,6 +64,7 @@ class MyDayScreen(RecordListScreen[DayItem]):
         self.days = days
         self.day: MyDay | None = None
         self.by_officer = False
+        self.counting = False
 
     COLUMNS = ()
     WIDTHS = (("When", 9), ("Due", 16), ("Kind", 13), ("Case", 12), ("What", 44), ("Officer", 24))
@@ -64,6 +78,9 @@ class MyDayScreen(RecordListScreen[DayItem]):
     def title_text(self) -> Text:
         if self.day is None:
             return Text("My day", style="bold")
+        if self.counting:
+            return Text(f"My day · {one_line(self.day.title, 60)} · the "
+                        f"{len(self.day.items)} soonest · counting the rest…", style="bold")
         now = self.asb.clock()
         overdue = sum(i.when(now) is When.OVERDUE for i in self.day.items)
         today = sum(i.when(now) is When.TODAY for i in self.day.items)
@@ -73,10 +90,41 @@ class MyDayScreen(RecordListScreen[DayItem]):
                     f"today · {total:,}{'+' if self.day.truncated else ''} within {self.days} "
                     f"days{more}", style="bold")
 
+    def _read(self, **how: object) -> MyDay:
+        return day.my_day(self.asb.store, days=self.days, now=self.asb.clock(),
+                          threshold=self.asb.settings.case_review_threshold, **how)  # type: ignore[arg-type]
+
     def fetch(self) -> list[DayItem]:
-        self.day = day.my_day(self.asb.store, days=self.days, now=self.asb.clock(),
-                              threshold=self.asb.settings.case_review_threshold)
+        self.day = self._read()
         return self.day.items[:SHOWN]
+
+    @work(thread=True, exclusive=True, exit_on_error=False, description="Loading My day")
+    def load(self) -> None:
+        """The soonest items first (painted at once), then the whole day for the counts."""
+        try:
+            self.post_message(self.Shown(self._read(limit=SHOWN, prompts=False)))
+            self.post_message(self.Counted(self._read()))
+        except Exception as error:  # noqa: BLE001 - shown to the user, never a traceback
+            self.post_message(self.LoadFailed(str(error)))
+
+    @on(Shown)
+    def _shown(self, message: Shown) -> None:
+        self.day, self.counting = message.day, True
+        self.loaded(self.Loaded(message.day.items))
+
+    @on(Counted)
+    def _counted(self, message: Counted) -> None:
+        self.day, self.counting = message.day, False
+        rows = message.day.items[:SHOWN]
+        if [self.key(r) for r in rows] != list(self.records):
+            table = self.query_one("#records", DataTable)
+            at_top = table.cursor_row == 0  # not moved yet: stay on the first line
+            self.loaded(self.Loaded(rows))
+            if at_top and table.row_count:
+                table.move_cursor(row=0)
+        else:
+            self.records = {self.key(r): r for r in rows}
+            self.query_one("#records-title", Static).update(self.title_text())
 
     def key(self, record: DayItem) -> str:
         return f"{record.kind.value}:{record.record_id}"

@@ -316,6 +316,15 @@ def threshold_cases(
     ]
 
 
+def oldest_counted(on: date) -> datetime:
+    """A cheap bound on the stored time of a report that counts for an application made
+    on ``on``: the behaviour cannot be more than the complaint window (and a day or two
+    of clock slack) before the earliest report that counts. No older incident counts."""
+    months = complaint_months(on)
+    return _start_of_day(earliest_report_day(on) - relativedelta(months=months)
+                         - timedelta(days=2))
+
+
 def meeting_query(on: date, threshold: int, *columns: sa.ColumnElement) -> sa.Select:
     """The grouped query of open cases whose qualifying reports, for an application made
     on ``on``, meet ``threshold``: ``columns`` and the count (labelled ``reports``), one
@@ -325,9 +334,7 @@ def meeting_query(on: date, threshold: int, *columns: sa.ColumnElement) -> sa.Se
     months = complaint_months(on)
     behaviour = _london_day_sql(Incident.occurred_at)
     reported = _london_day_sql(sa.func.coalesce(Incident.reported_at, Incident.occurred_at))
-    # A cheap bound on the stored time first: the behaviour cannot be more than a month
-    # (and a day or two of clock slack) before the earliest report that counts.
-    oldest = _start_of_day(earliest - relativedelta(months=months) - timedelta(days=2))
+    oldest = oldest_counted(on)
     count = sa.func.count(Incident.id).label("reports")
     return (
         sa.select(*columns, count)

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from asbtui.services.access import Actor
     from asbtui.services.links import LinkView
     from asbtui.services.partners import NoteView
+    from asbtui.services.victims import FrequencyChange
 
 SUMMARY_MAX = 2000
 TEXT_MAX = 4000
@@ -753,11 +754,33 @@ def set_next_review(store: Store, ref: str, day: date, *, today: date | None = N
         return day
 
 
+@dataclass(frozen=True)
+class RiskChange:
+    """A new risk level and what it did to the victims' update plans."""
+
+    risk: RiskLevel
+    victim_updates: list[FrequencyChange]
+
+    def describe(self) -> str:
+        return "; ".join(c.describe() for c in self.victim_updates)
+
+
 @permits(Permission.WORK_CASES)
 def set_risk(
     store: Store, ref: str, risk: RiskLevel | str, *, today: date | None = None
 ) -> RiskLevel:
-    """Record a new risk level; a higher risk brings the next review forward."""
+    """Record a new risk level; a higher risk brings the next review forward, and the
+    victims' update frequencies follow it unless agreed with them (:func:`change_risk`)."""
+    return change_risk(store, ref, risk, today=today).risk
+
+
+@permits(Permission.WORK_CASES)
+def change_risk(
+    store: Store, ref: str, risk: RiskLevel | str, *, today: date | None = None
+) -> RiskChange:
+    """:func:`set_risk`, saying what became of each victim's update frequency."""
+    from asbtui.services import victims
+
     level = _choice(RiskLevel, risk, "risk", "Risk")
     today = today or london_today()
     with store.session() as session:
@@ -772,9 +795,11 @@ def set_risk(
                                   case.next_review, sooner)
             case.next_review = sooner
         session.add(case)
+        updates = [] if level is before else victims.follow_risk(
+            session, actor, case, today, reason=f"Risk changed to {level.label.lower()}")
         audit.record(session, store, actor, audit.AuditAction.CHANGE, "case", case.id,
                      case_ref=case.ref, detail=audit.changed({"risk": (before, level)}))
-        return level
+        return RiskChange(level, updates)
 
 
 # ---------------------------------------------------------------------------- officers
@@ -870,4 +895,6 @@ __all__ = [
     "reopen_case",
     "set_next_review",
     "set_risk",
+    "change_risk",
+    "RiskChange",
 ]

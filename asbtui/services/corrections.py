@@ -26,18 +26,21 @@ from asbtui.models import (
     Case,
     CaseReview,
     CaseStatus,
+    CaseTask,
     Category,
     Channel,
     Deadline,
     District,
+    FirstContact,
     Incident,
     IncidentType,
     Officer,
     Party,
     PartyRole,
     RiskLevel,
+    VictimUpdatePlan,
 )
-from asbtui.services import audit, geo, places, search
+from asbtui.services import audit, geo, places, search, victims
 from asbtui.services.access import Permission, current, permits, require_district
 from asbtui.services.cases import (
     NAME_MAX,
@@ -216,6 +219,11 @@ def _move_district(session: Session, actor: Actor, case: Case, now: datetime,
     for review in session.exec(select(CaseReview).where(CaseReview.case_id == case.id)):
         review.district = district
         session.add(review)
+    # The officer's day reads these by district (My day's due-date indexes).
+    for model in (FirstContact, VictimUpdatePlan, CaseTask):
+        for row in session.exec(select(model).where(model.case_id == case.id)):
+            row.district = district
+            session.add(row)
     owner = session.get(Officer, case.owner_id) if case.owner_id else None
     if owner is not None and owner.district != district:
         record_change(session, actor, case.id, "case", case.id, "owner", owner.collar, None,
@@ -385,6 +393,9 @@ def correct_person(store: Store, party_id: str, fix: PersonCorrection, reason: s
         session.flush()
         was_vulnerable = case.vulnerable_victim
         _recount_vulnerable(session, case)
+        if "vulnerable" in changed and PartyRole(party.role) is PartyRole.VICTIM:
+            # A vulnerable victim is updated as often as on a high-risk case.
+            victims.follow_risk(session, actor, case, today, reason=why, at=now)
         if case.vulnerable_victim and not was_vulnerable and case.status != CaseStatus.CLOSED:
             # A vulnerable victim is reviewed as often as a high-risk case (as on intake).
             sooner = today + review_interval(RiskLevel(case.risk), True)

@@ -38,6 +38,7 @@ from asbtui.models import (
     DeadlineStatus,
     District,
     FirstContact,
+    Incident,
     Officer,
     ReviewDecision,
     Role,
@@ -141,64 +142,77 @@ class _Scope:
 
 
 def _items(connection: sa.Connection, scope: _Scope, now: datetime, days: int,
-           threshold: int) -> list[DayItem]:
+           threshold: int, limit: int, prompts: bool) -> tuple[list[DayItem], bool]:
+    """The items of every source, each read soonest first and stopped after ``limit``
+    (so a million cases cost what a hundred do); True when some source had more."""
     horizon_day = london_today(now) + timedelta(days=days - 1)
     horizon = datetime.combine(horizon_day, time(23, 59), tzinfo=LONDON).astimezone(UTC)
     owner = (Case.owner_id.in_(scope.officer_ids) if scope.officer_ids is not None
              else Case.district.in_(scope.districts))
-    # An officer's items are found from their cases (by owner); a supervisor's from the
-    # districts' due dates.
-    by_case = scope.officer_ids is not None
-    plan_scope = (VictimUpdatePlan.case_id.in_(sa.select(Case.id).where(owner)) if by_case
-                  else VictimUpdatePlan.district.in_(scope.districts))
+    # Each source walks its due-date index in order (the districts' first contacts,
+    # deadlines and victim updates; an officer's reviews and tasks by owner), keeps the
+    # officer's and stops at ``limit`` + 1.
     is_open = sa.and_(Case.status != CaseStatus.CLOSED, ~Case.deleted)
     items: list[DayItem] = []
+    more = False
+
+    def read(query: sa.Select) -> list[sa.Row]:
+        nonlocal more
+        rows = connection.execute(query.limit(limit + 1)).all()
+        if len(rows) > limit:
+            more = True
+        return rows[:limit]
 
     # First contacts not yet made (the partial index on open targets).
-    rows = connection.execute(
+    rows = read(
         sa.select(FirstContact.id, FirstContact.due_at, FirstContact.priority, Case.ref,
                   Case.district, Officer.collar, Officer.name)
         .join(Case, Case.id == FirstContact.case_id)
         .outerjoin(Officer, Officer.id == Case.owner_id)
         .where(FirstContact.met_at.is_(None), FirstContact.deleted == sa.false(),
                FirstContact.district.in_(scope.districts), FirstContact.due_at <= horizon,
-               owner, is_open))
+               owner, is_open)
+        .order_by(FirstContact.due_at))
     for rid, due, priority, ref, district, collar, name in rows:
         items.append(DayItem(ItemKind.FIRST_CONTACT, _aware(due), ref,
                              f"First contact ({priority} priority)",
                              _officer_label(collar, name), District(district), rid))
 
     # Reviews due.
-    rows = connection.execute(
+    rows = read(
         sa.select(Case.id, Case.next_review, Case.ref, Case.district, Case.summary,
                   Officer.collar, Officer.name)
         .outerjoin(Officer, Officer.id == Case.owner_id)
-        .where(owner, is_open, Case.next_review <= horizon_day))
+        .where(owner, is_open, Case.next_review <= horizon_day)
+        .order_by(Case.next_review))
     for rid, due, ref, district, summary, collar, name in rows:
         items.append(DayItem(ItemKind.REVIEW, due, ref, f"Review: {summary[:60]}",
                              _officer_label(collar, name), District(district), rid))
 
     # Statutory deadlines of the cases.
-    rows = connection.execute(
+    rows = read(
         sa.select(Deadline.id, Deadline.due_at, Deadline.label, Case.ref, Case.district,
                   Officer.collar, Officer.name)
         .join(Case, Case.id == Deadline.case_id)
         .outerjoin(Officer, Officer.id == Case.owner_id)
         .where(Deadline.status == DeadlineStatus.OPEN, ~Deadline.deleted,
-               Deadline.due_at <= horizon, owner, is_open))
+               Deadline.district.in_(scope.districts), Deadline.due_at <= horizon, owner,
+               is_open)
+        .order_by(Deadline.due_at))
     for rid, due, label, ref, district, collar, name in rows:
         items.append(DayItem(ItemKind.DEADLINE, _aware(due), ref, label,
                              _officer_label(collar, name), District(district), rid))
 
     # Victim updates due.
-    rows = connection.execute(
+    rows = read(
         sa.select(VictimUpdatePlan.id, VictimUpdatePlan.next_due,
                   VictimUpdatePlan.frequency_days, Case.ref, Case.district, Officer.collar,
                   Officer.name)
         .join(Case, Case.id == VictimUpdatePlan.case_id)
         .outerjoin(Officer, Officer.id == Case.owner_id)
-        .where(plan_scope, ~VictimUpdatePlan.deleted,
-               VictimUpdatePlan.next_due <= horizon_day, owner, is_open))
+        .where(VictimUpdatePlan.district.in_(scope.districts), ~VictimUpdatePlan.deleted,
+               VictimUpdatePlan.next_due <= horizon_day, owner, is_open)
+        .order_by(VictimUpdatePlan.next_due))
     for rid, due, every, ref, district, collar, name in rows:
         items.append(DayItem(ItemKind.VICTIM_UPDATE, due, ref,
                              f"Update the victim (every {plural(every, 'day')})",
@@ -207,19 +221,21 @@ def _items(connection: sa.Connection, scope: _Scope, now: datetime, days: int,
     # Tasks: an officer's own; a supervisor's districts' (officers' and agencies').
     task_owner = (CaseTask.owner_officer_id.in_(scope.officer_ids)
                   if scope.officer_ids is not None else CaseTask.district.in_(scope.districts))
-    rows = connection.execute(
+    rows = read(
         sa.select(CaseTask.id, CaseTask.due_on, CaseTask.what, Case.ref, Case.district,
                   Officer.collar, Officer.name, Agency.name)
         .join(Case, Case.id == CaseTask.case_id)
         .outerjoin(Officer, Officer.id == CaseTask.owner_officer_id)
         .outerjoin(Agency, Agency.id == CaseTask.owner_agency_id)
         .where(task_owner, CaseTask.done_on.is_(None), ~CaseTask.deleted,
-               CaseTask.due_on <= horizon_day, is_open))
+               CaseTask.due_on <= horizon_day, is_open)
+        .order_by(CaseTask.due_on))
     for rid, due, what, ref, district, collar, name, agency in rows:
         items.append(DayItem(ItemKind.TASK, due, ref, what,
                              agency or _officer_label(collar, name), District(district), rid))
-    items += _case_reviews(connection, owner, scope, london_today(now), threshold)
-    return items
+    if prompts:
+        items += _case_reviews(connection, owner, scope, london_today(now), threshold)
+    return items, more
 
 
 def _case_reviews(connection: sa.Connection, owner: sa.ColumnElement[bool], scope: _Scope,
@@ -228,8 +244,7 @@ def _case_reviews(connection: sa.Connection, owner: sa.ColumnElement[bool], scop
     threshold today with no application made since their reports began to count."""
     items: list[DayItem] = []
     # No rule sets a time for the decision: it is due today until it is made.
-    review_scope = (owner if scope.officer_ids is not None
-                    else CaseReview.district.in_(scope.districts))
+    review_scope = CaseReview.district.in_(scope.districts)
     rows = connection.execute(
         sa.select(CaseReview.id, CaseReview.requested_on, CaseReview.qualifying_reports,
                   Case.ref, Case.district, Officer.collar, Officer.name)
@@ -251,10 +266,21 @@ def _case_reviews(connection: sa.Connection, owner: sa.ColumnElement[bool], scop
                CaseReview.decision == ReviewDecision.PENDING,
                sa.and_(CaseReview.decision == ReviewDecision.REVIEW,
                        CaseReview.outcome_on.is_(None))))
+    # First the cases with enough reports since the oldest that can count, from two
+    # covering indexes (the cases by district and owner, the reports by district, case and
+    # time): only those have their reports' dates worked out exactly.
+    enough = (sa.select(Case.id)
+              .join(Incident, sa.and_(Incident.district == Case.district,
+                                      Incident.case_id == Case.id))
+              .where(~Case.deleted, Case.district.in_(scope.districts), owner,
+                     Case.status.in_(case_review.OPEN_STATUSES),
+                     Incident.occurred_at >= case_review.oldest_counted(today),
+                     ~Incident.deleted)
+              .group_by(Case.id).having(sa.func.count() >= threshold))
     query = (case_review.meeting_query(today, threshold, Case.id, Case.ref, Case.district,
                                        Officer.collar, Officer.name)
              .outerjoin(Officer, Officer.id == Case.owner_id)
-             .where(owner, ~applied)
+             .where(Case.id.in_(enough), owner, ~applied)
              .order_by(sa.desc("reports"), Case.ref)
              .limit(PROMPT_LIMIT))
     for rid, ref, district, collar, name, reports in connection.execute(query):
@@ -290,10 +316,17 @@ def _resolve_officer(connection: sa.Connection, name: str) -> Officer | None:
 @permits(Permission.READ_CASES)
 def my_day(store: Store, *, officer: str | None = None, days: int = DEFAULT_DAYS,
            now: datetime | None = None,
-           threshold: int = case_review.DEFAULT_THRESHOLD) -> MyDay:
+           threshold: int = case_review.DEFAULT_THRESHOLD, limit: int = ITEM_LIMIT,
+           prompts: bool = True) -> MyDay:
     """What is due for the actor (or ``officer``: a collar, username or name) within
     ``days`` days (today counts as the first), every overdue item included; ``threshold``
-    is the local ASB Case Review threshold (qualifying reports)."""
+    is the local ASB Case Review threshold (qualifying reports).
+
+    At most the ``limit`` soonest items (``truncated`` says there were more); a supervisor's
+    are then grouped by officer. ``prompts=False`` leaves out the Case Review prompts,
+    which are counted from each open case's reports (the screen adds them after it shows
+    the rest).
+    """
     if not 1 <= days <= 31:
         raise InvalidInput("Days must be 1 to 31.", "days")
     actor = current(store)
@@ -302,9 +335,10 @@ def my_day(store: Store, *, officer: str | None = None, days: int = DEFAULT_DAYS
         return _partner_day(store, actor, now, days)
     with store.engine.connect() as connection:
         scope, title, by_officer = _scope_for(connection, store, actor, officer)
-        items = _items(connection, scope, now, days, threshold)
-    truncated = len(items) > ITEM_LIMIT
-    return MyDay(title, by_officer, _sorted(items, by_officer)[:ITEM_LIMIT], truncated)
+        items, more = _items(connection, scope, now, days, threshold, limit, prompts)
+    soonest = _sorted(items, False)
+    truncated = more or len(soonest) > limit
+    return MyDay(title, by_officer, _sorted(soonest[:limit], by_officer), truncated)
 
 
 def _scope_for(connection: sa.Connection, store: Store, actor: Actor, officer: str | None

@@ -26,6 +26,7 @@ from asbtui.models import (
     CaseReview,
     CaseShare,
     CaseStatus,
+    CaseTask,
     ClosureReason,
     Correction,
     Deadline,
@@ -38,6 +39,8 @@ from asbtui.models import (
     PartyRole,
     ProblemCase,
     RiskLevel,
+    VictimContact,
+    VictimUpdatePlan,
 )
 from asbtui.services import audit, history, search
 from asbtui.services.access import (
@@ -195,7 +198,7 @@ def merge_cases(store: Store, duplicate_ref: str, survivor_ref: str, reason: str
         require_district(actor, survivor.district, "merge cases")
         moved: dict[str, int] = {}
         for model in (Incident, Party, PartnerNote, EnforcementAction, ActionStep, Deadline,
-                      CaseReview, Correction):
+                      CaseReview, Correction, VictimUpdatePlan, VictimContact, CaseTask):
             rows = list(session.exec(select(model).where(model.case_id == duplicate.id)))
             for row in rows:
                 row.case_id = survivor.id
@@ -203,7 +206,7 @@ def merge_cases(store: Store, duplicate_ref: str, survivor_ref: str, reason: str
                     row.district, row.case_ref = survivor.district, survivor.ref
                     row.case_location, row.address_key = survivor.location, survivor.address_key
                     row.street_key, row.postcode_key = survivor.street_key, survivor.postcode_key
-                if isinstance(row, Deadline | CaseReview):
+                if isinstance(row, Deadline | CaseReview | VictimUpdatePlan | CaseTask):
                     row.district = survivor.district
                 session.add(row)
             moved[model.__name__] = sum(not r.deleted for r in rows)

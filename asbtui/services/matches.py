@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 WINDOW = timedelta(days=365)
 """Closed cases match when they had a report within this window (12 months)."""
 LIMIT = 20
+CANDIDATES = 50
+"""At most this many cases are read for one key (and one way of matching it): a street
+shared by thousands of cases (the demo's copies) stops here."""
 
 SAME_ADDRESS = "same address"
 SAME_POSTCODE = "same postcode"
@@ -92,7 +95,13 @@ def _person_condition(query: MatchQuery) -> tuple[sa.ColumnElement[bool] | None,
 @permits(Permission.READ_CASES)
 def intake_matches(store: Store, query: MatchQuery, *, now: datetime | None = None,
                    limit: int = LIMIT) -> list[CaseMatch]:
-    """Cases that may already be about this report: open first, most recent first."""
+    """Cases that may already be about this report: open first, most recent first.
+
+    Each key is read from its index and stops at :data:`CANDIDATES` cases (an address
+    or postcode: its open cases newest first, and its cases reported most recently; a
+    person: the first found), so a place or name shared by thousands of cases costs what
+    fifty cost. Only the candidates' rows are read, and only the shown cases' last report.
+    """
     actor = current(store)
     now = now or utc_now()
     cutoff = now - WINDOW
@@ -115,17 +124,22 @@ def intake_matches(store: Store, query: MatchQuery, *, now: datetime | None = No
         ):
             if not key:
                 continue
-            case_query = sa.select(Case.ref).where(column == key, ~Case.deleted)
-            if why == SAME_ADDRESS:
-                case_query = case_query.where(Case.district.in_(districts))
-            for (ref,) in connection.execute(case_query.limit(500)):
+            # Open cases at the place, newest first, from the covering index. A closed one
+            # matches only with a recent report, which the incidents below find (an
+            # incident carries its case's address and postcode keys).
+            for (ref,) in connection.execute(
+                    sa.select(Case.ref).where(column == key, Case.status != CaseStatus.CLOSED,
+                                              ~Case.deleted)
+                    .order_by(Case.opened_at.desc()).limit(CANDIDATES)):
                 note(ref, why)
             # Recent reports at the place, read from the covering index by the case's ref.
+            latest_at = sa.func.max(Incident.occurred_at).label("latest")
             for ref, latest in connection.execute(
-                    sa.select(Incident.case_ref, sa.func.max(Incident.occurred_at))
+                    sa.select(Incident.case_ref, latest_at)
                     .where(Incident.district.in_(districts), incident_column == key,
                            Incident.occurred_at >= cutoff, ~Incident.deleted)
-                    .group_by(Incident.case_ref).limit(500)):
+                    .group_by(Incident.case_ref).order_by(sa.desc("latest"))
+                    .limit(CANDIDATES)):
                 note(ref, why)
                 last[ref] = latest
         if query.point is not None:
@@ -134,7 +148,7 @@ def intake_matches(store: Store, query: MatchQuery, *, now: datetime | None = No
         if person is not None:
             for (ref,) in connection.execute(
                     sa.select(Case.ref).join(Party, Party.case_id == Case.id)
-                    .where(person, ~Party.deleted).limit(500)):
+                    .where(person, ~Party.deleted).limit(CANDIDATES)):
                 note(ref, person_reason)
         if not reasons:
             return []
@@ -145,13 +159,19 @@ def intake_matches(store: Store, query: MatchQuery, *, now: datetime | None = No
         if shared is not None:
             cases = cases.where(Case.id.in_(shared))
         rows = connection.execute(cases).all()
-        missing = {r.id: r.ref for r in rows if r.ref not in last}
-        if missing:
+        # The last report of the cases found by their keys alone (by district: a seek of
+        # the covering index per case).
+        missing: dict[str, dict[str, str]] = {}
+        for r in rows:
+            if r.ref not in last:
+                missing.setdefault(r.district, {})[r.id] = r.ref
+        for district, ids in missing.items():
             for case_id, latest in connection.execute(
                     sa.select(Incident.case_id, sa.func.max(Incident.occurred_at))
-                    .where(Incident.case_id.in_(list(missing)), ~Incident.deleted)
+                    .where(Incident.district == district, Incident.case_id.in_(list(ids)),
+                           ~Incident.deleted)
                     .group_by(Incident.case_id)):
-                last[missing[case_id]] = latest
+                last[ids[case_id]] = latest
     found = []
     for r in rows:
         status = CaseStatus(r.status)

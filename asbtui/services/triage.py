@@ -197,7 +197,14 @@ def triage(store: Store, ref: str, factors: Iterable[str], *,
         when = _aware(reported_at or case.opened_at)
         if when > utc_now() + timedelta(minutes=5):
             raise InvalidInput("The report cannot be in the future.", "reported_at")
+        before = RiskLevel(case.risk)
         row = add_to_case(session, case, factors, when, targets)
+        if RiskLevel(case.risk) is not before:
+            from asbtui.dates import london_today
+            from asbtui.services import victims
+
+            victims.follow_risk(session, actor, case, london_today(),
+                                reason=f"Triage raised the risk to {row.priority.label.lower()}")
         session.flush()
         audit.record(session, store, actor, audit.AuditAction.CHANGE, "first contact", row.id,
                      case_ref=case.ref, detail=f"priority {row.priority}")

@@ -4,7 +4,10 @@ Each victim on an open case has a plan: how often they are updated (by default f
 case's risk: high 7 days, medium 14, standard 28; a vulnerable victim as for high risk),
 which can be changed with the victim's agreement (what was agreed is recorded), and when
 the next update is due. Recording a contact (when, how, by whom, what was said, the
-victim's view) moves the next update on by the frequency.
+victim's view) moves the next update on by the frequency. When the case's risk changes
+later (or a victim is found vulnerable, or no longer), a frequency that was the default
+follows the new risk (:func:`follow_risk`); one agreed with the victim is kept, and the
+plan says the risk's default differs.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
-from asbtui.dates import london_today, utc_now
+from asbtui.dates import format_date, london_today, utc_now
 from asbtui.errors import InvalidInput, NotFound
+from asbtui.literal import plural
 from asbtui.models import (
     Case,
     CaseStatus,
@@ -29,12 +33,14 @@ from asbtui.models import (
 )
 from asbtui.services import audit
 from asbtui.services.access import (
+    Actor,
     Permission,
     current,
     ensure_readable,
     permits,
     require_district,
 )
+from asbtui.services.history import record_change
 from asbtui.services.refs import normalise_ref
 
 if TYPE_CHECKING:
@@ -47,6 +53,70 @@ TEXT_MAX = 2000
 
 def default_frequency(risk: RiskLevel, vulnerable: bool = False) -> int:
     return DEFAULT_FREQUENCY_DAYS[RiskLevel.HIGH if vulnerable else RiskLevel(risk)]
+
+
+@dataclass(frozen=True)
+class FrequencyChange:
+    """What a change of risk did to one victim's plan."""
+
+    name: str
+    before: int
+    after: int
+    """The frequency now (``before`` when the agreed one was kept)."""
+    default: int
+    """The new risk's default frequency."""
+    next_due: date
+
+    @property
+    def kept_agreed(self) -> bool:
+        return self.after != self.default
+
+    def describe(self) -> str:
+        if self.kept_agreed:
+            return (f"{self.name}: updates every {plural(self.after, 'day')} as agreed with "
+                    f"them (kept; the default is now {plural(self.default, 'day')})")
+        return (f"{self.name}: updates every {plural(self.after, 'day')} (was "
+                f"{plural(self.before, 'day')}), next due {format_date(self.next_due)}")
+
+
+def follow_risk(session: Session, actor: Actor, case: Case, today: date, *,
+                reason: str, at: datetime | None = None) -> list[FrequencyChange]:
+    """Recalculate the victims' update frequencies of ``case`` after its risk (or a
+    victim's vulnerability) changed, in the caller's transaction.
+
+    A frequency agreed with the victim is kept (and reported as kept). A default one
+    becomes the new risk's default, counted from the same start (the last update, or the
+    plan's start): the next update comes sooner or later by the difference, but a change
+    never makes it overdue (it is then due today) nor more overdue than it was. Each change
+    goes into the case's history.
+    """
+    if CaseStatus(case.status) is CaseStatus.CLOSED:
+        return []
+    rows = session.exec(
+        select(VictimUpdatePlan, Party).join(Party, Party.id == VictimUpdatePlan.party_id)
+        .where(VictimUpdatePlan.case_id == case.id, ~VictimUpdatePlan.deleted,
+               Party.role == PartyRole.VICTIM, ~Party.deleted)
+        .order_by(Party.name)).all()
+    changes = []
+    for plan, victim in rows:
+        default = default_frequency(RiskLevel(case.risk), victim.vulnerable)
+        before = plan.frequency_days
+        if default == before:
+            continue
+        if plan.agreed:
+            changes.append(FrequencyChange(victim.name, before, before, default, plan.next_due))
+            continue
+        start = plan.next_due - timedelta(days=before)
+        due = start + timedelta(days=default)
+        if due < today:
+            due = max(due, min(plan.next_due, today))
+        record_change(session, actor, case.id, "person", victim.id, "update frequency",
+                      f"every {plural(before, 'day')}", f"every {plural(default, 'day')}",
+                      reason=reason, at=at)
+        plan.frequency_days, plan.next_due = default, due
+        session.add(plan)
+        changes.append(FrequencyChange(victim.name, before, default, default, due))
+    return changes
 
 
 def start_plan(session: Session, case: Case, party: Party, today: date) -> VictimUpdatePlan | None:
@@ -79,9 +149,27 @@ class VictimPlanView:
     next_due: date
     last_contact_at: datetime | None
     contacts: list[ContactView]
+    default_days: int = 0
+    """The case's risk's default frequency for this victim (as it stands now)."""
 
     def overdue(self, today: date) -> bool:
         return self.next_due < today
+
+    @property
+    def kept_agreed(self) -> bool:
+        """True when an agreed frequency differs from the risk's default (and is kept)."""
+        return bool(self.agreed) and bool(self.default_days) and \
+            self.default_days != self.frequency_days
+
+    def frequency_text(self) -> str:
+        """"every 28 days", with what was agreed and the risk's default when they differ."""
+        text = f"every {plural(self.frequency_days, 'day')}"
+        if self.agreed:
+            text += " as agreed with the victim"
+        if self.kept_agreed:
+            default = plural(self.default_days, "day")
+            text += f" (kept: the default for the case's risk is {default})"
+        return text
 
 
 def _case(session: Session, ref: str) -> Case:
@@ -128,7 +216,8 @@ def victim_plans(store: Store, ref: str) -> list[VictimPlanView]:
                 victim.id, victim.name, victim.vulnerable, plan.frequency_days, plan.agreed,
                 plan.next_due, _aware(plan.last_contact_at),
                 [ContactView(_aware(c.contacted_at), c.method, c.by_user, c.said,  # type: ignore[arg-type]
-                             c.victim_view) for c in contacts]))
+                             c.victim_view) for c in contacts],
+                default_days=default_frequency(RiskLevel(case.risk), victim.vulnerable)))
         audit.record(session, store, actor, audit.AuditAction.VIEW, "victim contacts", case.id,
                      case_ref=case.ref, detail=f"{len(views)} victims")
         return views
