@@ -1344,7 +1344,8 @@ def _community_protection(store: Store, rng: random.Random, now: datetime) -> No
                 Party.__table__.c.role == "perpetrator",  # type: ignore[attr-defined]
                 Case.__table__.c.category != "environmental",
             )  # type: ignore[attr-defined]
-            .order_by(Case.__table__.c.ref)  # type: ignore[attr-defined]
+            .order_by(Case.__table__.c.ref,  # type: ignore[attr-defined]
+                      sa.literal_column("party.rowid"))
         ).all()
     given_count = 0
     for ref, party_id in rows:

@@ -74,15 +74,18 @@ def build(store: Store, now: datetime, invicta_ref: str, device_officer_id: str,
     with store.engine.begin() as connection:
         open_cases = connection.execute(
             sa.select(Case.id, Case.ref, Case.district, Case.risk, Case.opened_at, Case.owner_id)
-            .where(Case.status != CaseStatus.CLOSED, ~Case.deleted)).all()
+            .where(Case.status != CaseStatus.CLOSED, ~Case.deleted)
+            .order_by(Case.ref)).all()
         victims = connection.execute(
             sa.select(Party.id, Party.case_id, Party.vulnerable)
             .join(Case, Case.id == Party.case_id)
             .where(Party.role == PartyRole.VICTIM, ~Party.deleted,
-                   Case.status != CaseStatus.CLOSED)).all()
+                   Case.status != CaseStatus.CLOSED)
+            .order_by(Case.ref, sa.literal_column("party.rowid"))).all()
         shares = dict(connection.execute(
             sa.select(CaseShare.case_id, CaseShare.agency_id)
-            .where(CaseShare.revoked_at.is_(None))).all())
+            .where(CaseShare.revoked_at.is_(None))
+            .order_by(sa.literal_column("caseshare.rowid"))).all())
         agencies = dict(connection.execute(sa.select(Agency.name, Agency.id)).all())
         by_id = {c.id: c for c in open_cases}
 
