@@ -8,12 +8,12 @@ are imported when the app is first asked for, not when this package is: ``asbtui
 from __future__ import annotations
 
 import sys
-from typing import Any
 
+# No ``typing`` here (nor anything else not needed): it alone was a fifth of ``--version``.
 _VERSION_FLAGS = (["--version"],)
 
 
-def _typer_app() -> Any:
+def _typer_app():  # -> typer.Typer
     from asbtui.cli import (  # noqa: F401 - each module registers its commands
         audit,
         cases,
@@ -35,7 +35,7 @@ def _typer_app() -> Any:
     return app
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name == "app":
         return _typer_app()
     raise AttributeError(name)
