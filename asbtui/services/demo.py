@@ -659,6 +659,7 @@ def _build(store: Store, cases: int, seed: int, now: datetime,
         writer.flush()
         copied = demo_copies.copy_cases(connection, SQL_TABLES, templates, cases - 1 - drawn,
                                         used_refs, store.stamp(), ids)
+        ids.after_copies()
         for name, count in copied.items():
             writer.counts[name] = writer.counts.get(name, 0) + count
         # Each index is built once from sorted keys, not grown row by row under random keys.
@@ -885,7 +886,9 @@ class _Partners:
 
 
 def _index_all(connection: sa.Connection) -> None:
-    # Newest first: ascending rowids then read matches newest first (search.py).
+    # Newest first: ascending rowids then read matches newest first (search.py). Read down
+    # ix_case_by_opened_all (``deleted = 0``, not ``NOT deleted``, so that the index
+    # serves): no sort of a million documents before the first is indexed.
     connection.exec_driver_sql("DELETE FROM case_search")
     connection.exec_driver_sql(
         """
@@ -893,7 +896,7 @@ def _index_all(connection: sa.Connection) -> None:
         SELECT c.id, c.ref, c.summary, c.location || ' ' || c.postcode,
                coalesce((SELECT group_concat(p.name || ' ' || p.address, ' ')
                          FROM party p WHERE p.case_id = c.id AND NOT p.deleted), '')
-        FROM "case" c WHERE NOT c.deleted ORDER BY c.opened_at DESC
+        FROM "case" c WHERE c.deleted = 0 ORDER BY c.opened_at DESC
         """
     )
 

@@ -37,7 +37,8 @@ class OrderedIds:
     during the load): once a table's key index outgrew the page cache, a million cases
     read and wrote the index page by page. Keys that only grow are appended instead.
     Rows drawn in Python count from 0; each copying statement has its own :meth:`sql` tag
-    (bits 52-55), so its keys sort after the Python ones and differ from every other's.
+    (bits 52-55), so its keys sort after the Python ones and differ from every other's;
+    rows drawn after the copies count on from :meth:`after_copies`.
     """
 
     def __init__(self) -> None:
@@ -48,6 +49,9 @@ class OrderedIds:
     def __call__(self) -> str:
         self.count += 1
         return f"{self.prefix}8{self.count:015x}"
+
+    def after_copies(self) -> None:
+        self.count = max(self.count, 1 << 56)
 
     def key(self, tag: int, row: int, copy: int) -> str:
         """The key :meth:`sql` makes, in Python."""
