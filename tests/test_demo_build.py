@@ -41,18 +41,21 @@ def _facts(path) -> dict[str, list[tuple]]:
     return found
 
 
-def test_ordered_ids_are_uuid7_shaped_and_grow():
+def test_ordered_keys_grow_and_differ_in_their_short_form():
     ids = demo_copies.OrderedIds()
     made = [ids() for _ in range(5)]
-    assert made == sorted(made) and len(set(made)) == 5
+    assert made == sorted(made)
+    # The app shows and accepts the first eight digits of a key.
+    assert len({key[:8] for key in made}) == 5
     for key in made:
-        assert len(key) == 32 and uuid.UUID(key).version == 7
+        assert len(key) == 32 and uuid.UUID(key).version == 8
         assert uuid.UUID(key).variant == uuid.RFC_4122
+    start = ids.reserve(1000)
     connection = sqlite3.connect(":memory:")
-    for tag, row, copy in ((1, 0, 7), (2, 123456, 99), (15, 2**31 - 1, 2**21 - 1)):
-        assert connection.execute(f"SELECT {ids.sql(tag, str(row), str(copy))}").fetchone()[0] \
-            == ids.key(tag, row, copy)
-    assert ids.key(1, 0, 0) > made[-1]  # copies sort after the rows drawn in Python
+    assert connection.execute(f"SELECT {ids.sql(f'{start} + 7')}").fetchone()[0] \
+        == ids.key(start + 7)
+    assert ids() > ids.key(start + 1000) > made[-1]
+    assert demo_copies.OrderedIds().tail != ids.tail  # each build its own
 
 
 def test_a_copied_demo_appends_its_keys_and_keeps_the_store_as_migrated(
@@ -74,7 +77,7 @@ def test_a_copied_demo_appends_its_keys_and_keeps_the_store_as_migrated(
                 assert keys, table
                 # Every row's key above the one written before it: appended, not scattered.
                 assert keys == sorted(keys), table
-                assert len(set(keys)) == len(keys)
+                assert len({key[:8] for key in keys}) == len(keys)
             assert connection.exec_driver_sql('SELECT count(*) FROM "case"').scalar() == 150
             assert connection.exec_driver_sql("SELECT count(*) FROM sync_outbox").scalar() == 0
     assert summary.cases == 150

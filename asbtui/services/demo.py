@@ -659,7 +659,6 @@ def _build(store: Store, cases: int, seed: int, now: datetime,
         writer.flush()
         copied = demo_copies.copy_cases(connection, SQL_TABLES, templates, cases - 1 - drawn,
                                         used_refs, store.stamp(), ids)
-        ids.after_copies()
         for name, count in copied.items():
             writer.counts[name] = writer.counts.get(name, 0) + count
         # Each index is built once from sorted keys, not grown row by row under random keys.

@@ -12,7 +12,6 @@ the district, dates, risk and status mix of the cases it copies. Demos of up to
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,40 +27,44 @@ _STEP = 0x2F1B5A3  # odd, so x * _STEP modulo 32**5 visits every tail once
 
 
 class OrderedIds:
-    """Keys for a demo's rows in the layout of a UUIDv7 (RFC 9562), each above the last.
+    """Keys for a demo's rows, each above the last: a sequence number, then the build's own
+    random tail (a UUIDv8 of RFC 9562: 32 hex digits like :func:`asbtui.models.new_id`).
 
-    The same 32 hex digits as :func:`asbtui.models.new_id`, but the first 48 bits are the
-    build's time in milliseconds (then the version, 7, and 12 random bits), and the last
-    64 bits are the variant and a counter. Under random keys each insert lands on a random
-    page of the primary key's index (which, unlike the other indexes, cannot be dropped
-    during the load): once a table's key index outgrew the page cache, a million cases
-    read and wrote the index page by page. Keys that only grow are appended instead.
-    Rows drawn in Python count from 0; each copying statement has its own :meth:`sql` tag
-    (bits 52-55), so its keys sort after the Python ones and differ from every other's;
-    rows drawn after the copies count on from :meth:`after_copies`.
+    Under random keys each insert landed on a random page of the table's primary key index
+    (which, unlike the other indexes, cannot be dropped during the load): once a table's
+    key index outgrew the page cache, a million cases read and wrote it page by page. Keys
+    that only grow are appended. The sequence comes first, not a clock (as in a UUIDv7),
+    because the app shows and accepts the first eight digits of a key as its short form:
+    they must differ from row to row. Rows drawn in Python take the next numbers; each
+    copying statement reserves a range (:meth:`reserve`) and numbers its rows in the order
+    it writes them (:meth:`sql`). The random tail keeps them apart from other builds' keys
+    and from ``uuid4`` keys (version 8, not 4).
     """
 
     def __init__(self) -> None:
-        millis = time.time_ns() // 1_000_000 % (1 << 48)
-        self.prefix = f"{millis:012x}7{secrets.randbits(12):03x}"
+        self.tail = (f"{secrets.randbits(16):04x}8{secrets.randbits(12):03x}"
+                     f"{8 | secrets.randbits(2):x}{secrets.randbits(60):015x}")
         self.count = 0
 
     def __call__(self) -> str:
         self.count += 1
-        return f"{self.prefix}8{self.count:015x}"
+        return self.key(self.count)
 
-    def after_copies(self) -> None:
-        self.count = max(self.count, 1 << 56)
+    def key(self, number: int) -> str:
+        if number >= 1 << 32:
+            raise ValueError("more demo rows than eight hex digits can number")
+        return f"{number:08x}{self.tail}"
 
-    def key(self, tag: int, row: int, copy: int) -> str:
-        """The key :meth:`sql` makes, in Python."""
-        return f"{self.prefix}8{(tag << 52) + (row << 21) + copy:015x}"
+    def reserve(self, size: int) -> int:
+        """Numbers ``start + 1 .. start + size`` for a copying statement; returns start."""
+        start = self.count
+        self.count += size
+        self.key(self.count)  # still within eight digits
+        return start
 
-    def sql(self, tag: int, row: str, copy: str) -> str:
-        """SQL for the key of copy ``copy`` (an integer below 2**21) of source row ``row``
-        (a rowid below 2**31), in the copying statement ``tag`` (1 to 15)."""
-        return (f"'{self.prefix}8' || printf('%015x', {tag << 52} + ({row} << 21) + "
-                f"({copy}))")
+    def sql(self, number: str) -> str:
+        """SQL for the key numbered by the integer SQL expression ``number``."""
+        return f"printf('%08x', {number}) || '{self.tail}'"
 
 
 def insert_rows(connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
@@ -137,6 +140,17 @@ def copy_cases(connection: sa.Connection, tables: dict[str, sa.Table],
     """Add ``extra`` copies of the ``templates`` (case id, ref); returns rows made per table."""
     if extra <= 0 or not templates:
         return {}
+    per = -(-extra // len(templates))  # copies of each template, at most
+
+    def numbered(table: str, row: str, copy: str) -> str:
+        """Keys for the copies of ``table``'s rows: copy ``copy`` (the k of clone_map) of
+        row ``row`` (a rowid) gets the ``(rowid - 1) * per + k // templates``-th number of
+        the table's range, so rows written in (rowid, k) order get growing keys."""
+        rows = connection.exec_driver_sql(f'SELECT max(rowid) FROM "{table}"').scalar() or 0
+        start = ids.reserve(rows * per)
+        return ids.sql(f"{start + 1} + ({row} - 1) * {per} + ({copy}) / {len(templates)}")
+
+    first_case = ids.reserve(extra)
     counters: dict[str, int] = {}
     rows: list[tuple[Any, ...]] = []
     for k in range(extra):
@@ -148,7 +162,7 @@ def copy_cases(connection: sa.Connection, tables: dict[str, sa.Table],
             ref = prefix + _tail((counter * _STEP + 12345) % _TAIL_SPACE)
             if ref not in used_refs:
                 break
-        rows.append((k, template_id, ids.key(1, 0, k), ref,
+        rows.append((k, template_id, ids.key(first_case + 1 + k), ref,
                      f"-{(k * 7919) % 43200 + 60} seconds", k % 180 + 1))
     connection.exec_driver_sql(
         "CREATE TEMP TABLE clone_map (k INTEGER PRIMARY KEY, template_id TEXT, new_id TEXT, "
@@ -168,7 +182,8 @@ def copy_cases(connection: sa.Connection, tables: dict[str, sa.Table],
     })
     made["incident"] = _copy(connection, tables["incident"],
                              "clone_map m JOIN incident t ON t.case_id = m.template_id", {
-        "id": ids.sql(2, "t.rowid", "m.k"), "case_id": "m.new_id", "case_ref": "m.new_ref",
+        "id": numbered("incident", "t.rowid", "m.k"), "case_id": "m.new_id",
+        "case_ref": "m.new_ref",
         "updated_at": f"'{stamp}'",
         "occurred_at": _shifted("t.occurred_at"), "reported_at": _shifted("t.reported_at"),
         "location": _renumbered("t.location", "t.case_location"),
@@ -177,14 +192,16 @@ def copy_cases(connection: sa.Connection, tables: dict[str, sa.Table],
     })
     made["party"] = _copy(connection, tables["party"],
                           "clone_map m JOIN party t ON t.case_id = m.template_id", {
-        "id": ids.sql(3, "t.rowid", "m.k"), "case_id": "m.new_id", "updated_at": f"'{stamp}'"})
+        "id": numbered("party", "t.rowid", "m.k"), "case_id": "m.new_id",
+        "updated_at": f"'{stamp}'"})
     made["caseshare"] = _copy(connection, tables["caseshare"],
                               "clone_map m JOIN caseshare t ON t.case_id = m.template_id", {
-        "id": ids.sql(4, "t.rowid", "m.k"), "case_id": "m.new_id", "updated_at": f"'{stamp}'",
+        "id": numbered("caseshare", "t.rowid", "m.k"), "case_id": "m.new_id",
+        "updated_at": f"'{stamp}'",
         "shared_at": _shifted("t.shared_at"), "revoked_at": _shifted("t.revoked_at")})
     connection.exec_driver_sql(
         "CREATE TEMP TABLE note_map AS SELECT n.id AS old_id, m.k AS k, "
-        f"{ids.sql(5, 'n.rowid', 'm.k')} AS new_id FROM clone_map m "
+        f"{numbered('partnernote', 'n.rowid', 'm.k')} AS new_id FROM clone_map m "
         "JOIN partnernote n ON n.case_id = m.template_id")
     connection.exec_driver_sql("CREATE UNIQUE INDEX temp.ix_note_map ON note_map (old_id, k)")
     note_source = ("clone_map m JOIN partnernote t ON t.case_id = m.template_id "
@@ -203,7 +220,7 @@ def copy_cases(connection: sa.Connection, tables: dict[str, sa.Table],
     made["noteaudience"] = _copy(
         connection, tables["noteaudience"],
         "note_map x JOIN noteaudience t ON t.note_id = x.old_id", {
-            "id": ids.sql(6, "t.rowid", "x.k"), "note_id": "x.new_id",
+            "id": numbered("noteaudience", "t.rowid", "x.k"), "note_id": "x.new_id",
             "updated_at": f"'{stamp}'"})
     connection.exec_driver_sql("DROP TABLE temp.note_map")
     connection.exec_driver_sql("DROP TABLE temp.clone_map")
