@@ -69,7 +69,7 @@ def main() -> None:
     print(f"{'cases':>9} {'wall s':>8} {'CPU s':>8} {'CPU ms/1k cases':>16} {'CPU growth':>11}")
     previous = None
     for cases, (wall, cpu, _rss) in figures.items():
-        per = (cpu - floor[1]) / cases * 1e6 / 1e3
+        per = (cpu - floor[1]) / cases * 1e6
         growth = f"{cpu / previous[1]:.1f}x for {cases / previous[0]:.0f}x" if previous else ""
         print(f"{cases:>9,} {wall:>8.1f} {cpu:>8.1f} {per:>16.0f} {growth:>11}")
         previous = (cases, cpu)

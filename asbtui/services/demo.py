@@ -492,6 +492,8 @@ class _Writer:
 
 BULK_TABLES = ("case", "incident", "party", "caseshare", "partnernote", "noteaudience")
 BULK_CACHE_KIB = 256 * 1024
+SEARCH_FILL_CACHE_KIB = 2 * 1024 * 1024
+SEARCH_FILL_MMAP = 8 << 30
 
 
 @contextlib.contextmanager
@@ -888,16 +890,25 @@ def _index_all(connection: sa.Connection) -> None:
     # Newest first: ascending rowids then read matches newest first (search.py). Read down
     # ix_case_by_opened_all (``deleted = 0``, not ``NOT deleted``, so that the index
     # serves): no sort of a million documents before the first is indexed.
+    # Cases in opening order and their people are read from pages all over the store:
+    # with the builder's 256 MiB cache a million cases took 191 s of CPU here, most of it
+    # reading pages again; with a 2 GiB cache and the file mapped, 71 s. Only this step.
     connection.exec_driver_sql("DELETE FROM case_search")
-    connection.exec_driver_sql(
-        """
-        INSERT INTO case_search(case_id, ref, summary, location, people)
-        SELECT c.id, c.ref, c.summary, c.location || ' ' || c.postcode,
-               coalesce((SELECT group_concat(p.name || ' ' || p.address, ' ')
-                         FROM party p WHERE p.case_id = c.id AND NOT p.deleted), '')
-        FROM "case" c WHERE c.deleted = 0 ORDER BY c.opened_at DESC
-        """
-    )
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{SEARCH_FILL_CACHE_KIB}").close()
+    connection.exec_driver_sql(f"PRAGMA mmap_size={SEARCH_FILL_MMAP}").close()
+    try:
+        connection.exec_driver_sql(
+            """
+            INSERT INTO case_search(case_id, ref, summary, location, people)
+            SELECT c.id, c.ref, c.summary, c.location || ' ' || c.postcode,
+                   coalesce((SELECT group_concat(p.name || ' ' || p.address, ' ')
+                             FROM party p WHERE p.case_id = c.id AND NOT p.deleted), '')
+            FROM "case" c WHERE c.deleted = 0 ORDER BY c.opened_at DESC
+            """
+        )
+    finally:
+        connection.exec_driver_sql("PRAGMA mmap_size=0").close()
+        connection.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}").close()
 
 
 def _random_case(
