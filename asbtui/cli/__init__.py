@@ -8,8 +8,8 @@ are imported when the app is first asked for, not when this package is: ``asbtui
 from __future__ import annotations
 
 import sys
-from typing import Any
 
+# No ``typing`` here (nor anything else not needed): it alone was a fifth of ``--version``.
 _VERSION_FLAGS = (["--version"],)
 _ROOT_VALUE_OPTIONS = ("--db", "--officer", "--user")
 """The options of ``asbtui`` itself that take a value."""
@@ -27,7 +27,7 @@ def opens_the_app(args: list[str]) -> bool:
     return True
 
 
-def _typer_app(*, root_only: bool = False) -> Any:
+def _typer_app(*, root_only: bool = False):  # -> typer.Typer
     if root_only:
         from asbtui.cli import root  # noqa: F401 - the app and ``demo``
         from asbtui.cli.base import app
@@ -54,7 +54,7 @@ def _typer_app(*, root_only: bool = False) -> Any:
     return app
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name == "app":
         return _typer_app()
     raise AttributeError(name)

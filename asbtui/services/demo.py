@@ -9,7 +9,6 @@ The Invicta Road, Margate case from ``shared/domain.md`` is always included.
 from __future__ import annotations
 
 import contextlib
-import os
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -434,29 +433,21 @@ def _postcode(rng: random.Random, outward: str) -> str:
 
 
 class _Writer:
-    """Collects rows per table and writes them in batches of plain tuples.
-
-    The rows go to SQLite's own ``executemany`` with each value converted by the column
-    type's SQLAlchemy bind processor (so the stored text is exactly what the ORM writes):
-    at a million cases, SQLAlchemy's per-row parameter handling was half the load time.
-    """
+    """Collects rows per table and writes them in batches of plain tuples
+    (:func:`demo_copies.insert_rows`), each keyed by :class:`demo_copies.OrderedIds`."""
 
     BATCH = 20_000
 
-    def __init__(self, connection: sa.Connection, stamp: Callable[[], str], origin: str) -> None:
+    def __init__(self, connection: sa.Connection, stamp: Callable[[], str], origin: str,
+                 ids: demo_copies.OrderedIds) -> None:
         self.connection = connection
-        self.cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         self.stamp = stamp
         self.origin = origin
         self.pending: dict[str, list[dict[str, Any]]] = {}
         self.counts: dict[str, int] = {}
         self.case_places: dict[str, dict[str, Any]] = {}
         """Each case's ref, district, location and its keys, which its incidents carry too."""
-        # Random keys without a system call per row: a generator seeded from the OS.
-        self._ids = random.Random(os.urandom(32))
-
-    def new_id(self) -> str:
-        return f"{self._ids.getrandbits(128):032x}"
+        self.new_id = ids
 
     def add(self, table: sa.Table, **values: Any) -> str:
         if "id" not in values:
@@ -496,56 +487,54 @@ class _Writer:
                 self._insert(SQL_TABLES[name], rows)
 
     def _insert(self, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-        dialect = self.connection.dialect
-        columns = [c for c in table.columns
-                   if c.computed is None and (c.name in rows[0] or c.default is not None)]
-        plan = []
-        for column in columns:
-            default = column.default.arg if column.default is not None else None
-            if callable(default):
-                default = None
-            plan.append((column.name, default, column.type._cached_bind_processor(dialect)))
-        names = ", ".join(f'"{c.name}"' for c in columns)
-        sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" * len(columns))})'
-        converted = []
-        for row in rows:
-            values = []
-            for name, default, process in plan:
-                value = row.get(name, default)
-                if process is not None and value is not None:
-                    value = process(value)
-                values.append(value)
-            converted.append(values)
-        self.cursor.executemany(sql, converted)
+        demo_copies.insert_rows(self.connection, table, rows)
 
 
 BULK_TABLES = ("case", "incident", "party", "caseshare", "partnernote", "noteaudience")
 BULK_CACHE_KIB = 256 * 1024
+SEARCH_FILL_CACHE_KIB = 2 * 1024 * 1024
+SEARCH_FILL_MMAP = 8 << 30
 
 
 @contextlib.contextmanager
 def _bulk_writes(store: Store) -> Iterator[None]:
-    """While the demo is built: no fsync, no write-ahead log, and a large page cache.
+    """While the demo is built: no fsync, no write-ahead log, a large page cache, freed
+    pages not zeroed, and the sync outbox's triggers set aside.
 
     A demo is not a confirmed write until it is built, so nothing is risked: the rows go
     straight into the file (with the undo journal in memory), instead of into the WAL and
-    then again into the file (23 GB written for a million cases). At the end the store
-    goes back to WAL, made durable at once, and the pooled connections are dropped, so
-    later ones open with the usual settings.
+    then again into the file (23 GB written for a million cases). The store holds only
+    synthetic rows being made, so ``secure_delete`` (on for every other connection) has
+    nothing to protect while indexes and the search index are dropped and rebuilt. The
+    outbox triggers would test ``sync_state`` for every row inserted; a store being built
+    is never enrolled (:func:`build_demo` refuses one that is), so they would record
+    nothing: they are dropped before the load and made again, as they were, at the end.
+    Then the store goes back to WAL, made durable at once, and the pooled connections are
+    dropped, so later ones open with the usual settings.
     """
 
     def relax(dbapi_connection: Any, _record: object, _proxy: object) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=MEMORY")
         cursor.execute("PRAGMA synchronous=OFF")
+        cursor.execute("PRAGMA secure_delete=OFF")
         cursor.execute(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
         cursor.close()
 
     store.engine.dispose()
     sa.event.listen(store.engine, "checkout", relax)
+    with store.engine.begin() as connection:
+        triggers = connection.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+            "AND name LIKE 'sync\\_%' ESCAPE '\\'").all()
+        for name, _sql in triggers:
+            connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
     try:
         yield
     finally:
+        with store.engine.begin() as connection:
+            for _name, sql in triggers:
+                connection.exec_driver_sql(sql)
         sa.event.remove(store.engine, "checkout", relax)
         store.engine.dispose()
         with store.engine.connect() as connection:
@@ -588,6 +577,16 @@ def build_demo(
     if cases < 1:
         raise ValueError("cases must be at least 1")
     now = (as_of or utc_now()).astimezone(UTC)
+    with store.engine.connect() as connection:
+        enrolled = connection.exec_driver_sql(
+            "SELECT 1 FROM sync_state WHERE key = 'key' OR (key = 'recording' AND value = '1')"
+        ).first()
+    if enrolled:
+        from asbtui.errors import StoreError
+
+        # Its outbox would send the synthetic force to the central store.
+        raise StoreError(f"The store {store.path} is enrolled for sync: build the demo in a "
+                         "new file.")
     with _bulk_writes(store):
         return _build(store, cases, seed, now, progress)
 
@@ -620,7 +619,8 @@ def _build(store: Store, cases: int, seed: int, now: datetime,
                 f"The store {store.path} already holds cases; use a new file for a demo."
             )
         deferred = _drop_secondary_indexes(connection, BULK_TABLES)
-        writer = _Writer(connection, store.stamp, store.device_id)
+        ids = demo_copies.OrderedIds()
+        writer = _Writer(connection, store.stamp, store.device_id, ids)
         officer_table = Officer.__table__  # type: ignore[attr-defined]
         officers: dict[District, list[tuple[str, str, str]]] = {}
         collar = 4100
@@ -660,7 +660,7 @@ def _build(store: Store, cases: int, seed: int, now: datetime,
                 progress(index)
         writer.flush()
         copied = demo_copies.copy_cases(connection, SQL_TABLES, templates, cases - 1 - drawn,
-                                        used_refs, store.stamp())
+                                        used_refs, store.stamp(), ids)
         for name, count in copied.items():
             writer.counts[name] = writer.counts.get(name, 0) + count
         # Each index is built once from sorted keys, not grown row by row under random keys.
@@ -674,7 +674,7 @@ def _build(store: Store, cases: int, seed: int, now: datetime,
         )
     _enforcement(store, rng, now, invicta, connection_counts=writer.counts)
     problem_count = _problems(store, now, invicta, officers[District.THA][0][1])
-    day_rows = demo_day.build(store, now, invicta, device[0], seed)  # the officer's day
+    day_rows = demo_day.build(store, now, invicta, device[0], seed, ids)  # the officer's day
     # Users last: until the first exists the store is worked by its holder, which is how
     # everything above was written.
     demo_users = _users(store, officers, partners.ids, partner_rng, names)
@@ -887,17 +887,28 @@ class _Partners:
 
 
 def _index_all(connection: sa.Connection) -> None:
-    # Newest first: ascending rowids then read matches newest first (search.py).
+    # Newest first: ascending rowids then read matches newest first (search.py). Read down
+    # ix_case_by_opened_all (``deleted = 0``, not ``NOT deleted``, so that the index
+    # serves): no sort of a million documents before the first is indexed.
+    # Cases in opening order and their people are read from pages all over the store:
+    # with the builder's 256 MiB cache a million cases took 191 s of CPU here, most of it
+    # reading pages again; with a 2 GiB cache and the file mapped, 71 s. Only this step.
     connection.exec_driver_sql("DELETE FROM case_search")
-    connection.exec_driver_sql(
-        """
-        INSERT INTO case_search(case_id, ref, summary, location, people)
-        SELECT c.id, c.ref, c.summary, c.location || ' ' || c.postcode,
-               coalesce((SELECT group_concat(p.name || ' ' || p.address, ' ')
-                         FROM party p WHERE p.case_id = c.id AND NOT p.deleted), '')
-        FROM "case" c WHERE NOT c.deleted ORDER BY c.opened_at DESC
-        """
-    )
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{SEARCH_FILL_CACHE_KIB}").close()
+    connection.exec_driver_sql(f"PRAGMA mmap_size={SEARCH_FILL_MMAP}").close()
+    try:
+        connection.exec_driver_sql(
+            """
+            INSERT INTO case_search(case_id, ref, summary, location, people)
+            SELECT c.id, c.ref, c.summary, c.location || ' ' || c.postcode,
+                   coalesce((SELECT group_concat(p.name || ' ' || p.address, ' ')
+                             FROM party p WHERE p.case_id = c.id AND NOT p.deleted), '')
+            FROM "case" c WHERE c.deleted = 0 ORDER BY c.opened_at DESC
+            """
+        )
+    finally:
+        connection.exec_driver_sql("PRAGMA mmap_size=0").close()
+        connection.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}").close()
 
 
 def _random_case(
@@ -1346,7 +1357,8 @@ def _community_protection(store: Store, rng: random.Random, now: datetime) -> No
                 Party.__table__.c.role == "perpetrator",  # type: ignore[attr-defined]
                 Case.__table__.c.category != "environmental",
             )  # type: ignore[attr-defined]
-            .order_by(Case.__table__.c.ref)  # type: ignore[attr-defined]
+            .order_by(Case.__table__.c.ref,  # type: ignore[attr-defined]
+                      sa.literal_column("party.rowid"))
         ).all()
     given_count = 0
     for ref, party_id in rows:

@@ -8,6 +8,7 @@ Written with Core in one transaction after the cases exist, from its own random 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,7 @@ from asbtui.models import (
 )
 from asbtui.services import triage
 from asbtui.services.access import permits
+from asbtui.services.demo_copies import insert_rows
 from asbtui.services.victims import default_frequency
 
 if TYPE_CHECKING:
@@ -59,14 +61,14 @@ FACTOR_SETS = ((), ("lasting",), ("health", "frequent"), ("previous", "health"),
 
 @permits()  # part of build_demo, on a store being built (which holds no users yet)
 def build(store: Store, now: datetime, invicta_ref: str, device_officer_id: str,
-          seed: int) -> dict[str, int]:
+          seed: int, ids: Callable[[], str] = new_id) -> dict[str, int]:
     """Add the officer's day to a freshly built demo store; returns rows made per table."""
     rng = random.Random(f"day-{seed}")
     today = london_today(now)
     made: dict[str, list[dict[str, Any]]] = {}
 
     def add(table: str, **values: Any) -> str:
-        values.setdefault("id", new_id())
+        values.setdefault("id", ids())
         values.update(updated_at=store.stamp(), origin=store.device_id, deleted=False)
         made.setdefault(table, []).append(values)
         return values["id"]
@@ -74,15 +76,18 @@ def build(store: Store, now: datetime, invicta_ref: str, device_officer_id: str,
     with store.engine.begin() as connection:
         open_cases = connection.execute(
             sa.select(Case.id, Case.ref, Case.district, Case.risk, Case.opened_at, Case.owner_id)
-            .where(Case.status != CaseStatus.CLOSED, ~Case.deleted)).all()
+            .where(Case.status != CaseStatus.CLOSED, ~Case.deleted)
+            .order_by(Case.ref)).all()
         victims = connection.execute(
             sa.select(Party.id, Party.case_id, Party.vulnerable)
             .join(Case, Case.id == Party.case_id)
             .where(Party.role == PartyRole.VICTIM, ~Party.deleted,
-                   Case.status != CaseStatus.CLOSED)).all()
+                   Case.status != CaseStatus.CLOSED)
+            .order_by(Case.ref, sa.literal_column("party.rowid"))).all()
         shares = dict(connection.execute(
             sa.select(CaseShare.case_id, CaseShare.agency_id)
-            .where(CaseShare.revoked_at.is_(None))).all())
+            .where(CaseShare.revoked_at.is_(None))
+            .order_by(sa.literal_column("caseshare.rowid"))).all())
         agencies = dict(connection.execute(sa.select(Agency.name, Agency.id)).all())
         by_id = {c.id: c for c in open_cases}
 
@@ -143,11 +148,12 @@ def build(store: Store, now: datetime, invicta_ref: str, device_officer_id: str,
             _invicta_conference(add, invicta, agencies, device_officer_id, now, today)
 
         # A triaged priority above the case's risk raises it, as at intake.
-        for row in made.get("firstcontact", []):
-            risk = by_id[row["case_id"]].risk
-            if RiskLevel(row["priority"]).rank > RiskLevel(risk).rank:
-                connection.execute(sa.update(Case).where(Case.id == row["case_id"])
-                                   .values(risk=row["priority"]))
+        raised = [{"key": row["case_id"], "risk": row["priority"]}
+                  for row in made.get("firstcontact", [])
+                  if RiskLevel(row["priority"]).rank > RiskLevel(by_id[row["case_id"]].risk).rank]
+        if raised:
+            connection.execute(sa.update(Case).where(Case.id == sa.bindparam("key"))
+                               .values(risk=sa.bindparam("risk")), raised)
         for name, model in (("firstcontact", FirstContact), ("victimupdateplan", VictimUpdatePlan),
                             ("victimcontact", VictimContact), ("conference", Conference),
                             ("conferencecase", ConferenceCase),
@@ -155,7 +161,7 @@ def build(store: Store, now: datetime, invicta_ref: str, device_officer_id: str,
                             ("partnernote", PartnerNote)):
             rows = made.get(name)
             if rows:
-                connection.execute(sa.insert(model.__table__), rows)  # type: ignore[attr-defined]
+                insert_rows(connection, model.__table__, rows)  # type: ignore[attr-defined]
     return {name: len(rows) for name, rows in made.items()}
 
 
