@@ -754,6 +754,49 @@ def test_a_first_sync_streams_with_copy_and_resumes_after_a_cut(world: World,
     assert indexed == len(_refs(device))  # the search index rebuilt after the stream
 
 
+def _indexes(store: Any) -> set[str]:
+    with store.engine.connect() as c:
+        return set(c.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index' "
+                                     "AND sql IS NOT NULL").scalars())
+
+
+def test_a_first_sync_cut_while_making_its_indexes_leaves_a_store_made_whole_on_open(
+        world: World) -> None:
+    reference = world.device("desk1", "sup")
+    with open_store(world.folder / "fresh.db", create=True) as fresh:
+        wanted = _indexes(fresh)
+    with world.connect() as conn:
+        code = central.enrol_device(conn, "car9")
+    path = world.folder / "car9.db"
+    store = open_store(path, create=True)
+    engine.enrol(store, world.address, code, HttpTransport(world.address))
+    url, key = engine.credentials(store)
+    device = Device("car9", store, "sup", url, key)
+    dropped: list[set[str]] = []
+
+    def cut_in_rebuild(step: str) -> None:
+        if step == "first sync chunk applied" and not dropped:
+            dropped.append(_indexes(store))
+        if step == "indexes rebuilt":
+            raise Cut("client died while making the indexes again")
+
+    with pytest.raises(Cut):
+        engine.sync(store, device.transport(), stream_after=0, checkpoint=cut_in_rebuild)
+    assert dropped and dropped[0] < wanted  # the load ran without the secondary indexes
+    assert _indexes(store) == dropped[0]  # the rebuild was cut: still without them...
+    assert len(_refs(device)) > 0  # ...and usable
+    store.close()
+    device.store = open_store(path)  # opening the store makes them
+    assert _indexes(device.store) == wanted
+    device.sign_in()
+    device.sync_until_quiet()
+    reference.sync()
+    assert_same_rows(device.store, reference.store)
+    with device.store.engine.connect() as c:
+        assert c.exec_driver_sql("SELECT count(*) FROM case_search").scalar() == \
+            len(_refs(device))
+
+
 def test_the_audit_chain_is_pushed_and_a_log_rewritten_in_full_is_caught_centrally(
         world: World) -> None:
     from typer.testing import CliRunner

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,7 @@ from dateutil.relativedelta import relativedelta
 from faker import Faker
 
 from asbtui.dates import LONDON, london_today, to_london, utc_now
+from asbtui.db import bulk_writes, drop_secondary_indexes
 from asbtui.errors import InvalidInput
 from asbtui.models import (
     OPEN_STATUSES,
@@ -59,6 +60,7 @@ from asbtui.services import (
     periods,
     places,
     problems,
+    search,
 )
 from asbtui.services.access import LOCAL, permits
 from asbtui.services.audit import JUSTIFICATIONS
@@ -520,55 +522,6 @@ class _Writer:
 
 
 BULK_TABLES = ("case", "incident", "party", "caseshare", "partnernote", "noteaudience")
-BULK_CACHE_KIB = 256 * 1024
-
-
-@contextlib.contextmanager
-def _bulk_writes(store: Store) -> Iterator[None]:
-    """While the demo is built: no fsync, no write-ahead log, and a large page cache.
-
-    A demo is not a confirmed write until it is built, so nothing is risked: the rows go
-    straight into the file (with the undo journal in memory), instead of into the WAL and
-    then again into the file (23 GB written for a million cases). At the end the store
-    goes back to WAL, made durable at once, and the pooled connections are dropped, so
-    later ones open with the usual settings.
-    """
-
-    def relax(dbapi_connection: Any, _record: object, _proxy: object) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=MEMORY")
-        cursor.execute("PRAGMA synchronous=OFF")
-        cursor.execute(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
-        cursor.close()
-
-    store.engine.dispose()
-    sa.event.listen(store.engine, "checkout", relax)
-    try:
-        yield
-    finally:
-        sa.event.remove(store.engine, "checkout", relax)
-        store.engine.dispose()
-        with store.engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA journal_mode=WAL").close()
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").close()
-        store.engine.dispose()
-        # The planner's statistics for the loaded store (db.refresh_statistics says why).
-        from asbtui.db import refresh_statistics
-
-        refresh_statistics(store.engine)
-
-
-def _drop_secondary_indexes(connection: sa.Connection, tables: tuple[str, ...]) -> list[str]:
-    """Drop the tables' indexes (not their keys) and return the SQL that makes them again."""
-    marks = ", ".join("?" * len(tables))
-    found = connection.exec_driver_sql(
-        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-        f"AND tbl_name IN ({marks})", tables).all()
-    for name, _sql in found:
-        connection.exec_driver_sql(f'DROP INDEX "{name}"')
-    return [sql for _name, sql in found]
-
-
 SQL_TABLES: dict[str, sa.Table] = {
     model.__table__.name: model.__table__  # type: ignore[attr-defined]
     for model in (Officer, Agency, Case, Incident, Party, CaseShare, PartnerNote, NoteAudience,
@@ -588,7 +541,7 @@ def build_demo(
     if cases < 1:
         raise ValueError("cases must be at least 1")
     now = (as_of or utc_now()).astimezone(UTC)
-    with _bulk_writes(store):
+    with bulk_writes(store, durable=False):
         return _build(store, cases, seed, now, progress)
 
 
@@ -619,7 +572,7 @@ def _build(store: Store, cases: int, seed: int, now: datetime,
             raise StoreError(
                 f"The store {store.path} already holds cases; use a new file for a demo."
             )
-        deferred = _drop_secondary_indexes(connection, BULK_TABLES)
+        deferred = drop_secondary_indexes(connection, BULK_TABLES)
         writer = _Writer(connection, store.stamp, store.device_id)
         officer_table = Officer.__table__  # type: ignore[attr-defined]
         officers: dict[District, list[tuple[str, str, str]]] = {}
@@ -666,7 +619,7 @@ def _build(store: Store, cases: int, seed: int, now: datetime,
         # Each index is built once from sorted keys, not grown row by row under random keys.
         for sql in deferred:
             connection.exec_driver_sql(sql)
-        _index_all(connection)
+        search.rebuild_index(connection)
         device = officers[District.THA][0]
         connection.execute(
             sa.insert(StoreMeta.__table__).prefix_with("OR REPLACE"),  # type: ignore[attr-defined]
@@ -884,20 +837,6 @@ class _Partners:
         if rng.random() < 0.1:
             self.note(made.case_id, agency, author, at + (made.end - at) * 0.5,
                       rng.choice(CORRECTIONS), visibility, audience, supersedes=note)
-
-
-def _index_all(connection: sa.Connection) -> None:
-    # Newest first: ascending rowids then read matches newest first (search.py).
-    connection.exec_driver_sql("DELETE FROM case_search")
-    connection.exec_driver_sql(
-        """
-        INSERT INTO case_search(case_id, ref, summary, location, people)
-        SELECT c.id, c.ref, c.summary, c.location || ' ' || c.postcode,
-               coalesce((SELECT group_concat(p.name || ' ' || p.address, ' ')
-                         FROM party p WHERE p.case_id = c.id AND NOT p.deleted), '')
-        FROM "case" c WHERE NOT c.deleted ORDER BY c.opened_at DESC
-        """
-    )
 
 
 def _random_case(

@@ -90,6 +90,24 @@ def matching_case_ids(text: str, *, with_people: bool = True) -> sa.Select | Non
     )
 
 
+def rebuild_index(connection: sa.Connection) -> None:
+    """Index every case again in one statement (after a bulk load: the demo, a first sync).
+
+    Newest first: ascending rowids then read matches newest first, as ``reindex_case``
+    keeps them (each case it indexes goes in below the lowest rowid).
+    """
+    connection.exec_driver_sql("DELETE FROM case_search")
+    connection.exec_driver_sql(
+        """
+        INSERT INTO case_search(case_id, ref, summary, location, people)
+        SELECT c.id, c.ref, c.summary, c.location || ' ' || c.postcode,
+               coalesce((SELECT group_concat(p.name || ' ' || p.address, ' ')
+                         FROM party p WHERE p.case_id = c.id AND NOT p.deleted), '')
+        FROM "case" c WHERE NOT c.deleted ORDER BY c.opened_at DESC
+        """
+    )
+
+
 def reindex_case(session: Session, case_id: str) -> None:
     """Rebuild the search row of one case from the case and its parties."""
     connection = session.connection()

@@ -13,11 +13,13 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from asbtui.db import bulk_writes, defer_indexes, rebuild_deferred_indexes
 from asbtui.models import SQLModel
 from asbtui.services import search
 from asbtui.services.access import permits
@@ -327,16 +329,22 @@ def _insert_many(connection: sa.Connection, table: str, rows: list[tuple[str, di
     if table not in tables.columns:
         return
     names = tables.columns[table]
-    defaults = tables.defaults[table]
-    connection.exec_driver_sql(
-        f"INSERT OR REPLACE INTO {_quote(table)} (" + ", ".join(_quote(c) for c in names)
-        + ") VALUES (" + ", ".join("?" for _ in names) + ")",
-        [tuple(data[c] if c in data else defaults.get(c) for c in names)
-         for _key, data, _rev in rows])
-    connection.exec_driver_sql(
-        "INSERT INTO sync_row (tbl, key, rev) VALUES (?, ?, ?) ON CONFLICT(tbl, key) "
-        "DO UPDATE SET rev = max(rev, excluded.rev)",
-        [(table, key, rev) for key, _data, rev in rows])
+    # Each row's values in column order, missing fields taking the model's default: one
+    # dict merge and one itemgetter per row, both in C.
+    blank = {c: tables.defaults[table].get(c) for c in names}
+    values = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(
+            f"INSERT OR REPLACE INTO {_quote(table)} (" + ", ".join(_quote(c) for c in names)
+            + ") VALUES (" + ", ".join("?" for _ in names) + ")",
+            [values({**blank, **data}) for _key, data, _rev in rows])
+        cursor.executemany(
+            "INSERT INTO sync_row (tbl, key, rev) VALUES (?, ?, ?) ON CONFLICT(tbl, key) "
+            "DO UPDATE SET rev = max(rev, excluded.rev)",
+            [(table, key, rev) for key, _data, rev in rows])
+    finally:
+        cursor.close()
 
 
 def _apply_chunk(store: Store, scope: str, records: list[list[str]],
@@ -383,18 +391,29 @@ def _apply_chunk(store: Store, scope: str, records: list[list[str]],
     return removed
 
 
-def _reindex_all(store: Store) -> None:
-    """Rebuild the search index after a first sync (one statement, as the demo does)."""
+def _reindex_all(store: Store, checkpoint: Checkpoint = _no_checkpoint) -> None:
+    """After a first sync: make the indexes it dropped, and the search index, again (each
+    in one transaction; cut, the next open or sync does it)."""
+    with store.engine.begin() as connection:
+        if rebuild_deferred_indexes(connection):
+            checkpoint("indexes rebuilt")
     with store.engine.begin() as connection:
         if _state(connection).get("search_stale") != "1":
             return
-        connection.exec_driver_sql("DELETE FROM case_search")
-        connection.exec_driver_sql(
-            "INSERT INTO case_search(case_id, ref, summary, location, people) "
-            "SELECT c.id, c.ref, c.summary, c.location || ' ' || c.postcode, "
-            "coalesce((SELECT group_concat(p.name || ' ' || p.address, ' ') FROM party p "
-            "WHERE p.case_id = c.id AND NOT p.deleted), '') FROM \"case\" c WHERE NOT c.deleted")
+        search.rebuild_index(connection)
         _set_state(connection, search_stale="0")
+
+
+# A first sync this much larger than what the device holds drops the synced tables'
+# secondary indexes while it loads, and builds each once at the end from sorted keys.
+DEFER_INDEXES_RATIO = 1
+
+
+def _defer_indexes(store: Store, streaming: int) -> None:
+    with store.engine.begin() as connection:
+        held = connection.exec_driver_sql("SELECT count(*) FROM sync_row").scalar() or 0
+        if streaming > DEFER_INDEXES_RATIO * held:
+            defer_indexes(connection, _tables().columns)
 
 
 def _first_sync(store: Store, transport: Transport, scope: str, upto: int,
@@ -436,14 +455,16 @@ def _pull(store: Store, transport: Transport, scopes: list[str], report: SyncRep
           checkpoint: Checkpoint, page: int, heads: dict[str, int] | None = None,
           progress: Callable[[str, int, int], None] | None = None,
           stream_after: int = FIRST_SYNC_STREAM) -> None:
+    heads = {scope: int((heads or {}).get(scope, 0)) for scope in scopes}
+    held = cursors(store)
+    # A scope never pulled, or far behind, streams; pending local changes page (the
+    # stream writes whole rows, the pages keep a field changed here until it is pushed).
+    streams = [scope for scope in scopes
+               if heads[scope] > held.get(scope, 0)
+               and (held.get(scope, 0) == 0 or heads[scope] - held.get(scope, 0) > stream_after)]
+    if streams and status(store).pending == 0:
+        _stream_scopes(store, transport, streams, heads, report, checkpoint, progress)
     for scope in scopes:
-        head = int((heads or {}).get(scope, 0))
-        after = cursors(store).get(scope, 0)
-        # A scope never pulled, or far behind, streams; pending local changes page (the
-        # stream writes whole rows, the pages keep a field changed here until it is pushed).
-        if (after == 0 or head - after > stream_after) and head > after \
-                and status(store).pending == 0:
-            _first_sync(store, transport, scope, head, report, checkpoint, progress)
         while True:
             after = cursors(store).get(scope, 0)
             answer = transport.post("/v1/pull", {"scope": scope, "after": after, "limit": page})
@@ -459,6 +480,23 @@ def _pull(store: Store, transport: Transport, scopes: list[str], report: SyncRep
                 checkpoint("cursor saved")
             if not answer["more"]:
                 break
+
+
+def _stream_scopes(store: Store, transport: Transport, streams: list[str],
+                   heads: dict[str, int], report: SyncReport, checkpoint: Checkpoint,
+                   progress: Callable[[str, int, int], None] | None) -> None:
+    """First sync: stream each scope with connections tuned for bulk writes, the indexes
+    dropped when the load dwarfs what the device holds, and made again at the end (or,
+    if the process dies first, when the store is next opened)."""
+    held = cursors(store)
+    with bulk_writes(store, durable=True):
+        _defer_indexes(store, sum(heads[s] - held.get(s, 0) for s in streams))
+        try:
+            for scope in streams:
+                _first_sync(store, transport, scope, heads[scope], report, checkpoint,
+                            progress)
+        finally:
+            _reindex_all(store, checkpoint)
 
 
 # --- the audit chain ------------------------------------------------------------------------
