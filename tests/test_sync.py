@@ -20,6 +20,7 @@ from sync_world import (
     assert_device_matches_server,
     assert_same_rows,
     build_seed,
+    device_rows,
     world_at,
 )
 
@@ -183,6 +184,57 @@ def test_stopping_a_share_removes_the_case_from_the_partners_device(world: World
     with partner.store.engine.connect() as c:
         assert c.exec_driver_sql("SELECT count(*) FROM incident WHERE case_ref = ?",
                                  (shared,)).scalar() == 0
+
+
+def _officer_id(device: Device, collar: str) -> str:
+    with device.store.engine.connect() as c:
+        return c.exec_driver_sql("SELECT id FROM officer WHERE collar = ?", (collar,)).scalar()
+
+
+def _set_owner(device: Device, ref: str, officer_id: str) -> None:
+    """A reassignment written as the device writes it (the outbox trigger records it)."""
+    with device.store.engine.begin() as c:
+        c.exec_driver_sql('UPDATE "case" SET owner_id = ? WHERE ref = ?', (officer_id, ref))
+
+
+def test_a_patrol_device_holds_the_cases_its_officer_owns_in_other_districts(
+        world: World) -> None:
+    car = world.device("car1", "pc")  # PC 1, of Thanet
+    narrow = world.device("car2", "pc", owned=False)  # enrolled for Thanet only
+    medway = world.device("medcar", "medpc")
+    ref = _refs(medway, "MED")[0]
+    medway.sign_in()
+    cases.add_incident(medway.store, ref, cases.NewIncident(
+        occurred_at=datetime.now(UTC) - timedelta(hours=1), channel="101",
+        incident_type="noise", description="Music"))
+    _set_owner(medway, ref, _officer_id(medway, "PC 1"))
+    medway.sync()
+    car.sync()
+    narrow.sync()
+    assert _refs(car, "MED") == [ref]  # owned elsewhere: on the car, whole
+    assert _refs(narrow, "MED") == []
+    assert_device_matches_server(world, car)
+    with car.store.engine.connect() as c:
+        case_id = c.exec_driver_sql('SELECT id FROM "case" WHERE ref = ?', (ref,)).scalar()
+    on_case = {key for key, d in world.server_rows().items()
+               if d.get("case_id") == case_id or key == ("case", case_id)}
+    assert len(on_case) > 1 and on_case <= set(device_rows(car.store))
+    # Given to a Medway officer, it leaves the car at its next sync.
+    _set_owner(medway, ref, _officer_id(medway, "PC 3"))
+    medway.sync()
+    report = car.sync()
+    assert report.removed == 1 and _refs(car, "MED") == []
+    assert len(_refs(car)) == 5  # its own district's cases stay
+    assert_device_matches_server(world, car)
+
+
+def test_an_eviction_keeps_a_case_the_device_holds_by_its_district(world: World) -> None:
+    car = world.device("car1", "pc")
+    ref = _refs(car, "THA")[0]
+    with car.store.engine.begin() as c:
+        case_id = c.exec_driver_sql('SELECT id FROM "case" WHERE ref = ?', (ref,)).scalar()
+        assert engine._evict(c, case_id, {"district": "THA", "owner_id": None}) == 0
+        assert engine._evict(c, case_id, {"district": "MED", "owner_id": "x"}) == 1
 
 
 # ------------------------------------------------------------------------- refusals

@@ -102,6 +102,9 @@ def server_enrol_device(
     districts: Annotated[str, typer.Option(
         "--districts", help="Limit the device to these districts (codes, comma-separated).")]
     = "",
+    owned: Annotated[bool, typer.Option(
+        "--owned/--no-owned", help="Also hold the cases its officers own in other districts "
+        "(the default for a patrol device).")] = True,
 ) -> None:
     """Register a device; prints a one-time code (the last word of the last line)."""
     from asbtui.server import central as server_central
@@ -115,7 +118,7 @@ def server_enrol_device(
         raise InvalidInput(f"Unknown district {unknown[0]}: give codes such as THA, MED.")
     with _central(connect, central) as conn:
         _central(require_current, conn)
-        code = _central(server_central.enrol_device, conn, name, ",".join(codes))
+        code = _central(server_central.enrol_device, conn, name, ",".join(codes), owned)
     print(f"Device {' '.join(name.split())!r} registered. On the device run: "
           "asbtui sync enrol URL CODE")
     print(f"One-time enrolment code: {code}")

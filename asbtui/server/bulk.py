@@ -14,6 +14,7 @@ from asbtui.server.scopes import (
     PARTNER_TABLES,
     agency_scope,
     district_scope,
+    owner_scope,
     partner_may_read,
 )
 
@@ -29,6 +30,8 @@ def bulk_load(conn: psycopg.Connection, tables: Iterable[tuple[str, Iterable[dic
     tables = [(name, list(rows)) for name, rows in tables]
     by_name = dict(tables)
     case_district = {r["id"]: r["district"] for r in by_name.get("case", [])}
+    case_owner = {r["id"]: r.get("owner_id") for r in by_name.get("case", [])}
+    officer_district = {r["id"]: r.get("district") for r in by_name.get("officer", [])}
     note_case = {r["id"]: r["case_id"] for r in by_name.get("partnernote", [])}
     problem_district = {r["id"]: r.get("district") for r in by_name.get("problem", [])}
     audiences: dict[str, set[str]] = {}
@@ -73,6 +76,10 @@ def bulk_load(conn: psycopg.Connection, tables: Iterable[tuple[str, Iterable[dic
                                            case_id))
                         scopes = [FORCE] if table in FORCE_TABLES or district is None \
                             else [district_scope(district)]
+                        owner = case_owner.get(case_id) if scopes != [FORCE] and case_id \
+                            and table not in ("problemcase", "problemresponse") else None
+                        if owner and officer_district.get(owner) != district:
+                            scopes.append(owner_scope(owner))
                         if scopes != [FORCE] and case_id and table in PARTNER_TABLES:
                             named = audiences.get(data["id"], set())
                             scopes += [agency_scope(a) for a in sorted(shares.get(case_id, ()))

@@ -29,6 +29,7 @@ from asbtui.server.scopes import (
     STAMP_FIELDS,
     agency_scope,
     district_scope,
+    owner_scope,
     partner_may_read,
     user_scopes,
 )
@@ -57,7 +58,8 @@ def now() -> datetime:
 
 # --- devices ------------------------------------------------------------------------------
 
-def enrol_device(conn: psycopg.Connection, name: str, districts: str = "") -> str:
+def enrol_device(conn: psycopg.Connection, name: str, districts: str = "",
+                 owned: bool = True) -> str:
     """Register a device by name; returns the one-time enrolment code."""
     name = " ".join(name.split())
     if not name:
@@ -69,9 +71,9 @@ def enrol_device(conn: psycopg.Connection, name: str, districts: str = "") -> st
             raise CentralError(f"A device named {name!r} is already enrolled; "
                                "revoke it first or choose another name.")
         conn.execute(
-            "INSERT INTO device (id, name, code_hash, districts, created_at) "
-            "VALUES (%s, %s, %s, %s, now())",
-            (secrets.token_hex(8), name, _hash(code), districts))
+            "INSERT INTO device (id, name, code_hash, districts, owned, created_at) "
+            "VALUES (%s, %s, %s, %s, %s, now())",
+            (secrets.token_hex(8), name, _hash(code), districts, owned))
     return code
 
 
@@ -104,6 +106,7 @@ class Caller:
     device_name: str
     districts: str
     user: dict[str, Any]
+    owned: bool = True
 
     @property
     def username(self) -> str:
@@ -111,7 +114,7 @@ class Caller:
 
     @property
     def scopes(self) -> list[str]:
-        return user_scopes(self.user, self.districts)
+        return user_scopes(self.user, self.districts, self.owned)
 
 
 def authenticate(conn: psycopg.Connection, key: str, username: str,
@@ -121,7 +124,8 @@ def authenticate(conn: psycopg.Connection, key: str, username: str,
     A device signs its users in itself; one with no users yet (its first sync) sends the
     PIN, checked here.
     """
-    row = conn.execute("SELECT id, name, districts, revoked_at FROM device WHERE key_hash = %s",
+    row = conn.execute("SELECT id, name, districts, revoked_at, owned FROM device "
+                       "WHERE key_hash = %s",
                        (_hash(key),)).fetchone()
     if row is None:
         raise CentralError("This device is not enrolled with the central store.", 401)
@@ -140,7 +144,7 @@ def authenticate(conn: psycopg.Connection, key: str, username: str,
             PasswordHasher().verify(str(user[0].get("pin_hash") or ""), pin)
         except (VerificationError, InvalidHashError):
             raise CentralError("That user name and PIN do not match.", 403) from None
-    return Caller(row[0], row[1], row[2] or "", user[0])
+    return Caller(row[0], row[1], row[2] or "", user[0], bool(row[4]))
 
 
 # --- scopes of a row ------------------------------------------------------------------------
@@ -187,11 +191,32 @@ def _scopes(conn: psycopg.Connection, table: str, data: dict[str, Any], district
     if table in FORCE_TABLES or district is None:
         return [FORCE]
     scopes = [district_scope(district)]
+    owner = _owner_elsewhere(conn, table, data, district, case_id)
+    if owner:
+        scopes.append(owner_scope(owner))
     if case_id and table in PARTNER_TABLES:
         audience = _audience(conn, data["id"]) if table == "partnernote" else set()
         scopes += [agency_scope(a) for a in sorted(_sharing_agencies(conn, case_id))
                    if partner_may_read(table, data, a, audience)]
     return scopes
+
+
+def _owner_elsewhere(conn: psycopg.Connection, table: str, data: dict[str, Any],
+                     district: str | None, case_id: str | None) -> str | None:
+    """The officer owning the row's case, when the case is outside their home district."""
+    if not case_id or district is None or table in ("problemcase", "problemresponse"):
+        return None
+    if table == "case":
+        owner = data.get("owner_id")
+    else:
+        found = conn.execute("SELECT data->>'owner_id' FROM record WHERE tbl = 'case' "
+                             "AND key = %s", (case_id,)).fetchone()
+        owner = found[0] if found else None
+    if not owner:
+        return None
+    home = conn.execute("SELECT data->>'district' FROM record WHERE tbl = 'officer' "
+                        "AND key = %s", (owner,)).fetchone()
+    return str(owner) if home is None or home[0] != district else None
 
 
 def _audience(conn: psycopg.Connection, note_id: str) -> set[str]:
@@ -225,6 +250,12 @@ def _write_row(conn: psycopg.Connection, table: str, key: str, data: dict[str, A
     district = _district_of(conn, table, data, case_id)
     before_agencies = _sharing_agencies(conn, case_id) if table == "caseshare" and case_id \
         else set()
+    before_owner = None
+    if table == "case":
+        held = conn.execute("SELECT data FROM record WHERE tbl = 'case' AND key = %s",
+                            (key,)).fetchone()
+        if held is not None:
+            before_owner = _owner_elsewhere(conn, table, held[0], held[0].get("district"), key)
     conn.execute(
         "INSERT INTO record (tbl, key, data, fields, rev, district, case_id) "
         "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (tbl, key) DO UPDATE SET "
@@ -241,14 +272,41 @@ def _write_row(conn: psycopg.Connection, table: str, key: str, data: dict[str, A
         if note is not None and note[0].get("visibility") == "named":
             _log(conn, [agency_scope(str(data["agency_id"]))], "partnernote",
                  str(data["note_id"]), "upsert", note[0], note[1], device, seq)
+    if table == "case":
+        after_owner = _owner_elsewhere(conn, table, data, district, key)
+        if after_owner != before_owner:
+            if after_owner:
+                _send_rows(conn, key, owner_scope(after_owner), device, skip=(table, key))
+            if before_owner:
+                _log(conn, [owner_scope(before_owner)], "case", key, "evict",
+                     _place(data), rev, device, None)
     if table == "caseshare" and case_id:
         after_agencies = _sharing_agencies(conn, case_id)
         for agency in sorted(after_agencies - before_agencies):
             _send_case(conn, case_id, agency, device, skip=(table, key))
         for agency in sorted(before_agencies - after_agencies):
             # Stopping a share takes the case off the partner's devices at their next sync.
-            _log(conn, [agency_scope(agency)], "case", case_id, "evict", None, rev, device,
-                 None)
+            case = conn.execute("SELECT data FROM record WHERE tbl = 'case' AND key = %s",
+                                (case_id,)).fetchone()
+            _log(conn, [agency_scope(agency)], "case", case_id, "evict",
+                 _place(case[0] if case else {}), rev, device, None)
+
+
+def _place(case: dict[str, Any]) -> dict[str, Any]:
+    """What an eviction tells the device of the case: where it is and who owns it, so a
+    device that also holds the case by another scope (its district) keeps it."""
+    return {"district": case.get("district"), "owner_id": case.get("owner_id")}
+
+
+def _send_rows(conn: psycopg.Connection, case_id: str, scope: str, device: str,
+               skip: tuple[str, str]) -> None:
+    """A case newly in an owner's scope: the case first, then everything on it."""
+    rows = conn.execute(
+        "SELECT tbl, key, data, rev FROM record WHERE case_id = %s "
+        "ORDER BY tbl <> 'case', rev", (case_id,)).fetchall()
+    for table, key, data, rev in rows:
+        if (table, key) != skip and table not in ("problemcase", "problemresponse"):
+            _log(conn, [scope], table, key, "upsert", data, rev, device, None)
 
 
 def _send_case(conn: psycopg.Connection, case_id: str, agency: str, device: str,

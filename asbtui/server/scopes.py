@@ -2,7 +2,9 @@
 
 A scope is ``force`` (officers, agencies, users, PSPOs: what every device needs), a
 district (``district:THA``: its cases and everything on them), or a partner agency's share
-(``agency:<id>``: the cases shared with it, and of those what a partner may read).
+(``agency:<id>``: the cases shared with it, and of those what a partner may read), or an
+officer's cases outside their home district (``owner:<officer id>``), which a patrol device
+holds besides its officers' districts unless enrolled without them.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ def district_scope(district: str) -> str:
     return f"district:{district}"
 
 
+def owner_scope(officer_id: str) -> str:
+    return f"owner:{officer_id}"
+
+
 def agency_scope(agency_id: str) -> str:
     return f"agency:{agency_id}"
 
@@ -50,14 +56,17 @@ def partner_may_read(table: str, data: dict, agency_id: str,
     return table in PARTNER_TABLES
 
 
-def user_scopes(user: dict, device_districts: str = "") -> list[str]:
-    """The scopes a user pulls on a device (limited to the device's districts, if set)."""
+def user_scopes(user: dict, device_districts: str = "", owned: bool = True) -> list[str]:
+    """The scopes a user pulls on a device: their districts (limited to the device's, if
+    set) and, with ``owned``, the cases they own in other districts."""
     role = user.get("role")
     scopes = [FORCE]
     limit = {d for d in device_districts.split(",") if d}
     if role in ("officer", "supervisor"):
         own = [d for d in (user.get("districts") or "").split(",") if d]
         scopes += [district_scope(d) for d in own if not limit or d in limit]
+        if owned and user.get("officer_id"):
+            scopes.append(owner_scope(str(user["officer_id"])))
     elif role == "partner" and user.get("agency_id"):
         scopes.append(agency_scope(user["agency_id"]))
     return scopes

@@ -211,8 +211,22 @@ def _upsert(connection: sa.Connection, table: str, key: str, data: dict[str, Any
         "DO UPDATE SET rev = max(rev, excluded.rev)", (table, key, rev))
 
 
-def _evict(connection: sa.Connection, case_id: str) -> int:
-    """Take a case no longer shared with this device's agency off the device."""
+def _still_held(connection: sa.Connection, place: dict[str, Any] | None) -> bool:
+    """Whether this device holds the case by another scope it pulls: its district, or its
+    owner's cases elsewhere (``place``: the case's district and owner, as the server
+    has them now)."""
+    if not place:
+        return False
+    held = {r[0] for r in connection.exec_driver_sql("SELECT scope FROM sync_cursor")}
+    return (f"district:{place.get('district')}" in held
+            or f"owner:{place.get('owner_id')}" in held)
+
+
+def _evict(connection: sa.Connection, case_id: str, place: dict[str, Any] | None = None) -> int:
+    """Take a case off the device: no longer shared with its agency, or no longer owned by
+    its officer, unless the device holds it by another scope."""
+    if _still_held(connection, place):
+        return 0
     removed = 0
     notes = [r[0] for r in connection.exec_driver_sql(
         "SELECT id FROM partnernote WHERE case_id = ?", (case_id,))]
@@ -268,7 +282,7 @@ def apply_page(store: Store, scope: str, changes: list[dict[str, Any]], cursor: 
             for change in changes:
                 table, key = change["table"], change["key"]
                 if change["op"] == "evict":
-                    removed += _evict(connection, key)
+                    removed += _evict(connection, key, change.get("data"))
                     touched.discard(key)
                     continue
                 _upsert(connection, table, key, change["data"], int(change["rev"]),
@@ -369,7 +383,7 @@ def _apply_chunk(store: Store, scope: str, records: list[list[str]],
                         _insert_many(connection, run_table, run)
                     run, run_table = [], table
                 if op == "evict":
-                    removed += _evict(connection, key)
+                    removed += _evict(connection, key, json.loads(data) if data else None)
                     run_table = ""
                     continue
                 run.append((key, json.loads(data), int(rev)))
