@@ -638,7 +638,8 @@ def test_the_server_refuses_a_change_outside_the_users_districts(world: World) -
         "seq": 10_000, "table": "case", "key": case["id"], "op": "update",
         "fields": {"risk": "high"}, "base": 0, "at": "2026-11-26T00:00:00Z"}]})
     transport.close()
-    assert answer["refused"] == [{"table": "case", "key": case["id"], "refused": True}]
+    assert [(r["table"], r["key"], r["outcome"], r["ref"]) for r in answer["refused"]] == [
+        ("case", case["id"], "put back", ref)]
     assert world.scalar("SELECT data->>'risk' FROM record WHERE tbl = 'case' AND key = %s",
                         case["id"]) == case["risk"]
     # Nor may it move the case into its own district.
@@ -649,6 +650,54 @@ def test_the_server_refuses_a_change_outside_the_users_districts(world: World) -
     transport.close()
     assert moved["refused"] and world.scalar(
         "SELECT district FROM record WHERE tbl = 'case' AND key = %s", case["id"]) == "THA"
+
+
+def test_a_refused_row_does_not_stay_silently_on_the_device(world: World,
+                                                            monkeypatch) -> None:  # noqa: ANN001
+    from typer.testing import CliRunner
+
+    from asbtui.cli import app
+
+    medway = world.device("car2", "medpc")
+    supervisor = world.device("desk1", "sup")
+    # Written on the device as if its checks had let it through (an older app, a bug): a
+    # change to an officer's record (admins' work) and a new Thanet case with an incident.
+    with medway.store.engine.begin() as c:
+        c.exec_driver_sql("UPDATE officer SET name = 'Renamed' WHERE collar = 'PC 1'")
+    medway.sign_in()
+    with monkeypatch.context() as patch:
+        patch.setattr("asbtui.services.cases.require_district", lambda *a, **k: None)
+        new_ref = cases.create_case(medway.store, cases.NewCase(
+            district="THA", category="nuisance", summary="Written where it may not be"))
+        cases.add_incident(medway.store, new_ref, cases.NewIncident(
+            occurred_at=datetime.now(UTC) - timedelta(hours=1), channel="101",
+            incident_type="noise", description="Bass"))
+    report = medway.sync()
+    outcomes = {(r["table"], r["outcome"]) for r in report.refused}
+    assert {("officer", "put back"), ("case", "removed"), ("incident", "removed")} <= outcomes
+    with medway.store.engine.connect() as c:  # the central row came back
+        assert c.exec_driver_sql("SELECT name FROM officer WHERE collar = 'PC 1'").scalar() \
+            == "Officer 1"
+    assert new_ref not in _refs(medway)  # the row the server never had is gone
+    assert engine.status(medway.store).pending == 0  # nothing retried for ever
+    medway.sync_until_quiet()
+    assert_device_matches_server(world, medway, ("MED",))
+    with medway.store.engine.connect() as c:
+        assert c.exec_driver_sql("SELECT count(*) FROM incident WHERE case_ref = ?",
+                                 (new_ref,)).scalar() == 0
+    # Kept centrally: the district's supervisor sees them, the device sees its own.
+    runner = CliRunner()
+    env = {"ASBTUI_PIN": PIN}
+    shown = runner.invoke(app, ["--db", str(supervisor.store.path), "--user", "sup", "sync",
+                                "refusals", "--json"], env=env)
+    assert shown.exit_code == 0, shown.output
+    rows = json.loads(shown.output)
+    assert {(r["table"], r["outcome"]) for r in rows} == {("case", "removed"),
+                                                          ("incident", "removed")}
+    assert all(r["district"] == "THA" for r in rows)
+    told = runner.invoke(app, ["--db", str(medway.store.path), "--user", "medpc", "sync",
+                               "refusals"], env=env)
+    assert told.exit_code == 0 and new_ref in told.output and "removed" in told.output
 
 
 def test_a_supervisor_settles_a_conflict_from_the_command_line(world: World) -> None:

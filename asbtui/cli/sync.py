@@ -233,9 +233,39 @@ def sync(
         print(f"Conflict {conflict['id']}: {conflict['table']} {conflict.get('ref') or ''} "
               f"field {conflict['field']} was changed on the central store too; its value was "
               "kept and a supervisor will settle it.")
+    for refused in report.refused:
+        print(_refusal_line(refused))
     if report.refused:
         print(f"The central store refused {len(report.refused)} change(s) your role or "
-              "districts do not allow; its own records stand.")
+              "districts do not allow; its own records stand (asbtui sync refusals lists "
+              "them; the district's supervisor sees them too).")
+
+
+def _refusal_line(row: dict[str, Any]) -> str:
+    what = f"{row['table']} {row.get('ref') or row['key'][:8]}"
+    done = ("the central version was put back here" if row.get("outcome") == "put back"
+            else "removed from this device (the central store never had it)")
+    return f"Refused: {what}: outside your role or districts; {done}."
+
+
+@sync_app.command("refusals")
+def sync_refusals(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Changes the central store refused: a supervisor's districts', else this device's."""
+    from asbtui.literal import one_line
+
+    rows = _ask(ctx, "/v1/refusals", {})
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        print("No refused changes.")
+        return
+    for row in rows:
+        print(f"{row['id']:>5}  {_when(row['refused_at'])}  {one_line(row['device_user'])}  "
+              + one_line(_refusal_line(row)))
 
 
 @sync_app.command("enrol")

@@ -381,6 +381,8 @@ def may_write(conn: psycopg.Connection, caller: Caller, table: str,
     if table in ("officer", "agency"):
         return False
     district = _district_of(conn, table, data, case_id)
+    if district is None and case_id is not None and table != "case":
+        return False  # a row of a case the central store does not hold (refused, perhaps)
     own = [d for d in (caller.user.get("districts") or "").split(",") if d]
     return district is None or district in own
 
@@ -397,12 +399,7 @@ def _apply(conn: psycopg.Connection, caller: Caller, change: dict[str, Any]) -> 
     # district by someone who does not act there is refused as well).
     if not may_write(conn, caller, table, {**data, **incoming, "id": key}) or (
             row is not None and not may_write(conn, caller, table, {**data, "id": key})):
-        # Refused, and said so; the device takes the server's row back at its next pull
-        # (a row the server never had stays only on the device).
-        if row is not None:
-            rev = conn.execute("SELECT nextval('rev_seq')").fetchone()[0]
-            _write_row(conn, table, key, data, fields, rev, caller.device_id, seq)
-        return [{"table": table, "key": key, "refused": True}]
+        return [_refuse(conn, caller, change, row is not None and (data, fields))]
     rev = conn.execute("SELECT nextval('rev_seq')").fetchone()[0]
     writer = [rev, caller.device_id, caller.username, at]
     found: list[dict[str, Any]] = []
@@ -422,6 +419,62 @@ def _apply(conn: psycopg.Connection, caller: Caller, change: dict[str, Any]) -> 
         # Nothing of the change stood: keep the server's stamps so the row reads as before.
         data["updated_at"], data["origin"] = (row[0].get("updated_at"), row[0].get("origin"))
     _write_row(conn, table, key, data, fields, rev, caller.device_id, seq)
+    return found
+
+
+def _refuse(conn: psycopg.Connection, caller: Caller, change: dict[str, Any],
+            held: tuple[dict[str, Any], dict[str, Any]] | bool) -> dict[str, Any]:
+    """Refuse a change, keep the refusal for the district's supervisors, and say what the
+    device must do: take the central row back (logged again, so its next pull brings it),
+    or, for a row the central store never had, remove its own."""
+    table, key = str(change["table"]), str(change["key"])
+    fields: dict[str, Any] = change["fields"]
+    if held:
+        data, writers = held  # type: ignore[misc]
+        rev = conn.execute("SELECT nextval('rev_seq')").fetchone()[0]
+        _write_row(conn, table, key, data, writers, rev, caller.device_id, int(change["seq"]))
+        where = data
+    else:
+        where = {**fields, "id": key}
+    case_id = _case_of(conn, table, where)
+    district = _district_of(conn, table, where, case_id)
+    ref = None
+    if case_id:
+        found = conn.execute("SELECT data->>'ref' FROM record WHERE tbl = 'case' AND key = %s",
+                             (case_id,)).fetchone()
+        ref = found[0] if found else where.get("ref") or where.get("case_ref")
+    outcome = "put back" if held else "removed"
+    refusal_id = conn.execute(
+        "INSERT INTO refusal (tbl, key, district, case_ref, fields, device_id, device_user, "
+        "device_at, outcome) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+        (table, key, district or fields.get("district"), ref, Jsonb(fields), caller.device_id,
+         caller.username, change.get("at"), outcome)).fetchone()[0]
+    return {"id": refusal_id, "table": table, "key": key, "ref": ref, "refused": True,
+            "outcome": outcome}
+
+
+REFUSAL_COLUMNS = ("id, tbl, key, district, case_ref, device_id, device_user, device_at, "
+                   "outcome, refused_at")
+
+
+def list_refusals(conn: psycopg.Connection, caller: Caller, limit: int = 500
+                  ) -> list[dict[str, Any]]:
+    """Refused changes: a supervisor's districts', anyone else's own device's; newest first.
+
+    The fields the device sent stay centrally (they may be personal data)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        if caller.user.get("role") == "supervisor":
+            districts = [d for d in (caller.user.get("districts") or "").split(",") if d]
+            rows = cur.execute(f"SELECT {REFUSAL_COLUMNS} FROM refusal WHERE district = "
+                               "ANY(%s) ORDER BY id DESC LIMIT %s", (districts, limit))
+        else:
+            rows = cur.execute(f"SELECT {REFUSAL_COLUMNS} FROM refusal WHERE device_id = %s "
+                               "ORDER BY id DESC LIMIT %s", (caller.device_id, limit))
+        found = rows.fetchall()
+    for row in found:
+        row["table"] = row.pop("tbl")
+        row["ref"] = row.pop("case_ref")
+        row["refused_at"] = row["refused_at"].isoformat()
     return found
 
 

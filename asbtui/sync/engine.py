@@ -8,6 +8,7 @@ SQLite transaction, so no cursor is ever ahead of the rows it covers.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 from collections.abc import Callable, Iterator
@@ -138,13 +139,65 @@ def _push(store: Store, transport: Transport, report: SyncReport, checkpoint: Ch
         if last < rows[0].seq:
             raise SyncError("The central store has not taken this device's changes; "
                             "sync again later.")
-        with store.engine.begin() as connection:
+        refused = answer.get("refused", [])
+        with _unchecked(store) as connection:
             connection.exec_driver_sql("DELETE FROM sync_outbox WHERE seq <= ?", (last,))
+            _remove_refused(connection, [r for r in refused if r.get("outcome") == "removed"])
         checkpoint("outbox cleared")
         report.pushed += int(answer["applied"])
         report.skipped += int(answer["skipped"])
         report.conflicts += answer["conflicts"]
-        report.refused += answer.get("refused", [])
+        report.refused += refused
+
+
+@contextlib.contextmanager
+def _unchecked(store: Store) -> Iterator[sa.Connection]:
+    """One transaction with foreign keys off: rows pulled or removed may arrive (or go)
+    before or without their parents (a scope may hold a row whose parent lives in a scope
+    this device does not pull)."""
+    connection = store.engine.connect()
+    try:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()  # a pragma, outside any SQLite transaction
+        try:
+            yield connection
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+    finally:
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
+        connection.close()
+
+
+def _remove_refused(connection: sa.Connection, refused: list[dict[str, Any]]) -> None:
+    """Take off this device the rows the central store refused and never had (a case
+    written outside the user's districts, say): children before parents, with recording
+    off, and their changes still waiting dropped (they would be refused too). A refused
+    change to a row the central store holds needs nothing here: the server logged its row
+    again, and the next pull puts it back."""
+    if not refused:
+        return
+    order = {t.name: index for index, t in enumerate(SQLModel.metadata.sorted_tables)}
+    recording = connection.exec_driver_sql(
+        "SELECT value FROM sync_state WHERE key = 'recording'").scalar() or "0"
+    _set_state(connection, recording="0")
+    cases: list[str] = []
+    for row in sorted(refused, key=lambda r: -order.get(r["table"], 0)):
+        table, key = row["table"], row["key"]
+        if table not in _tables().columns:
+            continue
+        connection.exec_driver_sql(f"DELETE FROM {_quote(table)} WHERE id = ?", (key,))
+        connection.exec_driver_sql("DELETE FROM sync_outbox WHERE tbl = ? AND key = ?",
+                                   (table, key))
+        connection.exec_driver_sql("DELETE FROM sync_row WHERE tbl = ? AND key = ?",
+                                   (table, key))
+        if table == "case":
+            cases.append(key)
+    for case_id in cases:  # whatever else hangs from it goes too
+        _evict(connection, case_id)
+    _set_state(connection, recording=recording)
 
 
 # --- pull ---------------------------------------------------------------------------------
