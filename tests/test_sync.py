@@ -1133,6 +1133,25 @@ def test_a_partner_device_is_never_sent_people() -> None:
     assert partner_may_read("incident", {"id": "i1", "case_id": "c1"}, "agency-1")
 
 
+def test_a_store_holding_work_is_not_enrolled_and_is_told_why_and_what_to_do(
+        world: World, store_path) -> None:  # noqa: ANN001
+    with world.connect() as conn:
+        code = central.enrol_device(conn, "laptop")
+    with open_store(store_path) as store:
+        cases.add_officer(store, "PC 9", "Officer Nine", "THA")
+        cases.create_case(store, cases.NewCase(district="THA", category="nuisance",
+                                               summary="Worked before enrolment"))
+        with pytest.raises(SyncError) as refused:
+            engine.enrol(store, world.address, code, HttpTransport(world.address))
+        assert engine.status(store).enrolled is False
+    message = str(refused.value)
+    assert "(1 case, 1 officer)" in message and "sync enrol" in message
+    assert "\n" not in message
+    fresh = open_store(store_path.with_name("new.db"), create=True)
+    assert engine.enrol(fresh, world.address, code, HttpTransport(world.address)) == "laptop"
+    fresh.close()
+
+
 def test_sync_enrol_makes_a_plain_store_only_when_asked(world: World, tmp_path) -> None:
     from typer.testing import CliRunner
 

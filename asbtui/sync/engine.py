@@ -103,16 +103,27 @@ def credentials(store: Store) -> tuple[str, str]:
     return state["url"], state["key"]
 
 
-@permits()  # checked inside: only a store that holds no work yet
+@permits()  # checked inside: only a store that holds no work yet (README: why)
 def enrol(store: Store, url: str, code: str, transport: Transport) -> str:
     """Swap a one-time code for this device's key; from now on local writes are recorded."""
     with store.engine.connect() as connection:
         if "key" in _state(connection):
             raise SyncError("This device is already enrolled; use a new store to enrol again.")
-        held = connection.exec_driver_sql('SELECT count(*) FROM "case"').scalar()
-    if held:
-        raise SyncError("Enrol a new, empty store: this one already holds cases the central "
-                        "store has never seen (give --db a new file).")
+        held = {name: connection.exec_driver_sql(
+            f"SELECT count(*) FROM {_quote(table)}").scalar() or 0
+            for name, table in (("case", "case"), ("user", "app_user"),
+                                ("officer", "officer"), ("agency", "agency"))}
+    if any(held.values()):
+        # Not merged, on purpose: a store worked on its own made its own officers, users and
+        # agencies, which the central store defines for every device. Pushed as they are,
+        # they would arrive as second records under the same collars and names (clashing
+        # with the central ones on every device) and its cases would point at them.
+        what = ", ".join(f"{n:,} {name}{'s' if n != 1 and name != 'agency' else ''}"
+                         .replace("agencys", "agencies") for name, n in held.items() if n)
+        raise SyncError(f"This store already holds work ({what}) made before enrolment, "
+                        "with its own officers and users, which the central store defines: "
+                        "enrol a new store (asbtui --db NEW.db sync enrol URL CODE) and keep "
+                        "this one as it is.")
     answer = transport.post("/v1/enrol", {"code": code, "store_id": store.device_id})
     with store.engine.begin() as connection:
         _set_state(connection, url=url.rstrip("/"), key=answer["key"],
