@@ -510,6 +510,7 @@ def test_three_devices_working_offline_in_random_orders_converge(world: World) -
     devices = [officer, supervisor, partner]
     rng = random.Random(2026)
     expected_conflicts = 0
+    seen_people: set[str] = set()
     for _round in range(12):
         # Each round starts with every device up to date; then officer and supervisor may
         # both change one case's risk offline (set_risk also moves the review date), the
@@ -534,6 +535,19 @@ def test_three_devices_working_offline_in_random_orders_converge(world: World) -
                 if candidates:
                     partners.share_case(supervisor.store, rng.choice(candidates), AGENCY,
                                         "Joint problem solving")
+        # People come and go, some withheld from partners.
+        target = rng.choice(sorted(_shared_refs(world)) or _refs(supervisor, "THA"))
+        cases.add_party(supervisor.store, target, cases.PersonInput(
+            name=f"Person {_round}", role=rng.choice(["victim", "victim", "perpetrator"]),
+            withheld=rng.random() < 0.3))
+        if rng.random() < 0.3:
+            held = sorted(_people(supervisor))
+            if held:
+                chosen = rng.choice(held)
+                with supervisor.store.engine.connect() as c:
+                    now = c.exec_driver_sql("SELECT withheld FROM party WHERE id = ?",
+                                            (chosen,)).scalar()
+                _withhold(supervisor, chosen, not now)
         for shared_ref in _refs(partner):
             if rng.random() < 0.3:
                 partners.add_note(partner.store, shared_ref, "Tenancy warning sent",
@@ -544,6 +558,8 @@ def test_three_devices_working_offline_in_random_orders_converge(world: World) -
                 # Once synced, the partner holds no case the central store does not share
                 # with its agency.
                 assert set(_refs(partner)) <= _shared_refs(world)
+                assert _people(partner) <= _disclosed_people(world)  # never one withheld
+                seen_people |= _people(partner)
         for device in rng.sample(devices, len(devices)) * 2:
             device.sync_until_quiet()
     for _ in range(2):
@@ -551,6 +567,8 @@ def test_three_devices_working_offline_in_random_orders_converge(world: World) -
             device.sync_until_quiet()
     assert_same_rows(officer.store, supervisor.store)
     assert set(_refs(partner)) == _shared_refs(world)
+    assert _people(partner) == _disclosed_people(world)
+    assert seen_people  # the partner did hold people on the way
     for device in devices:
         assert_device_matches_server(world, device, None if device is partner else ("THA",))
     with world.connect() as conn:
@@ -1024,8 +1042,8 @@ def test_migrating_the_central_store_again_or_twice_at_once_is_harmless() -> Non
             thread.start()
         for thread in threads:
             thread.join(60)
-        assert sorted(results, key=str) == [("c001", "c001"), (None, "c001")]
-        assert migrate(url) == ("c001", "c001")
+        assert sorted(results, key=str) == [("c002", "c002"), (None, "c002")]
+        assert migrate(url) == ("c002", "c002")
 
 
 def test_two_processes_syncing_one_store_at_once_end_equal(world: World) -> None:
@@ -1123,33 +1141,75 @@ def test_sync_on_a_store_that_is_not_enrolled_says_how_to_enrol(store_path) -> N
     assert bad.exit_code == 1 and "not a web address" in bad.stderr
 
 
-def test_a_partner_device_is_never_sent_people() -> None:
-    # A share discloses only the people the officer chose, and a withheld person never;
-    # the central store cannot take a person back off a partner's device, so it sends none.
-    from asbtui.server.scopes import partner_may_read
+def _disclosed_people(world: World) -> set[str]:
+    """The people the central store's live shares disclose to the council (by the rule
+    the device's access checks follow)."""
+    from asbtui.disclosure import discloses
 
-    person = {"id": "p1", "case_id": "c1", "role": "victim", "withheld": False}
-    assert not partner_may_read("party", person, "agency-1")
-    assert partner_may_read("incident", {"id": "i1", "case_id": "c1"}, "agency-1")
-
-
-def test_a_store_holding_work_is_not_enrolled_and_is_told_why_and_what_to_do(
-        world: World, store_path) -> None:  # noqa: ANN001
     with world.connect() as conn:
-        code = central.enrol_device(conn, "laptop")
-    with open_store(store_path) as store:
-        cases.add_officer(store, "PC 9", "Officer Nine", "THA")
-        cases.create_case(store, cases.NewCase(district="THA", category="nuisance",
-                                               summary="Worked before enrolment"))
-        with pytest.raises(SyncError) as refused:
-            engine.enrol(store, world.address, code, HttpTransport(world.address))
-        assert engine.status(store).enrolled is False
-    message = str(refused.value)
-    assert "(1 case, 1 officer)" in message and "sync enrol" in message
-    assert "\n" not in message
-    fresh = open_store(store_path.with_name("new.db"), create=True)
-    assert engine.enrol(fresh, world.address, code, HttpTransport(world.address)) == "laptop"
-    fresh.close()
+        agency = conn.execute("SELECT key FROM record WHERE tbl = 'agency' "
+                              "AND data->>'name' = %s", (AGENCY,)).fetchone()[0]
+        shares = dict(conn.execute(
+            "SELECT case_id, coalesce(data->>'people', '') FROM record WHERE tbl = 'caseshare' "
+            "AND data->>'agency_id' = %s AND data->'revoked_at' = 'null'::jsonb "
+            "AND NOT (data->>'deleted')::int::bool", (agency,)).fetchall())
+        parties = conn.execute("SELECT key, case_id, data FROM record "
+                               "WHERE tbl = 'party'").fetchall()
+    return {key for key, case_id, data in parties if not data.get("deleted") and discloses(
+        shares.get(case_id), key, data.get("role"), bool(data.get("withheld")))}
+
+
+def _people(device: Device) -> set[str]:
+    with device.store.engine.connect() as c:
+        return set(c.exec_driver_sql("SELECT id FROM party").scalars())
+
+
+def _withhold(device: Device, party_id: str, withheld: bool = True) -> None:
+    with device.store.engine.begin() as c:  # recorded by the outbox trigger
+        c.exec_driver_sql("UPDATE party SET withheld = ? WHERE id = ?", (withheld, party_id))
+
+
+def test_a_partner_device_holds_the_people_its_share_discloses_and_no_others(
+        world: World) -> None:
+    supervisor = world.device("desk1", "sup")
+    partner = world.device("council1", "tdc")
+    shared = _refs(partner)[0]  # shared without a choice: its victims
+
+    def person(ref: str, name: str, role: str, withheld: bool = False) -> str:
+        cases.add_party(supervisor.store, ref, cases.PersonInput(name=name, role=role,
+                                                                  withheld=withheld))
+        with supervisor.store.engine.connect() as c:
+            return c.exec_driver_sql("SELECT id FROM party WHERE name = ?", (name,)).scalar()
+
+    victim = person(shared, "Ann Victim", "victim")
+    perpetrator = person(shared, "Bob Perp", "perpetrator")
+    person(shared, "Cat Withheld", "victim", withheld=True)
+    newly = [r for r in _refs(supervisor) if r != shared][0]
+    chosen = person(newly, "Dan Chosen", "perpetrator")
+    person(newly, "Eve Victim", "victim")
+    partners.share_case(supervisor.store, newly, AGENCY, "Joint visit", people=[chosen])
+    supervisor.sync()
+    partner.sync()
+    assert _people(partner) == {victim, chosen} == _disclosed_people(world)
+    assert perpetrator not in _people(partner)
+    # Withheld after it went: off the partner's device at its next sync.
+    _withhold(supervisor, victim)
+    supervisor.sync()
+    partner.sync()
+    assert _people(partner) == {chosen} == _disclosed_people(world)
+    _withhold(supervisor, victim, False)  # and back again
+    supervisor.sync()
+    partner.sync()
+    assert _people(partner) == {victim, chosen}
+    # The share stopped: the case and its people leave.
+    partners.revoke_share(supervisor.store, newly, AGENCY)
+    supervisor.sync()
+    partner.sync()
+    assert _people(partner) == {victim} == _disclosed_people(world)
+    assert_device_matches_server(world, partner, None)
+    # A new device of the partner's, first-synced by stream, holds the same people.
+    second = world.device("council2", "tdc")
+    assert _people(second) == {victim}
 
 
 def test_sync_enrol_makes_a_plain_store_only_when_asked(world: World, tmp_path) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 import psycopg
 
+from asbtui.disclosure import discloses
 from asbtui.server.central import WRITE_LOCK, CentralError, is_empty
 from asbtui.server.scopes import (
     FORCE,
@@ -39,9 +40,12 @@ def bulk_load(conn: psycopg.Connection, tables: Iterable[tuple[str, Iterable[dic
         if not row.get("deleted"):
             audiences.setdefault(row["note_id"], set()).add(row["agency_id"])
     shares: dict[str, set[str]] = {}
+    choices: dict[str, dict[str, str]] = {}
     for share in by_name.get("caseshare", []):
         if share.get("revoked_at") is None and not share.get("deleted"):
             shares.setdefault(share["case_id"], set()).add(share["agency_id"])
+            choices.setdefault(share["case_id"], {})[share["agency_id"]] = \
+                share.get("people") or ""
     versions: dict[str, int] = {}
     rev = 0
     with conn.transaction():
@@ -80,6 +84,12 @@ def bulk_load(conn: psycopg.Connection, tables: Iterable[tuple[str, Iterable[dic
                             and table not in ("problemcase", "problemresponse") else None
                         if owner and officer_district.get(owner) != district:
                             scopes.append(owner_scope(owner))
+                        if scopes != [FORCE] and case_id and table == "party" \
+                                and not data.get("deleted"):
+                            scopes += [agency_scope(a) for a, choice in sorted(
+                                choices.get(case_id, {}).items()) if discloses(
+                                    choice, data["id"], str(data.get("role") or ""),
+                                    bool(data.get("withheld")))]
                         if scopes != [FORCE] and case_id and table in PARTNER_TABLES:
                             named = audiences.get(data["id"], set())
                             scopes += [agency_scope(a) for a in sorted(shares.get(case_id, ()))

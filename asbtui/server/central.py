@@ -21,6 +21,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from asbtui.disclosure import discloses
 from asbtui.server.scopes import (
     FORCE,
     FORCE_TABLES,
@@ -186,6 +187,24 @@ def _sharing_agencies(conn: psycopg.Connection, case_id: str) -> set[str]:
     return {r[0] for r in rows if r[0]}
 
 
+def _share_choices(conn: psycopg.Connection, case_id: str) -> dict[str, str]:
+    """Each agency a case is shared with now, and the share's choice of people."""
+    rows = conn.execute(
+        "SELECT data->>'agency_id', coalesce(data->>'people', '') FROM record "
+        "WHERE tbl = 'caseshare' AND case_id = %s AND data->'revoked_at' = 'null'::jsonb "
+        "AND NOT (data->>'deleted')::int::bool ORDER BY rev", (case_id,)).fetchall()
+    return {r[0]: r[1] for r in rows if r[0]}
+
+
+def _disclosed_to(data: dict[str, Any], choices: dict[str, str]) -> set[str]:
+    """The agencies whose share discloses this person (a removed one: none)."""
+    if data.get("deleted"):
+        return set()
+    return {agency for agency, choice in choices.items()
+            if discloses(choice, str(data.get("id")), str(data.get("role") or ""),
+                         bool(data.get("withheld")))}
+
+
 def _scopes(conn: psycopg.Connection, table: str, data: dict[str, Any], district: str | None,
             case_id: str | None) -> list[str]:
     if table in FORCE_TABLES or district is None:
@@ -194,6 +213,9 @@ def _scopes(conn: psycopg.Connection, table: str, data: dict[str, Any], district
     owner = _owner_elsewhere(conn, table, data, district, case_id)
     if owner:
         scopes.append(owner_scope(owner))
+    if case_id and table == "party":
+        scopes += [agency_scope(a) for a in sorted(
+            _disclosed_to(data, _share_choices(conn, case_id)))]
     if case_id and table in PARTNER_TABLES:
         audience = _audience(conn, data["id"]) if table == "partnernote" else set()
         scopes += [agency_scope(a) for a in sorted(_sharing_agencies(conn, case_id))
@@ -250,6 +272,14 @@ def _write_row(conn: psycopg.Connection, table: str, key: str, data: dict[str, A
     district = _district_of(conn, table, data, case_id)
     before_agencies = _sharing_agencies(conn, case_id) if table == "caseshare" and case_id \
         else set()
+    before_choices = _share_choices(conn, case_id) if table == "caseshare" and case_id \
+        else {}
+    before_disclosed: set[str] = set()
+    if table == "party" and case_id:
+        held_party = conn.execute("SELECT data FROM record WHERE tbl = 'party' AND key = %s",
+                                  (key,)).fetchone()
+        if held_party is not None:
+            before_disclosed = _disclosed_to(held_party[0], _share_choices(conn, case_id))
     before_owner = None
     if table == "case":
         held = conn.execute("SELECT data FROM record WHERE tbl = 'case' AND key = %s",
@@ -272,6 +302,17 @@ def _write_row(conn: psycopg.Connection, table: str, key: str, data: dict[str, A
         if note is not None and note[0].get("visibility") == "named":
             _log(conn, [agency_scope(str(data["agency_id"]))], "partnernote",
                  str(data["note_id"]), "upsert", note[0], note[1], device, seq)
+    if table == "party" and case_id:
+        for agency in sorted(before_disclosed
+                             - _disclosed_to(data, _share_choices(conn, case_id))):
+            # No longer disclosed (withheld now, removed): off the partner's devices.
+            _log(conn, [agency_scope(agency)], table, key, "remove", None, rev, device, None)
+    if table == "caseshare" and case_id:
+        after_choices = _share_choices(conn, case_id)
+        for agency in sorted(set(before_choices) & set(after_choices)):
+            if before_choices[agency] != after_choices[agency]:
+                _redisclose(conn, case_id, agency, before_choices[agency],
+                            after_choices[agency], device)
     if table == "case":
         after_owner = _owner_elsewhere(conn, table, data, district, key)
         if after_owner != before_owner:
@@ -309,6 +350,20 @@ def _send_rows(conn: psycopg.Connection, case_id: str, scope: str, device: str,
             _log(conn, [scope], table, key, "upsert", data, rev, device, None)
 
 
+def _redisclose(conn: psycopg.Connection, case_id: str, agency: str, before: str, after: str,
+                device: str) -> None:
+    """A share's choice of people changed: send the newly disclosed, remove the others."""
+    for key, data, rev in conn.execute(
+            "SELECT key, data, rev FROM record WHERE tbl = 'party' AND case_id = %s "
+            "ORDER BY rev", (case_id,)).fetchall():
+        was = bool(_disclosed_to(data, {agency: before}))
+        now_ = bool(_disclosed_to(data, {agency: after}))
+        if now_ and not was:
+            _log(conn, [agency_scope(agency)], "party", key, "upsert", data, rev, device, None)
+        elif was and not now_:
+            _log(conn, [agency_scope(agency)], "party", key, "remove", None, rev, device, None)
+
+
 def _send_case(conn: psycopg.Connection, case_id: str, agency: str, device: str,
                skip: tuple[str, str]) -> None:
     """A case newly shared with ``agency``: all of it its partners may read, case first
@@ -316,8 +371,13 @@ def _send_case(conn: psycopg.Connection, case_id: str, agency: str, device: str,
     rows = conn.execute(
         "SELECT tbl, key, data, rev FROM record WHERE case_id = %s "
         "ORDER BY tbl <> 'case', rev", (case_id,)).fetchall()
+    choice = {agency: _share_choices(conn, case_id).get(agency, "-")}
     for table, key, data, rev in rows:
         audience = _audience(conn, key) if table == "partnernote" else set()
+        if table == "party":
+            if _disclosed_to(data, choice):
+                _log(conn, [agency_scope(agency)], table, key, "upsert", data, rev, device, None)
+            continue
         if (table, key) != skip and table in PARTNER_TABLES \
                 and partner_may_read(table, data, agency, audience):
             _log(conn, [agency_scope(agency)], table, key, "upsert", data, rev, device, None)

@@ -16,10 +16,10 @@ DISTRICTS = ("ASH", "CAN", "DAR", "DOV", "FOL", "GRA", "MAI", "MED", "SEV", "SWA
 # Reference data every device holds. PSPOs are here because enforcement actions on a
 # shared case point at them.
 FORCE_TABLES = frozenset({"officer", "agency", "app_user", "pspo", "pspoextension"})
-# What a partner's device receives of a case shared with its agency. Not its people: a
-# share discloses only the people the officer chose (and never a withheld one), a choice
-# that can change after the rows have gone; until the central store can take a person
-# back off a partner's device, people reach partners only through the police's devices.
+# What a partner's device receives of a case shared with its agency. Its people too, but
+# only those the share discloses (``asbtui.disclosure``, the rule the device's access
+# checks follow): a person withheld, or no longer chosen, is removed from the partner's
+# devices at their next sync, and stopping the share takes the whole case.
 PARTNER_TABLES = frozenset({"case", "incident", "partnernote", "noteaudience",
                             "enforcementaction", "actionstep", "deadline", "casereview",
                             "caseshare"})

@@ -311,6 +311,20 @@ def _evict(connection: sa.Connection, case_id: str, place: dict[str, Any] | None
     return removed
 
 
+def _remove_row(connection: sa.Connection, table: str, key: str) -> str | None:
+    """Take one row off the device (a person no longer disclosed to this partner);
+    returns the case it hung from, whose search entry must follow."""
+    if table not in _tables().columns:
+        return None
+    case_id = None
+    if "case_id" in _tables().columns[table]:
+        case_id = connection.exec_driver_sql(
+            f"SELECT case_id FROM {_quote(table)} WHERE id = ?", (key,)).scalar()
+    connection.exec_driver_sql(f"DELETE FROM {_quote(table)} WHERE id = ?", (key,))
+    connection.exec_driver_sql("DELETE FROM sync_row WHERE tbl = ? AND key = ?", (table, key))
+    return case_id
+
+
 class _CursorMoved(Exception):
     """Another process on this store applied the scope meanwhile: fetch again from its
     cursor (applying an older page over newer rows would take them back)."""
@@ -348,6 +362,11 @@ def apply_page(store: Store, scope: str, changes: list[dict[str, Any]], cursor: 
                 if change["op"] == "evict":
                     removed += _evict(connection, key, change.get("data"))
                     touched.discard(key)
+                    continue
+                if change["op"] == "remove":
+                    case_id = _remove_row(connection, table, key)
+                    if case_id:
+                        touched.add(case_id)
                     continue
                 _upsert(connection, table, key, change["data"], int(change["rev"]),
                         pending.get((table, key), set()))
@@ -442,12 +461,16 @@ def _apply_chunk(store: Store, scope: str, records: list[list[str]],
             run: list[tuple[str, dict, int]] = []
             run_table = ""
             for _version, table, key, op, data, rev in records:
-                if op == "evict" or table != run_table:
+                if op in ("evict", "remove") or table != run_table:
                     if run:
                         _insert_many(connection, run_table, run)
                     run, run_table = [], table
                 if op == "evict":
                     removed += _evict(connection, key, json.loads(data) if data else None)
+                    run_table = ""
+                    continue
+                if op == "remove":
+                    _remove_row(connection, table, key)  # the search index is rebuilt after
                     run_table = ""
                     continue
                 run.append((key, json.loads(data), int(rev)))
