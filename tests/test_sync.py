@@ -308,6 +308,48 @@ def test_one_field_changed_on_two_devices_gives_one_conflict_settled_by_a_superv
     assert _case_field(supervisor, ref, "risk") == "medium"
 
 
+def test_a_supervisors_day_lists_the_districts_conflicts_offline_until_settled(
+        world: World) -> None:
+    from typer.testing import CliRunner
+
+    from asbtui.cli import app
+    from asbtui.services import day
+
+    officer = world.device("car1", "pc")
+    supervisor = world.device("desk1", "sup")
+    other_desk = world.device("desk2", "sup")
+    ref = _refs(officer)[1]
+    cases.set_risk(officer.store, ref, "high")
+    cases.set_risk(supervisor.store, ref, "medium")
+    officer.sync()
+    raised = supervisor.sync().conflicts
+    assert len(raised) == 2
+    other_desk.sync()  # told at its next sync, though it raised none
+
+    def conflicts(device: Device) -> list[tuple[str, str]]:
+        return sorted((i.case_ref, i.record_id) for i in day.my_day(device.store).items
+                      if i.kind is day.ItemKind.CONFLICT)
+
+    wanted = sorted((ref, str(c["id"])) for c in raised)
+    # No transport from here on: My day reads what the device holds.
+    assert conflicts(supervisor) == conflicts(other_desk) == wanted
+    assert not [i for i in day.my_day(officer.store).items if i.kind is day.ItemKind.CONFLICT]
+    today = CliRunner().invoke(app, ["--db", str(other_desk.store.path), "--user", "sup",
+                                     "today", "--json"], env={"ASBTUI_PIN": PIN})
+    assert today.exit_code == 0, today.output
+    listed = [i for i in json.loads(today.output) if i["kind"] == "conflict"]
+    assert sorted((i["case_ref"], i["id"]) for i in listed) == wanted
+    assert all(i["when"] == "today" for i in listed)
+    with world.connect() as conn:
+        caller = central.authenticate(conn, supervisor.key, "sup")
+        central.resolve_conflict(conn, caller, raised[0]["id"], "medium")
+    other_desk.sync()
+    assert conflicts(other_desk) == [w for w in wanted if w[1] != str(raised[0]["id"])]
+    assert conflicts(supervisor) == wanted  # until its own next sync
+    supervisor.sync()
+    assert conflicts(supervisor) == conflicts(other_desk)
+
+
 def test_the_same_value_from_two_devices_is_no_conflict(world: World) -> None:
     officer = world.device("car1", "pc")
     supervisor = world.device("desk1", "sup")

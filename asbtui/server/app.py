@@ -89,6 +89,7 @@ def create_app(url: str, *, pool_size: int = 8) -> Starlette:
         scopes = who.scopes
         return {"device": who.device_name, "device_id": who.device_id, "user": who.username,
                 "scopes": scopes, "heads": central.scope_heads(conn, scopes),
+                "conflicts": central.conflicts_for_device(conn, who),
                 "protocol": PROTOCOL}
 
     def push(conn: psycopg.Connection, who: Caller, body: dict, _r: Request) -> dict:

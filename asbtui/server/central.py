@@ -554,7 +554,9 @@ def _conflict(conn: psycopg.Connection, caller: Caller, table: str, key: str, na
         (table, key, name, district, ref, Jsonb(data.get(name)), seen[0], seen[1], seen[2],
          seen[3], Jsonb(value), caller.device_id, caller.username, at)).fetchone()[0]
     return {"id": conflict_id, "table": table, "key": key, "field": name, "ref": ref,
-            "server_value": data.get(name), "device_value": value}
+            "server_value": data.get(name), "device_value": value, "district": district,
+            "opened_at": now().isoformat(), "server_user": seen[2],
+            "device_user": caller.username}
 
 
 # --- pull -------------------------------------------------------------------------------------
@@ -634,6 +636,21 @@ def list_conflicts(conn: psycopg.Connection, caller: Caller, *,
             + ("AND resolved_at IS NULL " if open_only else "") + "ORDER BY id",
             (districts,)).fetchall()
     return [_conflict_json(r) for r in rows]
+
+
+def conflicts_for_device(conn: psycopg.Connection, caller: Caller) -> list[dict[str, Any]]:
+    """The open conflicts a device keeps for its user: a supervisor's districts', anyone
+    else's raised by this device (no values: only what My day lists)."""
+    query = ("SELECT id, tbl, key, field, district, case_ref, opened_at, server_user, "
+             "device_user FROM conflict WHERE resolved_at IS NULL AND ")
+    if caller.user.get("role") == "supervisor":
+        districts = [d for d in (caller.user.get("districts") or "").split(",") if d]
+        rows = conn.execute(query + "district = ANY(%s) ORDER BY id", (districts,))
+    else:
+        rows = conn.execute(query + "device_id = %s ORDER BY id", (caller.device_id,))
+    return [{"id": r[0], "table": r[1], "key": r[2], "field": r[3], "district": r[4],
+             "ref": r[5], "opened_at": r[6].isoformat(), "server_user": r[7],
+             "device_user": r[8]} for r in rows.fetchall()]
 
 
 def get_conflict(conn: psycopg.Connection, caller: Caller, conflict_id: int) -> dict[str, Any]:

@@ -717,6 +717,23 @@ def settle_conflict(store: Store, transport: Transport, conflict_id: int,
     return settled
 
 
+def _keep_conflicts(store: Store, conflicts: list[dict[str, Any]], *,
+                    replace: bool = False) -> None:
+    """Hold the open conflicts the server reported (``replace``: its whole list for this
+    device, so settled ones go), for My day to list offline."""
+    with store.engine.begin() as connection:
+        if replace:
+            connection.exec_driver_sql("DELETE FROM sync_conflict")
+        if not conflicts:
+            return
+        connection.exec_driver_sql(
+            "INSERT OR REPLACE INTO sync_conflict (id, tbl, key, field, district, case_ref, "
+            "opened_at, server_user, device_user) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(c["id"], c["table"], c["key"], c["field"], c.get("district"), c.get("ref"),
+              c.get("opened_at") or datetime.now(UTC).isoformat(), c.get("server_user"),
+              c.get("device_user")) for c in conflicts])
+
+
 # --- the whole sync -----------------------------------------------------------------------
 
 @permits()  # the server checks the user on every request
@@ -729,7 +746,10 @@ def sync(store: Store, transport: Transport, *, checkpoint: Checkpoint = _no_che
     report = SyncReport()
     hello = transport.post("/v1/hello", {})
     report.scopes = list(hello["scopes"])
+    if "conflicts" in hello:
+        _keep_conflicts(store, hello["conflicts"], replace=True)
     _push(store, transport, report, checkpoint)
+    _keep_conflicts(store, report.conflicts)
     _pull(store, transport, report.scopes, report, checkpoint, page, hello.get("heads"),
           progress, stream_after)
     _reindex_all(store)
