@@ -248,21 +248,18 @@ def _audience(conn: psycopg.Connection, note_id: str) -> set[str]:
         "AND data->>'note_id' = %s AND NOT (data->>'deleted')::int::bool", (note_id,))}
 
 
-def _next_version(conn: psycopg.Connection, scope: str) -> int:
-    return conn.execute(
-        "INSERT INTO scope_counter (scope, version) VALUES (%s, 1) ON CONFLICT (scope) "
-        "DO UPDATE SET version = scope_counter.version + 1 RETURNING version",
-        (scope,)).fetchone()[0]
-
-
 def _log(conn: psycopg.Connection, scopes: Iterable[str], table: str, key: str, op: str,
          data: dict[str, Any] | None, rev: int, device: str, seq: int | None) -> None:
     for scope in scopes:
+        # The scope's next version and the change in one round trip.
         conn.execute(
+            "WITH v AS (INSERT INTO scope_counter (scope, version) VALUES (%s, 1) "
+            "ON CONFLICT (scope) DO UPDATE SET version = scope_counter.version + 1 "
+            "RETURNING version) "
             "INSERT INTO change (scope, version, tbl, key, op, data, rev, device, seq) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (scope, _next_version(conn, scope), table, key, op,
-             Jsonb(data) if data is not None else None, rev, device, seq))
+            "SELECT %s, v.version, %s, %s, %s, %s, %s, %s, %s FROM v",
+            (scope, scope, table, key, op, Jsonb(data) if data is not None else None, rev,
+             device, seq))
 
 
 def _write_row(conn: psycopg.Connection, table: str, key: str, data: dict[str, Any],
