@@ -760,6 +760,27 @@ def test_a_refused_row_does_not_stay_silently_on_the_device(world: World,
     assert told.exit_code == 0 and new_ref in told.output and "removed" in told.output
 
 
+def test_a_refusal_whose_answer_was_lost_is_told_again_at_the_next_sync(
+        world: World, monkeypatch) -> None:  # noqa: ANN001
+    medway = world.device("car2", "medpc")
+    medway.sign_in()
+    with monkeypatch.context() as patch:
+        patch.setattr("asbtui.services.cases.require_district", lambda *a, **k: None)
+        new_ref = cases.create_case(medway.store, cases.NewCase(
+            district="THA", category="nuisance", summary="Written where it may not be"))
+    with pytest.raises(Cut):  # the server refused it, and the answer never came
+        engine.sync(medway.store, CuttingTransport(medway.transport(), "/v1/push",
+                                                   after=True))
+    assert new_ref in _refs(medway)
+    report = medway.sync()  # the push is repeated: skipped, and its refusal told again
+    assert report.skipped >= 1
+    assert ("case", "removed") in {(r["table"], r["outcome"]) for r in report.refused}
+    assert new_ref not in _refs(medway)
+    medway.sync_until_quiet()
+    assert_device_matches_server(world, medway, ("MED",))
+    _assert_exactly_once(world, medway)
+
+
 def test_a_supervisor_settles_a_conflict_from_the_command_line(world: World) -> None:
     from typer.testing import CliRunner
 

@@ -400,10 +400,12 @@ def push(conn: psycopg.Connection, caller: Caller, changes: list[dict[str, Any]]
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
         last_seq = conn.execute("SELECT last_seq FROM device WHERE id = %s FOR UPDATE",
                                 (caller.device_id,)).fetchone()[0]
+        seen: list[int] = []
         for change in sorted(changes, key=lambda c: int(c["seq"])):
             seq = int(change["seq"])
             if seq <= last_seq:
                 skipped += 1
+                seen.append(seq)
                 continue
             for found in _apply(conn, caller, change):
                 (refused if found.get("refused") else conflicts).append(found)
@@ -413,6 +415,13 @@ def push(conn: psycopg.Connection, caller: Caller, changes: list[dict[str, Any]]
             applied += 1
         conn.execute("UPDATE device SET last_seq = %s, last_push_at = now() WHERE id = %s",
                      (last_seq, caller.device_id))
+        if seen:
+            # A push repeated because its answer was lost: its refusals are told again, so
+            # the device still removes what the central store never had.
+            refused += [{"id": r[0], "table": r[1], "key": r[2], "ref": r[3], "refused": True,
+                         "outcome": r[4]} for r in conn.execute(
+                "SELECT id, tbl, key, case_ref, outcome FROM refusal WHERE device_id = %s "
+                "AND seq = ANY(%s) ORDER BY id", (caller.device_id, seen)).fetchall()]
     return PushResult(last_seq, applied, skipped, conflicts, refused)
 
 
@@ -502,10 +511,11 @@ def _refuse(conn: psycopg.Connection, caller: Caller, change: dict[str, Any],
         ref = found[0] if found else where.get("ref") or where.get("case_ref")
     outcome = "put back" if held else "removed"
     refusal_id = conn.execute(
-        "INSERT INTO refusal (tbl, key, district, case_ref, fields, device_id, device_user, "
-        "device_at, outcome) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+        "INSERT INTO refusal (tbl, key, district, case_ref, fields, device_id, seq, "
+        "device_user, device_at, outcome) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        "RETURNING id",
         (table, key, district or fields.get("district"), ref, Jsonb(fields), caller.device_id,
-         caller.username, change.get("at"), outcome)).fetchone()[0]
+         int(change["seq"]), caller.username, change.get("at"), outcome)).fetchone()[0]
     return {"id": refusal_id, "table": table, "key": key, "ref": ref, "refused": True,
             "outcome": outcome}
 

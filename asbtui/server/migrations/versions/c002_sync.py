@@ -27,11 +27,14 @@ def upgrade() -> None:
         case_ref text,
         fields jsonb NOT NULL,
         device_id text NOT NULL,
+        seq bigint NOT NULL,
         device_user text NOT NULL,
         device_at text,
         outcome text NOT NULL,
         refused_at timestamptz NOT NULL DEFAULT now())""")
     op.execute("CREATE INDEX IF NOT EXISTS ix_refusal_district ON refusal (district, id)")
+    # A push repeated after its answer was lost is told its refusals again.
+    op.execute("CREATE INDEX IF NOT EXISTS ix_refusal_device ON refusal (device_id, seq)")
 
 
 def downgrade() -> None:
