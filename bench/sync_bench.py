@@ -96,12 +96,15 @@ def main() -> None:
             [sys.executable, "-m", "asbtui", "server", "--central", url, "--port", str(port)],
             stderr=subprocess.DEVNULL)
         address = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+        deadline = time.monotonic() + 120  # a loaded machine starts it slowly
+        while True:
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 break
             except OSError:
-                time.sleep(0.1)
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit("the sync service did not start") from None
+                time.sleep(0.2)
 
         device_path = HERE / f"sync_device_{args.cases}.db"
         for suffix in ("", "-wal", "-shm"):
