@@ -597,8 +597,11 @@ class AsbApp(PermittedActions, App[None]):
         if report.conflicts:
             text += (f" {len(report.conflicts)} conflict(s): the central values were kept; "
                      "a supervisor settles them (asbtui conflicts list).")
-        self.notify(text, title="Sync", severity="warning" if report.conflicts else
-                    "information", markup=False)
+        if report.refused:
+            text += (f" {len(report.refused)} change(s) refused by the central store (outside "
+                     "your role or districts): its records stand (asbtui sync refusals).")
+        self.notify(text, title="Sync", severity="warning" if report.conflicts
+                    or report.refused else "information", markup=False)
         refresh = getattr(self.screen, "action_refresh", None)
         if callable(refresh):
             refresh()

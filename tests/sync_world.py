@@ -168,9 +168,10 @@ class World:
     def connect(self) -> psycopg.Connection:
         return psycopg.connect(self.url, autocommit=True)
 
-    def device(self, name: str, user: str, *, sign_in: bool = True) -> Device:
+    def device(self, name: str, user: str, *, sign_in: bool = True, districts: str = "",
+               owned: bool = True) -> Device:
         with self.connect() as conn:
-            code = central.enrol_device(conn, name)
+            code = central.enrol_device(conn, name, districts, owned)
         store = open_store(self.folder / f"{name}.db", create=True)
         transport = HttpTransport(self.address)
         engine.enrol(store, self.address, code, transport)

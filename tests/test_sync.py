@@ -20,6 +20,7 @@ from sync_world import (
     assert_device_matches_server,
     assert_same_rows,
     build_seed,
+    device_rows,
     world_at,
 )
 
@@ -185,6 +186,57 @@ def test_stopping_a_share_removes_the_case_from_the_partners_device(world: World
                                  (shared,)).scalar() == 0
 
 
+def _officer_id(device: Device, collar: str) -> str:
+    with device.store.engine.connect() as c:
+        return c.exec_driver_sql("SELECT id FROM officer WHERE collar = ?", (collar,)).scalar()
+
+
+def _set_owner(device: Device, ref: str, officer_id: str) -> None:
+    """A reassignment written as the device writes it (the outbox trigger records it)."""
+    with device.store.engine.begin() as c:
+        c.exec_driver_sql('UPDATE "case" SET owner_id = ? WHERE ref = ?', (officer_id, ref))
+
+
+def test_a_patrol_device_holds_the_cases_its_officer_owns_in_other_districts(
+        world: World) -> None:
+    car = world.device("car1", "pc")  # PC 1, of Thanet
+    narrow = world.device("car2", "pc", owned=False)  # enrolled for Thanet only
+    medway = world.device("medcar", "medpc")
+    ref = _refs(medway, "MED")[0]
+    medway.sign_in()
+    cases.add_incident(medway.store, ref, cases.NewIncident(
+        occurred_at=datetime.now(UTC) - timedelta(hours=1), channel="101",
+        incident_type="noise", description="Music"))
+    _set_owner(medway, ref, _officer_id(medway, "PC 1"))
+    medway.sync()
+    car.sync()
+    narrow.sync()
+    assert _refs(car, "MED") == [ref]  # owned elsewhere: on the car, whole
+    assert _refs(narrow, "MED") == []
+    assert_device_matches_server(world, car)
+    with car.store.engine.connect() as c:
+        case_id = c.exec_driver_sql('SELECT id FROM "case" WHERE ref = ?', (ref,)).scalar()
+    on_case = {key for key, d in world.server_rows().items()
+               if d.get("case_id") == case_id or key == ("case", case_id)}
+    assert len(on_case) > 1 and on_case <= set(device_rows(car.store))
+    # Given to a Medway officer, it leaves the car at its next sync.
+    _set_owner(medway, ref, _officer_id(medway, "PC 3"))
+    medway.sync()
+    report = car.sync()
+    assert report.removed == 1 and _refs(car, "MED") == []
+    assert len(_refs(car)) == 5  # its own district's cases stay
+    assert_device_matches_server(world, car)
+
+
+def test_an_eviction_keeps_a_case_the_device_holds_by_its_district(world: World) -> None:
+    car = world.device("car1", "pc")
+    ref = _refs(car, "THA")[0]
+    with car.store.engine.begin() as c:
+        case_id = c.exec_driver_sql('SELECT id FROM "case" WHERE ref = ?', (ref,)).scalar()
+        assert engine._evict(c, case_id, {"district": "THA", "owner_id": None}) == 0
+        assert engine._evict(c, case_id, {"district": "MED", "owner_id": "x"}) == 1
+
+
 # ------------------------------------------------------------------------- refusals
 
 
@@ -254,6 +306,48 @@ def test_one_field_changed_on_two_devices_gives_one_conflict_settled_by_a_superv
     supervisor.sync()
     assert _case_field(officer, ref, "risk") == "medium"
     assert _case_field(supervisor, ref, "risk") == "medium"
+
+
+def test_a_supervisors_day_lists_the_districts_conflicts_offline_until_settled(
+        world: World) -> None:
+    from typer.testing import CliRunner
+
+    from asbtui.cli import app
+    from asbtui.services import day
+
+    officer = world.device("car1", "pc")
+    supervisor = world.device("desk1", "sup")
+    other_desk = world.device("desk2", "sup")
+    ref = _refs(officer)[1]
+    cases.set_risk(officer.store, ref, "high")
+    cases.set_risk(supervisor.store, ref, "medium")
+    officer.sync()
+    raised = supervisor.sync().conflicts
+    assert len(raised) == 2
+    other_desk.sync()  # told at its next sync, though it raised none
+
+    def conflicts(device: Device) -> list[tuple[str, str]]:
+        return sorted((i.case_ref, i.record_id) for i in day.my_day(device.store).items
+                      if i.kind is day.ItemKind.CONFLICT)
+
+    wanted = sorted((ref, str(c["id"])) for c in raised)
+    # No transport from here on: My day reads what the device holds.
+    assert conflicts(supervisor) == conflicts(other_desk) == wanted
+    assert not [i for i in day.my_day(officer.store).items if i.kind is day.ItemKind.CONFLICT]
+    today = CliRunner().invoke(app, ["--db", str(other_desk.store.path), "--user", "sup",
+                                     "today", "--json"], env={"ASBTUI_PIN": PIN})
+    assert today.exit_code == 0, today.output
+    listed = [i for i in json.loads(today.output) if i["kind"] == "conflict"]
+    assert sorted((i["case_ref"], i["id"]) for i in listed) == wanted
+    assert all(i["when"] == "today" for i in listed)
+    with world.connect() as conn:
+        caller = central.authenticate(conn, supervisor.key, "sup")
+        central.resolve_conflict(conn, caller, raised[0]["id"], "medium")
+    other_desk.sync()
+    assert conflicts(other_desk) == [w for w in wanted if w[1] != str(raised[0]["id"])]
+    assert conflicts(supervisor) == wanted  # until its own next sync
+    supervisor.sync()
+    assert conflicts(supervisor) == conflicts(other_desk)
 
 
 def test_the_same_value_from_two_devices_is_no_conflict(world: World) -> None:
@@ -458,6 +552,7 @@ def test_three_devices_working_offline_in_random_orders_converge(world: World) -
     devices = [officer, supervisor, partner]
     rng = random.Random(2026)
     expected_conflicts = 0
+    seen_people: set[str] = set()
     for _round in range(12):
         # Each round starts with every device up to date; then officer and supervisor may
         # both change one case's risk offline (set_risk also moves the review date), the
@@ -482,6 +577,19 @@ def test_three_devices_working_offline_in_random_orders_converge(world: World) -
                 if candidates:
                     partners.share_case(supervisor.store, rng.choice(candidates), AGENCY,
                                         "Joint problem solving")
+        # People come and go, some withheld from partners.
+        target = rng.choice(sorted(_shared_refs(world)) or _refs(supervisor, "THA"))
+        cases.add_party(supervisor.store, target, cases.PersonInput(
+            name=f"Person {_round}", role=rng.choice(["victim", "victim", "perpetrator"]),
+            withheld=rng.random() < 0.3))
+        if rng.random() < 0.3:
+            held = sorted(_people(supervisor))
+            if held:
+                chosen = rng.choice(held)
+                with supervisor.store.engine.connect() as c:
+                    now = c.exec_driver_sql("SELECT withheld FROM party WHERE id = ?",
+                                            (chosen,)).scalar()
+                _withhold(supervisor, chosen, not now)
         for shared_ref in _refs(partner):
             if rng.random() < 0.3:
                 partners.add_note(partner.store, shared_ref, "Tenancy warning sent",
@@ -492,6 +600,8 @@ def test_three_devices_working_offline_in_random_orders_converge(world: World) -
                 # Once synced, the partner holds no case the central store does not share
                 # with its agency.
                 assert set(_refs(partner)) <= _shared_refs(world)
+                assert _people(partner) <= _disclosed_people(world)  # never one withheld
+                seen_people |= _people(partner)
         for device in rng.sample(devices, len(devices)) * 2:
             device.sync_until_quiet()
     for _ in range(2):
@@ -499,6 +609,8 @@ def test_three_devices_working_offline_in_random_orders_converge(world: World) -
             device.sync_until_quiet()
     assert_same_rows(officer.store, supervisor.store)
     assert set(_refs(partner)) == _shared_refs(world)
+    assert _people(partner) == _disclosed_people(world)
+    assert seen_people  # the partner did hold people on the way
     for device in devices:
         assert_device_matches_server(world, device, None if device is partner else ("THA",))
     with world.connect() as conn:
@@ -586,7 +698,8 @@ def test_the_server_refuses_a_change_outside_the_users_districts(world: World) -
         "seq": 10_000, "table": "case", "key": case["id"], "op": "update",
         "fields": {"risk": "high"}, "base": 0, "at": "2026-11-26T00:00:00Z"}]})
     transport.close()
-    assert answer["refused"] == [{"table": "case", "key": case["id"], "refused": True}]
+    assert [(r["table"], r["key"], r["outcome"], r["ref"]) for r in answer["refused"]] == [
+        ("case", case["id"], "put back", ref)]
     assert world.scalar("SELECT data->>'risk' FROM record WHERE tbl = 'case' AND key = %s",
                         case["id"]) == case["risk"]
     # Nor may it move the case into its own district.
@@ -597,6 +710,75 @@ def test_the_server_refuses_a_change_outside_the_users_districts(world: World) -
     transport.close()
     assert moved["refused"] and world.scalar(
         "SELECT district FROM record WHERE tbl = 'case' AND key = %s", case["id"]) == "THA"
+
+
+def test_a_refused_row_does_not_stay_silently_on_the_device(world: World,
+                                                            monkeypatch) -> None:  # noqa: ANN001
+    from typer.testing import CliRunner
+
+    from asbtui.cli import app
+
+    medway = world.device("car2", "medpc")
+    supervisor = world.device("desk1", "sup")
+    # Written on the device as if its checks had let it through (an older app, a bug): a
+    # change to an officer's record (admins' work) and a new Thanet case with an incident.
+    with medway.store.engine.begin() as c:
+        c.exec_driver_sql("UPDATE officer SET name = 'Renamed' WHERE collar = 'PC 1'")
+    medway.sign_in()
+    with monkeypatch.context() as patch:
+        patch.setattr("asbtui.services.cases.require_district", lambda *a, **k: None)
+        new_ref = cases.create_case(medway.store, cases.NewCase(
+            district="THA", category="nuisance", summary="Written where it may not be"))
+        cases.add_incident(medway.store, new_ref, cases.NewIncident(
+            occurred_at=datetime.now(UTC) - timedelta(hours=1), channel="101",
+            incident_type="noise", description="Bass"))
+    report = medway.sync()
+    outcomes = {(r["table"], r["outcome"]) for r in report.refused}
+    assert {("officer", "put back"), ("case", "removed"), ("incident", "removed")} <= outcomes
+    with medway.store.engine.connect() as c:  # the central row came back
+        assert c.exec_driver_sql("SELECT name FROM officer WHERE collar = 'PC 1'").scalar() \
+            == "Officer 1"
+    assert new_ref not in _refs(medway)  # the row the server never had is gone
+    assert engine.status(medway.store).pending == 0  # nothing retried for ever
+    medway.sync_until_quiet()
+    assert_device_matches_server(world, medway, ("MED",))
+    with medway.store.engine.connect() as c:
+        assert c.exec_driver_sql("SELECT count(*) FROM incident WHERE case_ref = ?",
+                                 (new_ref,)).scalar() == 0
+    # Kept centrally: the district's supervisor sees them, the device sees its own.
+    runner = CliRunner()
+    env = {"ASBTUI_PIN": PIN}
+    shown = runner.invoke(app, ["--db", str(supervisor.store.path), "--user", "sup", "sync",
+                                "refusals", "--json"], env=env)
+    assert shown.exit_code == 0, shown.output
+    rows = json.loads(shown.output)
+    assert {(r["table"], r["outcome"]) for r in rows} == {("case", "removed"),
+                                                          ("incident", "removed")}
+    assert all(r["district"] == "THA" for r in rows)
+    told = runner.invoke(app, ["--db", str(medway.store.path), "--user", "medpc", "sync",
+                               "refusals"], env=env)
+    assert told.exit_code == 0 and new_ref in told.output and "removed" in told.output
+
+
+def test_a_refusal_whose_answer_was_lost_is_told_again_at_the_next_sync(
+        world: World, monkeypatch) -> None:  # noqa: ANN001
+    medway = world.device("car2", "medpc")
+    medway.sign_in()
+    with monkeypatch.context() as patch:
+        patch.setattr("asbtui.services.cases.require_district", lambda *a, **k: None)
+        new_ref = cases.create_case(medway.store, cases.NewCase(
+            district="THA", category="nuisance", summary="Written where it may not be"))
+    with pytest.raises(Cut):  # the server refused it, and the answer never came
+        engine.sync(medway.store, CuttingTransport(medway.transport(), "/v1/push",
+                                                   after=True))
+    assert new_ref in _refs(medway)
+    report = medway.sync()  # the push is repeated: skipped, and its refusal told again
+    assert report.skipped >= 1
+    assert ("case", "removed") in {(r["table"], r["outcome"]) for r in report.refused}
+    assert new_ref not in _refs(medway)
+    medway.sync_until_quiet()
+    assert_device_matches_server(world, medway, ("MED",))
+    _assert_exactly_once(world, medway)
 
 
 def test_a_supervisor_settles_a_conflict_from_the_command_line(world: World) -> None:
@@ -754,6 +936,49 @@ def test_a_first_sync_streams_with_copy_and_resumes_after_a_cut(world: World,
     assert indexed == len(_refs(device))  # the search index rebuilt after the stream
 
 
+def _indexes(store: Any) -> set[str]:
+    with store.engine.connect() as c:
+        return set(c.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index' "
+                                     "AND sql IS NOT NULL").scalars())
+
+
+def test_a_first_sync_cut_while_making_its_indexes_leaves_a_store_made_whole_on_open(
+        world: World) -> None:
+    reference = world.device("desk1", "sup")
+    with open_store(world.folder / "fresh.db", create=True) as fresh:
+        wanted = _indexes(fresh)
+    with world.connect() as conn:
+        code = central.enrol_device(conn, "car9")
+    path = world.folder / "car9.db"
+    store = open_store(path, create=True)
+    engine.enrol(store, world.address, code, HttpTransport(world.address))
+    url, key = engine.credentials(store)
+    device = Device("car9", store, "sup", url, key)
+    dropped: list[set[str]] = []
+
+    def cut_in_rebuild(step: str) -> None:
+        if step == "first sync chunk applied" and not dropped:
+            dropped.append(_indexes(store))
+        if step == "indexes rebuilt":
+            raise Cut("client died while making the indexes again")
+
+    with pytest.raises(Cut):
+        engine.sync(store, device.transport(), stream_after=0, checkpoint=cut_in_rebuild)
+    assert dropped and dropped[0] < wanted  # the load ran without the secondary indexes
+    assert _indexes(store) == dropped[0]  # the rebuild was cut: still without them...
+    assert len(_refs(device)) > 0  # ...and usable
+    store.close()
+    device.store = open_store(path)  # opening the store makes them
+    assert _indexes(device.store) == wanted
+    device.sign_in()
+    device.sync_until_quiet()
+    reference.sync()
+    assert_same_rows(device.store, reference.store)
+    with device.store.engine.connect() as c:
+        assert c.exec_driver_sql("SELECT count(*) FROM case_search").scalar() == \
+            len(_refs(device))
+
+
 def test_the_audit_chain_is_pushed_and_a_log_rewritten_in_full_is_caught_centrally(
         world: World) -> None:
     from typer.testing import CliRunner
@@ -880,8 +1105,8 @@ def test_migrating_the_central_store_again_or_twice_at_once_is_harmless() -> Non
             thread.start()
         for thread in threads:
             thread.join(60)
-        assert sorted(results, key=str) == [("c001", "c001"), (None, "c001")]
-        assert migrate(url) == ("c001", "c001")
+        assert sorted(results, key=str) == [("c002", "c002"), (None, "c002")]
+        assert migrate(url) == ("c002", "c002")
 
 
 def test_two_processes_syncing_one_store_at_once_end_equal(world: World) -> None:
@@ -979,14 +1204,75 @@ def test_sync_on_a_store_that_is_not_enrolled_says_how_to_enrol(store_path) -> N
     assert bad.exit_code == 1 and "not a web address" in bad.stderr
 
 
-def test_a_partner_device_is_never_sent_people() -> None:
-    # A share discloses only the people the officer chose, and a withheld person never;
-    # the central store cannot take a person back off a partner's device, so it sends none.
-    from asbtui.server.scopes import partner_may_read
+def _disclosed_people(world: World) -> set[str]:
+    """The people the central store's live shares disclose to the council (by the rule
+    the device's access checks follow)."""
+    from asbtui.disclosure import discloses
 
-    person = {"id": "p1", "case_id": "c1", "role": "victim", "withheld": False}
-    assert not partner_may_read("party", person, "agency-1")
-    assert partner_may_read("incident", {"id": "i1", "case_id": "c1"}, "agency-1")
+    with world.connect() as conn:
+        agency = conn.execute("SELECT key FROM record WHERE tbl = 'agency' "
+                              "AND data->>'name' = %s", (AGENCY,)).fetchone()[0]
+        shares = dict(conn.execute(
+            "SELECT case_id, coalesce(data->>'people', '') FROM record WHERE tbl = 'caseshare' "
+            "AND data->>'agency_id' = %s AND data->'revoked_at' = 'null'::jsonb "
+            "AND NOT (data->>'deleted')::int::bool", (agency,)).fetchall())
+        parties = conn.execute("SELECT key, case_id, data FROM record "
+                               "WHERE tbl = 'party'").fetchall()
+    return {key for key, case_id, data in parties if not data.get("deleted") and discloses(
+        shares.get(case_id), key, data.get("role"), bool(data.get("withheld")))}
+
+
+def _people(device: Device) -> set[str]:
+    with device.store.engine.connect() as c:
+        return set(c.exec_driver_sql("SELECT id FROM party").scalars())
+
+
+def _withhold(device: Device, party_id: str, withheld: bool = True) -> None:
+    with device.store.engine.begin() as c:  # recorded by the outbox trigger
+        c.exec_driver_sql("UPDATE party SET withheld = ? WHERE id = ?", (withheld, party_id))
+
+
+def test_a_partner_device_holds_the_people_its_share_discloses_and_no_others(
+        world: World) -> None:
+    supervisor = world.device("desk1", "sup")
+    partner = world.device("council1", "tdc")
+    shared = _refs(partner)[0]  # shared without a choice: its victims
+
+    def person(ref: str, name: str, role: str, withheld: bool = False) -> str:
+        cases.add_party(supervisor.store, ref, cases.PersonInput(name=name, role=role,
+                                                                  withheld=withheld))
+        with supervisor.store.engine.connect() as c:
+            return c.exec_driver_sql("SELECT id FROM party WHERE name = ?", (name,)).scalar()
+
+    victim = person(shared, "Ann Victim", "victim")
+    perpetrator = person(shared, "Bob Perp", "perpetrator")
+    person(shared, "Cat Withheld", "victim", withheld=True)
+    newly = [r for r in _refs(supervisor) if r != shared][0]
+    chosen = person(newly, "Dan Chosen", "perpetrator")
+    person(newly, "Eve Victim", "victim")
+    partners.share_case(supervisor.store, newly, AGENCY, "Joint visit", people=[chosen])
+    supervisor.sync()
+    partner.sync()
+    assert _people(partner) == {victim, chosen} == _disclosed_people(world)
+    assert perpetrator not in _people(partner)
+    # Withheld after it went: off the partner's device at its next sync.
+    _withhold(supervisor, victim)
+    supervisor.sync()
+    partner.sync()
+    assert _people(partner) == {chosen} == _disclosed_people(world)
+    _withhold(supervisor, victim, False)  # and back again
+    supervisor.sync()
+    partner.sync()
+    assert _people(partner) == {victim, chosen}
+    # The share stopped: the case and its people leave.
+    partners.revoke_share(supervisor.store, newly, AGENCY)
+    supervisor.sync()
+    partner.sync()
+    assert _people(partner) == {victim} == _disclosed_people(world)
+    assert_device_matches_server(world, partner, None)
+    # A new device of the partner's, first-synced by stream, holds the same people.
+    second = world.device("council2", "tdc")
+    assert _people(second) == {victim}
 
 
 def test_sync_enrol_makes_a_plain_store_only_when_asked(world: World, tmp_path) -> None:

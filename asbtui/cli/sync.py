@@ -102,6 +102,9 @@ def server_enrol_device(
     districts: Annotated[str, typer.Option(
         "--districts", help="Limit the device to these districts (codes, comma-separated).")]
     = "",
+    owned: Annotated[bool, typer.Option(
+        "--owned/--no-owned", help="Also hold the cases its officers own in other districts "
+        "(the default for a patrol device).")] = True,
 ) -> None:
     """Register a device; prints a one-time code (the last word of the last line)."""
     from asbtui.server import central as server_central
@@ -115,7 +118,7 @@ def server_enrol_device(
         raise InvalidInput(f"Unknown district {unknown[0]}: give codes such as THA, MED.")
     with _central(connect, central) as conn:
         _central(require_current, conn)
-        code = _central(server_central.enrol_device, conn, name, ",".join(codes))
+        code = _central(server_central.enrol_device, conn, name, ",".join(codes), owned)
     print(f"Device {' '.join(name.split())!r} registered. On the device run: "
           "asbtui sync enrol URL CODE")
     print(f"One-time enrolment code: {code}")
@@ -230,9 +233,39 @@ def sync(
         print(f"Conflict {conflict['id']}: {conflict['table']} {conflict.get('ref') or ''} "
               f"field {conflict['field']} was changed on the central store too; its value was "
               "kept and a supervisor will settle it.")
+    for refused in report.refused:
+        print(_refusal_line(refused))
     if report.refused:
         print(f"The central store refused {len(report.refused)} change(s) your role or "
-              "districts do not allow; its own records stand.")
+              "districts do not allow; its own records stand (asbtui sync refusals lists "
+              "them; the district's supervisor sees them too).")
+
+
+def _refusal_line(row: dict[str, Any]) -> str:
+    what = f"{row['table']} {row.get('ref') or row['key'][:8]}"
+    done = ("the central version was put back here" if row.get("outcome") == "put back"
+            else "removed from this device (the central store never had it)")
+    return f"Refused: {what}: outside your role or districts; {done}."
+
+
+@sync_app.command("refusals")
+def sync_refusals(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Changes the central store refused: a supervisor's districts', else this device's."""
+    from asbtui.literal import one_line
+
+    rows = _ask(ctx, "/v1/refusals", {})
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        print("No refused changes.")
+        return
+    for row in rows:
+        print(f"{row['id']:>5}  {_when(row['refused_at'])}  {one_line(row['device_user'])}  "
+              + one_line(_refusal_line(row)))
 
 
 @sync_app.command("enrol")

@@ -89,6 +89,7 @@ def create_app(url: str, *, pool_size: int = 8) -> Starlette:
         scopes = who.scopes
         return {"device": who.device_name, "device_id": who.device_id, "user": who.username,
                 "scopes": scopes, "heads": central.scope_heads(conn, scopes),
+                "conflicts": central.conflicts_for_device(conn, who),
                 "protocol": PROTOCOL}
 
     def push(conn: psycopg.Connection, who: Caller, body: dict, _r: Request) -> dict:
@@ -117,6 +118,9 @@ def create_app(url: str, *, pool_size: int = 8) -> Starlette:
 
         return StreamingResponse(blocks(), media_type="text/plain",
                                  headers={"x-asbtui-upto": str(upto)})
+
+    def refusals(conn: psycopg.Connection, who: Caller, _b: dict, _r: Request) -> Any:
+        return central.list_refusals(conn, who)
 
     def conflicts(conn: psycopg.Connection, who: Caller, body: dict, _r: Request) -> Any:
         return central.list_conflicts(conn, who, open_only=not body.get("all"))
@@ -159,6 +163,7 @@ def create_app(url: str, *, pool_size: int = 8) -> Starlette:
         Route("/v1/audit", endpoint(audit), methods=["POST"]),
         Route("/v1/audit/hashes", endpoint(audit_hashes), methods=["POST"]),
         Route("/v1/conflicts", endpoint(conflicts), methods=["POST"]),
+        Route("/v1/refusals", endpoint(refusals), methods=["POST"]),
         Route("/v1/conflicts/{id:int}", endpoint(conflict), methods=["POST"]),
         Route("/v1/conflicts/{id:int}/resolve", endpoint(resolve), methods=["POST"]),
     ]

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 import psycopg
 
+from asbtui.disclosure import discloses
 from asbtui.server.central import WRITE_LOCK, CentralError, is_empty
 from asbtui.server.scopes import (
     FORCE,
@@ -14,6 +15,7 @@ from asbtui.server.scopes import (
     PARTNER_TABLES,
     agency_scope,
     district_scope,
+    owner_scope,
     partner_may_read,
 )
 
@@ -29,6 +31,8 @@ def bulk_load(conn: psycopg.Connection, tables: Iterable[tuple[str, Iterable[dic
     tables = [(name, list(rows)) for name, rows in tables]
     by_name = dict(tables)
     case_district = {r["id"]: r["district"] for r in by_name.get("case", [])}
+    case_owner = {r["id"]: r.get("owner_id") for r in by_name.get("case", [])}
+    officer_district = {r["id"]: r.get("district") for r in by_name.get("officer", [])}
     note_case = {r["id"]: r["case_id"] for r in by_name.get("partnernote", [])}
     problem_district = {r["id"]: r.get("district") for r in by_name.get("problem", [])}
     audiences: dict[str, set[str]] = {}
@@ -36,9 +40,12 @@ def bulk_load(conn: psycopg.Connection, tables: Iterable[tuple[str, Iterable[dic
         if not row.get("deleted"):
             audiences.setdefault(row["note_id"], set()).add(row["agency_id"])
     shares: dict[str, set[str]] = {}
+    choices: dict[str, dict[str, str]] = {}
     for share in by_name.get("caseshare", []):
         if share.get("revoked_at") is None and not share.get("deleted"):
             shares.setdefault(share["case_id"], set()).add(share["agency_id"])
+            choices.setdefault(share["case_id"], {})[share["agency_id"]] = \
+                share.get("people") or ""
     versions: dict[str, int] = {}
     rev = 0
     with conn.transaction():
@@ -73,6 +80,16 @@ def bulk_load(conn: psycopg.Connection, tables: Iterable[tuple[str, Iterable[dic
                                            case_id))
                         scopes = [FORCE] if table in FORCE_TABLES or district is None \
                             else [district_scope(district)]
+                        owner = case_owner.get(case_id) if scopes != [FORCE] and case_id \
+                            and table not in ("problemcase", "problemresponse") else None
+                        if owner and officer_district.get(owner) != district:
+                            scopes.append(owner_scope(owner))
+                        if scopes != [FORCE] and case_id and table == "party" \
+                                and not data.get("deleted"):
+                            scopes += [agency_scope(a) for a, choice in sorted(
+                                choices.get(case_id, {}).items()) if discloses(
+                                    choice, data["id"], str(data.get("role") or ""),
+                                    bool(data.get("withheld")))]
                         if scopes != [FORCE] and case_id and table in PARTNER_TABLES:
                             named = audiences.get(data["id"], set())
                             scopes += [agency_scope(a) for a in sorted(shares.get(case_id, ()))

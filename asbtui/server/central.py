@@ -21,6 +21,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from asbtui.disclosure import discloses
 from asbtui.server.scopes import (
     FORCE,
     FORCE_TABLES,
@@ -29,6 +30,7 @@ from asbtui.server.scopes import (
     STAMP_FIELDS,
     agency_scope,
     district_scope,
+    owner_scope,
     partner_may_read,
     user_scopes,
 )
@@ -57,7 +59,8 @@ def now() -> datetime:
 
 # --- devices ------------------------------------------------------------------------------
 
-def enrol_device(conn: psycopg.Connection, name: str, districts: str = "") -> str:
+def enrol_device(conn: psycopg.Connection, name: str, districts: str = "",
+                 owned: bool = True) -> str:
     """Register a device by name; returns the one-time enrolment code."""
     name = " ".join(name.split())
     if not name:
@@ -69,9 +72,9 @@ def enrol_device(conn: psycopg.Connection, name: str, districts: str = "") -> st
             raise CentralError(f"A device named {name!r} is already enrolled; "
                                "revoke it first or choose another name.")
         conn.execute(
-            "INSERT INTO device (id, name, code_hash, districts, created_at) "
-            "VALUES (%s, %s, %s, %s, now())",
-            (secrets.token_hex(8), name, _hash(code), districts))
+            "INSERT INTO device (id, name, code_hash, districts, owned, created_at) "
+            "VALUES (%s, %s, %s, %s, %s, now())",
+            (secrets.token_hex(8), name, _hash(code), districts, owned))
     return code
 
 
@@ -104,6 +107,7 @@ class Caller:
     device_name: str
     districts: str
     user: dict[str, Any]
+    owned: bool = True
 
     @property
     def username(self) -> str:
@@ -111,7 +115,7 @@ class Caller:
 
     @property
     def scopes(self) -> list[str]:
-        return user_scopes(self.user, self.districts)
+        return user_scopes(self.user, self.districts, self.owned)
 
 
 def authenticate(conn: psycopg.Connection, key: str, username: str,
@@ -121,7 +125,8 @@ def authenticate(conn: psycopg.Connection, key: str, username: str,
     A device signs its users in itself; one with no users yet (its first sync) sends the
     PIN, checked here.
     """
-    row = conn.execute("SELECT id, name, districts, revoked_at FROM device WHERE key_hash = %s",
+    row = conn.execute("SELECT id, name, districts, revoked_at, owned FROM device "
+                       "WHERE key_hash = %s",
                        (_hash(key),)).fetchone()
     if row is None:
         raise CentralError("This device is not enrolled with the central store.", 401)
@@ -140,7 +145,7 @@ def authenticate(conn: psycopg.Connection, key: str, username: str,
             PasswordHasher().verify(str(user[0].get("pin_hash") or ""), pin)
         except (VerificationError, InvalidHashError):
             raise CentralError("That user name and PIN do not match.", 403) from None
-    return Caller(row[0], row[1], row[2] or "", user[0])
+    return Caller(row[0], row[1], row[2] or "", user[0], bool(row[4]))
 
 
 # --- scopes of a row ------------------------------------------------------------------------
@@ -182,16 +187,58 @@ def _sharing_agencies(conn: psycopg.Connection, case_id: str) -> set[str]:
     return {r[0] for r in rows if r[0]}
 
 
+def _share_choices(conn: psycopg.Connection, case_id: str) -> dict[str, str]:
+    """Each agency a case is shared with now, and the share's choice of people."""
+    rows = conn.execute(
+        "SELECT data->>'agency_id', coalesce(data->>'people', '') FROM record "
+        "WHERE tbl = 'caseshare' AND case_id = %s AND data->'revoked_at' = 'null'::jsonb "
+        "AND NOT (data->>'deleted')::int::bool ORDER BY rev", (case_id,)).fetchall()
+    return {r[0]: r[1] for r in rows if r[0]}
+
+
+def _disclosed_to(data: dict[str, Any], choices: dict[str, str]) -> set[str]:
+    """The agencies whose share discloses this person (a removed one: none)."""
+    if data.get("deleted"):
+        return set()
+    return {agency for agency, choice in choices.items()
+            if discloses(choice, str(data.get("id")), str(data.get("role") or ""),
+                         bool(data.get("withheld")))}
+
+
 def _scopes(conn: psycopg.Connection, table: str, data: dict[str, Any], district: str | None,
             case_id: str | None) -> list[str]:
     if table in FORCE_TABLES or district is None:
         return [FORCE]
     scopes = [district_scope(district)]
+    owner = _owner_elsewhere(conn, table, data, district, case_id)
+    if owner:
+        scopes.append(owner_scope(owner))
+    if case_id and table == "party":
+        scopes += [agency_scope(a) for a in sorted(
+            _disclosed_to(data, _share_choices(conn, case_id)))]
     if case_id and table in PARTNER_TABLES:
         audience = _audience(conn, data["id"]) if table == "partnernote" else set()
         scopes += [agency_scope(a) for a in sorted(_sharing_agencies(conn, case_id))
                    if partner_may_read(table, data, a, audience)]
     return scopes
+
+
+def _owner_elsewhere(conn: psycopg.Connection, table: str, data: dict[str, Any],
+                     district: str | None, case_id: str | None) -> str | None:
+    """The officer owning the row's case, when the case is outside their home district."""
+    if not case_id or district is None or table in ("problemcase", "problemresponse"):
+        return None
+    if table == "case":
+        owner = data.get("owner_id")
+    else:
+        found = conn.execute("SELECT data->>'owner_id' FROM record WHERE tbl = 'case' "
+                             "AND key = %s", (case_id,)).fetchone()
+        owner = found[0] if found else None
+    if not owner:
+        return None
+    home = conn.execute("SELECT data->>'district' FROM record WHERE tbl = 'officer' "
+                        "AND key = %s", (owner,)).fetchone()
+    return str(owner) if home is None or home[0] != district else None
 
 
 def _audience(conn: psycopg.Connection, note_id: str) -> set[str]:
@@ -201,21 +248,18 @@ def _audience(conn: psycopg.Connection, note_id: str) -> set[str]:
         "AND data->>'note_id' = %s AND NOT (data->>'deleted')::int::bool", (note_id,))}
 
 
-def _next_version(conn: psycopg.Connection, scope: str) -> int:
-    return conn.execute(
-        "INSERT INTO scope_counter (scope, version) VALUES (%s, 1) ON CONFLICT (scope) "
-        "DO UPDATE SET version = scope_counter.version + 1 RETURNING version",
-        (scope,)).fetchone()[0]
-
-
 def _log(conn: psycopg.Connection, scopes: Iterable[str], table: str, key: str, op: str,
          data: dict[str, Any] | None, rev: int, device: str, seq: int | None) -> None:
     for scope in scopes:
+        # The scope's next version and the change in one round trip.
         conn.execute(
+            "WITH v AS (INSERT INTO scope_counter (scope, version) VALUES (%s, 1) "
+            "ON CONFLICT (scope) DO UPDATE SET version = scope_counter.version + 1 "
+            "RETURNING version) "
             "INSERT INTO change (scope, version, tbl, key, op, data, rev, device, seq) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (scope, _next_version(conn, scope), table, key, op,
-             Jsonb(data) if data is not None else None, rev, device, seq))
+            "SELECT %s, v.version, %s, %s, %s, %s, %s, %s, %s FROM v",
+            (scope, scope, table, key, op, Jsonb(data) if data is not None else None, rev,
+             device, seq))
 
 
 def _write_row(conn: psycopg.Connection, table: str, key: str, data: dict[str, Any],
@@ -225,6 +269,20 @@ def _write_row(conn: psycopg.Connection, table: str, key: str, data: dict[str, A
     district = _district_of(conn, table, data, case_id)
     before_agencies = _sharing_agencies(conn, case_id) if table == "caseshare" and case_id \
         else set()
+    before_choices = _share_choices(conn, case_id) if table == "caseshare" and case_id \
+        else {}
+    before_disclosed: set[str] = set()
+    if table == "party" and case_id:
+        held_party = conn.execute("SELECT data FROM record WHERE tbl = 'party' AND key = %s",
+                                  (key,)).fetchone()
+        if held_party is not None:
+            before_disclosed = _disclosed_to(held_party[0], _share_choices(conn, case_id))
+    before_owner = None
+    if table == "case":
+        held = conn.execute("SELECT data FROM record WHERE tbl = 'case' AND key = %s",
+                            (key,)).fetchone()
+        if held is not None:
+            before_owner = _owner_elsewhere(conn, table, held[0], held[0].get("district"), key)
     conn.execute(
         "INSERT INTO record (tbl, key, data, fields, rev, district, case_id) "
         "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (tbl, key) DO UPDATE SET "
@@ -241,14 +299,66 @@ def _write_row(conn: psycopg.Connection, table: str, key: str, data: dict[str, A
         if note is not None and note[0].get("visibility") == "named":
             _log(conn, [agency_scope(str(data["agency_id"]))], "partnernote",
                  str(data["note_id"]), "upsert", note[0], note[1], device, seq)
+    if table == "party" and case_id:
+        for agency in sorted(before_disclosed
+                             - _disclosed_to(data, _share_choices(conn, case_id))):
+            # No longer disclosed (withheld now, removed): off the partner's devices.
+            _log(conn, [agency_scope(agency)], table, key, "remove", None, rev, device, None)
+    if table == "caseshare" and case_id:
+        after_choices = _share_choices(conn, case_id)
+        for agency in sorted(set(before_choices) & set(after_choices)):
+            if before_choices[agency] != after_choices[agency]:
+                _redisclose(conn, case_id, agency, before_choices[agency],
+                            after_choices[agency], device)
+    if table == "case":
+        after_owner = _owner_elsewhere(conn, table, data, district, key)
+        if after_owner != before_owner:
+            if after_owner:
+                _send_rows(conn, key, owner_scope(after_owner), device, skip=(table, key))
+            if before_owner:
+                _log(conn, [owner_scope(before_owner)], "case", key, "evict",
+                     _place(data), rev, device, None)
     if table == "caseshare" and case_id:
         after_agencies = _sharing_agencies(conn, case_id)
         for agency in sorted(after_agencies - before_agencies):
             _send_case(conn, case_id, agency, device, skip=(table, key))
         for agency in sorted(before_agencies - after_agencies):
             # Stopping a share takes the case off the partner's devices at their next sync.
-            _log(conn, [agency_scope(agency)], "case", case_id, "evict", None, rev, device,
-                 None)
+            case = conn.execute("SELECT data FROM record WHERE tbl = 'case' AND key = %s",
+                                (case_id,)).fetchone()
+            _log(conn, [agency_scope(agency)], "case", case_id, "evict",
+                 _place(case[0] if case else {}), rev, device, None)
+
+
+def _place(case: dict[str, Any]) -> dict[str, Any]:
+    """What an eviction tells the device of the case: where it is and who owns it, so a
+    device that also holds the case by another scope (its district) keeps it."""
+    return {"district": case.get("district"), "owner_id": case.get("owner_id")}
+
+
+def _send_rows(conn: psycopg.Connection, case_id: str, scope: str, device: str,
+               skip: tuple[str, str]) -> None:
+    """A case newly in an owner's scope: the case first, then everything on it."""
+    rows = conn.execute(
+        "SELECT tbl, key, data, rev FROM record WHERE case_id = %s "
+        "ORDER BY tbl <> 'case', rev", (case_id,)).fetchall()
+    for table, key, data, rev in rows:
+        if (table, key) != skip and table not in ("problemcase", "problemresponse"):
+            _log(conn, [scope], table, key, "upsert", data, rev, device, None)
+
+
+def _redisclose(conn: psycopg.Connection, case_id: str, agency: str, before: str, after: str,
+                device: str) -> None:
+    """A share's choice of people changed: send the newly disclosed, remove the others."""
+    for key, data, rev in conn.execute(
+            "SELECT key, data, rev FROM record WHERE tbl = 'party' AND case_id = %s "
+            "ORDER BY rev", (case_id,)).fetchall():
+        was = bool(_disclosed_to(data, {agency: before}))
+        now_ = bool(_disclosed_to(data, {agency: after}))
+        if now_ and not was:
+            _log(conn, [agency_scope(agency)], "party", key, "upsert", data, rev, device, None)
+        elif was and not now_:
+            _log(conn, [agency_scope(agency)], "party", key, "remove", None, rev, device, None)
 
 
 def _send_case(conn: psycopg.Connection, case_id: str, agency: str, device: str,
@@ -258,8 +368,13 @@ def _send_case(conn: psycopg.Connection, case_id: str, agency: str, device: str,
     rows = conn.execute(
         "SELECT tbl, key, data, rev FROM record WHERE case_id = %s "
         "ORDER BY tbl <> 'case', rev", (case_id,)).fetchall()
+    choice = {agency: _share_choices(conn, case_id).get(agency, "-")}
     for table, key, data, rev in rows:
         audience = _audience(conn, key) if table == "partnernote" else set()
+        if table == "party":
+            if _disclosed_to(data, choice):
+                _log(conn, [agency_scope(agency)], table, key, "upsert", data, rev, device, None)
+            continue
         if (table, key) != skip and table in PARTNER_TABLES \
                 and partner_may_read(table, data, agency, audience):
             _log(conn, [agency_scope(agency)], table, key, "upsert", data, rev, device, None)
@@ -285,10 +400,12 @@ def push(conn: psycopg.Connection, caller: Caller, changes: list[dict[str, Any]]
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
         last_seq = conn.execute("SELECT last_seq FROM device WHERE id = %s FOR UPDATE",
                                 (caller.device_id,)).fetchone()[0]
+        seen: list[int] = []
         for change in sorted(changes, key=lambda c: int(c["seq"])):
             seq = int(change["seq"])
             if seq <= last_seq:
                 skipped += 1
+                seen.append(seq)
                 continue
             for found in _apply(conn, caller, change):
                 (refused if found.get("refused") else conflicts).append(found)
@@ -298,6 +415,13 @@ def push(conn: psycopg.Connection, caller: Caller, changes: list[dict[str, Any]]
             applied += 1
         conn.execute("UPDATE device SET last_seq = %s, last_push_at = now() WHERE id = %s",
                      (last_seq, caller.device_id))
+        if seen:
+            # A push repeated because its answer was lost: its refusals are told again, so
+            # the device still removes what the central store never had.
+            refused += [{"id": r[0], "table": r[1], "key": r[2], "ref": r[3], "refused": True,
+                         "outcome": r[4]} for r in conn.execute(
+                "SELECT id, tbl, key, case_ref, outcome FROM refusal WHERE device_id = %s "
+                "AND seq = ANY(%s) ORDER BY id", (caller.device_id, seen)).fetchall()]
     return PushResult(last_seq, applied, skipped, conflicts, refused)
 
 
@@ -323,6 +447,8 @@ def may_write(conn: psycopg.Connection, caller: Caller, table: str,
     if table in ("officer", "agency"):
         return False
     district = _district_of(conn, table, data, case_id)
+    if district is None and case_id is not None and table != "case":
+        return False  # a row of a case the central store does not hold (refused, perhaps)
     own = [d for d in (caller.user.get("districts") or "").split(",") if d]
     return district is None or district in own
 
@@ -339,12 +465,7 @@ def _apply(conn: psycopg.Connection, caller: Caller, change: dict[str, Any]) -> 
     # district by someone who does not act there is refused as well).
     if not may_write(conn, caller, table, {**data, **incoming, "id": key}) or (
             row is not None and not may_write(conn, caller, table, {**data, "id": key})):
-        # Refused, and said so; the device takes the server's row back at its next pull
-        # (a row the server never had stays only on the device).
-        if row is not None:
-            rev = conn.execute("SELECT nextval('rev_seq')").fetchone()[0]
-            _write_row(conn, table, key, data, fields, rev, caller.device_id, seq)
-        return [{"table": table, "key": key, "refused": True}]
+        return [_refuse(conn, caller, change, row is not None and (data, fields))]
     rev = conn.execute("SELECT nextval('rev_seq')").fetchone()[0]
     writer = [rev, caller.device_id, caller.username, at]
     found: list[dict[str, Any]] = []
@@ -367,6 +488,63 @@ def _apply(conn: psycopg.Connection, caller: Caller, change: dict[str, Any]) -> 
     return found
 
 
+def _refuse(conn: psycopg.Connection, caller: Caller, change: dict[str, Any],
+            held: tuple[dict[str, Any], dict[str, Any]] | bool) -> dict[str, Any]:
+    """Refuse a change, keep the refusal for the district's supervisors, and say what the
+    device must do: take the central row back (logged again, so its next pull brings it),
+    or, for a row the central store never had, remove its own."""
+    table, key = str(change["table"]), str(change["key"])
+    fields: dict[str, Any] = change["fields"]
+    if held:
+        data, writers = held  # type: ignore[misc]
+        rev = conn.execute("SELECT nextval('rev_seq')").fetchone()[0]
+        _write_row(conn, table, key, data, writers, rev, caller.device_id, int(change["seq"]))
+        where = data
+    else:
+        where = {**fields, "id": key}
+    case_id = _case_of(conn, table, where)
+    district = _district_of(conn, table, where, case_id)
+    ref = None
+    if case_id:
+        found = conn.execute("SELECT data->>'ref' FROM record WHERE tbl = 'case' AND key = %s",
+                             (case_id,)).fetchone()
+        ref = found[0] if found else where.get("ref") or where.get("case_ref")
+    outcome = "put back" if held else "removed"
+    refusal_id = conn.execute(
+        "INSERT INTO refusal (tbl, key, district, case_ref, fields, device_id, seq, "
+        "device_user, device_at, outcome) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        "RETURNING id",
+        (table, key, district or fields.get("district"), ref, Jsonb(fields), caller.device_id,
+         int(change["seq"]), caller.username, change.get("at"), outcome)).fetchone()[0]
+    return {"id": refusal_id, "table": table, "key": key, "ref": ref, "refused": True,
+            "outcome": outcome}
+
+
+REFUSAL_COLUMNS = ("id, tbl, key, district, case_ref, device_id, device_user, device_at, "
+                   "outcome, refused_at")
+
+
+def list_refusals(conn: psycopg.Connection, caller: Caller, limit: int = 500
+                  ) -> list[dict[str, Any]]:
+    """Refused changes: a supervisor's districts', anyone else's own device's; newest first.
+
+    The fields the device sent stay centrally (they may be personal data)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        if caller.user.get("role") == "supervisor":
+            districts = [d for d in (caller.user.get("districts") or "").split(",") if d]
+            rows = cur.execute(f"SELECT {REFUSAL_COLUMNS} FROM refusal WHERE district = "
+                               "ANY(%s) ORDER BY id DESC LIMIT %s", (districts, limit))
+        else:
+            rows = cur.execute(f"SELECT {REFUSAL_COLUMNS} FROM refusal WHERE device_id = %s "
+                               "ORDER BY id DESC LIMIT %s", (caller.device_id, limit))
+        found = rows.fetchall()
+    for row in found:
+        row["table"] = row.pop("tbl")
+        row["ref"] = row.pop("case_ref")
+        row["refused_at"] = row["refused_at"].isoformat()
+    return found
+
+
 def _conflict(conn: psycopg.Connection, caller: Caller, table: str, key: str, name: str,
               data: dict[str, Any], seen: list[Any], value: Any, at: str) -> dict[str, Any]:
     case_id = _case_of(conn, table, data)
@@ -383,7 +561,9 @@ def _conflict(conn: psycopg.Connection, caller: Caller, table: str, key: str, na
         (table, key, name, district, ref, Jsonb(data.get(name)), seen[0], seen[1], seen[2],
          seen[3], Jsonb(value), caller.device_id, caller.username, at)).fetchone()[0]
     return {"id": conflict_id, "table": table, "key": key, "field": name, "ref": ref,
-            "server_value": data.get(name), "device_value": value}
+            "server_value": data.get(name), "device_value": value, "district": district,
+            "opened_at": now().isoformat(), "server_user": seen[2],
+            "device_user": caller.username}
 
 
 # --- pull -------------------------------------------------------------------------------------
@@ -463,6 +643,21 @@ def list_conflicts(conn: psycopg.Connection, caller: Caller, *,
             + ("AND resolved_at IS NULL " if open_only else "") + "ORDER BY id",
             (districts,)).fetchall()
     return [_conflict_json(r) for r in rows]
+
+
+def conflicts_for_device(conn: psycopg.Connection, caller: Caller) -> list[dict[str, Any]]:
+    """The open conflicts a device keeps for its user: a supervisor's districts', anyone
+    else's raised by this device (no values: only what My day lists)."""
+    query = ("SELECT id, tbl, key, field, district, case_ref, opened_at, server_user, "
+             "device_user FROM conflict WHERE resolved_at IS NULL AND ")
+    if caller.user.get("role") == "supervisor":
+        districts = [d for d in (caller.user.get("districts") or "").split(",") if d]
+        rows = conn.execute(query + "district = ANY(%s) ORDER BY id", (districts,))
+    else:
+        rows = conn.execute(query + "device_id = %s ORDER BY id", (caller.device_id,))
+    return [{"id": r[0], "table": r[1], "key": r[2], "field": r[3], "district": r[4],
+             "ref": r[5], "opened_at": r[6].isoformat(), "server_user": r[7],
+             "device_user": r[8]} for r in rows.fetchall()]
 
 
 def get_conflict(conn: psycopg.Connection, caller: Caller, conflict_id: int) -> dict[str, Any]:

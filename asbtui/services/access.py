@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 import sqlalchemy as sa
 import sqlalchemy.orm
 
+from asbtui import disclosure
 from asbtui.errors import Forbidden, NotFound, NotSignedIn
 from asbtui.models import CaseShare, District, Party, PartyRole, Role, User
 
@@ -198,24 +199,21 @@ def parse_districts(values: Iterable[str]) -> frozenset[District]:
     return frozenset(District(v) for v in values if v)
 
 
-# Who a share discloses when the officer made no choice (CaseShare.people ''): the victims,
-# whom safeguarding partners protect. Perpetrators, reporters and witnesses only when the
-# officer chooses them by name; a withheld person never.
-DEFAULT_DISCLOSED = (PartyRole.VICTIM,)
-NO_PEOPLE = "-"
+DEFAULT_DISCLOSED = tuple(PartyRole(r) for r in disclosure.DEFAULT_DISCLOSED)
+NO_PEOPLE = disclosure.NO_PEOPLE
 
 
 def disclosed_by_default(role: PartyRole, withheld: bool) -> bool:
     """Whether a share made without a choice discloses a person of this role."""
-    return not withheld and role in DEFAULT_DISCLOSED
+    return disclosure.discloses("", "", role, withheld)
 
 
 def disclosed_party_ids(session: sa.orm.Session, actor: Actor, case_id: str) -> set[str] | None:
     """For a partner, the ids of the case's people their agency's share discloses (never a
     withheld person); None for police and admins, who see everyone.
 
-    The one place that reads a share's choice: '-' nobody, ids those people, '' the
-    default (victims only: ``DEFAULT_DISCLOSED``)."""
+    The one place that reads a share's choice, by the rule the central store also follows
+    for what reaches a partner's device (``asbtui.disclosure.discloses``)."""
     if not actor.is_partner:
         return None
     chosen = session.execute(sa.select(CaseShare.people).where(
@@ -223,13 +221,9 @@ def disclosed_party_ids(session: sa.orm.Session, actor: Actor, case_id: str) -> 
         CaseShare.revoked_at.is_(None), ~CaseShare.deleted).limit(1)).scalar()
     if chosen is None or chosen == NO_PEOPLE:
         return set()
-    people = sa.select(Party.id).where(Party.case_id == case_id, ~Party.deleted,
-                                       ~Party.withheld)
-    if chosen:
-        people = people.where(Party.id.in_(chosen.split(",")))
-    else:
-        people = people.where(Party.role.in_([r.value for r in DEFAULT_DISCLOSED]))
-    return set(session.execute(people).scalars())
+    people = session.execute(sa.select(Party.id, Party.role, Party.withheld).where(
+        Party.case_id == case_id, ~Party.deleted)).all()
+    return {p.id for p in people if disclosure.discloses(chosen, p.id, p.role, p.withheld)}
 
 
 def ensure_readable(session: sa.orm.Session, actor: Actor, case_id: str, ref: str) -> None:

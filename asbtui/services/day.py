@@ -67,12 +67,13 @@ class ItemKind(StrEnum):
     VICTIM_UPDATE = "victim_update"
     TASK = "task"
     CASE_REVIEW = "case_review"
+    CONFLICT = "conflict"
 
     @property
     def label(self) -> str:
         return {"first_contact": "First contact", "review": "Review", "deadline": "Deadline",
                 "victim_update": "Victim update", "task": "Task",
-                "case_review": "Case Review"}[self.value]
+                "case_review": "Case Review", "conflict": "Conflict"}[self.value]
 
 
 class When(StrEnum):
@@ -238,6 +239,21 @@ def _items(connection: sa.Connection, scope: _Scope, now: datetime, days: int,
     return items, more
 
 
+def _conflicts(connection: sa.Connection, scope: _Scope) -> list[DayItem]:
+    """Sync conflicts of the districts to settle, as the device held them at its last sync
+    (``asbtui conflicts resolve``): due the day they were opened."""
+    marks = ", ".join("?" * len(scope.districts))
+    rows = connection.exec_driver_sql(
+        "SELECT k.id, k.opened_at, k.case_ref, k.district, k.field, k.tbl, o.collar, o.name "
+        'FROM sync_conflict k LEFT JOIN "case" c ON c.ref = k.case_ref '
+        f"LEFT JOIN officer o ON o.id = c.owner_id WHERE k.district IN ({marks})",
+        tuple(d.value for d in scope.districts)).all()
+    return [DayItem(ItemKind.CONFLICT, to_london(datetime.fromisoformat(opened)).date(),
+                    ref or "", f"Settle conflict {cid}: {name} changed on two devices "
+                    f"({table})", _officer_label(collar, officer), District(district), str(cid))
+            for cid, opened, ref, district, name, table, collar, officer in rows]
+
+
 def _case_reviews(connection: sa.Connection, owner: sa.ColumnElement[bool], scope: _Scope,
                   today: date, threshold: int) -> list[DayItem]:
     """Applications awaiting their decision, and open cases that meet the ASB Case Review
@@ -336,6 +352,8 @@ def my_day(store: Store, *, officer: str | None = None, days: int = DEFAULT_DAYS
     with store.engine.connect() as connection:
         scope, title, by_officer = _scope_for(connection, store, actor, officer)
         items, more = _items(connection, scope, now, days, threshold, limit, prompts)
+        if by_officer:
+            items += _conflicts(connection, scope)
     soonest = _sorted(items, False)
     truncated = more or len(soonest) > limit
     return MyDay(title, by_officer, _sorted(soonest[:limit], by_officer), truncated)

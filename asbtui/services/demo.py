@@ -21,6 +21,7 @@ from dateutil.relativedelta import relativedelta
 from faker import Faker
 
 from asbtui.dates import LONDON, london_today, to_london, utc_now
+from asbtui.db import bulk_writes, drop_secondary_indexes
 from asbtui.errors import InvalidInput
 from asbtui.models import (
     OPEN_STATUSES,
@@ -58,6 +59,7 @@ from asbtui.services import (
     periods,
     places,
     problems,
+    search,
 )
 from asbtui.services.access import LOCAL, permits
 from asbtui.services.audit import JUSTIFICATIONS
@@ -491,38 +493,14 @@ class _Writer:
 
 
 BULK_TABLES = ("case", "incident", "party", "caseshare", "partnernote", "noteaudience")
-BULK_CACHE_KIB = 256 * 1024
-SEARCH_FILL_CACHE_KIB = 2 * 1024 * 1024
-SEARCH_FILL_MMAP = 8 << 30
 
 
 @contextlib.contextmanager
-def _bulk_writes(store: Store) -> Iterator[None]:
-    """While the demo is built: no fsync, no write-ahead log, a large page cache, freed
-    pages not zeroed, and the sync outbox's triggers set aside.
-
-    A demo is not a confirmed write until it is built, so nothing is risked: the rows go
-    straight into the file (with the undo journal in memory), instead of into the WAL and
-    then again into the file (23 GB written for a million cases). The store holds only
-    synthetic rows being made, so ``secure_delete`` (on for every other connection) has
-    nothing to protect while indexes and the search index are dropped and rebuilt. The
-    outbox triggers would test ``sync_state`` for every row inserted; a store being built
-    is never enrolled (:func:`build_demo` refuses one that is), so they would record
-    nothing: they are dropped before the load and made again, as they were, at the end.
-    Then the store goes back to WAL, made durable at once, and the pooled connections are
-    dropped, so later ones open with the usual settings.
-    """
-
-    def relax(dbapi_connection: Any, _record: object, _proxy: object) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=MEMORY")
-        cursor.execute("PRAGMA synchronous=OFF")
-        cursor.execute("PRAGMA secure_delete=OFF")
-        cursor.execute(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
-        cursor.close()
-
-    store.engine.dispose()
-    sa.event.listen(store.engine, "checkout", relax)
+def _outbox_set_aside(store: Store) -> Iterator[None]:
+    """The sync outbox's triggers dropped while the demo is loaded, and made again as they
+    were at the end. They would test ``sync_state`` for every row inserted; a store being
+    built is never enrolled (:func:`build_demo` refuses one that is), so they would record
+    nothing."""
     with store.engine.begin() as connection:
         triggers = connection.exec_driver_sql(
             "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
@@ -535,27 +513,6 @@ def _bulk_writes(store: Store) -> Iterator[None]:
         with store.engine.begin() as connection:
             for _name, sql in triggers:
                 connection.exec_driver_sql(sql)
-        sa.event.remove(store.engine, "checkout", relax)
-        store.engine.dispose()
-        with store.engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA journal_mode=WAL").close()
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").close()
-        store.engine.dispose()
-        # The planner's statistics for the loaded store (db.refresh_statistics says why).
-        from asbtui.db import refresh_statistics
-
-        refresh_statistics(store.engine)
-
-
-def _drop_secondary_indexes(connection: sa.Connection, tables: tuple[str, ...]) -> list[str]:
-    """Drop the tables' indexes (not their keys) and return the SQL that makes them again."""
-    marks = ", ".join("?" * len(tables))
-    found = connection.exec_driver_sql(
-        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-        f"AND tbl_name IN ({marks})", tables).all()
-    for name, _sql in found:
-        connection.exec_driver_sql(f'DROP INDEX "{name}"')
-    return [sql for _name, sql in found]
 
 
 SQL_TABLES: dict[str, sa.Table] = {
@@ -587,7 +544,7 @@ def build_demo(
         # Its outbox would send the synthetic force to the central store.
         raise StoreError(f"The store {store.path} is enrolled for sync: build the demo in a "
                          "new file.")
-    with _bulk_writes(store):
+    with bulk_writes(store, durable=False), _outbox_set_aside(store):
         return _build(store, cases, seed, now, progress)
 
 
@@ -618,7 +575,7 @@ def _build(store: Store, cases: int, seed: int, now: datetime,
             raise StoreError(
                 f"The store {store.path} already holds cases; use a new file for a demo."
             )
-        deferred = _drop_secondary_indexes(connection, BULK_TABLES)
+        deferred = drop_secondary_indexes(connection, BULK_TABLES)
         ids = demo_copies.OrderedIds()
         writer = _Writer(connection, store.stamp, store.device_id, ids)
         officer_table = Officer.__table__  # type: ignore[attr-defined]
@@ -666,7 +623,7 @@ def _build(store: Store, cases: int, seed: int, now: datetime,
         # Each index is built once from sorted keys, not grown row by row under random keys.
         for sql in deferred:
             connection.exec_driver_sql(sql)
-        _index_all(connection)
+        search.rebuild_index(connection)
         device = officers[District.THA][0]
         connection.execute(
             sa.insert(StoreMeta.__table__).prefix_with("OR REPLACE"),  # type: ignore[attr-defined]
@@ -884,31 +841,6 @@ class _Partners:
         if rng.random() < 0.1:
             self.note(made.case_id, agency, author, at + (made.end - at) * 0.5,
                       rng.choice(CORRECTIONS), visibility, audience, supersedes=note)
-
-
-def _index_all(connection: sa.Connection) -> None:
-    # Newest first: ascending rowids then read matches newest first (search.py). Read down
-    # ix_case_by_opened_all (``deleted = 0``, not ``NOT deleted``, so that the index
-    # serves): no sort of a million documents before the first is indexed.
-    # Cases in opening order and their people are read from pages all over the store:
-    # with the builder's 256 MiB cache a million cases took 191 s of CPU here, most of it
-    # reading pages again; with a 2 GiB cache and the file mapped, 71 s. Only this step.
-    connection.exec_driver_sql("DELETE FROM case_search")
-    connection.exec_driver_sql(f"PRAGMA cache_size=-{SEARCH_FILL_CACHE_KIB}").close()
-    connection.exec_driver_sql(f"PRAGMA mmap_size={SEARCH_FILL_MMAP}").close()
-    try:
-        connection.exec_driver_sql(
-            """
-            INSERT INTO case_search(case_id, ref, summary, location, people)
-            SELECT c.id, c.ref, c.summary, c.location || ' ' || c.postcode,
-                   coalesce((SELECT group_concat(p.name || ' ' || p.address, ' ')
-                             FROM party p WHERE p.case_id = c.id AND NOT p.deleted), '')
-            FROM "case" c WHERE c.deleted = 0 ORDER BY c.opened_at DESC
-            """
-        )
-    finally:
-        connection.exec_driver_sql("PRAGMA mmap_size=0").close()
-        connection.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}").close()
 
 
 def _random_case(

@@ -8,16 +8,20 @@ SQLite transaction, so no cursor is ever ahead of the rows it covers.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import functools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from asbtui.db import bulk_writes, defer_indexes, rebuild_deferred_indexes
 from asbtui.models import SQLModel
 from asbtui.services import search
 from asbtui.services.access import permits
@@ -100,16 +104,27 @@ def credentials(store: Store) -> tuple[str, str]:
     return state["url"], state["key"]
 
 
-@permits()  # checked inside: only a store that holds no work yet
+@permits()  # checked inside: only a store that holds no work yet (README: why)
 def enrol(store: Store, url: str, code: str, transport: Transport) -> str:
     """Swap a one-time code for this device's key; from now on local writes are recorded."""
     with store.engine.connect() as connection:
         if "key" in _state(connection):
             raise SyncError("This device is already enrolled; use a new store to enrol again.")
-        held = connection.exec_driver_sql('SELECT count(*) FROM "case"').scalar()
-    if held:
-        raise SyncError("Enrol a new, empty store: this one already holds cases the central "
-                        "store has never seen (give --db a new file).")
+        held = {name: connection.exec_driver_sql(
+            f"SELECT count(*) FROM {_quote(table)}").scalar() or 0
+            for name, table in (("case", "case"), ("user", "app_user"),
+                                ("officer", "officer"), ("agency", "agency"))}
+    if any(held.values()):
+        # Not merged, on purpose: a store worked on its own made its own officers, users and
+        # agencies, which the central store defines for every device. Pushed as they are,
+        # they would arrive as second records under the same collars and names (clashing
+        # with the central ones on every device) and its cases would point at them.
+        what = ", ".join(f"{n:,} {name}{'s' if n != 1 and name != 'agency' else ''}"
+                         .replace("agencys", "agencies") for name, n in held.items() if n)
+        raise SyncError(f"This store already holds work ({what}) made before enrolment, "
+                        "with its own officers and users, which the central store defines: "
+                        "enrol a new store (asbtui --db NEW.db sync enrol URL CODE) and keep "
+                        "this one as it is.")
     answer = transport.post("/v1/enrol", {"code": code, "store_id": store.device_id})
     with store.engine.begin() as connection:
         _set_state(connection, url=url.rstrip("/"), key=answer["key"],
@@ -136,13 +151,65 @@ def _push(store: Store, transport: Transport, report: SyncReport, checkpoint: Ch
         if last < rows[0].seq:
             raise SyncError("The central store has not taken this device's changes; "
                             "sync again later.")
-        with store.engine.begin() as connection:
+        refused = answer.get("refused", [])
+        with _unchecked(store) as connection:
             connection.exec_driver_sql("DELETE FROM sync_outbox WHERE seq <= ?", (last,))
+            _remove_refused(connection, [r for r in refused if r.get("outcome") == "removed"])
         checkpoint("outbox cleared")
         report.pushed += int(answer["applied"])
         report.skipped += int(answer["skipped"])
         report.conflicts += answer["conflicts"]
-        report.refused += answer.get("refused", [])
+        report.refused += refused
+
+
+@contextlib.contextmanager
+def _unchecked(store: Store) -> Iterator[sa.Connection]:
+    """One transaction with foreign keys off: rows pulled or removed may arrive (or go)
+    before or without their parents (a scope may hold a row whose parent lives in a scope
+    this device does not pull)."""
+    connection = store.engine.connect()
+    try:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()  # a pragma, outside any SQLite transaction
+        try:
+            yield connection
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+    finally:
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
+        connection.close()
+
+
+def _remove_refused(connection: sa.Connection, refused: list[dict[str, Any]]) -> None:
+    """Take off this device the rows the central store refused and never had (a case
+    written outside the user's districts, say): children before parents, with recording
+    off, and their changes still waiting dropped (they would be refused too). A refused
+    change to a row the central store holds needs nothing here: the server logged its row
+    again, and the next pull puts it back."""
+    if not refused:
+        return
+    order = {t.name: index for index, t in enumerate(SQLModel.metadata.sorted_tables)}
+    recording = connection.exec_driver_sql(
+        "SELECT value FROM sync_state WHERE key = 'recording'").scalar() or "0"
+    _set_state(connection, recording="0")
+    cases: list[str] = []
+    for row in sorted(refused, key=lambda r: -order.get(r["table"], 0)):
+        table, key = row["table"], row["key"]
+        if table not in _tables().columns:
+            continue
+        connection.exec_driver_sql(f"DELETE FROM {_quote(table)} WHERE id = ?", (key,))
+        connection.exec_driver_sql("DELETE FROM sync_outbox WHERE tbl = ? AND key = ?",
+                                   (table, key))
+        connection.exec_driver_sql("DELETE FROM sync_row WHERE tbl = ? AND key = ?",
+                                   (table, key))
+        if table == "case":
+            cases.append(key)
+    for case_id in cases:  # whatever else hangs from it goes too
+        _evict(connection, case_id)
+    _set_state(connection, recording=recording)
 
 
 # --- pull ---------------------------------------------------------------------------------
@@ -187,6 +254,14 @@ def _pending(connection: sa.Connection) -> dict[tuple[str, str], set[str]]:
     return pending
 
 
+@functools.lru_cache(maxsize=256)
+def _upsert_sql(table: str, names: tuple[str, ...], sets: tuple[str, ...]) -> str:
+    return (f"INSERT INTO {_quote(table)} (" + ", ".join(_quote(c) for c in names)
+            + ") VALUES (" + ", ".join("?" for _ in names) + ") ON CONFLICT(id) DO "
+            + ("UPDATE SET " + ", ".join(f"{_quote(c)} = excluded.{_quote(c)}" for c in sets)
+               if sets else "NOTHING"))
+
+
 def _upsert(connection: sa.Connection, table: str, key: str, data: dict[str, Any],
             rev: int, pending: set[str]) -> None:
     tables = _tables()
@@ -197,20 +272,30 @@ def _upsert(connection: sa.Connection, table: str, key: str, data: dict[str, Any
     # device's own, such as a user's lockout count) are left as they are.
     values = {c: data[c] for c in tables.columns[table] if c in data}
     row = {**tables.defaults[table], **values, "id": key}
-    names = list(row)
-    sets = [c for c in values if c != "id" and c not in pending]
-    connection.exec_driver_sql(
-        f"INSERT INTO {_quote(table)} (" + ", ".join(_quote(c) for c in names)
-        + ") VALUES (" + ", ".join("?" for _ in names) + ") ON CONFLICT(id) DO "
-        + ("UPDATE SET " + ", ".join(f"{_quote(c)} = excluded.{_quote(c)}" for c in sets)
-           if sets else "NOTHING"), tuple(row[c] for c in names))
+    names = tuple(row)
+    sets = tuple(c for c in values if c != "id" and c not in pending)
+    connection.exec_driver_sql(_upsert_sql(table, names, sets), tuple(row[c] for c in names))
     connection.exec_driver_sql(
         "INSERT INTO sync_row (tbl, key, rev) VALUES (?, ?, ?) ON CONFLICT(tbl, key) "
         "DO UPDATE SET rev = max(rev, excluded.rev)", (table, key, rev))
 
 
-def _evict(connection: sa.Connection, case_id: str) -> int:
-    """Take a case no longer shared with this device's agency off the device."""
+def _still_held(connection: sa.Connection, place: dict[str, Any] | None) -> bool:
+    """Whether this device holds the case by another scope it pulls: its district, or its
+    owner's cases elsewhere (``place``: the case's district and owner, as the server
+    has them now)."""
+    if not place:
+        return False
+    held = {r[0] for r in connection.exec_driver_sql("SELECT scope FROM sync_cursor")}
+    return (f"district:{place.get('district')}" in held
+            or f"owner:{place.get('owner_id')}" in held)
+
+
+def _evict(connection: sa.Connection, case_id: str, place: dict[str, Any] | None = None) -> int:
+    """Take a case off the device: no longer shared with its agency, or no longer owned by
+    its officer, unless the device holds it by another scope."""
+    if _still_held(connection, place):
+        return 0
     removed = 0
     notes = [r[0] for r in connection.exec_driver_sql(
         "SELECT id FROM partnernote WHERE case_id = ?", (case_id,))]
@@ -231,6 +316,20 @@ def _evict(connection: sa.Connection, case_id: str) -> int:
     return removed
 
 
+def _remove_row(connection: sa.Connection, table: str, key: str) -> str | None:
+    """Take one row off the device (a person no longer disclosed to this partner);
+    returns the case it hung from, whose search entry must follow."""
+    if table not in _tables().columns:
+        return None
+    case_id = None
+    if "case_id" in _tables().columns[table]:
+        case_id = connection.exec_driver_sql(
+            f"SELECT case_id FROM {_quote(table)} WHERE id = ?", (key,)).scalar()
+    connection.exec_driver_sql(f"DELETE FROM {_quote(table)} WHERE id = ?", (key,))
+    connection.exec_driver_sql("DELETE FROM sync_row WHERE tbl = ? AND key = ?", (table, key))
+    return case_id
+
+
 class _CursorMoved(Exception):
     """Another process on this store applied the scope meanwhile: fetch again from its
     cursor (applying an older page over newer rows would take them back)."""
@@ -241,6 +340,22 @@ def _check_cursor(connection: sa.Connection, scope: str, after: int) -> None:
                                       (scope,)).scalar() or 0
     if held != after:
         raise _CursorMoved(scope)
+
+
+# What the search index holds of a case and its people (search.reindex_case): a pulled
+# row changes the case's entry only when one of these changed. Rebuilding an entry costs
+# milliseconds on a large store (FTS5 deletes), so a page of 1,000 new risks rebuilt none.
+SEARCHED = {"case": ("id", "ref", "summary", "location", "postcode", "deleted"),
+            "party": ("case_id", "name", "address", "deleted")}
+
+
+def _searched(connection: sa.Connection, table: str, key: str) -> tuple | None:
+    names = SEARCHED.get(table)
+    if names is None:
+        return None
+    return connection.exec_driver_sql(
+        f"SELECT {', '.join(_quote(n) for n in names)} FROM {_quote(table)} WHERE id = ?",
+        (key,)).first()
 
 
 def apply_page(store: Store, scope: str, changes: list[dict[str, Any]], cursor: int,
@@ -266,15 +381,22 @@ def apply_page(store: Store, scope: str, changes: list[dict[str, Any]], cursor: 
             for change in changes:
                 table, key = change["table"], change["key"]
                 if change["op"] == "evict":
-                    removed += _evict(connection, key)
+                    removed += _evict(connection, key, change.get("data"))
                     touched.discard(key)
                     continue
+                if change["op"] == "remove":
+                    case_id = _remove_row(connection, table, key)
+                    if case_id:
+                        touched.add(case_id)
+                    continue
+                before = _searched(connection, table, key)
                 _upsert(connection, table, key, change["data"], int(change["rev"]),
                         pending.get((table, key), set()))
-                if table == "case":
-                    touched.add(key)
-                elif table == "party" and change["data"].get("case_id"):
-                    touched.add(change["data"]["case_id"])
+                after_ = _searched(connection, table, key)
+                if after_ != before:  # only what the search index holds moves its entry
+                    for row in (before, after_):
+                        if row is not None:
+                            touched.add(key if table == "case" else row[0])
             if touched:
                 with Session(bind=connection) as session:
                     for case_id in sorted(touched):
@@ -327,16 +449,22 @@ def _insert_many(connection: sa.Connection, table: str, rows: list[tuple[str, di
     if table not in tables.columns:
         return
     names = tables.columns[table]
-    defaults = tables.defaults[table]
-    connection.exec_driver_sql(
-        f"INSERT OR REPLACE INTO {_quote(table)} (" + ", ".join(_quote(c) for c in names)
-        + ") VALUES (" + ", ".join("?" for _ in names) + ")",
-        [tuple(data[c] if c in data else defaults.get(c) for c in names)
-         for _key, data, _rev in rows])
-    connection.exec_driver_sql(
-        "INSERT INTO sync_row (tbl, key, rev) VALUES (?, ?, ?) ON CONFLICT(tbl, key) "
-        "DO UPDATE SET rev = max(rev, excluded.rev)",
-        [(table, key, rev) for key, _data, rev in rows])
+    # Each row's values in column order, missing fields taking the model's default: one
+    # dict merge and one itemgetter per row, both in C.
+    blank = {c: tables.defaults[table].get(c) for c in names}
+    values = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(
+            f"INSERT OR REPLACE INTO {_quote(table)} (" + ", ".join(_quote(c) for c in names)
+            + ") VALUES (" + ", ".join("?" for _ in names) + ")",
+            [values({**blank, **data}) for _key, data, _rev in rows])
+        cursor.executemany(
+            "INSERT INTO sync_row (tbl, key, rev) VALUES (?, ?, ?) ON CONFLICT(tbl, key) "
+            "DO UPDATE SET rev = max(rev, excluded.rev)",
+            [(table, key, rev) for key, _data, rev in rows])
+    finally:
+        cursor.close()
 
 
 def _apply_chunk(store: Store, scope: str, records: list[list[str]],
@@ -356,12 +484,16 @@ def _apply_chunk(store: Store, scope: str, records: list[list[str]],
             run: list[tuple[str, dict, int]] = []
             run_table = ""
             for _version, table, key, op, data, rev in records:
-                if op == "evict" or table != run_table:
+                if op in ("evict", "remove") or table != run_table:
                     if run:
                         _insert_many(connection, run_table, run)
                     run, run_table = [], table
                 if op == "evict":
-                    removed += _evict(connection, key)
+                    removed += _evict(connection, key, json.loads(data) if data else None)
+                    run_table = ""
+                    continue
+                if op == "remove":
+                    _remove_row(connection, table, key)  # the search index is rebuilt after
                     run_table = ""
                     continue
                 run.append((key, json.loads(data), int(rev)))
@@ -383,18 +515,29 @@ def _apply_chunk(store: Store, scope: str, records: list[list[str]],
     return removed
 
 
-def _reindex_all(store: Store) -> None:
-    """Rebuild the search index after a first sync (one statement, as the demo does)."""
+def _reindex_all(store: Store, checkpoint: Checkpoint = _no_checkpoint) -> None:
+    """After a first sync: make the indexes it dropped, and the search index, again (each
+    in one transaction; cut, the next open or sync does it)."""
+    with store.engine.begin() as connection:
+        if rebuild_deferred_indexes(connection):
+            checkpoint("indexes rebuilt")
     with store.engine.begin() as connection:
         if _state(connection).get("search_stale") != "1":
             return
-        connection.exec_driver_sql("DELETE FROM case_search")
-        connection.exec_driver_sql(
-            "INSERT INTO case_search(case_id, ref, summary, location, people) "
-            "SELECT c.id, c.ref, c.summary, c.location || ' ' || c.postcode, "
-            "coalesce((SELECT group_concat(p.name || ' ' || p.address, ' ') FROM party p "
-            "WHERE p.case_id = c.id AND NOT p.deleted), '') FROM \"case\" c WHERE NOT c.deleted")
+        search.rebuild_index(connection)
         _set_state(connection, search_stale="0")
+
+
+# A first sync this much larger than what the device holds drops the synced tables'
+# secondary indexes while it loads, and builds each once at the end from sorted keys.
+DEFER_INDEXES_RATIO = 1
+
+
+def _defer_indexes(store: Store, streaming: int) -> None:
+    with store.engine.begin() as connection:
+        held = connection.exec_driver_sql("SELECT count(*) FROM sync_row").scalar() or 0
+        if streaming > DEFER_INDEXES_RATIO * held:
+            defer_indexes(connection, _tables().columns)
 
 
 def _first_sync(store: Store, transport: Transport, scope: str, upto: int,
@@ -436,14 +579,16 @@ def _pull(store: Store, transport: Transport, scopes: list[str], report: SyncRep
           checkpoint: Checkpoint, page: int, heads: dict[str, int] | None = None,
           progress: Callable[[str, int, int], None] | None = None,
           stream_after: int = FIRST_SYNC_STREAM) -> None:
+    heads = {scope: int((heads or {}).get(scope, 0)) for scope in scopes}
+    held = cursors(store)
+    # A scope never pulled, or far behind, streams; pending local changes page (the
+    # stream writes whole rows, the pages keep a field changed here until it is pushed).
+    streams = [scope for scope in scopes
+               if heads[scope] > held.get(scope, 0)
+               and (held.get(scope, 0) == 0 or heads[scope] - held.get(scope, 0) > stream_after)]
+    if streams and status(store).pending == 0:
+        _stream_scopes(store, transport, streams, heads, report, checkpoint, progress)
     for scope in scopes:
-        head = int((heads or {}).get(scope, 0))
-        after = cursors(store).get(scope, 0)
-        # A scope never pulled, or far behind, streams; pending local changes page (the
-        # stream writes whole rows, the pages keep a field changed here until it is pushed).
-        if (after == 0 or head - after > stream_after) and head > after \
-                and status(store).pending == 0:
-            _first_sync(store, transport, scope, head, report, checkpoint, progress)
         while True:
             after = cursors(store).get(scope, 0)
             answer = transport.post("/v1/pull", {"scope": scope, "after": after, "limit": page})
@@ -459,6 +604,23 @@ def _pull(store: Store, transport: Transport, scopes: list[str], report: SyncRep
                 checkpoint("cursor saved")
             if not answer["more"]:
                 break
+
+
+def _stream_scopes(store: Store, transport: Transport, streams: list[str],
+                   heads: dict[str, int], report: SyncReport, checkpoint: Checkpoint,
+                   progress: Callable[[str, int, int], None] | None) -> None:
+    """First sync: stream each scope with connections tuned for bulk writes, the indexes
+    dropped when the load dwarfs what the device holds, and made again at the end (or,
+    if the process dies first, when the store is next opened)."""
+    held = cursors(store)
+    with bulk_writes(store, durable=True):
+        _defer_indexes(store, sum(heads[s] - held.get(s, 0) for s in streams))
+        try:
+            for scope in streams:
+                _first_sync(store, transport, scope, heads[scope], report, checkpoint,
+                            progress)
+        finally:
+            _reindex_all(store, checkpoint)
 
 
 # --- the audit chain ------------------------------------------------------------------------
@@ -555,6 +717,23 @@ def settle_conflict(store: Store, transport: Transport, conflict_id: int,
     return settled
 
 
+def _keep_conflicts(store: Store, conflicts: list[dict[str, Any]], *,
+                    replace: bool = False) -> None:
+    """Hold the open conflicts the server reported (``replace``: its whole list for this
+    device, so settled ones go), for My day to list offline."""
+    with store.engine.begin() as connection:
+        if replace:
+            connection.exec_driver_sql("DELETE FROM sync_conflict")
+        if not conflicts:
+            return
+        connection.exec_driver_sql(
+            "INSERT OR REPLACE INTO sync_conflict (id, tbl, key, field, district, case_ref, "
+            "opened_at, server_user, device_user) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(c["id"], c["table"], c["key"], c["field"], c.get("district"), c.get("ref"),
+              c.get("opened_at") or datetime.now(UTC).isoformat(), c.get("server_user"),
+              c.get("device_user")) for c in conflicts])
+
+
 # --- the whole sync -----------------------------------------------------------------------
 
 @permits()  # the server checks the user on every request
@@ -567,7 +746,10 @@ def sync(store: Store, transport: Transport, *, checkpoint: Checkpoint = _no_che
     report = SyncReport()
     hello = transport.post("/v1/hello", {})
     report.scopes = list(hello["scopes"])
+    if "conflicts" in hello:
+        _keep_conflicts(store, hello["conflicts"], replace=True)
     _push(store, transport, report, checkpoint)
+    _keep_conflicts(store, report.conflicts)
     _pull(store, transport, report.scopes, report, checkpoint, page, hello.get("heads"),
           progress, stream_after)
     _reindex_all(store)

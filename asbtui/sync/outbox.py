@@ -71,3 +71,13 @@ BOOKKEEPING_SQL = [
     "INSERT INTO sync_state (key, value) VALUES ('recording', '0')",
 ]
 BOOKKEEPING_TABLES = ("sync_outbox", "sync_row", "sync_cursor", "sync_state")
+
+# Open conflicts the central store reported (on push, and at each sync's hello): a
+# supervisor's My day lists those of their districts even offline. Replaced at each sync,
+# so settled ones go. Frozen here as migration 0015 made it.
+CONFLICT_TABLE_SQL = [
+    "CREATE TABLE sync_conflict (id INTEGER PRIMARY KEY, tbl TEXT NOT NULL, key TEXT NOT NULL, "
+    "field TEXT NOT NULL, district TEXT, case_ref TEXT, opened_at TEXT NOT NULL, "
+    "server_user TEXT, device_user TEXT)",
+    "CREATE INDEX ix_sync_conflict_district ON sync_conflict (district)",
+]
