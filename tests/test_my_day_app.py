@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from conftest import AS_OF
@@ -168,7 +168,10 @@ async def test_a_conference_allocates_an_action_that_becomes_a_task(demo) -> Non
         form = app.screen
         form.query_one("#what", Input).value = "Serve the Community Protection Warning"
         form.query_one("#officer", Input).value = "nobody"
-        form.query_one("#due_on", Input).value = "30/11/2026"
+        # Due in a fortnight by both the test's clock and the real one (which the
+        # service's "not in the past" check reads): a fixed date would fall behind.
+        due = max(AS_OF.date(), date.today()) + timedelta(days=14)
+        form.query_one("#due_on", Input).value = due.strftime("%d/%m/%Y")
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is form  # an unknown officer: said beside the field
