@@ -82,3 +82,14 @@ def test_person_find_on_the_command_line(run, demo_path) -> None:  # noqa: F811
     assert shown[0]["ref"] in text and "give --reason" not in text
     assert "name, an address or a phone" in assert_one_line_error(
         run("--db", demo_path, "person", "find"))
+
+
+def test_a_phone_shared_by_many_reads_at_most_the_candidate_limit(
+        store, open_case, monkeypatch) -> None:
+    from asbtui.services import people
+
+    for name in ("Ann Example", "Bob Example", "Cat Example"):
+        open_case(store, people=[cases.PersonInput(name, "victim", phone="07700 900123")])
+    assert len(find_people(store, PersonQuery(phone="07700900123"))) == 3
+    monkeypatch.setattr(people, "CANDIDATE_CASES", 2)
+    assert len(find_people(store, PersonQuery(phone="07700900123"))) == 2

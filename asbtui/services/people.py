@@ -96,7 +96,12 @@ def find_people(store: Store, query: PersonQuery, reason: str | None = None, *,
     query_sql = sa.select(*columns).join(case, case.c.id == party.c.case_id).where(
         ~party.c.deleted, ~case.c.deleted)
     if phone:
-        query_sql = query_sql.where(party.c.phone_key != "", party.c.phone_key == phone)
+        # As for names, at most CANDIDATE_CASES people are read (a number shared by
+        # thousands, as the demo's synthetic ones are at a million cases, stops there).
+        candidates = (sa.select(party.c.id).where(party.c.phone_key != "",
+                                                  party.c.phone_key == phone)
+                      .limit(CANDIDATE_CASES))
+        query_sql = query_sql.where(party.c.id.in_(candidates))
     else:
         match = search.match_expression(" ".join(names + addresses))
         candidates = (sa.select(sa.column("case_id")).select_from(sa.table("case_search"))
