@@ -126,3 +126,59 @@ async def test_a_thanet_search_that_finds_nothing_says_what_other_districts_hold
         assert screen.query_one("#search", Input).value == ref
         from asbtui.widgets.case_table import CaseTable
         assert [str(k.value) for k in screen.query_one(CaseTable).rows] == [ref]
+
+
+def test_a_reference_is_found_on_its_own_index_in_order(demo_store) -> None:
+    """Not on an index that starts with ``deleted`` and a sort of every case: at 1,000,000
+    cases the planner's statistics once chose that, and go-to-case took 3 s."""
+    import sqlalchemy as sa
+
+    # The planner's statistics of the 1,000,000-case demo store (ANALYZE, 1,000 rows
+    # sampled per index), where the bad plan was seen.
+    with demo_store.engine.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM sqlite_stat1 WHERE tbl = 'case'")
+        connection.exec_driver_sql(
+            "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (?, ?, ?)",
+            [("case", idx, stat) for idx, stat in MILLION_CASE_STATISTICS])
+    demo_store.engine.dispose()  # statistics are read when a connection opens
+    seen: list[tuple[str, object]] = []
+
+    def record(_conn, _cursor, statement, parameters, _context, _many) -> None:
+        seen.append((statement, parameters))
+
+    sa.event.listen(demo_store.engine, "before_cursor_execute", record)
+    try:
+        ref = queue.queue_page(demo_store, queue.QueueQuery(district=District.THA)).rows[0].ref
+        seen.clear()
+        lookup.find_refs(demo_store, ref[:8])
+    finally:
+        sa.event.remove(demo_store.engine, "before_cursor_execute", record)
+    [(statement, parameters)] = [s for s in seen if 'FROM "case"' in s[0]]
+    with demo_store.engine.connect() as connection:
+        plan = [r[-1] for r in connection.exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {statement}", parameters)]
+    assert any("(ref>? AND ref<?)" in step for step in plan), plan
+    assert not any("TEMP B-TREE" in step for step in plan), plan
+
+
+MILLION_CASE_STATISTICS = [
+    ("ix_case_queue", "805120 1001 1001 1001 501 84 63 1"),
+    ("ix_case_by_owner_all", "2435730 1001 1001 1001 1 1"),
+    ("ix_case_by_owner", "2198768 1001 1001 1001 501 1 1"),
+    ("ix_case_by_due", "779100 1001 1001 91 84 1 1"),
+    ("ix_case_by_location", "882096 1001 1001 2 1 1"),
+    ("ix_case_by_risk", "665280 1001 1001 1001 201 1 1"),
+    ("ix_case_by_status", "568620 1001 1001 1001 501 1"),
+    ("ix_case_by_category", "983892 1001 1001 1001 1001 1 1"),
+    ("ix_case_by_ref", "940500 1001 1001 1 1 1"),
+    ("ix_case_by_opened_all", "907578 1001 1 1 1"),
+    ("ix_case_by_opened", "866304 1001 1001 1 1 1"),
+    ("ix_case_urgency_all", "886464 1001 1001 1001 334 1 1 1"),
+    ("ix_case_urgency", "681318 1001 1001 1001 1001 201 1 1 1"),
+    ("ix_case_owner_review", "3202640 1001 1001 1"),
+    ("ix_case_street", "1035440 1001 201"),
+    ("ix_case_owner_id", "14358870 1001"),
+    ("ix_case_opened", "938600 1001 1"),
+    ("sqlite_autoindex_case_2", "1102140 1"),
+    ("sqlite_autoindex_case_1", "521637 1"),
+]

@@ -71,8 +71,11 @@ def find_refs(store: Store, text: str, *, limit: int = 20,
     if len(prefix) < 3:
         return []
     table = Case.__table__
+    # '+deleted': the unary plus keeps the planner from taking an index that starts with
+    # ``deleted`` (the queue's) and sorting a million cases; the reference's own index
+    # reads the range in order (3 s -> milliseconds at 1,000,000 cases).
     query = sa.select(table.c.ref, table.c.district, table.c.status, table.c.category).where(
-        ~table.c.deleted)
+        sa.text('+"case".deleted = 0'))
     letters = re.sub(r"[^A-Z0-9]", "", (text or "").upper())
     if prefix[:3] in _district_codes():
         # '~' sorts after every character of a reference: the range is the prefix's.
