@@ -257,8 +257,10 @@ def _migrate(path: Path, key: StoreKey | None = None,
     try:
         with migrator.connect() as connection, connection.begin():
             current = _stored_revision(connection)
-            if current is not None and current == script_head():
-                return _device_id(connection), None  # current: nothing for Alembic to do
+            if current is not None and current == script_head() and connection.exec_driver_sql(
+                    "SELECT 1 FROM store_meta WHERE key = ?", (DEFERRED_INDEXES,)).first() is None:
+                # Current, and no bulk load left its indexes to make: nothing to do here.
+                return _device_id(connection), None
         with migrator.connect() as connection, connection.begin():
             copy, migrated = _upgrade(connection, path, key, salt)
             device = _device_id(connection)
@@ -349,8 +351,8 @@ def bulk_writes(store: Store, *, durable: bool) -> Iterator[None]:
     ``durable=False`` (the demo, which is not a confirmed write until it is built): no
     fsync, no write-ahead log, freed pages not zeroed, the undo journal in memory, so the
     rows go straight into the file instead of into the WAL and then again into the file
-    (23 GB written for a million cases). ``durable=True`` (a first sync, cut at any moment and resumed): the
-    WAL stays and ``synchronous=NORMAL``, which survives the process being killed and
+    (23 GB written for a million cases). ``durable=True`` (a first sync, cut at any moment
+    and resumed): the WAL stays and ``synchronous=NORMAL``, which survives the process being killed and
     never leaves the store inconsistent, only (after a power cut) without the last chunks,
     which the resumed sync fetches again. At the end the store is back in WAL, checkpointed,
     the pooled connections dropped (later ones open with the usual settings) and the

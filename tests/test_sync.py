@@ -620,15 +620,19 @@ def test_three_devices_working_offline_in_random_orders_converge(world: World) -
     assert len(conflicts) == expected_conflicts > 0
 
 
-def _pending_case_fields(device: Device, ref: str) -> dict[str, Any]:
-    """The fields of one case this device changed and has not pushed, with their values."""
-    fields: dict[str, Any] = {}
+def _pending_case_fields(device: Device, ref: str) -> dict[tuple[str, str, str], Any]:
+    """The fields of one case, and of its victims' update plans (a new risk moves their
+    frequency and next update), that this device changed and has not pushed, with their
+    values, by (table, row, field)."""
+    fields: dict[tuple[str, str, str], Any] = {}
     with device.store.engine.connect() as c:
-        for (text,) in c.exec_driver_sql(
-                "SELECT o.fields FROM sync_outbox o JOIN \"case\" k ON k.id = o.key "
-                "WHERE o.tbl = 'case' AND k.ref = ? ORDER BY o.seq", (ref,)):
-            fields.update(json.loads(text))
-    return {n: v for n, v in fields.items() if n not in ("updated_at", "origin")}
+        for tbl, key, text in c.exec_driver_sql(
+                "SELECT o.tbl, o.key, o.fields FROM sync_outbox o JOIN \"case\" k ON k.ref = ? "
+                "WHERE (o.tbl = 'case' AND o.key = k.id) OR (o.tbl = 'victimupdateplan' AND "
+                "o.key IN (SELECT id FROM victimupdateplan WHERE case_id = k.id)) "
+                "ORDER BY o.seq", (ref,)):
+            fields.update({(tbl, key, n): v for n, v in json.loads(text).items()})
+    return {k: v for k, v in fields.items() if k[2] not in ("updated_at", "origin")}
 
 
 # ------------------------------------------------------------------------- the CLI
