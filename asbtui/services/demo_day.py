@@ -77,13 +77,18 @@ def build(store: Store, now: datetime, invicta_ref: str, device_officer_id: str,
         open_cases = connection.execute(
             sa.select(Case.id, Case.ref, Case.district, Case.risk, Case.opened_at, Case.owner_id)
             .where(Case.status != CaseStatus.CLOSED, ~Case.deleted)
-            .order_by(Case.ref)).all()
+            # The order ix_case_queue gave before there was an ORDER BY (the cases the day
+            # draws for stay those of the snapshots), made total by the rowid.
+            .order_by(Case.deleted, Case.district, Case.status, Case.risk, Case.next_review,
+                      Case.owner_id, Case.opened_at, sa.literal_column('"case".rowid'))).all()
         victims = connection.execute(
             sa.select(Party.id, Party.case_id, Party.vulnerable)
             .join(Case, Case.id == Party.case_id)
             .where(Party.role == PartyRole.VICTIM, ~Party.deleted,
                    Case.status != CaseStatus.CLOSED)
-            .order_by(Case.ref, sa.literal_column("party.rowid"))).all()
+            # Likewise ix_party_role_person's order.
+            .order_by(Party.role, Party.person_key, Party.case_id, Party.deleted,
+                      sa.literal_column("party.rowid"))).all()
         shares = dict(connection.execute(
             sa.select(CaseShare.case_id, CaseShare.agency_id)
             .where(CaseShare.revoked_at.is_(None))
