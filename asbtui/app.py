@@ -16,6 +16,7 @@ from textual.screen import Screen
 from asbtui.config import Settings
 from asbtui.dates import format_datetime, utc_now
 from asbtui.errors import AsbError
+from asbtui.literal import plural
 from asbtui.models import District
 from asbtui.preferences import Preferences
 from asbtui.screens.goto import CaseRefCommands
@@ -573,7 +574,7 @@ class AsbApp(PermittedActions, App[None]):
             if step == "cursor saved":
                 counts["pages"] += 1
                 self.call_from_thread(self.show_sync_status,
-                                      f"syncing… {counts['pages']} page(s) in")
+                                      f"syncing… {plural(counts['pages'], 'page')} in")
 
         try:
             url, key = sync_engine.credentials(self.store)
@@ -595,11 +596,11 @@ class AsbApp(PermittedActions, App[None]):
         self.show_sync_status()
         text = f"Pushed {report.pushed:,}, pulled {report.pulled:,}."
         if report.conflicts:
-            text += (f" {len(report.conflicts)} conflict(s): the central values were kept; "
+            text += (f" {plural(len(report.conflicts), 'conflict')}: the central values were kept; "
                      "a supervisor settles them (asbtui conflicts list).")
         if report.refused:
-            text += (f" {len(report.refused)} change(s) refused by the central store (outside "
-                     "your role or districts): its records stand (asbtui sync refusals).")
+            text += (f" {plural(len(report.refused), 'change')} refused by the central store "
+                     "(outside your role or districts): its records stand (asbtui sync refusals).")
         self.notify(text, title="Sync", severity="warning" if report.conflicts
                     or report.refused else "information", markup=False)
         refresh = getattr(self.screen, "action_refresh", None)

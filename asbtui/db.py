@@ -352,11 +352,11 @@ def bulk_writes(store: Store, *, durable: bool) -> Iterator[None]:
     fsync, no write-ahead log, freed pages not zeroed, the undo journal in memory, so the
     rows go straight into the file instead of into the WAL and then again into the file
     (23 GB written for a million cases). ``durable=True`` (a first sync, cut at any moment
-    and resumed): the WAL stays and ``synchronous=NORMAL``, which survives the process being killed and
-    never leaves the store inconsistent, only (after a power cut) without the last chunks,
-    which the resumed sync fetches again. At the end the store is back in WAL, checkpointed,
-    the pooled connections dropped (later ones open with the usual settings) and the
-    planner's statistics refreshed.
+    and resumed): the WAL stays and ``synchronous=NORMAL``, which survives the process
+    being killed and never leaves the store inconsistent, only (after a power cut) without
+    the last chunks, which the resumed sync fetches again. At the end the store is back in
+    WAL, checkpointed, the pooled connections dropped (later ones open with the usual
+    settings) and the planner's statistics refreshed.
     """
 
     def relax(dbapi_connection: Any, _record: object, _proxy: object) -> None:

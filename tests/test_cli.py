@@ -431,7 +431,7 @@ def test_db_check_reports_a_broken_link(run, demo_path):
     lines = result.stderr.splitlines()
     assert all(line.startswith("asbtui: ") for line in lines)
     assert any("party row" in line and "missing case" in line for line in lines)
-    assert "1 problem(s)" in lines[-1]
+    assert "1 problem;" in lines[-1]
 
 
 def test_db_migrate_on_a_current_store_makes_no_copy_and_is_for_admins(run, demo_path):

@@ -17,6 +17,7 @@ from asbtui.cli.base import (
     sub_app,
 )
 from asbtui.errors import StoreError
+from asbtui.literal import plural
 
 db_app = sub_app("Check, back up, migrate and encrypt the store.")
 app.add_typer(db_app, name="db")
@@ -33,7 +34,7 @@ def db_check(ctx: typer.Context) -> None:
         for problem in problems[:20]:
             print(f"asbtui: {problem}", file=sys.stderr)
         raise StoreError(
-            f"The store {store.path} has {len(problems)} problem(s); restore a backup."
+            f"The store {store.path} has {plural(len(problems), 'problem')}; restore a backup."
         )
     print(f"{store.path}: sound (integrity and foreign keys checked).")
 

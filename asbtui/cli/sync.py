@@ -9,6 +9,7 @@ import typer
 
 from asbtui.cli.base import AsbGroup, app, context, print_json, sign_in_for, sub_app
 from asbtui.errors import AsbError, InvalidInput
+from asbtui.literal import plural
 
 CentralOption = Annotated[
     str,
@@ -226,8 +227,9 @@ def sync(
                     "scopes": report.scopes,
                     "last_sync": report.last_sync, "pending": report.pending})
         return
-    print(f"Pushed {report.pushed:,} change(s), pulled {report.pulled:,}"
-          + (f", removed {report.removed:,} case(s) no longer shared" if report.removed else "")
+    print(f"Pushed {plural(report.pushed, 'change')}, pulled {report.pulled:,}"
+          + (f", removed {plural(report.removed, 'case')} no longer shared"
+             if report.removed else "")
           + f"; last good sync {_when(report.last_sync)}.")
     for conflict in report.conflicts:
         print(f"Conflict {conflict['id']}: {conflict['table']} {conflict.get('ref') or ''} "
@@ -236,7 +238,7 @@ def sync(
     for refused in report.refused:
         print(_refusal_line(refused))
     if report.refused:
-        print(f"The central store refused {len(report.refused)} change(s) your role or "
+        print(f"The central store refused {plural(len(report.refused), 'change')} your role or "
               "districts do not allow; its own records stand (asbtui sync refusals lists "
               "them; the district's supervisor sees them too).")
 
@@ -323,7 +325,7 @@ def sync_status(
         print("This device is not enrolled with a central store.")
         return
     print(f"Device {state.device_name!r} syncs with {state.url}; last good sync "
-          f"{_when(state.last_sync)}; {state.pending:,} change(s) waiting.")
+          f"{_when(state.last_sync)}; {plural(state.pending, 'change')} waiting.")
 
 
 def verify_central(ctx: typer.Context) -> None:

@@ -362,58 +362,46 @@ def apply_page(store: Store, scope: str, changes: list[dict[str, Any]], cursor: 
                checkpoint: Checkpoint = _no_checkpoint, after: int | None = None) -> int:
     """Apply one page of pulled changes and move the scope's cursor, in one transaction."""
     removed = 0
-    connection = store.engine.connect()
-    try:
-        # Foreign keys off while applying: a scope may hold a row whose parent lives in a
-        # scope this device does not pull (a problem's case in another district).
-        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-        connection.commit()  # a pragma, outside any SQLite transaction
-        try:
-            # The first write takes the store's write lock and stops recording: rows pulled
-            # must not go back out as this device's changes.
-            recording = connection.exec_driver_sql(
-                "SELECT value FROM sync_state WHERE key = 'recording'").scalar() or "0"
-            _set_state(connection, recording="0")
-            if after is not None:
-                _check_cursor(connection, scope, after)  # under the write lock now
-            touched: set[str] = set()
-            pending = _pending(connection)
-            for change in changes:
-                table, key = change["table"], change["key"]
-                if change["op"] == "evict":
-                    removed += _evict(connection, key, change.get("data"))
-                    touched.discard(key)
-                    continue
-                if change["op"] == "remove":
-                    case_id = _remove_row(connection, table, key)
-                    if case_id:
-                        touched.add(case_id)
-                    continue
-                before = _searched(connection, table, key)
-                _upsert(connection, table, key, change["data"], int(change["rev"]),
-                        pending.get((table, key), set()))
-                after_ = _searched(connection, table, key)
-                if after_ != before:  # only what the search index holds moves its entry
-                    for row in (before, after_):
-                        if row is not None:
-                            touched.add(key if table == "case" else row[0])
-            if touched:
-                with Session(bind=connection) as session:
-                    for case_id in sorted(touched):
-                        search.reindex_case(session, case_id)
-            connection.exec_driver_sql(
-                "INSERT INTO sync_cursor (scope, version) VALUES (?, ?) ON CONFLICT(scope) "
-                "DO UPDATE SET version = excluded.version", (scope, cursor))
-            _set_state(connection, recording=recording)
-            checkpoint("page applied")
-            connection.commit()
-        except BaseException:
-            connection.rollback()
-            raise
-    finally:
-        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-        connection.commit()
-        connection.close()
+    # Foreign keys off while applying: a scope may hold a row whose parent lives in a
+    # scope this device does not pull (a problem's case in another district).
+    with _unchecked(store) as connection:
+        # The first write takes the store's write lock and stops recording: rows pulled
+        # must not go back out as this device's changes.
+        recording = connection.exec_driver_sql(
+            "SELECT value FROM sync_state WHERE key = 'recording'").scalar() or "0"
+        _set_state(connection, recording="0")
+        if after is not None:
+            _check_cursor(connection, scope, after)  # under the write lock now
+        touched: set[str] = set()
+        pending = _pending(connection)
+        for change in changes:
+            table, key = change["table"], change["key"]
+            if change["op"] == "evict":
+                removed += _evict(connection, key, change.get("data"))
+                touched.discard(key)
+                continue
+            if change["op"] == "remove":
+                case_id = _remove_row(connection, table, key)
+                if case_id:
+                    touched.add(case_id)
+                continue
+            before = _searched(connection, table, key)
+            _upsert(connection, table, key, change["data"], int(change["rev"]),
+                    pending.get((table, key), set()))
+            after_ = _searched(connection, table, key)
+            if after_ != before:  # only what the search index holds moves its entry
+                for row in (before, after_):
+                    if row is not None:
+                        touched.add(key if table == "case" else row[0])
+        if touched:
+            with Session(bind=connection) as session:
+                for case_id in sorted(touched):
+                    search.reindex_case(session, case_id)
+        connection.exec_driver_sql(
+            "INSERT INTO sync_cursor (scope, version) VALUES (?, ?) ON CONFLICT(scope) "
+            "DO UPDATE SET version = excluded.version", (scope, cursor))
+        _set_state(connection, recording=recording)
+        checkpoint("page applied")
     return removed
 
 
