@@ -459,47 +459,35 @@ def _apply_chunk(store: Store, scope: str, records: list[list[str]],
                  checkpoint: Checkpoint, after: int) -> int:
     """One chunk of a first sync, and the cursor after it, in one SQLite transaction."""
     removed = 0
-    connection = store.engine.connect()
-    try:
-        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-        connection.commit()
-        try:
-            recording = connection.exec_driver_sql(
-                "SELECT value FROM sync_state WHERE key = 'recording'").scalar() or "0"
-            # The search index is rebuilt once the whole scope is in (see _reindex_all).
-            _set_state(connection, recording="0", search_stale="1")
-            _check_cursor(connection, scope, after)
-            run: list[tuple[str, dict, int]] = []
-            run_table = ""
-            for _version, table, key, op, data, rev in records:
-                if op in ("evict", "remove") or table != run_table:
-                    if run:
-                        _insert_many(connection, run_table, run)
-                    run, run_table = [], table
-                if op == "evict":
-                    removed += _evict(connection, key, json.loads(data) if data else None)
-                    run_table = ""
-                    continue
-                if op == "remove":
-                    _remove_row(connection, table, key)  # the search index is rebuilt after
-                    run_table = ""
-                    continue
-                run.append((key, json.loads(data), int(rev)))
-            if run:
-                _insert_many(connection, run_table, run)
-            connection.exec_driver_sql(
-                "INSERT INTO sync_cursor (scope, version) VALUES (?, ?) ON CONFLICT(scope) "
-                "DO UPDATE SET version = excluded.version", (scope, int(records[-1][0])))
-            _set_state(connection, recording=recording)
-            checkpoint("first sync chunk applied")
-            connection.commit()
-        except BaseException:
-            connection.rollback()
-            raise
-    finally:
-        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-        connection.commit()
-        connection.close()
+    with _unchecked(store) as connection:
+        recording = connection.exec_driver_sql(
+            "SELECT value FROM sync_state WHERE key = 'recording'").scalar() or "0"
+        # The search index is rebuilt once the whole scope is in (see _reindex_all).
+        _set_state(connection, recording="0", search_stale="1")
+        _check_cursor(connection, scope, after)
+        run: list[tuple[str, dict, int]] = []
+        run_table = ""
+        for _version, table, key, op, data, rev in records:
+            if op in ("evict", "remove") or table != run_table:
+                if run:
+                    _insert_many(connection, run_table, run)
+                run, run_table = [], table
+            if op == "evict":
+                removed += _evict(connection, key, json.loads(data) if data else None)
+                run_table = ""
+                continue
+            if op == "remove":
+                _remove_row(connection, table, key)  # the search index is rebuilt after
+                run_table = ""
+                continue
+            run.append((key, json.loads(data), int(rev)))
+        if run:
+            _insert_many(connection, run_table, run)
+        connection.exec_driver_sql(
+            "INSERT INTO sync_cursor (scope, version) VALUES (?, ?) ON CONFLICT(scope) "
+            "DO UPDATE SET version = excluded.version", (scope, int(records[-1][0])))
+        _set_state(connection, recording=recording)
+        checkpoint("first sync chunk applied")
     return removed
 
 
