@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import fresh
 import pytest
 from argon2 import PasswordHasher
 
@@ -52,12 +53,9 @@ def _quick_pin_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def empty_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty, migrated store made once; tests get copies (migrating is the slow part)."""
-    path = tmp_path_factory.mktemp("empty-template") / "empty.db"
-    open_store(path, create=True).close()
-    assert not Path(f"{path}-wal").exists()
-    return path
+def empty_template() -> Path:
+    """An empty, migrated store made once per test process; tests get copies."""
+    return fresh.empty_template()
 
 
 @pytest.fixture

@@ -21,8 +21,9 @@ from typing import Any
 import psycopg
 import pytest
 import uvicorn
+from fresh import new_store
 
-from asbtui.db import Store, open_store
+from asbtui.db import Store
 from asbtui.models import Role
 from asbtui.server import central
 from asbtui.server.app import create_app
@@ -106,7 +107,7 @@ def build_seed(path: Path) -> list[tuple[str, list[dict[str, Any]]]]:
 
 
 def _seed(path: Path) -> list[tuple[str, list[dict[str, Any]]]]:
-    with open_store(path, create=True) as store:
+    with new_store(path) as store:
         partners.add_agency(store, AGENCY, "council", "ISA-THA-1", district="THA")
         for collar, district in (("PC 1", "THA"), ("PC 2", "THA"), ("PC 3", "MED")):
             cases.add_officer(store, collar, f"Officer {collar[-1]}", district)
@@ -172,7 +173,7 @@ class World:
                owned: bool = True) -> Device:
         with self.connect() as conn:
             code = central.enrol_device(conn, name, districts, owned)
-        store = open_store(self.folder / f"{name}.db", create=True)
+        store = new_store(self.folder / f"{name}.db")
         transport = HttpTransport(self.address)
         engine.enrol(store, self.address, code, transport)
         transport.close()

@@ -6,13 +6,13 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
+from fresh import new_store
 from pydantic import ValidationError
 from textual.widgets import DataTable, Input, Static
 
 from asbtui.app import AsbApp
 from asbtui.config import Settings
 from asbtui.dates import LONDON, format_date
-from asbtui.db import open_store
 from asbtui.errors import InvalidInput, NotFound
 from asbtui.models import CaseReview, District, Incident, ReviewDecision
 from asbtui.screens.case import CaseScreen
@@ -45,7 +45,7 @@ def _default_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def store(tmp_path):
-    with open_store(tmp_path / "s.db", create=True) as opened:
+    with new_store(tmp_path / "s.db") as opened:
         yield opened
 
 
@@ -608,12 +608,11 @@ async def test_the_queue_marks_cases_meeting_the_threshold_with_t(tmp_path) -> N
 
     from asbtui.app import AsbApp
     from asbtui.config import Settings
-    from asbtui.db import open_store
     from asbtui.services import cases
     from asbtui.widgets.case_table import CaseTable
 
     now = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
-    with open_store(tmp_path / "q.db", create=True) as store:
+    with new_store(tmp_path / "q.db") as store:
         def case(reports: int) -> str:
             ref = cases.create_case(store, cases.NewCase(
                 district="THA", category="nuisance", summary="Noise", location="1 A Road"),

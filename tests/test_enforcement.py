@@ -14,11 +14,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from fresh import new_store
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from asbtui.dates import LONDON, to_london
-from asbtui.db import Store, open_store
+from asbtui.db import Store
 from asbtui.errors import InvalidInput
 from asbtui.models import DeadlineStatus, PartyRole
 from asbtui.services import cases, enforcement, periods, rules
@@ -36,10 +37,6 @@ M = timedelta(minutes=1)
 FRIDAY = london(2027, 6, 4, 14, 10)  # a Friday in BST
 
 # ---------------------------------------------------------------- fixtures and helpers
-
-
-def new_store(path: Path) -> Store:
-    return open_store(path, create=True)
 
 
 def new_case(store: Store) -> str:

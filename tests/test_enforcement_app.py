@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fresh import new_store
 from textual.widgets import DataTable, TextArea
 
 from asbtui.app import AsbApp
 from asbtui.config import Settings
 from asbtui.dates import format_datetime
-from asbtui.db import open_store
 from asbtui.models import DeadlineStatus, Power
 from asbtui.screens.case import CaseScreen
 from asbtui.screens.deadlines import DeadlinesScreen
@@ -22,7 +22,7 @@ NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
 @pytest.fixture
 def store(tmp_path):
-    with open_store(tmp_path / "s.db", create=True) as opened:
+    with new_store(tmp_path / "s.db") as opened:
         yield opened
 
 

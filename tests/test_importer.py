@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from fresh import new_store
 from typer.testing import CliRunner
 
 from asbtui.cli import app
-from asbtui.db import Store, open_store
+from asbtui.db import Store
 from asbtui.errors import InvalidInput
 from asbtui.models import District, ImportedIncident
 from asbtui.services.importer import import_police_uk
@@ -101,7 +102,7 @@ SAMPLE = [
 
 @pytest.fixture
 def own_store(tmp_path: Path):
-    store = open_store(tmp_path / "s.db", create=True)
+    store = new_store(tmp_path / "s.db")
     yield store
     store.close()
 

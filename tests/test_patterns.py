@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from fresh import new_store
 from typer.testing import CliRunner
 
 from asbtui.cli import app as cli
-from asbtui.db import open_store
 from asbtui.models import District, ImportedIncident, new_id
 from asbtui.services import cases, places
 from asbtui.services.patterns import PatternKind, PatternRules, hotspots, patterns, repeats
@@ -20,7 +20,7 @@ NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
 @pytest.fixture
 def store(tmp_path):
-    with open_store(tmp_path / "p.db", create=True) as opened:
+    with new_store(tmp_path / "p.db") as opened:
         yield opened
 
 
@@ -163,7 +163,7 @@ def test_an_incident_carries_its_cases_district_ref_location_and_keys(store) -> 
 def test_the_demo_store_incidents_carry_their_cases_facts(tmp_path) -> None:
     from asbtui.services import demo
 
-    with open_store(tmp_path / "d.db", create=True) as opened:
+    with new_store(tmp_path / "d.db") as opened:
         summary = demo.build_demo(opened, cases=60, seed=4, as_of=NOW)
         with opened.engine.connect() as connection:
             assert connection.execute(sa.text("SELECT count(*) FROM incident")).scalar() == (

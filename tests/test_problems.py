@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from fresh import new_store
 from typer.testing import CliRunner
 
 from asbtui.app import AsbApp
 from asbtui.cli import app as cli
 from asbtui.config import Settings
-from asbtui.db import open_store
 from asbtui.errors import InvalidInput, NotFound
 from asbtui.models import (
     District,
@@ -34,7 +34,7 @@ LONDON = ZoneInfo("Europe/London")
 
 @pytest.fixture
 def store(tmp_path):
-    with open_store(tmp_path / "s.db", create=True) as opened:
+    with new_store(tmp_path / "s.db") as opened:
         yield opened
 
 

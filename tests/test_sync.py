@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from fresh import new_store
 from sync_world import (
     AGENCY,
     PIN,
@@ -904,7 +905,7 @@ def test_a_first_sync_streams_with_copy_and_resumes_after_a_cut(world: World,
     monkeypatch.setattr(engine, "FIRST_SYNC_CHUNK", 7)
     with world.connect() as conn:
         code = central.enrol_device(conn, "car9")
-    store = open_store(world.folder / "car9.db", create=True)
+    store = new_store(world.folder / "car9.db")
     engine.enrol(store, world.address, code, HttpTransport(world.address))
     url, key = engine.credentials(store)
     device = Device("car9", store, "sup", url, key)
@@ -954,7 +955,7 @@ def test_a_first_sync_cut_while_making_its_indexes_leaves_a_store_made_whole_on_
     with world.connect() as conn:
         code = central.enrol_device(conn, "car9")
     path = world.folder / "car9.db"
-    store = open_store(path, create=True)
+    store = new_store(path)
     engine.enrol(store, world.address, code, HttpTransport(world.address))
     url, key = engine.credentials(store)
     device = Device("car9", store, "sup", url, key)
