@@ -304,10 +304,16 @@ async def test_help_and_palette_list_the_screens_actions(store) -> None:
             assert action in titles
 
 
-async def test_keys_typed_as_a_form_opens_go_into_its_first_field(store) -> None:
+@pytest.mark.parametrize("slow", [False, True], ids=["quick", "slow machine"])
+async def test_keys_typed_as_a_form_opens_go_into_its_first_field(
+        store, slow, monkeypatch) -> None:
     from textual import events
 
     from asbtui.screens.party import PartyForm
+    from asbtui.widgets import form as forms
+
+    if slow:  # the keys arrive after the moment of opening has passed, focus still moving
+        monkeypatch.setattr(forms, "EARLY_KEYS_SECONDS", 0.0)
 
     app = make_app(store)
     async with app.run_test(size=(80, 24)) as pilot:

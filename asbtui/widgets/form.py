@@ -15,7 +15,7 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
@@ -143,10 +143,16 @@ class FormScreen(ModalScreen[R | None], Generic[R]):
         moves there a moment later): put them into that field, so that none is lost."""
         if not event.is_printable or not event.character:
             return
-        if time.monotonic() - getattr(self, "_opened_at", 0.0) > EARLY_KEYS_SECONDS:
-            return
         focused = self.focused
-        target = focused if isinstance(focused, (Input, TextArea)) else self._first_field
+        if isinstance(focused, (Input, TextArea)):
+            target: Widget | None = focused
+        elif focused is None or isinstance(focused, ScrollableContainer) or (
+                time.monotonic() - getattr(self, "_opened_at", 0.0) <= EARLY_KEYS_SECONDS):
+            # Focus not yet on a field (however slow the machine: it rests on the form's
+            # scrolling body first), or a moment after opening: the keys are the first field's.
+            target = getattr(self, "_first_field", None)
+        else:
+            return  # a checkbox or a list chosen on purpose: its keys are not text
         if self._type_into(target, event.character):
             event.stop()
 
