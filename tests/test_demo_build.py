@@ -14,7 +14,8 @@ from asbtui.errors import StoreError
 from asbtui.services import demo_copies
 from asbtui.services.demo import build_demo
 
-COPIED = ("case", "incident", "party", "caseshare", "partnernote", "noteaudience")
+COPIED = ("case", "incident", "party", "caseshare", "partnernote", "noteaudience",
+          "firstcontact", "victimupdateplan", "victimcontact", "casetask")
 
 
 @pytest.fixture
@@ -71,7 +72,8 @@ def test_a_copied_demo_appends_its_keys_and_keeps_the_store_as_migrated(
             triggers = connection.exec_driver_sql(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name").all()
             # (Partner notes are copied in two statements, the corrections after the notes.)
-            for table in ("case", "incident", "party", "caseshare", "noteaudience"):
+            for table in ("case", "incident", "party", "caseshare", "noteaudience",
+                          "firstcontact", "victimupdateplan", "victimcontact", "casetask"):
                 keys = connection.exec_driver_sql(
                     f'SELECT id FROM "{table}" ORDER BY rowid').scalars().all()
                 assert keys, table

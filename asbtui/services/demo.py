@@ -31,11 +31,13 @@ from asbtui.models import (
     Case,
     CaseShare,
     CaseStatus,
+    CaseTask,
     Category,
     Channel,
     ClosureReason,
     District,
     EnforcementAction,
+    FirstContact,
     Incident,
     IncidentType,
     NoteAudience,
@@ -49,6 +51,8 @@ from asbtui.models import (
     Role,
     StoreMeta,
     User,
+    VictimContact,
+    VictimUpdatePlan,
 )
 from asbtui.services import (
     audit,
@@ -492,7 +496,8 @@ class _Writer:
         demo_copies.insert_rows(self.connection, table, rows)
 
 
-BULK_TABLES = ("case", "incident", "party", "caseshare", "partnernote", "noteaudience")
+BULK_TABLES = ("case", "incident", "party", "caseshare", "partnernote", "noteaudience",
+               "firstcontact", "victimupdateplan", "victimcontact", "casetask")
 
 
 @contextlib.contextmanager
@@ -518,7 +523,7 @@ def _outbox_set_aside(store: Store) -> Iterator[None]:
 SQL_TABLES: dict[str, sa.Table] = {
     model.__table__.name: model.__table__  # type: ignore[attr-defined]
     for model in (Officer, Agency, Case, Incident, Party, CaseShare, PartnerNote, NoteAudience,
-                  EnforcementAction)
+                  EnforcementAction, FirstContact, VictimUpdatePlan, VictimContact, CaseTask)
 }
 
 
@@ -616,6 +621,11 @@ def _build(store: Store, cases: int, seed: int, now: datetime,
             if progress and index % 1000 == 0:
                 progress(index)
         writer.flush()
+        device = officers[District.THA][0]
+        day_rows: dict[str, int] | None = None
+        if cases - 1 > drawn:
+            # The templates' day first, copied with them (demo_day.build_on).
+            day_rows = demo_day.build_on(connection, store, now, invicta, device[0], seed, ids)
         copied = demo_copies.copy_cases(connection, SQL_TABLES, templates, cases - 1 - drawn,
                                         used_refs, store.stamp(), ids)
         for name, count in copied.items():
@@ -624,14 +634,17 @@ def _build(store: Store, cases: int, seed: int, now: datetime,
         for sql in deferred:
             connection.exec_driver_sql(sql)
         search.rebuild_index(connection)
-        device = officers[District.THA][0]
         connection.execute(
             sa.insert(StoreMeta.__table__).prefix_with("OR REPLACE"),  # type: ignore[attr-defined]
             [{"key": "officer", "value": device[0]}, {"key": DEMO_KEY, "value": "synthetic data"}],
         )
     _enforcement(store, rng, now, invicta, connection_counts=writer.counts)
     problem_count = _problems(store, now, invicta, officers[District.THA][0][1])
-    day_rows = demo_day.build(store, now, invicta, device[0], seed, ids)  # the officer's day
+    if day_rows is None:  # the officer's day
+        day_rows = demo_day.build(store, now, invicta, device[0], seed, ids)
+    else:
+        for name in ("firstcontact", "victimupdateplan", "victimcontact", "casetask"):
+            day_rows[name] = day_rows.get(name, 0) + copied.get(name, 0)
     # Users last: until the first exists the store is worked by its holder, which is how
     # everything above was written.
     demo_users = _users(store, officers, partners.ids, partner_rng, names)
