@@ -1291,20 +1291,33 @@ def _invicta_closure(store: Store, ref: str, now: datetime) -> None:
 MAX_WARNINGS = 120
 
 
+def _perpetrators(store: Store, chunk: int = 2000) -> Iterator[tuple[str, str]]:
+    """(case ref, party id) of each perpetrator on an open, non-environmental case under
+    investigation or in action, in ref order (then party rowid), read a few thousand refs
+    at a time: the warnings want the first thousand or so, not all of a million cases."""
+    after = ""
+    while True:
+        with store.engine.connect() as connection:
+            upto = connection.exec_driver_sql(
+                'SELECT max(ref) FROM (SELECT ref FROM "case" WHERE ref > ? ORDER BY ref '
+                "LIMIT ?)", (after, chunk)).scalar()
+            if upto is None:
+                return
+            # CROSS JOIN: the cases down the ref index, each one's parties by case_id (in
+            # rowid order there), so nothing is sorted.
+            rows = connection.exec_driver_sql(
+                'SELECT c.ref, p.id FROM "case" c CROSS JOIN party p ON p.case_id = c.id '
+                "WHERE c.ref > ? AND c.ref <= ? "
+                "AND c.status IN ('under_investigation', 'action_in_progress') "
+                "AND p.role = 'perpetrator' AND c.category != 'environmental' "
+                "ORDER BY c.ref, p.rowid", (after, upto)).all()
+        yield from ((ref, party_id) for ref, party_id in rows)
+        after = upto
+
+
 def _community_protection(store: Store, rng: random.Random, now: datetime) -> None:
     """CPWs on a few open cases with a perpetrator; some ignored and followed by a CPN."""
-    with store.engine.connect() as connection:
-        rows = connection.execute(
-            sa.select(Case.__table__.c.ref, Party.__table__.c.id)  # type: ignore[attr-defined]
-            .join(Party.__table__, Party.__table__.c.case_id == Case.__table__.c.id)  # type: ignore[attr-defined]
-            .where(
-                Case.__table__.c.status.in_(["under_investigation", "action_in_progress"]),  # type: ignore[attr-defined]
-                Party.__table__.c.role == "perpetrator",  # type: ignore[attr-defined]
-                Case.__table__.c.category != "environmental",
-            )  # type: ignore[attr-defined]
-            .order_by(Case.__table__.c.ref,  # type: ignore[attr-defined]
-                      sa.literal_column("party.rowid"))
-        ).all()
+    rows = _perpetrators(store)
     given_count = 0
     for ref, party_id in rows:
         if given_count >= MAX_WARNINGS:
