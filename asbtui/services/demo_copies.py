@@ -159,6 +159,7 @@ def copy_cases(connection: sa.Connection, tables: dict[str, sa.Table],
 
     first_case = ids.reserve(extra)
     counters: dict[str, int] = {}
+    tails: list[str] = []  # each prefix's n-th tail, made once for all prefixes
     rows: list[tuple[Any, ...]] = []
     for k in range(extra):
         template_id, template_ref = templates[k % len(templates)]
@@ -166,7 +167,9 @@ def copy_cases(connection: sa.Connection, tables: dict[str, sa.Table],
         while True:
             counter = counters.get(prefix, 0)
             counters[prefix] = counter + 1
-            ref = prefix + _tail((counter * _STEP + 12345) % _TAIL_SPACE)
+            if counter == len(tails):
+                tails.append(_tail((counter * _STEP + 12345) % _TAIL_SPACE))
+            ref = prefix + tails[counter]
             if ref not in used_refs:
                 break
         rows.append((k, template_id, ids.key(first_case + 1 + k), ref,
