@@ -372,10 +372,10 @@ def bulk_writes(store: Store, *, durable: bool) -> Iterator[None]:
             # Only synthetic rows being made: secure_delete (on for every other connection)
             # has nothing to protect while indexes are dropped and built again.
             cursor.execute("PRAGMA secure_delete=OFF")
-            # The copies' maps and the index builds' sorts in memory; the store read
-            # through a mapping (no copy of each page read), its pages kept in a cache
-            # large enough for the case table's scans (one per index built).
-            cursor.execute("PRAGMA temp_store=MEMORY")
+            # The store read through a mapping (no copy of each page read), and a cache
+            # large enough for each index's sort to stay in memory. Not temp_store=MEMORY:
+            # the sorter then mallocs each record on its own instead of packing them in
+            # one buffer (a million-row index took 15-20% more CPU).
             cursor.execute(f"PRAGMA mmap_size={BUILD_MMAP}")
         cursor.execute(f"PRAGMA cache_size=-{BUILD_CACHE_KIB if not durable else BULK_CACHE_KIB}")
         cursor.close()
