@@ -340,6 +340,9 @@ def refresh_statistics(engine: Engine, *, only_if_stale: bool = False) -> None:
 
 BULK_CACHE_KIB = 256 * 1024
 """Page cache of a connection doing bulk writes (the demo, a first sync)."""
+BUILD_CACHE_KIB = 1024 * 1024
+"""Page cache of the demo builder's connections (``bulk_writes(durable=False)``)."""
+BUILD_MMAP = 16 << 30
 DEFERRED_INDEXES = "deferred_indexes"
 """store_meta key: the SQL of indexes dropped for a bulk load, made again at the end."""
 
@@ -369,7 +372,12 @@ def bulk_writes(store: Store, *, durable: bool) -> Iterator[None]:
             # Only synthetic rows being made: secure_delete (on for every other connection)
             # has nothing to protect while indexes are dropped and built again.
             cursor.execute("PRAGMA secure_delete=OFF")
-        cursor.execute(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
+            # The store read through a mapping (no copy of each page read), and a cache
+            # large enough for each index's sort to stay in memory. Not temp_store=MEMORY:
+            # the sorter then mallocs each record on its own instead of packing them in
+            # one buffer (a million-row index took 15-20% more CPU).
+            cursor.execute(f"PRAGMA mmap_size={BUILD_MMAP}")
+        cursor.execute(f"PRAGMA cache_size=-{BUILD_CACHE_KIB if not durable else BULK_CACHE_KIB}")
         cursor.close()
 
     store.engine.dispose()

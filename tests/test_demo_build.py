@@ -14,7 +14,8 @@ from asbtui.errors import StoreError
 from asbtui.services import demo_copies
 from asbtui.services.demo import build_demo
 
-COPIED = ("case", "incident", "party", "caseshare", "partnernote", "noteaudience")
+COPIED = ("case", "incident", "party", "caseshare", "partnernote", "noteaudience",
+          "firstcontact", "victimupdateplan", "victimcontact", "casetask")
 
 
 @pytest.fixture
@@ -71,7 +72,8 @@ def test_a_copied_demo_appends_its_keys_and_keeps_the_store_as_migrated(
             triggers = connection.exec_driver_sql(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name").all()
             # (Partner notes are copied in two statements, the corrections after the notes.)
-            for table in ("case", "incident", "party", "caseshare", "noteaudience"):
+            for table in ("case", "incident", "party", "caseshare", "noteaudience",
+                          "firstcontact", "victimupdateplan", "victimcontact", "casetask"):
                 keys = connection.exec_driver_sql(
                     f'SELECT id FROM "{table}" ORDER BY rowid').scalars().all()
                 assert keys, table
@@ -84,6 +86,38 @@ def test_a_copied_demo_appends_its_keys_and_keeps_the_store_as_migrated(
     assert triggers == migrated
     assert {"sync_case_insert", "sync_incident_insert", "sync_party_update"} <= {
         name for name, _sql in triggers}
+
+
+def test_a_copied_demo_copies_the_officers_day_with_each_case(tmp_path, small_templates):
+    with open_store(tmp_path / "demo.db", create=True) as store:
+        build_demo(store, cases=400, seed=5, as_of=AS_OF)
+    connection = sqlite3.connect(tmp_path / "demo.db")
+    for table in ("victimupdateplan", "victimcontact"):
+        # Each plan and contact is for a victim of its own case (the copy's, not the
+        # template's), and every victim of an open case has a plan.
+        rows = connection.execute(
+            f"SELECT count(*), sum(p.case_id = t.case_id AND p.role = 'victim') FROM {table} t "
+            "JOIN party p ON p.id = t.party_id").fetchone()
+        assert rows[0] > 40 and rows[0] == rows[1], table
+    unplanned = connection.execute(
+        "SELECT count(*) FROM party p JOIN \"case\" c ON c.id = p.case_id "
+        "WHERE p.role = 'victim' AND c.status != 'closed' AND NOT EXISTS "
+        "(SELECT 1 FROM victimupdateplan v WHERE v.party_id = p.id)").fetchone()[0]
+    assert unplanned == 0
+    # The templates' triage and tasks (about one open case in eight) on their copies too:
+    # the copies outnumber the 40 templates nine to one.
+    for table in ("firstcontact", "casetask"):
+        cases, first = connection.execute(
+            f"SELECT count(DISTINCT t.case_id), sum(c.rowid <= 41) FROM {table} t "
+            "JOIN \"case\" c ON c.id = t.case_id").fetchone()
+        assert cases > 2 * first > 0, table
+    # A copy's first contact moved with its case's opening.
+    late = connection.execute(
+        "SELECT count(*) FROM firstcontact f JOIN \"case\" c ON c.id = f.case_id "
+        "WHERE f.due_at < f.reported_at OR (f.met_at IS NOT NULL AND f.met_at < f.reported_at)"
+    ).fetchone()[0]
+    assert late == 0
+    connection.close()
 
 
 def test_a_copied_demo_is_the_same_for_the_same_seed(tmp_path, small_templates):

@@ -31,11 +31,13 @@ from asbtui.models import (
     Case,
     CaseShare,
     CaseStatus,
+    CaseTask,
     Category,
     Channel,
     ClosureReason,
     District,
     EnforcementAction,
+    FirstContact,
     Incident,
     IncidentType,
     NoteAudience,
@@ -49,6 +51,8 @@ from asbtui.models import (
     Role,
     StoreMeta,
     User,
+    VictimContact,
+    VictimUpdatePlan,
 )
 from asbtui.services import (
     audit,
@@ -492,7 +496,8 @@ class _Writer:
         demo_copies.insert_rows(self.connection, table, rows)
 
 
-BULK_TABLES = ("case", "incident", "party", "caseshare", "partnernote", "noteaudience")
+BULK_TABLES = ("case", "incident", "party", "caseshare", "partnernote", "noteaudience",
+               "firstcontact", "victimupdateplan", "victimcontact", "casetask")
 
 
 @contextlib.contextmanager
@@ -518,7 +523,7 @@ def _outbox_set_aside(store: Store) -> Iterator[None]:
 SQL_TABLES: dict[str, sa.Table] = {
     model.__table__.name: model.__table__  # type: ignore[attr-defined]
     for model in (Officer, Agency, Case, Incident, Party, CaseShare, PartnerNote, NoteAudience,
-                  EnforcementAction)
+                  EnforcementAction, FirstContact, VictimUpdatePlan, VictimContact, CaseTask)
 }
 
 
@@ -616,6 +621,11 @@ def _build(store: Store, cases: int, seed: int, now: datetime,
             if progress and index % 1000 == 0:
                 progress(index)
         writer.flush()
+        device = officers[District.THA][0]
+        day_rows: dict[str, int] | None = None
+        if cases - 1 > drawn:
+            # The templates' day first, copied with them (demo_day.build_on).
+            day_rows = demo_day.build_on(connection, store, now, invicta, device[0], seed, ids)
         copied = demo_copies.copy_cases(connection, SQL_TABLES, templates, cases - 1 - drawn,
                                         used_refs, store.stamp(), ids)
         for name, count in copied.items():
@@ -624,14 +634,17 @@ def _build(store: Store, cases: int, seed: int, now: datetime,
         for sql in deferred:
             connection.exec_driver_sql(sql)
         search.rebuild_index(connection)
-        device = officers[District.THA][0]
         connection.execute(
             sa.insert(StoreMeta.__table__).prefix_with("OR REPLACE"),  # type: ignore[attr-defined]
             [{"key": "officer", "value": device[0]}, {"key": DEMO_KEY, "value": "synthetic data"}],
         )
     _enforcement(store, rng, now, invicta, connection_counts=writer.counts)
     problem_count = _problems(store, now, invicta, officers[District.THA][0][1])
-    day_rows = demo_day.build(store, now, invicta, device[0], seed, ids)  # the officer's day
+    if day_rows is None:  # the officer's day
+        day_rows = demo_day.build(store, now, invicta, device[0], seed, ids)
+    else:
+        for name in ("firstcontact", "victimupdateplan", "victimcontact", "casetask"):
+            day_rows[name] = day_rows.get(name, 0) + copied.get(name, 0)
     # Users last: until the first exists the store is worked by its holder, which is how
     # everything above was written.
     demo_users = _users(store, officers, partners.ids, partner_rng, names)
@@ -1278,20 +1291,33 @@ def _invicta_closure(store: Store, ref: str, now: datetime) -> None:
 MAX_WARNINGS = 120
 
 
+def _perpetrators(store: Store, chunk: int = 2000) -> Iterator[tuple[str, str]]:
+    """(case ref, party id) of each perpetrator on an open, non-environmental case under
+    investigation or in action, in ref order (then party rowid), read a few thousand refs
+    at a time: the warnings want the first thousand or so, not all of a million cases."""
+    after = ""
+    while True:
+        with store.engine.connect() as connection:
+            upto = connection.exec_driver_sql(
+                'SELECT max(ref) FROM (SELECT ref FROM "case" WHERE ref > ? ORDER BY ref '
+                "LIMIT ?)", (after, chunk)).scalar()
+            if upto is None:
+                return
+            # CROSS JOIN: the cases down the ref index, each one's parties by case_id (in
+            # rowid order there), so nothing is sorted.
+            rows = connection.exec_driver_sql(
+                'SELECT c.ref, p.id FROM "case" c CROSS JOIN party p ON p.case_id = c.id '
+                "WHERE c.ref > ? AND c.ref <= ? "
+                "AND c.status IN ('under_investigation', 'action_in_progress') "
+                "AND p.role = 'perpetrator' AND c.category != 'environmental' "
+                "ORDER BY c.ref, p.rowid", (after, upto)).all()
+        yield from ((ref, party_id) for ref, party_id in rows)
+        after = upto
+
+
 def _community_protection(store: Store, rng: random.Random, now: datetime) -> None:
     """CPWs on a few open cases with a perpetrator; some ignored and followed by a CPN."""
-    with store.engine.connect() as connection:
-        rows = connection.execute(
-            sa.select(Case.__table__.c.ref, Party.__table__.c.id)  # type: ignore[attr-defined]
-            .join(Party.__table__, Party.__table__.c.case_id == Case.__table__.c.id)  # type: ignore[attr-defined]
-            .where(
-                Case.__table__.c.status.in_(["under_investigation", "action_in_progress"]),  # type: ignore[attr-defined]
-                Party.__table__.c.role == "perpetrator",  # type: ignore[attr-defined]
-                Case.__table__.c.category != "environmental",
-            )  # type: ignore[attr-defined]
-            .order_by(Case.__table__.c.ref,  # type: ignore[attr-defined]
-                      sa.literal_column("party.rowid"))
-        ).all()
+    rows = _perpetrators(store)
     given_count = 0
     for ref, party_id in rows:
         if given_count >= MAX_WARNINGS:

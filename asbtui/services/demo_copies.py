@@ -22,6 +22,9 @@ from asbtui.services.refs import ALPHABET
 TEMPLATES = 10_000
 """Cases drawn one by one; a larger demo copies these."""
 
+MAP_CACHE_KIB = 512 * 1024
+"""Page cache of the temporary database holding the copies' maps."""
+
 _TAIL_SPACE = 32**5
 _STEP = 0x2F1B5A3  # odd, so x * _STEP modulo 32**5 visits every tail once
 
@@ -142,16 +145,24 @@ def copy_cases(connection: sa.Connection, tables: dict[str, sa.Table],
         return {}
     per = -(-extra // len(templates))  # copies of each template, at most
 
+    starts: dict[str, int] = {}
+
     def numbered(table: str, row: str, copy: str) -> str:
         """Keys for the copies of ``table``'s rows: copy ``copy`` (the k of clone_map) of
         row ``row`` (a rowid) gets the ``(rowid - 1) * per + k // templates``-th number of
-        the table's range, so rows written in (rowid, k) order get growing keys."""
-        rows = connection.exec_driver_sql(f'SELECT max(rowid) FROM "{table}"').scalar() or 0
-        start = ids.reserve(rows * per)
-        return ids.sql(f"{start + 1} + ({row} - 1) * {per} + ({copy}) / {len(templates)}")
+        the table's range, so rows written in (rowid, k) order get growing keys. The first
+        call for a table reserves its range; later ones (a copy's key read where another
+        table refers to it) number from the same range."""
+        if table not in starts:
+            rows = connection.exec_driver_sql(
+                f'SELECT max(rowid) FROM "{table}"').scalar() or 0
+            starts[table] = ids.reserve(rows * per)
+        return ids.sql(
+            f"{starts[table] + 1} + ({row} - 1) * {per} + ({copy}) / {len(templates)}")
 
     first_case = ids.reserve(extra)
     counters: dict[str, int] = {}
+    tails: list[str] = []  # each prefix's n-th tail, made once for all prefixes
     rows: list[tuple[Any, ...]] = []
     for k in range(extra):
         template_id, template_ref = templates[k % len(templates)]
@@ -159,7 +170,9 @@ def copy_cases(connection: sa.Connection, tables: dict[str, sa.Table],
         while True:
             counter = counters.get(prefix, 0)
             counters[prefix] = counter + 1
-            ref = prefix + _tail((counter * _STEP + 12345) % _TAIL_SPACE)
+            if counter == len(tails):
+                tails.append(_tail((counter * _STEP + 12345) % _TAIL_SPACE))
+            ref = prefix + tails[counter]
             if ref not in used_refs:
                 break
         rows.append((k, template_id, ids.key(first_case + 1 + k), ref,
@@ -167,9 +180,16 @@ def copy_cases(connection: sa.Connection, tables: dict[str, sa.Table],
     connection.exec_driver_sql(
         "CREATE TEMP TABLE clone_map (k INTEGER PRIMARY KEY, template_id TEXT, new_id TEXT, "
         "new_ref TEXT, shift TEXT, number INTEGER)")
+    # The maps (a million rows at a million cases) kept in memory pages, not spilled to
+    # the temporary file and read back for each table copied.
+    connection.exec_driver_sql(f"PRAGMA temp.cache_size=-{MAP_CACHE_KIB}")
     connection.connection.driver_connection.executemany(  # type: ignore[union-attr]
         "INSERT INTO clone_map VALUES (?, ?, ?, ?, ?, ?)", rows)
-    connection.exec_driver_sql("CREATE INDEX temp.ix_clone_template ON clone_map (template_id)")
+    # Covering, so that a template's copies are read side by side: by template_id alone,
+    # each of a template's hundred copies was a row on its own page of clone_map (k runs
+    # across the templates), a random read per copied row once the map outgrew the cache.
+    connection.exec_driver_sql("CREATE INDEX temp.ix_clone_template ON clone_map "
+                               "(template_id, k, new_id, new_ref, shift, number)")
     made: dict[str, int] = {}
     case_source = 'clone_map m JOIN "case" t ON t.id = m.template_id'
     new_location = _renumbered("t.location")
@@ -203,7 +223,8 @@ def copy_cases(connection: sa.Connection, tables: dict[str, sa.Table],
         "CREATE TEMP TABLE note_map AS SELECT n.id AS old_id, m.k AS k, "
         f"{numbered('partnernote', 'n.rowid', 'm.k')} AS new_id FROM clone_map m "
         "JOIN partnernote n ON n.case_id = m.template_id")
-    connection.exec_driver_sql("CREATE UNIQUE INDEX temp.ix_note_map ON note_map (old_id, k)")
+    connection.exec_driver_sql(
+        "CREATE UNIQUE INDEX temp.ix_note_map ON note_map (old_id, k, new_id)")
     note_source = ("clone_map m JOIN partnernote t ON t.case_id = m.template_id "
                    "JOIN note_map x ON x.old_id = t.id AND x.k = m.k")
     note_overrides = {
@@ -223,5 +244,27 @@ def copy_cases(connection: sa.Connection, tables: dict[str, sa.Table],
             "id": numbered("noteaudience", "t.rowid", "x.k"), "note_id": "x.new_id",
             "updated_at": f"'{stamp}'"})
     connection.exec_driver_sql("DROP TABLE temp.note_map")
+    # The officer's day of the templates (demo_day.build_on, made before the copies): each
+    # copy gets its template's triage, victims' update plans and contacts, and tasks.
+    # CROSS JOIN keeps the template rows outer (SQLite would rather look them up by their
+    # unique case or party key), so that the copies are written in (rowid, k) order.
+    made["firstcontact"] = _copy(
+        connection, tables["firstcontact"],
+        "firstcontact t CROSS JOIN clone_map m ON t.case_id = m.template_id", {
+            "id": numbered("firstcontact", "t.rowid", "m.k"), "case_id": "m.new_id",
+            "updated_at": f"'{stamp}'", "reported_at": _shifted("t.reported_at"),
+            "due_at": _shifted("t.due_at"), "met_at": _shifted("t.met_at")})
+    for name in ("victimupdateplan", "victimcontact"):
+        made[name] = _copy(
+            connection, tables[name],
+            f"{name} t CROSS JOIN clone_map m ON t.case_id = m.template_id "
+            "JOIN party p ON p.id = t.party_id", {
+                "id": numbered(name, "t.rowid", "m.k"), "case_id": "m.new_id",
+                "party_id": numbered("party", "p.rowid", "m.k"), "updated_at": f"'{stamp}'"})
+    made["casetask"] = _copy(
+        connection, tables["casetask"],
+        "casetask t CROSS JOIN clone_map m ON t.case_id = m.template_id", {
+            "id": numbered("casetask", "t.rowid", "m.k"), "case_id": "m.new_id",
+            "updated_at": f"'{stamp}'"})
     connection.exec_driver_sql("DROP TABLE temp.clone_map")
     return made

@@ -63,6 +63,17 @@ FACTOR_SETS = ((), ("lasting",), ("health", "frequent"), ("previous", "health"),
 def build(store: Store, now: datetime, invicta_ref: str, device_officer_id: str,
           seed: int, ids: Callable[[], str] = new_id) -> dict[str, int]:
     """Add the officer's day to a freshly built demo store; returns rows made per table."""
+    with store.engine.begin() as connection:
+        return build_on(connection, store, now, invicta_ref, device_officer_id, seed, ids)
+
+
+def build_on(connection: sa.Connection, store: Store, now: datetime, invicta_ref: str,
+             device_officer_id: str, seed: int,
+             ids: Callable[[], str] = new_id) -> dict[str, int]:
+    """:func:`build` in the caller's transaction. A demo larger than its templates makes
+    the day of the templates only, before they are copied: each copy then takes its
+    template's day (``demo_copies.copy_cases``), rather than drawing one in Python for each
+    of half a million open cases."""
     rng = random.Random(f"day-{seed}")
     today = london_today(now)
     made: dict[str, list[dict[str, Any]]] = {}
@@ -73,100 +84,99 @@ def build(store: Store, now: datetime, invicta_ref: str, device_officer_id: str,
         made.setdefault(table, []).append(values)
         return values["id"]
 
-    with store.engine.begin() as connection:
-        open_cases = connection.execute(
-            sa.select(Case.id, Case.ref, Case.district, Case.risk, Case.opened_at, Case.owner_id)
-            .where(Case.status != CaseStatus.CLOSED, ~Case.deleted)
-            # The order ix_case_queue gave before there was an ORDER BY (the cases the day
-            # draws for stay those of the snapshots), made total by the rowid.
-            .order_by(Case.deleted, Case.district, Case.status, Case.risk, Case.next_review,
-                      Case.owner_id, Case.opened_at, sa.literal_column('"case".rowid'))).all()
-        victims = connection.execute(
-            sa.select(Party.id, Party.case_id, Party.vulnerable)
-            .join(Case, Case.id == Party.case_id)
-            .where(Party.role == PartyRole.VICTIM, ~Party.deleted,
-                   Case.status != CaseStatus.CLOSED)
-            # Likewise ix_party_role_person's order.
-            .order_by(Party.role, Party.person_key, Party.case_id, Party.deleted,
-                      sa.literal_column("party.rowid"))).all()
-        shares = dict(connection.execute(
-            sa.select(CaseShare.case_id, CaseShare.agency_id)
-            .where(CaseShare.revoked_at.is_(None))
-            .order_by(sa.literal_column("caseshare.rowid"))).all())
-        agencies = dict(connection.execute(sa.select(Agency.name, Agency.id)).all())
-        by_id = {c.id: c for c in open_cases}
+    open_cases = connection.execute(
+        sa.select(Case.id, Case.ref, Case.district, Case.risk, Case.opened_at, Case.owner_id)
+        .where(Case.status != CaseStatus.CLOSED, ~Case.deleted)
+        # The order ix_case_queue gave before there was an ORDER BY (the cases the day
+        # draws for stay those of the snapshots), made total by the rowid.
+        .order_by(Case.deleted, Case.district, Case.status, Case.risk, Case.next_review,
+                  Case.owner_id, Case.opened_at, sa.literal_column('"case".rowid'))).all()
+    victims = connection.execute(
+        sa.select(Party.id, Party.case_id, Party.vulnerable)
+        .join(Case, Case.id == Party.case_id)
+        .where(Party.role == PartyRole.VICTIM, ~Party.deleted,
+               Case.status != CaseStatus.CLOSED)
+        # Likewise ix_party_role_person's order.
+        .order_by(Party.role, Party.person_key, Party.case_id, Party.deleted,
+                  sa.literal_column("party.rowid"))).all()
+    shares = dict(connection.execute(
+        sa.select(CaseShare.case_id, CaseShare.agency_id)
+        .where(CaseShare.revoked_at.is_(None))
+        .order_by(sa.literal_column("caseshare.rowid"))).all())
+    agencies = dict(connection.execute(sa.select(Agency.name, Agency.id)).all())
+    by_id = {c.id: c for c in open_cases}
 
-        # Victim update plans: due dates spread so that some are overdue today.
-        for victim in victims:
-            case = by_id[victim.case_id]
-            every = default_frequency(RiskLevel(case.risk), victim.vulnerable)
-            due = today + timedelta(days=rng.randint(-4, every))
-            last = datetime.combine(due - timedelta(days=every), datetime.min.time(),
-                                    tzinfo=UTC) + timedelta(hours=rng.randint(9, 17))
-            opened = _aware(case.opened_at)
-            has_contact = last > opened and last < now
-            add("victimupdateplan", party_id=victim.id, case_id=case.id,
-                district=case.district, frequency_days=every, agreed="",
-                next_due=due, last_contact_at=last if has_contact else None)
-            if has_contact:
-                add("victimcontact", party_id=victim.id, case_id=case.id, contacted_at=last,
-                    method=rng.choice(("phone", "visit", "phone", "email")),
-                    by_user="pc.thanet" if case.owner_id == device_officer_id else "demo",
-                    said=rng.choice(SAID), victim_view=rng.choice(VIEWS))
+    # Victim update plans: due dates spread so that some are overdue today.
+    for victim in victims:
+        case = by_id[victim.case_id]
+        every = default_frequency(RiskLevel(case.risk), victim.vulnerable)
+        due = today + timedelta(days=rng.randint(-4, every))
+        last = datetime.combine(due - timedelta(days=every), datetime.min.time(),
+                                tzinfo=UTC) + timedelta(hours=rng.randint(9, 17))
+        opened = _aware(case.opened_at)
+        has_contact = last > opened and last < now
+        add("victimupdateplan", party_id=victim.id, case_id=case.id,
+            district=case.district, frequency_days=every, agreed="",
+            next_due=due, last_contact_at=last if has_contact else None)
+        if has_contact:
+            add("victimcontact", party_id=victim.id, case_id=case.id, contacted_at=last,
+                method=rng.choice(("phone", "visit", "phone", "email")),
+                by_user="pc.thanet" if case.owner_id == device_officer_id else "demo",
+                said=rng.choice(SAID), victim_view=rng.choice(VIEWS))
 
-        # Triage of the cases opened in the last three weeks: most first contacts met in
-        # time, some late, some still to make.
-        recent = [c for c in open_cases if _aware(c.opened_at) > now - timedelta(days=21)]
-        # By id: a row compared with each of the recent ones was quadratic (hours at 1M).
-        recent_ids = {c.id for c in recent}
-        mine = sorted((c for c in open_cases if c.owner_id == device_officer_id
-                       and c.id not in recent_ids), key=lambda c: c.opened_at, reverse=True)[:3]
-        for case in recent:
-            factors = rng.choice(FACTOR_SETS)
-            reported = _aware(case.opened_at)
-            due = triage.first_contact_due(reported, triage.priority_for(factors))
-            roll = rng.random()
-            met_at = None
-            if roll < 0.6:
-                met_at = reported + (due - reported) * rng.uniform(0.1, 0.9)
-            elif roll < 0.75:
-                met_at = reported + (due - reported) * rng.uniform(1.05, 1.5)
-            _triage(add, rng, case, factors, reported, met_at if met_at and met_at < now
-                    else None)
-        # The device officer's newest cases, each with a new report: one to contact within
-        # days, one high-priority target already breached, one met in time.
-        for case, (hours_ago, factors, met_after) in zip(mine, (
-                (3, ("health", "frequent"), None),
-                (40, ("threat",), None),
-                (150, ("previous", "health"), timedelta(hours=20))), strict=False):
-            reported = now - timedelta(hours=hours_ago)
-            _triage(add, rng, case, factors, reported,
-                    reported + met_after if met_after else None)
+    # Triage of the cases opened in the last three weeks: most first contacts met in
+    # time, some late, some still to make.
+    recent = [c for c in open_cases if _aware(c.opened_at) > now - timedelta(days=21)]
+    # By id: a row compared with each of the recent ones was quadratic (hours at 1M).
+    recent_ids = {c.id for c in recent}
+    mine = sorted((c for c in open_cases if c.owner_id == device_officer_id
+                   and c.id not in recent_ids), key=lambda c: c.opened_at, reverse=True)[:3]
+    for case in recent:
+        factors = rng.choice(FACTOR_SETS)
+        reported = _aware(case.opened_at)
+        due = triage.first_contact_due(reported, triage.priority_for(factors))
+        roll = rng.random()
+        met_at = None
+        if roll < 0.6:
+            met_at = reported + (due - reported) * rng.uniform(0.1, 0.9)
+        elif roll < 0.75:
+            met_at = reported + (due - reported) * rng.uniform(1.05, 1.5)
+        _triage(add, rng, case, factors, reported, met_at if met_at and met_at < now
+                else None)
+    # The device officer's newest cases, each with a new report: one to contact within
+    # days, one high-priority target already breached, one met in time.
+    for case, (hours_ago, factors, met_after) in zip(mine, (
+            (3, ("health", "frequent"), None),
+            (40, ("threat",), None),
+            (150, ("previous", "health"), timedelta(hours=20))), strict=False):
+        reported = now - timedelta(hours=hours_ago)
+        _triage(add, rng, case, factors, reported,
+                reported + met_after if met_after else None)
 
-        # Tasks: about one open case in eight, for its officer or its partner agency.
-        for case in open_cases:
-            if case.ref != invicta_ref and rng.random() >= 0.125:
-                continue
-            _tasks_for(add, rng, case, shares.get(case.id), today)
-        invicta = next((c for c in open_cases if c.ref == invicta_ref), None)
-        if invicta is not None:
-            _invicta_conference(add, invicta, agencies, device_officer_id, now, today)
+    # Tasks: about one open case in eight, for its officer or its partner agency.
+    for case in open_cases:
+        if case.ref != invicta_ref and rng.random() >= 0.125:
+            continue
+        _tasks_for(add, rng, case, shares.get(case.id), today)
+    invicta = next((c for c in open_cases if c.ref == invicta_ref), None)
+    if invicta is not None:
+        _invicta_conference(add, invicta, agencies, device_officer_id, now, today)
 
-        # A triaged priority above the case's risk raises it, as at intake.
-        raised = [{"key": row["case_id"], "risk": row["priority"]}
-                  for row in made.get("firstcontact", [])
-                  if RiskLevel(row["priority"]).rank > RiskLevel(by_id[row["case_id"]].risk).rank]
-        if raised:
-            connection.execute(sa.update(Case).where(Case.id == sa.bindparam("key"))
-                               .values(risk=sa.bindparam("risk")), raised)
-        for name, model in (("firstcontact", FirstContact), ("victimupdateplan", VictimUpdatePlan),
-                            ("victimcontact", VictimContact), ("conference", Conference),
-                            ("conferencecase", ConferenceCase),
-                            ("conferenceattendee", ConferenceAttendee), ("casetask", CaseTask),
-                            ("partnernote", PartnerNote)):
-            rows = made.get(name)
-            if rows:
-                insert_rows(connection, model.__table__, rows)  # type: ignore[attr-defined]
+    # A triaged priority above the case's risk raises it, as at intake.
+    raised = [{"key": row["case_id"], "risk": row["priority"]}
+              for row in made.get("firstcontact", [])
+              if RiskLevel(row["priority"]).rank > RiskLevel(by_id[row["case_id"]].risk).rank]
+    if raised:
+        connection.execute(sa.update(Case).where(Case.id == sa.bindparam("key"))
+                           .values(risk=sa.bindparam("risk")), raised)
+    for name, model in (("firstcontact", FirstContact), ("victimupdateplan", VictimUpdatePlan),
+                        ("victimcontact", VictimContact), ("conference", Conference),
+                        ("conferencecase", ConferenceCase),
+                        ("conferenceattendee", ConferenceAttendee), ("casetask", CaseTask),
+                        ("partnernote", PartnerNote)):
+        rows = made.get(name)
+        if rows:
+            insert_rows(connection, model.__table__, rows)  # type: ignore[attr-defined]
     return {name: len(rows) for name, rows in made.items()}
 
 

@@ -106,9 +106,10 @@ def rebuild_index(connection: sa.Connection) -> None:
     cache and the mapping are for this statement only).
     """
     cache = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    mapped = connection.exec_driver_sql("PRAGMA mmap_size").scalar() or 0
     connection.exec_driver_sql("DELETE FROM case_search")
     connection.exec_driver_sql(f"PRAGMA cache_size=-{FILL_CACHE_KIB}").close()
-    connection.exec_driver_sql(f"PRAGMA mmap_size={FILL_MMAP}").close()
+    connection.exec_driver_sql(f"PRAGMA mmap_size={max(FILL_MMAP, int(mapped))}").close()
     try:
         connection.exec_driver_sql(
             """
@@ -120,7 +121,7 @@ def rebuild_index(connection: sa.Connection) -> None:
             """
         )
     finally:
-        connection.exec_driver_sql("PRAGMA mmap_size=0").close()
+        connection.exec_driver_sql(f"PRAGMA mmap_size={int(mapped)}").close()
         connection.exec_driver_sql(f"PRAGMA cache_size={int(cache)}").close()
 
 
