@@ -684,17 +684,20 @@ def _stream_scopes(store: Store, transport: Transport, streams: list[str],
     with bulk_writes(store, durable=True):
         _defer_indexes(store, sum(heads[s] - held.get(s, 0) for s in streams))
         plan = [(scope, held.get(scope, 0), heads[scope]) for scope in streams]
-        try:
-            with _collector_paused(), _checkpointing(store):
-                reader = _Reader(transport, plan)
-                try:
-                    for scope, after, upto in plan:
-                        _first_sync(store, reader, scope, after, upto, report, checkpoint,
-                                    progress)
-                finally:
-                    reader.close()
-        finally:
-            _reindex_all(store, checkpoint)
+        # The checkpoints go on while the indexes are made: the search index is being
+        # built while the pages of the others are copied into the store.
+        with _checkpointing(store):
+            try:
+                with _collector_paused():
+                    reader = _Reader(transport, plan)
+                    try:
+                        for scope, after, upto in plan:
+                            _first_sync(store, reader, scope, after, upto, report,
+                                        checkpoint, progress)
+                    finally:
+                        reader.close()
+            finally:
+                _reindex_all(store, checkpoint)
 
 
 @contextlib.contextmanager
