@@ -51,14 +51,60 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def raw_copy(url: str, query: str) -> tuple[float, int]:
-    """The floor: the same rows out of PostgreSQL with COPY, nothing else."""
-    started = time.perf_counter()
+def raw_copy(url: str, query: str) -> tuple[float, int, float]:
+    """The floor: the same rows out of PostgreSQL with COPY, nothing else. Returns the
+    wall time, the bytes and the CPU of both ends (this process and its backend)."""
+    started, cpu = time.perf_counter(), time.process_time()
     size = 0
-    with psycopg.connect(url) as conn, conn.cursor() as cur, cur.copy(query) as copy:
-        for block in copy:
-            size += len(block)
-    return time.perf_counter() - started, size
+    with psycopg.connect(url) as conn:
+        backend = conn.info.backend_pid
+        before = cpu_of(backend)
+        with conn.cursor() as cur, cur.copy(query) as copy:
+            for block in copy:
+                size += len(block)
+        spent = cpu_of(backend) - before + time.process_time() - cpu
+    return time.perf_counter() - started, size, spent
+
+
+def cpu_of(pid: int) -> float:
+    """User and system CPU seconds of a process on this machine (0 if unreadable)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def backends_cpu(url: str, database: str) -> dict[int, float]:
+    """CPU of each PostgreSQL backend serving ``database`` now (the service's pool)."""
+    with psycopg.connect(url) as conn:
+        pids = [r[0] for r in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> "
+            "pg_backend_pid()", (database,))]
+    return {pid: cpu_of(pid) for pid in pids}
+
+
+class Meter:
+    """CPU spent meanwhile by this process (the device), the service and its backends."""
+
+    def __init__(self, url: str, database: str, server: int) -> None:
+        self.url, self.database, self.server = url, database, server
+        self.started = time.perf_counter()
+        self.device = time.process_time()
+        self.service = cpu_of(server)
+        self.backends = backends_cpu(url, database)
+
+    def report(self) -> str:
+        device = time.process_time() - self.device
+        service = cpu_of(self.server) - self.service
+        backends = sum(cpu - self.backends.get(pid, 0.0)
+                       for pid, cpu in backends_cpu(self.url, self.database).items())
+        return (f"CPU: device {device:.1f} s, service {service:.1f} s, PostgreSQL "
+                f"{backends:.1f} s; {load()}")
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def main() -> None:
@@ -116,16 +162,20 @@ def main() -> None:
         in_list = ", ".join(f"'{s}'" for s in scopes)
 
         phases = timed_phases()
-        floor, size = raw_copy(url, "COPY (SELECT version, tbl, key, op, data, rev FROM change "
-                                    f"WHERE scope IN ({in_list}) ORDER BY scope, version) "
-                                    "TO STDOUT WITH (FORMAT csv)")
-        started, cpu = time.perf_counter(), time.process_time()
+        print(load())
+        floor, size, floor_cpu = raw_copy(
+            url, "COPY (SELECT version, tbl, key, op, data, rev FROM change "
+                 f"WHERE scope IN ({in_list}) ORDER BY scope, version) "
+                 "TO STDOUT WITH (FORMAT csv)")
+        meter = Meter(url, database, server.pid)
+        started = time.perf_counter()
         report = engine.sync(device, HttpTransport(address, key, "sup.thanet"))
         first = time.perf_counter() - started
         print(f"first sync: {report.pulled:,} changes ({size / 1e6:.0f} MB as CSV) in "
               f"{first:.1f} s; raw COPY of the same rows {floor:.2f} s; "
               f"ratio {first / floor:.1f}x (goal: at most 3x)")
-        print(f"  this process's CPU {time.process_time() - cpu:.1f} s; of the wall time: "
+        print(f"  raw COPY CPU {floor_cpu:.1f} s (client and backend); sync " + meter.report())
+        print("  of the wall time: "
               + ", ".join(f"{name} {spent:.1f} s" for name, spent in phases.items()))
         phases.clear()
 
@@ -134,19 +184,22 @@ def main() -> None:
             connection.exec_driver_sql(
                 "UPDATE \"case\" SET risk = CASE risk WHEN 'high' THEN 'medium' ELSE 'high' END "
                 "WHERE id IN (SELECT id FROM \"case\" ORDER BY id LIMIT 1000)")
+        meter = Meter(url, database, server.pid)
         started = time.perf_counter()
         report = engine.sync(device, HttpTransport(address, key, "sup.thanet"))
         incremental = time.perf_counter() - started
         with psycopg.connect(url) as conn:
             low = conn.execute("SELECT min(version) FROM change WHERE seq IS NOT NULL "
                                "AND scope LIKE 'district:%'").fetchone()[0]
-        floor2, _size = raw_copy(url, "COPY (SELECT version, tbl, key, op, data, rev FROM "
-                                      f"change WHERE scope IN ({in_list}) AND seq IS NOT NULL "
-                                      f"AND version >= {int(low or 0)}) TO STDOUT "
-                                      "WITH (FORMAT csv)")
+        metered = meter.report()
+        floor2, _size, floor2_cpu = raw_copy(
+            url, "COPY (SELECT version, tbl, key, op, data, rev FROM "
+                 f"change WHERE scope IN ({in_list}) AND seq IS NOT NULL "
+                 f"AND version >= {int(low or 0)}) TO STDOUT WITH (FORMAT csv)")
         print(f"incremental sync: pushed {report.pushed:,}, pulled {report.pulled:,} in "
               f"{incremental:.2f} s; raw COPY of those rows {floor2 * 1000:.1f} ms; ratio "
               f"{incremental / floor2:.0f}x")
+        print(f"  raw COPY CPU {floor2_cpu:.2f} s; sync {metered}")
         device.close()
     finally:
         if server is not None:

@@ -168,6 +168,29 @@ def test_reassigning_on_the_supervisors_device_reaches_the_officers(world: World
     assert cases.case_detail(officer.store, ref).ref == ref
 
 
+def test_changes_to_one_row_in_one_push_each_build_on_the_one_before(world: World) -> None:
+    # The service reads a push's rows once, then keeps them as it writes: a later change
+    # must see what an earlier one in the same batch did, not the row as first read.
+    officer = world.device("car1", "pc")
+    supervisor = world.device("desk1", "sup")
+    ref = _refs(supervisor)[2]
+    other = "medium" if _case_field(supervisor, ref, "risk") == "high" else "high"
+    cases.set_risk(supervisor.store, ref, other)
+    cases.assign_owner(supervisor.store, ref, "PC 2")
+    cases.set_risk(supervisor.store, ref, "standard" if other != "standard" else "medium")
+    final = _case_field(supervisor, ref, "risk")
+    report = supervisor.sync()
+    assert report.pushed >= 3 and report.conflicts == [] and report.refused == []
+    officer.sync()
+    assert _case_field(officer, ref, "risk") == final
+    owner = _case_field(officer, ref, "owner_id")
+    with officer.store.engine.connect() as c:
+        assert c.exec_driver_sql("SELECT collar FROM officer WHERE id = ?",
+                                 (owner,)).scalar() == "PC 2"
+    assert world.scalar("SELECT data->>'risk' FROM record WHERE tbl = 'case' "
+                        f"AND data->>'ref' = '{ref}'") == final
+
+
 def test_stopping_a_share_removes_the_case_from_the_partners_device(world: World) -> None:
     supervisor = world.device("desk1", "sup")
     partner = world.device("council1", "tdc")

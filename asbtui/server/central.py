@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections import deque
 from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +38,28 @@ from asbtui.server.scopes import (
 )
 
 PROTOCOL = 1
+
+
+@dataclass
+class _Batch:
+    """What one push reads once rather than change by change: the rows it changes (read
+    and locked together, kept as it writes them), its revisions (taken from the sequence
+    together: a sequence never promised no gaps, a failed push leaves them too) and the
+    officers' home districts (forgotten when an officer is written)."""
+
+    rows: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any]] | None]
+    revs: deque[int]
+    homes: dict[str, str | None]
+
+
+_BATCH: ContextVar[_Batch | None] = ContextVar("batch", default=None)
+
+
+def _next_rev(conn: psycopg.Connection) -> int:
+    batch = _BATCH.get()
+    if batch is not None and batch.revs:
+        return batch.revs.popleft()
+    return int(conn.execute("SELECT nextval('rev_seq')").fetchone()[0])
 WRITE_LOCK = 0x5A5C  # the advisory lock every writer of the change log takes
 STREAM_PIECE = 1 << 20  # bytes per piece of a first-sync stream
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -236,9 +260,17 @@ def _owner_elsewhere(conn: psycopg.Connection, table: str, data: dict[str, Any],
         owner = found[0] if found else None
     if not owner:
         return None
-    home = conn.execute("SELECT data->>'district' FROM record WHERE tbl = 'officer' "
-                        "AND key = %s", (owner,)).fetchone()
-    return str(owner) if home is None or home[0] != district else None
+    batch = _BATCH.get()
+    homes = batch.homes if batch is not None else None
+    if homes is not None and owner in homes:
+        home = homes[owner]
+    else:
+        found = conn.execute("SELECT data->>'district' FROM record WHERE tbl = 'officer' "
+                             "AND key = %s", (owner,)).fetchone()
+        home = found[0] if found else None
+        if homes is not None:
+            homes[owner] = home
+    return str(owner) if home is None or home != district else None
 
 
 def _audience(conn: psycopg.Connection, note_id: str) -> set[str]:
@@ -263,8 +295,17 @@ def _log(conn: psycopg.Connection, scopes: Iterable[str], table: str, key: str, 
 
 
 def _write_row(conn: psycopg.Connection, table: str, key: str, data: dict[str, Any],
-               fields: dict[str, Any], rev: int, device: str, seq: int | None) -> None:
-    """Store a row's new state and log it to every scope it is in (sharing included)."""
+               fields: dict[str, Any], rev: int, device: str, seq: int | None,
+               held: tuple[dict[str, Any] | None] | None = None) -> None:
+    """Store a row's new state and log it to every scope it is in (sharing included).
+
+    ``held``: the row's data as the store holds it now (None: no such row), when the
+    caller has read it already."""
+    batch = _BATCH.get()
+    if batch is not None:
+        batch.rows[(table, key)] = (data, fields)
+        if table == "officer":
+            batch.homes.clear()  # an officer's district may move
     case_id = _case_of(conn, table, data)
     district = _district_of(conn, table, data, case_id)
     before_agencies = _sharing_agencies(conn, case_id) if table == "caseshare" and case_id \
@@ -273,16 +314,18 @@ def _write_row(conn: psycopg.Connection, table: str, key: str, data: dict[str, A
         else {}
     before_disclosed: set[str] = set()
     if table == "party" and case_id:
-        held_party = conn.execute("SELECT data FROM record WHERE tbl = 'party' AND key = %s",
-                                  (key,)).fetchone()
+        held_party = (held if held[0] is not None else None) if held is not None else \
+            conn.execute("SELECT data FROM record WHERE tbl = 'party' AND key = %s",
+                         (key,)).fetchone()
         if held_party is not None:
             before_disclosed = _disclosed_to(held_party[0], _share_choices(conn, case_id))
     before_owner = None
     if table == "case":
-        held = conn.execute("SELECT data FROM record WHERE tbl = 'case' AND key = %s",
-                            (key,)).fetchone()
-        if held is not None:
-            before_owner = _owner_elsewhere(conn, table, held[0], held[0].get("district"), key)
+        case = (held if held[0] is not None else None) if held is not None else \
+            conn.execute("SELECT data FROM record WHERE tbl = 'case' AND key = %s",
+                         (key,)).fetchone()
+        if case is not None:
+            before_owner = _owner_elsewhere(conn, table, case[0], case[0].get("district"), key)
     conn.execute(
         "INSERT INTO record (tbl, key, data, fields, rev, district, case_id) "
         "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (tbl, key) DO UPDATE SET "
@@ -393,14 +436,27 @@ class PushResult:
 
 def push(conn: psycopg.Connection, caller: Caller, changes: list[dict[str, Any]]) -> PushResult:
     """Apply a batch of one device's outbox in one transaction, skipping seen sequences."""
+    batch = _BATCH.set(_Batch({}, deque(), {}))
+    try:
+        return _push(conn, caller, changes)
+    finally:
+        _BATCH.reset(batch)
+
+
+def _push(conn: psycopg.Connection, caller: Caller, changes: list[dict[str, Any]]
+          ) -> PushResult:
     applied = skipped = 0
     conflicts: list[dict[str, Any]] = []
     refused: list[dict[str, Any]] = []
-    with conn.transaction():
+    # Pipeline mode: the statements whose results are not read (the record, the change
+    # log, the applied sequence) go with the next query that is read, not each on its
+    # own round trip to PostgreSQL. An error still fails the whole batch's transaction.
+    with conn.pipeline(), conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
         last_seq = conn.execute("SELECT last_seq FROM device WHERE id = %s FOR UPDATE",
                                 (caller.device_id,)).fetchone()[0]
         seen: list[int] = []
+        _read_batch(conn, [c for c in changes if int(c["seq"]) > last_seq])
         for change in sorted(changes, key=lambda c: int(c["seq"])):
             seq = int(change["seq"])
             if seq <= last_seq:
@@ -423,6 +479,32 @@ def push(conn: psycopg.Connection, caller: Caller, changes: list[dict[str, Any]]
                 "SELECT id, tbl, key, case_ref, outcome FROM refusal WHERE device_id = %s "
                 "AND seq = ANY(%s) ORDER BY id", (caller.device_id, seen)).fetchall()]
     return PushResult(last_seq, applied, skipped, conflicts, refused)
+
+
+def _read_batch(conn: psycopg.Connection, changes: list[dict[str, Any]]) -> None:
+    """Lock and read the rows a push changes, and take its revisions, in two queries."""
+    batch = _BATCH.get()
+    if batch is None or not changes:
+        return
+    keys = sorted({(str(c["table"]), str(c["key"])) for c in changes})
+    batch.rows.update({k: None for k in keys})
+    for table, key, data, fields in conn.execute(
+            "SELECT r.tbl, r.key, r.data, r.fields FROM record r JOIN unnest(%s::text[], "
+            "%s::text[]) AS k (tbl, key) ON r.tbl = k.tbl AND r.key = k.key FOR UPDATE OF r",
+            ([t for t, _k in keys], [k for _t, k in keys])).fetchall():
+        batch.rows[(table, key)] = (data, fields)
+    batch.revs.extend(sorted(r[0] for r in conn.execute(
+        "SELECT nextval('rev_seq') FROM generate_series(1, %s)", (len(changes),))))
+
+
+def _held(conn: psycopg.Connection, table: str, key: str
+          ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """A row's data and field writers as the central store holds them, locked."""
+    batch = _BATCH.get()
+    if batch is not None and (table, key) in batch.rows:
+        return batch.rows[(table, key)]
+    return conn.execute("SELECT data, fields FROM record WHERE tbl = %s AND key = %s "
+                        "FOR UPDATE", (table, key)).fetchone()
 
 
 PARTNER_WRITES = frozenset({"partnernote", "noteaudience"})
@@ -458,15 +540,14 @@ def _apply(conn: psycopg.Connection, caller: Caller, change: dict[str, Any]) -> 
     incoming: dict[str, Any] = change["fields"]
     base = int(change.get("base") or 0)
     at = str(change.get("at") or now().isoformat())
-    row = conn.execute("SELECT data, fields FROM record WHERE tbl = %s AND key = %s FOR UPDATE",
-                       (table, key)).fetchone()
+    row = _held(conn, table, key)
     data, fields = (dict(row[0]), dict(row[1])) if row else ({}, {})
     # Both where the row is and where the change would put it (a case moved out of a
     # district by someone who does not act there is refused as well).
     if not may_write(conn, caller, table, {**data, **incoming, "id": key}) or (
             row is not None and not may_write(conn, caller, table, {**data, "id": key})):
         return [_refuse(conn, caller, change, row is not None and (data, fields))]
-    rev = conn.execute("SELECT nextval('rev_seq')").fetchone()[0]
+    rev = _next_rev(conn)
     writer = [rev, caller.device_id, caller.username, at]
     found: list[dict[str, Any]] = []
     for name, value in incoming.items():
@@ -484,7 +565,8 @@ def _apply(conn: psycopg.Connection, caller: Caller, change: dict[str, Any]) -> 
                      for name in incoming):
         # Nothing of the change stood: keep the server's stamps so the row reads as before.
         data["updated_at"], data["origin"] = (row[0].get("updated_at"), row[0].get("origin"))
-    _write_row(conn, table, key, data, fields, rev, caller.device_id, seq)
+    _write_row(conn, table, key, data, fields, rev, caller.device_id, seq,
+               held=(row[0] if row else None,))
     return found
 
 
@@ -497,7 +579,7 @@ def _refuse(conn: psycopg.Connection, caller: Caller, change: dict[str, Any],
     fields: dict[str, Any] = change["fields"]
     if held:
         data, writers = held  # type: ignore[misc]
-        rev = conn.execute("SELECT nextval('rev_seq')").fetchone()[0]
+        rev = _next_rev(conn)
         _write_row(conn, table, key, data, writers, rev, caller.device_id, int(change["seq"]))
         where = data
     else:

@@ -11,13 +11,19 @@ from __future__ import annotations
 import contextlib
 import csv
 import functools
+import gc
+import io
+import itertools
 import json
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
+import orjson
 import sqlalchemy as sa
 from sqlmodel import Session
 
@@ -413,50 +419,143 @@ def cursors(store: Store) -> dict[str, int]:
 # --- first sync: the scope's whole log streamed with COPY ---------------------------------------
 
 FIRST_SYNC_CHUNK = 20_000
+# Chunks read ahead of the one being written (each about 15 MB for 20,000 rows).
+READ_AHEAD = 2
 
 
-def _csv_rows(blocks: Iterator[bytes]) -> Iterator[list[str]]:
-    """CSV records from COPY's byte blocks (JSON documents hold no raw newlines)."""
+class _Blocks(io.RawIOBase):
+    """A stream's byte blocks as a file, so that the CSV reader takes its lines in C."""
 
-    def lines() -> Iterator[str]:
-        rest = b""
-        for block in blocks:
-            rest += block
-            *whole, rest = rest.split(b"\n")
-            for line in whole:
-                yield line.decode("utf-8")
-        if rest:
-            yield rest.decode("utf-8")
+    def __init__(self, blocks: Iterator[bytes], stop: threading.Event) -> None:
+        self.blocks, self.stop, self.held = blocks, stop, memoryview(b"")
 
-    return csv.reader(lines())
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self.held:
+            if self.stop.is_set():
+                raise _Stopped
+            block = next(self.blocks, b"")
+            if not block:
+                return 0
+            self.held = memoryview(block)
+        size = min(len(buffer), len(self.held))
+        buffer[:size] = self.held[:size]
+        self.held = self.held[size:]  # a view: the rest of the block is not copied
+        return size
 
 
-def _insert_many(connection: sa.Connection, table: str, rows: list[tuple[str, dict, int]]
-                 ) -> None:
-    tables = _tables()
-    if table not in tables.columns:
-        return
-    names = tables.columns[table]
-    # Each row's values in column order, missing fields taking the model's default: one
-    # dict merge and one itemgetter per row, both in C.
-    blank = {c: tables.defaults[table].get(c) for c in names}
-    values = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+class _Stopped(Exception):
+    """The writer gave up (a cut, a failed chunk): the reader stops too."""
+
+
+class _Reader:
+    """Fetches and parses the scopes' streams in a thread, a few chunks ahead of the
+    writer: the network, the service and PostgreSQL work while SQLite writes (sqlite3
+    lets go of the interpreter while it steps). Hands over, in order, ``(scope, chunk)``
+    for each chunk of CSV records, ``(scope, None)`` at the end of each scope's stream,
+    and ``(None, error)`` if fetching failed, after which it stops."""
+
+    def __init__(self, transport: Transport, plan: list[tuple[str, int, int]]) -> None:
+        self.transport, self.plan = transport, plan
+        self.queue: queue.Queue[tuple[str | None, Any]] = queue.Queue(READ_AHEAD)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="first-sync reader",
+                                       daemon=True)
+        self.thread.start()
+
+    def _put(self, item: tuple[str | None, Any]) -> None:
+        while not self.stop.is_set():
+            try:
+                self.queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+        raise _Stopped
+
+    def _run(self) -> None:
+        try:
+            for scope, after, upto in self.plan:
+                _headers, blocks = self.transport.stream(
+                    "/v1/stream", {"scope": scope, "after": after, "upto": upto})
+                try:
+                    text = io.TextIOWrapper(io.BufferedReader(_Blocks(blocks, self.stop),
+                                                              1 << 20),
+                                            encoding="utf-8", newline="")
+                    records = csv.reader(text)
+                    while chunk := list(itertools.islice(records, FIRST_SYNC_CHUNK)):
+                        self._put((scope, _decode(chunk)))
+                finally:
+                    close = getattr(blocks, "close", None)
+                    if close is not None:
+                        close()
+                self._put((scope, None))
+        except _Stopped:
+            return
+        except BaseException as error:  # noqa: BLE001 - handed to the writer, raised there
+            with contextlib.suppress(_Stopped):
+                self._put((None, error))
+
+    def get(self) -> tuple[str | None, Any]:
+        return self.queue.get()
+
+    def close(self) -> None:
+        """Stop the reader and wait for it (it closes its stream in its own thread)."""
+        self.stop.set()
+        while self.thread.is_alive():
+            with contextlib.suppress(queue.Empty):
+                self.queue.get(timeout=0.1)
+        self.thread.join()
+
+
+@dataclass
+class _Chunk:
+    """A chunk of a scope's stream, decoded by the reader: runs of one table's rows as
+    the values to insert, and the removals between them, in stream order."""
+
+    runs: list[tuple[str, str, Any, Any]]  # (op, table, values or key, revs or data)
+    size: int
+    last: int  # the version of its last record: the scope's cursor once it is applied
+
+
+def _loads(text: str) -> Any:
     try:
-        cursor.executemany(
-            f"INSERT OR REPLACE INTO {_quote(table)} (" + ", ".join(_quote(c) for c in names)
-            + ") VALUES (" + ", ".join("?" for _ in names) + ")",
-            [values({**blank, **data}) for _key, data, _rev in rows])
-        cursor.executemany(
-            "INSERT INTO sync_row (tbl, key, rev) VALUES (?, ?, ?) ON CONFLICT(tbl, key) "
-            "DO UPDATE SET rev = max(rev, excluded.rev)",
-            [(table, key, rev) for key, _data, rev in rows])
-    finally:
-        cursor.close()
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # what orjson declines (NaN, huge numbers), json takes
+        return json.loads(text)
 
 
-def _apply_chunk(store: Store, scope: str, records: list[list[str]],
-                 checkpoint: Checkpoint, after: int) -> int:
+@functools.lru_cache(maxsize=64)
+def _insert_sql(table: str) -> str:
+    names = _tables().columns[table]
+    return (f"INSERT OR REPLACE INTO {_quote(table)} (" + ", ".join(_quote(c) for c in names)
+            + ") VALUES (" + ", ".join("?" for _ in names) + ")")
+
+
+def _decode(records: list[list[str]]) -> _Chunk:
+    """Each row's values in column order, missing fields taking the model's default (one
+    orjson parse, one dict merge and one itemgetter per row, all in C); done in the
+    reader's thread while the writer's SQLite steps."""
+    tables = _tables()
+    runs: list[tuple[str, str, Any, Any]] = []
+    for (op, table), group in itertools.groupby(records, key=itemgetter(3, 1)):
+        if op != "upsert":
+            runs += [(op, table, key, data) for _v, _t, key, _op, data, _rev in group]
+            continue
+        names = tables.columns.get(table)
+        if names is None:
+            continue  # a table this version does not know
+        blank = {c: tables.defaults[table].get(c) for c in names}
+        values = itemgetter(*names) if len(names) > 1 else (lambda row, name=names[0]: (row[name],))
+        rows = list(group)
+        runs.append((op, table, [values({**blank, **_loads(r[4])}) for r in rows],
+                     [(table, r[2], int(r[5])) for r in rows]))
+    return _Chunk(runs, len(records), int(records[-1][0]))
+
+
+def _apply_chunk(store: Store, scope: str, chunk: _Chunk, checkpoint: Checkpoint,
+                 after: int) -> int:
     """One chunk of a first sync, and the cursor after it, in one SQLite transaction."""
     removed = 0
     with _unchecked(store) as connection:
@@ -465,27 +564,25 @@ def _apply_chunk(store: Store, scope: str, records: list[list[str]],
         # The search index is rebuilt once the whole scope is in (see _reindex_all).
         _set_state(connection, recording="0", search_stale="1")
         _check_cursor(connection, scope, after)
-        run: list[tuple[str, dict, int]] = []
-        run_table = ""
-        for _version, table, key, op, data, rev in records:
-            if op in ("evict", "remove") or table != run_table:
-                if run:
-                    _insert_many(connection, run_table, run)
-                run, run_table = [], table
-            if op == "evict":
-                removed += _evict(connection, key, json.loads(data) if data else None)
-                run_table = ""
-                continue
-            if op == "remove":
-                _remove_row(connection, table, key)  # the search index is rebuilt after
-                run_table = ""
-                continue
-            run.append((key, json.loads(data), int(rev)))
-        if run:
-            _insert_many(connection, run_table, run)
+        connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0").close()  # _checkpointing
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            for op, table, first, second in chunk.runs:
+                if op == "evict":
+                    removed += _evict(connection, first, json.loads(second) if second else None)
+                elif op == "remove":
+                    _remove_row(connection, table, first)  # the search index is rebuilt after
+                else:
+                    cursor.executemany(_insert_sql(table), first)
+                    cursor.executemany(
+                        "INSERT INTO sync_row (tbl, key, rev) VALUES (?, ?, ?) "
+                        "ON CONFLICT(tbl, key) DO UPDATE SET rev = max(rev, excluded.rev)",
+                        second)
+        finally:
+            cursor.close()
         connection.exec_driver_sql(
             "INSERT INTO sync_cursor (scope, version) VALUES (?, ?) ON CONFLICT(scope) "
-            "DO UPDATE SET version = excluded.version", (scope, int(records[-1][0])))
+            "DO UPDATE SET version = excluded.version", (scope, chunk.last))
         _set_state(connection, recording=recording)
         checkpoint("first sync chunk applied")
     return removed
@@ -516,37 +613,32 @@ def _defer_indexes(store: Store, streaming: int) -> None:
             defer_indexes(connection, _tables().columns)
 
 
-def _first_sync(store: Store, transport: Transport, scope: str, upto: int,
+def _first_sync(store: Store, reader: _Reader, scope: str, after: int, upto: int,
                 report: SyncReport, checkpoint: Checkpoint,
                 progress: Callable[[str, int, int], None] | None) -> None:
-    """Stream a scope's log up to ``upto`` in big transactions; a cut resumes from the
-    last chunk's cursor."""
-    after = cursors(store).get(scope, 0)
-    _headers, blocks = transport.stream("/v1/stream", {"scope": scope, "after": after,
-                                                      "upto": upto})
-    chunk: list[list[str]] = []
+    """Apply a scope's streamed log up to ``upto`` in big transactions, chunk by chunk as
+    the reader hands them over; a cut resumes from the last chunk's cursor."""
     done = after
-
-    def apply() -> None:
-        nonlocal done, chunk
-        report.removed += _apply_chunk(store, scope, chunk, checkpoint, done)
-        report.pulled += len(chunk)
-        done = int(chunk[-1][0])
-        chunk = []
+    moved = False
+    while True:
+        got, chunk = reader.get()
+        if got is None:
+            raise chunk  # fetching failed: what was applied stands, with its cursor
+        if chunk is None:
+            break
+        if moved:
+            continue  # another process on this store is pulling this scope
+        try:
+            report.removed += _apply_chunk(store, scope, chunk, checkpoint, done)
+        except _CursorMoved:
+            moved = True  # the pages that follow the stream fetch from its cursor
+            continue
+        report.pulled += chunk.size
+        done = chunk.last
         checkpoint("cursor saved")
         if progress:
             progress(scope, done, upto)
-
-    try:
-        for record in _csv_rows(blocks):
-            chunk.append(record)
-            if len(chunk) >= FIRST_SYNC_CHUNK:
-                apply()
-        if chunk:
-            apply()
-    except _CursorMoved:
-        return  # another process on this store is pulling this scope: page from its cursor
-    if done < upto:
+    if not moved and done < upto:
         raise SyncError("The connection was cut during the first sync; sync again to carry "
                         "on where it stopped.")
 
@@ -591,12 +683,61 @@ def _stream_scopes(store: Store, transport: Transport, streams: list[str],
     held = cursors(store)
     with bulk_writes(store, durable=True):
         _defer_indexes(store, sum(heads[s] - held.get(s, 0) for s in streams))
-        try:
-            for scope in streams:
-                _first_sync(store, transport, scope, heads[scope], report, checkpoint,
-                            progress)
-        finally:
-            _reindex_all(store, checkpoint)
+        plan = [(scope, held.get(scope, 0), heads[scope]) for scope in streams]
+        # The checkpoints go on while the indexes are made: the search index is being
+        # built while the pages of the others are copied into the store.
+        with _checkpointing(store):
+            try:
+                with _collector_paused():
+                    reader = _Reader(transport, plan)
+                    try:
+                        for scope, after, upto in plan:
+                            _first_sync(store, reader, scope, after, upto, report,
+                                        checkpoint, progress)
+                    finally:
+                        reader.close()
+            finally:
+                _reindex_all(store, checkpoint)
+
+
+@contextlib.contextmanager
+def _checkpointing(store: Store) -> Iterator[None]:
+    """Copy the write-ahead log into the store from a thread of its own while the chunks
+    are written (a passive checkpoint never blocks the writer), rather than in the
+    writer's commits (SQLite's automatic checkpoint, which the chunks turn off): a fifth
+    less of the writer's time on 100,000 cases. The WAL still holds each chunk before its
+    commit returns, so a cut loses nothing that was committed."""
+    stop = threading.Event()
+
+    def run() -> None:
+        # A failed checkpoint loses nothing: the one at the end of the load (bulk_writes)
+        # or SQLite's own next one does the work.
+        with contextlib.suppress(Exception), store.engine.connect() as connection:
+            while not stop.wait(0.2):
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").close()
+
+    thread = threading.Thread(target=run, name="first-sync checkpoints", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a stream's records pass through: every list
+    the CSV reader makes counts towards the next collection, each of which walks every
+    record held in the chunks read ahead (a tenth of the first sync's CPU). The records
+    hold no cycles; what else makes them meanwhile is collected when it ends."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 # --- the audit chain ------------------------------------------------------------------------
