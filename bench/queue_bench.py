@@ -176,6 +176,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--no-app", action="store_true", help="skip the first-paint figures")
     parser.add_argument("--cpu", action="store_true", help="time CPU, not wall (shared box)")
+    parser.add_argument("--store", nargs="+", default=[], metavar="CASES=PATH",
+                        help="use this store for that size (a copy: the bench writes to it)")
     args = parser.parse_args()
     global CLOCK
     if args.cpu:
@@ -184,13 +186,18 @@ def main() -> None:
           f"load average {' '.join(f'{x:.1f}' for x in __import__('os').getloadavg())}")
     import sqlmodel  # noqa: F401 - the floor's imports, as the app's
 
+    import asbtui
+
+    print(f"asbtui from {Path(asbtui.__file__).parent}")
+
     from asbtui.db import open_store
     from asbtui.services import access
 
+    stores = {int(size): path for size, path in (item.split("=", 1) for item in args.store)}
     grown: dict[str, dict[int, float]] = {}
     floors: dict[int, float] = {}
     for cases in args.cases:
-        path = HERE / f"bench-{cases // 1000}k.db"
+        path = Path(stores.get(cases, HERE / f"bench-{cases // 1000}k.db"))
         build(path, cases)
         store = open_store(path)
         # The demo adds users, so every service call needs an actor: the bench works as

@@ -9,6 +9,7 @@ gives the same cases in the same order as the old SQL, kept below as the oracle.
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import timedelta
@@ -232,3 +233,64 @@ def test_a_built_store_has_planner_statistics_so_lookups_use_their_own_index(dem
             "ORDER BY ref LIMIT 20"))
     assert "sqlite_autoindex_case_2" in plan and "TEMP B-TREE" not in plan, plan
 
+
+
+# ---------------------------------------------------------------- plans at 1,000,000 cases
+
+
+@pytest.fixture(scope="module")
+def million(demo_template: tuple[Path, Any], tmp_path_factory: pytest.TempPathFactory
+            ) -> Iterator[Store]:
+    """The seeded store with the planner statistics of the 1,000,000-case demo store: the
+    plans SQLite chooses follow the statistics, not the rows."""
+    from test_goto import MILLION_CASE_STATISTICS
+
+    copy = tmp_path_factory.mktemp("demo-plans-1m") / "demo.db"
+    shutil.copyfile(demo_template[0], copy)
+    with open_store(copy) as store:
+        with store.engine.begin() as connection:
+            connection.exec_driver_sql("DELETE FROM sqlite_stat1 WHERE tbl = 'case'")
+            connection.exec_driver_sql(
+                "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (?, ?, ?)",
+                [("case", idx, stat) for idx, stat in MILLION_CASE_STATISTICS])
+        store.engine.dispose()  # statistics are read when a connection opens
+        store.actor = supervisor_everywhere(store)
+        yield store
+
+
+def _walked_index(sort: SortKey, district: District | None) -> str:
+    name = {SortKey.URGENCY: "ix_case_urgency", SortKey.OWNER: "ix_case_by_owner"}.get(
+        sort, queue._INDEX_OF.get(sort, ""))
+    return f"{name}_all" if district is None and sort in (
+        SortKey.URGENCY, SortKey.OWNER, SortKey.OPENED) else name
+
+
+def assert_walks(plans: list[str], index: str) -> None:
+    walks = [plan for plan in plans if "INDEX ix_case_" in plan]
+    assert walks, plans
+    for plan in plans:
+        steps = plan.split(" | ")
+        if plan in walks:
+            used = {re.match(r"(?:SEARCH|SCAN) case (?:USING (?:COVERING )?INDEX (\w+))?",
+                             step).group(1)
+                    for step in steps if step.startswith(("SEARCH case ", "SCAN case "))}
+            assert used == {index}, plan  # (None: a scan of the table)
+            for i, step in enumerate(steps):
+                if "TEMP B-TREE" in step:
+                    assert steps[i - 1].startswith("SCAN anon_"), plan
+        else:
+            assert plan.startswith("SEARCH case USING INDEX sqlite_autoindex_case_1 (id=?)"), plan
+
+
+@pytest.mark.parametrize("district", [District.THA, None], ids=["Thanet", "all districts"])
+@pytest.mark.parametrize("descending", [False, True], ids=["asc", "desc"])
+@pytest.mark.parametrize("sort", list(SortKey))
+def test_at_a_million_cases_each_page_walks_its_own_index(million, sort, descending, district):
+    query = QueueQuery(district=district, sort=sort, descending=descending,
+                       today=AS_OF.date(), now=AS_OF)
+    first = queue.queue_page(million, query, limit=5)
+    assert first.after is not None
+    for after in (None, first.after):
+        plans = plans_of(million, lambda after=after: queue.queue_page(million, query, after,
+                                                                       limit=5))
+        assert_walks(plans, _walked_index(sort, district))
