@@ -300,15 +300,15 @@ def _filter(store: Store, query: QueueQuery) -> _Filter:
     if query.district is not None:
         conditions.append(_CASE.district == _bound("f_district", _CASE.district))
         params["f_district"] = query.district
-    if query.statuses:
-        conditions.append(_CASE.status.in_(_bound("f_statuses", _CASE.status, True)))
-        params["f_statuses"] = list(query.statuses)
-    if query.categories:
-        conditions.append(_CASE.category.in_(_bound("f_categories", _CASE.category, True)))
-        params["f_categories"] = list(query.categories)
-    if query.risks:
-        conditions.append(_CASE.risk.in_(_bound("f_risks", _CASE.risk, True)))
-        params["f_risks"] = list(query.risks)
+    # One parameter per value (the shape holds how many), not an expanding list that
+    # SQLAlchemy would splice into the SQL on every execute.
+    for name, column, values in (("status", _CASE.status, query.statuses),
+                                 ("category", _CASE.category, query.categories),
+                                 ("risk", _CASE.risk, query.risks)):
+        if values:
+            conditions.append(column.in_(
+                [_bound(f"f_{name}{i}", column) for i in range(len(values))]))
+            params |= {f"f_{name}{i}": value for i, value in enumerate(values)}
     if query.owner_id:
         conditions.append(_CASE.owner_id == _bound("f_owner", _CASE.owner_id))
         params["f_owner"] = query.owner_id
@@ -322,8 +322,8 @@ def _filter(store: Store, query: QueueQuery) -> _Filter:
         if matches is not None:
             conditions.append(_CASE.id.in_(matches))
             keep = False
-    shape = (query.district is not None, bool(query.statuses), bool(query.categories),
-             bool(query.risks), bool(query.owner_id), query.unallocated, bool(query.refs))
+    shape = (query.district is not None, len(query.statuses), len(query.categories),
+             len(query.risks), bool(query.owner_id), query.unallocated, bool(query.refs))
     return _Filter(conditions, params, shape if keep else None)
 
 
@@ -386,9 +386,11 @@ _BY_ID: list[sa.Select[Any]] = []
 
 def _rows_by_id(connection: sa.Connection, ids: list[str]) -> dict[str, Any]:
     if not _BY_ID:
-        _BY_ID.append(_row_select().where(
-            _CASE.id.in_(sa.bindparam("ids", type_=_CASE.id.type, expanding=True))))
-    return {row.id: row for row in connection.execute(_BY_ID[0], {"ids": ids})}
+        # The ids as one JSON parameter: the same SQL whatever their number.
+        listed = sa.func.json_each(sa.bindparam("ids", type_=sa.String)).table_valued(
+            "value", name="listed")
+        _BY_ID.append(_row_select().where(_CASE.id.in_(sa.select(listed.c.value))))
+    return {row.id: row for row in connection.execute(_BY_ID[0], {"ids": json.dumps(ids)})}
 
 
 def _merged(connection: sa.Connection, shape: tuple[Any, ...] | None, parts: _Parts,
@@ -662,25 +664,20 @@ def queue_page(
         found = _page(store, connection, query, after, limit + 1)
     more = len(found) > limit
     found = found[:limit]
-    rows = [
-        QueueRow(
-            id=r.id,
-            ref=r.ref,
-            opened_at=r.opened_at,
-            category=Category(r.category),
-            risk=RiskLevel(r.risk),
-            status=CaseStatus(r.status),
-            location=r.location,
-            owner=r.owner,
-            next_review=r.next_review,
-            next_deadline_at=r.next_deadline_at,
-            overdue=(r.next_review is not None and r.next_review < today)
-            or (r.next_deadline_at is not None and r.next_deadline_at < now),
-            vulnerable_victim=r.vulnerable_victim,
-            summary=r.summary,
-        )
-        for _key, r in found
-    ]
+    rows = []
+    for _key, r in found:
+        # By position (the order of _row_columns): a Row's attributes by name cost more
+        # than the rest of a page's Python. The enum columns come back as members.
+        (case_id, ref, opened_at, category, risk, status, location, owner, next_review,
+         next_deadline_at, vulnerable, _priority, _risk_rank, _due, _owner_id,
+         summary) = r[:16]
+        rows.append(QueueRow(
+            id=case_id, ref=ref, opened_at=opened_at, category=category, risk=risk,
+            status=status, location=location, owner=owner, next_review=next_review,
+            next_deadline_at=next_deadline_at,
+            overdue=(next_review is not None and next_review < today)
+            or (next_deadline_at is not None and next_deadline_at < now),
+            vulnerable_victim=vulnerable, summary=summary))
     after_key = found[-1][0] if more and found else None
     newest_first = bool(found) and found[0][0][0] == "recent"
     return QueuePage(rows=rows, after=after_key, newest_first=newest_first)
