@@ -84,7 +84,7 @@ def walk_ms(store, query, pages: int = 20) -> float:
 
 
 def operations(store) -> dict[str, Callable[[], object]]:
-    from asbtui.models import CaseStatus, District, RiskLevel
+    from asbtui.models import CaseStatus, Category, District, RiskLevel
     from asbtui.services import cases, dashboard, queue
     from asbtui.services.queue import QueueQuery, SortKey
 
@@ -115,6 +115,26 @@ def operations(store) -> dict[str, Callable[[], object]]:
         found[f"next page by key, Thanet, by {sort.value}"] = (
             lambda sort=sort: walk_ms(store, QueueQuery(district=District.THA, sort=sort,
                                                         **day), 5))
+    with store.engine.connect() as connection:
+        owner = connection.exec_driver_sql(
+            "SELECT owner_id FROM \"case\" WHERE district = 'THA' AND owner_id IS NOT NULL "
+            "ORDER BY ref LIMIT 1").scalar_one()
+    filters = {
+        "closed": {"statuses": (CaseStatus.CLOSED,)},
+        "high risk": {"risks": (RiskLevel.HIGH,)},
+        "personal": {"categories": (Category.PERSONAL,)},
+        "unallocated": {"unallocated": True},
+    }
+    for name, fields in filters.items():
+        for where, district in (("Thanet", District.THA), ("all districts", None)):
+            found[f"filter {name}, {where}, next pages"] = (
+                lambda fields=fields, district=district: walk_ms(
+                    store, QueueQuery(district=district, **fields, **day), 5))
+    found["filter my cases, Thanet, next pages"] = lambda: walk_ms(
+        store, QueueQuery(district=District.THA, owner_id=owner, **day), 5)
+    found["filter my cases, Thanet, by opened, next pages"] = lambda: walk_ms(
+        store, QueueQuery(district=District.THA, owner_id=owner, sort=SortKey.OPENED,
+                          descending=True, **day), 5)
     found |= {
         "filter open + high risk, all districts (page)": lambda: queue.queue_page(
             store, QueueQuery(statuses=(CaseStatus.OPEN,), risks=(RiskLevel.HIGH,), **day)),
