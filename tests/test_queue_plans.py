@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -177,6 +177,25 @@ def test_my_cases_in_urgency_order_are_as_before(demo):
             Case.district == "THA", Case.owner_id.is_not(None)).limit(1)).scalar_one()
     query = QueueQuery(district=District.THA, owner_id=owner, today=AS_OF.date(), now=AS_OF)
     assert paged(demo, query, 3) == old_order(demo, query)
+
+
+def test_the_overdue_test_is_exact_on_the_day_itself_and_when_london_is_a_day_ahead(demo):
+    # Only a case due between the two bounds (today's date and the instant now) needs its
+    # row read; either side the bound decides. In summer, just before midnight UTC,
+    # London's today is already the next day: the later bound is then today, not now.
+    with demo.engine.connect() as connection:
+        dues = list(connection.execute(sa.select(Case.next_deadline_at).where(
+            Case.next_deadline_at.is_not(None)).order_by(Case.next_deadline_at)).scalars())
+        reviews = list(connection.execute(sa.select(Case.next_review).where(
+            Case.next_review.is_not(None)).order_by(Case.next_review)).scalars())
+    instants = [(due.date(), due) for due in dues[:: max(1, len(dues) // 6)]]
+    instants += [(review, datetime.combine(review, time(12), UTC))
+                 for review in reviews[:: max(1, len(reviews) // 6)]]
+    instants += [(now.date() + timedelta(days=1), now) for _, now in instants[:6]]
+    for today, now in instants:
+        for district in (District.THA, None):
+            query = QueueQuery(district=district, statuses=(), today=today, now=now)
+            assert paged(demo, query, 40) == old_order(demo, query), (today, now)
 
 
 def test_overdue_moves_with_the_hour_asked_about_without_any_rewrite(demo):

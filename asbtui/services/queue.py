@@ -422,6 +422,17 @@ def _in_turn(connection: sa.Connection, batches: list[tuple[tuple[Any, ...] | No
     return found
 
 
+def _growing(count: int, largest: int) -> list[tuple[int, int]]:
+    """(start, size) of batches of 1, 2, 4... walks up to ``largest``: the first walk
+    usually fills the page (each walk reads up to a page of matches, so merging more
+    than needed multiplies the rows read), while many short ones still go a few at once."""
+    found, start, size = [], 0, 1
+    while start < count:
+        found.append((start, size))
+        start, size = start + size, min(size * 2, largest)
+    return found
+
+
 def _shape(filters: _Filter, *shape: Any) -> tuple[Any, ...] | None:
     return None if filters.shape is None else (*shape, filters.shape)
 
@@ -477,17 +488,24 @@ def _urgency_page(connection: sa.Connection, query: QueueQuery, filters: _Filter
             sa.and_(_CASE.next_deadline_at.is_not(None),
                     _CASE.next_deadline_at < _bound("deadline_now", _CASE.next_deadline_at)))
         # Overdue rows have due_key below the later of today and now; the rest at or above
-        # the earlier: bounds that let each range be a seek (the exact test still applies).
+        # the earlier: bounds that let each range be a seek. Only between the two bounds
+        # (due today, before now) is the exact test needed: below the earlier a case is
+        # overdue, at or above the later it is not. Tested first, from the index, the
+        # bound spares reading the case's row (SQLite seeks the table only when a column
+        # of it is needed) except for the few due today.
         today_bound = sa.bindparam("today", type_=sa.Date)
         now_bound = _bound("now", _CASE.opened_at)
-        late = _CASE.due_key < sa.func.max(today_bound, now_bound)
-        not_late = _CASE.due_key >= sa.func.min(today_bound, now_bound)
+        earlier = sa.func.min(today_bound, now_bound)
+        later = sa.func.max(today_bound, now_bound)
+        late = sa.and_(_CASE.due_key < later, sa.or_(_CASE.due_key < earlier, overdue))
+        not_late = sa.and_(_CASE.due_key >= earlier,
+                           sa.or_(_CASE.due_key >= later, sa.not_(overdue)))
         found = []
         for segment in batch:
             priority, late_rank, risk = segment
             conditions = [*filters.conditions, _CASE.priority_rank == priority,
                           _CASE.risk_rank == risk]
-            conditions += [late, overdue] if late_rank == 0 else [not_late, sa.not_(overdue)]
+            conditions.append(late if late_rank == 0 else not_late)
             if segment == start:
                 conditions.append(_after_bound(tail, query.descending))
             constants = [sa.literal(value, sa.Integer) for value in segment]
@@ -495,8 +513,8 @@ def _urgency_page(connection: sa.Connection, query: QueueQuery, filters: _Filter
         return found
 
     batches = []
-    for first in range(0, len(segments), 4):
-        batch = segments[first:first + 4]
+    for first, size in _growing(len(segments), 4):
+        batch = segments[first:first + size]
         shape = _shape(filters, "urgency", query.descending, tuple(batch),
                        start if start in batch else None, forced)
         batches.append((shape, lambda batch=batch: parts(batch)))
@@ -552,12 +570,12 @@ def _owner_page(connection: sa.Connection, query: QueueQuery, filters: _Filter,
             found.append((conditions, [sa.literal(name, sa.String), *tail], hint))
         return found
 
-    # Batches of about eight walks, each name's officers in the same batch (their cases
-    # interleave in the order).
+    # Batches of 1, 2, 4, then 8 walks (see _growing), each name's officers in the same
+    # batch (their cases interleave in the order).
     batches, batch = [], []
     for position, (name, ids) in enumerate(groups):
         batch += [(name, officer_id) for officer_id in (ids or [None])]
-        if len(batch) >= 8 or position == len(groups) - 1:
+        if len(batch) >= min(8, 2 ** len(batches)) or position == len(groups) - 1:
             shape = _shape(filters, "owner", query.descending, tuple(batch),
                            start if any(name == start for name, _ in batch) else None, hint)
             batches.append((shape, lambda batch=batch: parts(batch)))
