@@ -440,10 +440,15 @@ def _shape(filters: _Filter, *shape: Any) -> tuple[Any, ...] | None:
 def _plain_page(connection: sa.Connection, query: QueueQuery, filters: _Filter,
                 after: Sequence[Any] | None, limit: int) -> list[tuple[tuple, Any]]:
     keys = [_CASE[key.key] for key in _PLAIN_KEYS[query.sort]]
-    params = {**filters.params, **_after_params(after or ())}
+    # Sorted by the one status (or category) the filter allows: every row has it, so the
+    # key after which to start leaves it out. (With it in the row value, SQLite read the
+    # rest of the status from the index and sorted it for every page.)
+    fixed = int((query.sort is SortKey.STATUS and len(query.statuses) == 1)
+                or (query.sort is SortKey.CATEGORY and len(query.categories) == 1))
+    params = {**filters.params, **_after_params(after[fixed:] if after is not None else ())}
 
     def conditions() -> list[Any]:
-        bound = [_after_bound(keys, query.descending)] if after is not None else []
+        bound = [_after_bound(keys[fixed:], query.descending)] if after is not None else []
         return [*filters.conditions, *bound]
 
     # A search's matches are few or are found by the search index: let SQLite choose.
@@ -453,13 +458,15 @@ def _plain_page(connection: sa.Connection, query: QueueQuery, filters: _Filter,
         if query.district is None:
             index = f"{index}_all"
         hint = index if forced else None
-        shape = _shape(filters, "walk", query.sort, query.descending, after is not None, hint)
+        shape = _shape(filters, "walk", query.sort, query.descending, after is not None, hint,
+                       fixed)
         rows = _walk(connection, shape, conditions, keys, query.descending, params, limit,
                      hint)
         return [(tuple(getattr(row, key.key) for key in keys), row) for row in rows]
     # Across districts: one short walk per district down its index, merged.
     hint = _INDEX_OF[query.sort] if forced else None
-    shape = _shape(filters, "districts", query.sort, query.descending, after is not None, hint)
+    shape = _shape(filters, "districts", query.sort, query.descending, after is not None, hint,
+                   fixed)
     return _merged(connection, shape, lambda: [
         ([*conditions(), _CASE.district == district], keys, hint) for district in District],
         query.descending, params, limit)
