@@ -403,3 +403,17 @@ def test_at_a_million_cases_a_filtered_page_walks_the_order_index(million, name,
         plans = plans_of(million, lambda after=after: queue.queue_page(million, query, after,
                                                                        limit=3))
         assert_walks(plans, _walked_index(sort, district))
+
+
+def test_a_kept_statement_answers_each_query_with_its_own_values(demo):
+    # One shape (a district, urgency, a risk and a status filter, after a key), built once
+    # and bound anew: each district, risk, status and day gets its own cases.
+    for district, risk, status, days in [(District.THA, RiskLevel.HIGH, CaseStatus.OPEN, 0),
+                                         (District.MED, RiskLevel.STANDARD, CaseStatus.OPEN, 9),
+                                         (District.THA, RiskLevel.MEDIUM, CaseStatus.CLOSED, 0),
+                                         (District.DOV, RiskLevel.HIGH, CaseStatus.CLOSED, 40)]:
+        now = AS_OF + timedelta(days=days)
+        query = QueueQuery(district=district, risks=(risk,), statuses=(status,),
+                           today=now.date(), now=now)
+        assert paged(demo, query, 2) == old_order(demo, query)
+    assert len(queue._STATEMENTS) <= queue._STATEMENTS_KEPT

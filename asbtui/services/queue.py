@@ -8,6 +8,7 @@ Core selects (no ORM objects), one page at a time; nothing loads a whole table.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -259,6 +260,7 @@ _OFFICER = Officer.__table__.c  # type: ignore[attr-defined]
 
 _STATEMENTS: dict[tuple[Any, ...], Any] = {}
 _STATEMENTS_KEPT = 512
+_STATEMENTS_LOCK = threading.Lock()
 
 
 def _statement(shape: tuple[Any, ...] | None, build: Callable[[], Any]) -> Any:
@@ -268,9 +270,11 @@ def _statement(shape: tuple[Any, ...] | None, build: Callable[[], Any]) -> Any:
         return build()
     statement = _STATEMENTS.get(shape)
     if statement is None:
-        if len(_STATEMENTS) >= _STATEMENTS_KEPT:  # oldest first (owners' names may change)
-            del _STATEMENTS[next(iter(_STATEMENTS))]
-        statement = _STATEMENTS[shape] = build()
+        statement = build()
+        with _STATEMENTS_LOCK:  # pages are read in worker threads
+            if len(_STATEMENTS) >= _STATEMENTS_KEPT:  # oldest first (names may change)
+                del _STATEMENTS[next(iter(_STATEMENTS))]
+            _STATEMENTS[shape] = statement
     return statement
 
 
