@@ -84,7 +84,7 @@ def walk_ms(store, query, pages: int = 20) -> float:
 
 
 def operations(store) -> dict[str, Callable[[], object]]:
-    from asbtui.models import CaseStatus, District, RiskLevel
+    from asbtui.models import CaseStatus, Category, District, RiskLevel
     from asbtui.services import cases, dashboard, queue
     from asbtui.services.queue import QueueQuery, SortKey
 
@@ -115,6 +115,26 @@ def operations(store) -> dict[str, Callable[[], object]]:
         found[f"next page by key, Thanet, by {sort.value}"] = (
             lambda sort=sort: walk_ms(store, QueueQuery(district=District.THA, sort=sort,
                                                         **day), 5))
+    with store.engine.connect() as connection:
+        owner = connection.exec_driver_sql(
+            "SELECT owner_id FROM \"case\" WHERE district = 'THA' AND owner_id IS NOT NULL "
+            "ORDER BY ref LIMIT 1").scalar_one()
+    filters = {
+        "closed": {"statuses": (CaseStatus.CLOSED,)},
+        "high risk": {"risks": (RiskLevel.HIGH,)},
+        "personal": {"categories": (Category.PERSONAL,)},
+        "unallocated": {"unallocated": True},
+    }
+    for name, fields in filters.items():
+        for where, district in (("Thanet", District.THA), ("all districts", None)):
+            found[f"filter {name}, {where}, next pages"] = (
+                lambda fields=fields, district=district: walk_ms(
+                    store, QueueQuery(district=district, **fields, **day), 5))
+    found["filter my cases, Thanet, next pages"] = lambda: walk_ms(
+        store, QueueQuery(district=District.THA, owner_id=owner, **day), 5)
+    found["filter my cases, Thanet, by opened, next pages"] = lambda: walk_ms(
+        store, QueueQuery(district=District.THA, owner_id=owner, sort=SortKey.OPENED,
+                          descending=True, **day), 5)
     found |= {
         "filter open + high risk, all districts (page)": lambda: queue.queue_page(
             store, QueueQuery(statuses=(CaseStatus.OPEN,), risks=(RiskLevel.HIGH,), **day)),
@@ -176,6 +196,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--no-app", action="store_true", help="skip the first-paint figures")
     parser.add_argument("--cpu", action="store_true", help="time CPU, not wall (shared box)")
+    parser.add_argument("--store", nargs="+", default=[], metavar="CASES=PATH",
+                        help="use this store for that size (a copy: the bench writes to it)")
     args = parser.parse_args()
     global CLOCK
     if args.cpu:
@@ -184,13 +206,18 @@ def main() -> None:
           f"load average {' '.join(f'{x:.1f}' for x in __import__('os').getloadavg())}")
     import sqlmodel  # noqa: F401 - the floor's imports, as the app's
 
+    import asbtui
+
+    print(f"asbtui from {Path(asbtui.__file__).parent}")
+
     from asbtui.db import open_store
     from asbtui.services import access
 
+    stores = {int(size): path for size, path in (item.split("=", 1) for item in args.store)}
     grown: dict[str, dict[int, float]] = {}
     floors: dict[int, float] = {}
     for cases in args.cases:
-        path = HERE / f"bench-{cases // 1000}k.db"
+        path = Path(stores.get(cases, HERE / f"bench-{cases // 1000}k.db"))
         build(path, cases)
         store = open_store(path)
         # The demo adds users, so every service call needs an actor: the bench works as
@@ -201,7 +228,7 @@ def main() -> None:
               f"{floor:.3f} ms")
         print(f"{'operation':<52}{'p95 ms':>10}{'x floor':>10}")
         for name, fn in operations(store).items():
-            if name.startswith("next page"):
+            if name.startswith("next page") or name.endswith("next pages"):
                 ms = statistics.median(fn() for _ in range(3))  # walk_ms is already a p95
             else:
                 ms = p95_ms(fn, args.repeat)

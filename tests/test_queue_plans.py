@@ -9,9 +9,10 @@ gives the same cases in the same order as the old SQL, kept below as the oracle.
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -121,12 +122,53 @@ FILTERS: dict[str, dict[str, Any]] = {
 def test_every_sort_and_filter_gives_the_same_cases_in_the_same_order_as_before(
     demo, sort, descending, district
 ):
-    for name, fields in FILTERS.items():
+    mine = {"my cases": {"owner_id": _an_owner(demo)},
+            "my cases, any status, personal": {"owner_id": _an_owner(demo), "statuses": (),
+                                               "categories": (Category.PERSONAL,)}}
+    for name, fields in (FILTERS | mine).items():
         query = QueueQuery(district=district, sort=sort, descending=descending,
                            today=AS_OF.date(), now=AS_OF, **fields)
         expected = old_order(demo, query)
         assert paged(demo, query, 7) == expected, name
         assert queue.queue_count(demo, query) == len(expected), name
+
+
+def _an_owner(store: Store) -> str:
+    with store.engine.connect() as connection:
+        return connection.execute(sa.select(Case.owner_id).where(
+            Case.district == "THA", Case.owner_id.is_not(None)).order_by(Case.ref).limit(1)
+        ).scalar_one()
+
+
+@pytest.mark.parametrize("district", [District.THA, None], ids=["Thanet", "all districts"])
+@pytest.mark.parametrize("descending", [False, True], ids=["asc", "desc"])
+def test_officers_of_the_same_name_share_their_place_in_the_owner_order(
+    demo_store, district, descending
+):
+    # Each officer is walked on their own; two of one name must interleave by risk and id
+    # as one group did, also across a page break and when a statement is reused.
+    # Named to come seventh and eighth after the unallocated cases in ascending order:
+    # where owners' walks are split into statements of eight.
+    with demo_store.engine.connect() as connection:
+        named = sa.select(Officer.name).distinct().order_by(Officer.name)
+        if district is not None:
+            named = named.where(Officer.district == district)
+        name = f"{list(connection.execute(named).scalars())[5]} Zz"
+    twins = [Officer(collar=f"PC 99{i}", name=name, district=District.THA) for i in range(2)]
+    with demo_store.session() as session:
+        session.add_all(twins)
+        refs = list(session.execute(sa.select(Case.ref).where(
+            Case.district == "THA", ~Case.deleted).order_by(Case.ref).limit(24)).scalars())
+        for i, ref in enumerate(refs):
+            session.execute(sa.update(Case).where(Case.ref == ref).values(
+                owner_id=twins[i % 2].id))
+    query = QueueQuery(district=district, sort=SortKey.OWNER, descending=descending,
+                       statuses=(), today=AS_OF.date(), now=AS_OF)
+    expected = old_order(demo_store, query)
+    for size in (5, 7, 100):
+        assert paged(demo_store, query, size) == expected
+    named = [ref for ref in expected if ref in refs]
+    assert set(named) == set(refs)
 
 
 def test_my_cases_in_urgency_order_are_as_before(demo):
@@ -135,6 +177,25 @@ def test_my_cases_in_urgency_order_are_as_before(demo):
             Case.district == "THA", Case.owner_id.is_not(None)).limit(1)).scalar_one()
     query = QueueQuery(district=District.THA, owner_id=owner, today=AS_OF.date(), now=AS_OF)
     assert paged(demo, query, 3) == old_order(demo, query)
+
+
+def test_the_overdue_test_is_exact_on_the_day_itself_and_when_london_is_a_day_ahead(demo):
+    # Only a case due between the two bounds (today's date and the instant now) needs its
+    # row read; either side the bound decides. In summer, just before midnight UTC,
+    # London's today is already the next day: the later bound is then today, not now.
+    with demo.engine.connect() as connection:
+        dues = list(connection.execute(sa.select(Case.next_deadline_at).where(
+            Case.next_deadline_at.is_not(None)).order_by(Case.next_deadline_at)).scalars())
+        reviews = list(connection.execute(sa.select(Case.next_review).where(
+            Case.next_review.is_not(None)).order_by(Case.next_review)).scalars())
+    instants = [(due.date(), due) for due in dues[:: max(1, len(dues) // 6)]]
+    instants += [(review, datetime.combine(review, time(12), UTC))
+                 for review in reviews[:: max(1, len(reviews) // 6)]]
+    instants += [(now.date() + timedelta(days=1), now) for _, now in instants[:6]]
+    for today, now in instants:
+        for district in (District.THA, None):
+            query = QueueQuery(district=district, statuses=(), today=today, now=now)
+            assert paged(demo, query, 40) == old_order(demo, query), (today, now)
 
 
 def test_overdue_moves_with_the_hour_asked_about_without_any_rewrite(demo):
@@ -232,3 +293,127 @@ def test_a_built_store_has_planner_statistics_so_lookups_use_their_own_index(dem
             "ORDER BY ref LIMIT 20"))
     assert "sqlite_autoindex_case_2" in plan and "TEMP B-TREE" not in plan, plan
 
+
+
+# ---------------------------------------------------------------- plans at 1,000,000 cases
+
+
+# The planner's statistics of the case table of the 1,000,000-case demo store built on
+# 07/12/2026 (`asbtui demo --cases 1000000 --seed 1`, ANALYZE of 1,000 rows per index).
+M1_CASE_STATISTICS = [
+    ("ix_case_address", "912870 2 1 1 1 1"),
+    ("ix_case_by_category", "842400 1001 1001 1001 1001 1 1"),
+    ("ix_case_by_due", "719712 1001 1001 84 77 1 1"),
+    ("ix_case_by_location", "882096 1001 1001 2 1 1"),
+    ("ix_case_by_opened", "866304 1001 1001 1 1 1"),
+    ("ix_case_by_opened_all", "907578 1001 1 1 1"),
+    ("ix_case_by_owner", "2021448 1001 1001 1001 501 1 1"),
+    ("ix_case_by_owner_all", "3465000 1001 1001 1001 1 1"),
+    ("ix_case_by_ref", "940500 1001 1001 1 1 1"),
+    ("ix_case_by_risk", "712800 1001 1001 1001 251 1 1"),
+    ("ix_case_by_status", "647280 1001 1001 1001 501 1"),
+    ("ix_case_district_review", "1958400 1001 1001 1001 1001"),
+    ("ix_case_opened", "938600 1001 1"),
+    ("ix_case_owner_id", "14358870 1001"),
+    ("ix_case_owner_review", "3249015 1001 1001 1"),
+    ("ix_case_point", "1 1 1"),
+    ("ix_case_postcode", "861184 101 101 1 1 1"),
+    ("ix_case_queue", "738720 1001 1001 1001 501 84 63 1"),
+    ("ix_case_street", "1035440 1001 201"),
+    ("ix_case_updated_at", "852840 1"),
+    ("ix_case_urgency", "740962 1001 1001 1001 1001 251 1 1 1"),
+    ("ix_case_urgency_all", "790704 1001 1001 1001 334 1 1 1"),
+    ("sqlite_autoindex_case_1", "514188 1"),
+    ("sqlite_autoindex_case_2", "1102140 1"),
+]
+
+
+@pytest.fixture(scope="module", params=["m1", "goto"],
+                ids=["1M store of 07-12-2026", "1M store of go-to-case's test"])
+def million(request: pytest.FixtureRequest, demo_template: tuple[Path, Any],
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """The seeded store with the planner statistics of a 1,000,000-case demo store: the
+    plans SQLite chooses follow the statistics, not the rows. (With them, and no hint,
+    SQLite read ix_case_queue and sorted every open case of each district.)"""
+    from test_goto import MILLION_CASE_STATISTICS
+
+    statistics = M1_CASE_STATISTICS if request.param == "m1" else MILLION_CASE_STATISTICS
+    copy = tmp_path_factory.mktemp("demo-plans-1m") / "demo.db"
+    shutil.copyfile(demo_template[0], copy)
+    with open_store(copy) as store:
+        with store.engine.begin() as connection:
+            connection.exec_driver_sql("DELETE FROM sqlite_stat1 WHERE tbl = 'case'")
+            connection.exec_driver_sql(
+                "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (?, ?, ?)",
+                [("case", idx, stat) for idx, stat in statistics])
+        store.engine.dispose()  # statistics are read when a connection opens
+        store.actor = supervisor_everywhere(store)
+        yield store
+
+
+def _walked_index(sort: SortKey, district: District | None) -> str:
+    name = {SortKey.URGENCY: "ix_case_urgency", SortKey.OWNER: "ix_case_by_owner"}.get(
+        sort, queue._INDEX_OF.get(sort, ""))
+    return f"{name}_all" if district is None and sort in (
+        SortKey.URGENCY, SortKey.OWNER, SortKey.OPENED) else name
+
+
+def assert_walks(plans: list[str], index: str) -> None:
+    walks = [plan for plan in plans if "INDEX ix_case_" in plan]
+    assert walks, plans
+    for plan in plans:
+        steps = plan.split(" | ")
+        if plan in walks:
+            used = {re.match(r"(?:SEARCH|SCAN) case (?:USING (?:COVERING )?INDEX (\w+))?",
+                             step).group(1)
+                    for step in steps if step.startswith(("SEARCH case ", "SCAN case "))}
+            assert used == {index}, plan  # (None: a scan of the table)
+            for i, step in enumerate(steps):
+                if "TEMP B-TREE" in step:
+                    assert steps[i - 1].startswith("SCAN anon_"), plan
+        else:
+            assert plan.startswith("SEARCH case USING INDEX sqlite_autoindex_case_1 (id=?)"), plan
+
+
+@pytest.mark.parametrize("district", [District.THA, None], ids=["Thanet", "all districts"])
+@pytest.mark.parametrize("descending", [False, True], ids=["asc", "desc"])
+@pytest.mark.parametrize("sort", list(SortKey))
+def test_at_a_million_cases_each_page_walks_its_own_index(million, sort, descending, district):
+    query = QueueQuery(district=district, sort=sort, descending=descending,
+                       today=AS_OF.date(), now=AS_OF)
+    first = queue.queue_page(million, query, limit=5)
+    assert first.after is not None
+    for after in (None, first.after):
+        plans = plans_of(million, lambda after=after: queue.queue_page(million, query, after,
+                                                                       limit=5))
+        assert_walks(plans, _walked_index(sort, district))
+
+
+@pytest.mark.parametrize("district", [District.THA, None], ids=["Thanet", "all districts"])
+@pytest.mark.parametrize("sort", [SortKey.URGENCY, SortKey.OPENED, SortKey.STATUS,
+                                  SortKey.CATEGORY, SortKey.RISK, SortKey.OWNER])
+@pytest.mark.parametrize("name", ["closed", "high risk", "personal", "unallocated", "my cases"])
+def test_at_a_million_cases_a_filtered_page_walks_the_order_index(million, name, sort,
+                                                                   district):
+    fields = {"my cases": {"owner_id": _an_owner(million)}}.get(name) or FILTERS.get(name) or {
+        "closed": {"statuses": (CaseStatus.CLOSED,)}}[name]
+    query = QueueQuery(district=district, sort=sort, today=AS_OF.date(), now=AS_OF, **fields)
+    first = queue.queue_page(million, query, limit=3)
+    for after in (None, first.after):
+        plans = plans_of(million, lambda after=after: queue.queue_page(million, query, after,
+                                                                       limit=3))
+        assert_walks(plans, _walked_index(sort, district))
+
+
+def test_a_kept_statement_answers_each_query_with_its_own_values(demo):
+    # One shape (a district, urgency, a risk and a status filter, after a key), built once
+    # and bound anew: each district, risk, status and day gets its own cases.
+    for district, risk, status, days in [(District.THA, RiskLevel.HIGH, CaseStatus.OPEN, 0),
+                                         (District.MED, RiskLevel.STANDARD, CaseStatus.OPEN, 9),
+                                         (District.THA, RiskLevel.MEDIUM, CaseStatus.CLOSED, 0),
+                                         (District.DOV, RiskLevel.HIGH, CaseStatus.CLOSED, 40)]:
+        now = AS_OF + timedelta(days=days)
+        query = QueueQuery(district=district, risks=(risk,), statuses=(status,),
+                           today=now.date(), now=now)
+        assert paged(demo, query, 2) == old_order(demo, query)
+    assert len(queue._STATEMENTS) <= queue._STATEMENTS_KEPT

@@ -8,13 +8,15 @@ Core selects (no ORM objects), one page at a time; nothing loads a whole table.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 
 from asbtui.dates import london_today, utc_now
 from asbtui.models import (
@@ -34,6 +36,18 @@ if TYPE_CHECKING:
     from asbtui.db import Store
 
 PAGE_SIZE = 100
+
+
+def _sqlite_table_hint(_compiler: SQLiteCompiler, _table: Any, text: str) -> str:
+    return text
+
+
+# SQLAlchemy's SQLite compiler drops table hints, so ``with_hint(Case, "INDEXED BY ix")``
+# never reached the SQL; rendered, it makes SQLite walk the queue's index for the order
+# even where the statistics of a large store make the planner prefer ix_case_queue and a
+# sort of every open case of the district (tests/test_queue_plans.py, at 1,000,000 cases).
+# Only the queue's statements carry hints.
+SQLiteCompiler.get_from_hint_text = _sqlite_table_hint  # type: ignore[method-assign]
 
 
 class SortKey(StrEnum):
@@ -219,17 +233,6 @@ def _after(keys: Sequence[Any], after: Sequence[Any], descending: bool) -> sa.Co
     return row_key < bound if descending else row_key > bound
 
 
-def _walk(connection: sa.Connection, conditions: list[Any], keys: list[Any],
-          descending: bool, limit: int, index: str | None) -> list[Any]:
-    """One index walk: the rows matching ``conditions`` in ``keys`` order."""
-    select = sa.select(*_row_columns()).outerjoin(Officer, Officer.id == Case.owner_id)
-    if index is not None:
-        select = select.with_hint(Case, f"INDEXED BY {index}", "sqlite")
-    order = [key.desc() if descending else key.asc() for key in keys]
-    select = select.where(*conditions).order_by(*order).limit(limit)
-    return list(connection.execute(select).all())
-
-
 def _expression(store: Store, query: QueueQuery) -> str | None:
     """The search's FTS5 query; a partner's leaves out people's names and addresses."""
     if not query.search.strip():
@@ -243,90 +246,239 @@ def _searching(query: QueueQuery) -> bool:
 
 
 _CASE = Case.__table__.c  # type: ignore[attr-defined]
+_OFFICER = Officer.__table__.c  # type: ignore[attr-defined]
 
 
-def _core(key: Any) -> Any:
-    """The Core column behind an ORM attribute (cheaper to build expressions from)."""
-    return _CASE[key.key] if isinstance(key, sa.orm.InstrumentedAttribute) else key
+# ------------------------------------------------------------------ statements built once
+#
+# A page's statement depends on the query's shape (sort, direction, one district or all,
+# which filters are set, whether it starts after a key), not on its values: each shape is
+# built once, with bind parameters for the values, and kept. SQLAlchemy then finds its
+# compiled form by the kept statement's (memoised) cache key, so a page costs a bound
+# execute and reading its rows, not building and compiling thirteen district walks anew
+# (15-25 ms of Python a page at 100,000 cases; SQLite's part was under 1 ms).
+
+_STATEMENTS: dict[tuple[Any, ...], Any] = {}
+_STATEMENTS_KEPT = 512
+_STATEMENTS_LOCK = threading.Lock()
 
 
-def _merged(connection: sa.Connection, parts: list[tuple[list[Any], list[Any], str | None]],
-            descending: bool, limit: int) -> list[tuple[tuple, Any]]:
+def _statement(shape: tuple[Any, ...] | None, build: Callable[[], Any]) -> Any:
+    """The statement of ``shape``, built by ``build`` the first time (``shape`` None: a
+    statement holding values, such as a partner's shared cases, built every time)."""
+    if shape is None:
+        return build()
+    statement = _STATEMENTS.get(shape)
+    if statement is None:
+        statement = build()
+        with _STATEMENTS_LOCK:  # pages are read in worker threads
+            if len(_STATEMENTS) >= _STATEMENTS_KEPT:  # oldest first (names may change)
+                del _STATEMENTS[next(iter(_STATEMENTS))]
+            _STATEMENTS[shape] = statement
+    return statement
+
+
+@dataclass(frozen=True)
+class _Filter:
+    """A query's filters as conditions over bind parameters, with their values."""
+
+    conditions: list[Any]
+    params: dict[str, Any]
+    shape: tuple[Any, ...] | None
+    """Which filters are set; None when a condition holds values (not to be kept)."""
+
+
+def _bound(name: str, column: Any, expanding: bool = False) -> sa.BindParameter[Any]:
+    return sa.bindparam(name, type_=column.type, expanding=expanding)
+
+
+def _filter(store: Store, query: QueueQuery) -> _Filter:
+    """The query's filters (as :func:`_conditions`), each value a bind parameter."""
+    conditions: list[Any] = [_CASE.deleted == sa.false()]
+    params: dict[str, Any] = {}
+    keep = True
+    shared = readable_case_ids(current(store))
+    if shared is not None:
+        conditions.append(_CASE.id.in_(shared))
+        keep = False
+    if query.district is not None:
+        conditions.append(_CASE.district == _bound("f_district", _CASE.district))
+        params["f_district"] = query.district
+    # One parameter per value (the shape holds how many), not an expanding list that
+    # SQLAlchemy would splice into the SQL on every execute.
+    for name, column, values in (("status", _CASE.status, query.statuses),
+                                 ("category", _CASE.category, query.categories),
+                                 ("risk", _CASE.risk, query.risks)):
+        if values:
+            conditions.append(column.in_(
+                [_bound(f"f_{name}{i}", column) for i in range(len(values))]))
+            params |= {f"f_{name}{i}": value for i, value in enumerate(values)}
+    if query.owner_id:
+        conditions.append(_CASE.owner_id == _bound("f_owner", _CASE.owner_id))
+        params["f_owner"] = query.owner_id
+    if query.unallocated:
+        conditions.append(_CASE.owner_id.is_(None))
+    if query.refs:
+        conditions.append(_CASE.ref.in_(_bound("f_refs", _CASE.ref, True)))
+        params["f_refs"] = list(query.refs)
+    if query.search.strip():
+        matches = search.matching_case_ids(query.search, with_people=shared is None)
+        if matches is not None:
+            conditions.append(_CASE.id.in_(matches))
+            keep = False
+    shape = (query.district is not None, len(query.statuses), len(query.categories),
+             len(query.risks), bool(query.owner_id), query.unallocated, bool(query.refs))
+    return _Filter(conditions, params, shape if keep else None)
+
+
+def _after_bound(keys: Sequence[Any], descending: bool) -> sa.ColumnElement[bool]:
+    """The rows after the key in bind parameters a0, a1... (see :func:`_after_params`)."""
+    row_key = sa.tuple_(*keys)
+    bound = sa.tuple_(*(_bound(f"a{i}", key) for i, key in enumerate(keys)))
+    return row_key < bound if descending else row_key > bound
+
+
+def _after_params(after: Sequence[Any]) -> dict[str, Any]:
+    return {f"a{i}": value for i, value in enumerate(after)}
+
+
+_LIMIT = sa.bindparam("limit", type_=sa.Integer)
+
+
+def _hinted(select: sa.Select[Any], index: str | None) -> sa.Select[Any]:
+    return select if index is None else select.with_hint(
+        Case, f"INDEXED BY {index}", "sqlite")
+
+
+def _row_select() -> sa.Select[Any]:
+    return sa.select(*_row_columns()).outerjoin(Officer, Officer.id == Case.owner_id)
+
+
+def _walk(connection: sa.Connection, shape: tuple[Any, ...] | None,
+          conditions: Callable[[], list[Any]], keys: list[Any], descending: bool,
+          params: dict[str, Any], limit: int, index: str | None) -> list[Any]:
+    """One index walk: the rows matching ``conditions`` in ``keys`` order."""
+    def build() -> sa.Select[Any]:
+        order = [key.desc() if descending else key.asc() for key in keys]
+        return _hinted(_row_select(), index).where(*conditions()).order_by(*order).limit(
+            _LIMIT)
+
+    statement = _statement(shape, build)
+    return list(connection.execute(statement, {**params, "limit": limit}).all())
+
+
+_Parts = Callable[[], list[tuple[list[Any], list[Any], str | None]]]
+
+
+def _union(parts: list[tuple[list[Any], list[Any], str | None]],
+           descending: bool) -> sa.Select[Any]:
+    members = []
+    for conditions, keys, index in parts:
+        member = _hinted(sa.select(*(key.label(f"k{i}") for i, key in enumerate(keys))),
+                         index).where(*conditions)
+        order = [k.desc() if descending else k.asc() for k in keys
+                 if not isinstance(k, sa.BindParameter)]
+        members.append(sa.select(member.order_by(*order).limit(_LIMIT).subquery()))
+    union = (sa.union_all(*members) if len(members) > 1 else members[0]).subquery()
+    order = [union.c[f"k{i}"] for i in range(len(parts[0][1]))]
+    return sa.select(union).order_by(
+        *[k.desc() if descending else k.asc() for k in order]).limit(_LIMIT)
+
+
+_BY_ID: list[sa.Select[Any]] = []
+
+
+def _rows_by_id(connection: sa.Connection, ids: list[str]) -> dict[str, Any]:
+    if not _BY_ID:
+        # The ids as one JSON parameter: the same SQL whatever their number.
+        listed = sa.func.json_each(sa.bindparam("ids", type_=sa.String)).table_valued(
+            "value", name="listed")
+        _BY_ID.append(_row_select().where(_CASE.id.in_(sa.select(listed.c.value))))
+    return {row.id: row for row in connection.execute(_BY_ID[0], {"ids": json.dumps(ids)})}
+
+
+def _merged(connection: sa.Connection, shape: tuple[Any, ...] | None, parts: _Parts,
+            descending: bool, params: dict[str, Any], limit: int) -> list[tuple[tuple, Any]]:
     """Several index walks merged in one statement, then the page's rows by key.
 
     Each part is (conditions, key expressions, index): a walk of at most ``limit`` keys,
     read from its index alone. SQLite merges the parts' keys (a few hundred at most) and
-    keeps the first ``limit``; only those rows are then read in full.
+    keeps the first ``limit``; only those rows are then read in full. ``parts`` is called
+    only when the statement of ``shape`` is not yet built.
     """
-    members = []
-    for conditions, orm_keys, index in parts:
-        # Core columns: building ninety walks from ORM attributes cost 40 ms of Python.
-        keys = [_core(key) for key in orm_keys]
-        member = sa.select(*(key.label(f"k{i}") for i, key in enumerate(keys))).where(
-            *conditions)
-        if index is not None:
-            member = member.with_hint(Case, f"INDEXED BY {index}", "sqlite")
-        order = [k.desc() if descending else k.asc() for k in keys
-                 if not isinstance(k, sa.BindParameter)]
-        members.append(sa.select(member.order_by(*order).limit(limit).subquery()))
-    if not members:
-        return []
-    union = (sa.union_all(*members) if len(members) > 1 else members[0]).subquery()
-    width = len(parts[0][1])
-    order = [union.c[f"k{i}"] for i in range(width)]
-    keyed = connection.execute(sa.select(union).order_by(
-        *[k.desc() if descending else k.asc() for k in order]).limit(limit)).all()
+    statement = _statement(shape, lambda: _union(parts(), descending))
+    keyed = connection.execute(statement, {**params, "limit": limit}).all()
     if not keyed:
         return []
-    rows = {row.id: row for row in connection.execute(
-        sa.select(*_row_columns()).outerjoin(Officer, Officer.id == Case.owner_id)
-        .where(Case.id.in_([key[-1] for key in keyed])))}
+    rows = _rows_by_id(connection, [key[-1] for key in keyed])
     return [(tuple(key), rows[key[-1]]) for key in keyed]
 
 
-def _in_turn(connection: sa.Connection, parts: list[tuple[list[Any], list[Any], str | None]],
-             descending: bool, limit: int, batch: int) -> list[tuple[tuple, Any]]:
+def _in_turn(connection: sa.Connection, batches: list[tuple[tuple[Any, ...] | None, _Parts]],
+             descending: bool, params: dict[str, Any], limit: int) -> list[tuple[tuple, Any]]:
     """Walks that follow one another in the order (urgency ranges, owners by name), merged
-    ``batch`` at a time until the page is full: the first few usually fill it."""
+    a batch at a time until the page is full: the first few usually fill it."""
     found: list[tuple[tuple, Any]] = []
-    for start in range(0, len(parts), batch):
-        found += _merged(connection, parts[start:start + batch], descending,
-                         limit - len(found))
+    for shape, parts in batches:
+        found += _merged(connection, shape, parts, descending, params, limit - len(found))
         if len(found) >= limit:
             break
     return found
 
 
-def _plain_page(connection: sa.Connection, query: QueueQuery, base: list[Any],
+def _growing(count: int, largest: int) -> list[tuple[int, int]]:
+    """(start, size) of batches of 1, 2, 4... walks up to ``largest``: the first walk
+    usually fills the page (each walk reads up to a page of matches, so merging more
+    than needed multiplies the rows read), while many short ones still go a few at once."""
+    found, start, size = [], 0, 1
+    while start < count:
+        found.append((start, size))
+        start, size = start + size, min(size * 2, largest)
+    return found
+
+
+def _shape(filters: _Filter, *shape: Any) -> tuple[Any, ...] | None:
+    return None if filters.shape is None else (*shape, filters.shape)
+
+
+def _plain_page(connection: sa.Connection, query: QueueQuery, filters: _Filter,
                 after: Sequence[Any] | None, limit: int) -> list[tuple[tuple, Any]]:
-    keys = _PLAIN_KEYS[query.sort]
-    conditions = list(base)
-    if after is not None:
-        conditions.append(_after(keys, after, query.descending))
+    keys = [_CASE[key.key] for key in _PLAIN_KEYS[query.sort]]
+    # Sorted by the one status (or category) the filter allows: every row has it, so the
+    # key after which to start leaves it out. (With it in the row value, SQLite read the
+    # rest of the status from the index and sorted it for every page.)
+    fixed = int((query.sort is SortKey.STATUS and len(query.statuses) == 1)
+                or (query.sort is SortKey.CATEGORY and len(query.categories) == 1))
+    params = {**filters.params, **_after_params(after[fixed:] if after is not None else ())}
+
+    def conditions() -> list[Any]:
+        bound = [_after_bound(keys[fixed:], query.descending)] if after is not None else []
+        return [*filters.conditions, *bound]
+
     # A search's matches are few or are found by the search index: let SQLite choose.
     forced = not _searching(query)
     if query.district is not None or query.sort in _ALL_DISTRICT_INDEXES:
         index = _INDEX_OF[query.sort]
         if query.district is None:
             index = f"{index}_all"
-        rows = _walk(connection, conditions, keys, query.descending, limit,
-                     index if forced else None)
+        hint = index if forced else None
+        shape = _shape(filters, "walk", query.sort, query.descending, after is not None, hint,
+                       fixed)
+        rows = _walk(connection, shape, conditions, keys, query.descending, params, limit,
+                     hint)
         return [(tuple(getattr(row, key.key) for key in keys), row) for row in rows]
     # Across districts: one short walk per district down its index, merged.
-    index = _INDEX_OF[query.sort] if forced else None
-    return _merged(connection, [([*conditions, Case.district == district], keys, index)
-                                for district in District], query.descending, limit)
+    hint = _INDEX_OF[query.sort] if forced else None
+    shape = _shape(filters, "districts", query.sort, query.descending, after is not None, hint,
+                   fixed)
+    return _merged(connection, shape, lambda: [
+        ([*conditions(), _CASE.district == district], keys, hint) for district in District],
+        query.descending, params, limit)
 
 
-def _urgency_page(connection: sa.Connection, query: QueueQuery, base: list[Any],
+def _urgency_page(connection: sa.Connection, query: QueueQuery, filters: _Filter,
                   after: Sequence[Any] | None, limit: int) -> list[tuple[tuple, Any]]:
     today, now = _today(query), _now(query)
-    overdue = _overdue(today, now)
-    # Overdue rows have due_key below the later of today and now; the rest at or above
-    # the earlier: bounds that let each range be a seek (the exact test still applies).
-    today_bound, now_bound = sa.literal(today, sa.Date), sa.literal(now, Case.opened_at.type)
-    late = Case.due_key < sa.func.max(today_bound, now_bound)
-    not_late = Case.due_key >= sa.func.min(today_bound, now_bound)
     tail = [_CASE.due_key, _CASE.opened_at, _CASE.id]
     index = "ix_case_urgency" if query.district is not None else "ix_case_urgency_all"
     forced = index if not _searching(query) else None
@@ -336,32 +488,75 @@ def _urgency_page(connection: sa.Connection, query: QueueQuery, base: list[Any],
     if query.risks:  # a risk filter leaves out whole ranges: do not walk them to find none
         ranks = {_RISK_RANK[risk] for risk in query.risks}
         segments = [segment for segment in segments if segment[2] in ranks]
-    parts = []
-    for segment in segments:
-        priority, late_rank, risk = segment
-        conditions = [*base, _CASE.priority_rank == priority, _CASE.risk_rank == risk]
-        conditions += [late, overdue] if late_rank == 0 else [not_late, sa.not_(overdue)]
-        if after is not None and segment == tuple(after[:3]):
-            conditions.append(_after(tail, after[3:], query.descending))
-        constants = [sa.literal(value, sa.Integer) for value in segment]
-        parts.append((conditions, [*constants, *tail], forced))
-    return _in_turn(connection, parts, query.descending, limit, 4)
+    start = tuple(after[:3]) if after is not None else None
+    params = {**filters.params, **_after_params(after[3:] if after is not None else ()),
+              "today": today, "now": now, "review_today": today, "deadline_now": now}
+
+    def parts(batch: list[tuple[int, int, int]]) -> list[tuple[list[Any], list[Any], Any]]:
+        overdue = sa.or_(
+            sa.and_(_CASE.next_review.is_not(None),
+                    _CASE.next_review < _bound("review_today", _CASE.next_review)),
+            sa.and_(_CASE.next_deadline_at.is_not(None),
+                    _CASE.next_deadline_at < _bound("deadline_now", _CASE.next_deadline_at)))
+        # Overdue rows have due_key below the later of today and now; the rest at or above
+        # the earlier: bounds that let each range be a seek. Only between the two bounds
+        # (due today, before now) is the exact test needed: below the earlier a case is
+        # overdue, at or above the later it is not. Tested first, from the index, the
+        # bound spares reading the case's row (SQLite seeks the table only when a column
+        # of it is needed) except for the few due today.
+        today_bound = sa.bindparam("today", type_=sa.Date)
+        now_bound = _bound("now", _CASE.opened_at)
+        earlier = sa.func.min(today_bound, now_bound)
+        later = sa.func.max(today_bound, now_bound)
+        late = sa.and_(_CASE.due_key < later, sa.or_(_CASE.due_key < earlier, overdue))
+        not_late = sa.and_(_CASE.due_key >= earlier,
+                           sa.or_(_CASE.due_key >= later, sa.not_(overdue)))
+        found = []
+        for segment in batch:
+            priority, late_rank, risk = segment
+            conditions = [*filters.conditions, _CASE.priority_rank == priority,
+                          _CASE.risk_rank == risk]
+            conditions.append(late if late_rank == 0 else not_late)
+            if segment == start:
+                conditions.append(_after_bound(tail, query.descending))
+            constants = [sa.literal(value, sa.Integer) for value in segment]
+            found.append((conditions, [*constants, *tail], forced))
+        return found
+
+    batches = []
+    for first, size in _growing(len(segments), 4):
+        batch = segments[first:first + size]
+        shape = _shape(filters, "urgency", query.descending, tuple(batch),
+                       start if start in batch else None, forced)
+        batches.append((shape, lambda batch=batch: parts(batch)))
+    return _in_turn(connection, batches, query.descending, params, limit)
 
 
-def _owner_page(connection: sa.Connection, query: QueueQuery, base: list[Any],
+def _owners(connection: sa.Connection, district: District | None) -> list[tuple[str, str]]:
+    def build() -> sa.Select[Any]:
+        officers = sa.select(_OFFICER.id, _OFFICER.name)
+        if district is not None:
+            officers = officers.where(_OFFICER.district == _bound("district", _OFFICER.district))
+        return officers
+
+    statement = _statement(("officers", district is not None), build)
+    return [(officer_id, name) for officer_id, name in
+            connection.execute(statement, {"district": district} if district else {})]
+
+
+def _owner_page(connection: sa.Connection, query: QueueQuery, filters: _Filter,
                 after: Sequence[Any] | None, limit: int) -> list[tuple[tuple, Any]]:
-    # By the owner's name: one walk per name (unallocated, '', first), in name order.
-    # A case's owner is an officer of its district (cases.py and dashboard.py refuse any
-    # other), so one district's queue needs only that district's officers.
-    officers = sa.select(Officer.id, Officer.name)
-    if query.district is not None:
-        officers = officers.where(Officer.district == query.district)
+    # By the owner's name: one walk per officer (unallocated, '', first), in name order;
+    # officers of the same name are walked side by side, merged in one batch. A case's
+    # owner is an officer of its district (cases.py and dashboard.py refuse any other),
+    # so one district's queue needs only that district's officers.
     names: dict[str, list[str]] = {}
-    for officer_id, name in connection.execute(officers):
+    for officer_id, name in _owners(connection, query.district):
         names.setdefault(name, []).append(officer_id)
-    groups: list[tuple[str, list[str] | None]] = [("", None), *sorted(names.items())]
+    groups: list[tuple[str, list[str] | None]] = [
+        ("", None), *((name, sorted(ids)) for name, ids in sorted(names.items()))]
     if query.owner_id:
-        groups = [(n, ids) for n, ids in groups if ids and query.owner_id in ids]
+        groups = [(n, [query.owner_id]) for n, ids in groups if ids and query.owner_id in ids]
     elif query.unallocated:
         groups = groups[:1]
     if query.descending:
@@ -369,18 +564,34 @@ def _owner_page(connection: sa.Connection, query: QueueQuery, base: list[Any],
     if after is not None:
         groups = [g for g in groups if (g[0] <= after[0] if query.descending
                                         else g[0] >= after[0])]
+    start = after[0] if after is not None else None
     tail = [_CASE.risk_rank, _CASE.id]
     index = "ix_case_by_owner" if query.district is not None else "ix_case_by_owner_all"
-    parts = []
-    for name, ids in groups:
-        owned = _CASE.owner_id.is_(None) if ids is None else _CASE.owner_id.in_(ids)
-        conditions = [*base, owned]
-        if after is not None and name == after[0]:
-            conditions.append(_after(tail, after[1:], query.descending))
-        single = ids is None or len(ids) == 1
-        hint = index if single and not _searching(query) else None
-        parts.append((conditions, [sa.literal(name, sa.String), *tail], hint))
-    return _in_turn(connection, parts, query.descending, limit, 8)
+    hint = index if not _searching(query) else None
+    params = {**filters.params, **_after_params(after[1:] if after is not None else ())}
+
+    def parts(batch: list[tuple[str, str | None]]) -> list[tuple[list[Any], list[Any], Any]]:
+        found = []
+        for name, officer_id in batch:
+            owned = (_CASE.owner_id.is_(None) if officer_id is None
+                     else _CASE.owner_id == officer_id)
+            conditions = [*filters.conditions, owned]
+            if name == start:
+                conditions.append(_after_bound(tail, query.descending))
+            found.append((conditions, [sa.literal(name, sa.String), *tail], hint))
+        return found
+
+    # Batches of 1, 2, 4, then 8 walks (see _growing), each name's officers in the same
+    # batch (their cases interleave in the order).
+    batches, batch = [], []
+    for position, (name, ids) in enumerate(groups):
+        batch += [(name, officer_id) for officer_id in (ids or [None])]
+        if len(batch) >= min(8, 2 ** len(batches)) or position == len(groups) - 1:
+            shape = _shape(filters, "owner", query.descending, tuple(batch),
+                           start if any(name == start for name, _ in batch) else None, hint)
+            batches.append((shape, lambda batch=batch: parts(batch)))
+            batch = []
+    return _in_turn(connection, batches, query.descending, params, limit)
 
 
 def _set_keys(query: QueueQuery) -> list[Any]:
@@ -461,7 +672,7 @@ def _page(store: Store, connection: sa.Connection, query: QueueQuery,
         way = "index"
         pager = {SortKey.URGENCY: _urgency_page, SortKey.OWNER: _owner_page}.get(
             query.sort, _plain_page)
-        found = pager(connection, query, _conditions(store, query), rest, limit)
+        found = pager(connection, query, _filter(store, query), rest, limit)
     return [((way, *key), row) for key, row in found]
 
 
@@ -482,25 +693,20 @@ def queue_page(
         found = _page(store, connection, query, after, limit + 1)
     more = len(found) > limit
     found = found[:limit]
-    rows = [
-        QueueRow(
-            id=r.id,
-            ref=r.ref,
-            opened_at=r.opened_at,
-            category=Category(r.category),
-            risk=RiskLevel(r.risk),
-            status=CaseStatus(r.status),
-            location=r.location,
-            owner=r.owner,
-            next_review=r.next_review,
-            next_deadline_at=r.next_deadline_at,
-            overdue=(r.next_review is not None and r.next_review < today)
-            or (r.next_deadline_at is not None and r.next_deadline_at < now),
-            vulnerable_victim=r.vulnerable_victim,
-            summary=r.summary,
-        )
-        for _key, r in found
-    ]
+    rows = []
+    for _key, r in found:
+        # By position (the order of _row_columns): a Row's attributes by name cost more
+        # than the rest of a page's Python. The enum columns come back as members.
+        (case_id, ref, opened_at, category, risk, status, location, owner, next_review,
+         next_deadline_at, vulnerable, _priority, _risk_rank, _due, _owner_id,
+         summary) = r[:16]
+        rows.append(QueueRow(
+            id=case_id, ref=ref, opened_at=opened_at, category=category, risk=risk,
+            status=status, location=location, owner=owner, next_review=next_review,
+            next_deadline_at=next_deadline_at,
+            overdue=(next_review is not None and next_review < today)
+            or (next_deadline_at is not None and next_deadline_at < now),
+            vulnerable_victim=vulnerable, summary=summary))
     after_key = found[-1][0] if more and found else None
     newest_first = bool(found) and found[0][0][0] == "recent"
     return QueuePage(rows=rows, after=after_key, newest_first=newest_first)
