@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Input, Static
+from textual.widgets.data_table import CellDoesNotExist
 
 from asbtui.dates import format_date, london_today
 from asbtui.errors import AsbError
@@ -171,6 +172,8 @@ class QueueScreen(PermittedActions, Screen):
         """How many cases other districts hold that match a search finding none here."""
         self.newest_first = False
         """The search has so many matches that they are shown newest first."""
+        self._detail_shown: Text | None = None
+        """What the line under the table shows now."""
 
     @property
     def asb(self) -> AsbApp:
@@ -194,7 +197,9 @@ class QueueScreen(PermittedActions, Screen):
         if isinstance(chosen, list) and all(isinstance(k, str) for k in chosen):
             self.query_one(CaseTable).choose_columns(chosen)
         self.reload()
-        self.query_one(CaseTable).focus()
+        table = self.query_one(CaseTable)
+        self.watch(table, "cursor_coordinate", self._cursor_moved, init=False)
+        table.focus()
 
     # ------------------------------------------------------------------ loading
 
@@ -243,13 +248,28 @@ class QueueScreen(PermittedActions, Screen):
     def row_highlighted(self) -> None:
         self._show_detail()
 
+    def _cursor_moved(self) -> None:
+        # Watched, not only heard as RowHighlighted: that message reaches the screen after
+        # the table's repaint has gone out, so the line under it followed in a frame of its
+        # own; called in the move itself, both are drawn in one frame.
+        try:
+            self._show_detail()
+        except CellDoesNotExist:
+            pass  # the table is being refilled: its page shows the line when loaded
+
     def _show_detail(self) -> None:
         """The highlighted case in full, whatever columns the width allows."""
         table = self.query_one(CaseTable)
         detail = self.query_one("#queue-detail", Static)
         # Less a few characters a line: words wrap whole, leaving ends short.
         room = (max(detail.content_size.width, 40) - 8) * DETAIL_LINES
-        detail.update(table.detail(table.highlighted_ref(), room))
+        text = table.detail(table.highlighted_ref(), room)
+        if text == self._detail_shown:
+            return  # already shown (the move was watched, then heard as RowHighlighted)
+        self._detail_shown = text
+        # Its height is fixed (app.tcss): a repaint, not a layout of the whole screen (a
+        # layout also repaints the table's scrollbar, a third frame for every move).
+        detail.update(text, layout=False)
 
     @dataclass
     class DayMarksLoaded(Message):
