@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, ClassVar
@@ -252,10 +253,9 @@ class QueueScreen(PermittedActions, Screen):
         # Watched, not only heard as RowHighlighted: that message reaches the screen after
         # the table's repaint has gone out, so the line under it followed in a frame of its
         # own; called in the move itself, both are drawn in one frame.
-        try:
+        # (Not while the table is being refilled: its page shows the line when loaded.)
+        with suppress(CellDoesNotExist):
             self._show_detail()
-        except CellDoesNotExist:
-            pass  # the table is being refilled: its page shows the line when loaded
 
     def _show_detail(self) -> None:
         """The highlighted case in full, whatever columns the width allows."""
@@ -313,25 +313,32 @@ class QueueScreen(PermittedActions, Screen):
     def _fetch(self, query: QueueQuery, after: tuple | None, append: bool) -> None:
         """Runs in a worker thread: services open their own session; no widget is touched.
 
-        The page is posted first and counted after: at a million cases a count of every
-        open case takes longer than the page, and a search's count stops at 1,000.
+        Only the page: it is counted after it is drawn (``count``), since at a million cases
+        a count of every open case takes longer than the page, and a search's count stops
+        at 1,000.
         """
-        store = self.asb.store
         try:
-            page = queue.queue_page(store, query, after, limit=self.asb.settings.page_size)
+            page = queue.queue_page(self.asb.store, query, after,
+                                    limit=self.asb.settings.page_size)
         except Exception as error:  # noqa: BLE001 - shown to the user, never a traceback
             self.post_message(self.LoadFailed(query, str(error)))
             return
-        key = query.without_order()
-        total = self.counts.get(key)
-        self.post_message(self.PageLoaded(query, page, total, append))
-        if total is None:
-            try:
-                cap = COUNT_CAP if query.search.strip() else None
-                total = queue.queue_count(store, query, cap=cap)
-            except Exception:  # noqa: BLE001 - the queue works without its count
-                return
-            self.post_message(self.CountLoaded(query, total))
+        self.post_message(self.PageLoaded(query, page, self.counts.get(query.without_order()),
+                                          append))
+
+    @work(thread=True, exclusive=True, group="count", exit_on_error=False,
+          description="Counting the queue")
+    def count(self, query: QueueQuery) -> None:
+        """How many cases the query matches; for a search finding none here, how many
+        other districts hold. Started once the page is drawn: the first frame never
+        shares the processor with it."""
+        store = self.asb.store
+        try:
+            cap = COUNT_CAP if query.search.strip() else None
+            total = queue.queue_count(store, query, cap=cap)
+        except Exception:  # noqa: BLE001 - the queue works without its count
+            return
+        self.post_message(self.CountLoaded(query, total))
         if total == 0 and query.search.strip() and query.district is not None:
             try:
                 elsewhere = queue.queue_count(store, replace(query, district=None),
@@ -339,6 +346,10 @@ class QueueScreen(PermittedActions, Screen):
             except Exception:  # noqa: BLE001 - a hint, not needed
                 return
             self.post_message(self.ElsewhereCounted(query, elsewhere))
+
+    def _count_if_current(self, query: QueueQuery) -> None:
+        if query == self.query_now and query.without_order() not in self.counts:
+            self.count(query)
 
     @on(CountLoaded)
     def count_loaded(self, message: CountLoaded) -> None:
@@ -361,15 +372,20 @@ class QueueScreen(PermittedActions, Screen):
             self.counts[message.query.without_order()] = message.total
         self.newest_first = message.page.newest_first
         table = self.query_one(CaseTable)
+        query = message.query
         if message.append:
             table.append_page(message.page.rows)
         else:
             table.show_page(message.page.rows)
             if self.restore_ref and self.restore_ref in table.rows:
                 table.move_cursor(row=table.get_row_index(self.restore_ref))
-            # Only now: started beside the page's own query it slowed the first paint.
-            self.load_review_flags(message.query.district, message.query.today)
-        self.load_day_marks([row.ref for row in message.page.rows], message.query.today)
+            # What follows the page waits until it is drawn: started beside it (the count
+            # in the page's own worker, the marks as it arrived) they slowed its frame.
+            if message.total is None:
+                self.call_after_refresh(self._count_if_current, query)
+            self.call_after_refresh(self.load_review_flags, query.district, query.today)
+        self.call_after_refresh(self.load_day_marks, [row.ref for row in message.page.rows],
+                                query.today)
         self.after = message.page.after
         if not message.append:
             self.elsewhere = 0  # counted again, after the page, if nothing matches here
