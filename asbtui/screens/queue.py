@@ -31,6 +31,8 @@ from asbtui.widgets.footer import Footer
 from asbtui.widgets.permitted import PermittedActions, actor_of
 
 if TYPE_CHECKING:
+    from textual.coordinate import Coordinate
+
     from asbtui.app import AsbApp
 
 ALL_DISTRICTS = "ALL"
@@ -249,11 +251,14 @@ class QueueScreen(PermittedActions, Screen):
     def row_highlighted(self) -> None:
         self._show_detail()
 
-    def _cursor_moved(self) -> None:
+    def _cursor_moved(self, old: Coordinate, new: Coordinate) -> None:
         # Watched, not only heard as RowHighlighted: that message reaches the screen after
         # the table's repaint has gone out, so the line under it followed in a frame of its
-        # own; called in the move itself, both are drawn in one frame.
-        # (Not while the table is being refilled: its page shows the line when loaded.)
+        # own; called in the move itself, both are drawn in one frame. The table sets its
+        # cursor again for every row added: only a move to another row is shown here (a
+        # page shows the line when loaded, and RowHighlighted still follows every move).
+        if old.row == new.row:
+            return
         with suppress(CellDoesNotExist):
             self._show_detail()
 
