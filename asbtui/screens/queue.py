@@ -134,6 +134,8 @@ class QueueScreen(PermittedActions, Screen):
         total: int | None
         """None until counted (the count follows the page, in the same worker)."""
         append: bool
+        marks: dict[str, day.QueueMark] | None = None
+        """The officer's day on the page's rows, fetched with a next page (None: later)."""
 
     @dataclass
     class CountLoaded(Message):
@@ -328,8 +330,17 @@ class QueueScreen(PermittedActions, Screen):
         except Exception as error:  # noqa: BLE001 - shown to the user, never a traceback
             self.post_message(self.LoadFailed(query, str(error)))
             return
+        marks = None
+        if append:
+            # A next page is fetched ahead of the cursor: its marks come with it, drawn with
+            # its rows, rather than after them (a cell updated per mark, the table redrawn).
+            try:
+                marks = day.queue_marks(self.asb.store, [row.ref for row in page.rows],
+                                        today=query.today)
+            except Exception:  # noqa: BLE001 - the queue works without the marks
+                marks = None
         self.post_message(self.PageLoaded(query, page, self.counts.get(query.without_order()),
-                                          append))
+                                          append, marks))
 
     @work(thread=True, exclusive=True, group="count", exit_on_error=False,
           description="Counting the queue")
@@ -379,7 +390,7 @@ class QueueScreen(PermittedActions, Screen):
         table = self.query_one(CaseTable)
         query = message.query
         if message.append:
-            table.append_page(message.page.rows)
+            table.append_page(message.page.rows, message.marks)
         else:
             table.show_page(message.page.rows)
             if self.restore_ref and self.restore_ref in table.rows:
@@ -389,8 +400,9 @@ class QueueScreen(PermittedActions, Screen):
             if message.total is None:
                 self.call_after_refresh(self._count_if_current, query)
             self.call_after_refresh(self.load_review_flags, query.district, query.today)
-        self.call_after_refresh(self.load_day_marks, [row.ref for row in message.page.rows],
-                                query.today)
+        if message.marks is None:
+            self.call_after_refresh(self.load_day_marks, [row.ref for row in message.page.rows],
+                                    query.today)
         self.after = message.page.after
         if not message.append:
             self.elsewhere = 0  # counted again, after the page, if nothing matches here
