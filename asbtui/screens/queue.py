@@ -132,7 +132,7 @@ class QueueScreen(PermittedActions, Screen):
         query: QueueQuery
         page: QueuePage
         total: int | None
-        """None until counted (the count follows the page, in the same worker)."""
+        """None until counted (``count``, once the first page is drawn)."""
         append: bool
         marks: dict[str, day.QueueMark] | None = None
         """The officer's day on the page's rows, fetched with a next page (None: later)."""
