@@ -47,6 +47,10 @@ COUNT_CAP = 1000
 class QueueScreen(PermittedActions, Screen):
     """One district's queue (or all districts') as a paged table."""
 
+    AUTO_FOCUS = "#cases"
+    """The table from the start, not the search box first (the footer composed its keys
+    for the search box, then again for the table)."""
+
     BINDINGS = [
         Binding("slash", "search", "Search", id="queue.search"),
         Binding("d", "district", "District", id="queue.district"),
