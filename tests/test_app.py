@@ -431,3 +431,25 @@ async def test_a_next_page_comes_with_the_marks_of_the_officers_day(store) -> No
         assert expected, "the demo has first contacts or victim updates to mark"
         assert {ref: table.day_marks[ref] for ref in expected} == expected
         assert set(table.day_marks) <= set(expected)
+
+
+async def test_the_queue_composes_its_footer_keys_once_as_it_starts(store, monkeypatch) -> None:
+    # Each compose makes and styles some fifteen key widgets: the focus went to the search
+    # box first, then the table, and each bindings update while a compose was pending asked
+    # for another (four as the queue started).
+    from asbtui.widgets.footer import Footer
+
+    composed: list[str] = []
+    compose = Footer.compose
+
+    def counted(self):  # noqa: ANN001, ANN202
+        composed.append(type(self.screen).__name__)
+        return compose(self)
+
+    monkeypatch.setattr(Footer, "compose", counted)
+    async with make_app(store).run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.2)
+        assert isinstance(pilot.app.screen, QueueScreen)
+        assert pilot.app.screen.query_one(CaseTable).has_focus
+    assert composed.count("QueueScreen") <= 2, composed
