@@ -175,7 +175,10 @@ def environment(home: str) -> dict[str, str]:
 
 
 def app_argv(store: Path) -> list[str]:
-    return [sys.executable, "-m", "asbtui", "--db", str(store), "--user", USER]
+    # -P: the working folder is not put first on the path, where a checkout's ``asbtui``
+    # would win over ``--before``/``--app-source`` (run from the checkout, "before" was
+    # the checkout's code).
+    return [sys.executable, "-P", "-m", "asbtui", "--db", str(store), "--user", USER]
 
 
 def app_environment(env: dict[str, str], source: Path | None) -> dict[str, str]:

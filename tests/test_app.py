@@ -411,3 +411,51 @@ async def test_the_case_screen_is_composed_once_and_refilled_for_the_next_case(s
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is screen and screen.ref == second
+
+
+async def test_a_next_page_comes_with_the_marks_of_the_officers_day(store) -> None:
+    # A next page's first contacts and victim updates are fetched with it and drawn with
+    # its rows: the marks shown are the same as the service gives for every loaded row.
+    from asbtui.services import day
+
+    app = AsbApp(store, settings=Settings(db=store.path, page_size=20), clock=lambda: AS_OF,
+                 start_view=HOME)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, QueueScreen)
+        screen._set_district(None)  # all districts: pages enough to go on to
+        await settle(pilot)
+        table = screen.query_one(CaseTable)
+        for _ in range(3):
+            table.move_cursor(row=table.row_count - 1)
+            await settle(pilot)
+        refs = [str(key.value) for key in table.rows]
+        assert len(refs) > 40
+        today = AS_OF.date()
+        expected = day.queue_marks(store, refs, today=today)
+        assert expected, "the demo has first contacts or victim updates to mark"
+        assert {ref: table.day_marks[ref] for ref in expected} == expected
+        assert set(table.day_marks) <= set(expected)
+
+
+async def test_the_queue_composes_its_footer_keys_once_as_it_starts(store, monkeypatch) -> None:
+    # Each compose makes and styles some fifteen key widgets: the focus went to the search
+    # box first, then the table, and each bindings update while a compose was pending asked
+    # for another (four as the queue started).
+    from asbtui.widgets.footer import Footer
+
+    composed: list[str] = []
+    compose = Footer.compose
+
+    def counted(self):  # noqa: ANN001, ANN202
+        composed.append(type(self.screen).__name__)
+        return compose(self)
+
+    monkeypatch.setattr(Footer, "compose", counted)
+    async with make_app(store).run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.2)
+        assert isinstance(pilot.app.screen, QueueScreen)
+        assert pilot.app.screen.query_one(CaseTable).has_focus
+    assert composed.count("QueueScreen") <= 2, composed

@@ -518,3 +518,42 @@ def test_only_opening_the_app_skips_loading_the_other_commands() -> None:
     assert not opens_the_app(["case", "list"])
     assert not opens_the_app(["--help"])
     assert not opens_the_app(["--db", "x.db", "--version"])
+
+
+def test_every_command_but_the_app_runs_with_the_cyclic_collector_on(monkeypatch) -> None:
+    # ``main`` turns the collector off while modules are imported; a command left to run
+    # without it (a demo of a million cases) would never free its reference cycles.
+    import gc
+    import sys
+
+    from asbtui import cli
+
+    seen: list[bool] = []
+    monkeypatch.setattr(cli, "_typer_app",
+                        lambda root_only=False: lambda: seen.append(gc.isenabled()))
+    try:
+        for argv in (["case", "list"], ["--db", "x.db", "demo"], ["--help"]):
+            monkeypatch.setattr(sys, "argv", ["asbtui", *argv])
+            cli.main()
+    finally:
+        gc.enable()
+    assert seen == [True, True, True]
+
+
+def test_the_app_starts_with_the_collector_on_and_the_imports_frozen(
+        run, store_path, monkeypatch) -> None:
+    import gc
+
+    from asbtui.app import AsbApp
+
+    seen = {}
+    monkeypatch.setattr(AsbApp, "run", lambda self: seen.update(
+        enabled=gc.isenabled(), frozen=gc.get_freeze_count()))
+    gc.disable()  # as ``asbtui.cli.main`` leaves it when the arguments only open the app
+    try:
+        result = run("--db", store_path, sign_in=False)
+    finally:
+        gc.enable()
+        gc.unfreeze()
+    assert result.exit_code == 0, result.stderr
+    assert seen["enabled"] and seen["frozen"] > 0

@@ -39,6 +39,7 @@ def test_opening_the_app_on_a_current_store_imports_no_migration_demo_or_http_co
         "import sys\n"
         "from asbtui.db import open_store\n"
         "import asbtui.app\n"
+        "import asbtui.sync.engine  # the header's sync state, asked for after the first frame\n"
         f"open_store({str(store_path)!r}).close()\n"
         "heavy = ('alembic', 'faker', 'httpx')\n"
         "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in heavy)))\n"

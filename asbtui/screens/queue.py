@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, ClassVar
@@ -13,6 +14,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Input, Static
+from textual.widgets.data_table import CellDoesNotExist
 
 from asbtui.dates import format_date, london_today
 from asbtui.errors import AsbError
@@ -29,6 +31,8 @@ from asbtui.widgets.footer import Footer
 from asbtui.widgets.permitted import PermittedActions, actor_of
 
 if TYPE_CHECKING:
+    from textual.coordinate import Coordinate
+
     from asbtui.app import AsbApp
 
 ALL_DISTRICTS = "ALL"
@@ -42,6 +46,10 @@ COUNT_CAP = 1000
 
 class QueueScreen(PermittedActions, Screen):
     """One district's queue (or all districts') as a paged table."""
+
+    AUTO_FOCUS = "#cases"
+    """The table from the start, not the search box first (the footer composed its keys
+    for the search box, then again for the table)."""
 
     BINDINGS = [
         Binding("slash", "search", "Search", id="queue.search"),
@@ -128,8 +136,10 @@ class QueueScreen(PermittedActions, Screen):
         query: QueueQuery
         page: QueuePage
         total: int | None
-        """None until counted (the count follows the page, in the same worker)."""
+        """None until counted (``count``, once the first page is drawn)."""
         append: bool
+        marks: dict[str, day.QueueMark] | None = None
+        """The officer's day on the page's rows, fetched with a next page (None: later)."""
 
     @dataclass
     class CountLoaded(Message):
@@ -171,6 +181,8 @@ class QueueScreen(PermittedActions, Screen):
         """How many cases other districts hold that match a search finding none here."""
         self.newest_first = False
         """The search has so many matches that they are shown newest first."""
+        self._detail_shown: Text | None = None
+        """What the line under the table shows now."""
 
     @property
     def asb(self) -> AsbApp:
@@ -194,7 +206,9 @@ class QueueScreen(PermittedActions, Screen):
         if isinstance(chosen, list) and all(isinstance(k, str) for k in chosen):
             self.query_one(CaseTable).choose_columns(chosen)
         self.reload()
-        self.query_one(CaseTable).focus()
+        table = self.query_one(CaseTable)
+        self.watch(table, "cursor_coordinate", self._cursor_moved, init=False)
+        table.focus()
 
     # ------------------------------------------------------------------ loading
 
@@ -243,13 +257,30 @@ class QueueScreen(PermittedActions, Screen):
     def row_highlighted(self) -> None:
         self._show_detail()
 
+    def _cursor_moved(self, old: Coordinate, new: Coordinate) -> None:
+        # Watched, not only heard as RowHighlighted: that message reaches the screen after
+        # the table's repaint has gone out, so the line under it followed in a frame of its
+        # own; called in the move itself, both are drawn in one frame. The table sets its
+        # cursor again for every row added: only a move to another row is shown here (a
+        # page shows the line when loaded, and RowHighlighted still follows every move).
+        if old.row == new.row:
+            return
+        with suppress(CellDoesNotExist):
+            self._show_detail()
+
     def _show_detail(self) -> None:
         """The highlighted case in full, whatever columns the width allows."""
         table = self.query_one(CaseTable)
         detail = self.query_one("#queue-detail", Static)
         # Less a few characters a line: words wrap whole, leaving ends short.
         room = (max(detail.content_size.width, 40) - 8) * DETAIL_LINES
-        detail.update(table.detail(table.highlighted_ref(), room))
+        text = table.detail(table.highlighted_ref(), room)
+        if text == self._detail_shown:
+            return  # already shown (the move was watched, then heard as RowHighlighted)
+        self._detail_shown = text
+        # Its height is fixed (app.tcss): a repaint, not a layout of the whole screen (a
+        # layout also repaints the table's scrollbar, a third frame for every move).
+        detail.update(text, layout=False)
 
     @dataclass
     class DayMarksLoaded(Message):
@@ -293,25 +324,41 @@ class QueueScreen(PermittedActions, Screen):
     def _fetch(self, query: QueueQuery, after: tuple | None, append: bool) -> None:
         """Runs in a worker thread: services open their own session; no widget is touched.
 
-        The page is posted first and counted after: at a million cases a count of every
-        open case takes longer than the page, and a search's count stops at 1,000.
+        Only the page: it is counted after it is drawn (``count``), since at a million cases
+        a count of every open case takes longer than the page, and a search's count stops
+        at 1,000.
         """
-        store = self.asb.store
         try:
-            page = queue.queue_page(store, query, after, limit=self.asb.settings.page_size)
+            page = queue.queue_page(self.asb.store, query, after,
+                                    limit=self.asb.settings.page_size)
         except Exception as error:  # noqa: BLE001 - shown to the user, never a traceback
             self.post_message(self.LoadFailed(query, str(error)))
             return
-        key = query.without_order()
-        total = self.counts.get(key)
-        self.post_message(self.PageLoaded(query, page, total, append))
-        if total is None:
+        marks = None
+        if append:
+            # A next page is fetched ahead of the cursor: its marks come with it, drawn with
+            # its rows, rather than after them (a cell updated per mark, the table redrawn).
             try:
-                cap = COUNT_CAP if query.search.strip() else None
-                total = queue.queue_count(store, query, cap=cap)
-            except Exception:  # noqa: BLE001 - the queue works without its count
-                return
-            self.post_message(self.CountLoaded(query, total))
+                marks = day.queue_marks(self.asb.store, [row.ref for row in page.rows],
+                                        today=query.today)
+            except Exception:  # noqa: BLE001 - the queue works without the marks
+                marks = None
+        self.post_message(self.PageLoaded(query, page, self.counts.get(query.without_order()),
+                                          append, marks))
+
+    @work(thread=True, exclusive=True, group="count", exit_on_error=False,
+          description="Counting the queue")
+    def count(self, query: QueueQuery) -> None:
+        """How many cases the query matches; for a search finding none here, how many
+        other districts hold. Started once the page is drawn: the first frame never
+        shares the processor with it."""
+        store = self.asb.store
+        try:
+            cap = COUNT_CAP if query.search.strip() else None
+            total = queue.queue_count(store, query, cap=cap)
+        except Exception:  # noqa: BLE001 - the queue works without its count
+            return
+        self.post_message(self.CountLoaded(query, total))
         if total == 0 and query.search.strip() and query.district is not None:
             try:
                 elsewhere = queue.queue_count(store, replace(query, district=None),
@@ -319,6 +366,10 @@ class QueueScreen(PermittedActions, Screen):
             except Exception:  # noqa: BLE001 - a hint, not needed
                 return
             self.post_message(self.ElsewhereCounted(query, elsewhere))
+
+    def _count_if_current(self, query: QueueQuery) -> None:
+        if query == self.query_now and query.without_order() not in self.counts:
+            self.count(query)
 
     @on(CountLoaded)
     def count_loaded(self, message: CountLoaded) -> None:
@@ -341,15 +392,21 @@ class QueueScreen(PermittedActions, Screen):
             self.counts[message.query.without_order()] = message.total
         self.newest_first = message.page.newest_first
         table = self.query_one(CaseTable)
+        query = message.query
         if message.append:
-            table.append_page(message.page.rows)
+            table.append_page(message.page.rows, message.marks)
         else:
             table.show_page(message.page.rows)
             if self.restore_ref and self.restore_ref in table.rows:
                 table.move_cursor(row=table.get_row_index(self.restore_ref))
-            # Only now: started beside the page's own query it slowed the first paint.
-            self.load_review_flags(message.query.district, message.query.today)
-        self.load_day_marks([row.ref for row in message.page.rows], message.query.today)
+            # What follows the page waits until it is drawn: started beside it (the count
+            # in the page's own worker, the marks as it arrived) they slowed its frame.
+            if message.total is None:
+                self.call_after_refresh(self._count_if_current, query)
+            self.call_after_refresh(self.load_review_flags, query.district, query.today)
+        if message.marks is None:
+            self.call_after_refresh(self.load_day_marks, [row.ref for row in message.page.rows],
+                                    query.today)
         self.after = message.page.after
         if not message.append:
             self.elsewhere = 0  # counted again, after the page, if nothing matches here

@@ -279,7 +279,12 @@ class CaseTable(DataTable):
         if rows:
             self.move_cursor(row=0)
 
-    def append_page(self, rows: list[QueueRow]) -> None:
+    def append_page(self, rows: list[QueueRow], marks: dict[str, QueueMark] | None = None
+                    ) -> None:
+        """Add the next page; ``marks``, the officer's day on its rows if already known,
+        are drawn with them (marked after, each cell is updated and the table drawn again)."""
+        if marks:
+            self.day_marks.update(marks)
         for row in rows:
             if row.ref not in self.rows:
                 self._loaded[row.ref] = row

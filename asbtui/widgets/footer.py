@@ -58,6 +58,11 @@ class Footer(TextualFooter):
         if (self._composed_keys is not None and screen is self.screen
                 and self._keys_now() == self._composed_keys):
             return
+        if (self._bindings_ready and screen.app.app_focus and self.is_attached
+                and screen is self.screen):  # as Textual's, which then composes
+            # The composing waits for the message loop; the same keys asked for meanwhile
+            # (two or three times as a screen starts) are not composed again.
+            self._composed_keys = self._keys_now()
         super().bindings_changed(screen)
 
     def compose(self) -> ComposeResult:
