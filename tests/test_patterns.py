@@ -198,3 +198,38 @@ def test_across_cases_only_people_named_on_several_cases_are_repeat_people(store
              if p.kind is PatternKind.VICTIM]
     assert [(p.key, p.reports, p.case_refs) for p in found] == [
         ("annexample|1950-03-01", 3, sorted([a, b]))]
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory):
+    from asbtui.db import open_store
+    from asbtui.services import access, demo
+
+    path = tmp_path_factory.mktemp("patterns-demo") / "demo.db"
+    with open_store(path, create=True) as opened:
+        demo.build_demo(opened, cases=300, seed=5, as_of=NOW)
+    with open_store(path) as opened:
+        opened.actor = access.Actor("test", None)
+        yield opened
+
+
+@pytest.mark.parametrize(("district", "min_cases"),
+                         [(None, 1), (None, 2), (District.THA, 1)])
+def test_people_read_beside_the_place_scans_give_the_one_connection_results(
+        demo_store, district, min_cases) -> None:
+    # The old computation: every scan, repeat people too, in turn on one connection.
+    from asbtui.services import patterns as service
+
+    rules = PatternRules(min_cases=min_cases)
+    with demo_store.engine.connect() as connection:
+        scans = service._Scans(connection, district, rules, NOW, repeats=True, hotspots=True)
+        before = scans.hotspots() + scans.repeats()
+    with demo_store.engine.connect() as connection:
+        before_repeats = service._Scans(connection, district, rules, NOW, repeats=True,
+                                        hotspots=False).repeats()
+    after = patterns(demo_store, district=district, rules=rules, now=NOW)
+    found = {p.kind for p in after}
+    assert PatternKind.STREET in found
+    assert min_cases > 1 or {PatternKind.VICTIM, PatternKind.PERPETRATOR} <= found
+    assert after == before  # the same patterns, in the same order, with the same figures
+    assert repeats(demo_store, district=district, rules=rules, now=NOW) == before_repeats
