@@ -262,3 +262,36 @@ async def test_the_footer_at_80_columns_keeps_help_the_palette_and_the_dashboard
         await settle(pilot)
         wider = [getattr(w, "key", None) for w in app.screen.query_one(Footer).children]
         assert len(wider) > len(keys)
+
+
+async def test_patterns_say_what_is_being_found_at_once_and_fill_the_table_as_needed(
+        store, monkeypatch) -> None:
+    from textual.widgets import DataTable, Static
+
+    from asbtui.screens import patterns as screen_module
+
+    monkeypatch.setattr(screen_module, "SHOWN_AT_ONCE", 3)
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        patterns = app.screen
+        assert isinstance(patterns, PatternsScreen)
+        patterns.action_all_districts()  # the worker starts; nothing awaited yet
+        title = patterns.query_one("#patterns-title", Static)
+        assert "finding patterns" in str(title.render())
+        await settle(pilot)
+        assert "finding patterns" not in str(title.render())
+        table = patterns.query_one(DataTable)
+        assert len(patterns.rows) > 6, "the demo store has more patterns than two fills"
+        assert table.row_count == 3
+        table.move_cursor(row=2)
+        await pilot.pause()
+        assert table.row_count == 6
+        for _ in range(len(patterns.rows) // 3 + 1):
+            table.move_cursor(row=table.row_count - 1)
+            await pilot.pause()
+        assert table.row_count == len(patterns.rows)
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        assert patterns.rows[int(key)] is patterns.rows[-1]
