@@ -135,12 +135,7 @@ def test_a_reference_is_found_on_its_own_index_in_order(demo_store) -> None:
 
     # The planner's statistics of the 1,000,000-case demo store (ANALYZE, 1,000 rows
     # sampled per index), where the bad plan was seen.
-    with demo_store.engine.begin() as connection:
-        connection.exec_driver_sql("DELETE FROM sqlite_stat1 WHERE tbl = 'case'")
-        connection.exec_driver_sql(
-            "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (?, ?, ?)",
-            [("case", idx, stat) for idx, stat in MILLION_CASE_STATISTICS])
-    demo_store.engine.dispose()  # statistics are read when a connection opens
+    plan_with_case_statistics(demo_store, MILLION_CASE_STATISTICS)
     seen: list[tuple[str, object]] = []
 
     def record(_conn, _cursor, statement, parameters, _context, _many) -> None:
@@ -182,3 +177,14 @@ MILLION_CASE_STATISTICS = [
     ("sqlite_autoindex_case_2", "1102140 1"),
     ("sqlite_autoindex_case_1", "521637 1"),
 ]
+
+
+def plan_with_case_statistics(store, statistics: list[tuple[str, str]]) -> None:
+    """Make the planner of ``store`` see the case table as ``statistics`` (rows of
+    ``sqlite_stat1``: index name, stat) describe it, e.g. those of a 1,000,000-case store."""
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM sqlite_stat1 WHERE tbl = 'case'")
+        connection.exec_driver_sql(
+            "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (?, ?, ?)",
+            [("case", idx, stat) for idx, stat in statistics])
+    store.engine.dispose()  # statistics are read when a connection opens

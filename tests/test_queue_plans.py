@@ -335,18 +335,13 @@ def million(request: pytest.FixtureRequest, demo_template: tuple[Path, Any],
     """The seeded store with the planner statistics of a 1,000,000-case demo store: the
     plans SQLite chooses follow the statistics, not the rows. (With them, and no hint,
     SQLite read ix_case_queue and sorted every open case of each district.)"""
-    from test_goto import MILLION_CASE_STATISTICS
+    from test_goto import MILLION_CASE_STATISTICS, plan_with_case_statistics
 
     statistics = M1_CASE_STATISTICS if request.param == "m1" else MILLION_CASE_STATISTICS
     copy = tmp_path_factory.mktemp("demo-plans-1m") / "demo.db"
     shutil.copyfile(demo_template[0], copy)
     with open_store(copy) as store:
-        with store.engine.begin() as connection:
-            connection.exec_driver_sql("DELETE FROM sqlite_stat1 WHERE tbl = 'case'")
-            connection.exec_driver_sql(
-                "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (?, ?, ?)",
-                [("case", idx, stat) for idx, stat in statistics])
-        store.engine.dispose()  # statistics are read when a connection opens
+        plan_with_case_statistics(store, statistics)
         store.actor = supervisor_everywhere(store)
         yield store
 
