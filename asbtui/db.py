@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 from sqlalchemy.orm import sessionmaker
@@ -34,6 +35,19 @@ from asbtui.models import StoreMeta, Synced, new_id
 
 BUSY_TIMEOUT_MS = 5000
 OPEN_ATTEMPTS = 5
+
+
+def _sqlite_table_hint(_compiler: SQLiteCompiler, _table: Any, text: str) -> str:
+    return text
+
+
+# SQLAlchemy's SQLite compiler drops table hints, so ``with_hint(Case, "INDEXED BY ix")``
+# never reached the SQL; rendered, it makes SQLite walk the queue's index for the order
+# even where the statistics of a large store make the planner prefer ix_case_queue and a
+# sort of every open case of the district (tests/test_queue_plans.py, at 1,000,000 cases).
+# Only the queue's statements carry hints (services/queue.py); the patch lives here,
+# beside the store's engine, so that every statement made for the store has it.
+SQLiteCompiler.get_from_hint_text = _sqlite_table_hint  # type: ignore[method-assign]
 
 
 def _set_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:

@@ -16,7 +16,6 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 
 from asbtui.dates import london_today, utc_now
 from asbtui.models import (
@@ -36,18 +35,6 @@ if TYPE_CHECKING:
     from asbtui.db import Store
 
 PAGE_SIZE = 100
-
-
-def _sqlite_table_hint(_compiler: SQLiteCompiler, _table: Any, text: str) -> str:
-    return text
-
-
-# SQLAlchemy's SQLite compiler drops table hints, so ``with_hint(Case, "INDEXED BY ix")``
-# never reached the SQL; rendered, it makes SQLite walk the queue's index for the order
-# even where the statistics of a large store make the planner prefer ix_case_queue and a
-# sort of every open case of the district (tests/test_queue_plans.py, at 1,000,000 cases).
-# Only the queue's statements carry hints.
-SQLiteCompiler.get_from_hint_text = _sqlite_table_hint  # type: ignore[method-assign]
 
 
 class SortKey(StrEnum):
