@@ -31,7 +31,13 @@ async def still(pilot) -> None:
         widget.cursor_blink = False
     # A worker's result arrives as a message, which may start another worker (a page,
     # then its count and marks): settle until a pass finds nothing left to do.
-    for _ in range(3):
+    # Under load a worker may start after a pass found none (a callback after a refresh):
+    # three passes at least, then until one ends with no worker left.
+    for passes in range(1, 21):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause(0.05)
+        if passes >= 3 and all(worker.is_finished for worker in pilot.app.workers):
+            break
     await pilot.wait_for_scheduled_animations()
+    # Tables size their columns when idle, after their rows came: let that frame be drawn.
+    await pilot.pause(0.1)
