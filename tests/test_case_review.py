@@ -258,6 +258,66 @@ def test_the_grouped_query_and_the_case_rule_agree_on_every_edge(store) -> None:
         assert listed == counted, on
 
 
+# The planner's statistics of the incident table of the 1,000,000-case store of 07/12/2026
+# (2,967,446 incidents), with ix_incident_case as migration 0016 rebuilt it.
+M1_INCIDENT_STATISTICS = [
+    ("ix_incident_case", "1456560 1001 3 1 1 1 1"),
+    ("ix_incident_postcode", "2617020 1001 201 3 1 1"),
+    ("ix_incident_street", "2778300 1001 401 4 4 1 1"),
+    ("ix_incident_address", "2026120 1001 4 3 3 1 1"),
+    ("ix_incident_updated_at", "2583360 1"),
+    ("ix_incident_case_id", "2583360 4"),
+    ("sqlite_autoindex_incident_1", "2384640 1"),
+]
+
+
+@pytest.fixture(scope="module")
+def million(demo_template, tmp_path_factory):
+    """The seeded demo store with the planner statistics of the 1,000,000-case store."""
+    import shutil
+
+    from conftest import supervisor_everywhere
+    from test_goto import plan_with_case_statistics
+    from test_queue_plans import M1_CASE_STATISTICS
+
+    from asbtui.db import open_store
+
+    copy = tmp_path_factory.mktemp("review-plans-1m") / "demo.db"
+    shutil.copyfile(demo_template[0], copy)
+    with open_store(copy) as opened:
+        plan_with_case_statistics(opened, M1_CASE_STATISTICS)
+        with opened.engine.begin() as connection:
+            connection.exec_driver_sql("DELETE FROM sqlite_stat1 WHERE tbl = 'incident'")
+            connection.exec_driver_sql(
+                "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (?, ?, ?)",
+                [("incident", idx, stat) for idx, stat in M1_INCIDENT_STATISTICS])
+        opened.engine.dispose()
+        opened.actor = supervisor_everywhere(opened)
+        yield opened
+
+
+@pytest.mark.parametrize("district", [District.THA, None], ids=["Thanet", "all districts"])
+def test_at_a_million_cases_the_marks_read_open_cases_and_their_reports_from_indexes(
+        million, district) -> None:
+    """Issue 19: the queue's marks took 1.9 s of CPU for Thanet at 1M, grouping every
+    report of the district's cases read row by row. Now the open cases come down the ref
+    index (status in it), each one's reports from ix_incident_case alone (reported_at in
+    it), grouped in index order: nothing read from a table, nothing grouped in a B-tree."""
+    from test_queue_plans import plans_of
+
+    on = date(2026, 11, 25)
+    found = []
+    plans = plans_of(million, lambda: found.extend(
+        cases_meeting_threshold(million, district, on=on)))
+    assert found  # the seeded store has cases meeting the threshold
+    (plan,) = plans
+    steps = plan.split(" | ")
+    assert steps[0].startswith("SEARCH case USING COVERING INDEX ix_case_by_ref (deleted=?"), plan
+    assert steps[1] == ("SEARCH incident USING COVERING INDEX ix_incident_case "
+                        "(district=? AND case_id=? AND occurred_at>?)"), plan
+    assert steps[2:] == ["USE TEMP B-TREE FOR ORDER BY"], plan  # only the cases found
+
+
 # ---------------------------------------------------------------------------- request
 
 

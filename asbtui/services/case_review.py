@@ -398,8 +398,8 @@ def _meeting_select(
         return query.order_by(sa.desc("reports"), Case.ref)
     # The marks of the queue: the open cases of the district down the ref index (which
     # holds the status), each one's reports since the oldest that can count from the
-    # incident index by district, case and time. Grouped in the index's order, no sort
-    # until the (few) cases found are ordered by count.
+    # incident index by district, case and time (its reported_at too: no incident's row
+    # is read). Grouped in the index's order, so only the cases found are sorted.
     threshold = check_threshold(threshold, on)
     count = sa.func.count().label("reports")
     query = (
@@ -407,7 +407,7 @@ def _meeting_select(
         .join(Incident, sa.and_(Incident.district == Case.district,
                                 Incident.case_id == Case.id))
         .where(~Case.deleted, Case.status.in_(OPEN_STATUSES), qualifying_sql(on))
-        .group_by(Case.ref, Case.id)
+        .group_by(Case.district, Case.ref, Case.id)
         .having(count >= threshold)
         .order_by(sa.desc("reports"), Case.ref)
     )
