@@ -258,6 +258,36 @@ def test_the_grouped_query_and_the_case_rule_agree_on_every_edge(store) -> None:
         assert listed == counted, on
 
 
+def test_the_plain_bounds_agree_with_london_days_for_one_month_and_a_later_two_month_rule(
+        store, monkeypatch) -> None:
+    """The grouped query settles most reports by the time between behaviour and report
+    (under 28 × months − 3 days counts, 31 × months + 2 or more does not) and works out
+    London days only in between: at each side of those bounds, under the rule of one
+    month and under a later rule row of two, it gives the rule's own counts."""
+    from asbtui.services import rules
+
+    unit = rules.rule("case_review_complaint_months", date(2026, 1, 1)).unit
+    monkeypatch.setattr(rules, "RULES", (*rules.RULES, rules.Rule(
+        "case_review_complaint_months", 2, unit, "a later Act", date(2026, 6, 1))))
+    refs = []
+    for behaviour in (date(2026, 1, 31), date(2026, 2, 28), date(2026, 3, 28)):
+        ref = new_case(store)
+        refs.append(ref)
+        for lag in (0, 23, 24, 25, 26, 28, 30, 31, 32, 33, 34, 50, 52, 53, 54, 58, 61, 62,
+                    63, 64, 65, 70):
+            for hour in (0, 23):
+                moment = at(behaviour, hour, 30)
+                made = at(behaviour + timedelta(days=lag), 23 - hour, 30)
+                report(store, ref, moment, max(made, moment))
+    days = [date(2026, 2, 1) + timedelta(days=d) for d in range(0, 240, 2)]
+    assert {case_review.complaint_months(day) for day in days} == {1, 2}
+    for on in days:
+        listed = dict(cases_meeting_threshold(store, on=on, threshold=1))
+        counted = {ref: len(found) for ref in refs if (found := qualifying_reports(store, ref, on))}
+        assert listed == counted, on
+        assert len(listed) > 0 or on < date(2026, 2, 1), on
+
+
 # The planner's statistics of the incident table of the 1,000,000-case store of 07/12/2026
 # (2,967,446 incidents), with ix_incident_case as migration 0016 rebuilt it.
 M1_INCIDENT_STATISTICS = [
