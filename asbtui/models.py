@@ -430,7 +430,10 @@ class Incident(Synced, table=True):
                  "occurred_at", "deleted"),
         sa.Index("ix_incident_postcode", "district", "postcode_key", "case_ref", "occurred_at",
                  "deleted"),
-        sa.Index("ix_incident_case", "district", "case_id", "occurred_at", "deleted", "case_ref"),
+        # A case's reports by time; with reported_at, the ASB Case Review marks count
+        # them from the index alone (services/case_review.py).
+        sa.Index("ix_incident_case", "district", "case_id", "occurred_at", "deleted", "case_ref",
+                 "reported_at"),
     )
 
 

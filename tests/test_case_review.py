@@ -258,6 +258,96 @@ def test_the_grouped_query_and_the_case_rule_agree_on_every_edge(store) -> None:
         assert listed == counted, on
 
 
+def test_the_plain_bounds_agree_with_london_days_for_one_month_and_a_later_two_month_rule(
+        store, monkeypatch) -> None:
+    """The grouped query settles most reports by the time between behaviour and report
+    (under 28 × months − 3 days counts, 31 × months + 2 or more does not) and works out
+    London days only in between: at each side of those bounds, under the rule of one
+    month and under a later rule row of two, it gives the rule's own counts."""
+    from asbtui.services import rules
+
+    unit = rules.rule("case_review_complaint_months", date(2026, 1, 1)).unit
+    monkeypatch.setattr(rules, "RULES", (*rules.RULES, rules.Rule(
+        "case_review_complaint_months", 2, unit, "a later Act", date(2026, 6, 1))))
+    refs = []
+    for behaviour in (date(2026, 1, 31), date(2026, 2, 28), date(2026, 3, 28)):
+        ref = new_case(store)
+        refs.append(ref)
+        for lag in (0, 23, 24, 25, 26, 28, 30, 31, 32, 33, 34, 50, 52, 53, 54, 58, 61, 62,
+                    63, 64, 65, 70):
+            for hour in (0, 23):
+                moment = at(behaviour, hour, 30)
+                made = at(behaviour + timedelta(days=lag), 23 - hour, 30)
+                report(store, ref, moment, max(made, moment))
+    days = [date(2026, 2, 1) + timedelta(days=d) for d in range(0, 240, 2)]
+    assert {case_review.complaint_months(day) for day in days} == {1, 2}
+    for on in days:
+        listed = dict(cases_meeting_threshold(store, on=on, threshold=1))
+        counted = {ref: len(found) for ref in refs if (found := qualifying_reports(store, ref, on))}
+        assert listed == counted, on
+        assert len(listed) > 0 or on < date(2026, 2, 1), on
+
+
+# The planner's statistics of the incident table of the 1,000,000-case store of 07/12/2026
+# (2,967,446 incidents), with ix_incident_case as migration 0016 rebuilt it.
+M1_INCIDENT_STATISTICS = [
+    ("ix_incident_case", "1456560 1001 3 1 1 1 1"),
+    ("ix_incident_postcode", "2617020 1001 201 3 1 1"),
+    ("ix_incident_street", "2778300 1001 401 4 4 1 1"),
+    ("ix_incident_address", "2026120 1001 4 3 3 1 1"),
+    ("ix_incident_updated_at", "2583360 1"),
+    ("ix_incident_case_id", "2583360 4"),
+    ("sqlite_autoindex_incident_1", "2384640 1"),
+]
+
+
+@pytest.fixture(scope="module")
+def million(demo_template, tmp_path_factory):
+    """The seeded demo store with the planner statistics of the 1,000,000-case store."""
+    import shutil
+
+    from conftest import supervisor_everywhere
+    from test_goto import plan_with_case_statistics
+    from test_queue_plans import M1_CASE_STATISTICS
+
+    from asbtui.db import open_store
+
+    copy = tmp_path_factory.mktemp("review-plans-1m") / "demo.db"
+    shutil.copyfile(demo_template[0], copy)
+    with open_store(copy) as opened:
+        plan_with_case_statistics(opened, M1_CASE_STATISTICS)
+        with opened.engine.begin() as connection:
+            connection.exec_driver_sql("DELETE FROM sqlite_stat1 WHERE tbl = 'incident'")
+            connection.exec_driver_sql(
+                "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (?, ?, ?)",
+                [("incident", idx, stat) for idx, stat in M1_INCIDENT_STATISTICS])
+        opened.engine.dispose()
+        opened.actor = supervisor_everywhere(opened)
+        yield opened
+
+
+@pytest.mark.parametrize("district", [District.THA, None], ids=["Thanet", "all districts"])
+def test_at_a_million_cases_the_marks_read_open_cases_and_their_reports_from_indexes(
+        million, district) -> None:
+    """Issue 19: the queue's marks took 1.9 s of CPU for Thanet at 1M, grouping every
+    report of the district's cases read row by row. Now the open cases come down the ref
+    index (status in it), each one's reports from ix_incident_case alone (reported_at in
+    it), grouped in index order: nothing read from a table, nothing grouped in a B-tree."""
+    from test_queue_plans import plans_of
+
+    on = date(2026, 11, 25)
+    found = []
+    plans = plans_of(million, lambda: found.extend(
+        cases_meeting_threshold(million, district, on=on)))
+    assert found  # the seeded store has cases meeting the threshold
+    (plan,) = plans
+    steps = plan.split(" | ")
+    assert steps[0].startswith("SEARCH case USING COVERING INDEX ix_case_by_ref (deleted=?"), plan
+    assert steps[1] == ("SEARCH incident USING COVERING INDEX ix_incident_case "
+                        "(district=? AND case_id=? AND occurred_at>?)"), plan
+    assert steps[2:] == ["USE TEMP B-TREE FOR ORDER BY"], plan  # only the cases found
+
+
 # ---------------------------------------------------------------------------- request
 
 

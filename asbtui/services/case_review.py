@@ -325,29 +325,51 @@ def oldest_counted(on: date) -> datetime:
                          - timedelta(days=2))
 
 
+def qualifying_sql(on: date) -> sa.ColumnElement[bool]:
+    """Whether an incident is a qualifying report for an application made on ``on``: the
+    rule of :func:`_qualifying` in SQL (the incident's stored UTC times, London days).
+
+    Working out London days in SQLite takes a dozen date functions a row, so plain bounds
+    decide first, each with a day or more to spare: a report made well inside the six
+    months, well within (or well after) the month of its behaviour. Only the few reports
+    within a day or two of an edge are worked out to the day, as they always were.
+    """
+    earliest = earliest_report_day(on)
+    months = complaint_months(on)
+    behaviour = _london_day_sql(Incident.occurred_at)
+    moment = sa.func.coalesce(Incident.reported_at, Incident.occurred_at)
+    reported = _london_day_sql(moment)
+    first, after = _start_of_day(earliest), _start_of_day(on + timedelta(days=1))
+    day = timedelta(days=1)
+    # Dates are stored as ISO text, so instants compare as strings (a day's slack covers
+    # any difference in how the time of day is written).
+    when_reported = sa.case(
+        (sa.and_(moment >= first + day, moment < after - day), sa.true()),
+        (sa.or_(moment < first - day, moment >= after + day), sa.false()),
+        else_=sa.and_(reported >= earliest.isoformat(), reported <= on.isoformat()),
+    )
+    # The complaint window: ``months`` calendar months are from 28 to 31 days each, and
+    # a London day differs from the UTC instant by under a day and an hour.
+    lag = sa.func.julianday(moment) - sa.func.julianday(Incident.occurred_at)
+    within_month = sa.case(
+        (lag < 28 * months - 3, sa.true()),
+        (lag >= 31 * months + 2, sa.false()),
+        else_=reported < _months_after_sql(behaviour, months),
+    )
+    return sa.and_(~Incident.deleted, Incident.occurred_at >= oldest_counted(on),
+                   when_reported, within_month)
+
+
 def meeting_query(on: date, threshold: int, *columns: sa.ColumnElement) -> sa.Select:
     """The grouped query of open cases whose qualifying reports, for an application made
     on ``on``, meet ``threshold``: ``columns`` and the count (labelled ``reports``), one
     row a case. Callers narrow it (a district, an officer's cases) and run it."""
     threshold = check_threshold(threshold, on)
-    earliest = earliest_report_day(on)
-    months = complaint_months(on)
-    behaviour = _london_day_sql(Incident.occurred_at)
-    reported = _london_day_sql(sa.func.coalesce(Incident.reported_at, Incident.occurred_at))
-    oldest = oldest_counted(on)
     count = sa.func.count(Incident.id).label("reports")
     return (
         sa.select(*columns, count)
         .join(Incident, Incident.case_id == Case.id)
-        .where(
-            ~Case.deleted,
-            Case.status.in_(OPEN_STATUSES),
-            ~Incident.deleted,
-            Incident.occurred_at >= oldest,
-            reported >= earliest.isoformat(),
-            reported <= on.isoformat(),
-            reported < _months_after_sql(behaviour, months),
-        )
+        .where(~Case.deleted, Case.status.in_(OPEN_STATUSES), qualifying_sql(on))
         .group_by(Case.id, Case.ref, Case.risk)
         .having(count >= threshold)
     )
@@ -357,19 +379,41 @@ def _meeting(
     store: Store, district: District | None, on: date | None, threshold: int,
     *, detail: bool = False,
 ) -> list[sa.Row]:
-    on = on or london_today()
-    columns: list[sa.ColumnElement] = [Case.ref]
-    if detail:
-        reported = _london_day_sql(sa.func.coalesce(Incident.reported_at, Incident.occurred_at))
-        columns += [sa.func.max(reported).label("latest"), Case.risk,
-                    sa.func.max(Officer.name).label("owner")]
-    query = meeting_query(on, threshold, *columns).order_by(sa.desc("reports"), Case.ref)
-    if detail:
-        query = query.outerjoin(Officer, Officer.id == Case.owner_id)
-    if district is not None:
-        query = query.where(Case.district == district)
+    query = _meeting_select(district, on or london_today(), threshold, detail=detail)
     with store.engine.connect() as connection:
         return list(connection.execute(query))
+
+
+def _meeting_select(
+    district: District | None, on: date, threshold: int, *, detail: bool = False,
+) -> sa.Select:
+    if detail:
+        reported = _london_day_sql(sa.func.coalesce(Incident.reported_at, Incident.occurred_at))
+        columns = [Case.ref, sa.func.max(reported).label("latest"), Case.risk,
+                   sa.func.max(Officer.name).label("owner")]
+        query = (meeting_query(on, threshold, *columns)
+                 .outerjoin(Officer, Officer.id == Case.owner_id))
+        if district is not None:
+            query = query.where(Case.district == district)
+        return query.order_by(sa.desc("reports"), Case.ref)
+    # The marks of the queue: the open cases of the district down the ref index (which
+    # holds the status), each one's reports since the oldest that can count from the
+    # incident index by district, case and time (its reported_at too: no incident's row
+    # is read). Grouped in the index's order, so only the cases found are sorted.
+    threshold = check_threshold(threshold, on)
+    count = sa.func.count().label("reports")
+    query = (
+        sa.select(Case.ref, count)
+        .join(Incident, sa.and_(Incident.district == Case.district,
+                                Incident.case_id == Case.id))
+        .where(~Case.deleted, Case.status.in_(OPEN_STATUSES), qualifying_sql(on))
+        .group_by(Case.district, Case.ref, Case.id)
+        .having(count >= threshold)
+        .order_by(sa.desc("reports"), Case.ref)
+    )
+    if district is not None:
+        query = query.where(Case.district == district)
+    return query
 
 
 # ---------------------------------------------------------------------------- reviews
