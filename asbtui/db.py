@@ -276,10 +276,12 @@ def _migrate(path: Path, key: StoreKey | None = None,
                 # Current, and no bulk load left its indexes to make: nothing to do here.
                 return _device_id(connection), None
         with migrator.connect() as connection, connection.begin():
+            # A bulk load (a first sync) cut before it made its indexes again: made first,
+            # at the revision that dropped them, so that a migration finds the schema it
+            # expects (one that drops or remakes an index would not find it otherwise).
+            rebuilt = rebuild_deferred_indexes(connection) if current is not None else 0
             copy, migrated = _upgrade(connection, path, key, salt)
             device = _device_id(connection)
-            # A bulk load (a first sync) cut before it made its indexes again.
-            rebuilt = rebuild_deferred_indexes(connection)
             if migrated is not None or rebuilt:
                 _analyze(connection)
         if copy is not None:

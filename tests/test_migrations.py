@@ -128,3 +128,26 @@ def test_the_head_read_from_the_migration_files_is_alembics() -> None:
     config = Config()
     config.set_main_option("script_location", "asbtui:migrations")
     assert db.script_head() == ScriptDirectory.from_config(config).get_current_head()
+
+
+def test_a_store_whose_first_sync_was_cut_before_its_indexes_opens_after_an_upgrade(
+        tmp_path) -> None:
+    """A first sync drops the indexes and notes them (cut there, the next open makes them);
+    if the app is upgraded meanwhile, the migrations find the indexes they change."""
+    path = tmp_path / "cut.db"
+    with open_store(path, create=True) as store, store.engine.begin() as connection:
+        assert db.defer_indexes(connection, ["incident", "case"]) > 0
+    with sqlite3.connect(path) as raw:  # as the app before migration 0016 left it
+        raw.execute("UPDATE alembic_version SET version_num = '0015'")
+        raw.execute("DROP INDEX IF EXISTS ix_incident_case")  # dropped by the cut sync
+    with open_store(path) as store, store.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() \
+            == db.script_head()
+        made = connection.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE name = 'ix_incident_case'").scalar()
+        assert made is not None and "reported_at" in made
+        assert connection.exec_driver_sql(
+            "SELECT 1 FROM store_meta WHERE key = ?", (db.DEFERRED_INDEXES,)).first() is None
+        assert connection.exec_driver_sql(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'case' "
+            "AND sql IS NOT NULL").scalar() > 5

@@ -27,10 +27,10 @@ BEFORE = ["district", "case_id", "occurred_at", "deleted", "case_ref"]
 
 
 def upgrade() -> None:
-    op.drop_index("ix_incident_case", table_name="incident")
+    op.execute("DROP INDEX IF EXISTS ix_incident_case")
     op.create_index("ix_incident_case", "incident", [*BEFORE, "reported_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_incident_case", table_name="incident")
+    op.execute("DROP INDEX IF EXISTS ix_incident_case")
     op.create_index("ix_incident_case", "incident", BEFORE)
