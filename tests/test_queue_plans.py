@@ -412,3 +412,31 @@ def test_a_kept_statement_answers_each_query_with_its_own_values(demo):
                            today=now.date(), now=now)
         assert paged(demo, query, 2) == old_order(demo, query)
     assert len(queue._STATEMENTS) <= queue._STATEMENTS_KEPT
+
+
+@pytest.mark.parametrize("district", [District.THA, None], ids=["Thanet", "all districts"])
+def test_while_a_first_sync_has_dropped_the_indexes_every_sort_still_pages_whole(
+        demo_store: Store, district: District | None) -> None:
+    """The statements name their index; a first sync drops the indexes while it loads (and
+    one cut short leaves them dropped until the next open): the queue still reads."""
+    from asbtui import db
+
+    queries = [QueueQuery(district=district, sort=sort, descending=descending,
+                          today=AS_OF.date(), now=AS_OF)
+               for sort in SortKey for descending in (False, True)]
+
+    def pages() -> list[list[str]]:
+        walked = []
+        for query in queries:
+            first = queue.queue_page(demo_store, query, limit=7)
+            second = queue.queue_page(demo_store, query, first.after, limit=7)
+            walked.append([r.ref for r in first.rows + second.rows])
+        return walked
+
+    indexed = pages()
+    with demo_store.engine.begin() as connection:
+        assert db.defer_indexes(connection, ["case"]) > 0
+    assert pages() == indexed
+    with demo_store.engine.begin() as connection:
+        db.rebuild_deferred_indexes(connection)
+    assert pages() == indexed

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -255,13 +256,14 @@ def _statement(shape: tuple[Any, ...] | None, build: Callable[[], Any]) -> Any:
     statement holding values, such as a partner's shared cases, built every time)."""
     if shape is None:
         return build()
-    statement = _STATEMENTS.get(shape)
+    key = (shape, _HINTED.get())
+    statement = _STATEMENTS.get(key)
     if statement is None:
         statement = build()
         with _STATEMENTS_LOCK:  # pages are read in worker threads
             if len(_STATEMENTS) >= _STATEMENTS_KEPT:  # oldest first (names may change)
                 del _STATEMENTS[next(iter(_STATEMENTS))]
-            _STATEMENTS[shape] = statement
+            _STATEMENTS[key] = statement
     return statement
 
 
@@ -332,8 +334,13 @@ def _after_params(after: Sequence[Any]) -> dict[str, Any]:
 _LIMIT = sa.bindparam("limit", type_=sa.Integer)
 
 
+_HINTED: ContextVar[bool] = ContextVar("queue_hints", default=True)
+"""Whether the statements name their index (``INDEXED BY``); off only while a bulk load
+(a first sync, or one cut short) has dropped the indexes (see :func:`queue_page`)."""
+
+
 def _hinted(select: sa.Select[Any], index: str | None) -> sa.Select[Any]:
-    return select if index is None else select.with_hint(
+    return select if index is None or not _HINTED.get() else select.with_hint(
         Case, f"INDEXED BY {index}", "sqlite")
 
 
@@ -677,7 +684,18 @@ def queue_page(
     """
     today, now = _today(query), _now(query)
     with store.engine.connect() as connection:
-        found = _page(store, connection, query, after, limit + 1)
+        try:
+            found = _page(store, connection, query, after, limit + 1)
+        except sa.exc.OperationalError as error:
+            if "no such index" not in str(error.orig):
+                raise
+            # A first sync drops the indexes while it loads (and one cut short leaves them
+            # to the next open): the page is read as the planner can, slower but whole.
+            token = _HINTED.set(False)
+            try:
+                found = _page(store, connection, query, after, limit + 1)
+            finally:
+                _HINTED.reset(token)
     more = len(found) > limit
     found = found[:limit]
     rows = []
