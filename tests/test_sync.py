@@ -1321,3 +1321,32 @@ def test_sync_enrol_makes_a_plain_store_only_when_asked(world: World, tmp_path) 
                                 code])
     assert plain.exit_code == 0, plain.stderr
     assert db.read_bytes().startswith(b"SQLite format 3")
+
+
+def test_a_first_syncs_checkpoints_go_on_after_one_fails(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """The chunks turn SQLite's own checkpoint off; if the thread that copies the WAL into
+    the store stopped at its first failure (a locked store, say), the WAL would grow with
+    the whole load."""
+    import time
+
+    import sqlalchemy as sa
+
+    store = new_store(tmp_path / "s.db")
+    tries = {"n": 0}
+    real = store.engine.connect
+
+    def connect() -> Any:
+        tries["n"] += 1
+        if tries["n"] == 1:
+            raise sa.exc.OperationalError("PRAGMA wal_checkpoint", {}, Exception("locked"))
+        return real()
+
+    monkeypatch.setattr(store.engine, "connect", connect)
+    try:
+        with engine._checkpointing(store):
+            deadline = time.monotonic() + 20
+            while tries["n"] < 3 and time.monotonic() < deadline:
+                time.sleep(0.05)
+    finally:
+        store.close()
+    assert tries["n"] >= 3

@@ -710,10 +710,12 @@ def _checkpointing(store: Store) -> Iterator[None]:
     stop = threading.Event()
 
     def run() -> None:
-        # A failed checkpoint loses nothing: the one at the end of the load (bulk_writes)
-        # or SQLite's own next one does the work.
-        with contextlib.suppress(Exception), store.engine.connect() as connection:
-            while not stop.wait(0.2):
+        # A failed checkpoint loses nothing, and the thread tries again at the next turn:
+        # the chunks have turned SQLite's automatic checkpoint off, so while this thread
+        # lives it is the only one, and the write-ahead log would otherwise grow with the
+        # whole load (the one at the end, in bulk_writes, then copies it).
+        while not stop.wait(0.2):
+            with contextlib.suppress(Exception), store.engine.connect() as connection:
                 connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").close()
 
     thread = threading.Thread(target=run, name="first-sync checkpoints", daemon=True)
