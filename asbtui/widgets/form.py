@@ -15,7 +15,7 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
@@ -146,9 +146,10 @@ class FormScreen(ModalScreen[R | None], Generic[R]):
         focused = self.focused
         if isinstance(focused, (Input, TextArea)):
             target: Widget | None = focused
-        elif focused is None or isinstance(focused, ScrollableContainer) or (
+        elif focused is None or (isinstance(focused, VerticalScroll)
+                                 and focused.has_class("form-fields")) or (
                 time.monotonic() - getattr(self, "_opened_at", 0.0) <= EARLY_KEYS_SECONDS):
-            # Focus not yet on a field (however slow the machine: it rests on the form's
+            # Focus not yet on a field (however slow the machine: it rests on this form's
             # scrolling body first), or a moment after opening: the keys are the first field's.
             target = getattr(self, "_first_field", None)
         else:
