@@ -146,6 +146,27 @@ async def test_a_wrong_pin_is_refused_in_plain_words_then_the_right_one_opens_th
         assert world.store.actor is None
 
 
+@pytest.mark.parametrize("between", ["tab", "enter"])
+async def test_a_name_and_pin_typed_in_one_burst_sign_in(world, between) -> None:
+    """A password manager's auto-type sends the name, Tab (or Enter), the PIN and Enter at
+    once: every key reaches the name field before the focus has moved; the PIN must not
+    land in the name."""
+    from textual import events
+
+    app = make_app(world.store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        name = app.screen.query_one("#username", Input)
+        assert app.screen.focused is name
+        burst = [*"pc.jones", between, *PINS["pc.jones"], "enter"]
+        for key in burst:  # all queued on the name field before it handles the first
+            name.post_message(events.Key(key, key if len(key) == 1 else None))
+        await settle(pilot)
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen), error_text(app.screen)
+        assert world.store.actor is not None and world.store.actor.username == "pc.jones"
+
+
 async def test_five_wrong_pins_lock_the_account_with_a_message(world) -> None:
     app = make_app(world.store)
     async with app.run_test(size=(100, 30)) as pilot:

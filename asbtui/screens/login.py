@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Middle, Vertical
@@ -37,6 +37,30 @@ class SignedIn(Message):
 class SignInRefused(Message):
     error: str
     locked: bool = False
+
+
+class _UserName(Input):
+    """The user name field. Keys typed in one burst (a password manager's auto-type: the
+    name, Tab or Enter, the PIN, Enter) all reach the field focused when they arrived, so
+    the PIN would land in the name: Tab or Enter after a name moves the focus at once, and
+    keys that still reach this field after the focus left go where it went."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        focused = self.screen.focused
+        if isinstance(focused, Input) and focused is not self:
+            event.stop()
+            event.prevent_default()
+            if event.is_printable and event.character:
+                focused.insert_text_at_cursor(event.character)
+            elif event.key == "enter":
+                await focused.action_submit()
+            return
+        if event.key in ("tab", "enter") and self.value.strip():
+            event.stop()
+            event.prevent_default()
+            self.screen.set_focus(self.screen.query_one("#pin", Input))
+            return
+        await super()._on_key(event)
 
 
 class _PinScreen(Screen[None]):
@@ -81,7 +105,7 @@ class LoginScreen(_PinScreen):
             yield Static(Text("Sign in with your user name and PIN or passphrase."),
                          classes="form-note")
             yield Label(Text("User name"), classes="field-label")
-            yield Input(id="username", max_length=40, compact=True)
+            yield _UserName(id="username", max_length=40, compact=True)
             yield Label(Text("PIN"), classes="field-label")
             yield Input(id="pin", password=True, max_length=users.PIN_MAX, compact=True)
             yield Static(Text(self.message, style="bold red"), classes="sign-in-error")
