@@ -586,11 +586,8 @@ def _refuse(conn: psycopg.Connection, caller: Caller, change: dict[str, Any],
         where = {**fields, "id": key}
     case_id = _case_of(conn, table, where)
     district = _district_of(conn, table, where, case_id)
-    ref = None
-    if case_id:
-        found = conn.execute("SELECT data->>'ref' FROM record WHERE tbl = 'case' AND key = %s",
-                             (case_id,)).fetchone()
-        ref = found[0] if found else where.get("ref") or where.get("case_ref")
+    ref = (_case_ref(conn, case_id) or where.get("ref") or where.get("case_ref")
+           if case_id else None)
     outcome = "put back" if held else "removed"
     refusal_id = conn.execute(
         "INSERT INTO refusal (tbl, key, district, case_ref, fields, device_id, seq, "
@@ -600,6 +597,15 @@ def _refuse(conn: psycopg.Connection, caller: Caller, change: dict[str, Any],
          int(change["seq"]), caller.username, change.get("at"), outcome)).fetchone()[0]
     return {"id": refusal_id, "table": table, "key": key, "ref": ref, "refused": True,
             "outcome": outcome}
+
+
+def _case_ref(conn: psycopg.Connection, case_id: str | None) -> str | None:
+    """The reference of the case ``case_id`` as the central store holds it (None if not)."""
+    if not case_id:
+        return None
+    found = conn.execute("SELECT data->>'ref' FROM record WHERE tbl = 'case' AND key = %s",
+                         (case_id,)).fetchone()
+    return found[0] if found else None
 
 
 REFUSAL_COLUMNS = ("id, tbl, key, district, case_ref, device_id, device_user, device_at, "
@@ -631,11 +637,7 @@ def _conflict(conn: psycopg.Connection, caller: Caller, table: str, key: str, na
               data: dict[str, Any], seen: list[Any], value: Any, at: str) -> dict[str, Any]:
     case_id = _case_of(conn, table, data)
     district = _district_of(conn, table, data, case_id)
-    ref = None
-    if case_id:
-        found = conn.execute("SELECT data->>'ref' FROM record WHERE tbl = 'case' AND key = %s",
-                             (case_id,)).fetchone()
-        ref = found[0] if found else None
+    ref = _case_ref(conn, case_id)
     conflict_id = conn.execute(
         "INSERT INTO conflict (tbl, key, field, district, case_ref, server_value, server_rev, "
         "server_device, server_user, server_at, device_value, device_id, device_user, device_at) "
