@@ -317,6 +317,11 @@ QUEUE_INDEXES: dict[str, tuple[str, ...]] = {
     "ix_case_by_owner": ("deleted", "district", "owner_id", "risk_rank", "id", "status"),
     "ix_case_by_owner_all": ("deleted", "owner_id", "risk_rank", "id", "status"),
 }
+# Closed cases across all districts in urgency order: a partial index of the closed cases
+# alone. ix_case_urgency_all filters the status from the index, so a page of closed cases
+# walked past every open case before them (17.8 ms a page at 1,000,000 cases, 3 ms with
+# this one); within one district the open cases are few enough to pass over.
+CLOSED_URGENCY_COLUMNS = ("deleted", "priority_rank", "risk_rank", "due_key", "opened_at", "id")
 
 
 class Case(Synced, table=True):
@@ -381,6 +386,8 @@ class Case(Synced, table=True):
         # One index per queue order, each ending with the id (every key unique) and the
         # status (filtered from the index): a page is a seek and a short walk.
         *(sa.Index(name, *columns) for name, columns in QUEUE_INDEXES.items()),
+        sa.Index("ix_case_closed_urgency", *CLOSED_URGENCY_COLUMNS,
+                 sqlite_where=sa.text("status = 'closed'")),
         sa.Index("ix_case_opened", "district", "opened_at"),
         sa.Index("ix_case_street", "district", "street_key"),
         # Duplicates at intake: a place's open cases newest first, from the index alone.

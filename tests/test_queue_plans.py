@@ -394,10 +394,14 @@ def test_at_a_million_cases_a_filtered_page_walks_the_order_index(million, name,
         "closed": {"statuses": (CaseStatus.CLOSED,)}}[name]
     query = QueueQuery(district=district, sort=sort, today=AS_OF.date(), now=AS_OF, **fields)
     first = queue.queue_page(million, query, limit=3)
+    # Closed cases of all districts in urgency order have an index of their own (the
+    # status at the end of ix_case_urgency_all made a page walk past every open case).
+    closed_urgency = (name, sort, district) == ("closed", SortKey.URGENCY, None)
+    index = "ix_case_closed_urgency" if closed_urgency else _walked_index(sort, district)
     for after in (None, first.after):
         plans = plans_of(million, lambda after=after: queue.queue_page(million, query, after,
                                                                        limit=3))
-        assert_walks(plans, _walked_index(sort, district))
+        assert_walks(plans, index)
 
 
 def test_a_kept_statement_answers_each_query_with_its_own_values(demo):

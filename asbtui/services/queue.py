@@ -475,6 +475,14 @@ def _urgency_page(connection: sa.Connection, query: QueueQuery, filters: _Filter
     today, now = _today(query), _now(query)
     tail = [_CASE.due_key, _CASE.opened_at, _CASE.id]
     index = "ix_case_urgency" if query.district is not None else "ix_case_urgency_all"
+    # Closed cases of all districts walk the partial index of the closed ones, whose
+    # condition SQLite recognises only written as a literal (not the bound status).
+    closed_only = (query.district is None and tuple(query.statuses) == (CaseStatus.CLOSED,)
+                   and not _searching(query))
+    if closed_only:
+        index = "ix_case_closed_urgency"
+        filters = replace(filters, conditions=[
+            *filters.conditions, _CASE.status == sa.literal_column("'closed'")])
     forced = index if not _searching(query) else None
     segments = list(reversed(_URGENCY_SEGMENTS)) if query.descending else _URGENCY_SEGMENTS
     if after is not None:
@@ -521,7 +529,7 @@ def _urgency_page(connection: sa.Connection, query: QueueQuery, filters: _Filter
     for first, size in _growing(len(segments), 4):
         batch = segments[first:first + size]
         shape = _shape(filters, "urgency", query.descending, tuple(batch),
-                       start if start in batch else None, forced)
+                       start if start in batch else None, forced, closed_only)
         batches.append((shape, lambda batch=batch: parts(batch)))
     return _in_turn(connection, batches, query.descending, params, limit)
 
