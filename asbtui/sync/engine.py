@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -448,6 +449,15 @@ class _Blocks(io.RawIOBase):
         return size
 
 
+def _csv_chunks(blocks: Iterator[bytes], stop: threading.Event) -> Iterator[list[list[str]]]:
+    """A stream in CSV (a service that sends no other) as chunks of records."""
+    text = io.TextIOWrapper(io.BufferedReader(_Blocks(blocks, stop), 1 << 20),
+                            encoding="utf-8", newline="")
+    records = csv.reader(text)
+    while chunk := list(itertools.islice(records, FIRST_SYNC_CHUNK)):
+        yield chunk
+
+
 def _text_chunks(blocks: Iterator[bytes], stop: threading.Event) -> Iterator[list[list[Any]]]:
     """A stream in COPY's text format as chunks of records (each line split at its tabs,
     in C); ``None`` for a null field. Only fields holding a backslash need unescaping, and
@@ -526,12 +536,7 @@ class _Reader:
                     if (headers or {}).get("x-asbtui-format") == "text":
                         chunks = _text_chunks(blocks, self.stop)
                     else:  # a service that only sends CSV
-                        text = io.TextIOWrapper(
-                            io.BufferedReader(_Blocks(blocks, self.stop), 1 << 20),
-                            encoding="utf-8", newline="")
-                        records = csv.reader(text)
-                        chunks = iter(lambda: list(itertools.islice(records,
-                                                                    FIRST_SYNC_CHUNK)), [])
+                        chunks = _csv_chunks(blocks, self.stop)
                     for chunk in chunks:
                         self._put((scope, _decode(chunk)))
                 finally:
@@ -640,12 +645,30 @@ def _apply_chunk(store: Store, scope: str, chunk: _Chunk, checkpoint: Checkpoint
     return removed
 
 
-def _reindex_all(store: Store, checkpoint: Checkpoint = _no_checkpoint) -> None:
+def _reindex_all(store: Store, checkpoint: Checkpoint = _no_checkpoint, *,
+                 beside: bool = False) -> None:
     """After a first sync: make the indexes it dropped, and the search index, again (each
-    in one transaction; cut, the next open or sync does it)."""
-    with store.engine.begin() as connection:
-        if rebuild_deferred_indexes(connection):
-            checkpoint("indexes rebuilt")
+    in one transaction; cut, the next open or sync does it). ``beside``: the search index
+    is filled in a thread of its own while the other indexes are made (a plain store)."""
+    builder = None
+    if beside and store.key is None:
+        with store.engine.connect() as connection:
+            stale = _state(connection).get("search_stale") == "1"
+        if stale:
+            with store.engine.begin() as connection:  # what the fill reads, first
+                rebuild_deferred_indexes(connection, only=search.FILL_INDEXES)
+            builder = search.IndexBuilder(Path(store.path)).start()
+    try:
+        with store.engine.begin() as connection:
+            if rebuild_deferred_indexes(connection):
+                checkpoint("indexes rebuilt")
+    except BaseException:
+        if builder is not None:
+            builder.cancel()
+        raise
+    if builder is not None and builder.take(
+            store.engine, lambda connection: _set_state(connection, search_stale="0")):
+        return
     with store.engine.begin() as connection:
         if _state(connection).get("search_stale") != "1":
             return
@@ -749,7 +772,7 @@ def _stream_scopes(store: Store, transport: Transport, streams: list[str],
                     finally:
                         reader.close()
             finally:
-                _reindex_all(store, checkpoint)
+                _reindex_all(store, checkpoint, beside=True)
 
 
 @contextlib.contextmanager
