@@ -1425,3 +1425,23 @@ def test_a_first_sync_in_text_format_or_csv_gives_the_same_rows_and_search_index
         assert c.exec_driver_sql(
             "SELECT rowid, * FROM case_search ORDER BY rowid").all() == filled[0]
     assert not list(world.folder.glob("*-search"))
+
+
+def test_triggers_go_off_for_one_connection_and_on_again(tmp_path: Path) -> None:
+    from asbtui.db import triggers_off
+
+    path = tmp_path / "t.db"
+    one, other = sqlite3.connect(path), sqlite3.connect(path)
+    one.executescript("CREATE TABLE t (x); CREATE TABLE log (x); CREATE TRIGGER tr AFTER "
+                      "INSERT ON t BEGIN INSERT INTO log VALUES (NEW.x); END;")
+    with triggers_off(one) as off:
+        one.execute("INSERT INTO t VALUES (1)")
+        one.commit()
+        other.execute("INSERT INTO t VALUES (2)")  # another connection keeps its triggers
+        other.commit()
+    one.execute("INSERT INTO t VALUES (3)")
+    one.commit()
+    logged = [x for (x,) in one.execute("SELECT x FROM log ORDER BY x")]
+    assert off and logged == [2, 3]
+    one.close()
+    other.close()

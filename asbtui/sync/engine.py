@@ -30,7 +30,7 @@ import orjson
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from asbtui.db import bulk_writes, defer_indexes, rebuild_deferred_indexes
+from asbtui.db import bulk_writes, defer_indexes, rebuild_deferred_indexes, triggers_off
 from asbtui.models import SQLModel
 from asbtui.services import search
 from asbtui.services.access import permits
@@ -622,8 +622,10 @@ def _apply_chunk(store: Store, scope: str, chunk: _Chunk, checkpoint: Checkpoint
         _set_state(connection, recording="0", search_stale="1")
         _check_cursor(connection, scope, after)
         connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0").close()  # _checkpointing
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
+        driver = connection.connection.driver_connection
+        cursor = driver.cursor()  # type: ignore[union-attr]
+        # Recording is off: the outbox's insert triggers would write nothing.
+        with triggers_off(driver), contextlib.closing(cursor):
             for op, table, first, second in chunk.runs:
                 if op == "evict":
                     removed += _evict(connection, first, json.loads(second) if second else None)
@@ -635,8 +637,6 @@ def _apply_chunk(store: Store, scope: str, chunk: _Chunk, checkpoint: Checkpoint
                         "INSERT INTO sync_row (tbl, key, rev) VALUES (?, ?, ?) "
                         "ON CONFLICT(tbl, key) DO UPDATE SET rev = max(rev, excluded.rev)",
                         second)
-        finally:
-            cursor.close()
         connection.exec_driver_sql(
             "INSERT INTO sync_cursor (scope, version) VALUES (?, ?) ON CONFLICT(scope) "
             "DO UPDATE SET version = excluded.version", (scope, chunk.last))
