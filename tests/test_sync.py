@@ -997,6 +997,7 @@ def test_a_first_sync_cut_while_making_its_indexes_leaves_a_store_made_whole_on_
     # made first in a transaction of their own so that the fill runs beside the rest)...
     assert _indexes(store) == dropped[0] | set(search.FILL_INDEXES) < wanted
     assert len(_refs(device)) > 0  # ...and usable
+    assert not list(world.folder.glob("*-search"))  # the search index's fill stopped
     store.close()
     device.store = open_store(path)  # opening the store makes them
     assert _indexes(device.store) == wanted

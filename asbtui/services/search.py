@@ -137,9 +137,11 @@ class IndexBuilder:
 
     def _run(self) -> None:
         try:
-            connection = sqlite3.connect(self.path, isolation_level=None,
-                                         check_same_thread=False)
-            self._connection = connection
+            self._connection = connection = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False)
+        except BaseException as error:  # noqa: BLE001 - the caller then fills in place
+            self.error = error
+            return
         finally:
             self._ready.set()
         try:
