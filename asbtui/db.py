@@ -447,11 +447,9 @@ def defer_indexes(connection: sa.Connection, tables: Iterable[str]) -> int:
     return len(drop_secondary_indexes(connection, tables))
 
 
-def rebuild_deferred_indexes(connection: sa.Connection,
-                             only: Iterable[str] | None = None) -> int:
-    """Make the indexes a bulk load dropped (``only``: those of these names, the others
-    left noted), all in the caller's transaction (a cut here leaves them to the next open
-    or sync); returns how many were made."""
+def rebuild_deferred_indexes(connection: sa.Connection) -> int:
+    """Make the indexes a bulk load dropped, all in the caller's transaction (a cut here
+    leaves them to the next open or sync); returns how many were made."""
     import json
     import re
 
@@ -459,28 +457,10 @@ def rebuild_deferred_indexes(connection: sa.Connection,
                                       (DEFERRED_INDEXES,)).scalar()
     if not held:
         return 0
-    making = json.loads(held)
-    left: list[str] = []
-    if only is not None:
-        names = set(only)
-        named = re.compile(r'^CREATE (?:UNIQUE )?INDEX (?:IF NOT EXISTS )?"?([^\s"(]+)',
-                           re.IGNORECASE)
-        def chosen(sql: str) -> bool:
-            found = named.match(sql)
-            return found is not None and found[1] in names
-
-        left = [sql for sql in making if not chosen(sql)]
-        making = [sql for sql in making if chosen(sql)]
-        if not making:
-            return 0
     # The write first, so that the indexes are made inside the transaction (see above).
-    if left:
-        connection.exec_driver_sql("UPDATE store_meta SET value = ? WHERE key = ?",
-                                   (json.dumps(left), DEFERRED_INDEXES))
-    else:
-        connection.exec_driver_sql("DELETE FROM store_meta WHERE key = ?", (DEFERRED_INDEXES,))
+    connection.exec_driver_sql("DELETE FROM store_meta WHERE key = ?", (DEFERRED_INDEXES,))
     made = 0
-    for sql in making:
+    for sql in json.loads(held):
         connection.exec_driver_sql(
             re.sub(r"^CREATE (UNIQUE )?INDEX (IF NOT EXISTS )?", r"CREATE \1INDEX IF NOT EXISTS ",
                    sql, flags=re.IGNORECASE))
@@ -529,11 +509,6 @@ def triggers_off(connection: Any) -> Iterator[bool]:
     finally:
         if off:
             _set_triggers(connection, True)
-
-
-def erase_file(path: Path) -> None:
-    """Overwrite a scratch file with zeros and delete it (nothing if it is missing)."""
-    _remove(path)
 
 
 def _remove(path: Path) -> None:

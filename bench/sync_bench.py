@@ -242,8 +242,6 @@ def timed_phases() -> dict[str, float]:
     timing(engine, "_reindex_all", "indexes and search index in all")
     timing(engine, "rebuild_deferred_indexes", "indexes made")
     timing(engine.search, "rebuild_index", "search index")
-    if hasattr(engine.search, "IndexBuilder"):
-        timing(engine.search.IndexBuilder, "take", "search index (filled beside) taken")
     timing(db, "refresh_statistics", "statistics")
     return spent
 

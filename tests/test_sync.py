@@ -993,11 +993,8 @@ def test_a_first_sync_cut_while_making_its_indexes_leaves_a_store_made_whole_on_
     with pytest.raises(Cut):
         engine.sync(store, device.transport(), stream_after=0, checkpoint=cut_in_rebuild)
     assert dropped and dropped[0] < wanted  # the load ran without the secondary indexes
-    # The rebuild was cut: still without them (but the two the search index's fill reads,
-    # made first in a transaction of their own so that the fill runs beside the rest)...
-    assert _indexes(store) == dropped[0] | set(search.FILL_INDEXES) < wanted
+    assert _indexes(store) == dropped[0]  # the rebuild was cut: still without them...
     assert len(_refs(device)) > 0  # ...and usable
-    assert not list(world.folder.glob("*-search"))  # the search index's fill stopped
     store.close()
     device.store = open_store(path)  # opening the store makes them
     assert _indexes(device.store) == wanted
@@ -1389,7 +1386,7 @@ class OlderDevice:
 
 
 def test_a_first_sync_in_text_format_or_csv_gives_the_same_rows_and_search_index(
-        world: World, monkeypatch) -> None:  # noqa: ANN001
+        world: World) -> None:
     reference = world.device("desk1", "sup")
     awkward = 'Shouting\t"at night"\nback\\slash, café'
     ref = _refs(reference, "THA")[0]
@@ -1404,9 +1401,7 @@ def test_a_first_sync_in_text_format_or_csv_gives_the_same_rows_and_search_index
         engine.enrol(store, world.address, code, HttpTransport(world.address))
         url, key = engine.credentials(store)
         device = Device(name, store, "sup", url, key)
-        with monkeypatch.context() as patched:  # filled beside, not in place
-            patched.setattr(search, "rebuild_index", None)
-            engine.sync(store, wrap(device.transport()), stream_after=0)
+        engine.sync(store, wrap(device.transport()), stream_after=0)
         made.append(device)
     for device in made:
         assert_same_rows(device.store, reference.store, device.name)
@@ -1419,13 +1414,10 @@ def test_a_first_sync_in_text_format_or_csv_gives_the_same_rows_and_search_index
             filled.append(c.exec_driver_sql(
                 "SELECT rowid, * FROM case_search ORDER BY rowid").all())
     assert filled[0] == filled[1] and len(filled[0]) == len(_refs(reference))
-    # Filled beside, in a file of its own, the index equals one filled in place, rowids
-    # and all; the scratch file is gone.
-    with made[0].store.engine.begin() as c:
+    with made[0].store.engine.begin() as c:  # as a fill after any bulk load makes it
         search.rebuild_index(c)
         assert c.exec_driver_sql(
             "SELECT rowid, * FROM case_search ORDER BY rowid").all() == filled[0]
-    assert not list(world.folder.glob("*-search"))
 
 
 def test_triggers_go_off_for_one_connection_and_on_again(tmp_path: Path) -> None:

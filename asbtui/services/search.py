@@ -6,18 +6,11 @@ prefixes ("inv marg" finds Invicta Road, Margate) and every word must match.
 
 from __future__ import annotations
 
-import contextlib
 import re
-import sqlite3
-import threading
-from collections.abc import Callable
-from pathlib import Path
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from asbtui.db import BUSY_TIMEOUT_MS as BUSY_MS
-from asbtui.db import erase_file
 from asbtui.errors import InvalidInput
 from asbtui.models import Case, Party
 
@@ -101,113 +94,6 @@ FILL_CACHE_KIB = 2 * 1024 * 1024
 FILL_MMAP = 8 << 30
 
 
-_FILL = """
-    INSERT INTO main.case_search(case_id, ref, summary, location, people)
-    SELECT c.id, c.ref, c.summary, c.location || ' ' || c.postcode,
-           coalesce((SELECT group_concat(p.name || ' ' || p.address, ' ')
-                     FROM {schema}party p WHERE p.case_id = c.id AND NOT p.deleted), '')
-    FROM {schema}"case" c WHERE c.deleted = 0 ORDER BY c.opened_at DESC
-"""
-FILL_INDEXES = ("ix_case_by_opened_all", "ix_party_case_id")
-"""The indexes the fill reads: made before an :class:`IndexBuilder` starts."""
-_SHADOW = ("data", "idx", "content", "docsize", "config")
-
-
-class IndexBuilder:
-    """Fills a copy of the search index in a file of its own beside a plain store, in a
-    thread, from the store's committed rows: SQLite lets one connection write a file at a
-    time, so this runs while the store's writer makes its other indexes again after a
-    first sync, and :meth:`take` then copies the finished tables in (a tenth of the
-    fill's work). The same statement as :func:`rebuild_index`, over the same indexes
-    (:data:`FILL_INDEXES`), so the index holds the same rows under the same rowids.
-    The file is overwritten with zeros and deleted afterwards (it holds names)."""
-
-    def __init__(self, store_path: Path) -> None:
-        self.store_path = store_path
-        self.path = store_path.with_name(store_path.name + "-search")
-        self.error: BaseException | None = None
-        self._connection: sqlite3.Connection | None = None
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="search index", daemon=True)
-
-    def start(self) -> IndexBuilder:
-        erase_file(self.path)
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        try:
-            self._connection = connection = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False)
-        except BaseException as error:  # noqa: BLE001 - the caller then fills in place
-            self.error = error
-            return
-        finally:
-            self._ready.set()
-        try:
-            # A scratch file: nothing in it needs to survive a crash.
-            connection.execute("PRAGMA journal_mode=OFF").close()
-            connection.execute("PRAGMA synchronous=OFF").close()
-            connection.execute(f"PRAGMA cache_size=-{FILL_CACHE_KIB}").close()
-            connection.execute(f"PRAGMA busy_timeout={BUSY_MS}").close()
-            connection.execute("ATTACH DATABASE ? AS store", (str(self.store_path),)).close()
-            connection.execute(f"PRAGMA store.mmap_size={FILL_MMAP}").close()
-            (made,) = connection.execute(
-                "SELECT sql FROM store.sqlite_master WHERE name = 'case_search'").fetchone()
-            tuned = connection.execute(
-                "SELECT count(*) FROM store.case_search_config WHERE k <> 'version'").fetchone()
-            if tuned[0]:
-                raise RuntimeError("the search index has settings of its own")
-            connection.execute(made).close()
-            connection.execute("BEGIN")
-            connection.execute(_FILL.format(schema="store.")).close()
-            connection.execute("COMMIT")
-        except BaseException as error:  # noqa: BLE001 - the caller then fills in place
-            self.error = error
-        finally:
-            connection.close()
-
-    def cancel(self) -> None:
-        """Stop the fill (the store's writer failed) and wait for the thread."""
-        self._ready.wait()
-        if self._connection is not None:
-            with contextlib.suppress(sqlite3.Error):
-                self._connection.interrupt()
-        self._thread.join()
-        erase_file(self.path)
-
-    def take(self, store_engine: sa.Engine, then: Callable[[sa.Connection], None]) -> bool:
-        """Wait for the fill, then put it in the store in place of what the search index
-        holds, in one transaction with ``then(connection)``; False (nothing changed) when
-        the fill failed: the caller fills in place."""
-        self._thread.join()
-        try:
-            if self.error is not None:
-                return False
-            with store_engine.connect() as connection:
-                # Its own connection, dropped afterwards: FTS5 keeps what it read of the
-                # index in the connection, which writes to its tables bypass.
-                connection.exec_driver_sql("ATTACH DATABASE ? AS search_fill",
-                                           (str(self.path),)).close()
-                try:
-                    for shadow in _SHADOW:
-                        connection.exec_driver_sql(f"DELETE FROM main.case_search_{shadow}")
-                        connection.exec_driver_sql(
-                            f"INSERT INTO main.case_search_{shadow} "
-                            f"SELECT * FROM search_fill.case_search_{shadow}")
-                    then(connection)
-                    connection.commit()
-                except BaseException:
-                    connection.rollback()
-                    raise
-                finally:
-                    connection.exec_driver_sql("DETACH DATABASE search_fill").close()
-                    connection.invalidate()
-            return True
-        finally:
-            erase_file(self.path)
-
-
 def rebuild_index(connection: sa.Connection) -> None:
     """Index every case again in one statement (after a bulk load: the demo, a first sync).
 
@@ -225,7 +111,15 @@ def rebuild_index(connection: sa.Connection) -> None:
     connection.exec_driver_sql(f"PRAGMA cache_size=-{FILL_CACHE_KIB}").close()
     connection.exec_driver_sql(f"PRAGMA mmap_size={max(FILL_MMAP, int(mapped))}").close()
     try:
-        connection.exec_driver_sql(_FILL.format(schema=""))
+        connection.exec_driver_sql(
+            """
+            INSERT INTO case_search(case_id, ref, summary, location, people)
+            SELECT c.id, c.ref, c.summary, c.location || ' ' || c.postcode,
+                   coalesce((SELECT group_concat(p.name || ' ' || p.address, ' ')
+                             FROM party p WHERE p.case_id = c.id AND NOT p.deleted), '')
+            FROM "case" c WHERE c.deleted = 0 ORDER BY c.opened_at DESC
+            """
+        )
     finally:
         connection.exec_driver_sql(f"PRAGMA mmap_size={int(mapped)}").close()
         connection.exec_driver_sql(f"PRAGMA cache_size={int(cache)}").close()

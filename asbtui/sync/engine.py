@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -645,30 +644,12 @@ def _apply_chunk(store: Store, scope: str, chunk: _Chunk, checkpoint: Checkpoint
     return removed
 
 
-def _reindex_all(store: Store, checkpoint: Checkpoint = _no_checkpoint, *,
-                 beside: bool = False) -> None:
+def _reindex_all(store: Store, checkpoint: Checkpoint = _no_checkpoint) -> None:
     """After a first sync: make the indexes it dropped, and the search index, again (each
-    in one transaction; cut, the next open or sync does it). ``beside``: the search index
-    is filled in a thread of its own while the other indexes are made (a plain store)."""
-    builder = None
-    if beside and store.key is None:
-        with store.engine.connect() as connection:
-            stale = _state(connection).get("search_stale") == "1"
-        if stale:
-            with store.engine.begin() as connection:  # what the fill reads, first
-                rebuild_deferred_indexes(connection, only=search.FILL_INDEXES)
-            builder = search.IndexBuilder(Path(store.path)).start()
-    try:
-        with store.engine.begin() as connection:
-            if rebuild_deferred_indexes(connection):
-                checkpoint("indexes rebuilt")
-    except BaseException:
-        if builder is not None:
-            builder.cancel()
-        raise
-    if builder is not None and builder.take(
-            store.engine, lambda connection: _set_state(connection, search_stale="0")):
-        return
+    in one transaction; cut, the next open or sync does it)."""
+    with store.engine.begin() as connection:
+        if rebuild_deferred_indexes(connection):
+            checkpoint("indexes rebuilt")
     with store.engine.begin() as connection:
         if _state(connection).get("search_stale") != "1":
             return
@@ -772,7 +753,7 @@ def _stream_scopes(store: Store, transport: Transport, streams: list[str],
                     finally:
                         reader.close()
             finally:
-                _reindex_all(store, checkpoint, beside=True)
+                _reindex_all(store, checkpoint)
 
 
 @contextlib.contextmanager
