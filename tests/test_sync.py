@@ -28,7 +28,7 @@ from sync_world import (
 from asbtui.db import open_store
 from asbtui.models import SQLModel
 from asbtui.server import central
-from asbtui.services import cases, partners, users
+from asbtui.services import cases, partners, search, users
 from asbtui.sync import engine
 from asbtui.sync.outbox import LOCAL_FIELDS
 from asbtui.sync.transport import HttpTransport, SyncError
@@ -1350,3 +1350,91 @@ def test_a_first_syncs_checkpoints_go_on_after_one_fails(tmp_path, monkeypatch) 
     finally:
         store.close()
     assert tries["n"] >= 3
+
+
+def test_the_stream_in_copy_text_format_splits_lines_and_unescapes_only_what_copy_escaped(
+        ) -> None:
+    import threading
+
+    lines = ('1\tcase\tk1\tupsert\t'
+             '{"summary": "a \\\\"quoted\\\\" \\\\\\\\ and \\\\t tab, café"}\t3\n'
+             '2\tcase\tk2\tremove\t\\N\t4\n').encode()
+    cut = lines.index("é".encode()) + 1  # a character split between two blocks
+    chunks = list(engine._text_chunks(iter([lines[:cut], lines[cut:]]), threading.Event()))
+    assert chunks == [[
+        ["1", "case", "k1", "upsert", '{"summary": "a \\"quoted\\" \\\\ and \\t tab, café"}', "3"],
+        ["2", "case", "k2", "remove", None, "4"]]]
+    assert json.loads(chunks[0][0][4])["summary"] == 'a "quoted" \\ and \t tab, café'
+    with pytest.raises(SyncError):  # a last line without its end: the stream was cut
+        list(engine._text_chunks(iter([lines[:-3]]), threading.Event()))
+
+
+class OlderDevice:
+    """The real transport, as a device that does not ask for the text format (CSV)."""
+
+    def __init__(self, inner: HttpTransport) -> None:
+        self.inner = inner
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        return self.inner.post(path, body)
+
+    def stream(self, path: str, body: dict[str, Any]) -> Any:
+        headers, blocks = self.inner.stream(path, {k: v for k, v in body.items()
+                                                   if k != "format"})
+        assert headers.get("x-asbtui-format") == "csv"
+        return headers, blocks
+
+
+def test_a_first_sync_in_text_format_or_csv_gives_the_same_rows_and_search_index(
+        world: World) -> None:
+    reference = world.device("desk1", "sup")
+    awkward = 'Shouting\t"at night"\nback\\slash, café'
+    ref = _refs(reference, "THA")[0]
+    with reference.store.engine.begin() as c:  # recorded, pushed
+        c.exec_driver_sql('UPDATE "case" SET summary = ? WHERE ref = ?', (awkward, ref))
+    reference.sync_until_quiet()
+    made: list[Device] = []
+    for name, wrap in (("car1", lambda t: t), ("car2", OlderDevice)):
+        with world.connect() as conn:
+            code = central.enrol_device(conn, name)
+        store = new_store(world.folder / f"{name}.db")
+        engine.enrol(store, world.address, code, HttpTransport(world.address))
+        url, key = engine.credentials(store)
+        device = Device(name, store, "sup", url, key)
+        engine.sync(store, wrap(device.transport()), stream_after=0)
+        made.append(device)
+    for device in made:
+        assert_same_rows(device.store, reference.store, device.name)
+        with device.store.engine.connect() as c:
+            assert c.exec_driver_sql('SELECT summary FROM "case" WHERE ref = ?',
+                                     (ref,)).scalar() == awkward
+    filled = []
+    for device in made:
+        with device.store.engine.connect() as c:
+            filled.append(c.exec_driver_sql(
+                "SELECT rowid, * FROM case_search ORDER BY rowid").all())
+    assert filled[0] == filled[1] and len(filled[0]) == len(_refs(reference))
+    with made[0].store.engine.begin() as c:  # as a fill after any bulk load makes it
+        search.rebuild_index(c)
+        assert c.exec_driver_sql(
+            "SELECT rowid, * FROM case_search ORDER BY rowid").all() == filled[0]
+
+
+def test_triggers_go_off_for_one_connection_and_on_again(tmp_path: Path) -> None:
+    from asbtui.db import triggers_off
+
+    path = tmp_path / "t.db"
+    one, other = sqlite3.connect(path), sqlite3.connect(path)
+    one.executescript("CREATE TABLE t (x); CREATE TABLE log (x); CREATE TRIGGER tr AFTER "
+                      "INSERT ON t BEGIN INSERT INTO log VALUES (NEW.x); END;")
+    with triggers_off(one) as off:
+        one.execute("INSERT INTO t VALUES (1)")
+        one.commit()
+        other.execute("INSERT INTO t VALUES (2)")  # another connection keeps its triggers
+        other.commit()
+    one.execute("INSERT INTO t VALUES (3)")
+    one.commit()
+    logged = [x for (x,) in one.execute("SELECT x FROM log ORDER BY x")]
+    assert off and logged == [2, 3]
+    one.close()
+    other.close()

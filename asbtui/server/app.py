@@ -112,12 +112,17 @@ def create_app(url: str, *, pool_size: int = 8) -> Starlette:
         if scope not in who.scopes:
             raise CentralError(f"This user may not pull {scope}.", 403)
 
+        # A device that asks for COPY's text format gets it (and is told so); any other
+        # gets CSV, as devices before it expect.
+        text = body.get("format") == "text"
+
         def blocks():  # noqa: ANN202 - its own connection: the pooled one goes back
             with pool.connection() as own:
-                yield from central.stream_scope(own, who, scope, after, upto)
+                yield from central.stream_scope(own, who, scope, after, upto, text=text)
 
         return StreamingResponse(blocks(), media_type="text/plain",
-                                 headers={"x-asbtui-upto": str(upto)})
+                                 headers={"x-asbtui-upto": str(upto),
+                                          "x-asbtui-format": "text" if text else "csv"})
 
     def refusals(conn: psycopg.Connection, who: Caller, _b: dict, _r: Request) -> Any:
         return central.list_refusals(conn, who)

@@ -667,14 +667,17 @@ def pull(conn: psycopg.Connection, caller: Caller, scope: str, after: int,
 
 
 def stream_scope(conn: psycopg.Connection, caller: Caller, scope: str, after: int,
-                 upto: int) -> Iterator[bytes]:
-    """A scope's changes after ``after`` up to ``upto`` as CSV, straight from COPY."""
+                 upto: int, *, text: bool = False) -> Iterator[bytes]:
+    """A scope's changes after ``after`` up to ``upto`` straight from COPY: as CSV, or
+    (``text``) in COPY's text format, tab-separated lines that a device splits far
+    faster than it parses CSV (whose quoted JSON it reads character by character)."""
     if scope not in caller.scopes:
         raise CentralError(f"This user may not pull {scope}.", 403)
     query = sql.SQL(
         "COPY (SELECT version, tbl, key, op, data, rev FROM change WHERE scope = {} "
-        "AND version > {} AND version <= {} ORDER BY version) TO STDOUT WITH (FORMAT csv)"
-    ).format(sql.Literal(scope), sql.Literal(int(after)), sql.Literal(int(upto)))
+        "AND version > {} AND version <= {} ORDER BY version) TO STDOUT WITH (FORMAT {})"
+    ).format(sql.Literal(scope), sql.Literal(int(after)), sql.Literal(int(upto)),
+             sql.SQL("text" if text else "csv"))
     # COPY gives a block per row; the response carries them in large pieces.
     piece = bytearray()
     with conn.cursor() as cur, cur.copy(query) as copy:

@@ -8,6 +8,7 @@ SQLite transaction, so no cursor is ever ahead of the rows it covers.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import functools
@@ -16,6 +17,7 @@ import io
 import itertools
 import json
 import queue
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,7 +29,7 @@ import orjson
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from asbtui.db import bulk_writes, defer_indexes, rebuild_deferred_indexes
+from asbtui.db import bulk_writes, defer_indexes, rebuild_deferred_indexes, triggers_off
 from asbtui.models import SQLModel
 from asbtui.services import search
 from asbtui.services.access import permits
@@ -446,6 +448,55 @@ class _Blocks(io.RawIOBase):
         return size
 
 
+def _csv_chunks(blocks: Iterator[bytes], stop: threading.Event) -> Iterator[list[list[str]]]:
+    """A stream in CSV (a service that sends no other) as chunks of records."""
+    text = io.TextIOWrapper(io.BufferedReader(_Blocks(blocks, stop), 1 << 20),
+                            encoding="utf-8", newline="")
+    records = csv.reader(text)
+    while chunk := list(itertools.islice(records, FIRST_SYNC_CHUNK)):
+        yield chunk
+
+
+def _text_chunks(blocks: Iterator[bytes], stop: threading.Event) -> Iterator[list[list[Any]]]:
+    """A stream in COPY's text format as chunks of records (each line split at its tabs,
+    in C); ``None`` for a null field. Only fields holding a backslash need unescaping, and
+    JSON holds none but its own escapes (doubled by COPY), so nearly every line is split
+    and nothing more."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines: list[str] = []
+    rest = ""
+    ended = False
+    while not ended:
+        if stop.is_set():
+            raise _Stopped
+        block = next(blocks, b"")
+        if block:
+            text = rest + decoder.decode(block)
+        else:
+            text, ended = rest + decoder.decode(b"", final=True), True
+        found = text.split("\n")
+        rest = found.pop()
+        lines += found
+        while len(lines) >= FIRST_SYNC_CHUNK or (ended and lines):
+            chunk, lines = lines[:FIRST_SYNC_CHUNK], lines[FIRST_SYNC_CHUNK:]
+            yield [_copy_fields(line) if "\\" in line else line.split("\t")
+                   for line in chunk]
+    if rest:  # a last line without its end: the stream was cut
+        raise SyncError("The connection was cut during the first sync; sync again to carry "
+                        "on where it stopped.")
+
+
+_COPY_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+_COPY_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+
+
+def _copy_fields(line: str) -> list[Any]:
+    """One line of COPY's text format whose fields hold escapes: ``\\N`` alone is null,
+    ``\\`` followed by a letter a control character, by anything else that character."""
+    return [None if field == "\\N" else _COPY_ESCAPE.sub(
+        lambda m: _COPY_ESCAPES.get(m[1], m[1]), field) for field in line.split("\t")]
+
+
 class _Stopped(Exception):
     """The writer gave up (a cut, a failed chunk): the reader stops too."""
 
@@ -477,14 +528,15 @@ class _Reader:
     def _run(self) -> None:
         try:
             for scope, after, upto in self.plan:
-                _headers, blocks = self.transport.stream(
-                    "/v1/stream", {"scope": scope, "after": after, "upto": upto})
+                headers, blocks = self.transport.stream(
+                    "/v1/stream", {"scope": scope, "after": after, "upto": upto,
+                                   "format": "text"})
                 try:
-                    text = io.TextIOWrapper(io.BufferedReader(_Blocks(blocks, self.stop),
-                                                              1 << 20),
-                                            encoding="utf-8", newline="")
-                    records = csv.reader(text)
-                    while chunk := list(itertools.islice(records, FIRST_SYNC_CHUNK)):
+                    if (headers or {}).get("x-asbtui-format") == "text":
+                        chunks = _text_chunks(blocks, self.stop)
+                    else:  # a service that only sends CSV
+                        chunks = _csv_chunks(blocks, self.stop)
+                    for chunk in chunks:
                         self._put((scope, _decode(chunk)))
                 finally:
                     close = getattr(blocks, "close", None)
@@ -546,11 +598,15 @@ def _decode(records: list[list[str]]) -> _Chunk:
         names = tables.columns.get(table)
         if names is None:
             continue  # a table this version does not know
-        blank = {c: tables.defaults[table].get(c) for c in names}
         values = itemgetter(*names) if len(names) > 1 else (lambda row, name=names[0]: (row[name],))
         rows = list(group)
-        runs.append((op, table, [values({**blank, **_loads(r[4])}) for r in rows],
-                     [(table, r[2], int(r[5])) for r in rows]))
+        data = [_loads(r[4]) for r in rows]
+        try:  # the central store sends every field of a row it holds whole
+            got = [values(row) for row in data]
+        except KeyError:  # fields missing (a row from an older device): the defaults
+            blank = {c: tables.defaults[table].get(c) for c in names}
+            got = [values({**blank, **row}) for row in data]
+        runs.append((op, table, got, [(table, r[2], int(r[5])) for r in rows]))
     return _Chunk(runs, len(records), int(records[-1][0]))
 
 
@@ -565,8 +621,10 @@ def _apply_chunk(store: Store, scope: str, chunk: _Chunk, checkpoint: Checkpoint
         _set_state(connection, recording="0", search_stale="1")
         _check_cursor(connection, scope, after)
         connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0").close()  # _checkpointing
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
+        driver = connection.connection.driver_connection
+        cursor = driver.cursor()  # type: ignore[union-attr]
+        # Recording is off: the outbox's insert triggers would write nothing.
+        with triggers_off(driver), contextlib.closing(cursor):
             for op, table, first, second in chunk.runs:
                 if op == "evict":
                     removed += _evict(connection, first, json.loads(second) if second else None)
@@ -578,8 +636,6 @@ def _apply_chunk(store: Store, scope: str, chunk: _Chunk, checkpoint: Checkpoint
                         "INSERT INTO sync_row (tbl, key, rev) VALUES (?, ?, ?) "
                         "ON CONFLICT(tbl, key) DO UPDATE SET rev = max(rev, excluded.rev)",
                         second)
-        finally:
-            cursor.close()
         connection.exec_driver_sql(
             "INSERT INTO sync_cursor (scope, version) VALUES (?, ?) ON CONFLICT(scope) "
             "DO UPDATE SET version = excluded.version", (scope, chunk.last))
