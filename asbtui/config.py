@@ -7,18 +7,25 @@ as ``ASBTUI_<FIELD>=value`` lines in ``asbtui.env`` in the user config folder.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from platformdirs import user_config_path, user_data_path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from asbtui.dates import london_today
-from asbtui.services.patterns import PatternRules
-from asbtui.services.retention import DEFAULT_REVIEW_MONTHS
 from asbtui.services.rules import value
-from asbtui.services.triage import ResponseTargets
+
+if TYPE_CHECKING:
+    # Imported when asked for: the app's first frame needs neither service.
+    from asbtui.services.patterns import PatternRules
+    from asbtui.services.triage import ResponseTargets
 
 APP_NAME = "asbtui"
+DEFAULT_REVIEW_MONTHS = 72
+"""The local review period's default: ``services.retention.DEFAULT_REVIEW_MONTHS`` (a test
+holds them equal; not imported from there, which would load that service with the
+settings)."""
 
 
 def default_store_path() -> Path:
@@ -93,12 +100,16 @@ class Settings(BaseSettings):
 
     def response_targets(self) -> ResponseTargets:
         """The first-contact targets for :mod:`asbtui.services.triage`."""
+        from asbtui.services.triage import ResponseTargets
+
         return ResponseTargets(self.first_contact_high_hours,
                                self.first_contact_medium_working_days,
                                self.first_contact_standard_working_days)
 
     def pattern_rules(self, **overrides: int) -> PatternRules:
         """The thresholds for :mod:`asbtui.services.patterns`."""
+        from asbtui.services.patterns import PatternRules
+
         values = {
             "window_months": self.repeat_window_months,
             "repeat_min_reports": self.repeat_min_reports,

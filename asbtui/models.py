@@ -7,8 +7,9 @@ Instants are timezone-aware and stored in UTC; dates such as a review date are c
 dates in Europe/London.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: pydantic would then evaluate each of the
+# 380-odd field annotations from its string when the models are built, a fifth of the
+# models' import time (about 40 ms of the app's start).
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
