@@ -281,6 +281,11 @@ class DeadlineStatus(StrEnum):
 class Synced(SQLModel):
     """Columns that every synced row carries (stamped on flush by the store)."""
 
+    # Each table's validator is built when first used, not at import: the app's first
+    # frame reads the store with Core and uses none (about 30 ms of its start). The
+    # fields, the tables and the validation itself are the same.
+    model_config = {"defer_build": True}  # type: ignore[assignment]
+
     updated_at: str = Field(default="", index=True, description="Hybrid logical clock stamp")
     origin: str = Field(default="", description="Device id that made the last change")
     deleted: bool = Field(default=False, description="Soft delete: rows are never removed")

@@ -170,13 +170,21 @@ def sign_in_for(ctx: typer.Context, store: Any) -> None:
     """Sign in the user of ``--user`` (ASBTUI_USER): PIN from ASBTUI_PIN, else asked for."""
     from asbtui.services import users
 
+    given = user_and_pin(ctx)
+    if given is not None:
+        users.sign_in(store, *given)
+
+
+def user_and_pin(ctx: typer.Context) -> tuple[str, str] | None:
+    """The user of ``--user`` (ASBTUI_USER) and their PIN (ASBTUI_PIN, else asked for);
+    None without ``--user``."""
     name = context(ctx).user
     if not name or not name.strip():
-        return
+        return None
     pin = os.environ.get(PIN_ENV)
     if pin is None:
         pin = ask_secret(f"PIN for {name.strip()}", f"set {PIN_ENV} or run in a terminal")
-    users.sign_in(store, name, pin)
+    return name, pin
 
 
 def ask_secret(prompt: str, otherwise: str, *, twice: bool = False, what: str = "PIN") -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,8 +20,8 @@ from asbtui.cli.base import (
     context,
     new_pin,
     new_store_key,
-    sign_in_for,
     store_key,
+    user_and_pin,
 )
 from asbtui.config import load_settings
 from asbtui.errors import StoreError
@@ -90,7 +91,7 @@ def _run_app(ctx: typer.Context) -> None:
 def _open_for_the_app(ctx: typer.Context) -> Any:
     """The store the app opens, the user signed in and the app's modules imported."""
     from asbtui.db import open_store
-    from asbtui.services import cases
+    from asbtui.services import cases, users
     from asbtui.services.access import has_users
 
     here = context(ctx)
@@ -102,20 +103,47 @@ def _open_for_the_app(ctx: typer.Context) -> Any:
         key, admin = store_key(path), None
     store = open_store(path, key=key)
     try:
-        if admin is not None:
-            from asbtui.services import users
+        # Signed in before the app starts, the app skips its login screen. The PIN check
+        # (argon2id, slow on purpose, its lanes computed outside the GIL) runs in a thread
+        # while the app's modules are imported; nothing is shown before it has passed.
+        given = admin if admin is not None else user_and_pin(ctx)
+        signing = _in_a_thread(users.sign_in, store, *given) if given else None
+        import asbtui.app  # noqa: F401 - imported before the collector is on again
 
-            users.sign_in(store, *admin)
-        else:
-            # Signed in before the app starts, the app skips its login screen.
-            sign_in_for(ctx, store)
+        if signing is not None:
+            signing()
         if here.settings.officer and (store.actor is not None or not has_users(store)):
             cases.set_device_officer(store, here.settings.officer)
-        import asbtui.app  # noqa: F401 - imported before the collector is on again
     except BaseException:
         store.close()
         raise
     return store
+
+
+def _in_a_thread(work: Callable[..., object], *args: Any) -> Callable[[], object]:
+    """Start ``work(*args)`` in a thread; the function returned waits for it and returns
+    its result or raises its error."""
+    import threading
+
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, work(*args)))
+        except BaseException as error:  # noqa: BLE001 - raised again in the caller
+            outcome.append((False, error))
+
+    thread = threading.Thread(target=run, name="sign-in", daemon=True)
+    thread.start()
+
+    def result() -> object:
+        thread.join()
+        ok, value = outcome[0]
+        if not ok:
+            raise value
+        return value
+
+    return result
 
 
 def _interactive() -> bool:
