@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gc
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,7 +19,6 @@ from asbtui.cli.base import (
     new_pin,
     new_store_key,
     store_key,
-    user_and_pin,
 )
 from asbtui.config import load_settings
 from asbtui.errors import StoreError
@@ -70,80 +67,10 @@ def root(
 
 
 def _run_app(ctx: typer.Context) -> None:
-    try:
-        store = _open_for_the_app(ctx)
-    finally:
-        if not gc.isenabled():
-            # The cyclic collector was off for the imports (``asbtui.cli.main``): what
-            # they made lives as long as the app, and frozen it is never walked again (a
-            # full collection over it took 270 ms, one page down in six at 100,000
-            # cases). Reference counting still frees it; only cycles in it stay.
-            gc.freeze()
-            gc.enable()
-    try:
-        from asbtui.app import AsbApp
-
-        AsbApp(store, settings=context(ctx).settings).run()
-    finally:
-        store.close()
-
-
-def _open_for_the_app(ctx: typer.Context) -> Any:
-    """The store the app opens, the user signed in and the app's modules imported."""
-    from asbtui.db import open_store
-    from asbtui.services import cases, users
-    from asbtui.services.access import has_users
+    from asbtui.cli.launch import run_app
 
     here = context(ctx)
-    path = here.db
-    if not path.exists():
-        gc.enable()  # the prompts, and maybe a demo to build
-        path, key, admin = _first_run(path)
-    else:
-        key, admin = store_key(path), None
-    store = open_store(path, key=key)
-    try:
-        # Signed in before the app starts, the app skips its login screen. The PIN check
-        # (argon2id, slow on purpose, its lanes computed outside the GIL) runs in a thread
-        # while the app's modules are imported; nothing is shown before it has passed.
-        given = admin if admin is not None else user_and_pin(ctx)
-        signing = _in_a_thread(users.sign_in, store, *given) if given else None
-        import asbtui.app  # noqa: F401 - imported before the collector is on again
-
-        if signing is not None:
-            signing()
-        if here.settings.officer and (store.actor is not None or not has_users(store)):
-            cases.set_device_officer(store, here.settings.officer)
-    except BaseException:
-        store.close()
-        raise
-    return store
-
-
-def _in_a_thread(work: Callable[..., object], *args: Any) -> Callable[[], object]:
-    """Start ``work(*args)`` in a thread; the function returned waits for it and returns
-    its result or raises its error."""
-    import threading
-
-    outcome: list[Any] = []
-
-    def run() -> None:
-        try:
-            outcome.append((True, work(*args)))
-        except BaseException as error:  # noqa: BLE001 - raised again in the caller
-            outcome.append((False, error))
-
-    thread = threading.Thread(target=run, name="sign-in", daemon=True)
-    thread.start()
-
-    def result() -> object:
-        thread.join()
-        ok, value = outcome[0]
-        if not ok:
-            raise value
-        return value
-
-    return result
+    run_app(here.settings, here.db, here.user)
 
 
 def _interactive() -> bool:
