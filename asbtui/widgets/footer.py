@@ -84,13 +84,13 @@ class Footer(TextualFooter):
                 continue  # groups are not used here; a key that would be cut is left out
             room -= needed
             yield self._compact_as_footer(widget)
-        for widget in palette:
-            yield self._compact_as_footer(widget)
+        yield from palette  # not bound to the footer's setting: compact, as Textual has it
 
     def _compact_as_footer(self, key: Widget) -> Widget:
-        # A key starts compact and is then bound to the footer's setting: two changes of
-        # its classes, each restyling it, for every key as a screen starts (a third of the
-        # styling before the queue's first frame). Set as the footer's from the start.
+        # A binding's key starts compact and is then bound to the footer's setting: two
+        # changes of its classes, each restyling it, for every key as a screen starts (a
+        # third of the styling before the queue's first frame). Set as the footer's from
+        # the start.
         compact = getattr(type(key), "compact", None)
         if isinstance(compact, Reactive):
             key.set_reactive(compact, self.compact)
