@@ -39,8 +39,6 @@ SYNC_STATUS_SECONDS = 30
 # What may still be done on the sign-in and lock screens (nothing that shows data).
 WHILE_LOCKED = frozenset({"quit", "help", "toggle_theme", "sign_out", "focus_next",
                           "focus_previous"})
-WHILE_SIGNING_IN = frozenset({"quit", "help"})
-"""What may be done while the PIN of ``--user`` is checked, as the app starts."""
 HOME = "queue"
 """The view escape leads back to from every other top-level view."""
 LOGIN_MODE = "sign_in"
@@ -228,15 +226,9 @@ class AsbApp(PermittedActions, App[None]):
         *,
         start_view: str | None = None,
         preferences: Preferences | None = None,
-        signing_in: Callable[[], object] | None = None,
     ) -> None:
-        """``start_view`` overrides where a session starts (by default the role's view).
-        ``signing_in``: a sign-in under way (``--user``: the PIN checked in a thread); it
-        returns once the user is signed in, or raises. Until then nothing is shown and
-        every action but quit and help is refused; if it fails, the app stops (the
-        launcher then reports the error)."""
+        """``start_view`` overrides where a session starts (by default the role's view)."""
         super().__init__()
-        self._signing_in = signing_in
         self.start_view = start_view
         self.preferences = preferences or Preferences()
         """Each user's interface choices (the queue's columns), kept between runs."""
@@ -276,8 +268,6 @@ class AsbApp(PermittedActions, App[None]):
     @property
     def locked(self) -> bool:
         """Whether the sign-in or lock screen is up (nothing else may show)."""
-        if self._signing_in is not None:
-            return True  # the PIN is being checked: as the sign-in screen
         stack = self.screen_stack
         # Imported when first shown (a user signed in with --user never sees them): while
         # their module is not loaded, no such screen can be up.
@@ -295,31 +285,12 @@ class AsbApp(PermittedActions, App[None]):
             self.title = "asbtui DEMO (synthetic data)"
         self.set_interval(IDLE_CHECK_SECONDS, self.lock_when_idle)
         self.set_interval(SYNC_STATUS_SECONDS, self.show_sync_status)
-        if self._signing_in is not None:
-            self._await_sign_in()
-        elif self.actor is None:
+        if self.actor is None:
             from asbtui.screens.login import LoginScreen
 
             self.push_screen(LoginScreen())
         else:
             self.start_session()
-
-    @work(thread=True, exit_on_error=False, group="sign-in", description="Checking the PIN")
-    def _await_sign_in(self) -> None:
-        # Textual starts while the PIN is checked (argon2id takes a few tenths of a second
-        # on purpose); the session starts only once it has passed.
-        signing_in = self._signing_in
-        assert signing_in is not None
-        try:
-            signing_in()
-        except BaseException:  # noqa: BLE001 - reported by the launcher once stopped
-            self.call_from_thread(self.exit, return_code=1)
-            return
-        self.call_from_thread(self._signed_in)
-
-    def _signed_in(self) -> None:
-        self._signing_in = None
-        self.start_session()
 
     def start_session(self) -> None:
         """After signing in (or at start on a store without users): the actor's home: My
@@ -451,8 +422,6 @@ class AsbApp(PermittedActions, App[None]):
         await super().on_event(event)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if self._signing_in is not None:
-            return action in WHILE_SIGNING_IN
         if self.locked and action not in WHILE_LOCKED:
             return False
         if action in ("sign_out", "lock", "change_pin"):

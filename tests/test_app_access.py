@@ -190,46 +190,6 @@ async def test_palette_and_app_keys_do_nothing_before_sign_in(world) -> None:
             assert isinstance(app.screen, LoginScreen)
 
 
-async def test_while_the_pin_of_user_is_checked_nothing_shows_and_keys_do_nothing(
-        world) -> None:
-    # ``asbtui --user``: Textual starts while argon2 checks the PIN in a thread; the queue
-    # comes only once it has passed.
-    import threading
-
-    checked = threading.Event()
-
-    def signing_in() -> None:
-        checked.wait(10)
-        users.sign_in(world.store, "pc.jones", PINS["pc.jones"], now=AS_OF)
-
-    app = AsbApp(world.store, settings=Settings(db=world.store.path),
-                 clock=Clock(), signing_in=signing_in)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
-        for key in ("f2", "f3", "f8", "ctrl+p", "ctrl+g", "ctrl+o", "ctrl+l"):
-            await pilot.press(key)
-            await pilot.pause()
-            assert type(app.screen).__name__ == "Screen" and app.locked, key
-        assert not app.query(DataTable) and world.store.actor is None
-        checked.set()
-        await settle(pilot)
-        assert isinstance(app.screen, QueueScreen) and not app.locked
-        assert app.screen.query_one(CaseTable).row_count == 2
-
-
-async def test_a_wrong_pin_of_user_stops_the_app_before_anything_shows(world) -> None:
-    def signing_in() -> None:
-        users.sign_in(world.store, "pc.jones", "wrong-pin-00", now=AS_OF)
-
-    app = AsbApp(world.store, settings=Settings(db=world.store.path),
-                 clock=Clock(), signing_in=signing_in)
-    async with app.run_test(size=(100, 30)) as pilot:
-        while app.return_code is None:
-            assert not app.query(DataTable)
-            await pilot.pause(0.05)
-    assert app.return_code == 1 and world.store.actor is None
-
-
 # ---------------------------------------------------------------------------- idle lock
 
 

@@ -63,7 +63,7 @@ def run_app(settings: Any, db: Path, user: str | None) -> None:
     """Open the store at ``db`` (offering to make one if there is none), sign ``user`` in
     and run the app until it is quit."""
     try:
-        store, signing_in = _open_for_the_app(settings, db, user)
+        store = _open_for_the_app(settings, db, user)
     finally:
         if not gc.isenabled():
             # The cyclic collector was off for the imports (``asbtui.cli.main``): what
@@ -75,17 +75,13 @@ def run_app(settings: Any, db: Path, user: str | None) -> None:
     try:
         from asbtui.app import AsbApp
 
-        AsbApp(store, settings=settings, signing_in=signing_in).run()
-        if signing_in is not None:
-            signing_in()  # its error, if any (the app stopped for it): one line, as ever
+        AsbApp(store, settings=settings).run()
     finally:
         store.close()
 
 
-def _open_for_the_app(settings: Any, path: Path,
-                      user: str | None) -> tuple[Any, Callable[[], object] | None]:
-    """The store the app opens and the app's modules imported; the user signed in, or
-    being signed in (the function returned waits for it, raising its error)."""
+def _open_for_the_app(settings: Any, path: Path, user: str | None) -> Any:
+    """The store the app opens, the user signed in and the app's modules imported."""
     from asbtui.db import open_store
     from asbtui.services import cases, users
     from asbtui.services.access import has_users
@@ -106,24 +102,21 @@ def _open_for_the_app(settings: Any, path: Path,
         key, admin = store_key(path), None
     store = open_store(path, key=key)
     try:
-        # Signed in as the app starts, the app skips its login screen. The PIN check
+        # Signed in before the app starts, the app skips its login screen. The PIN check
         # (argon2id, slow on purpose, its lanes computed outside the GIL) runs in a thread
-        # while the app's modules are imported and Textual starts; the app shows nothing
-        # and refuses every action but quit and help until it has passed, and stops if
-        # it fails (see ``AsbApp.signing_in``).
+        # while the app's modules are imported; nothing is shown before it has passed.
         given = admin if admin is not None else user_and_pin(user)
         signing = _in_a_thread(users.sign_in, store, *given) if given else None
         import asbtui.app  # noqa: F401 - imported before the collector is on again
 
-        if signing is not None and (admin is not None or settings.officer):
-            signing()  # the first admin, or --officer (set for the user signed in): now
-            signing = None
+        if signing is not None:
+            signing()
         if settings.officer and (store.actor is not None or not has_users(store)):
             cases.set_device_officer(store, settings.officer)
     except BaseException:
         store.close()
         raise
-    return store, signing
+    return store
 
 
 def _in_a_thread(work: Callable[..., object], *args: Any) -> Callable[[], object]:
