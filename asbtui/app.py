@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,9 +20,6 @@ from asbtui.errors import AsbError
 from asbtui.literal import plural
 from asbtui.models import District
 from asbtui.preferences import Preferences
-from asbtui.screens.goto import CaseRefCommands
-from asbtui.screens.help import HelpScreen
-from asbtui.screens.login import LockScreen, LoginScreen
 from asbtui.screens.queue import QueueScreen
 from asbtui.services import access, cases, store_admin, users
 from asbtui.services.access import LOCAL, Actor, Permission
@@ -29,6 +27,8 @@ from asbtui.services.cases import OfficerView
 from asbtui.widgets.permitted import PermittedActions
 
 if TYPE_CHECKING:
+    from textual.command import Provider
+
     from asbtui.db import Store
     from asbtui.screens.case import CaseScreen
     from asbtui.sync.engine import SyncReport
@@ -110,6 +110,13 @@ def _audit_log(_app: AsbApp, _district: District | None) -> Screen:
     from asbtui.screens.audit_log import AuditLogScreen
 
     return AuditLogScreen()
+
+
+def _case_ref_commands() -> type[Provider]:
+    """The palette's case references, loaded when the palette first opens."""
+    from asbtui.screens.goto import CaseRefCommands
+
+    return CaseRefCommands
 
 
 @dataclass(frozen=True)
@@ -195,7 +202,7 @@ class AsbApp(PermittedActions, App[None]):
                 show=False, id="app.sync"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
-    COMMANDS = App.COMMANDS | {CaseRefCommands}
+    COMMANDS = App.COMMANDS | {_case_ref_commands}
     ACTION_PERMISSIONS: ClassVar[dict[str, Permission]] = {
         "go_to_case": Permission.READ_CASES,
         "find_person": Permission.VIEW_PEOPLE,
@@ -262,7 +269,11 @@ class AsbApp(PermittedActions, App[None]):
     def locked(self) -> bool:
         """Whether the sign-in or lock screen is up (nothing else may show)."""
         stack = self.screen_stack
-        return bool(stack) and isinstance(stack[-1], (LoginScreen, LockScreen))
+        # Imported when first shown (a user signed in with --user never sees them): while
+        # their module is not loaded, no such screen can be up.
+        login = sys.modules.get("asbtui.screens.login")
+        return bool(stack) and login is not None and isinstance(
+            stack[-1], (login.LoginScreen, login.LockScreen))
 
     def on_mount(self) -> None:
         self.theme = (
@@ -275,6 +286,8 @@ class AsbApp(PermittedActions, App[None]):
         self.set_interval(IDLE_CHECK_SECONDS, self.lock_when_idle)
         self.set_interval(SYNC_STATUS_SECONDS, self.show_sync_status)
         if self.actor is None:
+            from asbtui.screens.login import LoginScreen
+
             self.push_screen(LoginScreen())
         else:
             self.start_session()
@@ -366,6 +379,8 @@ class AsbApp(PermittedActions, App[None]):
         self._close_views()
         self.sub_title = ""
         if self.has_users:
+            from asbtui.screens.login import LoginScreen
+
             self.push_screen(LoginScreen(message))
         else:
             self.start_session()
@@ -378,11 +393,15 @@ class AsbApp(PermittedActions, App[None]):
         actor = self.actor
         if actor is None or actor.is_local or self.locked:
             return
+        from asbtui.screens.login import LockScreen
+
         self.clear_notifications()  # a notification may quote personal data
         self.push_screen(LockScreen(actor))
 
     def unlock(self) -> None:
         self.last_activity = self.clock()
+        from asbtui.screens.login import LockScreen
+
         if isinstance(self.screen, LockScreen):
             self.pop_screen()
 
@@ -529,9 +548,23 @@ class AsbApp(PermittedActions, App[None]):
         self.push_screen(ChangePinForm(self.store, actor), done)
 
     def action_help(self) -> None:
+        from asbtui.screens.help import HelpScreen
+
         if isinstance(self.screen, HelpScreen):
             return
         self.push_screen(HelpScreen(self.screen))
+
+    def refresh_css(self, animate: bool = True) -> None:
+        """Textual parses every stylesheet again (the app's and each widget's) and restyles
+        every widget when a screen first shows in a mode: three times as the app starts
+        (the sign-in mode, then the queue's), some 50 ms before the first frame. While the
+        CSS has never been invalidated (no theme change) and its variables are those it
+        was parsed with, that gives the rules already in force, and a new screen is styled
+        as it is mounted: nothing to do."""
+        if (self._css_update_count == 0
+                and self.stylesheet._variables == self.get_css_variables()):
+            return
+        super().refresh_css(animate)
 
     # ------------------------------------------------------------------ sync
 

@@ -520,6 +520,19 @@ def test_only_opening_the_app_skips_loading_the_other_commands() -> None:
     assert not opens_the_app(["--db", "x.db", "--version"])
 
 
+def test_the_app_is_opened_without_typer_only_for_options_it_reads_as_typer_does() -> None:
+    from asbtui.cli.launch import root_options
+
+    assert root_options([]) == {}
+    assert root_options(["--db", "x.db", "--user=pc.thanet", "--officer", "PC 1"]) == {
+        "--db": "x.db", "--user": "pc.thanet", "--officer": "PC 1"}
+    assert root_options(["--db", "a.db", "--db=b.db"]) == {"--db": "b.db"}  # the last
+    # Typer reads (or refuses) these: a missing or empty value, an option for a value.
+    for args in (["--db"], ["--db="], ["--db", ""], ["--user", "--db", "x.db"],
+                 ["--db", "x.db", "demo"], ["--help"], ["--version"]):
+        assert root_options(args) is None, args
+
+
 def test_every_command_but_the_app_runs_with_the_cyclic_collector_on(monkeypatch) -> None:
     # ``main`` turns the collector off while modules are imported; a command left to run
     # without it (a demo of a million cases) would never free its reference cycles.

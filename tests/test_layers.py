@@ -48,3 +48,50 @@ def test_opening_the_app_on_a_current_store_imports_no_migration_demo_or_http_co
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_opening_the_app_loads_neither_typer_nor_what_the_first_frame_does_not_use() -> None:
+    # ``asbtui`` with only its own options is read without Typer, and the sign-in, help
+    # and go-to screens, the review marks, the day marks and the patterns come when used.
+    code = (
+        "import sys\n"
+        "import asbtui.cli.launch as launch\n"
+        "launch.run_app = lambda settings, db, user: print(db.name, user)\n"
+        "sys.argv = ['asbtui', '--db', 'x.db', '--user=someone']\n"
+        "from asbtui.cli import main\n"
+        "main()\n"
+        "import asbtui.app\n"
+        "unused = ('typer', 'pydantic_settings', 'asbtui.cli.root', 'asbtui.screens.login',\n"
+        "          'asbtui.screens.help',\n"
+        "          'asbtui.screens.goto', 'asbtui.services.case_review', 'asbtui.services.day',\n"
+        "          'asbtui.services.patterns', 'asbtui.services.retention')\n"
+        "print(','.join(m for m in unused if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.splitlines() == ["x.db someone", ""]
+
+
+def test_signing_in_and_the_queues_first_page_leave_the_orm_mapping_unset(demo_path) -> None:
+    # The ORM's first statement sets up the mapping of every model (tens of milliseconds):
+    # the way to the app's first frame (the sign-in, the device's officer, the queue's
+    # first page) reads the store with Core.
+    code = (
+        "from argon2 import PasswordHasher\n"
+        "from sqlalchemy import inspect\n"
+        "from asbtui.db import open_store\n"
+        "from asbtui.models import Case, District\n"
+        "from asbtui.services import cases, queue, users\n"
+        "# The demo's light hash, as the tests' own hasher (no new hash to store)\n"
+        "users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)\n"
+        f"with open_store({str(demo_path)!r}) as store:\n"
+        "    users.sign_in(store, 'pc.thanet', '271828')\n"
+        "    officer = cases.device_officer(store)\n"
+        "    page = queue.queue_page(store, queue.QueueQuery(district=District.THA))\n"
+        "    print(officer.district.value, len(page.rows) > 0, inspect(Case).configured)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["THA", "True", "False"]

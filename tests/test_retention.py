@@ -310,3 +310,12 @@ def test_a_reason_that_holds_personal_data_is_refused(store, open_case, reason, 
         retention.keep(store, ref, TODAY + timedelta(days=30), reason, today=TODAY)
     for fine in ("Civil claim pending", "Thanet District Council asked under the ISA"):
         assert audit.justification(fine) == fine
+
+
+def test_the_settings_default_review_period_is_the_services() -> None:
+    # Defined twice so that the settings do not load this service with them.
+    from asbtui.config import DEFAULT_REVIEW_MONTHS, Settings
+    from asbtui.services import retention
+
+    assert DEFAULT_REVIEW_MONTHS == retention.DEFAULT_REVIEW_MONTHS
+    assert Settings().retention_review_months == retention.DEFAULT_REVIEW_MONTHS

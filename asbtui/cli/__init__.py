@@ -74,9 +74,15 @@ def main() -> None:
     # imports' CPU. Off while importing: ``_run_app`` turns it on again (after freezing
     # what the imports made), and every other command right here.
     gc.disable()
-    # Opening the app (the usual case) loads only the root command: the first frame
-    # waits on every module imported before it.
+    # Opening the app (the usual case) loads no command at all, not even Typer (the
+    # first frame waits on every module imported before it); an option in a form the
+    # launcher does not read goes to the root command alone.
     app_only = opens_the_app(sys.argv[1:])
+    if app_only:
+        from asbtui.cli.launch import launch
+
+        if launch(sys.argv[1:]):
+            return
     try:
         command = _typer_app(root_only=app_only)
     finally:

@@ -14,17 +14,26 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
+from asbtui.cli.common import (  # noqa: F401 - re-exported for the commands
+    EXIT_BAD_INPUT,
+    EXIT_USAGE,
+    KEY_ENV,
+    MESSAGE_MAX,
+    NEW_PIN_ENV,
+    PIN_ENV,
+    ask_secret,
+    check_text,
+    fail,
+    guarded,
+    store_key,
+)
+from asbtui.cli.common import user_and_pin as common_user_and_pin
 from asbtui.config import Settings
-from asbtui.errors import AsbError, StoreError
-from asbtui.literal import shortened
-
-EXIT_BAD_INPUT = 1
-EXIT_USAGE = 2
 
 
 class AsbGroup(typer.core.TyperGroup):
@@ -38,54 +47,16 @@ class AsbGroup(typer.core.TyperGroup):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
-        given = list(sys.argv[1:] if args is None else args)
-        for value in given:
-            if _not_text(value):
-                fail(f"An argument is not valid text (UTF-8): {shortened(value, 60)}",
-                     EXIT_BAD_INPUT)
-        for name, value in os.environ.items():
-            if name.startswith("ASBTUI_") and _not_text(value):
-                fail(f"{name} is not valid text (UTF-8); set it again.", EXIT_BAD_INPUT)
-        try:
-            result = super().main(
-                args=args,
-                prog_name=prog_name or "asbtui",
-                complete_var=complete_var,
-                standalone_mode=False,
-                **extra,
-            )
-        except typer.Abort:
-            fail("Stopped.", 130)
-        except AsbError as error:
-            fail(str(error), error.exit_code)
-        except KeyboardInterrupt:
-            fail("Stopped.", 130)
-        except Exception as error:
-            # Typer vendors click, so its exception classes are private: recognise click's
-            # exceptions by their protocol (a message and an exit code: 2 for usage).
-            if hasattr(error, "format_message") and hasattr(error, "exit_code"):
-                fail(error.format_message().strip(), int(error.exit_code) or EXIT_BAD_INPUT)
-            if os.environ.get("ASBTUI_DEBUG"):
-                raise
-            # A fault of ours, not the user's: still one line, and the way to see more.
-            first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            fail(f"unexpected error ({type(error).__name__}{': ' + first if first else ''}); "
-                 "run again with ASBTUI_DEBUG=1 to see the details.", EXIT_BAD_INPUT)
+        check_text(list(sys.argv[1:] if args is None else args))
+        parent = super().main
+        result = guarded(lambda: parent(
+            args=args,
+            prog_name=prog_name or "asbtui",
+            complete_var=complete_var,
+            standalone_mode=False,
+            **extra,
+        ), stopped=(typer.Abort,))
         sys.exit(result if isinstance(result, int) else 0)
-
-
-def _not_text(value: str) -> bool:
-    # Python carries bytes that are not UTF-8 as lone surrogates (surrogateescape).
-    return any("\ud800" <= ch <= "\udfff" for ch in value)
-
-
-MESSAGE_MAX = 400
-
-
-def fail(message: str, code: int) -> NoReturn:
-    # Messages may echo what a user typed: escape bytes and controls, and cut a huge one.
-    print(f"asbtui: {shortened(message, MESSAGE_MAX)}", file=sys.stderr)
-    sys.exit(code)
 
 
 app = typer.Typer(
@@ -133,27 +104,6 @@ def open_store_for(ctx: typer.Context, *, create: bool = False):  # noqa: ANN202
     return store
 
 
-PIN_ENV = "ASBTUI_PIN"
-NEW_PIN_ENV = "ASBTUI_NEW_PIN"
-KEY_ENV = "ASBTUI_KEY"
-
-
-def store_key(path: Path) -> Any:
-    """The key of the store at ``path``: ASBTUI_KEY, else asked for (without echo) when the
-    store is encrypted; None for a plain store (open_store refuses a key it does not need)."""
-    from asbtui.encryption import StoreKey, store_kind
-
-    secret = os.environ.get(KEY_ENV)
-    if secret is None and store_kind(path.expanduser()) == "encrypted":
-        if not sys.stdin.isatty():
-            raise StoreError(f"The store {path} is encrypted or damaged (not a plain "
-                             f"SQLite file): set {KEY_ENV} to its key, or run in a terminal "
-                             "to type it.")
-        secret = ask_secret(f"Key for the store {path}", f"set {KEY_ENV} or run in a terminal",
-                            what="store key")
-    return None if secret is None else StoreKey(secret)
-
-
 def new_store_key(path: Path) -> Any:
     """The key for a new encrypted store: ASBTUI_KEY, else typed twice without echo."""
     from asbtui.encryption import StoreKey, check_new_key
@@ -170,24 +120,15 @@ def sign_in_for(ctx: typer.Context, store: Any) -> None:
     """Sign in the user of ``--user`` (ASBTUI_USER): PIN from ASBTUI_PIN, else asked for."""
     from asbtui.services import users
 
-    name = context(ctx).user
-    if not name or not name.strip():
-        return
-    pin = os.environ.get(PIN_ENV)
-    if pin is None:
-        pin = ask_secret(f"PIN for {name.strip()}", f"set {PIN_ENV} or run in a terminal")
-    users.sign_in(store, name, pin)
+    given = user_and_pin(ctx)
+    if given is not None:
+        users.sign_in(store, *given)
 
 
-def ask_secret(prompt: str, otherwise: str, *, twice: bool = False, what: str = "PIN") -> str:
-    """A secret typed without echo (twice when ``twice``); a plain error when none is given."""
-    from asbtui.errors import SignInFailed, StoreError
-
-    try:
-        return typer.prompt(prompt, hide_input=True, confirmation_prompt=twice, err=True)
-    except (typer.Abort, EOFError):
-        error = SignInFailed if what == "PIN" else StoreError
-        raise error(f"No {what} was given: {otherwise}.") from None
+def user_and_pin(ctx: typer.Context) -> tuple[str, str] | None:
+    """The user of ``--user`` (ASBTUI_USER) and their PIN (ASBTUI_PIN, else asked for);
+    None without ``--user``."""
+    return common_user_and_pin(context(ctx).user)
 
 
 def new_pin(prompt: str = "New PIN") -> str:

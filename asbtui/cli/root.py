@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,7 +18,6 @@ from asbtui.cli.base import (
     context,
     new_pin,
     new_store_key,
-    sign_in_for,
     store_key,
 )
 from asbtui.config import load_settings
@@ -69,53 +67,10 @@ def root(
 
 
 def _run_app(ctx: typer.Context) -> None:
-    try:
-        store = _open_for_the_app(ctx)
-    finally:
-        if not gc.isenabled():
-            # The cyclic collector was off for the imports (``asbtui.cli.main``): what
-            # they made lives as long as the app, and frozen it is never walked again (a
-            # full collection over it took 270 ms, one page down in six at 100,000
-            # cases). Reference counting still frees it; only cycles in it stay.
-            gc.freeze()
-            gc.enable()
-    try:
-        from asbtui.app import AsbApp
-
-        AsbApp(store, settings=context(ctx).settings).run()
-    finally:
-        store.close()
-
-
-def _open_for_the_app(ctx: typer.Context) -> Any:
-    """The store the app opens, the user signed in and the app's modules imported."""
-    from asbtui.db import open_store
-    from asbtui.services import cases
-    from asbtui.services.access import has_users
+    from asbtui.cli.launch import run_app
 
     here = context(ctx)
-    path = here.db
-    if not path.exists():
-        gc.enable()  # the prompts, and maybe a demo to build
-        path, key, admin = _first_run(path)
-    else:
-        key, admin = store_key(path), None
-    store = open_store(path, key=key)
-    try:
-        if admin is not None:
-            from asbtui.services import users
-
-            users.sign_in(store, *admin)
-        else:
-            # Signed in before the app starts, the app skips its login screen.
-            sign_in_for(ctx, store)
-        if here.settings.officer and (store.actor is not None or not has_users(store)):
-            cases.set_device_officer(store, here.settings.officer)
-        import asbtui.app  # noqa: F401 - imported before the collector is on again
-    except BaseException:
-        store.close()
-        raise
-    return store
+    run_app(here.settings, here.db, here.user)
 
 
 def _interactive() -> bool:

@@ -20,13 +20,12 @@ from asbtui.dates import format_date, london_today
 from asbtui.errors import AsbError
 from asbtui.literal import one_line
 from asbtui.models import OPEN_STATUSES, District
-from asbtui.services import case_review, cases, dashboard, day, queue
+from asbtui.services import cases, queue
 from asbtui.services.access import Permission
 from asbtui.services.cases import OfficerView
 from asbtui.services.queue import QueuePage, QueueQuery, SortKey
 from asbtui.services.search import SEARCH_MAX
 from asbtui.widgets.case_table import CaseTable
-from asbtui.widgets.choice import ChoiceScreen
 from asbtui.widgets.footer import Footer
 from asbtui.widgets.permitted import PermittedActions, actor_of
 
@@ -34,6 +33,10 @@ if TYPE_CHECKING:
     from textual.coordinate import Coordinate
 
     from asbtui.app import AsbApp
+    from asbtui.services import day
+
+# The review marks, the day marks, bulk owner changes and the choice dialogs are imported
+# when first used (after the first frame): the first frame waits on every import.
 
 ALL_DISTRICTS = "ALL"
 SEARCH_DELAY = 0.15
@@ -239,6 +242,8 @@ class QueueScreen(PermittedActions, Screen):
     def load_review_flags(self, district: District | None, today: date | None) -> None:
         # A grouped query over the district: it runs after the first page, so it never
         # delays the queue; a failure only leaves the marks off.
+        from asbtui.services import case_review
+
         try:
             found = case_review.cases_meeting_threshold(
                 self.asb.store, district, on=today,
@@ -291,6 +296,8 @@ class QueueScreen(PermittedActions, Screen):
     @work(thread=True, group="day-marks", exit_on_error=False,
           description="Checking first contacts and victim updates")
     def load_day_marks(self, refs: list[str], today: date | None) -> None:
+        from asbtui.services import day
+
         try:
             marks = day.queue_marks(self.asb.store, refs, today=today)
         except Exception:  # noqa: BLE001 - the queue works without the marks
@@ -336,6 +343,8 @@ class QueueScreen(PermittedActions, Screen):
             return
         marks = None
         if append:
+            from asbtui.services import day
+
             # A next page is fetched ahead of the cursor: its marks come with it, drawn with
             # its rows, rather than after them (a cell updated per mark, the table redrawn).
             try:
@@ -552,6 +561,8 @@ class QueueScreen(PermittedActions, Screen):
                         markup=False)
 
     def action_district(self) -> None:
+        from asbtui.widgets.choice import ChoiceScreen
+
         choices: list[tuple[str, str]] = [("All districts", ALL_DISTRICTS)] + [
             (f"{d.value}  {d.label}", d.value) for d in District
         ]
@@ -600,6 +611,8 @@ class QueueScreen(PermittedActions, Screen):
         self.reload()
 
     def action_sort(self) -> None:
+        from asbtui.widgets.choice import ChoiceScreen
+
         def chosen(key: SortKey | None) -> None:
             if key is not None:
                 self._set_sort(key, False)
@@ -694,6 +707,8 @@ class QueueScreen(PermittedActions, Screen):
             )
             return
         from asbtui.screens.officer_choice import officer_choices
+        from asbtui.services import dashboard
+        from asbtui.widgets.choice import ChoiceScreen
 
         try:
             officers = {o.collar: o for o in cases.officers(self.asb.store, district)}

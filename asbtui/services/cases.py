@@ -838,13 +838,18 @@ def device_officer(store: Store) -> OfficerView | None:
     """The officer using the app: the signed-in user's, else this device's (set by
     ``--officer`` or the demo), if any."""
     actor = getattr(store, "actor", None)
-    with store.session() as session:
-        meta = session.get(StoreMeta, "officer")
-        officer_id = actor.officer_id if actor is not None else (meta.value if meta else None)
+    # Core, not the ORM: read as the app starts, before its first frame, and the ORM's
+    # first query sets up every model's mapping (tens of milliseconds).
+    meta, officers = StoreMeta.__table__, Officer.__table__
+    with store.engine.connect() as connection:
+        officer_id = actor.officer_id if actor is not None else connection.execute(
+            sa.select(meta.c.value).where(meta.c.key == "officer")).scalar()
         if officer_id is None:
             return None
-        officer = session.get(Officer, officer_id)
-        if officer is None or officer.deleted:
+        officer = connection.execute(
+            sa.select(officers.c.id, officers.c.collar, officers.c.name, officers.c.district)
+            .where(officers.c.id == officer_id, ~officers.c.deleted)).first()
+        if officer is None:
             return None
         return OfficerView(officer.id, officer.collar, officer.name, District(officer.district))
 

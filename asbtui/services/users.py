@@ -86,11 +86,14 @@ def _find(session: Session, username: str) -> User | None:
                                            ~User.deleted)).first()
 
 
-def _actor(session: Session, user: User) -> Actor:
-    agency = session.get(Agency, user.agency_id) if user.agency_id else None
+def _actor(connection: sa.Connection, user: sa.Row) -> Actor:
+    """The actor of a user row (read with Core, see ``sign_in``)."""
+    agencies = Agency.__table__
+    agency = connection.execute(sa.select(agencies.c.name).where(
+        agencies.c.id == user.agency_id)).scalar() if user.agency_id else None
     return Actor(user.username, Role(user.role),
                  parse_districts(user.districts.split(",")), user.agency_id,
-                 agency.name if agency else "", user.officer_id, user.full_name)
+                 agency or "", user.officer_id, user.full_name)
 
 
 def _view(session: Session, user: User) -> UserView:
@@ -223,19 +226,28 @@ def sign_in(store: Store, username: str, pin: str, *, now: datetime | None = Non
                 sa.update(table).where(table.c.id == found.id, table.c.active, unlocked)
                 .values(failed_attempts=0, locked_until=None)
                 .returning(table.c.id)).first()
-            user = session.get(User, found.id)
-            assert user is not None
             if row is None:
+                user = session.get(User, found.id)
+                assert user is not None
                 reason = "account disabled" if not user.active else "account locked"
                 record(session, store, Actor(user.username, Role(user.role)),
                        AuditAction.SIGN_IN_FAILED, "user", user.id, detail=reason)
                 session.commit()
                 raise SignInFailed(SIGN_IN_REFUSED, locked=user.active)
-            session.refresh(user)
-            if _hasher.check_needs_rehash(user.pin_hash):
+            # Read with Core: the ORM's first query sets up every model's mapping (tens of
+            # milliseconds) and a sign-in at start is followed by the first frame, which
+            # needs none of it.
+            signed = connection.execute(
+                sa.select(table.c.username, table.c.role, table.c.districts,
+                          table.c.agency_id, table.c.officer_id, table.c.full_name,
+                          table.c.pin_hash).where(table.c.id == found.id)).one()
+            if _hasher.check_needs_rehash(signed.pin_hash):
+                # Through the ORM, so that the new hash is stamped for sync as any change.
+                user = session.get(User, found.id)
+                assert user is not None
                 user.pin_hash = _hasher.hash(pin)
-            actor = _actor(session, user)
-            record(session, store, actor, AuditAction.SIGN_IN, "user", user.id)
+            actor = _actor(connection, signed)
+            record(session, store, actor, AuditAction.SIGN_IN, "user", found.id)
         else:
             reaching = table.c.failed_attempts + 1 >= MAX_FAILED_SIGN_INS
             row = connection.execute(

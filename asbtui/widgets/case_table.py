@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events
@@ -20,9 +21,11 @@ from textual.widgets.data_table import ColumnKey
 from asbtui.dates import format_date, format_time_left
 from asbtui.literal import one_line
 from asbtui.models import CaseStatus
-from asbtui.services.day import QueueMark
 from asbtui.services.queue import QueueRow, SortKey
 from asbtui.widgets.badges import literal, next_due_badge, risk_badge, status_badge
+
+if TYPE_CHECKING:
+    from asbtui.services.day import QueueMark
 
 REF_WIDTH = 12
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from textual import events
 from textual.app import ComposeResult
+from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer as TextualFooter
@@ -82,8 +83,18 @@ class Footer(TextualFooter):
             if not is_key(widget) or needed > room:
                 continue  # groups are not used here; a key that would be cut is left out
             room -= needed
-            yield widget
-        yield from palette
+            yield self._compact_as_footer(widget)
+        yield from palette  # not bound to the footer's setting: compact, as Textual has it
+
+    def _compact_as_footer(self, key: Widget) -> Widget:
+        # A binding's key starts compact and is then bound to the footer's setting: two
+        # changes of its classes, each restyling it, for every key as a screen starts (a
+        # third of the styling before the queue's first frame). Set as the footer's from
+        # the start.
+        compact = getattr(type(key), "compact", None)
+        if isinstance(compact, Reactive):
+            key.set_reactive(compact, self.compact)
+        return key
 
     def on_resize(self, event: events.Resize) -> None:
         if self._composed_width and event.size.width != self._composed_width:
