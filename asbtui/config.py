@@ -2,21 +2,16 @@
 
 Each field can be set in the environment as ``ASBTUI_<FIELD>`` (``ASBTUI_DB``), or in
 as ``ASBTUI_<FIELD>=value`` lines in ``asbtui.env`` in the user config folder.
-
-Read as pydantic-settings would (names in any case, the environment over the file, given
-values over both, every value validated, defaults too), by a model of pydantic's own:
-pydantic-settings was some 25 ms of the app's start, and nothing here needs more.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from platformdirs import user_config_path, user_data_path
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from asbtui.dates import london_today
 from asbtui.services.rules import value
@@ -27,7 +22,6 @@ if TYPE_CHECKING:
     from asbtui.services.triage import ResponseTargets
 
 APP_NAME = "asbtui"
-ENV_PREFIX = "ASBTUI_"
 DEFAULT_REVIEW_MONTHS = 72
 """The local review period's default: ``services.retention.DEFAULT_REVIEW_MONTHS`` (a test
 holds them equal; not imported from there, which would load that service with the
@@ -43,32 +37,10 @@ def config_file() -> Path:
     return user_config_path(APP_NAME, appauthor=False) / "asbtui.env"
 
 
-def _prefixed(items: Iterable[tuple[str, str | None]]) -> dict[str, str]:
-    """``ASBTUI_<FIELD>`` values by field name (names in any case)."""
-    return {name[len(ENV_PREFIX):].lower(): value for name, value in items
-            if value is not None and name.upper().startswith(ENV_PREFIX)}
+class Settings(BaseSettings):
+    """asbtui's settings. Environment variables win over the config file."""
 
-
-class Settings(BaseModel):
-    """asbtui's settings. Environment variables win over the config file (``_env_file``),
-    values given win over both."""
-
-    model_config = ConfigDict(extra="ignore", validate_default=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_the_environment(cls, given: Any) -> Any:
-        if not isinstance(given, dict):
-            return given
-        given = dict(given)
-        env_file = given.pop("_env_file", None)
-        found: dict[str, str] = {}
-        if env_file is not None and Path(env_file).is_file():
-            from dotenv import dotenv_values
-
-            found |= _prefixed(dotenv_values(env_file).items())
-        found |= _prefixed(os.environ.items())
-        return found | given
+    model_config = SettingsConfigDict(env_prefix="ASBTUI_", env_file=None, extra="ignore")
 
     db: Path = Field(default_factory=default_store_path, description="The local store file")
     officer: str | None = Field(
