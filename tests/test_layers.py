@@ -6,6 +6,12 @@ import subprocess
 import sys
 
 
+def _python(code: str) -> str:
+    """What a new interpreter running ``code`` prints (it fails the test if it fails)."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout
+
+
 def test_services_and_cli_commands_never_import_textual() -> None:
     code = (
         "import sys\n"
@@ -14,10 +20,8 @@ def test_services_and_cli_commands_never_import_textual() -> None:
         "loaded = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'))\n"
         "print(','.join(loaded))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == ""
+    output = _python(code)
+    assert output.strip() == ""
 
 
 def test_screens_do_not_import_the_store_module_at_run_time() -> None:
@@ -44,10 +48,8 @@ def test_opening_the_app_on_a_current_store_imports_no_migration_demo_or_http_co
         "heavy = ('alembic', 'faker', 'httpx')\n"
         "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in heavy)))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == ""
+    output = _python(code)
+    assert output.strip() == ""
 
 
 def test_opening_the_app_loads_neither_typer_nor_what_the_first_frame_does_not_use() -> None:
@@ -66,10 +68,8 @@ def test_opening_the_app_loads_neither_typer_nor_what_the_first_frame_does_not_u
         "          'asbtui.services.patterns', 'asbtui.services.retention')\n"
         "print(','.join(m for m in unused if m in sys.modules))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.splitlines() == ["x.db someone", ""]
+    output = _python(code)
+    assert output.splitlines() == ["x.db someone", ""]
 
 
 def test_signing_in_and_the_queues_first_page_leave_the_orm_mapping_unset(demo_path) -> None:
@@ -90,7 +90,5 @@ def test_signing_in_and_the_queues_first_page_leave_the_orm_mapping_unset(demo_p
         "    page = queue.queue_page(store, queue.QueueQuery(district=District.THA))\n"
         "    print(officer.district.value, len(page.rows) > 0, inspect(Case).configured)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.split() == ["THA", "True", "False"]
+    output = _python(code)
+    assert output.split() == ["THA", "True", "False"]
