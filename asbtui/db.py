@@ -468,47 +468,24 @@ def rebuild_deferred_indexes(connection: sa.Connection) -> int:
     return made
 
 
-_ENABLE_TRIGGER = 1003  # SQLITE_DBCONFIG_ENABLE_TRIGGER
-
-
-def _set_triggers(connection: Any, on: bool) -> bool:
-    """Switch SQLite's triggers on or off for this connection only; False if it cannot
-    (then they stay on). Python 3.12 says it with ``setconfig``; before, the same call
-    into the SQLite library the ``sqlite3`` module is linked with, on the handle that its
-    connection object holds first (a plain store's connections only)."""
-    if hasattr(connection, "setconfig"):
-        connection.setconfig(_ENABLE_TRIGGER, on)
-        return True
-    if type(connection) is not sqlite3.Connection:
-        return False  # SQLCipher's, or a wrapper: left as it is
-    import _sqlite3
-    import ctypes
-
-    library = ctypes.CDLL(_sqlite3.__file__)
-    handle = ctypes.c_void_p.from_address(id(connection) + object.__basicsize__).value
-    library.sqlite3_db_filename.restype = ctypes.c_char_p
-    library.sqlite3_db_filename.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
-    named = connection.execute("PRAGMA database_list").fetchone()[2]
-    if (library.sqlite3_db_filename(handle, b"main") or b"").decode() != named:
-        return False  # not the handle this was written for
-    now = ctypes.c_int(-1)
-    done = library.sqlite3_db_config(ctypes.c_void_p(handle), ctypes.c_int(_ENABLE_TRIGGER),
-                                     ctypes.c_int(int(on)), ctypes.byref(now))
-    return done == 0 and now.value == int(on)
-
-
 @contextmanager
-def triggers_off(connection: Any) -> Iterator[bool]:
-    """SQLite's triggers off for one DBAPI connection while the block runs (yields whether
-    they are): a first sync's rows, written with the outbox's recording switched off,
-    would only call each row's insert trigger to find that out, a quarter of the insert's
-    time. Other connections (the app's own, meanwhile) keep theirs."""
-    off = _set_triggers(connection, False)
-    try:
-        yield off
-    finally:
-        if off:
-            _set_triggers(connection, True)
+def triggers_set_aside(connection: sa.Connection, names: Iterable[str]) -> Iterator[None]:
+    """The triggers ``names`` (those that exist) dropped for the block and made again from
+    their own stored SQL after it, all in the caller's transaction: other connections never
+    see them gone, and a failure or a cut rolls the drop back with the rest. For a bulk
+    write whose triggers would only find that they have nothing to do (a first sync's
+    rows, written with the outbox's recording off: entering the insert trigger was a
+    quarter of each insert). The caller's transaction must already be open (a write)."""
+    names = tuple(names)
+    marks = ", ".join("?" * len(names))
+    held = connection.exec_driver_sql(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})",
+        names).all() if names else []
+    for name, _sql in held:
+        connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    yield  # on an error, the caller's rollback brings the triggers back
+    for _name, sql in held:
+        connection.exec_driver_sql(sql)
 
 
 def _remove(path: Path) -> None:

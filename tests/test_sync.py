@@ -1420,21 +1420,30 @@ def test_a_first_sync_in_text_format_or_csv_gives_the_same_rows_and_search_index
             "SELECT rowid, * FROM case_search ORDER BY rowid").all() == filled[0]
 
 
-def test_triggers_go_off_for_one_connection_and_on_again(tmp_path: Path) -> None:
-    from asbtui.db import triggers_off
+def test_triggers_set_aside_in_a_transaction_come_back_with_it_or_with_its_rollback(
+        tmp_path: Path) -> None:
+    from asbtui.db import triggers_set_aside
 
     path = tmp_path / "t.db"
-    one, other = sqlite3.connect(path), sqlite3.connect(path)
-    one.executescript("CREATE TABLE t (x); CREATE TABLE log (x); CREATE TRIGGER tr AFTER "
-                      "INSERT ON t BEGIN INSERT INTO log VALUES (NEW.x); END;")
-    with triggers_off(one) as off:
-        one.execute("INSERT INTO t VALUES (1)")
-        one.commit()
-        other.execute("INSERT INTO t VALUES (2)")  # another connection keeps its triggers
-        other.commit()
-    one.execute("INSERT INTO t VALUES (3)")
-    one.commit()
-    logged = [x for (x,) in one.execute("SELECT x FROM log ORDER BY x")]
-    assert off and logged == [2, 3]
-    one.close()
+    engine = sa.create_engine(f"sqlite:///{path}")
+    other = sqlite3.connect(path)
+    other.executescript("CREATE TABLE t (x); CREATE TABLE log (x); CREATE TRIGGER tr AFTER "
+                        "INSERT ON t BEGIN INSERT INTO log VALUES (NEW.x); END;")
+    triggers = "SELECT sql FROM sqlite_master WHERE type = 'trigger'"
+    made = other.execute(triggers).fetchall()
+    with engine.begin() as c:
+        c.exec_driver_sql("INSERT INTO t VALUES (1)")  # the write that opens the transaction
+        with triggers_set_aside(c, ["tr", "no_such_trigger"]):
+            c.exec_driver_sql("INSERT INTO t VALUES (2)")
+            assert other.execute(triggers).fetchall() == made  # gone only in here
+    with pytest.raises(RuntimeError), engine.begin() as c:
+        c.exec_driver_sql("INSERT INTO t VALUES (3)")
+        with triggers_set_aside(c, ["tr"]):
+            c.exec_driver_sql("INSERT INTO t VALUES (4)")
+            raise RuntimeError("cut")
+    with engine.begin() as c:
+        c.exec_driver_sql("INSERT INTO t VALUES (5)")
+        logged = [x for (x,) in c.exec_driver_sql("SELECT x FROM log ORDER BY x")]
+    assert logged == [1, 5] and other.execute(triggers).fetchall() == made
     other.close()
+    engine.dispose()

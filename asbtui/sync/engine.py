@@ -29,7 +29,12 @@ import orjson
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from asbtui.db import bulk_writes, defer_indexes, rebuild_deferred_indexes, triggers_off
+from asbtui.db import (
+    bulk_writes,
+    defer_indexes,
+    rebuild_deferred_indexes,
+    triggers_set_aside,
+)
 from asbtui.models import SQLModel
 from asbtui.services import search
 from asbtui.services.access import permits
@@ -623,8 +628,12 @@ def _apply_chunk(store: Store, scope: str, chunk: _Chunk, checkpoint: Checkpoint
         connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0").close()  # _checkpointing
         driver = connection.connection.driver_connection
         cursor = driver.cursor()  # type: ignore[union-attr]
-        # Recording is off: the outbox's insert triggers would write nothing.
-        with triggers_off(driver), contextlib.closing(cursor):
+        # Recording is off: the outbox's insert triggers would write nothing. Set aside
+        # in this transaction (a cut or a failure brings them back with the rollback).
+        inserted = sorted({table for op, table, _first, _second in chunk.runs
+                           if op not in ("evict", "remove")})
+        set_aside = triggers_set_aside(connection, [f"sync_{table}_insert" for table in inserted])
+        with set_aside, contextlib.closing(cursor):
             for op, table, first, second in chunk.runs:
                 if op == "evict":
                     removed += _evict(connection, first, json.loads(second) if second else None)
