@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from platformdirs import user_config_path, user_data_path
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from asbtui.dates import london_today
+from asbtui.errors import InvalidInput
 from asbtui.services.rules import value
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from asbtui.services.triage import ResponseTargets
 
 APP_NAME = "asbtui"
+ENV_PREFIX = "ASBTUI_"
 DEFAULT_REVIEW_MONTHS = 72
 """The local review period's default: ``services.retention.DEFAULT_REVIEW_MONTHS`` (a test
 holds them equal; not imported from there, which would load that service with the
@@ -40,7 +42,7 @@ def config_file() -> Path:
 class Settings(BaseSettings):
     """asbtui's settings. Environment variables win over the config file."""
 
-    model_config = SettingsConfigDict(env_prefix="ASBTUI_", env_file=None, extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=None, extra="ignore")
 
     db: Path = Field(default_factory=default_store_path, description="The local store file")
     officer: str | None = Field(
@@ -124,6 +126,15 @@ class Settings(BaseSettings):
 def load_settings() -> Settings:
     """Settings from the environment and the user's config file (if it exists)."""
     path = config_file()
-    if path.exists():
-        return Settings(_env_file=path)  # type: ignore[call-arg]
-    return Settings()
+    try:
+        if path.exists():
+            return Settings(_env_file=path)  # type: ignore[call-arg]
+        return Settings()
+    except ValidationError as error:
+        # One plain line naming each setting and what is wrong (not the value: it may be
+        # anything, at any length).
+        wrong = "; ".join(
+            f"{ENV_PREFIX}{str(problem['loc'][0]).upper() if problem['loc'] else ''}: "
+            f"{problem['msg']}" for problem in error.errors())
+        where = f"the environment or {path}" if path.exists() else "the environment"
+        raise InvalidInput(f"A setting in {where} is not valid: {wrong}.") from None

@@ -401,6 +401,25 @@ def test_a_bad_district_is_bad_input(run, demo_path):
     assert "'XYZ' is not a district" in line
 
 
+def test_a_bad_setting_in_the_environment_is_one_line_naming_it(run, demo_path, monkeypatch):
+    monkeypatch.setenv("ASBTUI_PAGE_SIZE", "lots")
+    message = assert_one_line_error(run("case", "list", "--db", demo_path))
+    assert "ASBTUI_PAGE_SIZE" in message and "valid integer" in message, message
+    assert "unexpected" not in message and "lots" not in message
+
+
+def test_a_bad_setting_in_the_config_file_names_the_setting_and_the_file(
+        run, demo_path, tmp_path, monkeypatch):
+    from asbtui.config import config_file
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # this test's own
+    path = config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("ASBTUI_REPEAT_MIN_REPORTS=1\n")
+    message = assert_one_line_error(run("case", "list", "--db", demo_path))
+    assert "ASBTUI_REPEAT_MIN_REPORTS" in message and str(path) in message, message
+
+
 def test_version_is_printed(run):
     result = run("--version")
     assert result.exit_code == 0
