@@ -533,7 +533,7 @@ def _urgency_page(connection: sa.Connection, query: QueueQuery, filters: _Filter
     for first, size in _growing(len(segments), 4):
         batch = segments[first:first + size]
         shape = _shape(filters, "urgency", query.descending, tuple(batch),
-                       start if start in batch else None, forced, closed_only)
+                       start if start in batch else None, forced)
         batches.append((shape, lambda batch=batch: parts(batch)))
     return _in_turn(connection, batches, query.descending, params, limit)
 

@@ -38,6 +38,7 @@ from asbtui.db import (
 from asbtui.models import SQLModel
 from asbtui.services import search
 from asbtui.services.access import permits
+from asbtui.sync.outbox import insert_trigger
 from asbtui.sync.transport import SyncError, Transport
 
 if TYPE_CHECKING:
@@ -626,13 +627,12 @@ def _apply_chunk(store: Store, scope: str, chunk: _Chunk, checkpoint: Checkpoint
         _set_state(connection, recording="0", search_stale="1")
         _check_cursor(connection, scope, after)
         connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0").close()  # _checkpointing
-        driver = connection.connection.driver_connection
-        cursor = driver.cursor()  # type: ignore[union-attr]
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         # Recording is off: the outbox's insert triggers would write nothing. Set aside
         # in this transaction (a cut or a failure brings them back with the rollback).
         inserted = sorted({table for op, table, _first, _second in chunk.runs
                            if op not in ("evict", "remove")})
-        set_aside = triggers_set_aside(connection, [f"sync_{table}_insert" for table in inserted])
+        set_aside = triggers_set_aside(connection, map(insert_trigger, inserted))
         with set_aside, contextlib.closing(cursor):
             for op, table, first, second in chunk.runs:
                 if op == "evict":

@@ -39,7 +39,7 @@ def trigger_sql(table: str, columns: Iterable[str]) -> list[str]:
         + (" OR 1" if c in STAMP_FIELDS else "")
         for c in columns)
     return [
-        f"CREATE TRIGGER sync_{table}_insert AFTER INSERT ON {q} WHEN {RECORDING} BEGIN "
+        f"CREATE TRIGGER {insert_trigger(table)} AFTER INSERT ON {q} WHEN {RECORDING} BEGIN "
         f"INSERT INTO sync_outbox(tbl, key, op, fields, base, at) VALUES ('{table}', NEW.id, "
         f"'insert', json_object({whole}), {base}, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')); END",
         f"CREATE TRIGGER sync_{table}_update AFTER UPDATE ON {q} WHEN {RECORDING} "
@@ -50,8 +50,13 @@ def trigger_sql(table: str, columns: Iterable[str]) -> list[str]:
     ]
 
 
+def insert_trigger(table: str) -> str:
+    """The name of the trigger that records a row inserted into ``table``."""
+    return f"sync_{table}_insert"
+
+
 def drop_trigger_sql(table: str) -> list[str]:
-    return [f"DROP TRIGGER IF EXISTS sync_{table}_insert",
+    return [f"DROP TRIGGER IF EXISTS {insert_trigger(table)}",
             f"DROP TRIGGER IF EXISTS sync_{table}_update"]
 
 
