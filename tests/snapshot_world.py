@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import AS_OF
-from textual.widgets import Input
+from textual.widgets import DataTable, Input
 
 from asbtui.db import open_store
 from asbtui.services import demo
@@ -39,5 +39,12 @@ async def still(pilot) -> None:
         if passes >= 3 and all(worker.is_finished for worker in pilot.app.workers):
             break
     await pilot.wait_for_scheduled_animations()
-    # Tables size their columns when idle, after their rows came: let that frame be drawn.
+    # Tables size their columns when idle, after their rows came: under load that idle
+    # can come late (a fresh-clone CI run once caught a case screen's tables unsized), so
+    # wait until no table has sizing left to do, then let that frame be drawn.
+    for _ in range(100):
+        if not any(table._require_update_dimensions or table._updated_cells
+                   for table in pilot.app.screen.query(DataTable)):
+            break
+        await pilot.pause(0.05)
     await pilot.pause(0.1)
