@@ -1,0 +1,369 @@
+"""Patterns of concern kept as a result in the store, refreshed for the keys that changed.
+
+The grouped scans of :mod:`asbtui.services.patterns` read every incident of the window
+(about 3M index entries at 1,000,000 cases, 15 s all districts). Here their figures are
+kept per (district, kind, key) before any threshold (``pattern_snapshot``, migration
+0020), as computed for one ``now`` and one set of windows (the months of
+:class:`PatternRules`); thresholds are applied when the rows are read, so every rule set
+with the same windows reads the same rows.
+
+What changes them:
+- writes: the store's triggers list each key a write touches in ``pattern_dirty`` (an
+  incident's address, street and postcode and its case's people, before and after; a
+  person; a case deleted or given another ref; an imported incident's street and LSOA),
+  whoever writes;
+- time: between the rows' ``now`` and the next, the reports whose time (or month, for
+  imported ones) crossed an edge of a window (now, 12 months ago, 3 months ago, 15 months
+  ago...) are found by time (``ix_incident_occurred``), and their keys refreshed too.
+
+A refresh recomputes just those keys with the same scans, restricted to them, and writes
+them back in one short transaction; a district with no rows yet, other windows, or too
+many keys to refresh is computed in full. The write checks that nobody moved the
+district's rows meanwhile (another process refreshing), else it starts again.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from asbtui.models import District, ImportedIncident, Incident, Party, PartyRole
+from asbtui.services import patterns as p
+from asbtui.services.patterns import Pattern, PatternKind, PatternRules
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from asbtui.db import Store
+
+REFRESH_MAX_KEYS = 20_000
+"""More keys than this to refresh in one district: computed in full instead."""
+ATTEMPTS = 3
+TRIGGER_PREFIX = "pattern\\_"
+"""The names of the triggers that mark keys (LIKE, escaped): set aside in bulk loads."""
+
+# The kinds of pattern each scan (the kind of key marked dirty) gives.
+SCANS: dict[str, tuple[PatternKind, ...]] = {
+    "address": (PatternKind.ADDRESS,),
+    "postcode": (PatternKind.POSTCODE,),
+    "street": (PatternKind.STREET, PatternKind.HOTSPOT_STREET),
+    "lsoa": (PatternKind.LSOA, PatternKind.HOTSPOT_LSOA),
+    "person": (PatternKind.VICTIM, PatternKind.PERPETRATOR),
+}
+REPEAT_KINDS = frozenset({PatternKind.ADDRESS, PatternKind.POSTCODE, PatternKind.STREET,
+                          PatternKind.LSOA, PatternKind.VICTIM, PatternKind.PERPETRATOR})
+HOTSPOT_KINDS = frozenset({PatternKind.HOTSPOT_STREET, PatternKind.HOTSPOT_LSOA})
+KEPT_MIN_REPORTS = 2
+"""PatternRules refuses a repeat of fewer reports: smaller groups are not kept."""
+
+_Row = tuple[str, str, str, str | None, int, int, int, str, float | None, int]
+"""(district, kind, key, label, reports, imported, spans, refs, usual, cases_first)."""
+
+
+def windows_of(rules: PatternRules) -> str:
+    """What the kept figures depend on in ``rules`` (the rest are thresholds)."""
+    return (f"{rules.window_months}/{rules.hotspot_recent_months}/"
+            f"{rules.hotspot_baseline_months}")
+
+
+def _figure_rules(rules: PatternRules) -> PatternRules:
+    # The windows of ``rules``, no threshold beyond what every rule set requires.
+    return PatternRules(window_months=rules.window_months,
+                        hotspot_recent_months=rules.hotspot_recent_months,
+                        hotspot_baseline_months=rules.hotspot_baseline_months,
+                        repeat_min_reports=KEPT_MIN_REPORTS, min_cases=0)
+
+
+def _row(district: str, kind: PatternKind, pattern: Pattern, label: str | None,
+         usual: float | None = None) -> _Row:
+    refs = pattern.case_refs
+    spans = len(refs) + (1 if pattern.imported_reports else 0)
+    return (district, kind.value, pattern.key, label, pattern.reports, pattern.imported_reports,
+            spans, ",".join(refs), usual,
+            1 if pattern.reports - pattern.imported_reports > 0 else 0)
+
+
+def _figures(connection: sa.Connection, district: District, rules: PatternRules, now: datetime,
+             keys: dict[str, list[str]] | None,
+             beside: ThreadPoolExecutor | None = None) -> list[_Row]:
+    """The kept rows of ``district`` (only ``keys`` of each scan, when given)."""
+    rules = _figure_rules(rules)
+    scans = p._Scans(connection, district, rules, now, repeats=True, hotspots=True, keys=keys)
+    code = district.value
+    person_keys = None if keys is None else keys.get("person", [])
+
+    def people(engine_or_connection: sa.Engine | sa.Connection) -> list[Pattern]:
+        if isinstance(engine_or_connection, sa.Engine):
+            with engine_or_connection.connect() as own:
+                return people(own)
+        return p._people(engine_or_connection, scans.since, now, district, rules,
+                         scans.deleted, person_keys)
+
+    # The longest statement, on a second connection beside the place scans when it can.
+    later = beside.submit(people, connection.engine) if beside is not None else None
+    rows: list[_Row] = []
+    for scan, kind, column in (("address", PatternKind.ADDRESS, Incident.address_key),
+                               ("postcode", PatternKind.POSTCODE, Incident.postcode_key)):
+        wanted = None if keys is None else keys.get(scan, [])
+        if wanted == []:
+            continue
+        query = p._case_scan(column, [scans.case_windows["repeat"]], district, scans.deleted,
+                             wanted).having(sa.func.count() >= KEPT_MIN_REPORTS)
+        labelled = kind is PatternKind.ADDRESS
+        for row in connection.execute(query):
+            refs = p._refs(row[-1], distinct=True)
+            label = row[3] if labelled else p._place_label(kind, row[1], row[1])
+            rows.append((code, kind.value, row[1], label, row[2], 0, len(refs), ",".join(refs),
+                         None, 1))
+    periods = rules.hotspot_baseline_months / rules.hotspot_recent_months
+    for repeat, hotspot, found in (
+            (PatternKind.STREET, PatternKind.HOTSPOT_STREET, scans.street(PatternKind.STREET)),
+            (PatternKind.LSOA, PatternKind.HOTSPOT_LSOA, scans.lsoa(PatternKind.LSOA))):
+        street = repeat is PatternKind.STREET
+        for pattern in found["repeat"].values():
+            if pattern.reports >= KEPT_MIN_REPORTS:
+                # An LSOA's label (its name) is looked up when read.
+                label = p._place_label(repeat, pattern.key, pattern.label) if street else None
+                rows.append(_row(code, repeat, pattern, label))
+        before = found["before"]
+        for place, pattern in found["recent"].items():
+            usual = before[place].reports / periods if place in before else 0.0
+            label = (p._place_label(hotspot, pattern.key, pattern.label) if street
+                     else pattern.label)
+            rows.append(_row(code, hotspot, pattern, label, usual))
+    found_people = later.result() if later is not None else people(connection)
+    for pattern in found_people:
+        rows.append(_row(code, pattern.kind, pattern, pattern.label))
+    return rows
+
+
+@dataclass(frozen=True)
+class _Kept:
+    windows: str
+    now: str
+
+
+def _now_text(now: datetime) -> str:
+    return now.isoformat()
+
+
+def _crossed(connection: sa.Connection, district: District, rules: PatternRules,
+             then: datetime, now: datetime) -> dict[str, set[str]]:
+    """The keys whose reports crossed an edge of a window between ``then`` and ``now``."""
+    rules = _figure_rules(rules)
+    # The scans' own bounds at both instants (no statement is run making them).
+    edges = [p._Scans(connection, district, rules, at, repeats=True, hotspots=True,
+                      keys={}) for at in (then, now)]
+    keys: dict[str, set[str]] = {scan: set() for scan in SCANS}
+    for name in ("now", "since", "recent_since", "base_since"):
+        lo, hi = sorted(getattr(scans, name) for scans in edges)
+        if lo == hi:
+            continue
+        crossing = [Incident.occurred_at >= lo, Incident.occurred_at < hi,
+                    Incident.district == district]
+        for address, street, postcode in connection.execute(
+                sa.select(Incident.address_key, Incident.street_key, Incident.postcode_key)
+                .distinct().where(*crossing)):
+            keys["address"].add(address)
+            keys["street"].add(street)
+            keys["postcode"].add(postcode)
+        keys["person"].update(connection.execute(
+            sa.select(Party.person_key).distinct()
+            .join(Incident, Incident.case_id == Party.case_id)
+            .where(*crossing, Party.role.in_(list(p.PEOPLE)))).scalars())
+    for name in ("since_month", "until_month", "recent_month", "base_month"):
+        lo, hi = sorted(getattr(scans, name) for scans in edges)
+        if lo == hi:
+            continue
+        for street, lsoa in connection.execute(
+                sa.select(ImportedIncident.street_key, ImportedIncident.lsoa_code).distinct()
+                .where(ImportedIncident.district == district, ImportedIncident.month >= lo,
+                       ImportedIncident.month < hi)):
+            keys["street"].add(street)
+            keys["lsoa"].add(lsoa)
+    for found in keys.values():
+        found.discard("")
+    return keys
+
+
+def _kept(connection: sa.Connection) -> dict[str, _Kept]:
+    return {district: _Kept(windows, now) for district, windows, now in connection.execute(
+        sa.text("SELECT district, windows, now FROM pattern_snapshot_district"))}
+
+
+def _write(connection: sa.Connection, district: District, expected: _Kept | None,
+           kept: _Kept, rows: list[_Row], keys: dict[str, list[str]] | None,
+           consumed: list[int] | int) -> bool:
+    """Replace the district's rows (or those of ``keys``) in one transaction; False (and
+    nothing written) if another process moved the district's rows since they were read.
+
+    ``consumed``: the dirty marks now answered (their seqs, or all up to this seq).
+    """
+    code = district.value
+    try:
+        # A write first: the lock is taken now, so what is checked below stays true.
+        connection.exec_driver_sql("UPDATE pattern_snapshot_district SET now = now WHERE 0")
+        current = connection.execute(sa.text(
+            "SELECT windows, now FROM pattern_snapshot_district WHERE district = :d"),
+            {"d": code}).first()
+        if (None if current is None else _Kept(*current)) != expected:
+            connection.rollback()
+            return False
+        if keys is None:
+            connection.execute(sa.text("DELETE FROM pattern_snapshot WHERE district = :d"),
+                               {"d": code})
+        else:
+            for scan, wanted in keys.items():
+                if not wanted:
+                    continue
+                connection.execute(sa.text(
+                    "DELETE FROM pattern_snapshot WHERE district = :d AND kind IN "
+                    "(SELECT value FROM json_each(:kinds)) "
+                    "AND key IN (SELECT value FROM json_each(:keys))"),
+                    {"d": code, "kinds": json.dumps([k.value for k in SCANS[scan]]),
+                     "keys": json.dumps(wanted)})
+        if isinstance(consumed, int):
+            connection.execute(sa.text(
+                "DELETE FROM pattern_dirty WHERE district = :d AND seq <= :seq"),
+                {"d": code, "seq": consumed})
+        elif consumed:
+            connection.execute(sa.text(
+                "DELETE FROM pattern_dirty WHERE seq IN (SELECT value FROM json_each(:seqs))"),
+                {"seqs": json.dumps(consumed)})
+        if rows:
+            connection.exec_driver_sql(
+                "INSERT INTO pattern_snapshot (district, kind, key, label, reports, imported, "
+                "spans, refs, usual, cases_first) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        connection.execute(sa.text(
+            "INSERT OR REPLACE INTO pattern_snapshot_district (district, windows, now) "
+            "VALUES (:d, :w, :n)"), {"d": code, "w": kept.windows, "n": kept.now})
+        connection.commit()
+    except BaseException:
+        connection.rollback()
+        raise
+    return True
+
+
+def _refresh_district(connection: sa.Connection, district: District, rules: PatternRules,
+                      now: datetime, kept: _Kept | None, beside: ThreadPoolExecutor | None) -> bool:
+    """Bring one district's kept rows to ``now``; False if another process got there first."""
+    windows = windows_of(rules)
+    target = _Kept(windows, _now_text(now))
+    if kept is not None and kept.windows == windows:
+        marked = connection.execute(sa.text(
+            "SELECT seq, kind, key FROM pattern_dirty WHERE district = :d"),
+            {"d": district.value}).all()
+        keys = _crossed(connection, district, rules, datetime.fromisoformat(kept.now), now)
+        for _seq, scan, key in marked:
+            keys.setdefault(scan, set()).add(key)
+        size = sum(len(found) for found in keys.values())
+        connection.rollback()  # end the read: the figures are read afresh below
+        if size == 0:
+            return True  # nothing moved: the rows stand for ``now`` as they are
+        if size <= REFRESH_MAX_KEYS:
+            wanted = {scan: sorted(found) for scan, found in keys.items() if found}
+            rows = _figures(connection, district, rules, now, wanted)
+            connection.rollback()
+            return _write(connection, district, kept, target, rows, wanted,
+                          [seq for seq, _scan, _key in marked])
+    # In full: every mark made before the figures are read is answered by them.
+    seq = connection.execute(sa.text("SELECT coalesce(max(seq), 0) FROM pattern_dirty")).scalar()
+    connection.rollback()
+    rows = _figures(connection, district, rules, now, None, beside)
+    connection.rollback()
+    return _write(connection, district, kept, target, rows, None, int(seq or 0))
+
+
+def refresh(store: Store, districts: list[District], rules: PatternRules, now: datetime,
+            beside: ThreadPoolExecutor | None = None) -> bool:
+    """Bring the kept rows of ``districts`` to ``now`` and ``rules``' windows; False if
+    other processes kept moving them (the caller then computes without them)."""
+    with store.engine.connect() as connection:
+        for district in districts:
+            for _attempt in range(ATTEMPTS):
+                kept = _kept(connection).get(district.value)
+                connection.rollback()
+                if _refresh_district(connection, district, rules, now, kept, beside):
+                    break
+            else:
+                return False
+    return True
+
+
+def read(store: Store, districts: list[District], rules: PatternRules, *, repeats: bool,
+         hotspots: bool) -> list[Pattern]:
+    """The kept patterns of ``districts`` that meet ``rules``' thresholds, in the order the
+    full computation gives: hotspots first (most above their usual level), then repeats."""
+    kinds = (REPEAT_KINDS if repeats else frozenset()) | (HOTSPOT_KINDS if hotspots
+                                                          else frozenset())
+    if rules.min_cases > 1:
+        # Imported reports alone (LSOAs) span one "case" at most: not counted at all.
+        kinds -= {PatternKind.LSOA, PatternKind.HOTSPOT_LSOA}
+    least = min(rules.repeat_min_reports if repeats else 1 << 62,
+                rules.hotspot_min_reports if hotspots else 1 << 62)
+    found: list[Pattern] = []
+    hot: list[tuple[tuple, Pattern]] = []
+    kind_order = {PatternKind.HOTSPOT_STREET: 0, PatternKind.HOTSPOT_LSOA: 1}
+    districts = sorted(districts, key=lambda d: d.value)
+    with store.engine.connect() as connection:
+        for district in districts:
+            rows = connection.execute(sa.text(
+                "SELECT kind, key, label, reports, imported, spans, refs, usual, cases_first "
+                "FROM pattern_snapshot WHERE district = :d AND spans >= :spans "
+                "AND reports >= :reports"),
+                {"d": district.value, "spans": rules.min_cases, "reports": least})
+            for kind_text, key, label, reports, imported, _spans, refs, usual, first in rows:
+                kind = PatternKind(kind_text)
+                if kind not in kinds:
+                    continue
+                pattern = Pattern(kind, district, key, label, reports,
+                                  refs.split(",") if refs else [], imported)
+                if kind in HOTSPOT_KINDS:
+                    spans = len(pattern.case_refs) + (1 if imported else 0)
+                    if (reports >= rules.hotspot_min_reports and spans >= rules.min_cases
+                            and reports >= rules.hotspot_factor * max(usual, 1.0)):
+                        pattern.usual = round(usual, 1)
+                        # The full computation's order before its sort: streets, then
+                        # LSOAs; places with case reports, then the rest; by district, key.
+                        hot.append(((kind_order[kind], 0 if first else 1, district.value, key),
+                                    pattern))
+                elif p._qualifies(pattern, rules):
+                    found.append(pattern)
+        lsoas = [x for x in found if x.kind is PatternKind.LSOA]
+        names = p._lsoa_names(connection, [x.key for x in lsoas])
+    for pattern in lsoas:
+        pattern.label = f"{names.get(pattern.key, pattern.key)} ({pattern.key})"
+    hot.sort(key=lambda pair: pair[0])
+    hot_patterns = sorted((pattern for _order, pattern in hot),
+                          key=lambda x: (-(x.reports / max(x.usual or 0, 1.0)), x.key))
+    found.sort(key=lambda x: (-x.reports, x.kind, x.district, x.key))
+    return hot_patterns + found
+
+
+def kept_patterns(store: Store, district: District | None, rules: PatternRules, now: datetime,
+                  *, repeats: bool, hotspots: bool,
+                  beside: ThreadPoolExecutor | None = None) -> list[Pattern] | None:
+    """Patterns from the kept rows, refreshed first; None if they could not be refreshed."""
+    districts = [district] if district is not None else list(District)
+    if not refresh(store, districts, rules, now, beside):
+        return None
+    return read(store, districts, rules, repeats=repeats, hotspots=hotspots)
+
+
+def mark_stale(connection: sa.Connection) -> None:
+    """Forget every kept row (a bulk load is about to write with the triggers set aside):
+    the next read computes in full. In the caller's transaction."""
+    connection.exec_driver_sql("DELETE FROM pattern_snapshot_district")
+    connection.exec_driver_sql("DELETE FROM pattern_snapshot")
+    connection.exec_driver_sql("DELETE FROM pattern_dirty")
+
+
+def trigger_names(connection: sa.Connection) -> list[str]:
+    """The triggers that mark keys dirty (set aside with the snapshot marked stale)."""
+    return list(connection.exec_driver_sql(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+        f"AND name LIKE '{TRIGGER_PREFIX}%' ESCAPE '\\'").scalars())
