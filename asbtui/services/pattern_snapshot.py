@@ -151,43 +151,55 @@ def _now_text(now: datetime) -> str:
     return now.isoformat()
 
 
-def _crossed(connection: sa.Connection, district: District, rules: PatternRules,
-             then: datetime, now: datetime) -> dict[str, set[str]]:
-    """The keys whose reports crossed an edge of a window between ``then`` and ``now``."""
+_Keys = dict[str, set[str]]
+
+
+def _crossed(connection: sa.Connection, districts: list[District], rules: PatternRules,
+             then: datetime, now: datetime) -> dict[str, _Keys]:
+    """Per district, the keys whose reports crossed an edge of a window between ``then``
+    and ``now`` (read from ``ix_incident_occurred`` and the imported reports' month)."""
     rules = _figure_rules(rules)
     # The scans' own bounds at both instants (no statement is run making them).
-    edges = [p._Scans(connection, district, rules, at, repeats=True, hotspots=True,
-                      keys={}) for at in (then, now)]
-    keys: dict[str, set[str]] = {scan: set() for scan in SCANS}
+    edges = [p._Scans(connection, None, rules, at, repeats=True, hotspots=True, keys={})
+             for at in (then, now)]
+    codes = [d.value for d in districts]
+    found: dict[str, _Keys] = {code: {scan: set() for scan in SCANS} for code in codes}
     for name in ("now", "since", "recent_since", "base_since"):
         lo, hi = sorted(getattr(scans, name) for scans in edges)
         if lo == hi:
             continue
+        # Led by the time: a few minutes' or a day's reports, whatever their district.
         crossing = [Incident.occurred_at >= lo, Incident.occurred_at < hi,
-                    Incident.district == district]
-        for address, street, postcode in connection.execute(
-                sa.select(Incident.address_key, Incident.street_key, Incident.postcode_key)
-                .distinct().where(*crossing)):
+                    Incident.district.in_(districts)]
+        for district, address, street, postcode in connection.execute(
+                sa.select(p._text(Incident.district), Incident.address_key,
+                          Incident.street_key, Incident.postcode_key).distinct()
+                .with_hint(Incident, "INDEXED BY ix_incident_occurred").where(*crossing)):
+            keys = found[district]
             keys["address"].add(address)
             keys["street"].add(street)
             keys["postcode"].add(postcode)
-        keys["person"].update(connection.execute(
-            sa.select(Party.person_key).distinct()
-            .join(Incident, Incident.case_id == Party.case_id)
-            .where(*crossing, Party.role.in_(list(p.PEOPLE)))).scalars())
+        for district, person in connection.execute(
+                sa.select(p._text(Incident.district), Party.person_key).distinct()
+                .select_from(Incident).join(Party, Party.case_id == Incident.case_id)
+                .with_hint(Incident, "INDEXED BY ix_incident_occurred")
+                .where(*crossing, Party.role.in_(list(p.PEOPLE)))):
+            found[district]["person"].add(person)
     for name in ("since_month", "until_month", "recent_month", "base_month"):
         lo, hi = sorted(getattr(scans, name) for scans in edges)
         if lo == hi:
             continue
-        for street, lsoa in connection.execute(
-                sa.select(ImportedIncident.street_key, ImportedIncident.lsoa_code).distinct()
-                .where(ImportedIncident.district == district, ImportedIncident.month >= lo,
+        for district, street, lsoa in connection.execute(
+                sa.select(p._text(ImportedIncident.district), ImportedIncident.street_key,
+                          ImportedIncident.lsoa_code).distinct()
+                .where(ImportedIncident.district.in_(districts), ImportedIncident.month >= lo,
                        ImportedIncident.month < hi)):
-            keys["street"].add(street)
-            keys["lsoa"].add(lsoa)
-    for found in keys.values():
-        found.discard("")
-    return keys
+            found[district]["street"].add(street)
+            found[district]["lsoa"].add(lsoa)
+    for keys in found.values():
+        for each in keys.values():
+            each.discard("")
+    return found
 
 
 def _kept(connection: sa.Connection) -> dict[str, _Kept]:
@@ -195,52 +207,58 @@ def _kept(connection: sa.Connection) -> dict[str, _Kept]:
         sa.text("SELECT district, windows, now FROM pattern_snapshot_district"))}
 
 
-def _write(connection: sa.Connection, district: District, expected: _Kept | None,
-           kept: _Kept, rows: list[_Row], keys: dict[str, list[str]] | None,
-           consumed: list[int] | int) -> bool:
-    """Replace the district's rows (or those of ``keys``) in one transaction; False (and
-    nothing written) if another process moved the district's rows since they were read.
+@dataclass
+class _Change:
+    """What a refresh writes for one district: all its rows, or those of ``keys``."""
 
-    ``consumed``: the dirty marks now answered (their seqs, or all up to this seq).
-    """
-    code = district.value
+    district: District
+    expected: _Kept | None
+    rows: list[_Row]
+    keys: dict[str, list[str]] | None
+    consumed: list[int] | int
+    """The dirty marks now answered: their seqs, or (in full) all up to this seq."""
+
+
+def _write(connection: sa.Connection, changes: list[_Change], kept: _Kept) -> bool:
+    """The changes in one transaction; False (nothing written) if another process moved
+    the rows of one of their districts since they were read."""
     try:
         # A write first: the lock is taken now, so what is checked below stays true.
         connection.exec_driver_sql("UPDATE pattern_snapshot_district SET now = now WHERE 0")
-        current = connection.execute(sa.text(
-            "SELECT windows, now FROM pattern_snapshot_district WHERE district = :d"),
-            {"d": code}).first()
-        if (None if current is None else _Kept(*current)) != expected:
+        current = _kept(connection)
+        if any(current.get(c.district.value) != c.expected for c in changes):
             connection.rollback()
             return False
-        if keys is None:
-            connection.execute(sa.text("DELETE FROM pattern_snapshot WHERE district = :d"),
-                               {"d": code})
-        else:
-            for scan, wanted in keys.items():
-                if not wanted:
-                    continue
+        for change in changes:
+            code = change.district.value
+            if change.keys is None:
+                connection.execute(sa.text("DELETE FROM pattern_snapshot WHERE district = :d"),
+                                   {"d": code})
+            else:
+                for scan, wanted in change.keys.items():
+                    connection.execute(sa.text(
+                        "DELETE FROM pattern_snapshot WHERE district = :d AND kind IN "
+                        "(SELECT value FROM json_each(:kinds)) "
+                        "AND key IN (SELECT value FROM json_each(:keys))"),
+                        {"d": code, "kinds": json.dumps([k.value for k in SCANS[scan]]),
+                         "keys": json.dumps(wanted)})
+            if isinstance(change.consumed, int):
                 connection.execute(sa.text(
-                    "DELETE FROM pattern_snapshot WHERE district = :d AND kind IN "
-                    "(SELECT value FROM json_each(:kinds)) "
-                    "AND key IN (SELECT value FROM json_each(:keys))"),
-                    {"d": code, "kinds": json.dumps([k.value for k in SCANS[scan]]),
-                     "keys": json.dumps(wanted)})
-        if isinstance(consumed, int):
+                    "DELETE FROM pattern_dirty WHERE district = :d AND seq <= :seq"),
+                    {"d": code, "seq": change.consumed})
+            elif change.consumed:
+                connection.execute(sa.text(
+                    "DELETE FROM pattern_dirty WHERE seq IN "
+                    "(SELECT value FROM json_each(:seqs))"),
+                    {"seqs": json.dumps(change.consumed)})
+            if change.rows:
+                connection.exec_driver_sql(
+                    "INSERT INTO pattern_snapshot (district, kind, key, label, reports, "
+                    "imported, spans, refs, usual, cases_first) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", change.rows)
             connection.execute(sa.text(
-                "DELETE FROM pattern_dirty WHERE district = :d AND seq <= :seq"),
-                {"d": code, "seq": consumed})
-        elif consumed:
-            connection.execute(sa.text(
-                "DELETE FROM pattern_dirty WHERE seq IN (SELECT value FROM json_each(:seqs))"),
-                {"seqs": json.dumps(consumed)})
-        if rows:
-            connection.exec_driver_sql(
-                "INSERT INTO pattern_snapshot (district, kind, key, label, reports, imported, "
-                "spans, refs, usual, cases_first) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        connection.execute(sa.text(
-            "INSERT OR REPLACE INTO pattern_snapshot_district (district, windows, now) "
-            "VALUES (:d, :w, :n)"), {"d": code, "w": kept.windows, "n": kept.now})
+                "INSERT OR REPLACE INTO pattern_snapshot_district (district, windows, now) "
+                "VALUES (:d, :w, :n)"), {"d": code, "w": kept.windows, "n": kept.now})
         connection.commit()
     except BaseException:
         connection.rollback()
@@ -248,34 +266,56 @@ def _write(connection: sa.Connection, district: District, expected: _Kept | None
     return True
 
 
-def _refresh_district(connection: sa.Connection, district: District, rules: PatternRules,
-                      now: datetime, kept: _Kept | None, beside: ThreadPoolExecutor | None) -> bool:
-    """Bring one district's kept rows to ``now``; False if another process got there first."""
+def _refresh_once(connection: sa.Connection, districts: list[District], rules: PatternRules,
+                  now: datetime, beside: ThreadPoolExecutor | None) -> bool:
+    """One attempt at bringing the districts' kept rows to ``now``: the districts kept
+    with these windows refreshed for their changed keys, in one transaction; then each
+    of the others computed in full, in its own. False if another process moved them."""
     windows = windows_of(rules)
     target = _Kept(windows, _now_text(now))
-    if kept is not None and kept.windows == windows:
-        marked = connection.execute(sa.text(
-            "SELECT seq, kind, key FROM pattern_dirty WHERE district = :d"),
-            {"d": district.value}).all()
-        keys = _crossed(connection, district, rules, datetime.fromisoformat(kept.now), now)
-        for _seq, scan, key in marked:
+    kept = _kept(connection)
+    current = [d for d in districts if (k := kept.get(d.value)) is not None
+               and k.windows == windows]
+    full = [d for d in districts if d not in current]
+    marked: dict[str, list[tuple[int, str, str]]] = {}
+    for seq, district, scan, key in connection.execute(sa.text(
+            "SELECT seq, district, kind, key FROM pattern_dirty")):
+        marked.setdefault(district, []).append((seq, scan, key))
+    crossed: dict[str, _Keys] = {}
+    for then in sorted({kept[d.value].now for d in current}):
+        group = [d for d in current if kept[d.value].now == then]
+        crossed |= _crossed(connection, group, rules, datetime.fromisoformat(then), now)
+    connection.rollback()  # the figures are read afresh below
+    changes: list[_Change] = []
+    for district in current:
+        keys = crossed[district.value]
+        mine = marked.get(district.value, [])
+        for _seq, scan, key in mine:
             keys.setdefault(scan, set()).add(key)
         size = sum(len(found) for found in keys.values())
-        connection.rollback()  # end the read: the figures are read afresh below
         if size == 0:
-            return True  # nothing moved: the rows stand for ``now`` as they are
-        if size <= REFRESH_MAX_KEYS:
-            wanted = {scan: sorted(found) for scan, found in keys.items() if found}
-            rows = _figures(connection, district, rules, now, wanted)
-            connection.rollback()
-            return _write(connection, district, kept, target, rows, wanted,
-                          [seq for seq, _scan, _key in marked])
-    # In full: every mark made before the figures are read is answered by them.
-    seq = connection.execute(sa.text("SELECT coalesce(max(seq), 0) FROM pattern_dirty")).scalar()
-    connection.rollback()
-    rows = _figures(connection, district, rules, now, None, beside)
-    connection.rollback()
-    return _write(connection, district, kept, target, rows, None, int(seq or 0))
+            continue  # nothing moved: the rows stand for ``now`` as they are
+        if size > REFRESH_MAX_KEYS:
+            full.append(district)
+            continue
+        wanted = {scan: sorted(found) for scan, found in keys.items() if found}
+        rows = _figures(connection, district, rules, now, wanted)
+        connection.rollback()
+        changes.append(_Change(district, kept[district.value], rows, wanted,
+                               [seq for seq, _scan, _key in mine]))
+    if changes and not _write(connection, changes, target):
+        return False
+    for district in sorted(full, key=lambda d: d.value):
+        # Every mark made before the figures are read is answered by them.
+        seq = connection.execute(sa.text(
+            "SELECT coalesce(max(seq), 0) FROM pattern_dirty")).scalar()
+        connection.rollback()
+        rows = _figures(connection, district, rules, now, None, beside)
+        connection.rollback()
+        if not _write(connection, [_Change(district, kept.get(district.value), rows, None,
+                                           int(seq or 0))], target):
+            return False
+    return True
 
 
 def refresh(store: Store, districts: list[District], rules: PatternRules, now: datetime,
@@ -283,15 +323,11 @@ def refresh(store: Store, districts: list[District], rules: PatternRules, now: d
     """Bring the kept rows of ``districts`` to ``now`` and ``rules``' windows; False if
     other processes kept moving them (the caller then computes without them)."""
     with store.engine.connect() as connection:
-        for district in districts:
-            for _attempt in range(ATTEMPTS):
-                kept = _kept(connection).get(district.value)
-                connection.rollback()
-                if _refresh_district(connection, district, rules, now, kept, beside):
-                    break
-            else:
-                return False
-    return True
+        for _attempt in range(ATTEMPTS):
+            if _refresh_once(connection, districts, rules, now, beside):
+                return True
+            connection.rollback()
+    return False
 
 
 def read(store: Store, districts: list[District], rules: PatternRules, *, repeats: bool,
@@ -303,36 +339,41 @@ def read(store: Store, districts: list[District], rules: PatternRules, *, repeat
     if rules.min_cases > 1:
         # Imported reports alone (LSOAs) span one "case" at most: not counted at all.
         kinds -= {PatternKind.LSOA, PatternKind.HOTSPOT_LSOA}
+    wanted = {k.value: k for k in kinds}
     least = min(rules.repeat_min_reports if repeats else 1 << 62,
                 rules.hotspot_min_reports if hotspots else 1 << 62)
     found: list[Pattern] = []
     hot: list[tuple[tuple, Pattern]] = []
     kind_order = {PatternKind.HOTSPOT_STREET: 0, PatternKind.HOTSPOT_LSOA: 1}
-    districts = sorted(districts, key=lambda d: d.value)
+    qualifies = p._qualifies
     with store.engine.connect() as connection:
-        for district in districts:
-            rows = connection.execute(sa.text(
-                "SELECT kind, key, label, reports, imported, spans, refs, usual, cases_first "
-                "FROM pattern_snapshot WHERE district = :d AND spans >= :spans "
-                "AND reports >= :reports"),
-                {"d": district.value, "spans": rules.min_cases, "reports": least})
-            for kind_text, key, label, reports, imported, _spans, refs, usual, first in rows:
-                kind = PatternKind(kind_text)
-                if kind not in kinds:
-                    continue
-                pattern = Pattern(kind, district, key, label, reports,
-                                  refs.split(",") if refs else [], imported)
-                if kind in HOTSPOT_KINDS:
-                    spans = len(pattern.case_refs) + (1 if imported else 0)
-                    if (reports >= rules.hotspot_min_reports and spans >= rules.min_cases
-                            and reports >= rules.hotspot_factor * max(usual, 1.0)):
-                        pattern.usual = round(usual, 1)
-                        # The full computation's order before its sort: streets, then
-                        # LSOAs; places with case reports, then the rest; by district, key.
-                        hot.append(((kind_order[kind], 0 if first else 1, district.value, key),
-                                    pattern))
-                elif p._qualifies(pattern, rules):
-                    found.append(pattern)
+        # The driver's own cursor: tens of thousands of rows at 1,000,000 cases.
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            for district in sorted(districts, key=lambda d: d.value):
+                cursor.execute(
+                    "SELECT kind, key, label, reports, imported, refs, usual, cases_first "
+                    "FROM pattern_snapshot WHERE district = ? AND spans >= ? AND reports >= ?",
+                    (district.value, rules.min_cases, least))
+                for kind_text, key, label, reports, imported, refs, usual, first in cursor:
+                    kind = wanted.get(kind_text)
+                    if kind is None:
+                        continue
+                    pattern = Pattern(kind, district, key, label, reports,
+                                      refs.split(",") if refs else [], imported)
+                    if kind in HOTSPOT_KINDS:
+                        spans = len(pattern.case_refs) + (1 if imported else 0)
+                        if (reports >= rules.hotspot_min_reports and spans >= rules.min_cases
+                                and reports >= rules.hotspot_factor * max(usual, 1.0)):
+                            pattern.usual = round(usual, 1)
+                            # The full computation's order before its sort: streets, then
+                            # LSOAs; places with case reports first; by district, key.
+                            hot.append(((kind_order[kind], 0 if first else 1, district.value,
+                                         key), pattern))
+                    elif qualifies(pattern, rules):
+                        found.append(pattern)
+        finally:
+            cursor.close()
         lsoas = [x for x in found if x.kind is PatternKind.LSOA]
         names = p._lsoa_names(connection, [x.key for x in lsoas])
     for pattern in lsoas:

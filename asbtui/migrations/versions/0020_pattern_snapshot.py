@@ -100,7 +100,7 @@ TRIGGERS = {
 TABLES = [
     # WITHOUT ROWID: rows are read and replaced by their key.
     "CREATE TABLE pattern_snapshot (district TEXT NOT NULL, kind TEXT NOT NULL, "
-    "key TEXT NOT NULL, label TEXT NOT NULL, reports INTEGER NOT NULL, "
+    "key TEXT NOT NULL, label TEXT, reports INTEGER NOT NULL, "
     "imported INTEGER NOT NULL, spans INTEGER NOT NULL, refs TEXT NOT NULL, usual REAL, "
     "cases_first INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (district, kind, key)) WITHOUT ROWID",
     # Thresholds are applied when read: the rows that span enough cases, then reports.
