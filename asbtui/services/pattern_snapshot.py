@@ -147,6 +147,10 @@ class _Kept:
     now: str
 
 
+PENDING = _Kept("", "")
+"""A district whose rows are being computed for the first time (its keys are marked)."""
+
+
 def _now_text(now: datetime) -> str:
     return now.isoformat()
 
@@ -215,8 +219,9 @@ class _Change:
     expected: _Kept | None
     rows: list[_Row]
     keys: dict[str, list[str]] | None
-    consumed: list[int] | int
-    """The dirty marks now answered: their seqs, or (in full) all up to this seq."""
+    consumed: list[tuple[str, str, int]]
+    """The dirty marks now answered (kind, key, generation): each is removed if it has not
+    been marked again since it was read."""
 
 
 def _write(connection: sa.Connection, changes: list[_Change], kept: _Kept) -> bool:
@@ -242,15 +247,10 @@ def _write(connection: sa.Connection, changes: list[_Change], kept: _Kept) -> bo
                         "AND key IN (SELECT value FROM json_each(:keys))"),
                         {"d": code, "kinds": json.dumps([k.value for k in SCANS[scan]]),
                          "keys": json.dumps(wanted)})
-            if isinstance(change.consumed, int):
-                connection.execute(sa.text(
-                    "DELETE FROM pattern_dirty WHERE district = :d AND seq <= :seq"),
-                    {"d": code, "seq": change.consumed})
-            elif change.consumed:
-                connection.execute(sa.text(
-                    "DELETE FROM pattern_dirty WHERE seq IN "
-                    "(SELECT value FROM json_each(:seqs))"),
-                    {"seqs": json.dumps(change.consumed)})
+            if change.consumed:
+                connection.exec_driver_sql(
+                    "DELETE FROM pattern_dirty WHERE district = ? AND kind = ? AND key = ? "
+                    "AND gen = ?", [(code, *mark) for mark in change.consumed])
             if change.rows:
                 connection.exec_driver_sql(
                     "INSERT INTO pattern_snapshot (district, kind, key, label, reports, "
@@ -277,10 +277,10 @@ def _refresh_once(connection: sa.Connection, districts: list[District], rules: P
     current = [d for d in districts if (k := kept.get(d.value)) is not None
                and k.windows == windows]
     full = [d for d in districts if d not in current]
-    marked: dict[str, list[tuple[int, str, str]]] = {}
-    for seq, district, scan, key in connection.execute(sa.text(
-            "SELECT seq, district, kind, key FROM pattern_dirty")):
-        marked.setdefault(district, []).append((seq, scan, key))
+    marked: dict[str, list[tuple[str, str, int]]] = {}
+    for district, scan, key, gen in connection.execute(sa.text(
+            "SELECT district, kind, key, gen FROM pattern_dirty")):
+        marked.setdefault(district, []).append((scan, key, gen))
     crossed: dict[str, _Keys] = {}
     for then in sorted({kept[d.value].now for d in current}):
         group = [d for d in current if kept[d.value].now == then]
@@ -290,7 +290,7 @@ def _refresh_once(connection: sa.Connection, districts: list[District], rules: P
     for district in current:
         keys = crossed[district.value]
         mine = marked.get(district.value, [])
-        for _seq, scan, key in mine:
+        for scan, key, _gen in mine:
             keys.setdefault(scan, set()).add(key)
         size = sum(len(found) for found in keys.values())
         if size == 0:
@@ -301,19 +301,29 @@ def _refresh_once(connection: sa.Connection, districts: list[District], rules: P
         wanted = {scan: sorted(found) for scan, found in keys.items() if found}
         rows = _figures(connection, district, rules, now, wanted)
         connection.rollback()
-        changes.append(_Change(district, kept[district.value], rows, wanted,
-                               [seq for seq, _scan, _key in mine]))
+        changes.append(_Change(district, kept[district.value], rows, wanted, mine))
     if changes and not _write(connection, changes, target):
         return False
     for district in sorted(full, key=lambda d: d.value):
-        # Every mark made before the figures are read is answered by them.
-        seq = connection.execute(sa.text(
-            "SELECT coalesce(max(seq), 0) FROM pattern_dirty")).scalar()
+        expected = kept.get(district.value)
+        if expected is None:
+            # Noted as being computed first: from now on the triggers mark its keys, so a
+            # write made while its figures are read is refreshed next time.
+            connection.execute(sa.text(
+                "INSERT OR IGNORE INTO pattern_snapshot_district (district, windows, now) "
+                "VALUES (:d, '', '')"), {"d": district.value})
+            connection.commit()
+            if _kept(connection).get(district.value) != PENDING:
+                return False  # another process got there first
+            expected = PENDING
+        # Every mark read before the figures are read is answered by them.
+        mine = [tuple(row) for row in connection.execute(sa.text(
+            "SELECT kind, key, gen FROM pattern_dirty WHERE district = :d"),
+            {"d": district.value})]
         connection.rollback()
         rows = _figures(connection, district, rules, now, None, beside)
         connection.rollback()
-        if not _write(connection, [_Change(district, kept.get(district.value), rows, None,
-                                           int(seq or 0))], target):
+        if not _write(connection, [_Change(district, expected, rows, None, mine)], target):
             return False
     return True
 
