@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from asbtui.models import District, ImportedIncident, Incident, Party, PartyRole
+from asbtui.models import District, ImportedIncident, Incident, Party
 from asbtui.services import patterns as p
 from asbtui.services.patterns import Pattern, PatternKind, PatternRules
 

@@ -5,10 +5,11 @@ postcode, LSOA, person), the figures a pattern is made of before any threshold: 
 in the window, imported reports, the cases (up to 50 refs, sorted), the label, and for
 hotspots the usual level. ``pattern_snapshot_district`` says for which ``now`` and
 windows (months) each district's rows were computed (or that they are being computed);
-``pattern_dirty`` lists the keys a write has touched since. Triggers mark the keys on every write that can change them
-(incidents, people, a case's deletion or ref, imported incidents), whoever writes: the
-app, the CLI, a sync, the ``sqlite3`` shell. They do nothing in a district with no rows
-kept (a new store, a demo build, a first sync): its next read computes it in full.
+``pattern_dirty`` lists the keys a write has touched since. Triggers mark the keys on
+every write that can change them (incidents, people, a case's deletion or ref, imported
+incidents), whoever writes: the app, the CLI, a sync, the ``sqlite3`` shell. They do
+nothing in a district with no rows kept (a new store, a demo build, a first sync): its
+next read computes it in full.
 
 None of the three tables syncs (device-local, like ``sync_row``): they are not models.
 
@@ -68,6 +69,23 @@ def _person(row: str) -> str:
             f"AND {row}.role IN {PEOPLE} AND district {KEPT}{MARKED}")
 
 
+def _forget_places(row: str) -> str:
+    # The kept rows of the old keys go at once, not at the next refresh (which makes them
+    # again from what is left): an erased case's addresses must not live on in them.
+    return " ".join(
+        f"DELETE FROM pattern_snapshot WHERE district = {row}.district AND kind = '{kind}' "
+        f"AND key = {row}.{column};"
+        for kind, column in (("repeat_address", "address_key"), ("repeat_street", "street_key"),
+                             ("hotspot_street", "street_key"),
+                             ("repeat_postcode", "postcode_key")))
+
+
+def _forget_person(row: str) -> str:
+    # As above: an erased person's name and date of birth must not live on here.
+    return (f"DELETE FROM pattern_snapshot WHERE district {KEPT} "
+            f"AND kind IN ('repeat_victim', 'repeat_perpetrator') AND key = {row}.person_key;")
+
+
 def _imported(row: str) -> str:
     return (f"INSERT INTO pattern_dirty (district, kind, key) "
             f"SELECT {row}.district, 'street', {row}.street_key WHERE {row}.street_key != '' "
@@ -83,13 +101,14 @@ TRIGGERS = {
     f"{_places('NEW')} {_people_of_incident('NEW')} END",
     "pattern_incident_update": f"AFTER UPDATE OF {INCIDENT_COLUMNS} ON incident "
     f"WHEN {_kept('OLD', 'NEW')} BEGIN {_places('OLD')} {_places('NEW')} "
-    f"{_people_of_incident('OLD')} {_people_of_incident('NEW')} END",
+    f"{_people_of_incident('OLD')} {_people_of_incident('NEW')} {_forget_places('OLD')} END",
     "pattern_incident_delete": f"AFTER DELETE ON incident WHEN {_kept('OLD')} BEGIN "
-    f"{_places('OLD')} {_people_of_incident('OLD')} END",
+    f"{_places('OLD')} {_people_of_incident('OLD')} {_forget_places('OLD')} END",
     "pattern_party_insert": f"AFTER INSERT ON party WHEN {LIVE} BEGIN {_person('NEW')} END",
     "pattern_party_update": "AFTER UPDATE OF case_id, role, person_key, name, deleted ON party "
-    f"WHEN {LIVE} BEGIN {_person('OLD')} {_person('NEW')} END",
-    "pattern_party_delete": f"AFTER DELETE ON party WHEN {LIVE} BEGIN {_person('OLD')} END",
+    f"WHEN {LIVE} BEGIN {_person('OLD')} {_person('NEW')} {_forget_person('OLD')} END",
+    "pattern_party_delete": f"AFTER DELETE ON party WHEN {LIVE} BEGIN {_person('OLD')} "
+    f"{_forget_person('OLD')} END",
     # A deleted case's incidents leave every pattern (they are told by the case's ref).
     "pattern_case_update": 'AFTER UPDATE OF deleted, ref ON "case" '
     f"WHEN (OLD.deleted IS NOT NEW.deleted OR OLD.ref IS NOT NEW.ref) AND {LIVE} BEGIN "
@@ -120,9 +139,10 @@ TABLES = [
     "imported INTEGER NOT NULL, spans INTEGER NOT NULL, refs TEXT NOT NULL, usual REAL, "
     "cases_first INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (district, kind, key)) WITHOUT ROWID",
     # Thresholds are applied when read: the rows that span enough cases, then reports.
-    "CREATE INDEX IF NOT EXISTS ix_pattern_snapshot_read ON pattern_snapshot (district, spans, reports)",
-    "CREATE TABLE IF NOT EXISTS pattern_snapshot_district (district TEXT PRIMARY KEY, windows TEXT NOT NULL, "
-    "now TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS ix_pattern_snapshot_read "
+    "ON pattern_snapshot (district, spans, reports)",
+    "CREATE TABLE IF NOT EXISTS pattern_snapshot_district (district TEXT PRIMARY KEY, "
+    "windows TEXT NOT NULL, now TEXT NOT NULL)",
     # One B-tree: a mark is one insert, or an update of its generation in place.
     "CREATE TABLE IF NOT EXISTS pattern_dirty (district TEXT NOT NULL, kind TEXT NOT NULL, "
     "key TEXT NOT NULL, gen INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (district, kind, key)) "
