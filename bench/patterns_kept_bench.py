@@ -46,21 +46,22 @@ def timed(label: str, fn: Callable[[], object]) -> object:
     return result
 
 
-def insert_copies(raw: sqlite3.Connection, count: int, where: str) -> int:
-    """``count`` incidents copied from random existing ones (new ids), a day later."""
-    columns = [row[1] for row in raw.execute("PRAGMA table_info(incident)")]
-    top = raw.execute("SELECT max(rowid) FROM incident").fetchone()[0]
-    import random
+def pick(raw: sqlite3.Connection, count: int, where: str) -> list[int]:
+    """The rowids of ``count`` random incidents (``where``: e.g. one district's)."""
+    return [rowid for (rowid,) in raw.execute(
+        f"SELECT rowid FROM incident WHERE 1 {where} ORDER BY random() LIMIT ?", (count,))]
 
-    rng = random.Random(7)
-    picks = [rng.randint(1, top) for _ in range(count)]
+
+def insert_copies(raw: sqlite3.Connection, picks: list[int]) -> int:
+    """Incidents copied from ``picks`` (new ids), a day later."""
+    columns = [row[1] for row in raw.execute("PRAGMA table_info(incident)")]
     select = ", ".join("lower(hex(randomblob(16)))" if c == "id" else
                        "strftime('%Y-%m-%d %H:%M:%f000', occurred_at, '+1 day')"
                        if c == "occurred_at" else c for c in columns)
     made = 0
     for rowid in picks:
         made += raw.execute(f"INSERT INTO incident ({', '.join(columns)}) SELECT {select} "
-                            f"FROM incident WHERE rowid = ? {where}", (rowid,)).rowcount
+                            "FROM incident WHERE rowid = ?", (rowid,)).rowcount
     return made
 
 
@@ -81,8 +82,9 @@ def insert_cost(path: Path, store) -> None:
             raw.execute("BEGIN")
             for sql in setup:
                 raw.execute(sql)
+            picks = pick(raw, 1000, "")
             wall, cpu = time.perf_counter(), time.process_time()
-            insert_copies(raw, 1000, "")
+            insert_copies(raw, picks)
             runs.append(((time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000))
             raw.rollback()
         runs.sort()
@@ -117,7 +119,7 @@ def main() -> None:
     raw = sqlite3.connect(args.store, timeout=30)
     raw.execute("PRAGMA foreign_keys=ON")
     only = f"AND district = '{district.value}'" if district else ""
-    made = insert_copies(raw, 500, only)
+    made = insert_copies(raw, pick(raw, 500, only))
     moved = raw.execute(
         "UPDATE incident SET occurred_at = strftime('%Y-%m-%d %H:%M:%f000', occurred_at, "
         f"'+1 day') WHERE rowid IN (SELECT rowid FROM incident WHERE 1 {only} "

@@ -299,7 +299,7 @@ def _refresh_once(connection: sa.Connection, districts: list[District], rules: P
             full.append(district)
             continue
         wanted = {scan: sorted(found) for scan, found in keys.items() if found}
-        rows = _figures(connection, district, rules, now, wanted)
+        rows = _figures(connection, district, rules, now, wanted, beside)
         connection.rollback()
         changes.append(_Change(district, kept[district.value], rows, wanted, mine))
     if changes and not _write(connection, changes, target):
