@@ -453,8 +453,17 @@ def _kept(store: Store, district: District | None, rules: PatternRules, now: dat
     from asbtui.services import pattern_snapshot
 
     with _gc_paused(), _beside() as beside:
-        return pattern_snapshot.kept_patterns(store, district, rules, now, repeats=repeats,
-                                              hotspots=hotspots, beside=beside)
+        try:
+            return pattern_snapshot.kept_patterns(store, district, rules, now, repeats=repeats,
+                                                  hotspots=hotspots, beside=beside)
+        except sa.exc.OperationalError as error:
+            # A store this process may only read, or a writer holding the lock past the
+            # busy timeout: the patterns are computed here, as before. (Nothing else: a
+            # mistake in the kept rows' SQL must fail the tests, not fall back quietly.)
+            if not any(word in str(error.orig).lower() for word in ("locked", "readonly",
+                                                                  "read-only", "busy")):
+                raise
+            return None
 
 
 @permits(Permission.READ_OVERVIEWS)
