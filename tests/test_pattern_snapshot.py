@@ -99,6 +99,18 @@ def test_an_erased_persons_name_leaves_the_kept_rows_at_once(demo_store) -> None
                                                       now=AS_OF)}
 
 
+def test_rows_forgotten_between_the_refresh_and_the_read_are_not_read_as_none_found(
+        demo_store) -> None:
+    rules = PatternRules()
+    pattern_snapshot.refresh(demo_store, list(District), rules, AS_OF)
+    with demo_store.engine.begin() as connection:  # a first sync's chunk, meanwhile
+        pattern_snapshot.mark_stale(connection)
+    assert pattern_snapshot.read(demo_store, list(District), rules, repeats=True,
+                                 hotspots=True) is None
+    assert patterns(demo_store, rules=rules, now=AS_OF) == patterns(
+        demo_store, rules=rules, now=AS_OF, kept=False)
+
+
 def test_the_kept_patterns_are_device_local_and_never_synced() -> None:
     assert not [t for t in synced_tables() if t.startswith("pattern_")]
 

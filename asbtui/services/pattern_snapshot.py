@@ -33,6 +33,7 @@ import sqlalchemy as sa
 
 from asbtui.models import District, ImportedIncident, Incident, Party
 from asbtui.services import patterns as p
+from asbtui.services.access import Permission, permits
 from asbtui.services.patterns import Pattern, PatternKind, PatternRules
 
 if TYPE_CHECKING:
@@ -328,6 +329,7 @@ def _refresh_once(connection: sa.Connection, districts: list[District], rules: P
     return True
 
 
+@permits(Permission.READ_OVERVIEWS)
 def refresh(store: Store, districts: list[District], rules: PatternRules, now: datetime,
             beside: ThreadPoolExecutor | None = None) -> bool:
     """Bring the kept rows of ``districts`` to ``now`` and ``rules``' windows; False if
@@ -340,10 +342,13 @@ def refresh(store: Store, districts: list[District], rules: PatternRules, now: d
     return False
 
 
+@permits(Permission.READ_OVERVIEWS)
 def read(store: Store, districts: list[District], rules: PatternRules, *, repeats: bool,
-         hotspots: bool) -> list[Pattern]:
+         hotspots: bool) -> list[Pattern] | None:
     """The kept patterns of ``districts`` that meet ``rules``' thresholds, in the order the
-    full computation gives: hotspots first (most above their usual level), then repeats."""
+    full computation gives: hotspots first (most above their usual level), then repeats.
+    None if a district's rows are not kept for these windows any more (a first sync or
+    another process came between the refresh and this read)."""
     kinds = (REPEAT_KINDS if repeats else frozenset()) | (HOTSPOT_KINDS if hotspots
                                                           else frozenset())
     if rules.min_cases > 1:
@@ -360,6 +365,13 @@ def read(store: Store, districts: list[District], rules: PatternRules, *, repeat
         # The driver's own cursor: tens of thousands of rows at 1,000,000 cases.
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
+            # One read transaction: the rows read are those the districts' marks say.
+            cursor.execute("BEGIN")
+            windows = windows_of(rules)
+            cursor.execute("SELECT district, windows FROM pattern_snapshot_district")
+            standing = {code for code, kept in cursor if kept == windows}
+            if any(d.value not in standing for d in districts):
+                return None
             for district in sorted(districts, key=lambda d: d.value):
                 cursor.execute(
                     "SELECT kind, key, label, reports, imported, refs, usual, cases_first "
@@ -382,10 +394,14 @@ def read(store: Store, districts: list[District], rules: PatternRules, *, repeat
                                          key), pattern))
                     elif qualifies(pattern, rules):
                         found.append(pattern)
+            lsoas = [x for x in found if x.kind is PatternKind.LSOA]
+            names = p._lsoa_names(connection, [x.key for x in lsoas])
         finally:
             cursor.close()
-        lsoas = [x for x in found if x.kind is PatternKind.LSOA]
-        names = p._lsoa_names(connection, [x.key for x in lsoas])
+            driver = connection.connection.driver_connection
+            if driver is not None and driver.in_transaction:
+                driver.rollback()  # the read transaction begun above
+            connection.rollback()
     for pattern in lsoas:
         pattern.label = f"{names.get(pattern.key, pattern.key)} ({pattern.key})"
     hot.sort(key=lambda pair: pair[0])
@@ -395,14 +411,19 @@ def read(store: Store, districts: list[District], rules: PatternRules, *, repeat
     return hot_patterns + found
 
 
+@permits(Permission.READ_OVERVIEWS)
 def kept_patterns(store: Store, district: District | None, rules: PatternRules, now: datetime,
                   *, repeats: bool, hotspots: bool,
                   beside: ThreadPoolExecutor | None = None) -> list[Pattern] | None:
     """Patterns from the kept rows, refreshed first; None if they could not be refreshed."""
     districts = [district] if district is not None else list(District)
-    if not refresh(store, districts, rules, now, beside):
-        return None
-    return read(store, districts, rules, repeats=repeats, hotspots=hotspots)
+    for _attempt in range(ATTEMPTS):
+        if not refresh(store, districts, rules, now, beside):
+            return None
+        found = read(store, districts, rules, repeats=repeats, hotspots=hotspots)
+        if found is not None:
+            return found
+    return None
 
 
 def mark_stale(connection: sa.Connection) -> None:
