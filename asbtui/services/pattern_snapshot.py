@@ -152,6 +152,12 @@ PENDING = _Kept("", "")
 """A district whose rows are being computed for the first time (its keys are marked)."""
 
 
+def _comparable(kept_now: str, now: datetime) -> bool:
+    """Whether the kept rows' instant can be compared with ``now`` (both aware or both
+    naive); if not, the district is computed in full."""
+    return (datetime.fromisoformat(kept_now).tzinfo is None) == (now.tzinfo is None)
+
+
 def _now_text(now: datetime) -> str:
     return now.isoformat()
 
@@ -276,7 +282,7 @@ def _refresh_once(connection: sa.Connection, districts: list[District], rules: P
     target = _Kept(windows, _now_text(now))
     kept = _kept(connection)
     current = [d for d in districts if (k := kept.get(d.value)) is not None
-               and k.windows == windows]
+               and k.windows == windows and _comparable(k.now, now)]
     full = [d for d in districts if d not in current]
     marked: dict[str, list[tuple[str, str, int]]] = {}
     for district, scan, key, gen in connection.execute(sa.text(
