@@ -447,6 +447,9 @@ class Incident(Synced, table=True):
         # them from the index alone (services/case_review.py).
         sa.Index("ix_incident_case", "district", "case_id", "occurred_at", "deleted", "case_ref",
                  "reported_at"),
+        # The reports whose time crossed a window's edge as time moved: the keys of the
+        # kept patterns to refresh (services/pattern_snapshot.py).
+        sa.Index("ix_incident_occurred", "occurred_at", "district"),
     )
 
 

@@ -59,6 +59,7 @@ from asbtui.services import (
     demo_copies,
     demo_day,
     enforcement,
+    pattern_snapshot,
     patterns,
     periods,
     places,
@@ -507,9 +508,13 @@ def _outbox_set_aside(store: Store) -> Iterator[None]:
     built is never enrolled (:func:`build_demo` refuses one that is), so they would record
     nothing."""
     with store.engine.begin() as connection:
+        # The kept patterns' triggers too (services/pattern_snapshot.py): with none kept yet
+        # they would only find that there is nothing to mark; any kept are forgotten.
+        pattern_snapshot.mark_stale(connection)
         triggers = connection.exec_driver_sql(
             "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-            "AND name LIKE 'sync\\_%' ESCAPE '\\'").all()
+            "AND (name LIKE 'sync\\_%' ESCAPE '\\' OR name LIKE 'pattern\\_%' ESCAPE '\\')"
+        ).all()
         for name, _sql in triggers:
             connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
     try:
@@ -682,7 +687,8 @@ def _problems(store: Store, now: datetime, invicta: str, lead: str) -> int:
     problems.complete_response(store, done, today - timedelta(days=38), today=today)
     problems.add_response(store, invicta_problem, "Alley lighting and gating", "",
                           "Thanet District Council", today + timedelta(days=30), today=today)
-    streets = [p for p in patterns.repeats(store, district=District.THA, now=now)
+    # Computed, not kept: the demo's rows go in with the kept patterns' triggers set aside.
+    streets = [p for p in patterns.repeats(store, district=District.THA, now=now, kept=False)
                if p.kind is patterns.PatternKind.STREET and invicta not in p.case_refs]
     if not streets:
         return 1

@@ -10,6 +10,7 @@ whose last 3 months are at least twice its usual level for 3 months.
 from __future__ import annotations
 
 import gc
+import json
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -129,6 +130,12 @@ def _in(column: sa.ColumnElement, window: _Window, lo: object,
     return sa.and_(*conditions) if conditions else None
 
 
+def _among(column: sa.ColumnElement, keys: list[str]) -> sa.ColumnElement[bool]:
+    """``column`` is one of ``keys``: bound as one JSON array, however many there are."""
+    each = sa.func.json_each(json.dumps(keys)).table_valued("value")
+    return column.in_(sa.select(each.c.value))
+
+
 def _deleted_refs(connection: sa.Connection) -> sa.Select | None:
     """The refs of soft-deleted cases (a select to leave out), or None if there are none."""
     deleted = sa.select(Case.ref).where(Case.deleted == sa.true())
@@ -138,7 +145,7 @@ def _deleted_refs(connection: sa.Connection) -> sa.Select | None:
 
 
 def _case_scan(key: sa.ColumnElement[str], windows: list[_Window], district: District | None,
-               deleted: sa.Select | None) -> sa.Select:
+               deleted: sa.Select | None, keys: list[str] | None = None) -> sa.Select:
     """Case incidents per (district, key): for each window, reports (and label and refs).
 
     One pass over the covering index of ``key`` (ix_incident_address, _street, _postcode:
@@ -169,11 +176,13 @@ def _case_scan(key: sa.ColumnElement[str], windows: list[_Window], district: Dis
         conditions.append(Incident.case_ref.not_in(deleted))
     if district is not None:
         conditions.append(Incident.district == district)
+    if keys is not None:  # only these keys (a refresh of kept patterns)
+        conditions.append(_among(key, keys))
     return sa.select(*columns).where(*conditions).group_by(Incident.district, key)
 
 
 def _imported_scan(key: sa.ColumnElement[str], windows: list[_Window],
-                   district: District | None) -> sa.Select:
+                   district: District | None, keys: list[str] | None = None) -> sa.Select:
     """Imported incidents per (district, key), counted in each window (of months) at once.
 
     The key itself is the label: reading each row's location would cost a table lookup per
@@ -194,6 +203,8 @@ def _imported_scan(key: sa.ColumnElement[str], windows: list[_Window],
     )
     if district is not None:
         query = query.where(ImportedIncident.district == district)
+    if keys is not None:
+        query = query.where(_among(key, keys))
     return query
 
 
@@ -222,8 +233,11 @@ class _Scans:
 
     def __init__(self, connection: sa.Connection, district: District | None,
                  rules: PatternRules, now: datetime, *, repeats: bool, hotspots: bool,
-                 people: ThreadPoolExecutor | None = None) -> None:
+                 people: ThreadPoolExecutor | None = None,
+                 keys: dict[str, list[str]] | None = None) -> None:
         self.connection = connection
+        self.keys = keys
+        """Only these keys of each scan ('street', 'lsoa'), when given."""
         self.district = district
         self.rules = rules
         self.now = now
@@ -276,14 +290,18 @@ class _Scans:
         case_windows = [self.case_windows[name] for name in names]
         imported_windows = [self.imported_windows[name] for name in names]
         cached = self._rows.get(imported_key.key)
+        keys = None if self.keys is None else self.keys.get(
+            "street" if imported_key is ImportedIncident.street_key else "lsoa", [])
+        if keys == []:
+            cached = ([], [])
         if cached is None:
             # Repeats and hotspots both read these rows: scan once, keep the rows.
             cached = self._rows[imported_key.key] = (
                 self.connection.execute(_case_scan(case_key, case_windows, self.district,
-                                                   self.deleted)).all()
+                                                   self.deleted, keys)).all()
                 if case_key is not None else [],
                 self.connection.execute(
-                    _imported_scan(imported_key, imported_windows, self.district)).all())
+                    _imported_scan(imported_key, imported_windows, self.district, keys)).all())
         case_rows, imported_rows = cached
         found: dict[str, _Found] = {name: {} for name in names}
         for row in case_rows:
@@ -428,10 +446,39 @@ def _beside() -> Iterator[ThreadPoolExecutor]:
         executor.shutdown(wait=True, cancel_futures=True)
 
 
+def _kept(store: Store, district: District | None, rules: PatternRules, now: datetime, *,
+          repeats: bool, hotspots: bool) -> list[Pattern] | None:
+    """The patterns from the result kept in the store (:mod:`pattern_snapshot`), refreshed
+    for what changed; None if other processes kept moving it (then computed here)."""
+    from asbtui.services import pattern_snapshot
+
+    with _gc_paused(), _beside() as beside:
+        try:
+            return pattern_snapshot.kept_patterns(store, district, rules, now, repeats=repeats,
+                                                  hotspots=hotspots, beside=beside)
+        except sa.exc.OperationalError as error:
+            # A store this process may only read, or a writer holding the lock past the
+            # busy timeout: the patterns are computed here, as before. (Nothing else: a
+            # mistake in the kept rows' SQL must fail the tests, not fall back quietly.)
+            if not any(word in str(error.orig).lower() for word in ("locked", "readonly",
+                                                                  "read-only", "busy")):
+                raise
+            return None
+
+
 @permits(Permission.READ_OVERVIEWS)
 def repeats(store: Store, *, district: District | None = None,
-            rules: PatternRules = PatternRules(), now: datetime | None = None) -> list[Pattern]:
-    """Places, victims and perpetrators with ``repeat_min_reports`` or more in the window."""
+            rules: PatternRules = PatternRules(), now: datetime | None = None,
+            kept: bool = True) -> list[Pattern]:
+    """Places, victims and perpetrators with ``repeat_min_reports`` or more in the window.
+
+    ``kept``: read from the result kept in the store, refreshed first (the same patterns,
+    without reading every incident); False computes them from the incidents.
+    """
+    if kept:
+        found = _kept(store, district, rules, now or utc_now(), repeats=True, hotspots=False)
+        if found is not None:
+            return found
     with _gc_paused(), _beside() as people, store.engine.connect() as connection:
         return _Scans(connection, district, rules, now or utc_now(), repeats=True,
                       hotspots=False, people=people).repeats()
@@ -444,7 +491,7 @@ PEOPLE = {PartyRole.VICTIM: PatternKind.VICTIM, PartyRole.PERPETRATOR: PatternKi
 
 def _people(connection: sa.Connection, since: datetime, now: datetime,
             district: District | None, rules: PatternRules,
-            deleted: sa.Select | None) -> list[Pattern]:
+            deleted: sa.Select | None, keys: list[str] | None = None) -> list[Pattern]:
     """Repeat victims and perpetrators, both in one pass over the incidents."""
     # The same person (name and date of birth) on any case: count the reports on all of them.
     # Reports per case first (ix_incident_case), then each case's victims and perpetrators
@@ -456,7 +503,13 @@ def _people(connection: sa.Connection, since: datetime, now: datetime,
         live.append(Incident.district == district)
     cases = sa.select(Incident.case_id).where(*live)
     named = [Party.role.in_(list(PEOPLE)), ~Party.deleted, Party.person_key != ""]
-    if rules.min_cases > 1:
+    if keys is not None:
+        # Only these people (a refresh of kept patterns): their cases' incidents alone.
+        if not keys:
+            return []
+        named.append(_among(Party.person_key, keys))
+        cases = cases.where(Incident.case_id.in_(sa.select(Party.case_id).where(*named)))
+    elif rules.min_cases > 1:
         # Only people named on enough cases can qualify (usually a handful): read just their
         # cases' incidents. The HAVING below still decides; this only narrows the reading.
         keys = connection.execute(
@@ -515,8 +568,13 @@ def _place_label(kind: PatternKind, key: str, example: str) -> str:
 
 @permits(Permission.READ_OVERVIEWS)
 def hotspots(store: Store, *, district: District | None = None,
-             rules: PatternRules = PatternRules(), now: datetime | None = None) -> list[Pattern]:
+             rules: PatternRules = PatternRules(), now: datetime | None = None,
+             kept: bool = True) -> list[Pattern]:
     """Streets and LSOAs whose recent reports are well above their own usual level."""
+    if kept:
+        found = _kept(store, district, rules, now or utc_now(), repeats=False, hotspots=True)
+        if found is not None:
+            return found
     with _gc_paused(), store.engine.connect() as connection:
         return _Scans(connection, district, rules, now or utc_now(), repeats=False,
                       hotspots=True).hotspots()
@@ -524,8 +582,13 @@ def hotspots(store: Store, *, district: District | None = None,
 
 @permits(Permission.READ_OVERVIEWS)
 def patterns(store: Store, *, district: District | None = None,
-             rules: PatternRules = PatternRules(), now: datetime | None = None) -> list[Pattern]:
+             rules: PatternRules = PatternRules(), now: datetime | None = None,
+             kept: bool = True) -> list[Pattern]:
     """Every pattern of concern: hotspots first, then repeats by number of reports."""
+    if kept:
+        found = _kept(store, district, rules, now or utc_now(), repeats=True, hotspots=True)
+        if found is not None:
+            return found
     with _gc_paused(), _beside() as people, store.engine.connect() as connection:
         scans = _Scans(connection, district, rules, now or utc_now(), repeats=True,
                        hotspots=True, people=people)

@@ -36,7 +36,7 @@ from asbtui.db import (
     triggers_set_aside,
 )
 from asbtui.models import SQLModel
-from asbtui.services import search
+from asbtui.services import pattern_snapshot, search
 from asbtui.services.access import permits
 from asbtui.sync.outbox import insert_trigger
 from asbtui.sync.transport import SyncError, Transport
@@ -632,7 +632,11 @@ def _apply_chunk(store: Store, scope: str, chunk: _Chunk, checkpoint: Checkpoint
         # in this transaction (a cut or a failure brings them back with the rollback).
         inserted = sorted({table for op, table, _first, _second in chunk.runs
                            if op not in ("evict", "remove")})
-        set_aside = triggers_set_aside(connection, map(insert_trigger, inserted))
+        # The kept patterns' triggers too: the kept result is forgotten instead (the next
+        # read computes it in full) rather than a key marked for every row of the chunk.
+        pattern_snapshot.mark_stale(connection)
+        set_aside = triggers_set_aside(connection, [*map(insert_trigger, inserted),
+                                                    *pattern_snapshot.trigger_names(connection)])
         with set_aside, contextlib.closing(cursor):
             for op, table, first, second in chunk.runs:
                 if op == "evict":

@@ -1,0 +1,289 @@
+"""The kept patterns, refreshed for what changed, are the patterns computed in full.
+
+A seeded random walk over the demo store: edits through the services and behind the app's
+back (plain ``sqlite3``: incidents, people, cases, imported reports, rows hard deleted),
+and time moved across the windows' edges; after each few steps the kept patterns, for
+all districts and for one, under several rule sets, are compared with the full
+computation (``kept=False``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import sqlite3
+from datetime import date, datetime, timedelta
+
+import pytest
+from conftest import AS_OF
+
+from asbtui.errors import AsbError
+from asbtui.models import District, PartyRole
+from asbtui.services import cases, corrections, pattern_snapshot, places
+from asbtui.services.patterns import PatternKind, PatternRules, patterns
+from asbtui.sync.snapshot import synced_tables
+
+RULES = [
+    PatternRules(min_cases=2),
+    PatternRules(),
+    PatternRules(window_months=6, repeat_min_reports=2, hotspot_recent_months=2,
+                 hotspot_baseline_months=6, hotspot_factor=1.5, hotspot_min_reports=2),
+    PatternRules(repeat_min_reports=4, min_cases=3, hotspot_min_reports=3),
+]
+# A few people named again and again, so that repeat victims and perpetrators appear.
+PEOPLE = [("Alex Testperson", date(1980, 1, 2)), ("Sam Synthetic", date(1991, 5, 6)),
+          ("Jo Example", date(1975, 3, 4)), ("Chris Sample", None)]
+LOCATIONS = ["14 Invicta Road, Margate", "2 Fake Street, Ramsgate", "Flat 1, 9 Mock Lane, Dover",
+             "14 Invicta Road, Margate", "Car park, Example Parade, Ashford"]
+
+
+def same_patterns(store, now: datetime, rules: PatternRules, district: District | None) -> None:
+    full = patterns(store, district=district, rules=rules, now=now, kept=False)
+    kept = patterns(store, district=district, rules=rules, now=now)
+    assert kept == full, (now, rules, district)
+
+
+def test_a_refresh_after_no_change_reads_the_kept_rows(demo_store) -> None:
+    first = patterns(demo_store, rules=RULES[1], now=AS_OF)
+    with demo_store.engine.connect() as connection:
+        kept = connection.exec_driver_sql("SELECT count(*) FROM pattern_snapshot").scalar()
+        districts = connection.exec_driver_sql(
+            "SELECT count(*) FROM pattern_snapshot_district").scalar()
+    assert kept and districts == len(District)
+    assert patterns(demo_store, rules=RULES[1], now=AS_OF + timedelta(seconds=5)) == first
+
+
+def test_an_incident_marks_its_keys_and_its_peoples_only_once_patterns_are_kept(
+        demo_store) -> None:
+    with demo_store.engine.connect() as connection:
+        ref = connection.exec_driver_sql(
+            "SELECT ref FROM \"case\" WHERE district = 'THA' AND NOT deleted LIMIT 1").scalar()
+    new = cases.NewIncident(occurred_at=AS_OF - timedelta(days=3), channel="101",
+                            incident_type="noise", description="Shouting")
+    cases.add_incident(demo_store, ref, new, now=AS_OF)
+    with demo_store.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM pattern_dirty").scalar() == 0
+    patterns(demo_store, now=AS_OF)
+    cases.add_incident(demo_store, ref, new, now=AS_OF)
+    with demo_store.engine.connect() as connection:
+        marked = connection.exec_driver_sql("SELECT kind FROM pattern_dirty").scalars().all()
+    assert {"address", "street"} <= set(marked)
+
+
+def test_only_the_districts_kept_have_their_keys_marked(demo_store) -> None:
+    patterns(demo_store, district=District.THA, now=AS_OF)
+    with demo_store.engine.connect() as connection:
+        refs = dict(connection.exec_driver_sql(
+            "SELECT district, min(ref) FROM \"case\" WHERE district IN ('THA', 'DOV') "
+            "AND NOT deleted GROUP BY district").all())
+    new = cases.NewIncident(occurred_at=AS_OF - timedelta(days=3), channel="101",
+                            incident_type="noise", description="Shouting")
+    for ref in refs.values():
+        cases.add_incident(demo_store, ref, new, now=AS_OF)
+    with demo_store.engine.connect() as connection:
+        marked = connection.exec_driver_sql(
+            "SELECT DISTINCT district FROM pattern_dirty").scalars().all()
+    assert marked == ["THA"]
+
+
+def test_an_erased_persons_name_leaves_the_kept_rows_at_once(demo_store) -> None:
+    found = patterns(demo_store, rules=PatternRules(), now=AS_OF)
+    victim = next(p for p in found if p.kind is PatternKind.VICTIM)
+    with sqlite3.connect(demo_store.path) as raw:  # as erasure does, behind the app's back
+        raw.execute("UPDATE party SET name = '', person_key = '', deleted = 1 "
+                    "WHERE person_key = ?", (victim.key,))
+        held = raw.execute("SELECT count(*) FROM pattern_snapshot WHERE key = ?",
+                           (victim.key,)).fetchone()[0]
+    assert held == 0
+    assert victim.key not in {p.key for p in patterns(demo_store, rules=PatternRules(),
+                                                      now=AS_OF)}
+
+
+def test_rows_forgotten_between_the_refresh_and_the_read_are_not_read_as_none_found(
+        demo_store) -> None:
+    rules = PatternRules()
+    pattern_snapshot.refresh(demo_store, list(District), rules, AS_OF)
+    with demo_store.engine.begin() as connection:  # a first sync's chunk, meanwhile
+        pattern_snapshot.mark_stale(connection)
+    assert pattern_snapshot.read(demo_store, list(District), rules, repeats=True,
+                                 hotspots=True) is None
+    assert patterns(demo_store, rules=rules, now=AS_OF) == patterns(
+        demo_store, rules=rules, now=AS_OF, kept=False)
+
+
+def test_the_kept_patterns_are_device_local_and_never_synced() -> None:
+    assert not [t for t in synced_tables() if t.startswith("pattern_")]
+
+
+def test_a_demo_build_leaves_no_kept_patterns_and_its_triggers_in_place(store) -> None:
+    from asbtui.services.demo import build_demo
+
+    build_demo(store, cases=40, seed=5, as_of=AS_OF)
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql(
+            "SELECT count(*) FROM pattern_snapshot_district").scalar() == 0
+        assert len(pattern_snapshot.trigger_names(connection)) == 10
+
+
+class Walk:
+    """Random edits to a store, through the services and behind the app's back."""
+
+    def __init__(self, store, rng: random.Random, now: datetime) -> None:
+        self.store = store
+        self.rng = rng
+        self.now = now
+        self.raw = sqlite3.connect(store.path, timeout=10)
+        self.raw.execute("PRAGMA foreign_keys=ON")
+
+    def one(self, sql: str, *args: object) -> object:
+        row = self.raw.execute(sql, args).fetchone()
+        return row[0] if row else None
+
+    def write(self, sql: str, *args: object) -> None:
+        try:
+            self.raw.execute(sql, args)
+            self.raw.commit()
+        except sqlite3.IntegrityError:
+            self.raw.rollback()
+
+    def any_case(self) -> str:
+        return self.one('SELECT ref FROM "case" ORDER BY random() LIMIT 1')
+
+    def any_incident(self) -> str:
+        return self.one("SELECT id FROM incident ORDER BY random() LIMIT 1")
+
+    def when(self) -> datetime:
+        # Around every edge: the future, now, 3, 12 and 15 months ago, and long ago.
+        return self.now - timedelta(days=self.rng.choice([-20, -1, 0, 1, 30, 88, 92, 180, 362,
+                                                          366, 452, 460, 900]),
+                                    hours=self.rng.uniform(-30, 30))
+
+    def step(self) -> str:
+        rng = self.rng
+        actions = [self.add_incident, self.correct_incident, self.remove_incident,
+                   self.add_person, self.correct_person, self.correct_case, self.raw_incident,
+                   self.raw_person, self.raw_case, self.imported, self.move_time]
+        action = rng.choice(actions)
+        with contextlib.suppress(AsbError):  # e.g. a case deleted behind the app's back
+            action()
+        return action.__name__
+
+    def add_incident(self) -> None:
+        cases.add_incident(self.store, self.any_case(), cases.NewIncident(
+            occurred_at=self.when(), channel="101", incident_type="noise",
+            description="Loud music"), now=self.now)
+
+    def correct_incident(self) -> None:
+        corrections.correct_incident(self.store, self.any_incident(),
+                                     corrections.IncidentCorrection(occurred_at=self.when()),
+                                     "Wrong date typed", now=self.now)
+
+    def remove_incident(self) -> None:
+        corrections.remove_incident(self.store, self.any_incident(), "Entered twice",
+                                    now=self.now)
+
+    def add_person(self) -> None:
+        name, born = self.rng.choice(PEOPLE)
+        role = self.rng.choice([PartyRole.VICTIM, PartyRole.PERPETRATOR, PartyRole.WITNESS])
+        cases.add_party(self.store, self.any_case(),
+                        cases.PersonInput(name=name, role=role, date_of_birth=born))
+
+    def correct_person(self) -> None:
+        party = self.one("SELECT id FROM party ORDER BY random() LIMIT 1")
+        role = self.rng.choice([PartyRole.VICTIM, PartyRole.PERPETRATOR, PartyRole.REPORTER])
+        corrections.correct_person(self.store, party, corrections.PersonCorrection(
+            role=role, name=self.rng.choice(PEOPLE)[0]), "Spelt wrongly", now=self.now)
+
+    def correct_case(self) -> None:
+        fix = (corrections.CaseCorrection(location=self.rng.choice(LOCATIONS))
+               if self.rng.random() < 0.7
+               else corrections.CaseCorrection(district=self.rng.choice(["THA", "DOV", "ASH"])))
+        corrections.correct_case(self.store, self.any_case(), fix, "Moved", now=self.now)
+
+    def raw_incident(self) -> None:
+        incident = self.any_incident()
+        other = self.any_incident()
+        choice = self.rng.randrange(5)
+        if choice == 0:
+            self.write("UPDATE incident SET deleted = NOT deleted WHERE id = ?", incident)
+        elif choice == 1:
+            self.write("UPDATE incident SET address_key = o.address_key, street_key = "
+                       "o.street_key, postcode_key = o.postcode_key, case_location = "
+                       "o.case_location FROM (SELECT * FROM incident WHERE id = ?) o "
+                       "WHERE incident.id = ?", other, incident)
+        elif choice == 2:
+            stored = self.one("SELECT occurred_at FROM incident WHERE id = ?", incident)
+            moved = datetime.fromisoformat(stored) + timedelta(days=self.rng.choice([-40, 1, 95]))
+            self.write("UPDATE incident SET occurred_at = ? WHERE id = ?",
+                       moved.strftime("%Y-%m-%d %H:%M:%S.%f"), incident)
+        elif choice == 3:
+            self.write("DELETE FROM incident WHERE id = ?", incident)
+        else:
+            self.write("UPDATE incident SET district = ? WHERE id = ?",
+                       self.rng.choice(["THA", "DOV"]), incident)
+
+    def raw_person(self) -> None:
+        party = self.one("SELECT id FROM party ORDER BY random() LIMIT 1")
+        other = self.one("SELECT person_key FROM party WHERE person_key != '' "
+                         "ORDER BY random() LIMIT 1")
+        choice = self.rng.randrange(4)
+        if choice == 0:
+            self.write("UPDATE party SET person_key = ? WHERE id = ?", other, party)
+        elif choice == 1:
+            self.write("UPDATE party SET deleted = NOT deleted WHERE id = ?", party)
+        elif choice == 2:
+            self.write("UPDATE party SET case_id = (SELECT id FROM \"case\" ORDER BY random() "
+                       "LIMIT 1) WHERE id = ?", party)
+        else:
+            self.write("DELETE FROM party WHERE id = ?", party)
+
+    def raw_case(self) -> None:
+        self.write('UPDATE "case" SET deleted = NOT deleted WHERE ref = ?', self.any_case())
+
+    def imported(self) -> None:
+        choice = self.rng.randrange(3)
+        if choice == 0:
+            location = self.rng.choice(LOCATIONS + ["On or near Mock Lane"])
+            month = (self.when().date().replace(day=1))
+            for _ in range(self.rng.randint(1, 6)):
+                self.write(
+                    "INSERT INTO importedincident (id, source_key, month, district, "
+                    "reported_by, falls_within, location, street_key, lsoa_code, lsoa_name, "
+                    "context, source_file, updated_at, origin, deleted) VALUES "
+                    "(lower(hex(randomblob(16))), lower(hex(randomblob(16))), ?, ?, 'Kent "
+                    "Police', 'Kent Police', ?, ?, ?, ?, '', 't.csv', '0', 'test', 0)",
+                    month.isoformat(), self.rng.choice(["THA", "DOV"]), location,
+                    places.street_key(location), self.rng.choice(["E01024321", "E01024400"]),
+                    self.rng.choice(["Thanet 001A", "Dover 002B"]))
+        elif choice == 1:
+            self.write("UPDATE importedincident SET deleted = NOT deleted, month = ? WHERE id = "
+                       "(SELECT id FROM importedincident ORDER BY random() LIMIT 1)",
+                       self.when().date().replace(day=1).isoformat())
+        else:
+            self.write("DELETE FROM importedincident WHERE id = (SELECT id FROM "
+                       "importedincident ORDER BY random() LIMIT 1)")
+
+    def move_time(self) -> None:
+        self.now += self.rng.choice([timedelta(seconds=30), timedelta(hours=7),
+                                     timedelta(days=1), timedelta(days=6), timedelta(days=31),
+                                     timedelta(days=95), -timedelta(days=2)])
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_kept_patterns_stay_the_full_computation_through_random_edits_and_time(
+        demo_store, seed: int) -> None:
+    rng = random.Random(seed)
+    walk = Walk(demo_store, rng, AS_OF)
+    done: list[str] = []
+    try:
+        for round_ in range(14):
+            for _ in range(rng.randint(1, 4)):
+                done.append(walk.step())
+            rules = RULES[round_ % len(RULES)]
+            district = rng.choice([None, District.THA, District.DOV])
+            same_patterns(demo_store, walk.now, rules, district)
+            if round_ % 3 == 0:
+                same_patterns(demo_store, walk.now, rules, None)
+    finally:
+        walk.raw.close()
+    assert "move_time" in done or seed != 1
