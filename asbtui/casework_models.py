@@ -1,12 +1,13 @@
 """The tables of the work done on a case, beyond the case itself: links, partner notes,
 enforcement actions and their steps, deadlines, PSPOs, imported incidents, ASB Case
-Reviews, problem profiles, victim updates, conferences, tasks and letter templates.
+Reviews, problem profiles, first contact, victim updates, conferences, tasks and letter
+templates.
 
 Defined here and imported on their first use (``from asbtui.models import Deadline``
 works as before: :mod:`asbtui.models` imports this module when one of these names is
-first asked for), which the app's first frame never makes: these 20 of the 31 tables were
-half of the models' import time (about 65 ms of the app's start). Each table is still
-defined once, here; the enums they use stay in :mod:`asbtui.models`.
+first asked for), which the app's first frame never makes: these 21 of the 31 tables
+were more than half of the models' import time (about 70 ms of the app's start). Each
+table is still defined once, here; the enums they use stay in :mod:`asbtui.models`.
 """
 
 # No ``from __future__ import annotations`` here, as in asbtui.models (pydantic would
@@ -23,6 +24,7 @@ from asbtui.models import (
     NoteVisibility,
     ProblemStage,
     ReviewDecision,
+    RiskLevel,
     Synced,
     enum_type,
     new_id,
@@ -360,3 +362,30 @@ class LetterTemplate(Synced, table=True):
     kind: str = Field(unique=True, description="warning_letter, cpw or cpn")
     text: str
     updated_by: str = Field(default="")
+
+
+class FirstContact(Synced, table=True):
+    """A case's triage: its priority, the first-contact target it sets, and when it was met.
+
+    One row per case, written at intake (or when a case is triaged later). ``factors``
+    lists the urgency factors answered yes, by key, comma-separated.
+    """
+
+    __tablename__ = "firstcontact"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", unique=True)
+    district: District = Field(sa_type=enum_type(District))
+    priority: RiskLevel = Field(sa_type=enum_type(RiskLevel))
+    factors: str = Field(default="")
+    reported_at: datetime = Field(description="When the report was made (the clock starts)")
+    due_at: datetime = Field(description="The first-contact target (UTC)")
+    met_at: datetime | None = Field(default=None, description="When first contact was made")
+    met_by: str = Field(default="", description="Username of who made it")
+    method: str = Field(default="", description="How: visit, phone, ...")
+
+    __table_args__ = (
+        # Open targets by district, soonest first: My day, the dashboard's breaches.
+        sa.Index("ix_firstcontact_open", "district", "due_at",
+                 sqlite_where=sa.text("met_at IS NULL AND deleted = 0")),
+    )

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # for type checkers: at run time, __getattr__ below imports t
         ConferenceCase,
         Deadline,
         EnforcementAction,
+        FirstContact,
         ImportedIncident,
         LetterTemplate,
         NoteAudience,
@@ -701,33 +702,6 @@ sa.Index("ix_case_owner_review", Case.owner_id, Case.next_review, Case.id)
 sa.Index("ix_case_district_review", Case.district, Case.next_review, Case.status, Case.deleted)
 
 
-class FirstContact(Synced, table=True):
-    """A case's triage: its priority, the first-contact target it sets, and when it was met.
-
-    One row per case, written at intake (or when a case is triaged later). ``factors``
-    lists the urgency factors answered yes, by key, comma-separated.
-    """
-
-    __tablename__ = "firstcontact"
-
-    id: str = Field(default_factory=new_id, primary_key=True)
-    case_id: str = Field(foreign_key="case.id", unique=True)
-    district: District = Field(sa_type=enum_type(District))
-    priority: RiskLevel = Field(sa_type=enum_type(RiskLevel))
-    factors: str = Field(default="")
-    reported_at: datetime = Field(description="When the report was made (the clock starts)")
-    due_at: datetime = Field(description="The first-contact target (UTC)")
-    met_at: datetime | None = Field(default=None, description="When first contact was made")
-    met_by: str = Field(default="", description="Username of who made it")
-    method: str = Field(default="", description="How: visit, phone, ...")
-
-    __table_args__ = (
-        # Open targets by district, soonest first: My day, the dashboard's breaches.
-        sa.Index("ix_firstcontact_open", "district", "due_at",
-                 sqlite_where=sa.text("met_at IS NULL AND deleted = 0")),
-    )
-
-
 # The tables of the work done on a case (notes, enforcement, deadlines, reviews, problems,
 # conferences...) live in asbtui.casework_models, imported when one of them is first asked
 # for: ``from asbtui.models import Deadline`` works as it always did.
@@ -741,6 +715,7 @@ CASEWORK_TABLES = frozenset({
     "ConferenceCase",
     "Deadline",
     "EnforcementAction",
+    "FirstContact",
     "ImportedIncident",
     "LetterTemplate",
     "NoteAudience",

@@ -34,7 +34,7 @@ from asbtui.models import (
     StoreMeta,
     VictimSatisfaction,
 )
-from asbtui.services import audit, geo, history, places, search
+from asbtui.services import audit, history, places, search
 from asbtui.services.access import (
     Permission,
     current,
@@ -45,13 +45,16 @@ from asbtui.services.access import (
     require_district,
 )
 from asbtui.services.refs import make_ref, normalise_ref
-from asbtui.services.triage import ResponseTargets
 
+# geo (haversine) and triage (with the first-contact table) are imported where used: the
+# app's first frame, which imports this module, uses neither.
 if TYPE_CHECKING:
     from asbtui.db import Store
+    from asbtui.services import geo
     from asbtui.services.access import Actor
     from asbtui.services.links import LinkView
     from asbtui.services.partners import NoteView
+    from asbtui.services.triage import ResponseTargets
     from asbtui.services.victims import FrequencyChange
 
 SUMMARY_MAX = 2000
@@ -85,6 +88,14 @@ def optional_text(value: str | None, field_name: str, label: str, limit: int) ->
     if len(cleaned) > limit:
         raise InvalidInput(f"{label} is too long: at most {limit} characters.", field_name)
     return cleaned
+
+
+def _point(latitude: float | None, longitude: float | None) -> geo.Point | None:
+    if latitude is None or longitude is None:
+        return None
+    from asbtui.services import geo
+
+    return geo.Point(latitude, longitude)
 
 
 def _choice(enum: type, value: object, field_name: str, label: str):  # noqa: ANN202
@@ -293,8 +304,7 @@ def case_detail(store: Store, ref: str) -> CaseDetail:
             summary=case.summary,
             location=case.location,
             postcode=case.postcode,
-            point=(geo.Point(case.latitude, case.longitude)
-                   if case.latitude is not None and case.longitude is not None else None),
+            point=_point(case.latitude, case.longitude),
             opened_at=case.opened_at,
             next_review=case.next_review,
             next_deadline_at=case.next_deadline_at,
@@ -433,6 +443,8 @@ def create_case(store: Store, new: NewCase, *, now: datetime | None = None) -> s
     summary = required_text(new.summary, "summary", "Summary", SUMMARY_MAX)
     location = optional_text(new.location, "location", "Location", 300)
     postcode = optional_text(new.postcode, "postcode", "Postcode", 10).upper()
+    from asbtui.services import geo
+
     point = geo.parse_point(new.coordinates)
     for attempt in range(5):
         try:
@@ -496,7 +508,7 @@ def _officers_day_on_intake(session: Session, case: Case, people: list[Party], n
 
     if new.factors is not None:
         before = RiskLevel(case.risk)
-        triage.add_to_case(session, case, new.factors, now, new.targets or ResponseTargets())
+        triage.add_to_case(session, case, new.factors, now, new.targets or triage.ResponseTargets())
         if RiskLevel(case.risk) is not before:
             case.next_review = london_today(now) + review_interval(
                 RiskLevel(case.risk), case.vulnerable_victim)
