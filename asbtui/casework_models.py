@@ -1,13 +1,14 @@
-"""The tables of the work done on a case, beyond the case itself: links, partner notes,
-enforcement actions and their steps, deadlines, PSPOs, imported incidents, ASB Case
-Reviews, problem profiles, first contact, victim updates, conferences, tasks and letter
-templates.
+"""The tables of what a case holds and the work done on it, beyond the case itself: its
+incidents, people and corrections, links, partner notes, enforcement actions and their
+steps, deadlines, PSPOs, imported incidents, ASB Case Reviews, problem profiles, first
+contact, victim updates, conferences, tasks and letter templates.
 
 Defined here and imported on their first use (``from asbtui.models import Deadline``
 works as before: :mod:`asbtui.models` imports this module when one of these names is
-first asked for), which the app's first frame never makes: these 21 of the 31 tables
-were more than half of the models' import time (about 70 ms of the app's start). Each
-table is still defined once, here; the enums they use stay in :mod:`asbtui.models`.
+first asked for), which the app's first frame never makes (it reads the cases, their
+officers and the users): these 24 of the 31 tables were three quarters of the models'
+import time (about 80 ms of the app's start). Each table is still defined once, here; the
+enums they use stay in :mod:`asbtui.models`.
 """
 
 # No ``from __future__ import annotations`` here, as in asbtui.models (pydantic would
@@ -19,9 +20,12 @@ from sqlmodel import Field
 
 from asbtui.models import (
     Authority,
+    Channel,
     DeadlineStatus,
     District,
+    IncidentType,
     NoteVisibility,
+    PartyRole,
     ProblemStage,
     ReviewDecision,
     RiskLevel,
@@ -29,6 +33,95 @@ from asbtui.models import (
     enum_type,
     new_id,
 )
+
+
+class Incident(Synced, table=True):
+    """One report of behaviour, linked to a case. Append-only."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True)
+    occurred_at: datetime
+    reported_at: datetime | None = Field(
+        default=None, description="When it was reported (ASB Case Review counts reports made "
+        "within a month of the behaviour); None for rows made before this was recorded")
+    channel: Channel = Field(sa_type=enum_type(Channel))
+    incident_type: IncidentType = Field(sa_type=enum_type(IncidentType))
+    description: str
+    crime_ref: str = Field(default="", description="Crime reference where a crime was recorded")
+    location: str = Field(default="")
+    # Copies of facts about the case (its reference, district and location, with the
+    # location's keys), written with the incident so that the patterns of concern count
+    # incidents from one covering index, not by joining each one to its case. A correction
+    # of the case's district or location rewrites them (services/corrections.py).
+    district: District = Field(sa_type=enum_type(District), description="The case's district")
+    case_ref: str = Field(default="", description="The case's ref")
+    case_location: str = Field(default="", description="The case's location")
+    address_key: str = Field(default="", description="The case's address_key")
+    street_key: str = Field(default="", description="The case's street_key")
+    postcode_key: str = Field(default="", description="The case's postcode_key")
+
+    __table_args__ = (
+        sa.Index("ix_incident_address", "district", "address_key", "case_ref", "case_location",
+                 "occurred_at", "deleted"),
+        sa.Index("ix_incident_street", "district", "street_key", "case_ref", "case_location",
+                 "occurred_at", "deleted"),
+        sa.Index("ix_incident_postcode", "district", "postcode_key", "case_ref", "occurred_at",
+                 "deleted"),
+        # A case's reports by time; with reported_at, the ASB Case Review marks count
+        # them from the index alone (services/case_review.py).
+        sa.Index("ix_incident_case", "district", "case_id", "occurred_at", "deleted", "case_ref",
+                 "reported_at"),
+    )
+
+
+class Party(Synced, table=True):
+    """A person involved in a case: victim, perpetrator, witness or reporter."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True)
+    role: PartyRole = Field(sa_type=enum_type(PartyRole))
+    name: str
+    date_of_birth: date | None = Field(default=None)
+    address: str = Field(default="")
+    phone: str = Field(default="")
+    vulnerable: bool = Field(default=False)
+    notes: str = Field(default="")
+    person_key: str = Field(default="", index=True, description="Name and birth date, normalised")
+    phone_key: str = Field(default="", description="Phone digits only, UK form (07..., 01...)")
+    withheld: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()},
+                           description="Anonymous, or not to be disclosed to partners")
+
+    __table_args__ = (
+        # Repeat victims and perpetrators: a case's people of one role, from the index alone.
+        sa.Index("ix_party_case_role", "case_id", "role", "person_key", "name", "deleted"),
+        # People named on several cases, counted in order without sorting.
+        sa.Index("ix_party_role_person", "role", "person_key", "case_id", "deleted"),
+        # Finding a person across the force by phone (a few rows; never a scan).
+        sa.Index("ix_party_phone", "phone_key", sqlite_where=sa.text("phone_key != ''")),
+    )
+
+
+class Correction(Synced, table=True):
+    """One field of a case, incident or person put right, or a record removed. Append-only.
+
+    The history of a case: what changed, from what, to what, by whom, when and why. A
+    removal (a wrongly entered incident or person, soft-deleted) has ``field`` "removed".
+    Values are kept as shown to users (dates DD/MM/YYYY); people's details among them
+    are personal data, shown only as people's details are, and erased with the case.
+    """
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    case_id: str = Field(foreign_key="case.id")
+    record_type: str = Field(description="case, incident or person")
+    record_id: str
+    field_name: str = Field(description="The field's name as users know it, or 'removed'")
+    old_value: str = Field(default="")
+    new_value: str = Field(default="")
+    reason: str = Field(default="")
+    corrected_by: str = Field(description="Username, or 'local'")
+    corrected_at: datetime
+
+    __table_args__ = (sa.Index("ix_correction_case", "case_id", "corrected_at"),)
 
 
 class CaseLink(Synced, table=True):

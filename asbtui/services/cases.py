@@ -25,10 +25,8 @@ from asbtui.models import (
     Channel,
     ClosureReason,
     District,
-    Incident,
     IncidentType,
     Officer,
-    Party,
     PartyRole,
     RiskLevel,
     StoreMeta,
@@ -50,6 +48,7 @@ from asbtui.services.refs import make_ref, normalise_ref
 # app's first frame, which imports this module, uses neither.
 if TYPE_CHECKING:
     from asbtui.db import Store
+    from asbtui.models import Party
     from asbtui.services import geo
     from asbtui.services.access import Actor
     from asbtui.services.links import LinkView
@@ -279,6 +278,7 @@ def case_detail(store: Store, ref: str) -> CaseDetail:
     only cases shared with their agency, and only the notes their agency may read. Each
     call is audited as a view of the case (DPA 2018 s62: consultation).
     """
+    from asbtui.models import Incident
     from asbtui.services.links import linked_cases
     from asbtui.services.partners import visible_notes
 
@@ -344,6 +344,8 @@ def case_detail(store: Store, ref: str) -> CaseDetail:
 def _parties(session: Session, case_id: str, *, shown: bool,
              only: set[str] | None = None) -> list[PartyView]:
     """The case's people; ``only`` (a partner's disclosed people) leaves out the rest."""
+    from asbtui.models import Party
+
     parties = session.exec(select(Party).where(Party.case_id == case_id, ~Party.deleted)).all()
     role_order = {role: i for i, role in enumerate(PartyRole)}
     return [
@@ -374,6 +376,8 @@ def person_details(store: Store, ref: str, reason: str) -> list[PartyView]:
 
 def find_person(session: Session, case_id: str, ref: str, person: str) -> Party:
     """One of a case's people by id, or by the first 6 or more characters of it."""
+    from asbtui.models import Party
+
     wanted = person.strip().lower()
     if len(wanted) < 6:
         raise InvalidInput("Give a person's id (at least its first 6 characters, as "
@@ -408,6 +412,8 @@ def set_withheld(store: Store, ref: str, person: str, withheld: bool) -> PartyVi
 
 
 def _person(session: Session, case_id: str, person: PersonInput) -> Party:
+    from asbtui.models import Party
+
     name = required_text(person.name, "name", "Name", NAME_MAX)
     role = _choice(PartyRole, person.role, "role", "Role")
     dob = person.date_of_birth
@@ -536,6 +542,8 @@ def add_incident(store: Store, ref: str, new: NewIncident, *, now: datetime | No
     real_wall_time(new.occurred_at, "occurred_at")
     if new.occurred_at > now + timedelta(minutes=5):
         raise InvalidInput("An incident cannot be dated in the future.", "occurred_at")
+    from asbtui.models import Incident
+
     with store.session() as session:
         case, actor = _case_to_work(session, store, ref, "record incidents")
         if new.occurred_at < case.opened_at - timedelta(days=366 * 5):
