@@ -5,6 +5,11 @@ logical clock stamp, see :mod:`asbtui.services.clock`), ``origin`` (the device i
 soft-delete flag. Incidents, partner notes and action records are append-only.
 Instants are timezone-aware and stored in UTC; dates such as a review date are calendar
 dates in Europe/London.
+
+The tables the app's first frame reads (cases, officers, users, agencies, shares, the
+audit log, the store's own values) are defined here; the other 24 in
+:mod:`asbtui.casework_models`, imported the first time one of them is asked for from this
+module (see ``__getattr__`` and ``every_table`` at the end).
 """
 
 # No ``from __future__ import annotations`` here: pydantic would then evaluate each of the
