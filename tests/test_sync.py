@@ -26,7 +26,7 @@ from sync_world import (
 )
 
 from asbtui.db import open_store
-from asbtui.models import SQLModel
+from asbtui.models import every_table
 from asbtui.server import central
 from asbtui.services import cases, partners, search, users
 from asbtui.sync import engine
@@ -75,7 +75,7 @@ def test_the_outbox_triggers_cover_every_column_of_every_synced_table(tmp_path) 
         triggers = dict(c.exec_driver_sql(
             "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
             "AND name LIKE 'sync_%'").all())
-    for table in SQLModel.metadata.sorted_tables:
+    for table in every_table().sorted_tables:
         if "origin" not in table.columns:
             continue
         insert = triggers[f"sync_{table.name}_insert"]

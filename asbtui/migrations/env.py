@@ -2,12 +2,12 @@
 
 from alembic import context
 
-from asbtui.models import SQLModel
+from asbtui.models import every_table
 
 connection = context.config.attributes["connection"]
 context.configure(
     connection=connection,
-    target_metadata=SQLModel.metadata,
+    target_metadata=every_table(),
     render_as_batch=True,  # SQLite alters tables by copying them
 )
 # open_store runs the migrations inside its own BEGIN IMMEDIATE transaction, so that the

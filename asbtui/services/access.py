@@ -24,7 +24,7 @@ import sqlalchemy.orm
 
 from asbtui import disclosure
 from asbtui.errors import Forbidden, NotFound, NotSignedIn
-from asbtui.models import CaseShare, District, Party, PartyRole, Role, User
+from asbtui.models import CaseShare, District, PartyRole, Role, User
 
 if TYPE_CHECKING:
     from asbtui.db import Store
@@ -221,6 +221,8 @@ def disclosed_party_ids(session: sa.orm.Session, actor: Actor, case_id: str) -> 
         CaseShare.revoked_at.is_(None), ~CaseShare.deleted).limit(1)).scalar()
     if chosen is None or chosen == NO_PEOPLE:
         return set()
+    from asbtui.models import Party
+
     people = session.execute(sa.select(Party.id, Party.role, Party.withheld).where(
         Party.case_id == case_id, ~Party.deleted)).all()
     return {p.id for p in people if disclosure.discloses(chosen, p.id, p.role, p.withheld)}

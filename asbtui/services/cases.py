@@ -25,16 +25,14 @@ from asbtui.models import (
     Channel,
     ClosureReason,
     District,
-    Incident,
     IncidentType,
     Officer,
-    Party,
     PartyRole,
     RiskLevel,
     StoreMeta,
     VictimSatisfaction,
 )
-from asbtui.services import audit, geo, history, places, search
+from asbtui.services import audit, history, places, search
 from asbtui.services.access import (
     Permission,
     current,
@@ -45,13 +43,17 @@ from asbtui.services.access import (
     require_district,
 )
 from asbtui.services.refs import make_ref, normalise_ref
-from asbtui.services.triage import ResponseTargets
 
+# geo (haversine) and triage (with the first-contact table) are imported where used: the
+# app's first frame, which imports this module, uses neither.
 if TYPE_CHECKING:
     from asbtui.db import Store
+    from asbtui.models import Party
+    from asbtui.services import geo
     from asbtui.services.access import Actor
     from asbtui.services.links import LinkView
     from asbtui.services.partners import NoteView
+    from asbtui.services.triage import ResponseTargets
     from asbtui.services.victims import FrequencyChange
 
 SUMMARY_MAX = 2000
@@ -85,6 +87,14 @@ def optional_text(value: str | None, field_name: str, label: str, limit: int) ->
     if len(cleaned) > limit:
         raise InvalidInput(f"{label} is too long: at most {limit} characters.", field_name)
     return cleaned
+
+
+def _point(latitude: float | None, longitude: float | None) -> geo.Point | None:
+    if latitude is None or longitude is None:
+        return None
+    from asbtui.services import geo
+
+    return geo.Point(latitude, longitude)
 
 
 def _choice(enum: type, value: object, field_name: str, label: str):  # noqa: ANN202
@@ -268,6 +278,7 @@ def case_detail(store: Store, ref: str) -> CaseDetail:
     only cases shared with their agency, and only the notes their agency may read. Each
     call is audited as a view of the case (DPA 2018 s62: consultation).
     """
+    from asbtui.models import Incident
     from asbtui.services.links import linked_cases
     from asbtui.services.partners import visible_notes
 
@@ -293,8 +304,7 @@ def case_detail(store: Store, ref: str) -> CaseDetail:
             summary=case.summary,
             location=case.location,
             postcode=case.postcode,
-            point=(geo.Point(case.latitude, case.longitude)
-                   if case.latitude is not None and case.longitude is not None else None),
+            point=_point(case.latitude, case.longitude),
             opened_at=case.opened_at,
             next_review=case.next_review,
             next_deadline_at=case.next_deadline_at,
@@ -334,6 +344,8 @@ def case_detail(store: Store, ref: str) -> CaseDetail:
 def _parties(session: Session, case_id: str, *, shown: bool,
              only: set[str] | None = None) -> list[PartyView]:
     """The case's people; ``only`` (a partner's disclosed people) leaves out the rest."""
+    from asbtui.models import Party
+
     parties = session.exec(select(Party).where(Party.case_id == case_id, ~Party.deleted)).all()
     role_order = {role: i for i, role in enumerate(PartyRole)}
     return [
@@ -364,6 +376,8 @@ def person_details(store: Store, ref: str, reason: str) -> list[PartyView]:
 
 def find_person(session: Session, case_id: str, ref: str, person: str) -> Party:
     """One of a case's people by id, or by the first 6 or more characters of it."""
+    from asbtui.models import Party
+
     wanted = person.strip().lower()
     if len(wanted) < 6:
         raise InvalidInput("Give a person's id (at least its first 6 characters, as "
@@ -398,6 +412,8 @@ def set_withheld(store: Store, ref: str, person: str, withheld: bool) -> PartyVi
 
 
 def _person(session: Session, case_id: str, person: PersonInput) -> Party:
+    from asbtui.models import Party
+
     name = required_text(person.name, "name", "Name", NAME_MAX)
     role = _choice(PartyRole, person.role, "role", "Role")
     dob = person.date_of_birth
@@ -433,6 +449,8 @@ def create_case(store: Store, new: NewCase, *, now: datetime | None = None) -> s
     summary = required_text(new.summary, "summary", "Summary", SUMMARY_MAX)
     location = optional_text(new.location, "location", "Location", 300)
     postcode = optional_text(new.postcode, "postcode", "Postcode", 10).upper()
+    from asbtui.services import geo
+
     point = geo.parse_point(new.coordinates)
     for attempt in range(5):
         try:
@@ -496,7 +514,7 @@ def _officers_day_on_intake(session: Session, case: Case, people: list[Party], n
 
     if new.factors is not None:
         before = RiskLevel(case.risk)
-        triage.add_to_case(session, case, new.factors, now, new.targets or ResponseTargets())
+        triage.add_to_case(session, case, new.factors, now, new.targets or triage.ResponseTargets())
         if RiskLevel(case.risk) is not before:
             case.next_review = london_today(now) + review_interval(
                 RiskLevel(case.risk), case.vulnerable_victim)
@@ -524,6 +542,8 @@ def add_incident(store: Store, ref: str, new: NewIncident, *, now: datetime | No
     real_wall_time(new.occurred_at, "occurred_at")
     if new.occurred_at > now + timedelta(minutes=5):
         raise InvalidInput("An incident cannot be dated in the future.", "occurred_at")
+    from asbtui.models import Incident
+
     with store.session() as session:
         case, actor = _case_to_work(session, store, ref, "record incidents")
         if new.occurred_at < case.opened_at - timedelta(days=366 * 5):

@@ -17,12 +17,15 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session, select
 
 from asbtui.dates import format_date, format_datetime, utc_now
-from asbtui.models import Correction, Incident, IncidentType, Party, PartyRole
+from asbtui.models import IncidentType, PartyRole
 from asbtui.services import audit
 from asbtui.services.access import Permission, current, ensure_readable, permits
 
+# The corrections, incidents and people tables are imported where used (asbtui.casework_models):
+# the app's first frame imports this module (with services.cases) and uses none of them.
 if TYPE_CHECKING:
     from asbtui.db import Store
+    from asbtui.models import Correction
     from asbtui.services.access import Actor
 
 REMOVED = "removed"
@@ -49,6 +52,8 @@ def record_change(session: Session, actor: Actor, case_id: str, record_type: str
                   record_id: str, field_name: str, old: object, new: object, *,
                   reason: str = "", at: datetime | None = None) -> bool:
     """Append one field's change to the case's history; False when nothing changed."""
+    from asbtui.models import Correction
+
     before, after = shown(old), shown(new)
     if before == after and field_name != REMOVED:
         return False
@@ -92,6 +97,8 @@ class HistoryEntry:
 
 
 def _labels(session: Session, rows: list[Correction]) -> dict[str, str]:
+    from asbtui.models import Incident, Party
+
     people = {r.record_id for r in rows if r.record_type == "person"}
     incidents = {r.record_id for r in rows if r.record_type == "incident"}
     labels: dict[str, str] = {}
@@ -108,6 +115,8 @@ def _labels(session: Session, rows: list[Correction]) -> dict[str, str]:
 def entries(session: Session, case_id: str, *, details: bool = False) -> list[HistoryEntry]:
     """The history of one case, oldest first (people's details held back unless
     ``details``)."""
+    from asbtui.models import Correction
+
     rows = list(session.exec(select(Correction).where(
         Correction.case_id == case_id, ~Correction.deleted).order_by(Correction.corrected_at)))
     labels = _labels(session, rows)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from asbtui.errors import InvalidInput
-from asbtui.models import Case, Party
+from asbtui.models import Case
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 SEARCHED_COLUMNS = "{ref summary location people}"
@@ -127,6 +127,8 @@ def rebuild_index(connection: sa.Connection) -> None:
 
 def reindex_case(session: Session, case_id: str) -> None:
     """Rebuild the search row of one case from the case and its parties."""
+    from asbtui.models import Party
+
     connection = session.connection()
     connection.execute(
         sa.text("DELETE FROM case_search WHERE case_search MATCH :m"),

@@ -35,7 +35,7 @@ from asbtui.db import (
     rebuild_deferred_indexes,
     triggers_set_aside,
 )
-from asbtui.models import SQLModel
+from asbtui.models import every_table
 from asbtui.services import pattern_snapshot, search
 from asbtui.services.access import permits
 from asbtui.sync.outbox import insert_trigger
@@ -205,7 +205,7 @@ def _remove_refused(connection: sa.Connection, refused: list[dict[str, Any]]) ->
     again, and the next pull puts it back."""
     if not refused:
         return
-    order = {t.name: index for index, t in enumerate(SQLModel.metadata.sorted_tables)}
+    order = {t.name: index for index, t in enumerate(every_table().sorted_tables)}
     recording = connection.exec_driver_sql(
         "SELECT value FROM sync_state WHERE key = 'recording'").scalar() or "0"
     _set_state(connection, recording="0")
@@ -234,7 +234,7 @@ class _Tables:
     def __init__(self) -> None:
         self.columns: dict[str, list[str]] = {}
         self.defaults: dict[str, dict[str, Any]] = {}
-        for name, table in SQLModel.metadata.tables.items():
+        for name, table in every_table().tables.items():
             # Generated columns (the queue's urgency keys) are SQLite's own: never written.
             names = [c.name for c in table.columns if c.computed is None]
             if "origin" not in names:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from asbtui.models import SQLModel
+from asbtui.models import every_table
 
 if TYPE_CHECKING:
     from asbtui.db import Store
@@ -14,13 +14,13 @@ if TYPE_CHECKING:
 
 def synced_tables() -> list[str]:
     """Synced tables, each after the tables it points to."""
-    return [t.name for t in SQLModel.metadata.sorted_tables if "origin" in t.columns]
+    return [t.name for t in every_table().sorted_tables if "origin" in t.columns]
 
 
 def synced_columns(table: str) -> list[str]:
     """The columns of a synced table that sync carries: not SQLite's generated ones (the
     queue's urgency keys), which each store computes from the others."""
-    return [c.name for c in SQLModel.metadata.tables[table].columns if c.computed is None]
+    return [c.name for c in every_table().tables[table].columns if c.computed is None]
 
 
 def rows_of(store: Store, table: str) -> Iterator[dict[str, Any]]:
