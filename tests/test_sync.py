@@ -1447,3 +1447,37 @@ def test_triggers_set_aside_in_a_transaction_come_back_with_it_or_with_its_rollb
     assert logged == [1, 5] and other.execute(triggers).fetchall() == made
     other.close()
     engine.dispose()
+
+
+def test_a_first_sync_chunk_keeps_each_rows_highest_revision_whatever_order_it_comes_in(
+        tmp_path: Path) -> None:
+    # The reader hands the writer each run's sync_row entries sorted by key (the B-tree
+    # is then walked in order): safe only because the upsert keeps the highest revision.
+    def audience(key: str, note: str) -> str:
+        return json.dumps({"updated_at": "2026-12-07T10:00:00", "origin": "central",
+                           "deleted": False, "id": key, "note_id": note, "agency_id": "a1"})
+
+    keys = ["k3", "k1", "k2"]
+    records = [[str(version), "noteaudience", key, "upsert", audience(key, f"n{version}"),
+                str(rev)]
+               for version, (key, rev) in enumerate(
+                   [("k3", 7), ("k1", 9), ("k1", 4), ("k2", 5), ("k3", 2)], start=1)]
+    chunk = engine._decode(records)
+    (_op, _table, rows, entries), = chunk.runs
+    assert [(key, rev) for _t, key, rev in entries] == [
+        ("k1", 9), ("k1", 4), ("k2", 5), ("k3", 7), ("k3", 2)]  # by key, then stream order
+    assert [row[3] for row in rows] == ["k3", "k1", "k1", "k2", "k3"]  # rows keep stream order
+
+    store = new_store(tmp_path / "s.db")
+    try:
+        engine._apply_chunk(store, "district:THA", chunk, engine._no_checkpoint, 0)
+        with store.engine.connect() as connection:
+            held = dict(connection.exec_driver_sql(
+                "SELECT key, rev FROM sync_row WHERE tbl = 'noteaudience'").all())
+            notes = dict(connection.exec_driver_sql(
+                "SELECT id, note_id FROM noteaudience").all())
+    finally:
+        store.close()
+    assert held == {"k1": 9, "k2": 5, "k3": 7}
+    assert notes == {"k1": "n3", "k2": "n4", "k3": "n5"}  # the last version of each row
+    assert sorted(held) == sorted(keys)

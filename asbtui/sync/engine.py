@@ -612,7 +612,12 @@ def _decode(records: list[list[str]]) -> _Chunk:
         except KeyError:  # fields missing (a row from an older device): the defaults
             blank = {c: tables.defaults[table].get(c) for c in names}
             got = [values({**blank, **row}) for row in data]
-        runs.append((op, table, got, [(table, r[2], int(r[5])) for r in rows]))
+        # sync_row's entries in key order: its upsert keeps the highest revision whatever
+        # the order, and in order the writer walks the (tbl, key) B-tree from one end to
+        # the other instead of jumping about it under random UUIDs; sorted here, in the
+        # reader's thread, off the writer's (about 6% of the writer's CPU in the chunks).
+        runs.append((op, table, got,
+                     sorted([(table, r[2], int(r[5])) for r in rows], key=itemgetter(1))))
     return _Chunk(runs, len(records), int(records[-1][0]))
 
 
