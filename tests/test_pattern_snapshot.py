@@ -53,7 +53,7 @@ def test_a_refresh_after_no_change_reads_the_kept_rows(demo_store) -> None:
     assert patterns(demo_store, rules=RULES[1], now=AS_OF + timedelta(seconds=5)) == first
 
 
-def test_an_incident_marks_its_keys_and_its_peoples_only_once_patterns_are_kept(
+def test_an_incident_is_logged_only_once_patterns_are_kept(
         demo_store) -> None:
     with demo_store.engine.connect() as connection:
         ref = connection.exec_driver_sql(
@@ -63,11 +63,13 @@ def test_an_incident_marks_its_keys_and_its_peoples_only_once_patterns_are_kept(
     cases.add_incident(demo_store, ref, new, now=AS_OF)
     with demo_store.engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT count(*) FROM pattern_dirty").scalar() == 0
+        assert connection.exec_driver_sql("SELECT count(*) FROM pattern_change").scalar() == 0
     patterns(demo_store, now=AS_OF)
     cases.add_incident(demo_store, ref, new, now=AS_OF)
     with demo_store.engine.connect() as connection:
-        marked = connection.exec_driver_sql("SELECT kind FROM pattern_dirty").scalars().all()
-    assert {"address", "street"} <= set(marked)
+        logged = connection.exec_driver_sql(
+            "SELECT sign, district, case_ref FROM pattern_change").all()
+    assert logged == [(1, "THA", ref)]
 
 
 def test_only_the_districts_kept_have_their_keys_marked(demo_store) -> None:
@@ -81,9 +83,9 @@ def test_only_the_districts_kept_have_their_keys_marked(demo_store) -> None:
     for ref in refs.values():
         cases.add_incident(demo_store, ref, new, now=AS_OF)
     with demo_store.engine.connect() as connection:
-        marked = connection.exec_driver_sql(
-            "SELECT DISTINCT district FROM pattern_dirty").scalars().all()
-    assert marked == ["THA"]
+        logged = connection.exec_driver_sql(
+            "SELECT DISTINCT district FROM pattern_change").scalars().all()
+    assert logged == ["THA"]
 
 
 def test_an_erased_persons_name_leaves_the_kept_rows_at_once(demo_store) -> None:

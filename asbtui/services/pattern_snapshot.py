@@ -25,13 +25,13 @@ district's rows meanwhile (another process refreshing), else it starts again.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from asbtui.models import District, ImportedIncident, Incident, Party
+from asbtui.models import Case, District, ImportedIncident, Incident
 from asbtui.services import patterns as p
 from asbtui.services.access import Permission, permits
 from asbtui.services.patterns import Pattern, PatternKind, PatternRules
@@ -61,8 +61,10 @@ HOTSPOT_KINDS = frozenset({PatternKind.HOTSPOT_STREET, PatternKind.HOTSPOT_LSOA}
 KEPT_MIN_REPORTS = 2
 """PatternRules refuses a repeat of fewer reports: smaller groups are not kept."""
 
-_Row = tuple[str, str, str, str | None, int, int, int, str, float | None, int]
-"""(district, kind, key, label, reports, imported, spans, refs, usual, cases_first)."""
+_Row = tuple[str, str, str, str | None, int, int, int, str, float | None, int, str | None]
+"""(district, kind, key, label, reports, imported, spans, refs, usual, cases_first, example):
+``example`` is the least case location in the row's window behind a street's label (None
+if the window has no case report), an address's label itself."""
 
 
 def windows_of(rules: PatternRules) -> str:
@@ -80,12 +82,17 @@ def _figure_rules(rules: PatternRules) -> PatternRules:
 
 
 def _row(district: str, kind: PatternKind, pattern: Pattern, label: str | None,
-         usual: float | None = None) -> _Row:
+         usual: float | None = None, example: str | None = None) -> _Row:
     refs = pattern.case_refs
     spans = len(refs) + (1 if pattern.imported_reports else 0)
     return (district, kind.value, pattern.key, label, pattern.reports, pattern.imported_reports,
             spans, ",".join(refs), usual,
-            1 if pattern.reports - pattern.imported_reports > 0 else 0)
+            1 if pattern.reports - pattern.imported_reports > 0 else 0, example)
+
+
+def _example(pattern: Pattern) -> str | None:
+    # A street's least case location in the window (its label before _place_label).
+    return pattern.label if pattern.reports - pattern.imported_reports > 0 else None
 
 
 def _figures(connection: sa.Connection, district: District, rules: PatternRules, now: datetime,
@@ -119,7 +126,7 @@ def _figures(connection: sa.Connection, district: District, rules: PatternRules,
             refs = p._refs(row[-1], distinct=True)
             label = row[3] if labelled else p._place_label(kind, row[1], row[1])
             rows.append((code, kind.value, row[1], label, row[2], 0, len(refs), ",".join(refs),
-                         None, 1))
+                         None, 1, label if labelled else None))
     periods = rules.hotspot_baseline_months / rules.hotspot_recent_months
     for repeat, hotspot, found in (
             (PatternKind.STREET, PatternKind.HOTSPOT_STREET, scans.street(PatternKind.STREET)),
@@ -129,13 +136,15 @@ def _figures(connection: sa.Connection, district: District, rules: PatternRules,
             if pattern.reports >= KEPT_MIN_REPORTS:
                 # An LSOA's label (its name) is looked up when read.
                 label = p._place_label(repeat, pattern.key, pattern.label) if street else None
-                rows.append(_row(code, repeat, pattern, label))
+                rows.append(_row(code, repeat, pattern, label,
+                                 example=_example(pattern) if street else None))
         before = found["before"]
         for place, pattern in found["recent"].items():
             usual = before[place].reports / periods if place in before else 0.0
             label = (p._place_label(hotspot, pattern.key, pattern.label) if street
                      else pattern.label)
-            rows.append(_row(code, hotspot, pattern, label, usual))
+            rows.append(_row(code, hotspot, pattern, label, usual,
+                             _example(pattern) if street else None))
     found_people = later.result() if later is not None else people(connection)
     for pattern in found_people:
         rows.append(_row(code, pattern.kind, pattern, pattern.label))
@@ -165,37 +174,77 @@ def _now_text(now: datetime) -> str:
 _Keys = dict[str, set[str]]
 
 
+def _at_text(at: datetime) -> str:
+    """An instant as the store writes ``occurred_at`` (UTC, text), to compare with it."""
+    if at.tzinfo is not None:
+        at = at.astimezone(UTC)
+    return at.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+@dataclass(frozen=True)
+class _Bounds:
+    """The windows of the case scans at one instant, as text: repeats [since, now), recent
+    [recent, now), before [base, recent)."""
+
+    since: str
+    recent: str
+    base: str
+    now: str
+
+    @classmethod
+    def of(cls, scans: p._Scans) -> _Bounds:
+        return cls(_at_text(scans.since), _at_text(scans.recent_since),
+                   _at_text(scans.base_since), _at_text(scans.now))
+
+    def windows(self, occurred: str) -> tuple[str, ...]:
+        if occurred >= self.now:
+            return ()
+        found = ("repeat",) if occurred >= self.since else ()
+        if occurred >= self.recent:
+            return (*found, "recent")
+        return (*found, "before") if occurred >= self.base else found
+
+
+_Image = tuple[str, str, str, str, str, int, str, str, str]
+"""An incident as logged: (district, case_id, case_ref, case_location, occurred_at, deleted,
+address_key, street_key, postcode_key)."""
+IMAGE_COLUMNS = ("district, case_id, case_ref, case_location, occurred_at, deleted, "
+                 "address_key, street_key, postcode_key")
+PLACE_SCANS = (("address", 6), ("street", 7), ("postcode", 8))
+WINDOWS_OF_SCAN = {"address": ("repeat",), "postcode": ("repeat",),
+                   "street": ("repeat", "recent", "before")}
+REF_WINDOWS = ("repeat", "recent")
+"""The windows whose case refs and label a row keeps (repeats, a hotspot's recent)."""
+
+
 def _crossed(connection: sa.Connection, districts: list[District], rules: PatternRules,
-             then: datetime, now: datetime) -> dict[str, _Keys]:
-    """Per district, the keys whose reports crossed an edge of a window between ``then``
-    and ``now`` (read from ``ix_incident_occurred`` and the imported reports' month)."""
+             then: datetime, now: datetime
+             ) -> tuple[dict[str, _Keys], dict[str, list[_Image]]]:
+    """Per district, the imported reports' keys whose month crossed an edge of a window
+    between ``then`` and ``now`` (recounted), and the incidents whose time crossed one
+    (read from ``ix_incident_occurred``: their figures move by delta)."""
     rules = _figure_rules(rules)
     # The scans' own bounds at both instants (no statement is run making them).
     edges = [p._Scans(connection, None, rules, at, repeats=True, hotspots=True, keys={})
              for at in (then, now)]
     codes = [d.value for d in districts]
     found: dict[str, _Keys] = {code: {scan: set() for scan in SCANS} for code in codes}
+    images: dict[str, dict[int, _Image]] = {code: {} for code in codes}
     for name in ("now", "since", "recent_since", "base_since"):
         lo, hi = sorted(getattr(scans, name) for scans in edges)
         if lo == hi:
             continue
         # Led by the time: a few minutes' or a day's reports, whatever their district.
-        crossing = [Incident.occurred_at >= lo, Incident.occurred_at < hi,
-                    Incident.district.in_(districts)]
-        for district, address, street, postcode in connection.execute(
-                sa.select(p._text(Incident.district), Incident.address_key,
-                          Incident.street_key, Incident.postcode_key).distinct()
-                .with_hint(Incident, "INDEXED BY ix_incident_occurred").where(*crossing)):
-            keys = found[district]
-            keys["address"].add(address)
-            keys["street"].add(street)
-            keys["postcode"].add(postcode)
-        for district, person in connection.execute(
-                sa.select(p._text(Incident.district), Party.person_key).distinct()
-                .select_from(Incident).join(Party, Party.case_id == Incident.case_id)
+        for rowid, *image in connection.execute(
+                sa.select(sa.literal_column("incident.rowid"), p._text(Incident.district),
+                          Incident.case_id, Incident.case_ref, Incident.case_location,
+                          sa.type_coerce(Incident.occurred_at, sa.String),
+                          sa.type_coerce(Incident.deleted, sa.Integer), Incident.address_key,
+                          Incident.street_key, Incident.postcode_key)
                 .with_hint(Incident, "INDEXED BY ix_incident_occurred")
-                .where(*crossing, Party.role.in_(list(p.PEOPLE)))):
-            found[district]["person"].add(person)
+                .where(Incident.occurred_at >= lo, Incident.occurred_at < hi,
+                       Incident.district.in_(districts))):
+            images[image[0]][rowid] = tuple(image)  # type: ignore[assignment]
     for name in ("since_month", "until_month", "recent_month", "base_month"):
         lo, hi = sorted(getattr(scans, name) for scans in edges)
         if lo == hi:
@@ -210,7 +259,238 @@ def _crossed(connection: sa.Connection, districts: list[District], rules: Patter
     for keys in found.values():
         for each in keys.values():
             each.discard("")
-    return found
+    return found, {code: list(rows.values()) for code, rows in images.items()}
+
+
+class _Tally:
+    """What the incidents moved of one key's figures: reports by window, and by window the
+    net reports of each case (its ref, or for people its id and ref) and of each location."""
+
+    __slots__ = ("reports", "cases", "locations")
+
+    def __init__(self) -> None:
+        self.reports: dict[str, int] = {}
+        self.cases: dict[str, dict[tuple[str, str], int]] = {}
+        self.locations: dict[str, dict[str, int]] = {}
+
+    def add(self, sign: int, window: str, case: tuple[str, str], location: str | None) -> None:
+        self.reports[window] = self.reports.get(window, 0) + sign
+        if window in REF_WINDOWS:
+            cases = self.cases.setdefault(window, {})
+            cases[case] = cases.get(case, 0) + sign
+            if location is not None:
+                places = self.locations.setdefault(window, {})
+                places[location] = places.get(location, 0) + sign
+
+    def moved(self, window: str) -> bool:
+        """Whether anything in ``window`` moved (net of the -1s and +1s)."""
+        return bool(self.reports.get(window) or any(self.cases.get(window, {}).values())
+                    or any(self.locations.get(window, {}).values()))
+
+
+class _Fallback(Exception):
+    """A key whose figures a delta cannot tell (e.g. its least location left): recounted."""
+
+
+def _tally(district: str, events: list[tuple[int, _Image, _Bounds]], deleted: set[str],
+           parties: dict[str, list[tuple[str, str]]]) -> dict[tuple[str, str], _Tally]:
+    """Per (scan, key) of ``district``: the events (sign, incident, the windows it is
+    counted in) added up, as the scans count them (no deleted incident or case, no empty
+    key; a case's victims and perpetrators as named now)."""
+    tallies: dict[tuple[str, str], _Tally] = {}
+    for sign, image, bounds in events:
+        if image[0] != district or image[5] or image[2] in deleted:
+            continue
+        windows = bounds.windows(image[4])
+        if not windows:
+            continue
+        ref, location = image[2], image[3]
+        for scan, at in PLACE_SCANS:
+            key = image[at]
+            if not key:
+                continue
+            tally = tallies.get((scan, key))
+            if tally is None:
+                tally = tallies[(scan, key)] = _Tally()
+            for window in windows:
+                if window in WINDOWS_OF_SCAN[scan]:
+                    tally.add(sign, window, ("", ref),
+                              location if scan != "postcode" else None)
+        if "repeat" in windows:
+            for role, person in parties.get(image[1], ()):
+                tally = tallies.get((role, person))
+                if tally is None:
+                    tally = tallies[(role, person)] = _Tally()
+                tally.add(sign, "repeat", (image[1], ref), None)
+    return tallies
+
+
+PERSON_KINDS = {"victim": PatternKind.VICTIM, "perpetrator": PatternKind.PERPETRATOR}
+PRESENCE = {
+    # Whether a case still has a report at a place in a window: a seek in the key-led index.
+    "address": ("ix_incident_address", "address_key"),
+    "street": ("ix_incident_street", "street_key"),
+    "postcode": ("ix_incident_postcode", "postcode_key"),
+}
+
+
+def _present(cursor: Any, district: str, scan: str, asked: list[tuple[str, str]],
+             lo: str, hi: str) -> dict[tuple[str, str], str | None]:
+    """For each (key, case) asked (a case ref, or for people a case id), the ref of the
+    case's reports in [lo, hi) (None: none left), read in one statement."""
+    if not asked:
+        return {}
+    if scan in PRESENCE:
+        index, column = PRESENCE[scan]
+        sql = (f"SELECT j.value ->> 0, j.value ->> 1, (SELECT min(case_ref) FROM incident "
+               f"INDEXED BY {index} WHERE district = ? AND {column} = j.value ->> 0 "
+               f"AND case_ref = j.value ->> 1 AND occurred_at >= ? AND occurred_at < ? "
+               f"AND NOT deleted) FROM json_each(?) AS j")
+    else:
+        sql = ("SELECT j.value ->> 0, j.value ->> 1, (SELECT min(case_ref) FROM incident "
+               "INDEXED BY ix_incident_case WHERE district = ? AND case_id = j.value ->> 1 "
+               "AND occurred_at >= ? AND occurred_at < ? AND NOT deleted) FROM json_each(?) AS j")
+    cursor.execute(sql, (district, lo, hi, json.dumps(asked)))
+    return {(key, case): ref for key, case, ref in cursor}
+
+
+def _moved_rows(cursor: Any, district: District, rules: PatternRules, bounds: _Bounds,
+                tallies: dict[tuple[str, str], _Tally], deleted: set[str]
+                ) -> tuple[list[_Row], list[tuple[str, str]], set[tuple[str, str]]]:
+    """The kept rows of the keys ``tallies`` moved, with the deltas added: (rows to write,
+    (kind, key) rows to remove, (scan, key) to recount instead)."""
+    code = district.value
+    periods = rules.hotspot_baseline_months / rules.hotspot_recent_months
+    recount: set[tuple[str, str]] = set()
+    # The kept rows of those keys, by kind.
+    wanted: dict[str, list[str]] = {}
+    for (scan, key) in tallies:
+        kinds = ([PERSON_KINDS[scan].value] if scan in PERSON_KINDS
+                 else [k.value for k in SCANS[scan]])
+        for kind in kinds:
+            wanted.setdefault(kind, []).append(key)
+    held: dict[tuple[str, str], list] = {}
+    for kind, keys in wanted.items():
+        cursor.execute(
+            "SELECT kind, key, label, reports, imported, refs, usual, cases_first, example "
+            "FROM pattern_snapshot WHERE district = ? AND kind = ? "
+            "AND key IN (SELECT value FROM json_each(?))", (code, kind, json.dumps(keys)))
+        for row in cursor:
+            held[(row[0], row[1])] = list(row)
+    # Which (key, case) to look up: a case whose net reports fell in a window may have none
+    # left there (its ref then leaves the row).
+    asked: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for (scan, key), tally in tallies.items():
+        for window, cases in tally.cases.items():
+            for (case_id, ref), net in cases.items():
+                if net < 0:
+                    asked.setdefault((scan if scan in PRESENCE else "person", window), []
+                                     ).append((key, case_id or ref))
+    spans = {"repeat": (bounds.since, bounds.now), "recent": (bounds.recent, bounds.now)}
+    left: dict[tuple[str, str], dict[tuple[str, str], str | None]] = {}
+    for (scan, window), pairs in asked.items():
+        left[(scan, window)] = _present(cursor, code, scan, sorted(set(pairs)), *spans[window])
+    # A person's name on a case that came into their window: their label may be it.
+    names: dict[tuple[str, str, str], str] = {}
+    wanted_names = sorted({(role, key, case_id) for (role, key), tally in tallies.items()
+                           if role in PERSON_KINDS
+                           for (case_id, _ref), net in tally.cases.get("repeat", {}).items()
+                           if net})
+    if wanted_names:
+        cursor.execute(
+            "SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, (SELECT min(name) FROM party "
+            "WHERE case_id = j.value ->> 2 AND role = j.value ->> 0 "
+            "AND person_key = j.value ->> 1 AND NOT deleted) FROM json_each(?) AS j",
+            (json.dumps(wanted_names),))
+        names = {(role, key, case_id): name for role, key, case_id, name in cursor}
+
+    rows: list[_Row] = []
+    removed: list[tuple[str, str]] = []
+    for (scan, key), tally in tallies.items():
+        kinds = ([PERSON_KINDS[scan]] if scan in PERSON_KINDS
+                 else list(SCANS[scan]))
+        try:
+            made: list[_Row] = []
+            gone: list[tuple[str, str]] = []
+            for kind in kinds:
+                window = "recent" if kind in HOTSPOT_KINDS else "repeat"
+                row = held.get((kind.value, key))
+                if row is None:
+                    if tally.moved(window):
+                        raise _Fallback  # not kept (too few reports, or none recent)
+                    continue
+                if not tally.moved(window) and not (kind in HOTSPOT_KINDS
+                                                   and tally.reports.get("before")):
+                    continue
+                _kind, _key, label, reports, imported, refs_text, usual, _first, example = row
+                reports += tally.reports.get(window, 0)
+                if kind in HOTSPOT_KINDS:
+                    before = round((usual or 0.0) * periods) + tally.reports.get("before", 0)
+                    usual = before / periods if before else 0.0
+                    if reports <= 0:
+                        gone.append((kind.value, key))
+                        continue
+                elif reports < KEPT_MIN_REPORTS:
+                    gone.append((kind.value, key))
+                    continue
+                refs = refs_text.split(",") if refs_text else []
+                full = len(refs) >= p.CASES_LISTED
+                person = scan in PERSON_KINDS
+                scan_of = "person" if person else scan
+                for (case_id, ref), net in sorted(tally.cases.get(window, {}).items()):
+                    if net == 0 or not ref:
+                        continue
+                    listed = ref in refs
+                    if net > 0:
+                        # It has reports there now: listed if among the first refs.
+                        if not listed and (not full or ref < refs[-1]):
+                            refs.append(ref)
+                            refs.sort()
+                            del refs[p.CASES_LISTED:]
+                        if person:
+                            name = names.get((scan, key, case_id))
+                            if name is not None and (label is None or name < label):
+                                label = name
+                        continue
+                    now_ref = left[(scan_of, window)].get((key, case_id or ref))
+                    if now_ref is not None:
+                        if now_ref != ref or (not listed and not full):
+                            raise _Fallback  # refs not as logged: recount
+                        continue
+                    if person and names.get((scan, key, case_id)) == label:
+                        raise _Fallback  # their least name may have left with the case
+                    if not listed:
+                        if not full:
+                            raise _Fallback
+                        continue
+                    if full:
+                        raise _Fallback  # the next ref after the listed ones is not kept
+                    refs.remove(ref)
+                if scan in ("address", "street"):
+                    locations = tally.locations.get(window, {})
+                    for location, net in locations.items():
+                        if net < 0 and (example is None or location <= example):
+                            raise _Fallback  # the least location may have left
+                    added = [location for location, net in locations.items() if net > 0]
+                    if added and (example is None or min(added) < example):
+                        example = min(added)
+                    if reports - imported <= 0:
+                        example = None
+                    if scan == "address":
+                        label = example
+                    else:
+                        label = p._place_label(kind, key, example if example is not None
+                                               else key)
+                spans_now = len(refs) + (1 if imported else 0)
+                made.append((code, kind.value, key, label, reports, imported, spans_now,
+                             ",".join(refs), usual if kind in HOTSPOT_KINDS else None,
+                             1 if reports - imported > 0 else 0,
+                             example if scan in ("address", "street") else None))
+            rows += made
+            removed += gone
+        except _Fallback:
+            recount.add((scan if scan not in PERSON_KINDS else "person", key))
+    return rows, removed, recount
 
 
 def _kept(connection: sa.Connection) -> dict[str, _Kept]:
@@ -229,6 +509,13 @@ class _Change:
     consumed: list[tuple[str, str, int]]
     """The dirty marks now answered (kind, key, generation): each is removed if it has not
     been marked again since it was read."""
+    logged: int = 0
+    """The incident changes answered: those logged up to this seq (later ones are marked)."""
+    removed: list[tuple[str, str]] = field(default_factory=list)
+    """(kind, key) rows replaced by ``rows`` or gone (moved by deltas)."""
+
+
+MARK = " ON CONFLICT DO UPDATE SET gen = gen + 1"
 
 
 def _write(connection: sa.Connection, changes: list[_Change], kept: _Kept) -> bool:
@@ -254,15 +541,35 @@ def _write(connection: sa.Connection, changes: list[_Change], kept: _Kept) -> bo
                         "AND key IN (SELECT value FROM json_each(:keys))"),
                         {"d": code, "kinds": json.dumps([k.value for k in SCANS[scan]]),
                          "keys": json.dumps(wanted)})
+            if change.removed:
+                connection.exec_driver_sql(
+                    "DELETE FROM pattern_snapshot WHERE district = ? AND kind = ? AND key = ?",
+                    [(code, *row) for row in change.removed])
             if change.consumed:
                 connection.exec_driver_sql(
                     "DELETE FROM pattern_dirty WHERE district = ? AND kind = ? AND key = ? "
                     "AND gen = ?", [(code, *mark) for mark in change.consumed])
+            # Incidents changed after the figures were read: their keys are marked (and
+            # recounted next time); all that was logged is answered.
+            later = {"d": code, "seq": change.logged}
+            connection.execute(sa.text(
+                "INSERT INTO pattern_dirty (district, kind, key) "
+                "SELECT district, 'address', address_key FROM pattern_change "
+                "WHERE district = :d AND seq > :seq AND address_key != '' "
+                "UNION SELECT district, 'street', street_key FROM pattern_change "
+                "WHERE district = :d AND seq > :seq AND street_key != '' "
+                "UNION SELECT district, 'postcode', postcode_key FROM pattern_change "
+                "WHERE district = :d AND seq > :seq AND postcode_key != '' "
+                "UNION SELECT c.district, 'person', p.person_key FROM pattern_change c "
+                "JOIN party p ON p.case_id = c.case_id WHERE c.district = :d AND c.seq > :seq "
+                "AND p.role IN ('victim', 'perpetrator') AND p.person_key != ''" + MARK), later)
+            connection.execute(sa.text("DELETE FROM pattern_change WHERE district = :d"),
+                               {"d": code})
             if change.rows:
                 connection.exec_driver_sql(
                     "INSERT INTO pattern_snapshot (district, kind, key, label, reports, "
-                    "imported, spans, refs, usual, cases_first) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", change.rows)
+                    "imported, spans, refs, usual, cases_first, example) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", change.rows)
             connection.execute(sa.text(
                 "INSERT OR REPLACE INTO pattern_snapshot_district (district, windows, now) "
                 "VALUES (:d, :w, :n)"), {"d": code, "w": kept.windows, "n": kept.now})
@@ -276,39 +583,106 @@ def _write(connection: sa.Connection, changes: list[_Change], kept: _Kept) -> bo
 def _refresh_once(connection: sa.Connection, districts: list[District], rules: PatternRules,
                   now: datetime, beside: ThreadPoolExecutor | None) -> bool:
     """One attempt at bringing the districts' kept rows to ``now``: the districts kept
-    with these windows refreshed for their changed keys, in one transaction; then each
-    of the others computed in full, in its own. False if another process moved them."""
+    with these windows moved by the incidents changed and crossed (deltas) and recounted
+    for their marked keys, in one transaction; then each of the others computed in full,
+    in its own. False if another process moved them."""
     windows = windows_of(rules)
     target = _Kept(windows, _now_text(now))
-    kept = _kept(connection)
-    current = [d for d in districts if (k := kept.get(d.value)) is not None
-               and k.windows == windows and _comparable(k.now, now)]
-    full = [d for d in districts if d not in current]
-    marked: dict[str, list[tuple[str, str, int]]] = {}
-    for district, scan, key, gen in connection.execute(sa.text(
-            "SELECT district, kind, key, gen FROM pattern_dirty")):
-        marked.setdefault(district, []).append((scan, key, gen))
-    crossed: dict[str, _Keys] = {}
-    for then in sorted({kept[d.value].now for d in current}):
-        group = [d for d in current if kept[d.value].now == then]
-        crossed |= _crossed(connection, group, rules, datetime.fromisoformat(then), now)
-    connection.rollback()  # the figures are read afresh below
+    driver = connection.connection.driver_connection
+    cursor = driver.cursor()  # type: ignore[union-attr]
     changes: list[_Change] = []
-    for district in current:
-        keys = crossed[district.value]
-        mine = marked.get(district.value, [])
-        for scan, key, _gen in mine:
-            keys.setdefault(scan, set()).add(key)
-        size = sum(len(found) for found in keys.values())
-        if size == 0:
-            continue  # nothing moved: the rows stand for ``now`` as they are
-        if size > REFRESH_MAX_KEYS:
-            full.append(district)
-            continue
-        wanted = {scan: sorted(found) for scan, found in keys.items() if found}
-        rows = _figures(connection, district, rules, now, wanted, beside)
+    full: list[District] = []
+    try:
+        # One read transaction: the log, the marks, the kept rows and the figures recounted
+        # all as of one instant (what was logged up to ``logged`` is in them, no more).
+        cursor.execute("BEGIN")
+        kept = _kept(connection)
+        current = [d for d in districts if (k := kept.get(d.value)) is not None
+                   and k.windows == windows and _comparable(k.now, now)]
+        full = [d for d in districts if d not in current]
+        cursor.execute("SELECT coalesce(max(seq), 0) FROM pattern_change")
+        logged = cursor.fetchone()[0]
+        marked: dict[str, list[tuple[str, str, int]]] = {}
+        for district, scan, key, gen in connection.execute(sa.text(
+                "SELECT district, kind, key, gen FROM pattern_dirty")):
+            marked.setdefault(district, []).append((scan, key, gen))
+        changed: dict[str, list[tuple[int, _Image]]] = {}
+        if current:
+            cursor.execute(f"SELECT district, sign, {IMAGE_COLUMNS} FROM pattern_change "
+                           "WHERE seq <= ? AND district IN (SELECT value FROM json_each(?))",
+                           (logged, json.dumps([d.value for d in current])))
+            for district, sign, *image in cursor:
+                changed.setdefault(district, []).append((sign, tuple(image)))  # type: ignore
+        crossed: dict[str, _Keys] = {}
+        crossing: dict[str, list[_Image]] = {}
+        for then in sorted({kept[d.value].now for d in current}):
+            group = [d for d in current if kept[d.value].now == then]
+            keys_of, images_of = _crossed(connection, group, rules,
+                                          datetime.fromisoformat(then), now)
+            crossed |= keys_of
+            crossing |= images_of
+        figure_rules = _figure_rules(rules)
+        deleted = set(connection.execute(
+            sa.select(Case.ref).where(Case.deleted == sa.true())).scalars())
+        at_now = _Bounds.of(p._Scans(connection, None, figure_rules, now, repeats=True,
+                                     hotspots=True, keys={}))
+        for district in current:
+            code = district.value
+            keys = crossed[code]
+            mine = marked.get(code, [])
+            for scan, key, _gen in mine:
+                keys.setdefault(scan, set()).add(key)
+            then = _Bounds.of(p._Scans(connection, None, figure_rules,
+                                       datetime.fromisoformat(kept[code].now), repeats=True,
+                                       hotspots=True, keys={}))
+            # Logged changes counted at the rows' instant; crossings at both instants.
+            events = [(sign, image, then) for sign, image in changed.get(code, [])]
+            for image in crossing.get(code, []):
+                events.append((-1, image, then))
+                events.append((1, image, at_now))
+            if not events and not any(keys.values()):
+                continue  # nothing moved: the rows stand for ``now`` as they are
+            case_ids = sorted({image[1] for _s, image, _b in events})
+            parties: dict[str, list[tuple[str, str]]] = {}
+            if case_ids:
+                cursor.execute(
+                    "SELECT DISTINCT case_id, role, person_key FROM party "
+                    "WHERE case_id IN (SELECT value FROM json_each(?)) "
+                    "AND role IN ('victim', 'perpetrator') AND NOT deleted "
+                    "AND person_key != ''", (json.dumps(case_ids),))
+                for case_id, role, person in cursor:
+                    parties.setdefault(case_id, []).append((role, person))
+            tallies = _tally(code, events, deleted, parties)
+            # Keys recounted (marked) take no delta: their figures are read afresh.
+            for scan, found in keys.items():
+                for key in found:
+                    if scan == "person":
+                        for role in PERSON_KINDS:
+                            tallies.pop((role, key), None)
+                    else:
+                        tallies.pop((scan, key), None)
+            if len(tallies) + sum(len(found) for found in keys.values()) > REFRESH_MAX_KEYS:
+                full.append(district)
+                continue
+            rows, removed, recount = _moved_rows(cursor, district, figure_rules, at_now,
+                                                 tallies, deleted)
+            for scan, key in recount:
+                keys.setdefault(scan, set()).add(key)
+            wanted = {scan: sorted(found) for scan, found in keys.items() if found}
+            # Rows recounted replace the moved ones of the same scan and key.
+            recounted = {(kind.value, key) for scan, found in wanted.items()
+                         for kind in SCANS[scan] for key in found}
+            rows = [row for row in rows if (row[1], row[2]) not in recounted]
+            removed = [row for row in removed if row not in recounted]
+            removed += [(row[1], row[2]) for row in rows]
+            if wanted:
+                rows += _figures(connection, district, rules, now, wanted, beside)
+            changes.append(_Change(district, kept[code], rows, wanted, mine, logged, removed))
+    finally:
+        cursor.close()
         connection.rollback()
-        changes.append(_Change(district, kept[district.value], rows, wanted, mine))
+        if driver is not None and driver.in_transaction:
+            driver.rollback()
     if changes and not _write(connection, changes, target):
         return False
     for district in sorted(full, key=lambda d: d.value):
@@ -323,14 +697,17 @@ def _refresh_once(connection: sa.Connection, districts: list[District], rules: P
             if _kept(connection).get(district.value) != PENDING:
                 return False  # another process got there first
             expected = PENDING
-        # Every mark read before the figures are read is answered by them.
+        # Every mark and change logged before the figures are read is answered by them.
         mine = [tuple(row) for row in connection.execute(sa.text(
             "SELECT kind, key, gen FROM pattern_dirty WHERE district = :d"),
             {"d": district.value})]
+        logged = connection.execute(sa.text(
+            "SELECT coalesce(max(seq), 0) FROM pattern_change")).scalar()
         connection.rollback()
         rows = _figures(connection, district, rules, now, None, beside)
         connection.rollback()
-        if not _write(connection, [_Change(district, expected, rows, None, mine)], target):
+        if not _write(connection, [_Change(district, expected, rows, None, mine, logged)],
+                      target):
             return False
     return True
 
@@ -438,6 +815,7 @@ def mark_stale(connection: sa.Connection) -> None:
     connection.exec_driver_sql("DELETE FROM pattern_snapshot_district")
     connection.exec_driver_sql("DELETE FROM pattern_snapshot")
     connection.exec_driver_sql("DELETE FROM pattern_dirty")
+    connection.exec_driver_sql("DELETE FROM pattern_change")
 
 
 def trigger_names(connection: sa.Connection) -> list[str]:
