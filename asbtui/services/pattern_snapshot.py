@@ -173,6 +173,12 @@ def _now_text(now: datetime) -> str:
 
 _Keys = dict[str, set[str]]
 
+REASONS: dict = {}
+LAST = {"moved": 0, "fallback": 0, "marked": 0}
+"""What the last refresh in this process did: keys moved by deltas, keys a delta could not
+tell (recounted), keys marked or crossed by imported reports (recounted). For tests and
+benchmarks."""
+
 
 def _at_text(at: datetime) -> str:
     """An instant as the store writes ``occurred_at`` (UTC, text), to compare with it."""
@@ -416,8 +422,10 @@ def _moved_rows(cursor: Any, district: District, rules: PatternRules, bounds: _B
                 window = "recent" if kind in HOTSPOT_KINDS else "repeat"
                 row = held.get((kind.value, key))
                 if row is None:
-                    if tally.moved(window):
-                        raise _Fallback  # not kept (too few reports, or none recent)
+                    # Not kept: fewer than two reports (a repeat), or none (recent). Fewer
+                    # still stays so; more must be counted.
+                    if tally.reports.get(window, 0) > 0:
+                        raise _Fallback(1)
                     continue
                 if not tally.moved(window) and not (kind in HOTSPOT_KINDS
                                                    and tally.reports.get("before")):
@@ -455,22 +463,22 @@ def _moved_rows(cursor: Any, district: District, rules: PatternRules, bounds: _B
                     now_ref = left[(scan_of, window)].get((key, case_id or ref))
                     if now_ref is not None:
                         if now_ref != ref or (not listed and not full):
-                            raise _Fallback  # refs not as logged: recount
+                            raise _Fallback(2)  # refs not as logged: recount
                         continue
                     if person and names.get((scan, key, case_id)) == label:
-                        raise _Fallback  # their least name may have left with the case
+                        raise _Fallback(3)  # their least name may have left with the case
                     if not listed:
                         if not full:
-                            raise _Fallback
+                            raise _Fallback(4)
                         continue
                     if full:
-                        raise _Fallback  # the next ref after the listed ones is not kept
+                        raise _Fallback(5)  # the next ref after the listed ones is not kept
                     refs.remove(ref)
                 if scan in ("address", "street"):
                     locations = tally.locations.get(window, {})
                     for location, net in locations.items():
                         if net < 0 and (example is None or location <= example):
-                            raise _Fallback  # the least location may have left
+                            raise _Fallback(6)  # the least location may have left
                     added = [location for location, net in locations.items() if net > 0]
                     if added and (example is None or min(added) < example):
                         example = min(added)
@@ -488,8 +496,10 @@ def _moved_rows(cursor: Any, district: District, rules: PatternRules, bounds: _B
                              example if scan in ("address", "street") else None))
             rows += made
             removed += gone
-        except _Fallback:
-            recount.add((scan if scan not in PERSON_KINDS else "person", key))
+        except _Fallback as why:
+            which = scan if scan not in PERSON_KINDS else "person"
+            REASONS[(which, why.args[0])] = REASONS.get((which, why.args[0]), 0) + 1
+            recount.add((which, key))
     return rows, removed, recount
 
 
@@ -512,7 +522,7 @@ class _Change:
     logged: int = 0
     """The incident changes answered: those logged up to this seq (later ones are marked)."""
     removed: list[tuple[str, str]] = field(default_factory=list)
-    """(kind, key) rows replaced by ``rows`` or gone (moved by deltas)."""
+    """(kind, key) rows gone (moved by deltas below what is kept)."""
 
 
 MARK = " ON CONFLICT DO UPDATE SET gen = gen + 1"
@@ -566,8 +576,9 @@ def _write(connection: sa.Connection, changes: list[_Change], kept: _Kept) -> bo
             connection.execute(sa.text("DELETE FROM pattern_change WHERE district = :d"),
                                {"d": code})
             if change.rows:
+                # Moved rows replace their kept selves (recounted ones were removed above).
                 connection.exec_driver_sql(
-                    "INSERT INTO pattern_snapshot (district, kind, key, label, reports, "
+                    "INSERT OR REPLACE INTO pattern_snapshot (district, kind, key, label, reports, "
                     "imported, spans, refs, usual, cases_first, example) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", change.rows)
             connection.execute(sa.text(
@@ -588,6 +599,7 @@ def _refresh_once(connection: sa.Connection, districts: list[District], rules: P
     in its own. False if another process moved them."""
     windows = windows_of(rules)
     target = _Kept(windows, _now_text(now))
+    LAST.update(dict.fromkeys(LAST, 0))
     driver = connection.connection.driver_connection
     cursor = driver.cursor()  # type: ignore[union-attr]
     changes: list[_Change] = []
@@ -666,6 +678,9 @@ def _refresh_once(connection: sa.Connection, districts: list[District], rules: P
                 continue
             rows, removed, recount = _moved_rows(cursor, district, figure_rules, at_now,
                                                  tallies, deleted)
+            LAST["moved"] += len(tallies) - len(recount)
+            LAST["fallback"] += len(recount)
+            LAST["marked"] += sum(len(found) for found in keys.values())
             for scan, key in recount:
                 keys.setdefault(scan, set()).add(key)
             wanted = {scan: sorted(found) for scan, found in keys.items() if found}
@@ -674,7 +689,6 @@ def _refresh_once(connection: sa.Connection, districts: list[District], rules: P
                          for kind in SCANS[scan] for key in found}
             rows = [row for row in rows if (row[1], row[2]) not in recounted]
             removed = [row for row in removed if row not in recounted]
-            removed += [(row[1], row[2]) for row in rows]
             if wanted:
                 rows += _figures(connection, district, rules, now, wanted, beside)
             changes.append(_Change(district, kept[code], rows, wanted, mine, logged, removed))
