@@ -10,6 +10,7 @@ computation (``kept=False``).
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import sqlite3
 from datetime import date, datetime, timedelta
@@ -271,21 +272,42 @@ class Walk:
                                      timedelta(days=95), -timedelta(days=2)])
 
 
+def walk(store, seed: int, rounds: int, most_edits: int, districts: list) -> tuple[list, dict]:
+    """Edits and time moved at random, the kept patterns compared with the full computation
+    after each round; what was done, and how the refreshes answered (keys moved by deltas,
+    recounted)."""
+    rng = random.Random(seed)
+    walker = Walk(store, rng, AS_OF)
+    done: list[str] = []
+    answered = dict.fromkeys(pattern_snapshot.LAST, 0)
+    try:
+        for round_ in range(rounds):
+            for _ in range(rng.randint(1, most_edits)):
+                done.append(walker.step())
+            rules = RULES[round_ % len(RULES)]
+            district = rng.choice(districts)
+            same_patterns(store, walker.now, rules, district)
+            for name, count in pattern_snapshot.LAST.items():
+                answered[name] += count
+            if round_ % 3 == 0:
+                same_patterns(store, walker.now, rules, None)
+    finally:
+        walker.raw.close()
+    return done, answered
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_kept_patterns_stay_the_full_computation_through_random_edits_and_time(
         demo_store, seed: int) -> None:
-    rng = random.Random(seed)
-    walk = Walk(demo_store, rng, AS_OF)
-    done: list[str] = []
-    try:
-        for round_ in range(14):
-            for _ in range(rng.randint(1, 4)):
-                done.append(walk.step())
-            rules = RULES[round_ % len(RULES)]
-            district = rng.choice([None, District.THA, District.DOV])
-            same_patterns(demo_store, walk.now, rules, district)
-            if round_ % 3 == 0:
-                same_patterns(demo_store, walk.now, rules, None)
-    finally:
-        walk.raw.close()
+    done, answered = walk(demo_store, seed, 14, 4, [None, District.THA, District.DOV])
     assert "move_time" in done or seed != 1
+    # The deltas were exercised, not only recounts.
+    assert answered["moved"] > 0
+
+
+@pytest.mark.skipif(not os.environ.get("ASBTUI_LONG_WALK"), reason="by hand: ASBTUI_LONG_WALK=1")
+@pytest.mark.parametrize("seed", range(10, 16))
+def test_kept_patterns_through_a_longer_walk(demo_store, seed: int) -> None:
+    _done, answered = walk(demo_store, seed, 30, 5,
+                           [None, District.THA, District.DOV, District.ASH])
+    assert answered["moved"] > 0
