@@ -25,6 +25,7 @@ district's rows meanwhile (another process refreshing), else it starts again.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,9 @@ if TYPE_CHECKING:
 
     from asbtui.db import Store
 
+DELTA_MAX_MOVES = 32
+"""More moves than this on one street or person: recounted rather than moved (a street
+of ~1,100 reports recounts in ~1.2 ms, a move costs ~25 us)."""
 REFRESH_MAX_KEYS = 20_000
 """More keys than this to refresh in one district: computed in full instead."""
 ATTEMPTS = 3
@@ -216,15 +220,16 @@ _Image = tuple[str, str, str, str, str, int, str, str, str]
 address_key, street_key, postcode_key)."""
 IMAGE_COLUMNS = ("district, case_id, case_ref, case_location, occurred_at, deleted, "
                  "address_key, street_key, postcode_key")
-PLACE_SCANS = (("address", 6), ("street", 7), ("postcode", 8))
-WINDOWS_OF_SCAN = {"address": ("repeat",), "postcode": ("repeat",),
-                   "street": ("repeat", "recent", "before")}
+RECOUNTED = (("address", 6), ("postcode", 8))
+"""Streets and people are moved by deltas (a street holds ~1,100 reports at 1,000,000
+cases, a repeat perpetrator ~100 cases); an address or a postcode holds a few reports:
+recounting it from its index costs less than its delta."""
 REF_WINDOWS = ("repeat", "recent")
 """The windows whose case refs and label a row keeps (repeats, a hotspot's recent)."""
 
 
-def _crossed(connection: sa.Connection, districts: list[District], rules: PatternRules,
-             then: datetime, now: datetime
+def _crossed(connection: sa.Connection, cursor: Any, districts: list[District],
+             rules: PatternRules, then: datetime, now: datetime
              ) -> tuple[dict[str, _Keys], dict[str, list[_Image]]]:
     """Per district, the imported reports' keys whose month crossed an edge of a window
     between ``then`` and ``now`` (recounted), and the incidents whose time crossed one
@@ -241,15 +246,11 @@ def _crossed(connection: sa.Connection, districts: list[District], rules: Patter
         if lo == hi:
             continue
         # Led by the time: a few minutes' or a day's reports, whatever their district.
-        for rowid, *image in connection.execute(
-                sa.select(sa.literal_column("incident.rowid"), p._text(Incident.district),
-                          Incident.case_id, Incident.case_ref, Incident.case_location,
-                          sa.type_coerce(Incident.occurred_at, sa.String),
-                          sa.type_coerce(Incident.deleted, sa.Integer), Incident.address_key,
-                          Incident.street_key, Incident.postcode_key)
-                .with_hint(Incident, "INDEXED BY ix_incident_occurred")
-                .where(Incident.occurred_at >= lo, Incident.occurred_at < hi,
-                       Incident.district.in_(districts))):
+        cursor.execute(f"SELECT rowid, {IMAGE_COLUMNS} FROM incident "
+                       "INDEXED BY ix_incident_occurred WHERE occurred_at >= ? "
+                       "AND occurred_at < ? AND district IN (SELECT value FROM json_each(?))",
+                       (_at_text(lo), _at_text(hi), json.dumps(codes)))
+        for rowid, *image in cursor:
             images[image[0]][rowid] = tuple(image)  # type: ignore[assignment]
     for name in ("since_month", "until_month", "recent_month", "base_month"):
         lo, hi = sorted(getattr(scans, name) for scans in edges)
@@ -298,37 +299,67 @@ class _Fallback(Exception):
     """A key whose figures a delta cannot tell (e.g. its least location left): recounted."""
 
 
-def _tally(district: str, events: list[tuple[int, _Image, _Bounds]], deleted: set[str],
-           parties: dict[str, list[tuple[str, str]]]) -> dict[tuple[str, str], _Tally]:
-    """Per (scan, key) of ``district``: the events (sign, incident, the windows it is
-    counted in) added up, as the scans count them (no deleted incident or case, no empty
-    key; a case's victims and perpetrators as named now)."""
-    tallies: dict[tuple[str, str], _Tally] = {}
-    for sign, image, bounds in events:
+_Move = tuple[_Image, tuple[tuple[str, int], ...]]
+"""An incident and how it moved in each window it entered (+1) or left (-1)."""
+
+
+def _moves(district: str, logged: list[tuple[int, _Image]], crossing: list[_Image],
+           then: _Bounds, now: _Bounds, deleted: set[str]) -> list[_Move]:
+    """What each change moved, as the scans count: logged changes at the rows' instant,
+    crossings by the windows they left and entered between the two instants. (No deleted
+    incident or case; nothing from another district.)"""
+    moves: list[_Move] = []
+    for sign, image in logged:
         if image[0] != district or image[5] or image[2] in deleted:
             continue
-        windows = bounds.windows(image[4])
-        if not windows:
+        windows = then.windows(image[4])
+        if windows:
+            moves.append((image, tuple((window, sign) for window in windows)))
+    for image in crossing:
+        if image[0] != district or image[5] or image[2] in deleted:
             continue
+        before, after = then.windows(image[4]), now.windows(image[4])
+        changes = tuple([(w, -1) for w in before if w not in after]
+                        + [(w, 1) for w in after if w not in before])
+        if changes:
+            moves.append((image, changes))
+    return moves
+
+
+def _tally(moves: list[_Move], parties: dict[str, list[tuple[str, str]]], recount: _Keys
+           ) -> tuple[dict[tuple[str, str], _Tally], dict[tuple[str, str], tuple[bool, int]]]:
+    """Per (scan, key): the moves added up (a case's victims and perpetrators as named
+    now); and per address and postcode (recounted, not moved): whether its reports, cases
+    or labels moved at all (False: only net of each other), and its reports' net move."""
+    tallies: dict[tuple[str, str], _Tally] = {}
+    nets: dict[tuple[str, str], dict[tuple[str, str], int]] = {}
+    streets = recount.get("street", set())
+    people = recount.get("person", set())
+    for image, changes in moves:
         ref, location = image[2], image[3]
-        for scan, at in PLACE_SCANS:
-            key = image[at]
-            if not key:
+        street = image[7] if image[7] not in streets else ""
+        for window, sign in changes:
+            if street:
+                tally = tallies.get(("street", street))
+                if tally is None:
+                    tally = tallies[("street", street)] = _Tally()
+                tally.add(sign, window, ("", ref), location)
+            if window != "repeat":
                 continue
-            tally = tallies.get((scan, key))
-            if tally is None:
-                tally = tallies[(scan, key)] = _Tally()
-            for window in windows:
-                if window in WINDOWS_OF_SCAN[scan]:
-                    tally.add(sign, window, ("", ref),
-                              location if scan != "postcode" else None)
-        if "repeat" in windows:
+            for scan, at in RECOUNTED:
+                key = image[at]
+                if key:
+                    net = nets.setdefault((scan, key), {})
+                    net[(ref, location)] = net.get((ref, location), 0) + sign
             for role, person in parties.get(image[1], ()):
+                if person in people:
+                    continue
                 tally = tallies.get((role, person))
                 if tally is None:
                     tally = tallies[(role, person)] = _Tally()
                 tally.add(sign, "repeat", (image[1], ref), None)
-    return tallies
+    moved = {key: (any(net.values()), sum(net.values())) for key, net in nets.items()}
+    return tallies, moved
 
 
 PERSON_KINDS = {"victim": PatternKind.VICTIM, "perpetrator": PatternKind.PERPETRATOR}
@@ -396,12 +427,19 @@ def _moved_rows(cursor: Any, district: District, rules: PatternRules, bounds: _B
     left: dict[tuple[str, str], dict[tuple[str, str], str | None]] = {}
     for (scan, window), pairs in asked.items():
         left[(scan, window)] = _present(cursor, code, scan, sorted(set(pairs)), *spans[window])
-    # A person's name on a case that came into their window: their label may be it.
+    # A person's name on a case that came into their window (or may have left it): their
+    # label may be it. (A case already listed was there before: the label stands.)
     names: dict[tuple[str, str, str], str] = {}
-    wanted_names = sorted({(role, key, case_id) for (role, key), tally in tallies.items()
-                           if role in PERSON_KINDS
-                           for (case_id, _ref), net in tally.cases.get("repeat", {}).items()
-                           if net})
+    wanted_names = []
+    for (role, key), tally in tallies.items():
+        if role not in PERSON_KINDS:
+            continue
+        row = held.get((PERSON_KINDS[role].value, key))
+        listed = set(row[5].split(",")) if row is not None and row[5] else set()
+        gone = left.get(("person", "repeat"), {})
+        for (case_id, ref), net in tally.cases.get("repeat", {}).items():
+            if (net > 0 and ref not in listed) or (net < 0 and gone.get((key, case_id)) is None):
+                wanted_names.append((role, key, case_id))
     if wanted_names:
         cursor.execute(
             "SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, (SELECT min(name) FROM party "
@@ -629,7 +667,7 @@ def _refresh_once(connection: sa.Connection, districts: list[District], rules: P
         crossing: dict[str, list[_Image]] = {}
         for then in sorted({kept[d.value].now for d in current}):
             group = [d for d in current if kept[d.value].now == then]
-            keys_of, images_of = _crossed(connection, group, rules,
+            keys_of, images_of = _crossed(connection, cursor, group, rules,
                                           datetime.fromisoformat(then), now)
             crossed |= keys_of
             crossing |= images_of
@@ -648,13 +686,12 @@ def _refresh_once(connection: sa.Connection, districts: list[District], rules: P
                                        datetime.fromisoformat(kept[code].now), repeats=True,
                                        hotspots=True, keys={}))
             # Logged changes counted at the rows' instant; crossings at both instants.
-            events = [(sign, image, then) for sign, image in changed.get(code, [])]
-            for image in crossing.get(code, []):
-                events.append((-1, image, then))
-                events.append((1, image, at_now))
-            if not events and not any(keys.values()):
+            moves = _moves(code, changed.get(code, []), crossing.get(code, []), then, at_now,
+                           deleted)
+            if not changed.get(code) and not crossing.get(code) and not any(keys.values()):
                 continue  # nothing moved: the rows stand for ``now`` as they are
-            case_ids = sorted({image[1] for _s, image, _b in events})
+            case_ids = sorted({image[1] for image, moved_in in moves
+                               if any(window == "repeat" for window, _sign in moved_in)})
             parties: dict[str, list[tuple[str, str]]] = {}
             if case_ids:
                 cursor.execute(
@@ -664,7 +701,33 @@ def _refresh_once(connection: sa.Connection, districts: list[District], rules: P
                     "AND person_key != ''", (json.dumps(case_ids),))
                 for case_id, role, person in cursor:
                     parties.setdefault(case_id, []).append((role, person))
-            tallies = _tally(code, events, deleted, parties)
+            # A key moved by many incidents (a day's reports on a big street) is recounted
+            # from its index: cheaper than adding up each move.
+            many: Counter[tuple[str, str]] = Counter()
+            for image, moved_in in moves:
+                if image[7]:
+                    many[("street", image[7])] += len(moved_in)
+                if any(window == "repeat" for window, _sign in moved_in):
+                    for _role, person in parties.get(image[1], ()):
+                        many[("person", person)] += 1
+            for (scan, key), count in many.items():
+                if count > DELTA_MAX_MOVES:
+                    keys.setdefault(scan, set()).add(key)
+            tallies, moved = _tally(moves, parties, keys)
+            # Addresses and postcodes: recounted if kept (or now with more reports); one not
+            # kept (fewer than two reports) with fewer or as many still is not.
+            for scan, _at in RECOUNTED:
+                asked = {key: net for (which, key), (any_move, net) in moved.items()
+                         if which == scan and any_move}
+                if not asked:
+                    continue
+                cursor.execute("SELECT key FROM pattern_snapshot WHERE district = ? AND kind = ? "
+                               "AND key IN (SELECT value FROM json_each(?))",
+                               (code, SCANS[scan][0].value, json.dumps(list(asked))))
+                held = {key for (key,) in cursor}
+                for key, net in asked.items():
+                    if key in held or net > 0:
+                        keys.setdefault(scan, set()).add(key)
             # Keys recounted (marked) take no delta: their figures are read afresh.
             for scan, found in keys.items():
                 for key in found:
