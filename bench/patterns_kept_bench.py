@@ -6,7 +6,8 @@ On a copy of a big store (it writes to it): the full computation as before (``ke
 then the kept patterns: computed cold (no rows kept), refreshed after no change, after
 1,000 incident edits (500 new incidents, 500 moved a day, in one transaction behind the
 app's back), and after a day's move of time; for all districts or one, across cases (the
-screen's default). Wall and CPU (this process, all threads) with the load average.
+screen's default). Wall and CPU (this process, all threads) with the load average, and
+after each refresh the keys it moved by deltas or recounted.
 Then what the triggers add to an incident insert: 1,000 incidents inserted in one
 transaction with rows kept (the triggers mark keys), with none kept (the triggers' WHEN
 finds nothing), and with the triggers and ``ix_incident_occurred`` dropped (each rolled
@@ -38,11 +39,17 @@ def load() -> str:
 
 
 def timed(label: str, fn: Callable[[], object]) -> object:
+    pattern_snapshot.LAST.update(dict.fromkeys(pattern_snapshot.LAST, 0))
     wall, cpu = time.perf_counter(), time.process_time()
     result = fn()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     size = f"  ({len(result):,} found)" if isinstance(result, list) else ""
     print(f"{label:<52}{wall * 1000:>10.0f}{cpu * 1000:>10.0f}  load {load()}{size}", flush=True)
+    if any(pattern_snapshot.LAST.values()):
+        # Keys moved by deltas, keys a delta could not tell, keys marked or crossed (both
+        # recounted).
+        print("  keys " + ", ".join(f"{name} {count:,}"
+                                    for name, count in pattern_snapshot.LAST.items()))
     return result
 
 
@@ -126,8 +133,12 @@ def main() -> None:
         "ORDER BY random() LIMIT 500)").rowcount
     raw.commit()
     dirty = raw.execute("SELECT count(*) FROM pattern_dirty").fetchone()[0]
+    logged = (raw.execute("SELECT count(*) FROM pattern_change").fetchone()[0]
+              if raw.execute("SELECT 1 FROM sqlite_master WHERE name = 'pattern_change'")
+              .fetchone() else 0)
     raw.close()
-    print(f"  ({made} incidents inserted, {moved} moved a day: {dirty:,} keys marked)")
+    print(f"  ({made} incidents inserted, {moved} moved a day: {dirty:,} keys marked, "
+          f"{logged:,} incident images logged)")
     now += timedelta(seconds=20)
     timed("kept: refreshed after 1,000 incident edits", lambda: service.patterns(
         store, district=district, rules=RULES, now=now))

@@ -177,7 +177,6 @@ def _now_text(now: datetime) -> str:
 
 _Keys = dict[str, set[str]]
 
-REASONS: dict = {}
 LAST = {"moved": 0, "fallback": 0, "marked": 0}
 """What the last refresh in this process did: keys moved by deltas, keys a delta could not
 tell (recounted), keys marked or crossed by imported reports (recounted). For tests and
@@ -463,7 +462,7 @@ def _moved_rows(cursor: Any, district: District, rules: PatternRules, bounds: _B
                     # Not kept: fewer than two reports (a repeat), or none (recent). Fewer
                     # still stays so; more must be counted.
                     if tally.reports.get(window, 0) > 0:
-                        raise _Fallback(1)
+                        raise _Fallback
                     continue
                 if not tally.moved(window) and not (kind in HOTSPOT_KINDS
                                                    and tally.reports.get("before")):
@@ -501,22 +500,22 @@ def _moved_rows(cursor: Any, district: District, rules: PatternRules, bounds: _B
                     now_ref = left[(scan_of, window)].get((key, case_id or ref))
                     if now_ref is not None:
                         if now_ref != ref or (not listed and not full):
-                            raise _Fallback(2)  # refs not as logged: recount
+                            raise _Fallback  # refs not as logged: recount
                         continue
                     if person and names.get((scan, key, case_id)) == label:
-                        raise _Fallback(3)  # their least name may have left with the case
+                        raise _Fallback  # their least name may have left with the case
                     if not listed:
                         if not full:
-                            raise _Fallback(4)
+                            raise _Fallback
                         continue
                     if full:
-                        raise _Fallback(5)  # the next ref after the listed ones is not kept
+                        raise _Fallback  # the next ref after the listed ones is not kept
                     refs.remove(ref)
                 if scan in ("address", "street"):
                     locations = tally.locations.get(window, {})
                     for location, net in locations.items():
                         if net < 0 and (example is None or location <= example):
-                            raise _Fallback(6)  # the least location may have left
+                            raise _Fallback  # the least location may have left
                     added = [location for location, net in locations.items() if net > 0]
                     if added and (example is None or min(added) < example):
                         example = min(added)
@@ -534,10 +533,8 @@ def _moved_rows(cursor: Any, district: District, rules: PatternRules, bounds: _B
                              example if scan in ("address", "street") else None))
             rows += made
             removed += gone
-        except _Fallback as why:
-            which = scan if scan not in PERSON_KINDS else "person"
-            REASONS[(which, why.args[0])] = REASONS.get((which, why.args[0]), 0) + 1
-            recount.add((which, key))
+        except _Fallback:
+            recount.add((scan if scan not in PERSON_KINDS else "person", key))
     return rows, removed, recount
 
 
