@@ -102,6 +102,33 @@ def test_an_erased_persons_name_leaves_the_kept_rows_at_once(demo_store) -> None
                                                       now=AS_OF)}
 
 
+def test_a_person_corrected_in_one_district_stays_a_repeat_in_another(demo_store) -> None:
+    rules = PatternRules(repeat_min_reports=2)
+    name, born = PEOPLE[0]
+    with demo_store.engine.connect() as connection:
+        refs = {district: connection.exec_driver_sql(
+            'SELECT ref FROM "case" c WHERE district = ? AND NOT deleted AND EXISTS '
+            "(SELECT 1 FROM incident i WHERE i.case_id = c.id AND NOT i.deleted "
+            "AND i.occurred_at >= '2026-03-01' AND i.occurred_at < '2026-11-20') "
+            "ORDER BY ref LIMIT 2", (district,)).scalars().all() for district in ("THA", "DOV")}
+    for found in refs.values():
+        for ref in found:
+            cases.add_party(demo_store, ref, cases.PersonInput(
+                name=name, role=PartyRole.VICTIM, date_of_birth=born))
+    kept = patterns(demo_store, rules=rules, now=AS_OF)
+    with demo_store.engine.connect() as connection:
+        key = connection.exec_driver_sql("SELECT person_key FROM party WHERE name = ?",
+                                         (name,)).scalar()
+    victims = {(p.district, p.key) for p in kept if p.kind is PatternKind.VICTIM}
+    assert {(District.THA, key), (District.DOV, key)} <= victims
+    with sqlite3.connect(demo_store.path) as raw:  # a name corrected on a Thanet case
+        raw.execute("UPDATE party SET name = ? WHERE person_key = ? AND case_id = "
+                    '(SELECT id FROM "case" WHERE ref = ?)', (name.upper(), key, refs["THA"][0]))
+    later = AS_OF + timedelta(seconds=5)
+    assert patterns(demo_store, rules=rules, now=later) == patterns(
+        demo_store, rules=rules, now=later, kept=False)
+
+
 def test_rows_forgotten_between_the_refresh_and_the_read_are_not_read_as_none_found(
         demo_store) -> None:
     rules = PatternRules()

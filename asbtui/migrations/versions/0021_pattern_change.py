@@ -14,7 +14,10 @@ location behind a street's label). People, cases and imported reports still mark
 An update forgets the kept rows of the incident's old keys at once (and marks them, to be
 recounted) only when that key or the location in its label changed (an erasure blanks
 both); a re-dated incident leaves them in place, so that its delta can be added. A
-deletion forgets and marks all three, as 0020 did.
+deletion forgets and marks all three, as 0020 did. A person changed or removed forgets
+their rows in every district kept (as 0020) and now also marks them there: 0020 marked
+them only in their case's districts, so a repeat victim of another district stayed out of
+the kept rows until one of their reports changed.
 
 The kept rows of 0020 have no ``example``: all are forgotten, and the next look computes
 them in full.
@@ -89,6 +92,45 @@ TRIGGERS = {
 }
 
 
+LIVE = "EXISTS (SELECT 1 FROM pattern_snapshot_district)"
+KEPT = "IN (SELECT district FROM pattern_snapshot_district)"
+PERSON_KINDS = "('repeat_victim', 'repeat_perpetrator')"
+
+
+def _person(row: str) -> str:
+    # As 0020: in each district its case's incidents are in.
+    return (f"INSERT INTO pattern_dirty (district, kind, key) "
+            f"SELECT DISTINCT district, 'person', {row}.person_key FROM incident "
+            f"WHERE case_id = {row}.case_id AND {row}.person_key != '' "
+            f"AND {row}.role IN {PEOPLE} AND district {KEPT}{MARKED}")
+
+
+def _forget_person(row: str, *, marked: bool = True) -> str:
+    # An erased person's name and date of birth must not live on here. 0020 forgot their
+    # rows in every district but marked them only in their case's: a repeat victim of
+    # another district then stayed out of the kept rows. Each row forgotten is marked.
+    mark = (f"INSERT INTO pattern_dirty (district, kind, key) SELECT district, 'person', key "
+            f"FROM pattern_snapshot WHERE district {KEPT} AND kind IN {PERSON_KINDS} "
+            f"AND key = {row}.person_key AND {row}.person_key != ''{MARKED} ") if marked else ""
+    return (f"{mark}DELETE FROM pattern_snapshot WHERE district {KEPT} "
+            f"AND kind IN {PERSON_KINDS} AND key = {row}.person_key;")
+
+
+PARTY_TRIGGERS = {
+    "pattern_party_update": "AFTER UPDATE OF case_id, role, person_key, name, deleted ON party "
+    f"WHEN {LIVE} BEGIN {_person('OLD')} {_person('NEW')} {_forget_person('OLD')} END",
+    "pattern_party_delete": f"AFTER DELETE ON party WHEN {LIVE} BEGIN {_person('OLD')} "
+    f"{_forget_person('OLD')} END",
+}
+PARTY_TRIGGERS_0020 = {
+    "pattern_party_update": "AFTER UPDATE OF case_id, role, person_key, name, deleted ON party "
+    f"WHEN {LIVE} BEGIN {_person('OLD')} {_person('NEW')} "
+    f"{_forget_person('OLD', marked=False)} END",
+    "pattern_party_delete": f"AFTER DELETE ON party WHEN {LIVE} BEGIN {_person('OLD')} "
+    f"{_forget_person('OLD', marked=False)} END",
+}
+
+
 def _places_marked(row: str) -> str:
     return (f"INSERT INTO pattern_dirty (district, kind, key) "
             f"SELECT {row}.district, 'address', {row}.address_key WHERE {row}.address_key != '' "
@@ -142,14 +184,14 @@ def upgrade() -> None:
     if "example" not in columns:
         op.execute("ALTER TABLE pattern_snapshot ADD COLUMN example TEXT")
     _forget_all()
-    for name, body in TRIGGERS.items():
+    for name, body in (TRIGGERS | PARTY_TRIGGERS).items():
         op.execute(f"DROP TRIGGER IF EXISTS {name}")
         op.execute(f"CREATE TRIGGER {name} {body}")
 
 
 def downgrade() -> None:
     _forget_all()
-    for name, body in TRIGGERS_0020.items():
+    for name, body in (TRIGGERS_0020 | PARTY_TRIGGERS_0020).items():
         op.execute(f"DROP TRIGGER IF EXISTS {name}")
         op.execute(f"CREATE TRIGGER {name} {body}")
     op.execute("DROP TABLE IF EXISTS pattern_change")
