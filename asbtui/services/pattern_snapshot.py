@@ -42,9 +42,9 @@ if TYPE_CHECKING:
 
     from asbtui.db import Store
 
-DELTA_MAX_MOVES = 32
-"""More moves than this on one street or person: recounted rather than moved (a street
-of ~1,100 reports recounts in ~1.2 ms, a move costs ~25 us)."""
+DELTA_MAX_MOVES = 48
+"""More moves than this on one street: recounted rather than moved (a street of ~1,100
+reports recounts in ~1.2 ms at 1,000,000 cases, a move costs ~25 us)."""
 REFRESH_MAX_KEYS = 20_000
 """More keys than this to refresh in one district: computed in full instead."""
 ATTEMPTS = 3
@@ -698,18 +698,15 @@ def _refresh_once(connection: sa.Connection, districts: list[District], rules: P
                     "AND person_key != ''", (json.dumps(case_ids),))
                 for case_id, role, person in cursor:
                     parties.setdefault(case_id, []).append((role, person))
-            # A key moved by many incidents (a day's reports on a big street) is recounted
-            # from its index: cheaper than adding up each move.
-            many: Counter[tuple[str, str]] = Counter()
+            # A street moved by many incidents (a day's reports) is recounted from its
+            # index: cheaper than adding up each move. (Not a person: their recount reads
+            # all their cases, thousands for the most prolific.)
+            many: Counter[str] = Counter()
             for image, moved_in in moves:
                 if image[7]:
-                    many[("street", image[7])] += len(moved_in)
-                if any(window == "repeat" for window, _sign in moved_in):
-                    for _role, person in parties.get(image[1], ()):
-                        many[("person", person)] += 1
-            for (scan, key), count in many.items():
-                if count > DELTA_MAX_MOVES:
-                    keys.setdefault(scan, set()).add(key)
+                    many[image[7]] += len(moved_in)
+            keys.setdefault("street", set()).update(
+                key for key, count in many.items() if count > DELTA_MAX_MOVES)
             tallies, moved = _tally(moves, parties, keys)
             # Addresses and postcodes: recounted if kept (or now with more reports); one not
             # kept (fewer than two reports) with fewer or as many still is not.
