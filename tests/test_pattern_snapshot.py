@@ -141,6 +141,23 @@ def test_rows_forgotten_between_the_refresh_and_the_read_are_not_read_as_none_fo
         demo_store, rules=rules, now=AS_OF, kept=False)
 
 
+def test_a_district_kept_but_not_looked_at_is_forgotten_once_its_log_grows(
+        demo_store, monkeypatch) -> None:
+    monkeypatch.setattr(pattern_snapshot, "LOG_MAX", 3)
+    patterns(demo_store, now=AS_OF)  # every district kept
+    with sqlite3.connect(demo_store.path) as raw:  # Dover's reports re-dated, five of them
+        raw.execute("UPDATE incident SET occurred_at = occurred_at WHERE rowid IN "
+                    "(SELECT rowid FROM incident WHERE district = 'DOV' LIMIT 5)")
+    found = patterns(demo_store, district=District.THA, now=AS_OF)
+    with demo_store.engine.connect() as connection:
+        kept = connection.exec_driver_sql(
+            "SELECT district FROM pattern_snapshot_district").scalars().all()
+        logged = connection.exec_driver_sql("SELECT count(*) FROM pattern_change").scalar()
+    assert "DOV" not in kept and "THA" in kept and logged == 0
+    assert found == patterns(demo_store, district=District.THA, now=AS_OF, kept=False)
+    assert patterns(demo_store, now=AS_OF) == patterns(demo_store, now=AS_OF, kept=False)
+
+
 def test_the_kept_patterns_are_device_local_and_never_synced() -> None:
     assert not [t for t in synced_tables() if t.startswith("pattern_")]
 

@@ -8,18 +8,27 @@ kept per (district, kind, key) before any threshold (``pattern_snapshot``, migra
 with the same windows reads the same rows.
 
 What changes them:
-- writes: the store's triggers list each key a write touches in ``pattern_dirty`` (an
-  incident's address, street and postcode and its case's people, before and after; a
-  person; a case deleted or given another ref; an imported incident's street and LSOA),
-  whoever writes;
+- incidents: the store's triggers log each incident changed in a kept district, as it was
+  (-1) and as it is (+1), in ``pattern_change`` (migration 0021), whoever writes;
+- people, a case deleted or given another ref, imported reports: the triggers list the
+  keys they touch in ``pattern_dirty``; so do an incident's old keys when its key or
+  location changed (their rows are forgotten at once: an erasure leaves nothing behind);
 - time: between the rows' ``now`` and the next, the reports whose time (or month, for
   imported ones) crossed an edge of a window (now, 12 months ago, 3 months ago, 15 months
-  ago...) are found by time (``ix_incident_occurred``), and their keys refreshed too.
+  ago...) are found by time (``ix_incident_occurred``).
 
-A refresh recomputes just those keys with the same scans, restricted to them, and writes
-them back in one short transaction; a district with no rows yet, other windows, or too
-many keys to refresh is computed in full. The write checks that nobody moved the
-district's rows meanwhile (another process refreshing), else it starts again.
+A refresh, in one read transaction: the logged incidents (counted at the rows' instant)
+and the incidents that crossed an edge (counted at both instants) are added to the kept
+figures of their streets and their cases' victims and perpetrators as deltas: reports by
+window; a case's ref added, or removed once an index seek finds it has no report left
+there; the label (least location or name) kept unless its holder left. What a delta
+cannot tell (a row not kept, the 51st ref, a label that may have left) and every marked
+key, address and postcode (a few reports each: cheaper recounted) are recomputed with
+the same scans, restricted to them. All is written back in one short transaction; a
+district with no rows yet, other windows, or too many keys is computed in full. The
+write checks that nobody moved the district's rows meanwhile (another process
+refreshing), else it starts again; incidents logged after the read are marked, to be
+recounted next time.
 """
 
 from __future__ import annotations
@@ -791,9 +800,37 @@ def refresh(store: Store, districts: list[District], rules: PatternRules, now: d
     with store.engine.connect() as connection:
         for _attempt in range(ATTEMPTS):
             if _refresh_once(connection, districts, rules, now, beside):
+                _trim_log(connection)
                 return True
             connection.rollback()
     return False
+
+
+LOG_MAX = 50_000
+"""Incident images logged for a district kept but not looked at since: beyond this, its
+rows are forgotten (computed in full when next looked at) rather than the log kept."""
+
+
+def _trim_log(connection: sa.Connection) -> None:
+    """Forget the kept rows of districts whose log has grown past ``LOG_MAX`` (kept, but
+    not looked at while many incidents changed there): the log stays small."""
+    low, high = connection.exec_driver_sql(
+        "SELECT min(seq), max(seq) FROM pattern_change").one()
+    if low is None or high - low < LOG_MAX:
+        connection.rollback()
+        return
+    try:
+        for (district,) in connection.exec_driver_sql(
+                "SELECT district FROM pattern_change GROUP BY district "
+                "HAVING count(*) > ?", (LOG_MAX,)).all():
+            for table in ("pattern_snapshot_district", "pattern_snapshot", "pattern_dirty",
+                          "pattern_change"):
+                connection.exec_driver_sql(f"DELETE FROM {table} WHERE district = ?",
+                                           (district,))
+        connection.commit()
+    except BaseException:
+        connection.rollback()
+        raise
 
 
 @permits(Permission.READ_OVERVIEWS)
