@@ -158,6 +158,44 @@ def test_a_district_kept_but_not_looked_at_is_forgotten_once_its_log_grows(
     assert patterns(demo_store, now=AS_OF) == patterns(demo_store, now=AS_OF, kept=False)
 
 
+def test_an_incident_written_while_a_refresh_reads_is_recounted_next_time(
+        demo_store, monkeypatch) -> None:
+    rules = PatternRules(repeat_min_reports=2)
+    patterns(demo_store, rules=rules, now=AS_OF)
+    with sqlite3.connect(demo_store.path) as raw:  # a person renamed: their key is recounted
+        raw.execute("UPDATE party SET name = upper(name) WHERE rowid = "
+                    "(SELECT min(rowid) FROM party WHERE person_key != '')")
+    figures = pattern_snapshot._figures
+    written = []
+
+    def meanwhile(*args, **kwargs):
+        if not written:  # another process adds a report while the figures are read
+            with sqlite3.connect(demo_store.path) as raw:
+                columns = [row[1] for row in raw.execute("PRAGMA table_info(incident)")]
+                copied = ", ".join("lower(hex(randomblob(16)))" if column == "id" else column
+                                   for column in columns)
+                raw.execute(f"INSERT INTO incident ({', '.join(columns)}) SELECT {copied} "
+                            "FROM incident WHERE district = 'THA' AND NOT deleted "
+                            "AND street_key != '' AND occurred_at > '2026-06-01' "
+                            "AND occurred_at < '2026-11-01' LIMIT 1")
+                written.append(raw.execute(
+                    "SELECT district, street_key FROM pattern_change").fetchall())
+        return figures(*args, **kwargs)
+
+    monkeypatch.setattr(pattern_snapshot, "_figures", meanwhile)
+    later = AS_OF + timedelta(seconds=5)
+    patterns(demo_store, rules=rules, now=later)
+    monkeypatch.undo()
+    with demo_store.engine.connect() as connection:
+        logged = connection.exec_driver_sql("SELECT count(*) FROM pattern_change").scalar()
+        marked = connection.exec_driver_sql(
+            "SELECT district, key FROM pattern_dirty WHERE kind = 'street'").all()
+    (district, street), = written[0]
+    assert logged == 0 and (district, street) in marked
+    assert patterns(demo_store, rules=rules, now=later) == patterns(
+        demo_store, rules=rules, now=later, kept=False)
+
+
 def test_the_kept_patterns_are_device_local_and_never_synced() -> None:
     assert not [t for t in synced_tables() if t.startswith("pattern_")]
 
