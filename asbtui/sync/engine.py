@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -30,9 +31,11 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from asbtui.db import (
+    DEFERRED_INDEXES,
     bulk_writes,
     defer_indexes,
     rebuild_deferred_indexes,
+    remove_scratch,
     triggers_set_aside,
 )
 from asbtui.models import every_table
@@ -664,7 +667,16 @@ def _apply_chunk(store: Store, scope: str, chunk: _Chunk, checkpoint: Checkpoint
 
 def _reindex_all(store: Store, checkpoint: Checkpoint = _no_checkpoint) -> None:
     """After a first sync: make the indexes it dropped, and the search index, again (each
-    in one transaction; cut, the next open or sync does it)."""
+    in one transaction; cut, the next open or sync does it). When both are due, the search
+    index is filled beside the other indexes, in a thread of its own (see
+    :func:`_fill_beside`)."""
+    with store.engine.connect() as connection:
+        stale = _state(connection).get("search_stale") == "1"
+        deferred = connection.exec_driver_sql(
+            "SELECT value FROM store_meta WHERE key = ?", (DEFERRED_INDEXES,)).scalar()
+    if stale and deferred and _side_path(store) is not None:
+        _fill_beside(store, checkpoint)
+        return
     with store.engine.begin() as connection:
         if rebuild_deferred_indexes(connection):
             checkpoint("indexes rebuilt")
@@ -673,6 +685,88 @@ def _reindex_all(store: Store, checkpoint: Checkpoint = _no_checkpoint) -> None:
             return
         search.rebuild_index(connection)
         _set_state(connection, search_stale="0")
+
+
+def _side_path(store: Store) -> Path | None:
+    """Where a search index is filled beside the store: a scratch file next to it (none
+    for a store held in memory)."""
+    path = Path(str(store.path))
+    if str(store.path) in ("", ":memory:") or not path.parent.is_dir():
+        return None
+    return path.with_name(path.name + "-search")
+
+
+def _fill_beside(store: Store, checkpoint: Checkpoint) -> None:
+    """Make the dropped indexes and fill the search index at once, on two cores: SQLite
+    has one writer, but a statement runs outside the interpreter's lock, so a second
+    connection fills a whole search index into a side file (:func:`search.fill_beside`)
+    from the committed rows while the writer makes the other indexes; the writer then
+    copies it in and commits it with them.
+
+    Nothing another connection writes is missed: the writer takes the store's write lock
+    before the fill starts reading and holds it until the copied index is committed. The
+    fill's two indexes are made first, in a transaction of their own, so that it reads
+    them as a fill in place does (the same rows in the same order). A cut anywhere leaves
+    ``search_stale`` set and whatever indexes are still noted: the next sync fills in
+    place. The side file holds the names it indexes: encrypted with the store's key (an
+    attached file takes the main one's), overwritten and removed at the end, and removed
+    by the next fill if a killed process left it."""
+    side = _side_path(store)
+    assert side is not None
+    with store.engine.begin() as connection:
+        rebuild_deferred_indexes(connection, only=search.FILL_READS)
+    _remove_side(side)
+    writer = store.engine.connect()
+    filled: list[BaseException | None] = []
+    started = threading.Event()
+
+    def fill() -> None:
+        try:
+            started.wait()
+            connection = store.engine.connect()
+            try:
+                connection.exec_driver_sql(f"ATTACH DATABASE ? AS {search.BESIDE}",
+                                           (str(side),))
+                search.fill_beside(connection)
+                connection.commit()
+                connection.exec_driver_sql(f"DETACH DATABASE {search.BESIDE}")
+            finally:
+                connection.invalidate()  # its FTS5 and the attachment go with it
+                connection.close()
+            filled.append(None)
+        except BaseException as error:  # noqa: BLE001 - raised in the writer's thread
+            filled.append(error)
+
+    thread = threading.Thread(target=fill, name="first-sync search index", daemon=True)
+    thread.start()
+    try:
+        # Attached before the transaction (SQLite attaches outside one); read only once
+        # the fill is done.
+        writer.exec_driver_sql(f"ATTACH DATABASE ? AS {search.BESIDE}", (str(side),))
+        _set_state(writer, search_stale="1")  # the write lock, before the fill reads
+        started.set()
+        if rebuild_deferred_indexes(writer):
+            checkpoint("indexes rebuilt")
+        thread.join()
+        if filled[0] is not None:
+            raise filled[0]
+        search.take_beside(writer)
+        _set_state(writer, search_stale="0")
+        writer.commit()
+    except BaseException:
+        started.set()
+        thread.join()
+        writer.rollback()
+        raise
+    finally:
+        writer.invalidate()  # its FTS5 cache predates the copy; the attachment goes too
+        writer.close()
+        _remove_side(side)
+
+
+def _remove_side(side: Path) -> None:
+    for suffix in ("", "-journal"):
+        remove_scratch(Path(f"{side}{suffix}"))
 
 
 # A first sync this much larger than what the device holds drops the synced tables'
