@@ -697,7 +697,7 @@ def stream_scope(conn: psycopg.Connection, caller: Caller, scope: str, after: in
     fields come as columns of their own, in the device's order, rather than as one JSON
     object per row: ``version, tbl, key, op, rev, whole`` then the fields (``->>``: a
     string as itself, a number as written, ``true``/``false``, null as COPY's null), as
-    many as the widest table, the narrower padded with nulls. ``whole`` is empty when the
+    many as the widest table, the narrower padded with empty fields. ``whole`` is empty when the
     fields are all there is; it holds the row's JSON (and the device reads that instead)
     for a change other than an upsert, a table the device did not name, or a row that
     lacks one of the device's columns (whose defaults the device fills in)."""
@@ -710,8 +710,11 @@ def stream_scope(conn: psycopg.Connection, caller: Caller, scope: str, after: in
         tables = sql.SQL(" ").join(
             sql.SQL("WHEN {} THEN {}::text[]").format(sql.Literal(table), sql.Literal(names))
             for table, names in columns.items())
-        fields = sql.SQL(", ").join(sql.SQL("data->>cols[{}]").format(sql.Literal(i + 1))
-                                    for i in range(width))
+        # Past a table's last column, an empty field rather than a null: the device's
+        # reader splits each line, and an empty string costs it no new object.
+        fields = sql.SQL(", ").join(
+            sql.SQL("CASE WHEN cols[{0}] IS NULL THEN '' ELSE data->>cols[{0}] END").format(
+                sql.Literal(i + 1)) for i in range(width))
         # OFFSET 0: the table's column list worked out once per row, not once per field.
         query = sql.SQL(
             "COPY (SELECT version, tbl, key, op, rev, CASE WHEN op = 'upsert' AND cols IS "
