@@ -1467,8 +1467,10 @@ def test_a_first_sync_in_columns_text_format_or_csv_gives_the_same_rows_and_sear
         made.append(device)
     typed = [_typed_rows(device.store) for device in made]
     for table in typed[0]:
-        for one, two, three in zip(typed[0][table], typed[1][table], typed[2][table], strict=True):
-            assert one == two == three, (table, [(a, b, c) for a, b, c in zip(one, two, three) if not a == b == c])
+        for one, two, three in zip(typed[0][table], typed[1][table], typed[2][table],
+                                   strict=True):
+            assert one == two == three, (table, [
+                (a, b, c) for a, b, c in zip(one, two, three, strict=True) if not a == b == c])
     names = engine._tables().columns["case"]
     at = {n: names.index(n) for n in names}
     case = {r[at["id"]]: r for r in typed[0]["case"]}

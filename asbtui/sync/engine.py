@@ -708,7 +708,7 @@ def _columns_sql(table: str, marked: bool) -> str:
     for i, (name, nullable, boolean) in enumerate(zip(
             names, tables.nullable[table], tables.booleans[table], strict=True), start=1):
         del name
-        null = f"WHEN '\\N' THEN NULL " if marked and nullable else ""
+        null = "WHEN '\\N' THEN NULL " if marked and nullable else ""
         if boolean:
             values.append(f"CASE ?{i} WHEN 'true' THEN 1 WHEN 'false' THEN 0 {null}ELSE ?{i} END")
         elif null:
