@@ -1603,3 +1603,43 @@ def test_a_first_sync_into_an_encrypted_store_fills_its_search_index_beside_encr
         search.rebuild_index(c)
         assert c.exec_driver_sql(
             "SELECT rowid, * FROM case_search ORDER BY rowid").all() == filled
+
+
+def test_a_first_sync_whose_search_fill_beside_fails_leaves_it_to_the_next_sync(
+        world: World, monkeypatch) -> None:  # noqa: ANN001
+    """The fill beside fails (a full disk, say): the writer's indexes roll back with it,
+    the side file goes, and the next sync makes both; nothing else is lost."""
+    reference = world.device("desk1", "sup")
+    with open_store(world.folder / "fresh.db", create=True) as fresh:
+        wanted = _indexes(fresh)
+    with world.connect() as conn:
+        code = central.enrol_device(conn, "car9")
+    path = world.folder / "car9.db"
+    store = new_store(path)
+    engine.enrol(store, world.address, code, HttpTransport(world.address))
+    url, key = engine.credentials(store)
+    device = Device("car9", store, "sup", url, key)
+
+    def fails(_connection: Any) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(search, "fill_beside", fails)
+    with pytest.raises(sqlite3.OperationalError):
+        engine.sync(store, device.transport(), stream_after=0)
+    assert not (path.parent / "car9.db-search").exists()
+    assert _indexes(store) < wanted
+    with store.engine.connect() as c:
+        assert c.exec_driver_sql("SELECT value FROM sync_state WHERE key = 'search_stale'"
+                                 ).scalar() == "1"
+    monkeypatch.undo()
+    engine.sync(store, device.transport(), stream_after=0)
+    assert _indexes(store) == wanted
+    device.sign_in()
+    device.sync_until_quiet()
+    reference.sync()
+    assert_same_rows(device.store, reference.store)
+    with device.store.engine.connect() as c:
+        assert c.exec_driver_sql("SELECT count(*) FROM case_search").scalar() == \
+            len(_refs(device))
+        assert c.exec_driver_sql("SELECT value FROM sync_state WHERE key = 'search_stale'"
+                                 ).scalar() == "0"
