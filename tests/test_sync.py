@@ -1643,3 +1643,27 @@ def test_a_first_sync_whose_search_fill_beside_fails_leaves_it_to_the_next_sync(
             len(_refs(device))
         assert c.exec_driver_sql("SELECT value FROM sync_state WHERE key = 'search_stale'"
                                  ).scalar() == "0"
+
+
+def test_a_first_sync_with_nowhere_to_fill_beside_fills_in_place(world: World,
+                                                                 monkeypatch) -> None:  # noqa: ANN001
+    reference = world.device("desk1", "sup")
+    with open_store(world.folder / "fresh.db", create=True) as fresh:
+        wanted = _indexes(fresh)
+    with world.connect() as conn:
+        code = central.enrol_device(conn, "car9")
+    store = new_store(world.folder / "car9.db")
+    engine.enrol(store, world.address, code, HttpTransport(world.address))
+    url, key = engine.credentials(store)
+    device = Device("car9", store, "sup", url, key)
+    monkeypatch.setattr(engine, "_side_path",
+                        lambda _store: world.folder / "no such folder" / "car9.db-search")
+    engine.sync(store, device.transport(), stream_after=0)
+    assert _indexes(store) == wanted
+    device.sign_in()
+    device.sync_until_quiet()
+    reference.sync()
+    assert_same_rows(device.store, reference.store)
+    with device.store.engine.connect() as c:
+        assert c.exec_driver_sql("SELECT count(*) FROM case_search").scalar() == \
+            len(_refs(device))

@@ -814,11 +814,14 @@ def _fill_beside(store: Store, checkpoint: Checkpoint) -> None:
     _remove_side(side)
     writer = store.engine.connect()
     filled: list[BaseException | None] = []
-    started = threading.Event()
+    started, given_up = threading.Event(), threading.Event()
 
     def fill() -> None:
         try:
             started.wait()
+            if given_up.is_set():  # the writer failed before the fill began
+                filled.append(None)
+                return
             connection = store.engine.connect()
             try:
                 connection.exec_driver_sql(f"ATTACH DATABASE ? AS {search.BESIDE}",
@@ -833,12 +836,24 @@ def _fill_beside(store: Store, checkpoint: Checkpoint) -> None:
         except BaseException as error:  # noqa: BLE001 - raised in the writer's thread
             filled.append(error)
 
-    thread = threading.Thread(target=fill, name="first-sync search index", daemon=True)
-    thread.start()
     try:
         # Attached before the transaction (SQLite attaches outside one); read only once
         # the fill is done.
         writer.exec_driver_sql(f"ATTACH DATABASE ? AS {search.BESIDE}", (str(side),))
+    except sa.exc.DBAPIError:  # no side file here (a folder that cannot be written)
+        writer.invalidate()
+        writer.close()
+        _remove_side(side)
+        with store.engine.begin() as connection:
+            if rebuild_deferred_indexes(connection):
+                checkpoint("indexes rebuilt")
+        with store.engine.begin() as connection:
+            search.rebuild_index(connection)
+            _set_state(connection, search_stale="0")
+        return
+    thread = threading.Thread(target=fill, name="first-sync search index", daemon=True)
+    thread.start()
+    try:
         _set_state(writer, search_stale="1")  # the write lock, before the fill reads
         started.set()
         if rebuild_deferred_indexes(writer):
@@ -850,6 +865,7 @@ def _fill_beside(store: Store, checkpoint: Checkpoint) -> None:
         _set_state(writer, search_stale="0")
         writer.commit()
     except BaseException:
+        given_up.set()
         started.set()
         thread.join()
         writer.rollback()
