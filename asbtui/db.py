@@ -447,9 +447,19 @@ def defer_indexes(connection: sa.Connection, tables: Iterable[str]) -> int:
     return len(drop_secondary_indexes(connection, tables))
 
 
-def rebuild_deferred_indexes(connection: sa.Connection) -> int:
+def _index_name(sql: str) -> str:
+    import re
+
+    found = re.match(r'\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?"?([^"\s(]+)',
+                     sql, flags=re.IGNORECASE)
+    return found[1] if found else ""
+
+
+def rebuild_deferred_indexes(connection: sa.Connection,
+                             only: Iterable[str] | None = None) -> int:
     """Make the indexes a bulk load dropped, all in the caller's transaction (a cut here
-    leaves them to the next open or sync); returns how many were made."""
+    leaves them to the next open or sync); returns how many were made. ``only``: those of
+    these names, the others left noted for a later call."""
     import json
     import re
 
@@ -457,10 +467,18 @@ def rebuild_deferred_indexes(connection: sa.Connection) -> int:
                                       (DEFERRED_INDEXES,)).scalar()
     if not held:
         return 0
+    noted = json.loads(held)
+    wanted = set(only) if only is not None else None
+    making = [sql for sql in noted if wanted is None or _index_name(sql) in wanted]
+    left = [sql for sql in noted if sql not in making]
     # The write first, so that the indexes are made inside the transaction (see above).
-    connection.exec_driver_sql("DELETE FROM store_meta WHERE key = ?", (DEFERRED_INDEXES,))
+    if left:
+        connection.exec_driver_sql("UPDATE store_meta SET value = ? WHERE key = ?",
+                                   (json.dumps(left), DEFERRED_INDEXES))
+    else:
+        connection.exec_driver_sql("DELETE FROM store_meta WHERE key = ?", (DEFERRED_INDEXES,))
     made = 0
-    for sql in json.loads(held):
+    for sql in making:
         connection.exec_driver_sql(
             re.sub(r"^CREATE (UNIQUE )?INDEX (IF NOT EXISTS )?", r"CREATE \1INDEX IF NOT EXISTS ",
                    sql, flags=re.IGNORECASE))
@@ -486,6 +504,12 @@ def triggers_set_aside(connection: sa.Connection, names: Iterable[str]) -> Itera
     yield  # on an error, the caller's rollback brings the triggers back
     for _name, sql in held:
         connection.exec_driver_sql(sql)
+
+
+def remove_scratch(path: Path) -> None:
+    """Overwrite a scratch file with zeros, then delete it (nothing if it is not there)."""
+    if path.exists():
+        _remove(path)
 
 
 def _remove(path: Path) -> None:

@@ -242,6 +242,7 @@ def timed_phases() -> dict[str, float]:
     timing(engine, "_reindex_all", "indexes and search index in all")
     timing(engine, "rebuild_deferred_indexes", "indexes made")
     timing(engine.search, "rebuild_index", "search index")
+    timing(engine.search, "fill_beside", "search index beside (its own thread)")
     timing(db, "refresh_statistics", "statistics")
     return spent
 

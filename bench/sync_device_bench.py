@@ -115,6 +115,8 @@ def replay(folder: Path, store_path: Path, digest: bool) -> None:
     on_thread_cpu(engine, "_apply_chunk", "writer in the chunks")
     on_thread_cpu(engine, "rebuild_deferred_indexes", "writer making the indexes")
     on_thread_cpu(engine.search, "rebuild_index", "search index")
+    if hasattr(engine.search, "fill_beside"):  # filled in a thread of its own (sync5)
+        on_thread_cpu(engine.search, "fill_beside", "search index beside")
     on_thread_cpu(engine._Reader, "_run", "reader")
     report = engine.SyncReport()
     load = os.getloadavg()[0]

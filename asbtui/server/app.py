@@ -113,16 +113,20 @@ def create_app(url: str, *, pool_size: int = 8) -> Starlette:
             raise CentralError(f"This user may not pull {scope}.", 403)
 
         # A device that asks for COPY's text format gets it (and is told so); any other
-        # gets CSV, as devices before it expect.
+        # gets CSV, as devices before it expect. One that also names its columns gets
+        # each row's fields as columns of their own ("columns").
         text = body.get("format") == "text"
+        columns = central.stream_columns(body.get("columns")) if text else None
+        kind = "columns" if columns else "text" if text else "csv"
 
         def blocks():  # noqa: ANN202 - its own connection: the pooled one goes back
             with pool.connection() as own:
-                yield from central.stream_scope(own, who, scope, after, upto, text=text)
+                yield from central.stream_scope(own, who, scope, after, upto, text=text,
+                                                columns=columns)
 
         return StreamingResponse(blocks(), media_type="text/plain",
                                  headers={"x-asbtui-upto": str(upto),
-                                          "x-asbtui-format": "text" if text else "csv"})
+                                          "x-asbtui-format": kind})
 
     def refusals(conn: psycopg.Connection, who: Caller, _b: dict, _r: Request) -> Any:
         return central.list_refusals(conn, who)

@@ -94,6 +94,35 @@ FILL_CACHE_KIB = 2 * 1024 * 1024
 FILL_MMAP = 8 << 30
 
 
+FILL_READS = ("ix_case_by_opened_all", "ix_party_case_id")
+"""The indexes the fill reads (the cases newest first, each case's people): made before a
+fill beside the other indexes (:func:`fill_beside`), so that it plans as in place."""
+BESIDE = "asbtui_search_fill"
+"""The schema name of the side file a fill beside writes into."""
+
+
+def _fill(connection: sa.Connection, schema: str) -> None:
+    """The fill's one statement, into ``schema``'s ``case_search`` (``main``, or the side
+    file), with a cache and a mapping for the store it reads (this statement only)."""
+    cache = connection.exec_driver_sql("PRAGMA main.cache_size").scalar_one()
+    mapped = connection.exec_driver_sql("PRAGMA main.mmap_size").scalar() or 0
+    connection.exec_driver_sql(f"PRAGMA main.cache_size=-{FILL_CACHE_KIB}").close()
+    connection.exec_driver_sql(f"PRAGMA main.mmap_size={max(FILL_MMAP, int(mapped))}").close()
+    try:
+        connection.exec_driver_sql(
+            f"""
+            INSERT INTO {schema}.case_search(case_id, ref, summary, location, people)
+            SELECT c.id, c.ref, c.summary, c.location || ' ' || c.postcode,
+                   coalesce((SELECT group_concat(p.name || ' ' || p.address, ' ')
+                             FROM main.party p WHERE p.case_id = c.id AND NOT p.deleted), '')
+            FROM main."case" c WHERE c.deleted = 0 ORDER BY c.opened_at DESC
+            """
+        )
+    finally:
+        connection.exec_driver_sql(f"PRAGMA main.mmap_size={int(mapped)}").close()
+        connection.exec_driver_sql(f"PRAGMA main.cache_size={int(cache)}").close()
+
+
 def rebuild_index(connection: sa.Connection) -> None:
     """Index every case again in one statement (after a bulk load: the demo, a first sync).
 
@@ -105,24 +134,43 @@ def rebuild_index(connection: sa.Connection) -> None:
     million cases took 191 s of CPU, with a 2 GiB cache and the file mapped 71 s (the
     cache and the mapping are for this statement only).
     """
-    cache = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
-    mapped = connection.exec_driver_sql("PRAGMA mmap_size").scalar() or 0
     connection.exec_driver_sql("DELETE FROM case_search")
-    connection.exec_driver_sql(f"PRAGMA cache_size=-{FILL_CACHE_KIB}").close()
-    connection.exec_driver_sql(f"PRAGMA mmap_size={max(FILL_MMAP, int(mapped))}").close()
-    try:
+    _fill(connection, "main")
+
+
+SHADOWS = ("data", "idx", "content", "docsize", "config")
+"""FTS5's own tables behind ``case_search`` (``case_search_data`` and so on)."""
+
+
+def fill_beside(connection: sa.Connection) -> None:
+    """Fill a whole search index into the side file attached to ``connection`` as
+    :data:`BESIDE` (see :func:`attach_beside`), reading the store's committed rows: one
+    statement, which runs outside the interpreter's lock, so a second thread can fill
+    while the store's writer makes its other indexes (a first sync). Needs
+    :data:`FILL_READS`. The side file is scratch: no journal, no syncs."""
+    declared = connection.exec_driver_sql(
+        "SELECT sql FROM main.sqlite_master WHERE name = 'case_search'").scalar_one()
+    connection.exec_driver_sql(f"PRAGMA {BESIDE}.journal_mode=OFF").close()
+    connection.exec_driver_sql(f"PRAGMA {BESIDE}.synchronous=OFF").close()
+    for shadow in SHADOWS:  # what a fill cut before left behind
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {BESIDE}.case_search_{shadow}")
+    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {BESIDE}.case_search")
+    connection.exec_driver_sql(declared.replace(
+        "CREATE VIRTUAL TABLE case_search ", f"CREATE VIRTUAL TABLE {BESIDE}.case_search ", 1))
+    _fill(connection, BESIDE)
+
+
+def take_beside(connection: sa.Connection) -> None:
+    """Replace the store's search index with the one filled beside (attached as
+    :data:`BESIDE`), in the caller's write transaction: FTS5's tables copied row for row,
+    the same rows under the same rowids as a fill in place into an empty index. The
+    connection must not serve FTS5 again (it caches the index's structure, which this
+    changes behind its back): the caller closes it."""
+    for shadow in SHADOWS:
+        connection.exec_driver_sql(f"DELETE FROM main.case_search_{shadow}")
         connection.exec_driver_sql(
-            """
-            INSERT INTO case_search(case_id, ref, summary, location, people)
-            SELECT c.id, c.ref, c.summary, c.location || ' ' || c.postcode,
-                   coalesce((SELECT group_concat(p.name || ' ' || p.address, ' ')
-                             FROM party p WHERE p.case_id = c.id AND NOT p.deleted), '')
-            FROM "case" c WHERE c.deleted = 0 ORDER BY c.opened_at DESC
-            """
-        )
-    finally:
-        connection.exec_driver_sql(f"PRAGMA mmap_size={int(mapped)}").close()
-        connection.exec_driver_sql(f"PRAGMA cache_size={int(cache)}").close()
+            f"INSERT INTO main.case_search_{shadow} "
+            f"SELECT * FROM {BESIDE}.case_search_{shadow}")
 
 
 def reindex_case(session: Session, case_id: str) -> None:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -30,9 +31,11 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from asbtui.db import (
+    DEFERRED_INDEXES,
     bulk_writes,
     defer_indexes,
     rebuild_deferred_indexes,
+    remove_scratch,
     triggers_set_aside,
 )
 from asbtui.models import every_table
@@ -234,12 +237,22 @@ class _Tables:
     def __init__(self) -> None:
         self.columns: dict[str, list[str]] = {}
         self.defaults: dict[str, dict[str, Any]] = {}
+        # For a stream in columns (_columns_sql, _decode_columns): which columns may be
+        # null, which are booleans, and where the numbers with a fraction are.
+        self.nullable: dict[str, list[bool]] = {}
+        self.booleans: dict[str, list[bool]] = {}
+        self.reals: dict[str, list[int]] = {}
         for name, table in every_table().tables.items():
             # Generated columns (the queue's urgency keys) are SQLite's own: never written.
             names = [c.name for c in table.columns if c.computed is None]
             if "origin" not in names:
                 continue
             self.columns[name] = names
+            written = [c for c in table.columns if c.computed is None]
+            self.nullable[name] = [c.nullable is not False for c in written]
+            self.booleans[name] = [isinstance(c.type, sa.Boolean) for c in written]
+            self.reals[name] = [i for i, c in enumerate(written)
+                                if isinstance(c.type, (sa.Float, sa.Numeric))]
             self.defaults[name] = {
                 c.name: c.default.arg for c in table.columns
                 if c.default is not None and c.default.is_scalar}
@@ -463,11 +476,19 @@ def _csv_chunks(blocks: Iterator[bytes], stop: threading.Event) -> Iterator[list
         yield chunk
 
 
-def _text_chunks(blocks: Iterator[bytes], stop: threading.Event) -> Iterator[list[list[Any]]]:
+def _text_chunks(blocks: Iterator[bytes], stop: threading.Event,
+                 columns: bool = False) -> Iterator[list[Any]]:
     """A stream in COPY's text format as chunks of records (each line split at its tabs,
     in C); ``None`` for a null field. Only fields holding a backslash need unescaping, and
     JSON holds none but its own escapes (doubled by COPY), so nearly every line is split
-    and nothing more."""
+    and nothing more.
+
+    ``columns`` (a stream whose rows' fields are columns, many of them null): a line whose
+    only backslashes are COPY's nulls is split and nothing more, its nulls left as ``\\N``
+    (a list; the writer's statement reads ``\\N`` as null: no field holds ``\\N`` as
+    text on such a line, since COPY doubles every backslash of a value). Any other line
+    is unescaped, its nulls as ``None`` (a tuple, written by a statement that reads
+    ``\\N`` as itself)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     lines: list[str] = []
     rest = ""
@@ -485,8 +506,12 @@ def _text_chunks(blocks: Iterator[bytes], stop: threading.Event) -> Iterator[lis
         lines += found
         while len(lines) >= FIRST_SYNC_CHUNK or (ended and lines):
             chunk, lines = lines[:FIRST_SYNC_CHUNK], lines[FIRST_SYNC_CHUNK:]
-            yield [_copy_fields(line) if "\\" in line else line.split("\t")
-                   for line in chunk]
+            if columns:
+                yield [line.split("\t") if line.count("\\") == line.count("\\N")
+                       else tuple(_copy_fields(line)) for line in chunk]
+            else:
+                yield [_copy_fields(line) if "\\" in line else line.split("\t")
+                       for line in chunk]
     if rest:  # a last line without its end: the stream was cut
         raise SyncError("The connection was cut during the first sync; sync again to carry "
                         "on where it stopped.")
@@ -536,9 +561,14 @@ class _Reader:
             for scope, after, upto in self.plan:
                 headers, blocks = self.transport.stream(
                     "/v1/stream", {"scope": scope, "after": after, "upto": upto,
-                                   "format": "text"})
+                                   "format": "text", "columns": _tables().columns})
                 try:
-                    if (headers or {}).get("x-asbtui-format") == "text":
+                    kind = (headers or {}).get("x-asbtui-format")
+                    if kind == "columns":
+                        for chunk in _text_chunks(blocks, self.stop, columns=True):
+                            self._put((scope, _decode_columns(chunk)))
+                        chunks: Iterator[list[Any]] = iter(())
+                    elif kind == "text":  # a service that sends each row as JSON
                         chunks = _text_chunks(blocks, self.stop)
                     else:  # a service that only sends CSV
                         chunks = _csv_chunks(blocks, self.stop)
@@ -595,30 +625,98 @@ def _decode(records: list[list[str]]) -> _Chunk:
     """Each row's values in column order, missing fields taking the model's default (one
     orjson parse, one dict merge and one itemgetter per row, all in C); done in the
     reader's thread while the writer's SQLite steps."""
-    tables = _tables()
     runs: list[tuple[str, str, Any, Any]] = []
     for (op, table), group in itertools.groupby(records, key=itemgetter(3, 1)):
-        if op != "upsert":
-            runs += [(op, table, key, data) for _v, _t, key, _op, data, _rev in group]
-            continue
-        names = tables.columns.get(table)
-        if names is None:
-            continue  # a table this version does not know
-        values = itemgetter(*names) if len(names) > 1 else (lambda row, name=names[0]: (row[name],))
-        rows = list(group)
-        data = [_loads(r[4]) for r in rows]
-        try:  # the central store sends every field of a row it holds whole
-            got = [values(row) for row in data]
-        except KeyError:  # fields missing (a row from an older device): the defaults
-            blank = {c: tables.defaults[table].get(c) for c in names}
-            got = [values({**blank, **row}) for row in data]
-        # sync_row's entries in key order: its upsert keeps the highest revision whatever
-        # the order, and in order the writer walks the (tbl, key) B-tree from one end to
-        # the other instead of jumping about it under random UUIDs; sorted here, in the
-        # reader's thread, off the writer's (about 6% of the writer's CPU in the chunks).
-        runs.append((op, table, got,
-                     sorted([(table, r[2], int(r[5])) for r in rows], key=itemgetter(1))))
+        runs += _decoded_run(op, table, list(group), 4, 5)
     return _Chunk(runs, len(records), int(records[-1][0]))
+
+
+def _decoded_run(op: str, table: str, rows: list[Any], at: int,
+                 rev: int) -> list[tuple[str, str, Any, Any]]:
+    """A run of one table's rows whose data is JSON (field ``at``; the revision in field
+    ``rev``), as :func:`_decode` reads them."""
+    tables = _tables()
+    if op != "upsert":
+        return [(op, table, r[2], r[at]) for r in rows]
+    names = tables.columns.get(table)
+    if names is None:
+        return []  # a table this version does not know
+    values = itemgetter(*names) if len(names) > 1 else (lambda row, name=names[0]: (row[name],))
+    data = [_loads(r[at]) for r in rows]
+    try:  # the central store sends every field of a row it holds whole
+        got = [values(row) for row in data]
+    except KeyError:  # fields missing (a row from an older device): the defaults
+        blank = {c: tables.defaults[table].get(c) for c in names}
+        got = [values({**blank, **row}) for row in data]
+    # sync_row's entries in key order: its upsert keeps the highest revision whatever
+    # the order, and in order the writer walks the (tbl, key) B-tree from one end to
+    # the other instead of jumping about it under random UUIDs; sorted here, in the
+    # reader's thread, off the writer's (about 6% of the writer's CPU in the chunks).
+    return [(op, table, got,
+             sorted([(table, r[2], int(r[rev])) for r in rows], key=itemgetter(1)))]
+
+
+def _columns_kind(record: Any) -> tuple[str, str]:
+    op, table = record[3], record[1]
+    if op != "upsert" or record[5]:
+        return op, table  # removals, and rows sent whole as JSON
+    return ("columns" if type(record) is list else "columns-unescaped"), table
+
+
+def _decode_columns(records: list[Any]) -> _Chunk:
+    """A chunk of a stream in columns (``version, tbl, key, op, rev, whole, fields...``):
+    each row's values are its fields as they come, cut to the table's width (a slice per
+    row, in C), the numbers with a fraction made floats here (SQLite's own conversion of
+    text to a float may miss the nearest double by one unit in the last place). Rows sent
+    whole as JSON (see ``central.stream_scope``) are decoded as :func:`_decode` does;
+    runs keep the stream's order."""
+    tables = _tables()
+    runs: list[tuple[str, str, Any, Any]] = []
+    for (op, table), group in itertools.groupby(records, key=_columns_kind):
+        rows = list(group)
+        if op in ("columns", "columns-unescaped"):
+            names = tables.columns.get(table)
+            if names is None:
+                continue  # a table this version does not know
+            end = 6 + len(names)
+            got = [r[6:end] for r in rows]
+            reals = tables.reals[table]
+            if reals:
+                got = [list(row) for row in got] if op == "columns-unescaped" else got
+                for row in got:
+                    for i in reals:
+                        if (value := row[i]) is not None and value != "\\N":
+                            with contextlib.suppress(ValueError):
+                                row[i] = float(value)
+            runs.append((op, table, got, sorted([(table, r[2], int(r[4])) for r in rows],
+                                               key=itemgetter(1))))
+        else:
+            runs += _decoded_run(op, table, rows, 5, 4)
+    return _Chunk(runs, len(records), int(records[-1][0]))
+
+
+@functools.lru_cache(maxsize=128)
+def _columns_sql(table: str, marked: bool) -> str:
+    """The insert for a run of rows streamed in columns: booleans come as ``true`` and
+    ``false`` (1 and 0, as binding Python's booleans stores them), and on a ``marked``
+    run (split, not unescaped) a null as ``\\N``. Every other field is bound as the text
+    it came as and stored as binding the JSON value would store it: the column's affinity
+    makes a number of an integer or numeric column's text, a float is bound as one."""
+    tables = _tables()
+    names = tables.columns[table]
+    values = []
+    for i, (name, nullable, boolean) in enumerate(zip(
+            names, tables.nullable[table], tables.booleans[table], strict=True), start=1):
+        del name
+        null = "WHEN '\\N' THEN NULL " if marked and nullable else ""
+        if boolean:
+            values.append(f"CASE ?{i} WHEN 'true' THEN 1 WHEN 'false' THEN 0 {null}ELSE ?{i} END")
+        elif null:
+            values.append(f"CASE ?{i} {null}ELSE ?{i} END")
+        else:
+            values.append(f"?{i}")
+    return (f"INSERT OR REPLACE INTO {_quote(table)} (" + ", ".join(_quote(c) for c in names)
+            + ") VALUES (" + ", ".join(values) + ")")
 
 
 def _apply_chunk(store: Store, scope: str, chunk: _Chunk, checkpoint: Checkpoint,
@@ -649,7 +747,8 @@ def _apply_chunk(store: Store, scope: str, chunk: _Chunk, checkpoint: Checkpoint
                 elif op == "remove":
                     _remove_row(connection, table, first)  # the search index is rebuilt after
                 else:
-                    cursor.executemany(_insert_sql(table), first)
+                    cursor.executemany(_insert_sql(table) if op == "upsert" else
+                                       _columns_sql(table, op == "columns"), first)
                     cursor.executemany(
                         "INSERT INTO sync_row (tbl, key, rev) VALUES (?, ?, ?) "
                         "ON CONFLICT(tbl, key) DO UPDATE SET rev = max(rev, excluded.rev)",
@@ -664,7 +763,16 @@ def _apply_chunk(store: Store, scope: str, chunk: _Chunk, checkpoint: Checkpoint
 
 def _reindex_all(store: Store, checkpoint: Checkpoint = _no_checkpoint) -> None:
     """After a first sync: make the indexes it dropped, and the search index, again (each
-    in one transaction; cut, the next open or sync does it)."""
+    in one transaction; cut, the next open or sync does it). When both are due, the search
+    index is filled beside the other indexes, in a thread of its own (see
+    :func:`_fill_beside`)."""
+    with store.engine.connect() as connection:
+        stale = _state(connection).get("search_stale") == "1"
+        deferred = connection.exec_driver_sql(
+            "SELECT value FROM store_meta WHERE key = ?", (DEFERRED_INDEXES,)).scalar()
+    if stale and deferred and _side_path(store) is not None:
+        _fill_beside(store, checkpoint)
+        return
     with store.engine.begin() as connection:
         if rebuild_deferred_indexes(connection):
             checkpoint("indexes rebuilt")
@@ -673,6 +781,104 @@ def _reindex_all(store: Store, checkpoint: Checkpoint = _no_checkpoint) -> None:
             return
         search.rebuild_index(connection)
         _set_state(connection, search_stale="0")
+
+
+def _side_path(store: Store) -> Path | None:
+    """Where a search index is filled beside the store: a scratch file next to it (none
+    for a store held in memory)."""
+    path = Path(str(store.path))
+    if str(store.path) in ("", ":memory:") or not path.parent.is_dir():
+        return None
+    return path.with_name(path.name + "-search")
+
+
+def _fill_beside(store: Store, checkpoint: Checkpoint) -> None:
+    """Make the dropped indexes and fill the search index at once, on two cores: SQLite
+    has one writer, but a statement runs outside the interpreter's lock, so a second
+    connection fills a whole search index into a side file (:func:`search.fill_beside`)
+    from the committed rows while the writer makes the other indexes; the writer then
+    copies it in and commits it with them.
+
+    Nothing another connection writes is missed: the writer takes the store's write lock
+    before the fill starts reading and holds it until the copied index is committed. The
+    fill's two indexes are made first, in a transaction of their own, so that it reads
+    them as a fill in place does (the same rows in the same order). A cut anywhere leaves
+    ``search_stale`` set and whatever indexes are still noted: the next sync fills in
+    place. The side file holds the names it indexes: encrypted with the store's key (an
+    attached file takes the main one's), overwritten and removed at the end, and removed
+    by the next fill if a killed process left it."""
+    side = _side_path(store)
+    assert side is not None
+    with store.engine.begin() as connection:
+        rebuild_deferred_indexes(connection, only=search.FILL_READS)
+    _remove_side(side)
+    writer = store.engine.connect()
+    filled: list[BaseException | None] = []
+    started, given_up = threading.Event(), threading.Event()
+
+    def fill() -> None:
+        try:
+            started.wait()
+            if given_up.is_set():  # the writer failed before the fill began
+                filled.append(None)
+                return
+            connection = store.engine.connect()
+            try:
+                connection.exec_driver_sql(f"ATTACH DATABASE ? AS {search.BESIDE}",
+                                           (str(side),))
+                search.fill_beside(connection)
+                connection.commit()
+                connection.exec_driver_sql(f"DETACH DATABASE {search.BESIDE}")
+            finally:
+                connection.invalidate()  # its FTS5 and the attachment go with it
+                connection.close()
+            filled.append(None)
+        except BaseException as error:  # noqa: BLE001 - raised in the writer's thread
+            filled.append(error)
+
+    try:
+        # Attached before the transaction (SQLite attaches outside one); read only once
+        # the fill is done.
+        writer.exec_driver_sql(f"ATTACH DATABASE ? AS {search.BESIDE}", (str(side),))
+    except sa.exc.DBAPIError:  # no side file here (a folder that cannot be written)
+        writer.invalidate()
+        writer.close()
+        _remove_side(side)
+        with store.engine.begin() as connection:
+            if rebuild_deferred_indexes(connection):
+                checkpoint("indexes rebuilt")
+        with store.engine.begin() as connection:
+            search.rebuild_index(connection)
+            _set_state(connection, search_stale="0")
+        return
+    thread = threading.Thread(target=fill, name="first-sync search index", daemon=True)
+    thread.start()
+    try:
+        _set_state(writer, search_stale="1")  # the write lock, before the fill reads
+        started.set()
+        if rebuild_deferred_indexes(writer):
+            checkpoint("indexes rebuilt")
+        thread.join()
+        if filled[0] is not None:
+            raise filled[0]
+        search.take_beside(writer)
+        _set_state(writer, search_stale="0")
+        writer.commit()
+    except BaseException:
+        given_up.set()
+        started.set()
+        thread.join()
+        writer.rollback()
+        raise
+    finally:
+        writer.invalidate()  # its FTS5 cache predates the copy; the attachment goes too
+        writer.close()
+        _remove_side(side)
+
+
+def _remove_side(side: Path) -> None:
+    for suffix in ("", "-journal"):
+        remove_scratch(Path(f"{side}{suffix}"))
 
 
 # A first sync this much larger than what the device holds drops the synced tables'
