@@ -298,7 +298,7 @@ class AsbApp(PermittedActions, App[None]):
         self.last_activity = self.clock()
         self._close_views()
         actor = self.actor or LOCAL
-        # The sync state (a query, and the sync engine and its HTTP client to import)
+        # The sync state (two queries, read without the sync engine: asbtui.sync.state)
         # is not needed for the first frame: it follows it.
         self.show_sync_status(sync=False)
         self.call_after_refresh(self.show_sync_status)
@@ -571,13 +571,14 @@ class AsbApp(PermittedActions, App[None]):
     def show_sync_status(self, progress: str = "", *, sync: bool = True) -> None:
         """The header: who is working and, on an enrolled device, the last sync and the
         local changes waiting to go (``sync=False``: who is working alone, for the first
-        frame; the sync engine is imported after it)."""
+        frame; the sync state is read after it)."""
         actor = self.actor
         parts = [] if actor is None or actor.is_local else [actor.label]
         if sync:
-            from asbtui.sync import engine as sync_engine
+            # The state alone, not the engine: it imports every table of the store.
+            from asbtui.sync import state as sync_state
 
-            state = sync_engine.status(self.store)
+            state = sync_state.status(self.store)
             if state.enrolled:
                 when = format_datetime(datetime.fromisoformat(state.last_sync)) \
                     if state.last_sync else "never"
