@@ -21,7 +21,8 @@ from asbtui.widgets.badges import literal
 from asbtui.widgets.case_table import SELECTED_MARK, SELECTED_STYLE, CaseTable
 
 ROWS = [
-    [Text("THA-26-00001", style="bold"), Text("High", style="bold red") + Text(" V", style="bold red")
+    [Text("THA-26-00001", style="bold"),
+     Text("High", style="bold red") + Text(" V", style="bold red")
      + Text(" T", style="bold magenta"), Text("05/12/2026!", style="bold red"),
      Text("Action", style="yellow"), literal("12 Invicta Road, Margate, Kent CT9 1AA", 18),
      literal("Loud music [b]and[/b] parties late at night", 16), literal("—", 16, style="dim"),
