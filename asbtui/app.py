@@ -28,6 +28,7 @@ from asbtui.widgets.permitted import PermittedActions
 
 if TYPE_CHECKING:
     from textual.command import Provider
+    from textual.dom import DOMNode
 
     from asbtui.db import Store
     from asbtui.screens.case import CaseScreen
@@ -327,17 +328,20 @@ class AsbApp(PermittedActions, App[None]):
             (name for name in starts if name in VIEWS and self._may_view(name)), HOME)
         self.show_view(landing)
 
-    def after_first_frame(self, callback: Callable[..., object], *args: object) -> None:
+    def after_first_frame(self, callback: Callable[..., object], *args: object,
+                          node: DOMNode | None = None) -> None:
         """Run ``callback(*args)`` after the frame being drawn, once it has had time to
         reach the terminal (``FIRST_FRAME_GRACE``): for the work that follows a view's
-        first page, which must not slow that page's way to the screen."""
+        first page, which must not slow that page's way to the screen. ``node`` (the app
+        by default) owns the wait: a screen removed meanwhile runs nothing."""
+        node = node or self
         grace = self.first_frame_grace
         if grace is None:
             grace = 0.0 if self.is_headless else FIRST_FRAME_GRACE
         if grace <= 0:
-            self.call_after_refresh(callback, *args)
+            node.call_after_refresh(callback, *args)
         else:
-            self.call_after_refresh(self.set_timer, grace, partial(callback, *args))
+            node.call_after_refresh(node.set_timer, grace, partial(callback, *args))
 
     def home_district(self) -> District | None:
         """The district a session starts in: the officer's own, else the first of the

@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -417,7 +418,9 @@ class QueueScreen(PermittedActions, Screen):
         later = self.call_after_refresh
         if not message.append and not self._first_page_shown:
             self._first_page_shown = True
-            later = getattr(self.app, "after_first_frame", self.call_after_refresh)
+            after_first_frame = getattr(self.app, "after_first_frame", None)
+            if after_first_frame is not None:
+                later = partial(after_first_frame, node=self)
         if not message.append:
             if message.total is None:
                 later(self._count_if_current, query)
