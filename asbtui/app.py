@@ -28,6 +28,7 @@ from asbtui.widgets.permitted import PermittedActions
 
 if TYPE_CHECKING:
     from textual.command import Provider
+    from textual.dom import DOMNode
 
     from asbtui.db import Store
     from asbtui.screens.case import CaseScreen
@@ -36,6 +37,17 @@ if TYPE_CHECKING:
 THEMES = ("textual-dark", "textual-light")
 IDLE_CHECK_SECONDS = 5
 SYNC_STATUS_SECONDS = 30
+FIRST_FRAME_GRACE = 0.2
+"""Seconds the work that follows a view's first page (its count, the review and day marks,
+the header's sync state) waits once the page's frame is handed to Textual's writer thread.
+
+A frame of the queue is 35-45 kB; a terminal reading it slowly (over SSH, or the bench's
+emulator: 50-100 ms, more on a busy machine) is still receiving it when that work starts,
+and the work then both takes the processor and keeps the writer thread from the GIL
+between its writes: the frame arrives later. Textual gives no signal that a frame has been
+written out (the writer thread's queue empties before its write returns, and a pty holds
+some 20 kB more of it), so this is a grace period. Headless (tests, screenshots), with no
+terminal to wait for, the work starts after the refresh as before."""
 # What may still be done on the sign-in and lock screens (nothing that shows data).
 WHILE_LOCKED = frozenset({"quit", "help", "toggle_theme", "sign_out", "focus_next",
                           "focus_previous"})
@@ -247,6 +259,9 @@ class AsbApp(PermittedActions, App[None]):
         self.is_demo = False
         """Whether the store is a demo of synthetic data (built by ``asbtui demo``): the
         sign-in screen and the queue's header say DEMO."""
+        self.first_frame_grace: float | None = None
+        """Seconds for ``after_first_frame`` to wait (None: FIRST_FRAME_GRACE in a
+        terminal, none headless)."""
 
     # ------------------------------------------------------------------ who is working
 
@@ -298,10 +313,10 @@ class AsbApp(PermittedActions, App[None]):
         self.last_activity = self.clock()
         self._close_views()
         actor = self.actor or LOCAL
-        # The sync state (a query, and the sync engine and its HTTP client to import)
+        # The sync state (two queries, read without the sync engine: asbtui.sync.state)
         # is not needed for the first frame: it follows it.
         self.show_sync_status(sync=False)
-        self.call_after_refresh(self.show_sync_status)
+        self.after_first_frame(self.show_sync_status)
         self.officer = (
             cases.device_officer(self.store)
             if actor.is_police and actor.may(Permission.READ_CASES) else None
@@ -312,6 +327,21 @@ class AsbApp(PermittedActions, App[None]):
         landing = self.start_view or next(
             (name for name in starts if name in VIEWS and self._may_view(name)), HOME)
         self.show_view(landing)
+
+    def after_first_frame(self, callback: Callable[..., object], *args: object,
+                          node: DOMNode | None = None) -> None:
+        """Run ``callback(*args)`` after the frame being drawn, once it has had time to
+        reach the terminal (``FIRST_FRAME_GRACE``): for the work that follows a view's
+        first page, which must not slow that page's way to the screen. ``node`` (the app
+        by default) owns the wait: a screen removed meanwhile runs nothing."""
+        node = node or self
+        grace = self.first_frame_grace
+        if grace is None:
+            grace = 0.0 if self.is_headless else FIRST_FRAME_GRACE
+        if grace <= 0:
+            node.call_after_refresh(callback, *args)
+        else:
+            node.call_after_refresh(node.set_timer, grace, partial(callback, *args))
 
     def home_district(self) -> District | None:
         """The district a session starts in: the officer's own, else the first of the
@@ -571,13 +601,14 @@ class AsbApp(PermittedActions, App[None]):
     def show_sync_status(self, progress: str = "", *, sync: bool = True) -> None:
         """The header: who is working and, on an enrolled device, the last sync and the
         local changes waiting to go (``sync=False``: who is working alone, for the first
-        frame; the sync engine is imported after it)."""
+        frame; the sync state is read after it)."""
         actor = self.actor
         parts = [] if actor is None or actor.is_local else [actor.label]
         if sync:
-            from asbtui.sync import engine as sync_engine
+            # The state alone, not the engine: it imports every table of the store.
+            from asbtui.sync import state as sync_state
 
-            state = sync_engine.status(self.store)
+            state = sync_state.status(self.store)
             if state.enrolled:
                 when = format_datetime(datetime.fromisoformat(state.last_sync)) \
                     if state.last_sync else "never"

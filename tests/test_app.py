@@ -459,3 +459,34 @@ async def test_the_queue_composes_its_footer_keys_once_as_it_starts(store, monke
         assert isinstance(pilot.app.screen, QueueScreen)
         assert pilot.app.screen.query_one(CaseTable).has_focus
     assert composed.count("QueueScreen") <= 2, composed
+
+
+async def test_what_follows_the_first_page_waits_for_its_frame_to_reach_the_terminal(
+        store) -> None:
+    # In a terminal, the count, the review and day marks and the header's sync state start
+    # a grace period after the first page's frame (a slow terminal is still reading it);
+    # headless, right after the refresh. Later pages and reloads do not wait.
+    app = make_app(store)
+    assert app.first_frame_grace is None  # FIRST_FRAME_GRACE in a terminal, 0 headless
+    app.first_frame_grace = 2.0
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, QueueScreen)
+        table = screen.query_one(CaseTable)
+        for _ in range(50):
+            await pilot.pause(0.02)
+            if table.row_count:
+                break
+        await pilot.pause(0.05)
+        assert table.row_count > 0
+        status = widget_text(screen.query_one("#queue-status", Static))
+        assert " of … cases" in status  # not counted yet
+        assert not [w for w in app.workers if w.group in ("count", "flags", "day-marks")]
+        await pilot.pause(2.2)
+        await settle(pilot)
+        counted = widget_text(screen.query_one("#queue-status", Static))
+        assert " of … " not in counted and "cases · sorted by" in counted
+        # A reload is counted straight after its frame, as before.
+        screen.reload()
+        await settle(pilot)
+        assert " of … " not in widget_text(screen.query_one("#queue-status", Static))

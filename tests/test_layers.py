@@ -43,13 +43,33 @@ def test_opening_the_app_on_a_current_store_imports_no_migration_demo_or_http_co
         "import sys\n"
         "from asbtui.db import open_store\n"
         "import asbtui.app\n"
-        "import asbtui.sync.engine  # the header's sync state, asked for after the first frame\n"
+        "import asbtui.sync.engine  # a sync, when the user asks for one\n"
         f"open_store({str(store_path)!r}).close()\n"
         "heavy = ('alembic', 'faker', 'httpx')\n"
         "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in heavy)))\n"
     )
     output = _python(code)
     assert output.strip() == ""
+
+
+def test_the_headers_sync_state_is_read_without_the_engine_or_the_casework_tables(
+        store_path) -> None:
+    # The header shows the sync state just after the first frame; the engine (every
+    # table of the store, the snapshot and search services: ~100 ms of CPU) came with it
+    # and, when that landed before the first page, delayed the page.
+    code = (
+        "import sys\n"
+        "import asbtui.app\n"
+        "from asbtui.db import open_store\n"
+        "from asbtui.sync import state\n"
+        f"store = open_store({str(store_path)!r})\n"
+        "print(state.status(store).enrolled, state.status(store).pending)\n"
+        "store.close()\n"
+        "print(','.join(m for m in ('asbtui.sync.engine', 'asbtui.casework_models')\n"
+        "               if m in sys.modules))\n"
+    )
+    output = _python(code)
+    assert output.splitlines() == ["False 0", ""]
 
 
 def test_opening_the_app_loads_neither_typer_nor_what_the_first_frame_does_not_use() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -186,6 +187,9 @@ class QueueScreen(PermittedActions, Screen):
         """The search has so many matches that they are shown newest first."""
         self._detail_shown: Text | None = None
         """What the line under the table shows now."""
+        self._first_page_shown = False
+        """Whether the screen has shown its first page (what follows it then waits for
+        its frame to reach the terminal: ``AsbApp.after_first_frame``)."""
 
     @property
     def asb(self) -> AsbApp:
@@ -408,14 +412,21 @@ class QueueScreen(PermittedActions, Screen):
             table.show_page(message.page.rows)
             if self.restore_ref and self.restore_ref in table.rows:
                 table.move_cursor(row=table.get_row_index(self.restore_ref))
-            # What follows the page waits until it is drawn: started beside it (the count
-            # in the page's own worker, the marks as it arrived) they slowed its frame.
+        # What follows the page waits until it is drawn: started beside it (the count in
+        # the page's own worker, the marks as it arrived) they slowed its frame. After the
+        # screen's first page, until that frame has had time to reach the terminal too.
+        later = self.call_after_refresh
+        if not message.append and not self._first_page_shown:
+            self._first_page_shown = True
+            after_first_frame = getattr(self.app, "after_first_frame", None)
+            if after_first_frame is not None:
+                later = partial(after_first_frame, node=self)
+        if not message.append:
             if message.total is None:
-                self.call_after_refresh(self._count_if_current, query)
-            self.call_after_refresh(self.load_review_flags, query.district, query.today)
+                later(self._count_if_current, query)
+            later(self.load_review_flags, query.district, query.today)
         if message.marks is None:
-            self.call_after_refresh(self.load_day_marks, [row.ref for row in message.page.rows],
-                                    query.today)
+            later(self.load_day_marks, [row.ref for row in message.page.rows], query.today)
         self.after = message.page.after
         if not message.append:
             self.elsewhere = 0  # counted again, after the page, if nothing matches here

@@ -42,6 +42,7 @@ from asbtui.models import every_table
 from asbtui.services import pattern_snapshot, search
 from asbtui.services.access import permits
 from asbtui.sync.outbox import insert_trigger
+from asbtui.sync.state import SyncStatus, read_state, status  # noqa: F401 - re-exported
 from asbtui.sync.transport import SyncError, Transport
 
 if TYPE_CHECKING:
@@ -77,21 +78,9 @@ class SyncReport:
     pending: int = 0
 
 
-@dataclass(frozen=True)
-class SyncStatus:
-    """Where this device stands: enrolled where, last good sync, changes waiting."""
-
-    enrolled: bool
-    url: str
-    device_name: str
-    last_sync: str | None
-    pending: int
-
-
 # --- state --------------------------------------------------------------------------------
 
-def _state(connection: sa.Connection) -> dict[str, str]:
-    return dict(connection.exec_driver_sql("SELECT key, value FROM sync_state").all())
+_state = read_state
 
 
 def _set_state(connection: sa.Connection, **values: str) -> None:
@@ -99,16 +88,6 @@ def _set_state(connection: sa.Connection, **values: str) -> None:
         connection.exec_driver_sql(
             "INSERT INTO sync_state (key, value) VALUES (?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
-
-
-@permits()  # a fact about the device, shown before anyone signs in
-def status(store: Store) -> SyncStatus:
-    """Enrolment, the time of the last good sync and how many local changes wait to go."""
-    with store.engine.connect() as connection:
-        state = _state(connection)
-        pending = connection.exec_driver_sql("SELECT count(*) FROM sync_outbox").scalar() or 0
-    return SyncStatus("key" in state, state.get("url", ""), state.get("device_name", ""),
-                      state.get("last_sync"), int(pending))
 
 
 def credentials(store: Store) -> tuple[str, str]:

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.message import Message
@@ -292,6 +295,77 @@ class CaseTable(DataTable):
             if row.ref not in self.rows:
                 self._loaded[row.ref] = row
                 self.add_row(*self._cells(row), key=row.ref)
+
+    # ------------------------------------------------------------------ drawing
+
+    def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
+                     cursor: bool = False, hover: bool = False) -> list[list[Segment]]:
+        """A cell drawn as DataTable draws it, without the nest of Rich renderables.
+
+        DataTable renders every cell through ``console.render_lines`` of a ``Styled``
+        holding a ``Padding`` holding the cell: a page's first frame drew some 240 cells
+        that way, 20-30 ms of the first painted queue. A one-line ``Text`` that fits its
+        column (all of this table's cells, bar a too-long one) is drawn here with the
+        same Rich calls those renderables make in turn (``Text.join`` and ``render``,
+        ``Segment.split_and_crop_lines``, ``Segment.apply_style``), cached under
+        DataTable's own key; anything else goes to DataTable. ``tests/test_case_table.py``
+        holds the two to the same segments for every style (zebra, cursor, hover, fixed,
+        selected), so a change in Textual or Rich that parts them fails there.
+        """
+        if row_index < 0 or column_index < 0:  # the header and row labels: DataTable's
+            return super()._render_cell(row_index, column_index, base_style, width,
+                                        cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        cache_key = (row_key, column_key, base_style, cursor, hover, self._show_hover_cursor,
+                     self._update_count, self._pseudo_class_state)
+        cache = self._cell_render_cache
+        if cache_key in cache:
+            return cache[cache_key]
+        lines = self._render_plain_cell(row_index, column_index, row_key, base_style, width,
+                                        cursor, hover)
+        if lines is None:
+            return super()._render_cell(row_index, column_index, base_style, width,
+                                        cursor, hover)
+        cache[cache_key] = lines
+        return lines
+
+    def _render_plain_cell(self, row_index: int, column_index: int, row_key: object,
+                           base_style: Style, width: int, cursor: bool, hover: bool
+                           ) -> list[list[Segment]] | None:
+        """The cell's one line, or None when it is not a one-line ``Text`` that fits."""
+        padding = self.cell_padding
+        inner = width - 2 * padding
+        row = self.rows.get(row_key)  # type: ignore[call-overload]
+        if row is None or row.height != 1 or padding < 0 or inner < 1:
+            return None
+        cell = self._get_row_renderables(row_index).cells[column_index]
+        console = self.app.console
+        options = self.app.console_options
+        if not (isinstance(cell, Text) and cell.end == "\n"
+                and cell.justify in (None, "default") and options.justify in (None, "default")):
+            return None
+        plain = cell.plain
+        if "\n" in plain or "\t" in plain or cell_len(plain) > inner:
+            return None
+        is_fixed = row_index < self.fixed_rows or column_index < self.fixed_columns
+        component_style, post_style = self._get_styles_to_render_cell(
+            False, False, is_fixed, hover, cursor, self.show_cursor, self._show_hover_cursor,
+            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
+        pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index}) \
+            + component_style
+        # Padding(cell, (0, padding)) in Styled(pre_style, post_style), one line high:
+        pad_style = console.get_style("none")
+        text = Text("\n").join([cell]).render(console, end=cell.end)
+        line = next(iter(Segment.split_and_crop_lines(
+            text, inner, style=pad_style, pad=True, include_new_lines=False)), None)
+        if line is None:
+            return None
+        if padding:
+            side = Segment(" " * padding, pad_style)
+            line = [side, *line, side]
+        return [list(Segment.apply_style(line, console.get_style(pre_style),
+                                         console.get_style(post_style)))]
 
     def highlighted_ref(self) -> str | None:
         if not self.row_count:
