@@ -1375,44 +1375,35 @@ def test_the_stream_in_copy_text_format_splits_lines_and_unescapes_only_what_cop
         list(engine._text_chunks(iter([lines[:-3]]), threading.Event()))
 
 
-class OlderDevice:
-    """The real transport, as a device that does not ask for the text format (CSV)."""
+class StreamAs:
+    """The real transport, as a device that asks for a stream without some of today's
+    request fields: without ``format`` an older device (CSV), without ``columns`` one
+    that asks for COPY's text format with each row as JSON; the service must answer in
+    ``expected``."""
 
-    def __init__(self, inner: HttpTransport) -> None:
-        self.inner = inner
-
-    def post(self, path: str, body: dict[str, Any]) -> Any:
-        return self.inner.post(path, body)
-
-    def stream(self, path: str, body: dict[str, Any]) -> Any:
-        headers, blocks = self.inner.stream(path, {k: v for k, v in body.items()
-                                                   if k != "format"})
-        assert headers.get("x-asbtui-format") == "csv"
-        return headers, blocks
-
-
-class TextDevice:
-    """The real transport, as a device that asks for COPY's text format with each row as
-    JSON (before the stream in columns)."""
-
-    def __init__(self, inner: HttpTransport) -> None:
-        self.inner = inner
+    def __init__(self, inner: HttpTransport, dropped: tuple[str, ...], expected: str) -> None:
+        self.inner, self.dropped, self.expected = inner, dropped, expected
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
         return self.inner.post(path, body)
 
     def stream(self, path: str, body: dict[str, Any]) -> Any:
         headers, blocks = self.inner.stream(path, {k: v for k, v in body.items()
-                                                   if k != "columns"})
-        assert headers.get("x-asbtui-format") == "text"
+                                                   if k not in self.dropped})
+        assert headers.get("x-asbtui-format") == self.expected
         return headers, blocks
 
 
-class ColumnsDevice(TextDevice):
-    def stream(self, path: str, body: dict[str, Any]) -> Any:
-        headers, blocks = self.inner.stream(path, body)
-        assert headers.get("x-asbtui-format") == "columns"
-        return headers, blocks
+def OlderDevice(inner: HttpTransport) -> StreamAs:  # noqa: N802 - a kind of device
+    return StreamAs(inner, ("format",), "csv")
+
+
+def TextDevice(inner: HttpTransport) -> StreamAs:  # noqa: N802
+    return StreamAs(inner, ("columns",), "text")
+
+
+def ColumnsDevice(inner: HttpTransport) -> StreamAs:  # noqa: N802
+    return StreamAs(inner, (), "columns")
 
 
 def _typed_rows(store: Any) -> dict[str, Any]:
