@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import AS_OF
+from pilot_wait import workers_done
 from textual.widgets import DataTable, Input
 
 from asbtui.db import open_store
@@ -25,7 +26,7 @@ def build_snapshot_demo(tmp_path_factory: pytest.TempPathFactory, name: str) -> 
 
 async def still(pilot) -> None:
     """Wait for the workers, and stop cursors blinking so that frames are stable."""
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
     for widget in pilot.app.screen.query(Input):
         widget.cursor_blink = False
@@ -34,7 +35,7 @@ async def still(pilot) -> None:
     # Under load a worker may start after a pass found none (a callback after a refresh):
     # three passes at least, then until one ends with no worker left.
     for passes in range(1, 21):
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot.app)
         await pilot.pause(0.05)
         if passes >= 3 and all(worker.is_finished for worker in pilot.app.workers):
             break

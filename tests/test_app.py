@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import supervisor_everywhere
+from pilot_wait import workers_done
 from textual.geometry import Region
 from textual.widgets import DataTable, Input, Static, TextArea
 
@@ -47,9 +48,9 @@ def make_app(store) -> AsbApp:
 
 
 async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from conftest import AS_OF
+from pilot_wait import workers_done
 from textual.widgets import DataTable, Input, Select, Static, TextArea
 
 from asbtui.app import CASE_SCREEN, AsbApp
@@ -86,9 +87,9 @@ def make_app(store, clock=None) -> AsbApp:
 
 
 async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
 
 

@@ -4,6 +4,7 @@ and the case, remove a wrong entry, read the history; close and reopen properly.
 from __future__ import annotations
 
 from conftest import AS_OF
+from pilot_wait import workers_done
 from textual.widgets import DataTable, Static
 
 from asbtui.app import HOME, AsbApp
@@ -27,9 +28,9 @@ def make_app(store) -> AsbApp:
 
 
 async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
 
 

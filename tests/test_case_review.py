@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 import sqlalchemy as sa
 from fresh import new_store
+from pilot_wait import workers_done
 from pydantic import ValidationError
 from textual.widgets import DataTable, Input, Static
 
@@ -535,9 +536,9 @@ def test_reviews_list_by_district_in_progress_first(store) -> None:
 
 
 async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
 
 
@@ -718,7 +719,7 @@ async def test_the_queue_marks_cases_meeting_the_threshold_with_t(tmp_path) -> N
         app = AsbApp(store, settings=Settings(db=store.path), clock=lambda: now)
         async with app.run_test(size=(120, 30)) as pilot:
             for _ in range(3):
-                await pilot.app.workers.wait_for_complete()
+                await workers_done(pilot.app)
                 await pilot.pause()
             table = app.screen.query_one(CaseTable)
             assert table.get_row(met)[1].plain.endswith(" T")

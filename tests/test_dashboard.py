@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import TODAY, supervisor_everywhere
+from pilot_wait import workers_done
 from textual.widgets import DataTable, Input
 
 from asbtui.app import HOME, AsbApp
@@ -259,9 +260,9 @@ def make_app(store: Store) -> AsbApp:
 
 
 async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
 
 

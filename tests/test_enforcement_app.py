@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fresh import new_store
+from pilot_wait import workers_done
 from textual.widgets import DataTable, TextArea
 
 from asbtui.app import AsbApp
@@ -43,9 +44,9 @@ def ref(store) -> str:
 
 
 async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
 
 

@@ -4,6 +4,7 @@ the case whatever the queue shows; a district search that finds nothing says whe
 from __future__ import annotations
 
 from conftest import AS_OF
+from pilot_wait import workers_done
 from textual.widgets import Input, Static
 
 from asbtui.app import HOME, AsbApp
@@ -56,9 +57,9 @@ def make_app(store) -> AsbApp:
 
 
 async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
 
 

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 from conftest import AS_OF
+from pilot_wait import workers_done
 from textual.widgets import DataTable, Input, TextArea
 
 from asbtui.app import AsbApp
@@ -32,9 +33,9 @@ def make_app(store, **settings) -> AsbApp:
 
 
 async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import supervisor_everywhere
+from pilot_wait import workers_done
 
 from asbtui.app import HOME, AsbApp
 from asbtui.config import Settings
@@ -48,9 +49,9 @@ def make_app(store, start_view: str | None = HOME) -> AsbApp:
 
 
 async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
 
 

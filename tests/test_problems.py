@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 from fresh import new_store
+from pilot_wait import workers_done
 from typer.testing import CliRunner
 
 from asbtui.app import AsbApp
@@ -392,9 +393,9 @@ def test_problem_list_and_show_print_json(store) -> None:
 
 
 async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
 
 

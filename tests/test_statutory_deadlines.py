@@ -18,6 +18,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from pilot_wait import workers_done
 from typer.testing import CliRunner
 
 from asbtui.cli import app
@@ -452,7 +453,7 @@ def test_an_incident_at_a_time_that_did_not_happen_is_refused(store, ref):
 
 async def settle(pilot) -> None:
     for _ in range(2):
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot.app)
         await pilot.pause()
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 from conftest import AS_OF
+from pilot_wait import workers_done
 from textual.geometry import Region
 from textual.widgets import Static
 
@@ -244,7 +245,7 @@ def app(demo_store) -> Iterator[AsbApp]:
 
 async def settle(pilot) -> None:
     for _ in range(2):
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot.app)
         await pilot.pause()
 
 
