@@ -4,8 +4,10 @@ a database of each test's own, devices as SQLite stores enrolled with it."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import sqlite3
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -996,7 +998,7 @@ def test_a_first_sync_cut_while_making_its_indexes_leaves_a_store_made_whole_on_
     # The rebuild was cut: still without them (bar the two the search index's fill reads,
     # made first in a transaction of their own)...
     assert _indexes(store) == dropped[0] | set(search.FILL_READS)
-    assert not (path.parent / "car9.db-search").exists()  # the side file is gone
+    assert not engine._side_path(store).exists()  # the side file is gone
     with store.engine.connect() as c:
         assert c.exec_driver_sql("SELECT value FROM sync_state WHERE key = 'search_stale'"
                                  ).scalar() == "1"
@@ -1572,7 +1574,7 @@ def test_a_first_sync_into_an_encrypted_store_fills_its_search_index_beside_encr
     take = search.take_beside
 
     def look_then_take(connection: Any) -> None:
-        seen.append((path.parent / "car9.db-search").read_bytes())
+        seen.append(engine._side_path(store).read_bytes())
         take(connection)
 
     monkeypatch.setattr(search, "take_beside", look_then_take)
@@ -1580,7 +1582,7 @@ def test_a_first_sync_into_an_encrypted_store_fills_its_search_index_beside_encr
     assert len(seen) == 1 and len(seen[0]) > 0
     assert not seen[0].startswith(b"SQLite format 3")
     assert b"Thanet" not in seen[0] and b"THA" not in seen[0]
-    assert not (path.parent / "car9.db-search").exists()
+    assert not engine._side_path(store).exists()
     device.sign_in()
     device.sync_until_quiet()
     reference.sync()
@@ -1617,7 +1619,7 @@ def test_a_first_sync_whose_search_fill_beside_fails_leaves_it_to_the_next_sync(
     monkeypatch.setattr(search, "fill_beside", fails)
     with pytest.raises(sqlite3.OperationalError):
         engine.sync(store, device.transport(), stream_after=0)
-    assert not (path.parent / "car9.db-search").exists()
+    assert not engine._side_path(store).exists()
     assert _indexes(store) < wanted
     with store.engine.connect() as c:
         assert c.exec_driver_sql("SELECT value FROM sync_state WHERE key = 'search_stale'"
@@ -1658,3 +1660,24 @@ def test_a_first_sync_with_nowhere_to_fill_beside_fills_in_place(world: World,
     with device.store.engine.connect() as c:
         assert c.exec_driver_sql("SELECT count(*) FROM case_search").scalar() == \
             len(_refs(device))
+
+
+def test_a_fill_beside_removes_only_side_files_whose_process_is_gone(tmp_path) -> None:  # noqa: ANN001
+    """Two processes syncing one store fill beside it at once: each has its own side file,
+    and the next fill removes only those a killed process left (not a living one's)."""
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    mine = tmp_path / f"car9.db-search-{os.getpid()}"
+    living = tmp_path / f"car9.db-search-{os.getppid()}"
+    orphan = tmp_path / f"car9.db-search-{gone.pid}"
+    others = [tmp_path / "car9.db-wal", tmp_path / "car9.db-search-notes", living,
+              tmp_path / f"car99.db-search-{gone.pid}"]
+    for path in [mine, Path(f"{mine}-journal"), orphan, Path(f"{orphan}-journal"), *others]:
+        path.write_bytes(b"x")
+
+    class Held:
+        path = tmp_path / "car9.db"
+
+    assert engine._side_path(Held()) == mine  # type: ignore[arg-type]
+    engine._remove_orphan_sides(mine)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in others)

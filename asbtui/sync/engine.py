@@ -13,9 +13,11 @@ import contextlib
 import csv
 import functools
 import gc
+import glob
 import io
 import itertools
 import json
+import os
 import queue
 import re
 import threading
@@ -763,12 +765,32 @@ def _reindex_all(store: Store, checkpoint: Checkpoint = _no_checkpoint) -> None:
 
 
 def _side_path(store: Store) -> Path | None:
-    """Where a search index is filled beside the store: a scratch file next to it (none
-    for a store held in memory)."""
+    """Where this process fills a search index beside the store: a scratch file next to
+    it, named for the process (none for a store held in memory). Two processes syncing one
+    store each have their own: one never removes the file another is filling."""
     path = Path(str(store.path))
     if str(store.path) in ("", ":memory:") or not path.parent.is_dir():
         return None
-    return path.with_name(path.name + "-search")
+    return path.with_name(f"{path.name}-search-{os.getpid()}")
+
+
+def _remove_orphan_sides(side: Path) -> None:
+    """Remove this process's side file and those of processes that are gone (killed while
+    filling); another living process's is left alone."""
+    stem = side.name.rsplit("-", 1)[0]
+    for found in side.parent.glob(f"{glob.escape(stem)}-*"):
+        pid = found.name[len(stem) + 1:].removesuffix("-journal")
+        if not pid.isdigit():
+            continue
+        if int(pid) != os.getpid():
+            try:
+                os.kill(int(pid), 0)
+                continue  # that process lives: its file, perhaps being filled now
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue  # it lives, as another user
+        remove_scratch(found)
 
 
 def _fill_beside(store: Store, checkpoint: Checkpoint) -> None:
@@ -790,7 +812,7 @@ def _fill_beside(store: Store, checkpoint: Checkpoint) -> None:
     assert side is not None
     with store.engine.begin() as connection:
         rebuild_deferred_indexes(connection, only=search.FILL_READS)
-    _remove_side(side)
+    _remove_orphan_sides(side)
     writer = store.engine.connect()
     filled: list[BaseException | None] = []
     started, given_up = threading.Event(), threading.Event()
