@@ -27,7 +27,7 @@ from sync_world import (
     world_at,
 )
 
-from asbtui.db import open_store
+from asbtui.db import Store, open_store
 from asbtui.models import every_table
 from asbtui.server import central
 from asbtui.services import cases, partners, search, users
@@ -924,16 +924,21 @@ class CutStream:
         return headers, cut()
 
 
+
+def _car9(world: World, store: Store) -> Device:
+    """A new device, car9, enrolled with the world's service for the supervisor."""
+    with world.connect() as conn:
+        code = central.enrol_device(conn, "car9")
+    engine.enrol(store, world.address, code, HttpTransport(world.address))
+    url, key = engine.credentials(store)
+    return Device("car9", store, "sup", url, key)
+
 def test_a_first_sync_streams_with_copy_and_resumes_after_a_cut(world: World,
                                                                 monkeypatch) -> None:  # noqa: ANN001
     reference = world.device("desk1", "sup")
     monkeypatch.setattr(engine, "FIRST_SYNC_CHUNK", 7)
-    with world.connect() as conn:
-        code = central.enrol_device(conn, "car9")
     store = new_store(world.folder / "car9.db")
-    engine.enrol(store, world.address, code, HttpTransport(world.address))
-    url, key = engine.credentials(store)
-    device = Device("car9", store, "sup", url, key)
+    device = _car9(world, store)
     seen: list[tuple[str, int, int]] = []
     for cut_after in (0, 700, 2500):
         with pytest.raises((Cut, SyncError)):
@@ -977,13 +982,9 @@ def test_a_first_sync_cut_while_making_its_indexes_leaves_a_store_made_whole_on_
     reference = world.device("desk1", "sup")
     with open_store(world.folder / "fresh.db", create=True) as fresh:
         wanted = _indexes(fresh)
-    with world.connect() as conn:
-        code = central.enrol_device(conn, "car9")
     path = world.folder / "car9.db"
     store = new_store(path)
-    engine.enrol(store, world.address, code, HttpTransport(world.address))
-    url, key = engine.credentials(store)
-    device = Device("car9", store, "sup", url, key)
+    device = _car9(world, store)
     dropped: list[set[str]] = []
 
     def cut_in_rebuild(step: str) -> None:
@@ -1563,13 +1564,9 @@ def test_a_first_sync_into_an_encrypted_store_fills_its_search_index_beside_encr
     from asbtui.encryption import StoreKey
 
     reference = world.device("desk1", "sup")
-    with world.connect() as conn:
-        code = central.enrol_device(conn, "car9")
     path = world.folder / "car9.db"
     store = open_store(path, create=True, key=StoreKey("correct horse battery"))
-    engine.enrol(store, world.address, code, HttpTransport(world.address))
-    url, key = engine.credentials(store)
-    device = Device("car9", store, "sup", url, key)
+    device = _car9(world, store)
     seen: list[bytes] = []
     take = search.take_beside
 
@@ -1605,13 +1602,9 @@ def test_a_first_sync_whose_search_fill_beside_fails_leaves_it_to_the_next_sync(
     reference = world.device("desk1", "sup")
     with open_store(world.folder / "fresh.db", create=True) as fresh:
         wanted = _indexes(fresh)
-    with world.connect() as conn:
-        code = central.enrol_device(conn, "car9")
     path = world.folder / "car9.db"
     store = new_store(path)
-    engine.enrol(store, world.address, code, HttpTransport(world.address))
-    url, key = engine.credentials(store)
-    device = Device("car9", store, "sup", url, key)
+    device = _car9(world, store)
 
     def fails(_connection: Any) -> None:
         raise sqlite3.OperationalError("database or disk is full")
@@ -1643,12 +1636,8 @@ def test_a_first_sync_with_nowhere_to_fill_beside_fills_in_place(world: World,
     reference = world.device("desk1", "sup")
     with open_store(world.folder / "fresh.db", create=True) as fresh:
         wanted = _indexes(fresh)
-    with world.connect() as conn:
-        code = central.enrol_device(conn, "car9")
     store = new_store(world.folder / "car9.db")
-    engine.enrol(store, world.address, code, HttpTransport(world.address))
-    url, key = engine.credentials(store)
-    device = Device("car9", store, "sup", url, key)
+    device = _car9(world, store)
     monkeypatch.setattr(engine, "_side_path",
                         lambda _store: world.folder / "no such folder" / "car9.db-search")
     engine.sync(store, device.transport(), stream_after=0)
