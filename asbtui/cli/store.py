@@ -80,13 +80,16 @@ def db_encrypt(ctx: typer.Context) -> None:
     from asbtui.db import open_store
     from asbtui.encryption import store_kind
     from asbtui.services import store_admin
+    from asbtui.services.access import Permission, require
 
     path = context(ctx).db.expanduser()
     if store_kind(path) == "encrypted":
         raise StoreError(f"The store {path} is already encrypted.")
-    key = new_store_key(path)  # ASBTUI_KEY is the new key here, not this store's
     with open_store(path) as store:
         sign_in_for(ctx, store)
+        # Refused before a key is asked for, not after it is typed twice.
+        require(store, Permission.MANAGE_STORE)
+        key = new_store_key(path)  # ASBTUI_KEY is the new key here, not this store's
         store_admin.encrypt_store(store, key)
     print(f"Encrypted {path}: from now on give its key (ASBTUI_KEY, or typed when asked). "
           "Backups made before are still plain: destroy them or encrypt them too.")

@@ -228,13 +228,21 @@ def disclosed_party_ids(session: sa.orm.Session, actor: Actor, case_id: str) -> 
     return {p.id for p in people if disclosure.discloses(chosen, p.id, p.role, p.withheld)}
 
 
+def no_such_case(actor: Actor | None, ref: str) -> NotFound:
+    """The refusal of a case not found: for a partner, the same words as for a case not
+    shared with their agency, so that the answer does not tell whether it exists."""
+    if actor is not None and actor.role is Role.PARTNER:
+        return NotFound(f"There is no case {ref.strip()} shared with your agency.")
+    return NotFound(f"There is no case {ref.strip()}.")
+
+
 def ensure_readable(session: sa.orm.Session, actor: Actor, case_id: str, ref: str) -> None:
     """Refuse a partner a case that is not shared with their agency.
 
-    The message does not say whether such a case exists.
+    The message does not say whether such a case exists (:func:`no_such_case`).
     """
     shared = readable_case_ids(actor)
     if shared is None:
         return
     if session.execute(shared.where(CaseShare.case_id == case_id).limit(1)).first() is None:
-        raise NotFound(f"There is no case {ref.strip()} shared with your agency.")
+        raise no_such_case(actor, ref)

@@ -247,7 +247,7 @@ def _qualifying(session: Session, case_id: str, on: date) -> list[QualifyingRepo
 
 
 def _readable_case(session: Session, store: Store, ref: str) -> Case:
-    case = load_case(session, ref)
+    case = load_case(session, ref, current(store))
     ensure_readable(session, current(store), case.id, ref)
     return case
 

@@ -38,6 +38,7 @@ from asbtui.services.access import (
     current,
     disclosed_party_ids,
     ensure_readable,
+    no_such_case,
     permits,
     require,
     require_district,
@@ -243,12 +244,16 @@ class CaseDetail:
         )
 
 
-def load_case(session: Session, ref: str) -> Case:
-    """The case with this reference; a duplicate merged into another case opens that one."""
+def load_case(session: Session, ref: str, actor: Actor | None = None) -> Case:
+    """The case with this reference; a duplicate merged into another case opens that one.
+
+    With an actor, a partner is refused a case not shared with their agency in the same
+    words as a case that does not exist.
+    """
     wanted = normalise_ref(ref)
     case = session.exec(select(Case).where(Case.ref == wanted, ~Case.deleted)).first()
     if case is None:
-        raise NotFound(f"There is no case {ref.strip()}.")
+        raise no_such_case(actor, ref)
     for _ in range(5):  # a chain of merges, never a loop
         if not case.merged_into_id:
             break
@@ -284,7 +289,7 @@ def case_detail(store: Store, ref: str) -> CaseDetail:
 
     actor = current(store)
     with store.session() as session:
-        case = load_case(session, ref)
+        case = load_case(session, ref, actor)
         ensure_readable(session, actor, case.id, ref)
         owner = session.get(Officer, case.owner_id) if case.owner_id else None
         incidents = session.exec(
@@ -363,7 +368,7 @@ def person_details(store: Store, ref: str, reason: str) -> list[PartyView]:
     actor = current(store)
     why = audit.justification(reason)
     with store.session() as session:
-        case = load_case(session, ref)
+        case = load_case(session, ref, actor)
         ensure_readable(session, actor, case.id, ref)
         people = _parties(session, case.id, shown=True,
                           only=disclosed_party_ids(session, actor, case.id))

@@ -147,7 +147,7 @@ def case_history(store: Store, ref: str, reason: str | None = None) -> list[Hist
         require(store, Permission.VIEW_PEOPLE)
         why = audit.justification(reason)
     with store.session() as session:
-        case = load_case(session, ref)
+        case = load_case(session, ref, actor)
         ensure_readable(session, actor, case.id, ref)
         found = entries(session, case.id, details=why is not None)
         if why is not None:

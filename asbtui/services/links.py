@@ -272,7 +272,7 @@ def case_links(store: Store, ref: str) -> list[LinkView]:
     """The cases linked to a case, and the duplicates merged into it."""
     actor = current(store)
     with store.session() as session:
-        case = load_case(session, ref)
+        case = load_case(session, ref, actor)
         ensure_readable(session, actor, case.id, ref)
         return linked_cases(session, case.id, actor)
 
@@ -282,6 +282,6 @@ def merged_refs(store: Store, ref: str) -> list[str]:
     """The references of duplicates merged into a case (each opens it)."""
     actor = current(store)
     with store.session() as session:
-        case = load_case(session, ref)
+        case = load_case(session, ref, actor)
         ensure_readable(session, actor, case.id, ref)
         return sorted(session.exec(select(Case.ref).where(Case.merged_into_id == case.id)))

@@ -188,7 +188,7 @@ def case_shares(store: Store, ref: str) -> list[ShareView]:
     """The agencies a case is shared with now."""
     actor = current(store)
     with store.session() as session:
-        case = load_case(session, ref)
+        case = load_case(session, ref, actor)
         ensure_readable(session, actor, case.id, ref)
         return _shares(session, case.id)
 
@@ -346,7 +346,7 @@ def add_note(store: Store, ref: str, text: str, *,
     if actor.is_police and visibility is not NoteVisibility.POLICE:
         why = audit.justification(reason)
     with store.session() as session:
-        case = load_case(session, ref)
+        case = load_case(session, ref, actor)
         ensure_readable(session, actor, case.id, ref)
         if actor.is_police:
             require_district(actor, case.district, "write notes")
@@ -409,7 +409,7 @@ def _note_to_correct(session: Session, actor: Actor, case_id: str,
 def case_notes(store: Store, ref: str) -> list[NoteView]:
     actor = current(store)
     with store.session() as session:
-        case = load_case(session, ref)
+        case = load_case(session, ref, actor)
         ensure_readable(session, actor, case.id, ref)
         return visible_notes(session, actor, case.id)
 
@@ -432,7 +432,7 @@ def timeline(store: Store, ref: str) -> list[TimelineEntry]:
     first (people's details corrected are named, their values held back)."""
     actor = current(store)
     with store.session() as session:
-        case = load_case(session, ref)
+        case = load_case(session, ref, actor)
         ensure_readable(session, actor, case.id, ref)
         entries = [
             TimelineEntry(i.occurred_at, "incident",

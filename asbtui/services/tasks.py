@@ -24,6 +24,7 @@ from asbtui.services.access import (
     Permission,
     current,
     ensure_readable,
+    no_such_case,
     permits,
     require_district,
 )
@@ -53,10 +54,10 @@ class TaskView:
         return self.done_on is None and self.due_on < today
 
 
-def _case(session: Session, ref: str) -> Case:
+def _case(session: Session, ref: str, actor: Actor | None = None) -> Case:
     case = session.exec(select(Case).where(Case.ref == normalise_ref(ref), ~Case.deleted)).first()
     if case is None:
-        raise NotFound(f"There is no case {ref.strip()}.")
+        raise no_such_case(actor, ref)
     return case
 
 
@@ -144,7 +145,7 @@ def case_tasks(store: Store, ref: str) -> list[TaskView]:
     """The case's tasks, open ones first by due date; a partner sees only its agency's."""
     actor = current(store)
     with store.session() as session:
-        case = _case(session, ref)
+        case = _case(session, ref, actor)
         ensure_readable(session, actor, case.id, ref)
         query = select(CaseTask, Case.ref).join(Case, Case.id == CaseTask.case_id).where(
             CaseTask.case_id == case.id, ~CaseTask.deleted)
