@@ -8,6 +8,7 @@ Refusals are JSON ``{"error": "one plain line"}`` with a 4xx status.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -18,24 +19,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from asbtui.server import central
+from asbtui.server import bodies, central
 from asbtui.server.central import PROTOCOL, Caller, CentralError
 from asbtui.server.schema import check_url, require_current
 
 MAX_PAGE = 5000
 MAX_BATCH = 5000
-
-
-def _json_body(request: Request) -> Any:
-    import json
-
-    async def read() -> Any:
-        try:
-            return json.loads(await request.body() or b"{}")
-        except ValueError:
-            raise CentralError("The request is not JSON.") from None
-
-    return read()
+log = logging.getLogger("asbtui.server")
 
 
 def create_app(url: str, *, pool_size: int = 8) -> Starlette:
@@ -46,7 +36,8 @@ def create_app(url: str, *, pool_size: int = 8) -> Starlette:
     def caller(request: Request, conn: psycopg.Connection) -> Caller:
         version = request.headers.get("x-asbtui-protocol", "")
         if version != str(PROTOCOL):
-            raise CentralError(f"This device speaks sync protocol {version or 'unknown'}; the "
+            said = version if version.isdigit() and len(version) < 10 else "unknown"
+            raise CentralError(f"This device speaks sync protocol {said}; the "
                                f"central store speaks {PROTOCOL}: update asbtui.", 426)
         scheme, _, key = request.headers.get("authorization", "").partition(" ")
         if scheme != "Device" or not key:
@@ -54,27 +45,34 @@ def create_app(url: str, *, pool_size: int = 8) -> Starlette:
         user = request.headers.get("x-asbtui-user", "")
         if not user:
             raise CentralError("Sign in first: every sync names its user.", 401)
+        if len(user) > bodies.TEXT_MAX or len(key) > bodies.TEXT_MAX:
+            # Not echoed: no user name or device key is this long.
+            raise CentralError("The central store has no such user or device.", 401)
         return central.authenticate(conn, key, user, request.headers.get("x-asbtui-pin"))
 
     def endpoint(work: Callable[..., Any], *, auth: bool = True):  # noqa: ANN202
         async def handle(request: Request) -> Response:
-            body = await _json_body(request) if request.method == "POST" else {}
             from starlette.concurrency import run_in_threadpool
 
-            def run() -> Any:
+            def run(body: dict[str, Any]) -> Any:
                 with pool.connection() as conn:
                     if auth:
                         return work(conn, caller(request, conn), body, request)
                     return work(conn, body, request)
 
             try:
-                result = await run_in_threadpool(run)
+                body = bodies.json_object(await request.body())
+                result = await run_in_threadpool(run, body)
             except CentralError as error:
                 return JSONResponse({"error": str(error)}, status_code=error.status)
             except psycopg.Error as error:
                 first = str(error).strip().splitlines()[0] if str(error).strip() else ""
                 return JSONResponse({"error": f"The central store failed: {first}"},
                                     status_code=503)
+            except Exception:  # a fault of the service's own: logged, and told plainly
+                log.exception("%s failed", request.url.path)
+                return JSONResponse({"error": "The sync service failed on this request; "
+                                              "its log says why."}, status_code=500)
             if isinstance(result, Response):
                 return result
             return JSONResponse(result)
@@ -82,8 +80,8 @@ def create_app(url: str, *, pool_size: int = 8) -> Starlette:
         return handle
 
     def enrol(conn: psycopg.Connection, body: dict, _r: Request) -> dict:
-        return central.claim_enrolment(conn, str(body.get("code", "")),
-                                       str(body.get("store_id", "")))
+        return central.claim_enrolment(conn, bodies.text(body, "code"),
+                                       bodies.text(body, "store_id"))
 
     def hello(conn: psycopg.Connection, who: Caller, _b: dict, _r: Request) -> dict:
         scopes = who.scopes
@@ -93,24 +91,21 @@ def create_app(url: str, *, pool_size: int = 8) -> Starlette:
                 "protocol": PROTOCOL}
 
     def push(conn: psycopg.Connection, who: Caller, body: dict, _r: Request) -> dict:
-        changes = body.get("changes") or []
-        if len(changes) > MAX_BATCH:
-            raise CentralError(f"A push holds at most {MAX_BATCH} changes.", 413)
-        result = central.push(conn, who, changes)
+        result = central.push(conn, who, bodies.changes(body, MAX_BATCH))
         return {"last_seq": result.last_seq, "applied": result.applied,
                 "skipped": result.skipped, "conflicts": result.conflicts,
                 "refused": result.refused}
 
     def pull(conn: psycopg.Connection, who: Caller, body: dict, _r: Request) -> dict:
-        limit = max(1, min(int(body.get("limit") or 1000), MAX_PAGE))
-        return central.pull(conn, who, str(body.get("scope", "")), int(body.get("after") or 0),
-                            limit)
+        limit = max(1, min(bodies.whole(body, "limit", 1000), MAX_PAGE))
+        return central.pull(conn, who, bodies.text(body, "scope"),
+                            bodies.whole(body, "after"), limit)
 
     def stream(conn: psycopg.Connection, who: Caller, body: dict, _r: Request) -> Response:
-        scope, after = str(body.get("scope", "")), int(body.get("after") or 0)
-        upto = int(body.get("upto") or central.scope_heads(conn, [scope])[scope])
+        scope, after = bodies.text(body, "scope"), bodies.whole(body, "after")
         if scope not in who.scopes:
             raise CentralError(f"This user may not pull {scope}.", 403)
+        upto = bodies.whole(body, "upto") or central.scope_heads(conn, [scope])[scope]
 
         # A device that asks for COPY's text format gets it (and is told so); any other
         # gets CSV, as devices before it expect. One that also names its columns gets
@@ -140,18 +135,15 @@ def create_app(url: str, *, pool_size: int = 8) -> Starlette:
     def resolve(conn: psycopg.Connection, who: Caller, body: dict, request: Request) -> Any:
         if "value" not in body:
             raise CentralError("Give the value that settles the conflict.")
-        return central.resolve_conflict(conn, who, int(request.path_params["id"]),
-                                        body["value"])
+        value = bodies.field_value(body["value"], "The value that settles it")
+        return central.resolve_conflict(conn, who, int(request.path_params["id"]), value)
 
     def audit(conn: psycopg.Connection, who: Caller, body: dict, _r: Request) -> Any:
-        events = body.get("events") or []
-        if len(events) > MAX_BATCH:
-            raise CentralError(f"A push holds at most {MAX_BATCH} audit events.", 413)
-        return central.push_audit(conn, who, events)
+        return central.push_audit(conn, who, bodies.audit_events(body, MAX_BATCH))
 
     def audit_hashes(conn: psycopg.Connection, who: Caller, body: dict, _r: Request) -> Any:
-        limit = max(1, min(int(body.get("limit") or 10_000), 50_000))
-        return central.audit_hashes(conn, who, int(body.get("after") or 0), limit)
+        limit = max(1, min(bodies.whole(body, "limit", 10_000), 50_000))
+        return central.audit_hashes(conn, who, bodies.whole(body, "after"), limit)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

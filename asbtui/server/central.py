@@ -679,8 +679,9 @@ def stream_columns(asked: Any) -> dict[str, list[str]] | None:
     for table, names in asked.items():
         if (not isinstance(table, str) or not isinstance(names, list) or not names
                 or len(names) > STREAM_COLUMNS_MAX
-                or not all(isinstance(n, str) and 0 < len(n) <= 100 for n in names)
-                or len(table) > 100):
+                or not all(isinstance(n, str) and 0 < len(n) <= 100 and "\x00" not in n
+                           for n in names)
+                or len(table) > 100 or "\x00" in table):
             return None
         columns[table] = names
     return columns

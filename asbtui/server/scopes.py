@@ -23,6 +23,15 @@ FORCE_TABLES = frozenset({"officer", "agency", "app_user", "pspo", "pspoextensio
 PARTNER_TABLES = frozenset({"case", "incident", "partnernote", "noteaudience",
                             "enforcementaction", "actionstep", "deadline", "casereview",
                             "caseshare"})
+# Every table a device syncs (the device's tables that carry an ``origin``; a test holds
+# the two lists equal). A push for any other table is refused whole.
+SYNCED_TABLES = frozenset({
+    "actionstep", "agency", "app_user", "case", "caselink", "casereview", "caseshare",
+    "casetask", "conference", "conferenceattendee", "conferencecase", "correction",
+    "deadline", "enforcementaction", "firstcontact", "importedincident", "incident",
+    "lettertemplate", "noteaudience", "officer", "partnernote", "party", "problem",
+    "problemcase", "problemresponse", "pspo", "pspoextension", "victimcontact",
+    "victimupdateplan"})
 # Fields where the newest write wins without a conflict: a PIN rehashed on first sign-in on
 # two devices is not a disagreement anyone must settle.
 LAST_WRITER_WINS = {"app_user": frozenset({"pin_hash"})}
