@@ -506,6 +506,45 @@ def triggers_set_aside(connection: sa.Connection, names: Iterable[str]) -> Itera
         connection.exec_driver_sql(sql)
 
 
+TRIGGER_GROUPS = {
+    "sync": ("sync\\_%", "of the sync outbox (each local change recorded for the central "
+                        "store)"),
+    "audit": ("audit\\_%", "of the audit log (its rows may not be changed or deleted)"),
+    "pattern": ("pattern\\_%", "of the kept patterns (each change logged for their refresh)"),
+}
+"""The store's triggers by what they keep, each with its names' LIKE pattern."""
+
+TRIGGER_DIGESTS = {
+    "sync": "2d11c59575853465036d2c6349622184677c43d4b092091611b5d35f100dea59",
+    "audit": "2fdafdcb652023a1bc5d38ab7f991ca057b92c2728c7b125250d4d9fdb4f0fc2",
+    "pattern": "0cae5eda996fbfffe04e82446da1b567f3ef90de16297a598480290c7778ab46",
+}
+"""Each group's digest (names and SQL) as the migrations make it: a store whose triggers
+differ had one dropped or rewritten behind the app's back (e.g. with ``sqlite3``), so what
+it keeps may have missed changes. ``tests/test_triggers.py`` holds these to a new store's."""
+
+
+def trigger_digests(connection: sa.Connection) -> dict[str, str]:
+    """The digest of each group of the store's triggers (names and stored SQL)."""
+    import hashlib
+
+    found: dict[str, str] = {}
+    for group, (like, _what) in TRIGGER_GROUPS.items():
+        rows = connection.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+            "AND name LIKE ? ESCAPE '\\' ORDER BY name", (like,)).all()
+        found[group] = hashlib.sha256(
+            "\0".join(f"{name}\0{sql}" for name, sql in rows).encode()).hexdigest()
+    return found
+
+
+def triggers_changed(connection: sa.Connection,
+                     groups: Iterable[str] = tuple(TRIGGER_GROUPS)) -> list[str]:
+    """The groups (of ``groups``) whose triggers are not those the migrations make."""
+    found = trigger_digests(connection)
+    return [g for g in groups if found[g] != TRIGGER_DIGESTS[g]]
+
+
 def remove_scratch(path: Path) -> None:
     """Overwrite a scratch file with zeros, then delete it (nothing if it is not there)."""
     if path.exists():
@@ -742,4 +781,7 @@ def check(store: Store) -> list[str]:
             "INSERT INTO case_search(case_search) VALUES('integrity-check')"
         )
         fts.close()
+        problems += [f"The triggers {TRIGGER_GROUPS[group][1]} are not those the app's "
+                     "migrations make: dropped or rewritten behind its back, so changes "
+                     "may have gone unrecorded." for group in triggers_changed(connection)]
     return problems

@@ -906,7 +906,17 @@ def read(store: Store, districts: list[District], rules: PatternRules, *, repeat
 def kept_patterns(store: Store, district: District | None, rules: PatternRules, now: datetime,
                   *, repeats: bool, hotspots: bool,
                   beside: ThreadPoolExecutor | None = None) -> list[Pattern] | None:
-    """Patterns from the kept rows, refreshed first; None if they could not be refreshed."""
+    """Patterns from the kept rows, refreshed first; None if they could not be refreshed,
+    or if the triggers that log each change were dropped or rewritten behind the app's
+    back (then the kept rows are forgotten: they may have missed changes)."""
+    from asbtui.db import triggers_changed
+
+    with store.engine.connect() as connection:
+        untrusted = triggers_changed(connection, ["pattern"])
+    if untrusted:
+        with store.engine.begin() as connection:
+            mark_stale(connection)
+        return None
     districts = [district] if district is not None else list(District)
     for _attempt in range(ATTEMPTS):
         if not refresh(store, districts, rules, now, beside):

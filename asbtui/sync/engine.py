@@ -38,6 +38,7 @@ from asbtui.db import (
     defer_indexes,
     rebuild_deferred_indexes,
     remove_scratch,
+    triggers_changed,
     triggers_set_aside,
 )
 from asbtui.models import every_table
@@ -1143,6 +1144,14 @@ def sync(store: Store, transport: Transport, *, checkpoint: Checkpoint = _no_che
          stream_after: int = FIRST_SYNC_STREAM) -> SyncReport:
     """Push this device's changes, then pull its scopes' changes; returns what moved."""
     credentials(store)
+    with store.engine.connect() as connection:
+        if triggers_changed(connection, ["sync"]):
+            # Changes made while they were gone were never put in the outbox: syncing on
+            # would leave the central store without them and call the device up to date.
+            raise SyncError(
+                "This store's sync triggers were dropped or rewritten behind the app's "
+                "back, so changes since may not have been recorded for the central store: "
+                "nothing was sent. Run asbtui db check, and ask an admin.")
     report = SyncReport()
     hello = transport.post("/v1/hello", {})
     report.scopes = list(hello["scopes"])
