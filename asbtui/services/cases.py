@@ -60,6 +60,8 @@ if TYPE_CHECKING:
 SUMMARY_MAX = 2000
 TEXT_MAX = 4000
 NAME_MAX = 120
+LOCATION_MAX = 300
+POSTCODE_MAX = 10
 
 # Default days to the next review by risk to the victim (domain.md: high 7, medium 14,
 # standard 28). A vulnerable victim is reviewed as often as a high-risk one.
@@ -452,8 +454,8 @@ def create_case(store: Store, new: NewCase, *, now: datetime | None = None) -> s
     channel = _choice(Channel, new.channel, "channel", "Channel")
     risk = _choice(RiskLevel, new.risk, "risk", "Risk")
     summary = required_text(new.summary, "summary", "Summary", SUMMARY_MAX)
-    location = optional_text(new.location, "location", "Location", 300)
-    postcode = optional_text(new.postcode, "postcode", "Postcode", 10).upper()
+    location = optional_text(new.location, "location", "Location", LOCATION_MAX)
+    postcode = optional_text(new.postcode, "postcode", "Postcode", POSTCODE_MAX).upper()
     from asbtui.services import geo
 
     point = geo.parse_point(new.coordinates)
@@ -563,7 +565,7 @@ def add_incident(store: Store, ref: str, new: NewIncident, *, now: datetime | No
             incident_type=kind,
             description=description,
             crime_ref=optional_text(new.crime_ref, "crime_ref", "Crime reference", 40).upper(),
-            location=optional_text(new.location, "location", "Location", 300),
+            location=optional_text(new.location, "location", "Location", LOCATION_MAX),
             # Facts of the case fixed when it was opened, copied for the patterns of concern.
             district=case.district,
             case_ref=case.ref,

@@ -43,7 +43,9 @@ from asbtui.models import (
 from asbtui.services import audit, geo, places, search, victims
 from asbtui.services.access import Permission, current, permits, require_district
 from asbtui.services.cases import (
+    LOCATION_MAX,
     NAME_MAX,
+    POSTCODE_MAX,
     SUMMARY_MAX,
     TEXT_MAX,
     _choice,
@@ -154,9 +156,10 @@ def correct_case(store: Store, ref: str, fix: CaseCorrection, reason: str = "", 
         if fix.channel is not None:
             new["channel"] = _choice(Channel, fix.channel, "channel", "Channel")
         if fix.location is not None:
-            new["location"] = optional_text(fix.location, "location", "Location", 300)
+            new["location"] = optional_text(fix.location, "location", "Location", LOCATION_MAX)
         if fix.postcode is not None:
-            new["postcode"] = optional_text(fix.postcode, "postcode", "Postcode", 10).upper()
+            new["postcode"] = optional_text(fix.postcode, "postcode", "Postcode",
+                                            POSTCODE_MAX).upper()
         if fix.district is not None:
             new["district"] = parse_district(fix.district)
         if fix.hate_motivated is not None:
@@ -282,7 +285,7 @@ def correct_incident(store: Store, incident_id: str, fix: IncidentCorrection,
             new["crime_ref"] = optional_text(fix.crime_ref, "crime_ref", "Crime reference",
                                              40).upper()
         if fix.location is not None:
-            new["location"] = optional_text(fix.location, "location", "Location", 300)
+            new["location"] = optional_text(fix.location, "location", "Location", LOCATION_MAX)
         dated = "occurred_at" in new and _same_minute(new["occurred_at"],
                                                       incident.occurred_at) is False
         why = _reason(reason, dated, "changing the incident's date")

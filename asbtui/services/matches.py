@@ -102,6 +102,12 @@ def intake_matches(store: Store, query: MatchQuery, *, now: datetime | None = No
     person: the first found), so a place or name shared by thousands of cases costs what
     fifty cost. Only the candidates' rows are read, and only the shown cases' last report.
     """
+    from asbtui.services.cases import LOCATION_MAX, NAME_MAX, POSTCODE_MAX, optional_text
+
+    # The bounds of a new case's own fields: a longer one could match no case.
+    optional_text(query.location, "location", "Location", LOCATION_MAX)
+    optional_text(query.postcode, "postcode", "Postcode", POSTCODE_MAX)
+    optional_text(query.person_name, "person_name", "Name", NAME_MAX)
     actor = current(store)
     now = now or utc_now()
     cutoff = now - WINDOW
