@@ -101,10 +101,7 @@ def changes(body: dict[str, Any], most: int) -> list[dict[str, Any]]:
         fields = change.get("fields")
         if not isinstance(fields, dict):
             raise CentralError(f"{what} has no fields.")
-        for name, value in fields.items():
-            if len(name) > 100 or "\x00" in name:
-                raise CentralError(f"{what} names a field that no table has.")
-            field_value(value, f"{what}'s field {name[:40]!r}")
+        _fields(fields, what, "no table has")
     return found
 
 
@@ -117,8 +114,12 @@ def audit_events(body: dict[str, Any], most: int) -> list[dict[str, Any]]:
         for name in ("hash", "prev_hash"):
             if not isinstance(event.get(name), str) or len(event[name]) > 128:
                 raise CentralError(f"{what} has no {name.replace('_', ' ')}.")
-        for name, value in event.items():
-            if len(name) > 100 or "\x00" in name:
-                raise CentralError(f"{what} names a field that no audit event has.")
-            field_value(value, f"{what}'s field {name[:40]!r}")
+        _fields(event, what, "no audit event has")
     return found
+
+
+def _fields(fields: dict[str, Any], what: str, nowhere: str) -> None:
+    for name, value in fields.items():
+        if len(name) > 100 or "\x00" in name:
+            raise CentralError(f"{what} names a field that {nowhere}.")
+        field_value(value, f"{what}'s field {name[:40]!r}")
