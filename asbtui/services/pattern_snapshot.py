@@ -262,8 +262,8 @@ def _crossed(connection: sa.Connection, cursor: Any, districts: list[District],
                        "INDEXED BY ix_incident_occurred WHERE occurred_at >= ? "
                        "AND occurred_at < ? AND district IN (SELECT value FROM json_each(?))",
                        (_at_text(lo), _at_text(hi), json.dumps(codes)))
-        for rowid, *image in cursor:
-            images[image[0]][rowid] = tuple(image)  # type: ignore[assignment]
+        for row in cursor:
+            images[row[1]][row[0]] = row[1:]
     for name in ("since_month", "until_month", "recent_month", "base_month"):
         lo, hi = sorted(getattr(scans, name) for scans in edges)
         if lo == hi:
@@ -404,10 +404,12 @@ def _present(cursor: Any, district: str, scan: str, asked: list[tuple[str, str]]
 
 
 def _moved_rows(cursor: Any, district: District, rules: PatternRules, bounds: _Bounds,
-                tallies: dict[tuple[str, str], _Tally], deleted: set[str]
+                tallies: dict[tuple[str, str], _Tally], deleted: set[str],
+                named: dict[tuple[str, str, str], str]
                 ) -> tuple[list[_Row], list[tuple[str, str]], set[tuple[str, str]]]:
     """The kept rows of the keys ``tallies`` moved, with the deltas added: (rows to write,
-    (kind, key) rows to remove, (scan, key) to recount instead)."""
+    (kind, key) rows to remove, (scan, key) to recount instead). ``named``: each moved
+    case's victims' and perpetrators' least name there, by (role, person, case id)."""
     code = district.value
     periods = rules.hotspot_baseline_months / rules.hotspot_recent_months
     recount: set[tuple[str, str]] = set()
@@ -441,7 +443,6 @@ def _moved_rows(cursor: Any, district: District, rules: PatternRules, bounds: _B
         left[(scan, window)] = _present(cursor, code, scan, sorted(set(pairs)), *spans[window])
     # A person's name on a case that came into their window (or may have left it): their
     # label may be it. (A case already listed was there before: the label stands.)
-    names: dict[tuple[str, str, str], str] = {}
     wanted_names = []
     for (role, key), tally in tallies.items():
         if role not in PERSON_KINDS:
@@ -452,13 +453,8 @@ def _moved_rows(cursor: Any, district: District, rules: PatternRules, bounds: _B
         for (case_id, ref), net in tally.cases.get("repeat", {}).items():
             if (net > 0 and ref not in listed) or (net < 0 and gone.get((key, case_id)) is None):
                 wanted_names.append((role, key, case_id))
-    if wanted_names:
-        cursor.execute(
-            "SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, (SELECT min(name) FROM party "
-            "WHERE case_id = j.value ->> 2 AND role = j.value ->> 0 "
-            "AND person_key = j.value ->> 1 AND NOT deleted) FROM json_each(?) AS j",
-            (json.dumps(wanted_names),))
-        names = {(role, key, case_id): name for role, key, case_id, name in cursor}
+    # (Read with the cases' people, in the same transaction.)
+    names = {wanted: named[wanted] for wanted in wanted_names if wanted in named}
 
     rows: list[_Row] = []
     removed: list[tuple[str, str]] = []
@@ -781,16 +777,19 @@ def _refresh_once(connection: sa.Connection, districts: list[District], rules: P
             if not changed.get(code) and not crossing.get(code) and not any(keys.values()):
                 continue  # nothing moved: the rows stand for ``now`` as they are
             case_ids = sorted({image[1] for image, moved_in in moves
-                               if any(window == "repeat" for window, _sign in moved_in)})
+                               if ("repeat", 1) in moved_in or ("repeat", -1) in moved_in})
             parties: dict[str, list[tuple[str, str]]] = {}
+            named: dict[tuple[str, str, str], str] = {}
             if case_ids:
                 cursor.execute(
-                    "SELECT DISTINCT case_id, role, person_key FROM party "
+                    "SELECT case_id, role, person_key, min(name) FROM party "
                     "WHERE case_id IN (SELECT value FROM json_each(?)) "
                     "AND role IN ('victim', 'perpetrator') AND NOT deleted "
-                    "AND person_key != ''", (json.dumps(case_ids),))
-                for case_id, role, person in cursor:
+                    "AND person_key != '' GROUP BY case_id, role, person_key",
+                    (json.dumps(case_ids),))
+                for case_id, role, person, name in cursor:
                     parties.setdefault(case_id, []).append((role, person))
+                    named[(role, person, case_id)] = name
             # A street moved by many incidents (a day's reports) is recounted from its
             # index: cheaper than adding up each move. (Not a person: their recount reads
             # all their cases, thousands for the most prolific.)
@@ -827,7 +826,7 @@ def _refresh_once(connection: sa.Connection, districts: list[District], rules: P
                 full.append(district)
                 continue
             rows, removed, recount = _moved_rows(cursor, district, figure_rules, at_now,
-                                                 tallies, deleted)
+                                                 tallies, deleted, named)
             LAST["moved"] += len(tallies) - len(recount)
             LAST["fallback"] += len(recount)
             LAST["marked"] += sum(len(found) for found in keys.values())
