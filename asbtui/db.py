@@ -140,6 +140,9 @@ class Store:
         self.salt: bytes | None = None
         self.migrated: tuple[str | None, str] | None = None
         """(from, to) schema revisions when opening this store migrated it."""
+        self.cache: dict[str, object] = {}
+        """What services keep in memory between calls on this open store (e.g. the kept
+        patterns' rows), each checked against the store before it is used."""
         self._sessions = sessionmaker(engine, class_=Session, expire_on_commit=False)
         event.listen(self._sessions, "before_flush", self._stamp)
 

@@ -196,6 +196,46 @@ def test_an_incident_written_while_a_refresh_reads_is_recounted_next_time(
         demo_store, rules=rules, now=later, kept=False)
 
 
+def test_rows_held_in_memory_are_read_again_once_another_process_rewrote_them(
+        demo_store) -> None:
+    from asbtui.db import open_store
+
+    rules = PatternRules(repeat_min_reports=2)
+    patterns(demo_store, rules=rules, now=AS_OF)  # this process holds every district's rows
+    other = open_store(demo_store.path)  # another process on the same store
+    other.actor = demo_store.actor
+    try:
+        with sqlite3.connect(demo_store.path) as raw:  # a Thanet report entered twice
+            columns = [row[1] for row in raw.execute("PRAGMA table_info(incident)")]
+            copied = ", ".join("lower(hex(randomblob(16)))" if column == "id" else column
+                               for column in columns)
+            raw.execute(f"INSERT INTO incident ({', '.join(columns)}) SELECT {copied} "
+                        "FROM incident WHERE district = 'THA' AND NOT deleted "
+                        "AND street_key != '' AND occurred_at > '2026-06-01' "
+                        "AND occurred_at < '2026-11-01' LIMIT 1")
+        later = AS_OF + timedelta(seconds=5)
+        # The other process refreshes (the change is consumed there), at the same instant.
+        assert patterns(other, rules=rules, now=later) == patterns(
+            other, rules=rules, now=later, kept=False)
+        assert patterns(demo_store, rules=rules, now=later) == patterns(
+            demo_store, rules=rules, now=later, kept=False)
+    finally:
+        other.close()
+
+
+def test_rows_held_in_memory_are_not_read_for_a_district_with_rows_forgotten(
+        demo_store) -> None:
+    rules = PatternRules()
+    found = patterns(demo_store, rules=rules, now=AS_OF)
+    victim = next(p for p in found if p.kind is PatternKind.VICTIM)
+    with sqlite3.connect(demo_store.path) as raw:  # erased between a refresh and a read
+        raw.execute("UPDATE party SET name = '', person_key = '', deleted = 1 "
+                    "WHERE person_key = ?", (victim.key,))
+    read = pattern_snapshot.read(demo_store, list(District), rules, repeats=True,
+                                 hotspots=True)
+    assert read is not None and victim.key not in {p.key for p in read}
+
+
 def test_the_kept_patterns_are_device_local_and_never_synced() -> None:
     assert not [t for t in synced_tables() if t.startswith("pattern_")]
 

@@ -34,6 +34,8 @@ recounted next time.
 from __future__ import annotations
 
 import json
+import secrets
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -168,6 +170,8 @@ def _figures(connection: sa.Connection, district: District, rules: PatternRules,
 class _Kept:
     windows: str
     now: str
+    version: str = ""
+    """A fresh token with every write of the district's rows (migration 0022)."""
 
 
 PENDING = _Kept("", "")
@@ -258,8 +262,8 @@ def _crossed(connection: sa.Connection, cursor: Any, districts: list[District],
                        "INDEXED BY ix_incident_occurred WHERE occurred_at >= ? "
                        "AND occurred_at < ? AND district IN (SELECT value FROM json_each(?))",
                        (_at_text(lo), _at_text(hi), json.dumps(codes)))
-        for rowid, *image in cursor:
-            images[image[0]][rowid] = tuple(image)  # type: ignore[assignment]
+        for row in cursor:
+            images[row[1]][row[0]] = row[1:]
     for name in ("since_month", "until_month", "recent_month", "base_month"):
         lo, hi = sorted(getattr(scans, name) for scans in edges)
         if lo == hi:
@@ -400,10 +404,12 @@ def _present(cursor: Any, district: str, scan: str, asked: list[tuple[str, str]]
 
 
 def _moved_rows(cursor: Any, district: District, rules: PatternRules, bounds: _Bounds,
-                tallies: dict[tuple[str, str], _Tally], deleted: set[str]
+                tallies: dict[tuple[str, str], _Tally], deleted: set[str],
+                named: dict[tuple[str, str, str], str]
                 ) -> tuple[list[_Row], list[tuple[str, str]], set[tuple[str, str]]]:
     """The kept rows of the keys ``tallies`` moved, with the deltas added: (rows to write,
-    (kind, key) rows to remove, (scan, key) to recount instead)."""
+    (kind, key) rows to remove, (scan, key) to recount instead). ``named``: each moved
+    case's victims' and perpetrators' least name there, by (role, person, case id)."""
     code = district.value
     periods = rules.hotspot_baseline_months / rules.hotspot_recent_months
     recount: set[tuple[str, str]] = set()
@@ -437,7 +443,6 @@ def _moved_rows(cursor: Any, district: District, rules: PatternRules, bounds: _B
         left[(scan, window)] = _present(cursor, code, scan, sorted(set(pairs)), *spans[window])
     # A person's name on a case that came into their window (or may have left it): their
     # label may be it. (A case already listed was there before: the label stands.)
-    names: dict[tuple[str, str, str], str] = {}
     wanted_names = []
     for (role, key), tally in tallies.items():
         if role not in PERSON_KINDS:
@@ -448,13 +453,8 @@ def _moved_rows(cursor: Any, district: District, rules: PatternRules, bounds: _B
         for (case_id, ref), net in tally.cases.get("repeat", {}).items():
             if (net > 0 and ref not in listed) or (net < 0 and gone.get((key, case_id)) is None):
                 wanted_names.append((role, key, case_id))
-    if wanted_names:
-        cursor.execute(
-            "SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, (SELECT min(name) FROM party "
-            "WHERE case_id = j.value ->> 2 AND role = j.value ->> 0 "
-            "AND person_key = j.value ->> 1 AND NOT deleted) FROM json_each(?) AS j",
-            (json.dumps(wanted_names),))
-        names = {(role, key, case_id): name for role, key, case_id, name in cursor}
+    # (Read with the cases' people, in the same transaction.)
+    names = {wanted: named[wanted] for wanted in wanted_names if wanted in named}
 
     rows: list[_Row] = []
     removed: list[tuple[str, str]] = []
@@ -548,8 +548,76 @@ def _moved_rows(cursor: Any, district: District, rules: PatternRules, bounds: _B
 
 
 def _kept(connection: sa.Connection) -> dict[str, _Kept]:
-    return {district: _Kept(windows, now) for district, windows, now in connection.execute(
-        sa.text("SELECT district, windows, now FROM pattern_snapshot_district"))}
+    return {district: _Kept(windows, now, version)
+            for district, windows, now, version in connection.execute(sa.text(
+                "SELECT district, windows, now, version FROM pattern_snapshot_district"))}
+
+
+_Held = tuple[str | None, int, int, str, float | None, int, int]
+"""A kept row as read, by (kind, key): (label, reports, imported, refs, usual, cases_first,
+spans). The refs stay one text, split when read: split once and held, the 1M store's
+~1.3M refs cost ~145 MB in the process, as text ~35 MB (the split ~0.15 s a look)."""
+
+
+@dataclass(frozen=True)
+class _HeldRows:
+    """The kept rows of one district with ``spans`` and ``reports`` at least these, as
+    they stood at ``version``. Never changed in place: a refresh makes a new one."""
+
+    version: str
+    spans: int
+    reports: int
+    rows: dict[tuple[str, str], _Held]
+
+
+class _Memo:
+    """The kept rows this process last read or wrote, per district (on the store: each
+    process, or each open store, its own). A look reads again only the districts whose
+    version moved (another process wrote them) or whose keys are marked (a trigger forgot
+    rows: it always marks them); a refresh patches in what it wrote itself."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.districts: dict[str, _HeldRows] = {}
+
+    def get(self, district: str) -> _HeldRows | None:
+        with self.lock:
+            return self.districts.get(district)
+
+    def put(self, district: str, held: _HeldRows) -> None:
+        with self.lock:
+            self.districts[district] = held
+
+    def forget(self, district: str) -> None:
+        with self.lock:
+            self.districts.pop(district, None)
+
+    def written(self, change: _Change, version: str) -> None:
+        """What ``_write`` did to the district's rows, done to the held ones too (if they
+        stood at the version it replaced; otherwise they are dropped)."""
+        code = change.district.value
+        with self.lock:
+            old = self.districts.pop(code, None)
+        if old is None or change.expected is None or old.version != change.expected.version:
+            return
+        rows = {} if change.keys is None else dict(old.rows)
+        for scan, wanted in (change.keys or {}).items():
+            for kind in SCANS[scan]:
+                for key in wanted:
+                    rows.pop((kind.value, key), None)
+        for gone in change.removed:
+            rows.pop(gone, None)
+        for (_d, kind, key, label, reports, imported, spans, refs, usual, first,
+             _example) in change.rows:
+            if spans >= old.spans and reports >= old.reports:
+                rows[(kind, key)] = (label, reports, imported, refs, usual, first, spans)
+            else:
+                rows.pop((kind, key), None)
+        self.put(code, _HeldRows(version, old.spans, old.reports, rows))
+
+
+def _memo(store: Store) -> _Memo:
+    return store.cache.setdefault("kept_patterns", _Memo())  # type: ignore[return-value]
 
 
 @dataclass
@@ -572,9 +640,12 @@ class _Change:
 MARK = " ON CONFLICT DO UPDATE SET gen = gen + 1"
 
 
-def _write(connection: sa.Connection, changes: list[_Change], kept: _Kept) -> bool:
+def _write(connection: sa.Connection, changes: list[_Change], kept: _Kept,
+           memo: _Memo | None = None) -> bool:
     """The changes in one transaction; False (nothing written) if another process moved
-    the rows of one of their districts since they were read."""
+    the rows of one of their districts since they were read. ``memo``: the rows this
+    process holds, patched alike once committed."""
+    versions = []
     try:
         # A write first: the lock is taken now, so what is checked below stays true.
         connection.exec_driver_sql("UPDATE pattern_snapshot_district SET now = now WHERE 0")
@@ -625,18 +696,27 @@ def _write(connection: sa.Connection, changes: list[_Change], kept: _Kept) -> bo
                     "INSERT OR REPLACE INTO pattern_snapshot (district, kind, key, label, reports, "
                     "imported, spans, refs, usual, cases_first, example) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", change.rows)
+            versions.append(secrets.token_hex(8))
             connection.execute(sa.text(
-                "INSERT OR REPLACE INTO pattern_snapshot_district (district, windows, now) "
-                "VALUES (:d, :w, :n)"), {"d": code, "w": kept.windows, "n": kept.now})
+                "INSERT OR REPLACE INTO pattern_snapshot_district (district, windows, now, "
+                "version) VALUES (:d, :w, :n, :v)"),
+                {"d": code, "w": kept.windows, "n": kept.now, "v": versions[-1]})
         connection.commit()
     except BaseException:
         connection.rollback()
+        if memo is not None:
+            for change in changes:
+                memo.forget(change.district.value)
         raise
+    if memo is not None:
+        for change, version in zip(changes, versions, strict=True):
+            memo.written(change, version)
     return True
 
 
 def _refresh_once(connection: sa.Connection, districts: list[District], rules: PatternRules,
-                  now: datetime, beside: ThreadPoolExecutor | None) -> bool:
+                  now: datetime, beside: ThreadPoolExecutor | None,
+                  memo: _Memo | None = None) -> bool:
     """One attempt at bringing the districts' kept rows to ``now``: the districts kept
     with these windows moved by the incidents changed and crossed (deltas) and recounted
     for their marked keys, in one transaction; then each of the others computed in full,
@@ -697,16 +777,19 @@ def _refresh_once(connection: sa.Connection, districts: list[District], rules: P
             if not changed.get(code) and not crossing.get(code) and not any(keys.values()):
                 continue  # nothing moved: the rows stand for ``now`` as they are
             case_ids = sorted({image[1] for image, moved_in in moves
-                               if any(window == "repeat" for window, _sign in moved_in)})
+                               if ("repeat", 1) in moved_in or ("repeat", -1) in moved_in})
             parties: dict[str, list[tuple[str, str]]] = {}
+            named: dict[tuple[str, str, str], str] = {}
             if case_ids:
                 cursor.execute(
-                    "SELECT DISTINCT case_id, role, person_key FROM party "
+                    "SELECT case_id, role, person_key, min(name) FROM party "
                     "WHERE case_id IN (SELECT value FROM json_each(?)) "
                     "AND role IN ('victim', 'perpetrator') AND NOT deleted "
-                    "AND person_key != ''", (json.dumps(case_ids),))
-                for case_id, role, person in cursor:
+                    "AND person_key != '' GROUP BY case_id, role, person_key",
+                    (json.dumps(case_ids),))
+                for case_id, role, person, name in cursor:
                     parties.setdefault(case_id, []).append((role, person))
+                    named[(role, person, case_id)] = name
             # A street moved by many incidents (a day's reports) is recounted from its
             # index: cheaper than adding up each move. (Not a person: their recount reads
             # all their cases, thousands for the most prolific.)
@@ -743,7 +826,7 @@ def _refresh_once(connection: sa.Connection, districts: list[District], rules: P
                 full.append(district)
                 continue
             rows, removed, recount = _moved_rows(cursor, district, figure_rules, at_now,
-                                                 tallies, deleted)
+                                                 tallies, deleted, named)
             LAST["moved"] += len(tallies) - len(recount)
             LAST["fallback"] += len(recount)
             LAST["marked"] += sum(len(found) for found in keys.values())
@@ -763,7 +846,7 @@ def _refresh_once(connection: sa.Connection, districts: list[District], rules: P
         connection.rollback()
         if driver is not None and driver.in_transaction:
             driver.rollback()
-    if changes and not _write(connection, changes, target):
+    if changes and not _write(connection, changes, target, memo):
         return False
     for district in sorted(full, key=lambda d: d.value):
         expected = kept.get(district.value)
@@ -787,7 +870,7 @@ def _refresh_once(connection: sa.Connection, districts: list[District], rules: P
         rows = _figures(connection, district, rules, now, None, beside)
         connection.rollback()
         if not _write(connection, [_Change(district, expected, rows, None, mine, logged)],
-                      target):
+                      target, memo):
             return False
     return True
 
@@ -799,7 +882,7 @@ def refresh(store: Store, districts: list[District], rules: PatternRules, now: d
     other processes kept moving them (the caller then computes without them)."""
     with store.engine.connect() as connection:
         for _attempt in range(ATTEMPTS):
-            if _refresh_once(connection, districts, rules, now, beside):
+            if _refresh_once(connection, districts, rules, now, beside, _memo(store)):
                 _trim_log(connection)
                 return True
             connection.rollback()
@@ -833,6 +916,18 @@ def _trim_log(connection: sa.Connection) -> None:
         raise
 
 
+def _read_rows(cursor: Any, district: str, version: str, spans: int, reports: int
+               ) -> _HeldRows:
+    """The kept rows of ``district`` with at least ``spans`` and ``reports``."""
+    cursor.execute(
+        "SELECT kind, key, label, reports, imported, refs, usual, cases_first, spans "
+        "FROM pattern_snapshot WHERE district = ? AND spans >= ? AND reports >= ?",
+        (district, spans, reports))
+    return _HeldRows(version, spans, reports, {
+        (kind, key): (label, count, imported, refs, usual, first, spread)
+        for kind, key, label, count, imported, refs, usual, first, spread in cursor})
+
+
 @permits(Permission.READ_OVERVIEWS)
 def read(store: Store, districts: list[District], rules: PatternRules, *, repeats: bool,
          hotspots: bool) -> list[Pattern] | None:
@@ -852,6 +947,7 @@ def read(store: Store, districts: list[District], rules: PatternRules, *, repeat
     hot: list[tuple[tuple, Pattern]] = []
     kind_order = {PatternKind.HOTSPOT_STREET: 0, PatternKind.HOTSPOT_LSOA: 1}
     qualifies = p._qualifies
+    memo = _memo(store)
     with store.engine.connect() as connection:
         # The driver's own cursor: tens of thousands of rows at 1,000,000 cases.
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -859,16 +955,26 @@ def read(store: Store, districts: list[District], rules: PatternRules, *, repeat
             # One read transaction: the rows read are those the districts' marks say.
             cursor.execute("BEGIN")
             windows = windows_of(rules)
-            cursor.execute("SELECT district, windows FROM pattern_snapshot_district")
-            standing = {code for code, kept in cursor if kept == windows}
+            cursor.execute("SELECT district, windows, version FROM pattern_snapshot_district")
+            standing = {code: version for code, kept, version in cursor if kept == windows}
             if any(d.value not in standing for d in districts):
                 return None
+            # A district with keys marked may have had rows forgotten by a trigger since.
+            cursor.execute("SELECT DISTINCT district FROM pattern_dirty")
+            marked = {code for (code,) in cursor}
             for district in sorted(districts, key=lambda d: d.value):
-                cursor.execute(
-                    "SELECT kind, key, label, reports, imported, refs, usual, cases_first "
-                    "FROM pattern_snapshot WHERE district = ? AND spans >= ? AND reports >= ?",
-                    (district.value, rules.min_cases, least))
-                for kind_text, key, label, reports, imported, refs, usual, first in cursor:
+                code = district.value
+                held = memo.get(code)
+                if (held is None or held.version != standing[code] or code in marked
+                        or held.spans > rules.min_cases or held.reports > least):
+                    held = _read_rows(cursor, code, standing[code], rules.min_cases, least)
+                    if code not in marked:
+                        memo.put(code, held)
+                min_cases = rules.min_cases
+                for (kind_text, key), (label, reports, imported, refs, usual, first,
+                                       spans) in held.rows.items():
+                    if spans < min_cases or reports < least:
+                        continue
                     kind = wanted.get(kind_text)
                     if kind is None:
                         continue
