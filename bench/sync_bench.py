@@ -86,12 +86,12 @@ def reaped_cpu(pid: int) -> float:
 
 
 def postmaster_pid(url: str) -> int:
-    with psycopg.connect(url) as conn:
-        backend = conn.info.backend_pid
-    try:
-        return int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except OSError:
-        return 0
+    with psycopg.connect(url) as conn:  # read while the backend lives
+        try:
+            stat = Path(f"/proc/{conn.info.backend_pid}/stat").read_text()
+        except OSError:
+            return 0
+    return int(stat.rsplit(")", 1)[1].split()[1])
 
 
 def backends_cpu(url: str, database: str) -> dict[int, float]:
