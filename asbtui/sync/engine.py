@@ -499,15 +499,72 @@ def _text_chunks(blocks: Iterator[bytes], stop: threading.Event,
                         "on where it stopped.")
 
 
+def _columns_chunks(blocks: Iterator[bytes], stop: threading.Event) -> Iterator[list[Any]]:
+    """A stream in columns as chunks of records, as :func:`_text_chunks` makes them with
+    ``columns``, in fewer steps: every line has as many fields as the first (the service
+    pads each to the widest table's), so each block's whole lines are split at their ends
+    and tabs at once and cut into records by slicing (no split per line). Only the lines
+    holding a backslash other than a null's (found by one search of the block) are
+    unescaped, into a tuple, as there."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    records: list[Any] = []
+    rest = ""
+    width = 0
+    ended = False
+    while not ended:
+        if stop.is_set():
+            raise _Stopped
+        block = next(blocks, b"")
+        if block:
+            text = rest + decoder.decode(block)
+        else:
+            text, ended = rest + decoder.decode(b"", final=True), True
+        end = text.rfind("\n") + 1
+        body, rest = text[:end], text[end:]
+        if body:
+            width = width or body.count("\t", 0, body.index("\n")) + 1
+            fields = body.replace("\n", "\t").split("\t")
+            fields.pop()  # what follows the last line's end
+            lines = body.count("\n")
+            if len(fields) != lines * width:  # not one width: line by line, as before
+                records += [line.split("\t") if line.count("\\") == line.count("\\N")
+                            else tuple(_copy_fields(line)) for line in body.split("\n")[:-1]]
+            else:
+                got = [fields[i:i + width] for i in range(0, len(fields), width)]
+                line = at = 0
+                unescaped = -1
+                for found in _ESCAPED.finditer(body):
+                    line += body.count("\n", at, found.start())
+                    at = found.start()
+                    if line != unescaped:
+                        got[line] = tuple(_unescaped(got[line]))
+                        unescaped = line
+                records += got
+        while len(records) >= FIRST_SYNC_CHUNK or (ended and records):
+            yield records[:FIRST_SYNC_CHUNK]
+            del records[:FIRST_SYNC_CHUNK]
+    if rest:  # a last line without its end: the stream was cut
+        raise SyncError("The connection was cut during the first sync; sync again to carry "
+                        "on where it stopped.")
+
+
 _COPY_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
 _COPY_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+
+
+# A backslash that does not begin COPY's null: its line needs unescaping.
+_ESCAPED = re.compile(r"\\[^N]")
 
 
 def _copy_fields(line: str) -> list[Any]:
     """One line of COPY's text format whose fields hold escapes: ``\\N`` alone is null,
     ``\\`` followed by a letter a control character, by anything else that character."""
+    return _unescaped(line.split("\t"))
+
+
+def _unescaped(fields: list[str]) -> list[Any]:
     return [None if field == "\\N" else _COPY_ESCAPE.sub(
-        lambda m: _COPY_ESCAPES.get(m[1], m[1]), field) for field in line.split("\t")]
+        lambda m: _COPY_ESCAPES.get(m[1], m[1]), field) for field in fields]
 
 
 class _Stopped(Exception):
@@ -547,7 +604,7 @@ class _Reader:
                 try:
                     kind = (headers or {}).get("x-asbtui-format")
                     if kind == "columns":
-                        for chunk in _text_chunks(blocks, self.stop, columns=True):
+                        for chunk in _columns_chunks(blocks, self.stop):
                             self._put((scope, _decode_columns(chunk)))
                         chunks: Iterator[list[Any]] = iter(())
                     elif kind == "text":  # a service that sends each row as JSON
