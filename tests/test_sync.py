@@ -1401,6 +1401,15 @@ def test_the_stream_in_columns_is_cut_into_records_as_line_by_line_whatever_the_
     assert kinds == {list, tuple}  # both kinds were made
     with pytest.raises(SyncError):
         list(engine._columns_chunks(iter([data[:-3]]), threading.Event()))
+    # Two lines of other widths that add up to the rest's (a service that did not pad):
+    # split line by line, not sliced into rows that straddle them.
+    odd = data.split(b"\n")
+    odd[3] += b"\textra"
+    odd[5] = odd[5].rsplit(b"\t", 1)[0]
+    uneven = b"\n".join(odd)
+    by_line = list(engine._text_chunks(iter([uneven]), threading.Event(), columns=True))
+    at_once = list(engine._columns_chunks(iter([uneven]), threading.Event()))
+    assert at_once == by_line and len(at_once[0][3]) == 12 and len(at_once[0][5]) == 10
 
 
 class StreamAs:

@@ -526,7 +526,10 @@ def _columns_chunks(blocks: Iterator[bytes], stop: threading.Event) -> Iterator[
             fields = body.replace("\n", "\t").split("\t")
             fields.pop()  # what follows the last line's end
             lines = body.count("\n")
-            if len(fields) != lines * width:  # not one width: line by line, as before
+            # Not one width, or widths that differ but add up (each row must then begin
+            # with its version and table): line by line, as before.
+            if (len(fields) != lines * width or not all(map(str.isdigit, fields[::width]))
+                    or not _TABLE_NAMES.issuperset(fields[1::width])):
                 records += [line.split("\t") if line.count("\\") == line.count("\\N")
                             else tuple(_copy_fields(line)) for line in body.split("\n")[:-1]]
             else:
@@ -551,6 +554,9 @@ def _columns_chunks(blocks: Iterator[bytes], stop: threading.Event) -> Iterator[
 _COPY_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
 _COPY_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 
+
+_TABLE_NAMES = frozenset(t.name for t in every_table().sorted_tables)
+"""Every table a stream's row can name: the second field of each row in columns."""
 
 # A backslash that does not begin COPY's null: its line needs unescaping.
 _ESCAPED = re.compile(r"\\[^N]")
