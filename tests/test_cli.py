@@ -432,7 +432,7 @@ def test_version_is_printed(run):
 def test_db_check_passes_a_sound_store(run, demo_path):
     result = run("--db", demo_path, "db", "check")
     assert result.exit_code == 0, result.stderr
-    assert result.stdout == f"{demo_path}: sound (integrity and foreign keys checked).\n"
+    assert result.stdout == f"{demo_path}: sound (integrity, foreign keys and triggers checked).\n"
     assert result.stderr == ""
 
 

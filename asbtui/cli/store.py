@@ -36,7 +36,7 @@ def db_check(ctx: typer.Context) -> None:
         raise StoreError(
             f"The store {store.path} has {plural(len(problems), 'problem')}; restore a backup."
         )
-    print(f"{store.path}: sound (integrity and foreign keys checked).")
+    print(f"{store.path}: sound (integrity, foreign keys and triggers checked).")
 
 
 @db_app.command("backup")
