@@ -38,6 +38,19 @@ LOCATIONS = ["14 Invicta Road, Margate", "2 Fake Street, Ramsgate", "Flat 1, 9 M
              "14 Invicta Road, Margate", "Car park, Example Parade, Ashford"]
 
 
+THANET_REPORT = ("district = 'THA' AND NOT deleted AND street_key != '' "
+                 "AND occurred_at > '2026-06-01' AND occurred_at < '2026-11-01'")
+
+
+def copy_an_incident(raw: sqlite3.Connection, where: str) -> None:
+    """One incident matching ``where`` (SQL, may end in ORDER BY) entered again under a
+    new id with plain ``sqlite3``, as another process would write it."""
+    columns = [row[1] for row in raw.execute("PRAGMA table_info(incident)")]
+    copied = ", ".join("lower(hex(randomblob(16)))" if c == "id" else c for c in columns)
+    raw.execute(f"INSERT INTO incident ({', '.join(columns)}) SELECT {copied} "
+                f"FROM incident WHERE {where} LIMIT 1")
+
+
 def same_patterns(store, now: datetime, rules: PatternRules, district: District | None) -> None:
     full = patterns(store, district=district, rules=rules, now=now, kept=False)
     kept = patterns(store, district=district, rules=rules, now=now)
@@ -171,13 +184,7 @@ def test_an_incident_written_while_a_refresh_reads_is_recounted_next_time(
     def meanwhile(*args, **kwargs):
         if not written:  # another process adds a report while the figures are read
             with sqlite3.connect(demo_store.path) as raw:
-                columns = [row[1] for row in raw.execute("PRAGMA table_info(incident)")]
-                copied = ", ".join("lower(hex(randomblob(16)))" if column == "id" else column
-                                   for column in columns)
-                raw.execute(f"INSERT INTO incident ({', '.join(columns)}) SELECT {copied} "
-                            "FROM incident WHERE district = 'THA' AND NOT deleted "
-                            "AND street_key != '' AND occurred_at > '2026-06-01' "
-                            "AND occurred_at < '2026-11-01' LIMIT 1")
+                copy_an_incident(raw, THANET_REPORT)
                 written.append(raw.execute(
                     "SELECT district, street_key FROM pattern_change").fetchall())
         return figures(*args, **kwargs)
@@ -206,13 +213,7 @@ def test_rows_held_in_memory_are_read_again_once_another_process_rewrote_them(
     other.actor = demo_store.actor
     try:
         with sqlite3.connect(demo_store.path) as raw:  # a Thanet report entered twice
-            columns = [row[1] for row in raw.execute("PRAGMA table_info(incident)")]
-            copied = ", ".join("lower(hex(randomblob(16)))" if column == "id" else column
-                               for column in columns)
-            raw.execute(f"INSERT INTO incident ({', '.join(columns)}) SELECT {copied} "
-                        "FROM incident WHERE district = 'THA' AND NOT deleted "
-                        "AND street_key != '' AND occurred_at > '2026-06-01' "
-                        "AND occurred_at < '2026-11-01' LIMIT 1")
+            copy_an_incident(raw, THANET_REPORT)
         later = AS_OF + timedelta(seconds=5)
         # The other process refreshes (the change is consumed there), at the same instant.
         assert patterns(other, rules=rules, now=later) == patterns(

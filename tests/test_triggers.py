@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import pytest
 from conftest import AS_OF
+from test_pattern_snapshot import copy_an_incident
 
 from asbtui.db import TRIGGER_DIGESTS, open_store, trigger_digests
 from asbtui.services import pattern_snapshot
@@ -76,12 +77,8 @@ def test_patterns_are_computed_in_full_when_their_triggers_were_dropped(demo_sto
     _raw(demo_store.path, "DROP TRIGGER pattern_incident_insert")
     # A report copied onto a busy street while the trigger was gone: never logged.
     with closing(sqlite3.connect(demo_store.path)) as raw, raw:
-        columns = [row[1] for row in raw.execute("PRAGMA table_info(incident)")]
-        copied = ", ".join("lower(hex(randomblob(16)))" if c == "id" else c for c in columns)
         for _ in range(3):
-            raw.execute(f"INSERT INTO incident ({', '.join(columns)}) SELECT {copied} "
-                        "FROM incident WHERE NOT deleted AND street_key != '' "
-                        "ORDER BY occurred_at DESC LIMIT 1")
+            copy_an_incident(raw, "NOT deleted AND street_key != '' ORDER BY occurred_at DESC")
     later = AS_OF + timedelta(seconds=5)
     full = patterns(demo_store, rules=rules, now=later, kept=False)
     assert patterns(demo_store, rules=rules, now=later) == full

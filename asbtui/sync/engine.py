@@ -471,18 +471,10 @@ def _text_chunks(blocks: Iterator[bytes], stop: threading.Event,
     text on such a line, since COPY doubles every backslash of a value). Any other line
     is unescaped, its nulls as ``None`` (a tuple, written by a statement that reads
     ``\\N`` as itself)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
     lines: list[str] = []
     rest = ""
-    ended = False
-    while not ended:
-        if stop.is_set():
-            raise _Stopped
-        block = next(blocks, b"")
-        if block:
-            text = rest + decoder.decode(block)
-        else:
-            text, ended = rest + decoder.decode(b"", final=True), True
+    for piece, ended in _decoded(blocks, stop):
+        text = rest + piece
         found = text.split("\n")
         rest = found.pop()
         lines += found
@@ -499,6 +491,20 @@ def _text_chunks(blocks: Iterator[bytes], stop: threading.Event,
                         "on where it stopped.")
 
 
+def _decoded(blocks: Iterator[bytes], stop: threading.Event) -> Iterator[tuple[str, bool]]:
+    """The stream's blocks as text (a character split between two blocks joined), each
+    with whether it is the last; stops when the sync is stopped."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    while True:
+        if stop.is_set():
+            raise _Stopped
+        block = next(blocks, b"")
+        if not block:
+            yield decoder.decode(b"", final=True), True
+            return
+        yield decoder.decode(block), False
+
+
 def _columns_chunks(blocks: Iterator[bytes], stop: threading.Event) -> Iterator[list[Any]]:
     """A stream in columns as chunks of records, as :func:`_text_chunks` makes them with
     ``columns``, in fewer steps: every line has as many fields as the first (the service
@@ -506,19 +512,11 @@ def _columns_chunks(blocks: Iterator[bytes], stop: threading.Event) -> Iterator[
     and tabs at once and cut into records by slicing (no split per line). Only the lines
     holding a backslash other than a null's (found by one search of the block) are
     unescaped, into a tuple, as there."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
     records: list[Any] = []
     rest = ""
     width = 0
-    ended = False
-    while not ended:
-        if stop.is_set():
-            raise _Stopped
-        block = next(blocks, b"")
-        if block:
-            text = rest + decoder.decode(block)
-        else:
-            text, ended = rest + decoder.decode(b"", final=True), True
+    for piece, ended in _decoded(blocks, stop):
+        text = rest + piece
         end = text.rfind("\n") + 1
         body, rest = text[:end], text[end:]
         if body:
