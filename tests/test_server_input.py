@@ -78,7 +78,7 @@ def client(world: World):
     device = world.device("probe", "sup")
     with httpx.Client(base_url=world.address, timeout=30, headers={
             "x-asbtui-protocol": str(PROTOCOL), "authorization": f"Device {device.key}",
-            "x-asbtui-user": "sup", "x-asbtui-pin": "482915"}) as made:
+            "x-asbtui-user": "sup"}) as made:
         yield made
 
 

@@ -48,7 +48,10 @@ def create_app(url: str, *, pool_size: int = 8) -> Starlette:
         if len(user) > bodies.TEXT_MAX or len(key) > bodies.TEXT_MAX:
             # Not echoed: no user name or device key is this long.
             raise CentralError("The central store has no such user or device.", 401)
-        return central.authenticate(conn, key, user, request.headers.get("x-asbtui-pin"))
+        pin = request.headers.get("x-asbtui-pin")
+        if pin is not None and len(pin) > 64:  # no PIN is this long: not hashed to find out
+            raise CentralError("That user name and PIN do not match.", 403)
+        return central.authenticate(conn, key, user, pin)
 
     def endpoint(work: Callable[..., Any], *, auth: bool = True):  # noqa: ANN202
         async def handle(request: Request) -> Response:
