@@ -346,6 +346,9 @@ QUEUE_INDEXES: dict[str, tuple[str, ...]] = {
                         "opened_at", "id", "status"),
     "ix_case_urgency_all": ("deleted", "priority_rank", "risk_rank", "due_key", "opened_at",
                             "id", "status"),
+    # "My cases" (one owner, any district or one) in urgency order (migration 0023).
+    "ix_case_urgency_by_owner": ("deleted", "owner_id", "priority_rank", "risk_rank",
+                                 "due_key", "opened_at", "id", "district", "status"),
     "ix_case_by_opened": ("deleted", "district", "opened_at", "id", "status"),
     "ix_case_by_opened_all": ("deleted", "opened_at", "id", "status"),
     "ix_case_by_ref": ("deleted", "district", "ref", "id", "status"),

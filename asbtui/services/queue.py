@@ -479,6 +479,8 @@ def _urgency_page(connection: sa.Connection, query: QueueQuery, filters: _Filter
     today, now = _today(query), _now(query)
     tail = [_CASE.due_key, _CASE.opened_at, _CASE.id]
     index = "ix_case_urgency" if query.district is not None else "ix_case_urgency_all"
+    if query.owner_id:  # one officer's cases: walked from the owner, not the district
+        index = "ix_case_urgency_by_owner"
     # Closed cases of all districts walk the partial index of the closed ones, whose
     # condition SQLite recognises only written as a literal (not the bound status).
     closed_only = (query.district is None and tuple(query.statuses) == (CaseStatus.CLOSED,)
