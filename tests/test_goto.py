@@ -171,6 +171,8 @@ MILLION_CASE_STATISTICS = [
     ("ix_case_by_opened", "866304 1001 1001 1 1 1"),
     ("ix_case_urgency_all", "886464 1001 1001 1001 334 1 1 1"),
     ("ix_case_urgency", "681318 1001 1001 1001 1001 201 1 1 1"),
+    # Made by migration 0023 (its statistics from the 1M store of 08/12/2026).
+    ("ix_case_urgency_by_owner", "1558440 1001 1001 1001 1001 1001 1 1 1 1"),
     ("ix_case_owner_review", "3202640 1001 1001 1"),
     ("ix_case_street", "1035440 1001 201"),
     ("ix_case_owner_id", "14358870 1001"),
