@@ -7,9 +7,10 @@ officer with 7,506 open cases of Thanet's 50,000 at 1,000,000 cases, a first pag
 14-19 ms (against 2 ms for the district's queue), over the 16.7 ms goal (bench/README.md,
 #19). Walked from the owner, a page reads only that officer's cases, in order.
 
-Write cost: one more B-tree on the case table. Analysed as it is made (see below). No synced column changes (no trigger to remake). ``IF NOT EXISTS``: a store whose
-first sync was cut while its indexes were dropped makes them again (from the models)
-before it migrates.
+Write cost: one more B-tree on the case table. Analysed as it is made (see below). No
+synced column changes (no trigger to remake). ``IF NOT EXISTS``: a store whose first
+sync was cut while its indexes were dropped makes them again (from the models) before
+it migrates.
 
 Revision ID: 0023
 Revises: 0022
