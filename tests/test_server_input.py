@@ -163,3 +163,36 @@ def test_a_push_with_a_table_the_service_does_not_keep_is_refused_whole(
     assert world.scalar("SELECT count(*) FROM record WHERE key IN (%s, %s)",
                         "a" * 32, "b" * 32) == 0
     assert world.scalar("SELECT count(*) FROM applied WHERE seq >= 9001") == 0
+
+
+def test_one_enrolment_code_claimed_by_several_devices_at_once_enrols_one(
+        world: World) -> None:
+    """Eight devices race to claim one code: exactly one gets a key; the rest are refused
+    in one line, and the code is spent."""
+    import threading
+
+    from asbtui.server import central
+
+    with world.connect() as conn:
+        code = central.enrol_device(conn, "raced", "", True)
+    go = threading.Barrier(8)
+    answers: list[httpx.Response] = []
+
+    def claim(number: int) -> None:
+        with httpx.Client(base_url=world.address, timeout=30) as own:
+            go.wait()
+            answers.append(own.post("/v1/enrol", json={"code": code,
+                                                       "store_id": f"store-{number}"}))
+
+    threads = [threading.Thread(target=claim, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    won = [a for a in answers if a.status_code == 200]
+    assert len(answers) == 8 and len(won) == 1, [a.status_code for a in answers]
+    for answer in answers:
+        if answer is not won[0]:
+            assert "not valid" in _plain_refusal(answer)
+    assert world.scalar("SELECT count(*) FROM device WHERE name = 'raced' "
+                        "AND key_hash IS NOT NULL AND code_hash IS NULL") == 1
