@@ -37,6 +37,7 @@ import json
 import secrets
 import threading
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -559,6 +560,15 @@ spans). The refs stay one text, split when read: split once and held, the 1M sto
 ~1.3M refs cost ~145 MB in the process, as text ~35 MB (the split ~0.15 s a look)."""
 
 
+_Made = tuple[tuple, Pattern]
+"""A held row's pattern as a look returns it, after its place in the look's order
+(repeats: most reports first, then kind, district, key; hotspots: kind, case reports
+first, district, key, before the sort by how far above their usual level)."""
+_Asked = tuple[int, int, int, float, frozenset[str], int]
+"""What decides which of a district's rows a look returns: (min_cases, repeat_min_reports,
+hotspot_min_reports, hotspot_factor, the kinds wanted, the least reports of any)."""
+
+
 @dataclass(frozen=True)
 class _HeldRows:
     """The kept rows of one district with ``spans`` and ``reports`` at least these, as
@@ -568,6 +578,100 @@ class _HeldRows:
     spans: int
     reports: int
     rows: dict[tuple[str, str], _Held]
+    made: dict[tuple[str, str], _Made] = field(default_factory=dict, compare=False)
+    """The patterns looks made of these rows, by (kind, key), whatever their thresholds
+    (a pattern depends on its row alone): made once, not at every look (69,000 patterns
+    at 1,000,000 cases, their refs split, took 0.3-0.5 s a look). A refresh carries over
+    those of the rows it did not touch. Shared by the looks that return them: callers
+    must not change a pattern."""
+    chosen: dict[_Asked, tuple[list[_Made], list[_Made]]] = field(
+        default_factory=dict, compare=False)
+    """Per thresholds asked, the hotspots and repeats of these rows that meet them, each
+    in order: a refresh carries them over, less the rows it touched, plus those rows as
+    they are now (a look after a day's move then makes and sorts a few thousand
+    patterns, not every row's)."""
+
+
+_KIND_ORDER = {PatternKind.HOTSPOT_STREET: 0, PatternKind.HOTSPOT_LSOA: 1}
+_KINDS = {kind.value: kind for kind in PatternKind}
+
+
+def _make(district: District, kind: PatternKind, key: str, held: _Held) -> _Made:
+    """A held row's pattern (a hotspot's usual level set), after its sort key."""
+    label, reports, imported, refs, usual, first, _spans = held
+    pattern = Pattern(kind, district, key, label, reports, refs.split(",") if refs else [],
+                      imported)
+    if kind in HOTSPOT_KINDS:
+        pattern.usual = round(usual, 1)
+        return (_KIND_ORDER[kind], 0 if first else 1, district.value, key), pattern
+    return (-reports, kind, district, key), pattern
+
+
+def _choose(district: District, held: _HeldRows, asked: _Asked,
+            keys: Iterable[tuple[str, str]]) -> tuple[list[_Made], list[_Made]]:
+    """The hotspots and repeats among the rows ``keys`` of ``held`` that meet ``asked``
+    (in no order)."""
+    min_cases, repeat_min, hot_min, factor, wanted, least = asked
+    rows, made = held.rows, held.made
+    hot: list[_Made] = []
+    found: list[_Made] = []
+    for row_key in keys:
+        row = rows.get(row_key)
+        if row is None:
+            continue
+        _label, reports, imported, _refs, usual, _first, spans = row
+        if spans < min_cases or reports < least or row_key[0] not in wanted:
+            continue
+        kind = _KINDS[row_key[0]]
+        hotspot = kind in HOTSPOT_KINDS
+        if hotspot:
+            if reports < hot_min or reports < factor * max(usual, 1.0):
+                continue
+        elif reports < repeat_min:
+            continue
+        pair = made.get(row_key)
+        if pair is None:
+            pair = made[row_key] = _make(district, kind, row_key[1], row)
+        # The spans as the refs give them (as the full computation counts).
+        if len(pair[1].case_refs) + (1 if imported else 0) < min_cases:
+            continue
+        (hot if hotspot else found).append(pair)
+    return hot, found
+
+
+def _chosen(district: District, held: _HeldRows, asked: _Asked
+            ) -> tuple[list[_Made], list[_Made]]:
+    """The hotspots and repeats of ``held`` that meet ``asked``, each in order (chosen
+    once per thresholds, then carried over by refreshes)."""
+    chosen = held.chosen.get(asked)
+    if chosen is None:
+        hot, found = _choose(district, held, asked, held.rows)
+        hot.sort()
+        found.sort()
+        chosen = held.chosen[asked] = (hot, found)
+    return chosen
+
+
+def _carried(district: District, old: _HeldRows, new: _HeldRows,
+             touched: set[tuple[str, str]]) -> None:
+    """The thresholds' choices of ``old`` carried to ``new``: less the rows ``touched``,
+    plus those rows as ``new`` holds them."""
+    for asked, lists in old.chosen.items():
+        hot, found = _choose(district, new, asked, touched)
+        hot.sort()
+        found.sort()
+        for before, added in zip(lists, (hot, found), strict=True):
+            kept = [pair for pair in before if (pair[1].kind.value, pair[1].key) not in touched]
+            if added:
+                # Two runs in order: merged by the sort in linear time.
+                kept += added
+                kept.sort()
+            added[:] = kept
+        new.chosen[asked] = (hot, found)
+
+
+RESULTS_KEPT = 4
+"""The looks' results a process keeps (each rule set and kinds asked: usually one)."""
 
 
 class _Memo:
@@ -579,6 +683,25 @@ class _Memo:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.districts: dict[str, _HeldRows] = {}
+        self.results: dict[tuple, tuple[list[_HeldRows], _Result]] = {}
+        """The last looks' patterns, by what they asked (rule set, kinds, districts), with
+        the rows they were made of: while no district's rows moved, a look with the same
+        rules takes them as they are."""
+
+    def result(self, asked: tuple, helds: list[_HeldRows]) -> _Result | None:
+        with self.lock:
+            kept = self.results.get(asked)
+        if kept is None or len(kept[0]) != len(helds) or any(
+                a is not b for a, b in zip(kept[0], helds, strict=True)):
+            return None
+        return kept[1]
+
+    def keep_result(self, asked: tuple, helds: list[_HeldRows], result: _Result) -> None:
+        with self.lock:
+            self.results.pop(asked, None)
+            while len(self.results) >= RESULTS_KEPT:
+                del self.results[next(iter(self.results))]
+            self.results[asked] = (helds, result)
 
     def get(self, district: str) -> _HeldRows | None:
         with self.lock:
@@ -600,20 +723,29 @@ class _Memo:
             old = self.districts.pop(code, None)
         if old is None or change.expected is None or old.version != change.expected.version:
             return
-        rows = {} if change.keys is None else dict(old.rows)
-        for scan, wanted in (change.keys or {}).items():
+        if change.keys is None:
+            self.put(code, _HeldRows(version, old.spans, old.reports, {
+                (kind, key): (label, reports, imported, refs, usual, first, spans)
+                for (_d, kind, key, label, reports, imported, spans, refs, usual, first,
+                     _example) in change.rows if spans >= old.spans and reports >= old.reports}))
+            return
+        rows = dict(old.rows)
+        made = dict(old.made)
+        touched: set[tuple[str, str]] = set(change.removed)
+        for scan, wanted in change.keys.items():
             for kind in SCANS[scan]:
-                for key in wanted:
-                    rows.pop((kind.value, key), None)
-        for gone in change.removed:
-            rows.pop(gone, None)
+                touched.update((kind.value, key) for key in wanted)
+        touched.update((kind, key) for (_d, kind, key, *_rest) in change.rows)
+        for row_key in touched:
+            rows.pop(row_key, None)
+            made.pop(row_key, None)
         for (_d, kind, key, label, reports, imported, spans, refs, usual, first,
              _example) in change.rows:
             if spans >= old.spans and reports >= old.reports:
                 rows[(kind, key)] = (label, reports, imported, refs, usual, first, spans)
-            else:
-                rows.pop((kind, key), None)
-        self.put(code, _HeldRows(version, old.spans, old.reports, rows))
+        new = _HeldRows(version, old.spans, old.reports, rows, made)
+        _carried(change.district, old, new, touched)
+        self.put(code, new)
 
 
 def _memo(store: Store) -> _Memo:
@@ -943,11 +1075,8 @@ def read(store: Store, districts: list[District], rules: PatternRules, *, repeat
     wanted = {k.value: k for k in kinds}
     least = min(rules.repeat_min_reports if repeats else 1 << 62,
                 rules.hotspot_min_reports if hotspots else 1 << 62)
-    found: list[Pattern] = []
-    hot: list[tuple[tuple, Pattern]] = []
-    kind_order = {PatternKind.HOTSPOT_STREET: 0, PatternKind.HOTSPOT_LSOA: 1}
-    qualifies = p._qualifies
     memo = _memo(store)
+    ordered = sorted(districts, key=lambda d: d.value)
     with store.engine.connect() as connection:
         # The driver's own cursor: tens of thousands of rows at 1,000,000 cases.
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -962,7 +1091,8 @@ def read(store: Store, districts: list[District], rules: PatternRules, *, repeat
             # A district with keys marked may have had rows forgotten by a trigger since.
             cursor.execute("SELECT DISTINCT district FROM pattern_dirty")
             marked = {code for (code,) in cursor}
-            for district in sorted(districts, key=lambda d: d.value):
+            helds: list[_HeldRows] = []
+            for district in ordered:
                 code = district.value
                 held = memo.get(code)
                 if (held is None or held.version != standing[code] or code in marked
@@ -970,28 +1100,13 @@ def read(store: Store, districts: list[District], rules: PatternRules, *, repeat
                     held = _read_rows(cursor, code, standing[code], rules.min_cases, least)
                     if code not in marked:
                         memo.put(code, held)
-                min_cases = rules.min_cases
-                for (kind_text, key), (label, reports, imported, refs, usual, first,
-                                       spans) in held.rows.items():
-                    if spans < min_cases or reports < least:
-                        continue
-                    kind = wanted.get(kind_text)
-                    if kind is None:
-                        continue
-                    pattern = Pattern(kind, district, key, label, reports,
-                                      refs.split(",") if refs else [], imported)
-                    if kind in HOTSPOT_KINDS:
-                        spans = len(pattern.case_refs) + (1 if imported else 0)
-                        if (reports >= rules.hotspot_min_reports and spans >= rules.min_cases
-                                and reports >= rules.hotspot_factor * max(usual, 1.0)):
-                            pattern.usual = round(usual, 1)
-                            # The full computation's order before its sort: streets, then
-                            # LSOAs; places with case reports first; by district, key.
-                            hot.append(((kind_order[kind], 0 if first else 1, district.value,
-                                         key), pattern))
-                    elif qualifies(pattern, rules):
-                        found.append(pattern)
-            lsoas = [x for x in found if x.kind is PatternKind.LSOA]
+                helds.append(held)
+            asked = (rules, repeats, hotspots, tuple(d.value for d in ordered))
+            result = memo.result(asked, helds)
+            if result is None:
+                result = _patterns(ordered, helds, rules, wanted, least)
+                memo.keep_result(asked, helds, result)
+            hot_patterns, found, lsoas = result
             names = p._lsoa_names(connection, [x.key for x in lsoas])
         finally:
             cursor.close()
@@ -1001,11 +1116,35 @@ def read(store: Store, districts: list[District], rules: PatternRules, *, repeat
             connection.rollback()
     for pattern in lsoas:
         pattern.label = f"{names.get(pattern.key, pattern.key)} ({pattern.key})"
-    hot.sort(key=lambda pair: pair[0])
+    return hot_patterns + found
+
+
+_Result = tuple[list[Pattern], list[Pattern], list[Pattern]]
+"""A look's hotspots and repeats, in order, and its LSOAs among the repeats (labelled
+by their names when read)."""
+
+
+def _patterns(districts: list[District], helds: list[_HeldRows], rules: PatternRules,
+              wanted: dict[str, PatternKind], least: int) -> _Result:
+    """The patterns of the rows held that meet ``rules``' thresholds, in the full
+    computation's order (each district's chosen once: ``_HeldRows.chosen``)."""
+    asked: _Asked = (rules.min_cases, rules.repeat_min_reports, rules.hotspot_min_reports,
+                     rules.hotspot_factor, frozenset(wanted), least)
+    hot: list[_Made] = []
+    found: list[_Made] = []
+    for district, held in zip(districts, helds, strict=True):
+        district_hot, district_found = _chosen(district, held, asked)
+        hot += district_hot
+        found += district_found
+    # One run in order per district: the sorts merge them.
+    hot.sort()
     hot_patterns = sorted((pattern for _order, pattern in hot),
                           key=lambda x: (-(x.reports / max(x.usual or 0, 1.0)), x.key))
-    found.sort(key=lambda x: (-x.reports, x.kind, x.district, x.key))
-    return hot_patterns + found
+    found.sort()
+    repeats = [pattern for _order, pattern in found]
+    lsoas = ([x for x in repeats if x.kind is PatternKind.LSOA]
+             if PatternKind.LSOA.value in wanted else [])
+    return hot_patterns, repeats, lsoas
 
 
 @permits(Permission.READ_OVERVIEWS)
