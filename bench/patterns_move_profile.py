@@ -56,6 +56,8 @@ def main() -> None:
     event.listen(store.engine, "connect", lambda dbapi, _record: dbapi.execute(
         "PRAGMA wal_autocheckpoint=0").close())
     districts = list(District)
+    if os.environ.get("MAX_MOVES"):
+        pattern_snapshot.DELTA_MAX_MOVES = int(os.environ["MAX_MOVES"])
     if os.environ.get("SHOW_KEYS"):
         figures = pattern_snapshot._figures
         counts: dict[str, int] = {}
@@ -63,6 +65,9 @@ def main() -> None:
         def counted(connection, district, rules, now, keys, beside=None):
             for scan, wanted in (keys or {}).items():
                 counts[scan] = counts.get(scan, 0) + len(wanted)
+                if os.environ.get("SHOW_KEYS") == "dump":
+                    with open(f"/tmp/keys-{scan}.txt", "a") as out:
+                        out.writelines(f"{district.value}\t{key}\n" for key in wanted)
             return figures(connection, district, rules, now, keys, beside)
 
         pattern_snapshot._figures = counted
@@ -109,6 +114,7 @@ def main() -> None:
         found = timed("a day's move (refresh + read)", move)
         if os.environ.get("SHOW_KEYS"):
             print("  recounted by scan:", pattern_snapshot.COUNTS)
+            print("  fallbacks:", dict(getattr(pattern_snapshot, "REASONS", {})))
         if profiler is not None:
             profiler.stop()
             args.profile.write_text(profiler.output_html())

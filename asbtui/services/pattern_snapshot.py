@@ -21,8 +21,10 @@ A refresh, in one read transaction: the logged incidents (counted at the rows' i
 and the incidents that crossed an edge (counted at both instants) are added to the kept
 figures of their streets and their cases' victims and perpetrators as deltas: reports by
 window; a case's ref added, or removed once an index seek finds it has no report left
-there; the label (least location or name) kept unless its holder left. What a delta
-cannot tell (a row not kept, the 51st ref, a label that may have left) and every marked
+there (a street's next refs then read from its index); the label (least location or
+name) kept unless its holder left (a street's least location kept while an index walk
+finds it still there). What a delta cannot tell (a row not kept, a person's 51st ref, a
+label that may have left) and every marked
 key, address and postcode (a few reports each: cheaper recounted) are recomputed with
 the same scans, restricted to them. All is written back in one short transaction; a
 district with no rows yet, other windows, or too many keys is computed in full. The
@@ -33,7 +35,9 @@ recounted next time.
 
 from __future__ import annotations
 
+import bisect
 import json
+import operator
 import secrets
 import threading
 from collections import Counter
@@ -54,9 +58,11 @@ if TYPE_CHECKING:
 
     from asbtui.db import Store
 
-DELTA_MAX_MOVES = 48
-"""More moves than this on one street: recounted rather than moved (a street of ~1,100
-reports recounts in ~1.2 ms at 1,000,000 cases, a move costs ~25 us)."""
+DELTA_MAX_MOVES = 1000
+"""More moves than this on one street: recounted rather than moved. (Was 48, when a
+street whose listed ref or least location left was recounted: at 1,000,000 cases, all
+districts, a real day's move recounted 141 streets that way, ~0.2 s of SQL; moved, with
+the next refs read from the street's index, 8.)"""
 REFRESH_MAX_KEYS = 20_000
 """More keys than this to refresh in one district: computed in full instead."""
 ATTEMPTS = 3
@@ -404,6 +410,35 @@ def _present(cursor: Any, district: str, scan: str, asked: list[tuple[str, str]]
     return {(key, case): ref for key, case, ref in cursor}
 
 
+def _next_refs(cursor: Any, district: str, street: str, after: str, lo: str, hi: str,
+               deleted: set[str], count: int) -> list[str]:
+    """The first ``count`` refs after ``after`` of the cases with a report on ``street``
+    in [lo, hi), in order, as the street scan lists them."""
+    cursor.execute(
+        "SELECT DISTINCT case_ref FROM incident INDEXED BY ix_incident_street "
+        "WHERE district = ? AND street_key = ? AND case_ref > ? AND occurred_at >= ? "
+        "AND occurred_at < ? AND NOT deleted ORDER BY case_ref", (district, street, after, lo, hi))
+    found: list[str] = []
+    for (ref,) in cursor:
+        if ref in deleted:
+            continue
+        found.append(ref)
+        if len(found) == count:
+            break
+    return found
+
+
+def _located(cursor: Any, district: str, street: str, location: str, lo: str, hi: str,
+             deleted: set[str]) -> bool:
+    """Whether a case report on ``street`` in [lo, hi) is still at ``location`` (its
+    least location stands)."""
+    cursor.execute(
+        "SELECT case_ref FROM incident INDEXED BY ix_incident_street WHERE district = ? "
+        "AND street_key = ? AND case_location = ? AND occurred_at >= ? AND occurred_at < ? "
+        "AND NOT deleted", (district, street, location, lo, hi))
+    return any(ref not in deleted for (ref,) in cursor)
+
+
 def _moved_rows(cursor: Any, district: District, rules: PatternRules, bounds: _Bounds,
                 tallies: dict[tuple[str, str], _Tally], deleted: set[str],
                 named: dict[tuple[str, str, str], str]
@@ -431,11 +466,20 @@ def _moved_rows(cursor: Any, district: District, rules: PatternRules, bounds: _B
             held[(row[0], row[1])] = list(row)
     # Which (key, case) to look up: a case whose net reports fell in a window may have none
     # left there (its ref then leaves the row).
+    # (Not asked where the answer changes nothing: a key with no kept row for the window
+    # (it stays unkept or is recounted), a street's case not listed in its row (it is not
+    # listed, or past the last ref listed, or the row is recounted).)
     asked: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    street_kinds = {"repeat": PatternKind.STREET.value, "recent": PatternKind.HOTSPOT_STREET.value}
     for (scan, key), tally in tallies.items():
         for window, cases in tally.cases.items():
+            person = scan in PERSON_KINDS
+            row = held.get((PERSON_KINDS[scan].value if person else street_kinds[window], key))
+            if row is None:
+                continue
+            listed = None if person else set(row[5].split(",")) if row[5] else set()
             for (case_id, ref), net in cases.items():
-                if net < 0:
+                if net < 0 and (listed is None or ref in listed):
                     asked.setdefault((scan if scan in PRESENCE else "person", window), []
                                      ).append((key, case_id or ref))
     spans = {"repeat": (bounds.since, bounds.now), "recent": (bounds.recent, bounds.now)}
@@ -489,7 +533,8 @@ def _moved_rows(cursor: Any, district: District, rules: PatternRules, bounds: _B
                     gone.append((kind.value, key))
                     continue
                 refs = refs_text.split(",") if refs_text else []
-                full = len(refs) >= p.CASES_LISTED
+                # Every ref in the window up to ``bound`` is listed (None: every ref is).
+                bound = refs[-1] if len(refs) >= p.CASES_LISTED else None
                 person = scan in PERSON_KINDS
                 scan_of = "person" if person else scan
                 for (case_id, ref), net in sorted(tally.cases.get(window, {}).items()):
@@ -498,33 +543,46 @@ def _moved_rows(cursor: Any, district: District, rules: PatternRules, bounds: _B
                     listed = ref in refs
                     if net > 0:
                         # It has reports there now: listed if among the first refs.
-                        if not listed and (not full or ref < refs[-1]):
+                        if not listed and (bound is None or ref < bound):
                             refs.append(ref)
                             refs.sort()
-                            del refs[p.CASES_LISTED:]
+                            if len(refs) > p.CASES_LISTED:
+                                del refs[p.CASES_LISTED:]
+                                bound = refs[-1]
                         if person:
                             name = names.get((scan, key, case_id))
                             if name is not None and (label is None or name < label):
                                 label = name
                         continue
-                    now_ref = left[(scan_of, window)].get((key, case_id or ref))
+                    now_ref = left.get((scan_of, window), {}).get((key, case_id or ref))
+                    beyond = bound is not None and ref > bound
                     if now_ref is not None:
-                        if now_ref != ref or (not listed and not full):
+                        if now_ref != ref or (not listed and not beyond):
                             raise _Fallback  # refs not as logged: recount
                         continue
                     if person and names.get((scan, key, case_id)) == label:
                         raise _Fallback  # their least name may have left with the case
                     if not listed:
-                        if not full:
+                        if not beyond:
                             raise _Fallback
                         continue
-                    if full:
+                    if bound is not None and person:
                         raise _Fallback  # the next ref after the listed ones is not kept
                     refs.remove(ref)
+                if bound is not None and len(refs) < p.CASES_LISTED:
+                    # A street's listed ref left: the next refs in the window after the
+                    # last one known, from the street's index (a few entries, not the
+                    # street's thousands of reports a recount reads).
+                    lo, hi = spans[window]
+                    refs += _next_refs(cursor, code, key, bound, lo, hi, deleted,
+                                       p.CASES_LISTED - len(refs))
                 if scan in ("address", "street"):
                     locations = tally.locations.get(window, {})
                     for location, net in locations.items():
-                        if net < 0 and (example is None or location <= example):
+                        if net < 0 and (example is None or location <= example) and not (
+                                scan == "street" and location == example
+                                and _located(cursor, code, key, location, *spans[window],
+                                             deleted)):
                             raise _Fallback  # the least location may have left
                     added = [location for location, net in locations.items() if net > 0]
                     if added and (example is None or min(added) < example):
@@ -655,19 +713,27 @@ def _chosen(district: District, held: _HeldRows, asked: _Asked
 def _carried(district: District, old: _HeldRows, new: _HeldRows,
              touched: set[tuple[str, str]]) -> None:
     """The thresholds' choices of ``old`` carried to ``new``: less the rows ``touched``,
-    plus those rows as ``new`` holds them."""
+    plus those rows as ``new`` holds them (each found by bisection: a refresh touches a
+    few hundred of a district's thousands)."""
     for asked, lists in old.chosen.items():
         hot, found = _choose(district, new, asked, touched)
-        hot.sort()
-        found.sort()
+        carried = []
         for before, added in zip(lists, (hot, found), strict=True):
-            kept = [pair for pair in before if (pair[1].kind.value, pair[1].key) not in touched]
-            if added:
-                # Two runs in order: merged by the sort in linear time.
-                kept += added
-                kept.sort()
-            added[:] = kept
-        new.chosen[asked] = (hot, found)
+            kept = list(before)
+            for row_key in touched:
+                pair = old.made.get(row_key)
+                if pair is None:
+                    continue  # never chosen
+                at = bisect.bisect_left(kept, pair[0], key=_order)
+                if at < len(kept) and kept[at][1] is pair[1]:
+                    del kept[at]
+            for pair in added:
+                bisect.insort(kept, pair, key=_order)
+            carried.append(kept)
+        new.chosen[asked] = (carried[0], carried[1])
+
+
+_order = operator.itemgetter(0)
 
 
 RESULTS_KEPT = 4
