@@ -46,6 +46,8 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, default=None)
     parser.add_argument("--profile-again", action="store_true",
                         help="profile the look again (no change) rather than the move")
+    parser.add_argument("--whole", action="store_true",
+                        help="time the move as one look (service.patterns), as the app does")
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
     wal = Path(f"{args.store}-wal")
@@ -100,6 +102,8 @@ def main() -> None:
             store, rules=RULES, now=then))
 
         def move():
+            if args.whole:
+                return service.patterns(store, rules=RULES, now=now)
             with service._gc_paused(), service._beside() as beside:
                 timed("  refresh", lambda: pattern_snapshot.refresh(
                     store, districts, RULES, now, beside))

@@ -119,10 +119,13 @@ def _example(pattern: Pattern) -> str | None:
 
 def _figures(connection: sa.Connection, district: District, rules: PatternRules, now: datetime,
              keys: dict[str, list[str]] | None,
-             beside: ThreadPoolExecutor | None = None) -> list[_Row]:
-    """The kept rows of ``district`` (only ``keys`` of each scan, when given)."""
+             beside: ThreadPoolExecutor | None = None,
+             deleted: sa.Select | None | bool = True) -> list[_Row]:
+    """The kept rows of ``district`` (only ``keys`` of each scan, when given; ``deleted``:
+    the deleted cases' refs to leave out, if the caller read them)."""
     rules = _figure_rules(rules)
-    scans = p._Scans(connection, district, rules, now, repeats=True, hotspots=True, keys=keys)
+    scans = p._Scans(connection, district, rules, now, repeats=True, hotspots=True, keys=keys,
+                     deleted=deleted)
     code = district.value
     person_keys = None if keys is None else keys.get("person", [])
 
@@ -255,7 +258,8 @@ def _crossed(connection: sa.Connection, cursor: Any, districts: list[District],
     (read from ``ix_incident_occurred``: their figures move by delta)."""
     rules = _figure_rules(rules)
     # The scans' own bounds at both instants (no statement is run making them).
-    edges = [p._Scans(connection, None, rules, at, repeats=True, hotspots=True, keys={})
+    edges = [p._Scans(connection, None, rules, at, repeats=True, hotspots=True, keys={},
+                      deleted=None)
              for at in (then, now)]
     codes = [d.value for d in districts]
     found: dict[str, _Keys] = {code: {scan: set() for scan in SCANS} for code in codes}
@@ -403,9 +407,14 @@ def _present(cursor: Any, district: str, scan: str, asked: list[tuple[str, str]]
                f"AND case_ref = j.value ->> 1 AND occurred_at >= ? AND occurred_at < ? "
                f"AND NOT deleted) FROM json_each(?) AS j")
     else:
-        sql = ("SELECT j.value ->> 0, j.value ->> 1, (SELECT min(case_ref) FROM incident "
-               "INDEXED BY ix_incident_case WHERE district = ? AND case_id = j.value ->> 1 "
-               "AND occurred_at >= ? AND occurred_at < ? AND NOT deleted) FROM json_each(?) AS j")
+        # A case's answer is the same for each of its people: asked once per case.
+        cursor.execute(
+            "SELECT j.value, (SELECT min(case_ref) FROM incident INDEXED BY ix_incident_case "
+            "WHERE district = ? AND case_id = j.value AND occurred_at >= ? AND occurred_at < ? "
+            "AND NOT deleted) FROM json_each(?) AS j",
+            (district, lo, hi, json.dumps(sorted({case for _key, case in asked}))))
+        refs = dict(cursor.fetchall())
+        return {(key, case): refs[case] for key, case in asked}
     cursor.execute(sql, (district, lo, hi, json.dumps(asked)))
     return {(key, case): ref for key, case, ref in cursor}
 
@@ -856,18 +865,17 @@ def _write(connection: sa.Connection, changes: list[_Change], kept: _Kept,
             if change.keys is None:
                 connection.execute(sa.text("DELETE FROM pattern_snapshot WHERE district = :d"),
                                    {"d": code})
-            else:
-                for scan, wanted in change.keys.items():
-                    connection.execute(sa.text(
-                        "DELETE FROM pattern_snapshot WHERE district = :d AND kind IN "
-                        "(SELECT value FROM json_each(:kinds)) "
-                        "AND key IN (SELECT value FROM json_each(:keys))"),
-                        {"d": code, "kinds": json.dumps([k.value for k in SCANS[scan]]),
-                         "keys": json.dumps(wanted)})
-            if change.removed:
+            # The rows of the keys recounted that are not written again (those written
+            # are updated in place, below), and those moved below what is kept.
+            written = {(row[1], row[2]) for row in change.rows}
+            gone = [(code, kind.value, key) for scan, wanted in (change.keys or {}).items()
+                    for kind in SCANS[scan] for key in wanted
+                    if (kind.value, key) not in written]
+            gone += [(code, *row) for row in change.removed]
+            if gone:
                 connection.exec_driver_sql(
                     "DELETE FROM pattern_snapshot WHERE district = ? AND kind = ? AND key = ?",
-                    [(code, *row) for row in change.removed])
+                    gone)
             if change.consumed:
                 connection.exec_driver_sql(
                     "DELETE FROM pattern_dirty WHERE district = ? AND kind = ? AND key = ? "
@@ -889,11 +897,16 @@ def _write(connection: sa.Connection, changes: list[_Change], kept: _Kept,
             connection.execute(sa.text("DELETE FROM pattern_change WHERE district = :d"),
                                {"d": code})
             if change.rows:
-                # Moved rows replace their kept selves (recounted ones were removed above).
+                # Moved and recounted rows replace their kept selves, in place.
                 connection.exec_driver_sql(
-                    "INSERT OR REPLACE INTO pattern_snapshot (district, kind, key, label, reports, "
+                    "INSERT INTO pattern_snapshot (district, kind, key, label, reports, "
                     "imported, spans, refs, usual, cases_first, example) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", change.rows)
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (district, kind, key) DO UPDATE SET label = excluded.label, "
+                    "reports = excluded.reports, imported = excluded.imported, "
+                    "spans = excluded.spans, refs = excluded.refs, usual = excluded.usual, "
+                    "cases_first = excluded.cases_first, example = excluded.example",
+                    change.rows)
             versions.append(secrets.token_hex(8))
             connection.execute(sa.text(
                 "INSERT OR REPLACE INTO pattern_snapshot_district (district, windows, now, "
@@ -958,8 +971,10 @@ def _refresh_once(connection: sa.Connection, districts: list[District], rules: P
         figure_rules = _figure_rules(rules)
         deleted = set(connection.execute(
             sa.select(Case.ref).where(Case.deleted == sa.true())).scalars())
+        # As the scans leave them out (read once, not by each district's scans).
+        left_out = sa.select(Case.ref).where(Case.deleted == sa.true()) if deleted else None
         at_now = _Bounds.of(p._Scans(connection, None, figure_rules, now, repeats=True,
-                                     hotspots=True, keys={}))
+                                     hotspots=True, keys={}, deleted=None))
         for district in current:
             code = district.value
             keys = crossed[code]
@@ -968,7 +983,7 @@ def _refresh_once(connection: sa.Connection, districts: list[District], rules: P
                 keys.setdefault(scan, set()).add(key)
             then = _Bounds.of(p._Scans(connection, None, figure_rules,
                                        datetime.fromisoformat(kept[code].now), repeats=True,
-                                       hotspots=True, keys={}))
+                                       hotspots=True, keys={}, deleted=None))
             # Logged changes counted at the rows' instant; crossings at both instants.
             moves = _moves(code, changed.get(code, []), crossing.get(code, []), then, at_now,
                            deleted)
@@ -1037,7 +1052,8 @@ def _refresh_once(connection: sa.Connection, districts: list[District], rules: P
             rows = [row for row in rows if (row[1], row[2]) not in recounted]
             removed = [row for row in removed if row not in recounted]
             if wanted:
-                rows += _figures(connection, district, rules, now, wanted, beside)
+                rows += _figures(connection, district, rules, now, wanted, beside,
+                                 left_out)
             changes.append(_Change(district, kept[code], rows, wanted, mine, logged, removed))
     finally:
         cursor.close()
