@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import bisect
 import json
-import operator
 import secrets
 import threading
 from collections import Counter
@@ -627,10 +626,6 @@ spans). The refs stay one text, split when read: split once and held, the 1M sto
 ~1.3M refs cost ~145 MB in the process, as text ~35 MB (the split ~0.15 s a look)."""
 
 
-_Made = tuple[tuple, Pattern]
-"""A held row's pattern as a look returns it, after its place in the look's order
-(repeats: most reports first, then kind, district, key; hotspots: kind, case reports
-first, district, key, before the sort by how far above their usual level)."""
 _Asked = tuple[int, int, int, float, frozenset[str], int]
 """What decides which of a district's rows a look returns: (min_cases, repeat_min_reports,
 hotspot_min_reports, hotspot_factor, the kinds wanted, the least reports of any)."""
@@ -645,13 +640,13 @@ class _HeldRows:
     spans: int
     reports: int
     rows: dict[tuple[str, str], _Held]
-    made: dict[tuple[str, str], _Made] = field(default_factory=dict, compare=False)
+    made: dict[tuple[str, str], Pattern] = field(default_factory=dict, compare=False)
     """The patterns looks made of these rows, by (kind, key), whatever their thresholds
     (a pattern depends on its row alone): made once, not at every look (69,000 patterns
     at 1,000,000 cases, their refs split, took 0.3-0.5 s a look). A refresh carries over
     those of the rows it did not touch. Shared by the looks that return them: callers
     must not change a pattern."""
-    chosen: dict[_Asked, tuple[list[_Made], list[_Made]]] = field(
+    chosen: dict[_Asked, tuple[list[Pattern], list[Pattern]]] = field(
         default_factory=dict, compare=False)
     """Per thresholds asked, the hotspots and repeats of these rows that meet them, each
     in order: a refresh carries them over, less the rows it touched, plus those rows as
@@ -663,25 +658,36 @@ _KIND_ORDER = {PatternKind.HOTSPOT_STREET: 0, PatternKind.HOTSPOT_LSOA: 1}
 _KINDS = {kind.value: kind for kind in PatternKind}
 
 
-def _make(district: District, kind: PatternKind, key: str, held: _Held) -> _Made:
-    """A held row's pattern (a hotspot's usual level set), after its sort key."""
-    label, reports, imported, refs, usual, first, _spans = held
+def _make(district: District, kind: PatternKind, key: str, held: _Held) -> Pattern:
+    """A held row's pattern (a hotspot's usual level set)."""
+    label, reports, imported, refs, usual, _first, _spans = held
     pattern = Pattern(kind, district, key, label, reports, refs.split(",") if refs else [],
                       imported)
     if kind in HOTSPOT_KINDS:
         pattern.usual = round(usual, 1)
-        return (_KIND_ORDER[kind], 0 if first else 1, district.value, key), pattern
-    return (-reports, kind, district, key), pattern
+    return pattern
+
+
+def _repeat_order(pattern: Pattern) -> tuple:
+    """A repeat's place: most reports first, then kind, district, key."""
+    return -pattern.reports, pattern.kind, pattern.district, pattern.key
+
+
+def _hot_order(pattern: Pattern) -> tuple:
+    """A hotspot's place before the sort by how far above its usual level: kind, places
+    with case reports first, district, key (a row's cases_first is reports - imported > 0)."""
+    return (_KIND_ORDER[pattern.kind], 0 if pattern.reports - pattern.imported_reports > 0
+            else 1, pattern.district.value, pattern.key)
 
 
 def _choose(district: District, held: _HeldRows, asked: _Asked,
-            keys: Iterable[tuple[str, str]]) -> tuple[list[_Made], list[_Made]]:
+            keys: Iterable[tuple[str, str]]) -> tuple[list[Pattern], list[Pattern]]:
     """The hotspots and repeats among the rows ``keys`` of ``held`` that meet ``asked``
     (in no order)."""
     min_cases, repeat_min, hot_min, factor, wanted, least = asked
     rows, made = held.rows, held.made
-    hot: list[_Made] = []
-    found: list[_Made] = []
+    hot: list[Pattern] = []
+    found: list[Pattern] = []
     for row_key in keys:
         row = rows.get(row_key)
         if row is None:
@@ -696,25 +702,25 @@ def _choose(district: District, held: _HeldRows, asked: _Asked,
                 continue
         elif reports < repeat_min:
             continue
-        pair = made.get(row_key)
-        if pair is None:
-            pair = made[row_key] = _make(district, kind, row_key[1], row)
+        pattern = made.get(row_key)
+        if pattern is None:
+            pattern = made[row_key] = _make(district, kind, row_key[1], row)
         # The spans as the refs give them (as the full computation counts).
-        if len(pair[1].case_refs) + (1 if imported else 0) < min_cases:
+        if len(pattern.case_refs) + (1 if imported else 0) < min_cases:
             continue
-        (hot if hotspot else found).append(pair)
+        (hot if hotspot else found).append(pattern)
     return hot, found
 
 
 def _chosen(district: District, held: _HeldRows, asked: _Asked
-            ) -> tuple[list[_Made], list[_Made]]:
+            ) -> tuple[list[Pattern], list[Pattern]]:
     """The hotspots and repeats of ``held`` that meet ``asked``, each in order (chosen
     once per thresholds, then carried over by refreshes)."""
     chosen = held.chosen.get(asked)
     if chosen is None:
         hot, found = _choose(district, held, asked, held.rows)
-        hot.sort()
-        found.sort()
+        hot.sort(key=_hot_order)
+        found.sort(key=_repeat_order)
         chosen = held.chosen[asked] = (hot, found)
     return chosen
 
@@ -727,22 +733,20 @@ def _carried(district: District, old: _HeldRows, new: _HeldRows,
     for asked, lists in old.chosen.items():
         hot, found = _choose(district, new, asked, touched)
         carried = []
-        for before, added in zip(lists, (hot, found), strict=True):
+        for before, added, order in zip(lists, (hot, found), (_hot_order, _repeat_order),
+                                        strict=True):
             kept = list(before)
             for row_key in touched:
-                pair = old.made.get(row_key)
-                if pair is None:
-                    continue  # never chosen
-                at = bisect.bisect_left(kept, pair[0], key=_order)
-                if at < len(kept) and kept[at][1] is pair[1]:
+                pattern = old.made.get(row_key)
+                if pattern is None or (pattern.kind in HOTSPOT_KINDS) != (order is _hot_order):
+                    continue  # never chosen, or in the other list
+                at = bisect.bisect_left(kept, order(pattern), key=order)
+                if at < len(kept) and kept[at] is pattern:
                     del kept[at]
-            for pair in added:
-                bisect.insort(kept, pair, key=_order)
+            for pattern in added:
+                bisect.insort(kept, pattern, key=order)
             carried.append(kept)
         new.chosen[asked] = (carried[0], carried[1])
-
-
-_order = operator.itemgetter(0)
 
 
 RESULTS_KEPT = 4
@@ -1212,18 +1216,16 @@ def _patterns(districts: list[District], helds: list[_HeldRows], rules: PatternR
     computation's order (each district's chosen once: ``_HeldRows.chosen``)."""
     asked: _Asked = (rules.min_cases, rules.repeat_min_reports, rules.hotspot_min_reports,
                      rules.hotspot_factor, frozenset(wanted), least)
-    hot: list[_Made] = []
-    found: list[_Made] = []
+    hot: list[Pattern] = []
+    repeats: list[Pattern] = []
     for district, held in zip(districts, helds, strict=True):
         district_hot, district_found = _chosen(district, held, asked)
         hot += district_hot
-        found += district_found
+        repeats += district_found
     # One run in order per district: the sorts merge them.
-    hot.sort()
-    hot_patterns = sorted((pattern for _order, pattern in hot),
-                          key=lambda x: (-(x.reports / max(x.usual or 0, 1.0)), x.key))
-    found.sort()
-    repeats = [pattern for _order, pattern in found]
+    hot.sort(key=_hot_order)
+    hot_patterns = sorted(hot, key=lambda x: (-(x.reports / max(x.usual or 0, 1.0)), x.key))
+    repeats.sort(key=_repeat_order)
     lsoas = ([x for x in repeats if x.kind is PatternKind.LSOA]
              if PatternKind.LSOA.value in wanted else [])
     return hot_patterns, repeats, lsoas
