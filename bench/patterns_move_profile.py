@@ -1,17 +1,20 @@
 """A day's move of the kept patterns timed alone, on a copy left as it was found.
 
-    python bench/patterns_move_profile.py --store PRE [--days 1] [--runs 1]
-        [--profile FILE.html] [--check]
+    python bench/patterns_move_profile.py --store PRE [--days 1] [--whole]
+        [--profile FILE.html [--profile-again]] [--check]
 
 ``PRE``: a copy of a big store whose patterns are kept (all districts, ``min_cases=2``),
-e.g. by a cold look of ``patterns_kept_bench.py``. The rows are first read at their own
-instant (nothing moves: the rows are held, as in a running app), then brought ``--days``
-later: the refresh and the read timed apart (wall and CPU, with the load average);
-``--runs`` more moves from the same held rows are not possible (the first one wrote), so
-each run is its own process. Everything written goes to the WAL only (no checkpoint),
-which is removed before the process ends without closing the store: the copy stays as
-it was, so every run moves the same rows. ``--profile``: pyinstrument's HTML of the
-move. ``--check``: the full computation at the new instant compared with the read.
+e.g. by a cold look of ``patterns_kept_bench.py`` at the instant wanted. The rows are
+first read at their own instant (nothing moves: the rows are held, as in a running app),
+then brought ``--days`` later: the refresh and the read timed apart (wall and CPU, with
+the load average), or ``--whole``: as one look (``patterns()``, as the app does); then a
+look after no change, and one with no rows held (as a new process). Everything written
+goes to the WAL only (no checkpoint), which is removed before the process ends without
+closing the store: the copy stays as it was, so every run (its own process) moves the
+same rows. ``--profile``: pyinstrument's HTML of the move (``--profile-again``: of the
+look after it). ``--check``: the full computation at the new instant compared with the
+move's patterns. Environment: ``SHOW_KEYS=1`` prints the keys recounted by scan
+(``dump``: also into /tmp/keys-SCAN.txt); ``MAX_MOVES=N`` sets ``DELTA_MAX_MOVES``.
 """
 
 from __future__ import annotations
@@ -73,8 +76,6 @@ def main() -> None:
             return figures(connection, district, rules, now, keys, beside)
 
         pattern_snapshot._figures = counted
-        import atexit
-        atexit.register(lambda: None)
         pattern_snapshot.COUNTS = counts
     with store.engine.connect() as connection:
         (then,) = connection.exec_driver_sql(
@@ -118,7 +119,6 @@ def main() -> None:
         found = timed("a day's move (refresh + read)", move)
         if os.environ.get("SHOW_KEYS"):
             print("  recounted by scan:", pattern_snapshot.COUNTS)
-            print("  fallbacks:", dict(getattr(pattern_snapshot, "REASONS", {})))
         if profiler is not None:
             profiler.stop()
             args.profile.write_text(profiler.output_html())
@@ -133,6 +133,9 @@ def main() -> None:
             profiler.stop()
             args.profile.write_text(profiler.output_html())
             print(profiler.output_text(unicode=False, color=False, show_all=False))
+        store.cache.clear()  # as a new process: no rows held
+        timed("look again, no rows held", lambda: service.patterns(
+            store, rules=RULES, now=now))
         if args.check:
             full = timed("full computation at the new instant", lambda: service.patterns(
                 store, rules=RULES, now=now, kept=False))
