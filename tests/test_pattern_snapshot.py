@@ -10,6 +10,7 @@ computation (``kept=False``).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import random
 import sqlite3
@@ -235,6 +236,43 @@ def test_rows_held_in_memory_are_not_read_for_a_district_with_rows_forgotten(
     read = pattern_snapshot.read(demo_store, list(District), rules, repeats=True,
                                  hotspots=True)
     assert read is not None and victim.key not in {p.key for p in read}
+
+
+def test_a_street_listing_fifty_cases_moves_by_delta_when_a_listed_case_leaves(
+        demo_store, monkeypatch) -> None:
+    # One Thanet street with a report from each of 60 cases (more than the 50 listed), two
+    # of them at its least location; then the least listed case's report there removed.
+    with sqlite3.connect(demo_store.path) as raw:
+        rowids = [rowid for (rowid,) in raw.execute(
+            "SELECT min(rowid) FROM incident WHERE NOT deleted AND occurred_at > ? "
+            "AND occurred_at < ? GROUP BY case_ref ORDER BY case_ref LIMIT 60",
+            ("2026-01-01", "2026-11-01"))]
+        assert len(rowids) == 60
+        raw.execute("UPDATE incident SET district = 'THA', street_key = 'testing street' "
+                    "WHERE rowid IN (SELECT value FROM json_each(?))", (json.dumps(rowids),))
+        raw.execute("UPDATE incident SET case_location = '1 Testing Street, Margate' "
+                    "WHERE rowid IN (?, ?)", (rowids[0], rowids[30]))
+    rules = PatternRules(repeat_min_reports=2)
+    first = patterns(demo_store, rules=rules, now=AS_OF)
+    street = next(p for p in first if p.kind is PatternKind.STREET
+                  and p.key == "testing street")
+    assert len(street.case_refs) == 50 and street.label == "Testing Street (Margate)"
+    read_on = []
+    next_refs, located = pattern_snapshot._next_refs, pattern_snapshot._located
+    for step, rowid in enumerate((rowids[0], rowids[30])):
+        monkeypatch.setattr(pattern_snapshot, "_next_refs",
+                            lambda *a: read_on.append("refs") or next_refs(*a))
+        monkeypatch.setattr(pattern_snapshot, "_located",
+                            lambda *a: read_on.append(located(*a)) or read_on[-1])
+        with sqlite3.connect(demo_store.path) as raw:
+            raw.execute("UPDATE incident SET deleted = 1 WHERE rowid = ?", (rowid,))
+        later = AS_OF + timedelta(seconds=5 * (step + 1))
+        kept = patterns(demo_store, rules=rules, now=later)
+        monkeypatch.undo()
+        assert kept == patterns(demo_store, rules=rules, now=later, kept=False)
+    # Each removal: the next ref read from the index; the least location still there
+    # after the first, gone after the second (the street then recounted).
+    assert read_on == ["refs", True, "refs", False]
 
 
 def test_the_kept_patterns_are_device_local_and_never_synced() -> None:

@@ -21,8 +21,10 @@ A refresh, in one read transaction: the logged incidents (counted at the rows' i
 and the incidents that crossed an edge (counted at both instants) are added to the kept
 figures of their streets and their cases' victims and perpetrators as deltas: reports by
 window; a case's ref added, or removed once an index seek finds it has no report left
-there; the label (least location or name) kept unless its holder left. What a delta
-cannot tell (a row not kept, the 51st ref, a label that may have left) and every marked
+there (a street's next refs then read from its index); the label (least location or
+name) kept unless its holder left (a street's least location kept while an index walk
+finds it still there). What a delta cannot tell (a row not kept, a person's 51st ref, a
+label that may have left) and every marked
 key, address and postcode (a few reports each: cheaper recounted) are recomputed with
 the same scans, restricted to them. All is written back in one short transaction; a
 district with no rows yet, other windows, or too many keys is computed in full. The
@@ -33,10 +35,12 @@ recounted next time.
 
 from __future__ import annotations
 
+import bisect
 import json
 import secrets
 import threading
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -53,9 +57,11 @@ if TYPE_CHECKING:
 
     from asbtui.db import Store
 
-DELTA_MAX_MOVES = 48
-"""More moves than this on one street: recounted rather than moved (a street of ~1,100
-reports recounts in ~1.2 ms at 1,000,000 cases, a move costs ~25 us)."""
+DELTA_MAX_MOVES = 1000
+"""More moves than this on one street: recounted rather than moved. (Was 48, when a
+street whose listed ref or least location left was recounted: at 1,000,000 cases, all
+districts, a real day's move recounted 141 streets that way, ~0.2 s of SQL; moved, with
+the next refs read from the street's index, 8.)"""
 REFRESH_MAX_KEYS = 20_000
 """More keys than this to refresh in one district: computed in full instead."""
 ATTEMPTS = 3
@@ -112,10 +118,13 @@ def _example(pattern: Pattern) -> str | None:
 
 def _figures(connection: sa.Connection, district: District, rules: PatternRules, now: datetime,
              keys: dict[str, list[str]] | None,
-             beside: ThreadPoolExecutor | None = None) -> list[_Row]:
-    """The kept rows of ``district`` (only ``keys`` of each scan, when given)."""
+             beside: ThreadPoolExecutor | None = None,
+             deleted: sa.Select | None | bool = True) -> list[_Row]:
+    """The kept rows of ``district`` (only ``keys`` of each scan, when given; ``deleted``:
+    the deleted cases' refs to leave out, if the caller read them)."""
     rules = _figure_rules(rules)
-    scans = p._Scans(connection, district, rules, now, repeats=True, hotspots=True, keys=keys)
+    scans = p._Scans(connection, district, rules, now, repeats=True, hotspots=True, keys=keys,
+                     deleted=deleted)
     code = district.value
     person_keys = None if keys is None else keys.get("person", [])
 
@@ -248,7 +257,8 @@ def _crossed(connection: sa.Connection, cursor: Any, districts: list[District],
     (read from ``ix_incident_occurred``: their figures move by delta)."""
     rules = _figure_rules(rules)
     # The scans' own bounds at both instants (no statement is run making them).
-    edges = [p._Scans(connection, None, rules, at, repeats=True, hotspots=True, keys={})
+    edges = [p._Scans(connection, None, rules, at, repeats=True, hotspots=True, keys={},
+                      deleted=None)
              for at in (then, now)]
     codes = [d.value for d in districts]
     found: dict[str, _Keys] = {code: {scan: set() for scan in SCANS} for code in codes}
@@ -396,11 +406,45 @@ def _present(cursor: Any, district: str, scan: str, asked: list[tuple[str, str]]
                f"AND case_ref = j.value ->> 1 AND occurred_at >= ? AND occurred_at < ? "
                f"AND NOT deleted) FROM json_each(?) AS j")
     else:
-        sql = ("SELECT j.value ->> 0, j.value ->> 1, (SELECT min(case_ref) FROM incident "
-               "INDEXED BY ix_incident_case WHERE district = ? AND case_id = j.value ->> 1 "
-               "AND occurred_at >= ? AND occurred_at < ? AND NOT deleted) FROM json_each(?) AS j")
+        # A case's answer is the same for each of its people: asked once per case.
+        cursor.execute(
+            "SELECT j.value, (SELECT min(case_ref) FROM incident INDEXED BY ix_incident_case "
+            "WHERE district = ? AND case_id = j.value AND occurred_at >= ? AND occurred_at < ? "
+            "AND NOT deleted) FROM json_each(?) AS j",
+            (district, lo, hi, json.dumps(sorted({case for _key, case in asked}))))
+        refs = dict(cursor.fetchall())
+        return {(key, case): refs[case] for key, case in asked}
     cursor.execute(sql, (district, lo, hi, json.dumps(asked)))
     return {(key, case): ref for key, case, ref in cursor}
+
+
+def _next_refs(cursor: Any, district: str, street: str, after: str, lo: str, hi: str,
+               deleted: set[str], count: int) -> list[str]:
+    """The first ``count`` refs after ``after`` of the cases with a report on ``street``
+    in [lo, hi), in order, as the street scan lists them."""
+    cursor.execute(
+        "SELECT DISTINCT case_ref FROM incident INDEXED BY ix_incident_street "
+        "WHERE district = ? AND street_key = ? AND case_ref > ? AND occurred_at >= ? "
+        "AND occurred_at < ? AND NOT deleted ORDER BY case_ref", (district, street, after, lo, hi))
+    found: list[str] = []
+    for (ref,) in cursor:
+        if ref in deleted:
+            continue
+        found.append(ref)
+        if len(found) == count:
+            break
+    return found
+
+
+def _located(cursor: Any, district: str, street: str, location: str, lo: str, hi: str,
+             deleted: set[str]) -> bool:
+    """Whether a case report on ``street`` in [lo, hi) is still at ``location`` (its
+    least location stands)."""
+    cursor.execute(
+        "SELECT case_ref FROM incident INDEXED BY ix_incident_street WHERE district = ? "
+        "AND street_key = ? AND case_location = ? AND occurred_at >= ? AND occurred_at < ? "
+        "AND NOT deleted", (district, street, location, lo, hi))
+    return any(ref not in deleted for (ref,) in cursor)
 
 
 def _moved_rows(cursor: Any, district: District, rules: PatternRules, bounds: _Bounds,
@@ -430,11 +474,20 @@ def _moved_rows(cursor: Any, district: District, rules: PatternRules, bounds: _B
             held[(row[0], row[1])] = list(row)
     # Which (key, case) to look up: a case whose net reports fell in a window may have none
     # left there (its ref then leaves the row).
+    # (Not asked where the answer changes nothing: a key with no kept row for the window
+    # (it stays unkept or is recounted), a street's case not listed in its row (it is not
+    # listed, or past the last ref listed, or the row is recounted).)
     asked: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    street_kinds = {"repeat": PatternKind.STREET.value, "recent": PatternKind.HOTSPOT_STREET.value}
     for (scan, key), tally in tallies.items():
         for window, cases in tally.cases.items():
+            person = scan in PERSON_KINDS
+            row = held.get((PERSON_KINDS[scan].value if person else street_kinds[window], key))
+            if row is None:
+                continue
+            listed = None if person else set(row[5].split(",")) if row[5] else set()
             for (case_id, ref), net in cases.items():
-                if net < 0:
+                if net < 0 and (listed is None or ref in listed):
                     asked.setdefault((scan if scan in PRESENCE else "person", window), []
                                      ).append((key, case_id or ref))
     spans = {"repeat": (bounds.since, bounds.now), "recent": (bounds.recent, bounds.now)}
@@ -488,7 +541,8 @@ def _moved_rows(cursor: Any, district: District, rules: PatternRules, bounds: _B
                     gone.append((kind.value, key))
                     continue
                 refs = refs_text.split(",") if refs_text else []
-                full = len(refs) >= p.CASES_LISTED
+                # Every ref in the window up to ``bound`` is listed (None: every ref is).
+                bound = refs[-1] if len(refs) >= p.CASES_LISTED else None
                 person = scan in PERSON_KINDS
                 scan_of = "person" if person else scan
                 for (case_id, ref), net in sorted(tally.cases.get(window, {}).items()):
@@ -497,33 +551,46 @@ def _moved_rows(cursor: Any, district: District, rules: PatternRules, bounds: _B
                     listed = ref in refs
                     if net > 0:
                         # It has reports there now: listed if among the first refs.
-                        if not listed and (not full or ref < refs[-1]):
+                        if not listed and (bound is None or ref < bound):
                             refs.append(ref)
                             refs.sort()
-                            del refs[p.CASES_LISTED:]
+                            if len(refs) > p.CASES_LISTED:
+                                del refs[p.CASES_LISTED:]
+                                bound = refs[-1]
                         if person:
                             name = names.get((scan, key, case_id))
                             if name is not None and (label is None or name < label):
                                 label = name
                         continue
-                    now_ref = left[(scan_of, window)].get((key, case_id or ref))
+                    now_ref = left.get((scan_of, window), {}).get((key, case_id or ref))
+                    beyond = bound is not None and ref > bound
                     if now_ref is not None:
-                        if now_ref != ref or (not listed and not full):
+                        if now_ref != ref or (not listed and not beyond):
                             raise _Fallback  # refs not as logged: recount
                         continue
                     if person and names.get((scan, key, case_id)) == label:
                         raise _Fallback  # their least name may have left with the case
                     if not listed:
-                        if not full:
+                        if not beyond:
                             raise _Fallback
                         continue
-                    if full:
+                    if bound is not None and person:
                         raise _Fallback  # the next ref after the listed ones is not kept
                     refs.remove(ref)
+                if bound is not None and len(refs) < p.CASES_LISTED:
+                    # A street's listed ref left: the next refs in the window after the
+                    # last one known, from the street's index (a few entries, not the
+                    # street's thousands of reports a recount reads).
+                    lo, hi = spans[window]
+                    refs += _next_refs(cursor, code, key, bound, lo, hi, deleted,
+                                       p.CASES_LISTED - len(refs))
                 if scan in ("address", "street"):
                     locations = tally.locations.get(window, {})
                     for location, net in locations.items():
-                        if net < 0 and (example is None or location <= example):
+                        if net < 0 and (example is None or location <= example) and not (
+                                scan == "street" and location == example
+                                and _located(cursor, code, key, location, *spans[window],
+                                             deleted)):
                             raise _Fallback  # the least location may have left
                     added = [location for location, net in locations.items() if net > 0]
                     if added and (example is None or min(added) < example):
@@ -559,6 +626,11 @@ spans). The refs stay one text, split when read: split once and held, the 1M sto
 ~1.3M refs cost ~145 MB in the process, as text ~35 MB (the split ~0.15 s a look)."""
 
 
+_Asked = tuple[int, int, int, float, frozenset[str], int]
+"""What decides which of a district's rows a look returns: (min_cases, repeat_min_reports,
+hotspot_min_reports, hotspot_factor, the kinds wanted, the least reports of any)."""
+
+
 @dataclass(frozen=True)
 class _HeldRows:
     """The kept rows of one district with ``spans`` and ``reports`` at least these, as
@@ -568,6 +640,117 @@ class _HeldRows:
     spans: int
     reports: int
     rows: dict[tuple[str, str], _Held]
+    made: dict[tuple[str, str], Pattern] = field(default_factory=dict, compare=False)
+    """The patterns looks made of these rows, by (kind, key), whatever their thresholds
+    (a pattern depends on its row alone): made once, not at every look (69,000 patterns
+    at 1,000,000 cases, their refs split, took 0.3-0.5 s a look). A refresh carries over
+    those of the rows it did not touch. Shared by the looks that return them: callers
+    must not change a pattern."""
+    chosen: dict[_Asked, tuple[list[Pattern], list[Pattern]]] = field(
+        default_factory=dict, compare=False)
+    """Per thresholds asked, the hotspots and repeats of these rows that meet them, each
+    in order: a refresh carries them over, less the rows it touched, plus those rows as
+    they are now (a look after a day's move then makes and sorts a few thousand
+    patterns, not every row's)."""
+
+
+_KIND_ORDER = {PatternKind.HOTSPOT_STREET: 0, PatternKind.HOTSPOT_LSOA: 1}
+_KINDS = {kind.value: kind for kind in PatternKind}
+
+
+def _make(district: District, kind: PatternKind, key: str, held: _Held) -> Pattern:
+    """A held row's pattern (a hotspot's usual level set)."""
+    label, reports, imported, refs, usual, _first, _spans = held
+    pattern = Pattern(kind, district, key, label, reports, refs.split(",") if refs else [],
+                      imported)
+    if kind in HOTSPOT_KINDS:
+        pattern.usual = round(usual, 1)
+    return pattern
+
+
+def _repeat_order(pattern: Pattern) -> tuple:
+    """A repeat's place: most reports first, then kind, district, key."""
+    return -pattern.reports, pattern.kind, pattern.district, pattern.key
+
+
+def _hot_order(pattern: Pattern) -> tuple:
+    """A hotspot's place before the sort by how far above its usual level: kind, places
+    with case reports first, district, key (a row's cases_first is reports - imported > 0)."""
+    return (_KIND_ORDER[pattern.kind], 0 if pattern.reports - pattern.imported_reports > 0
+            else 1, pattern.district.value, pattern.key)
+
+
+def _choose(district: District, held: _HeldRows, asked: _Asked,
+            keys: Iterable[tuple[str, str]]) -> tuple[list[Pattern], list[Pattern]]:
+    """The hotspots and repeats among the rows ``keys`` of ``held`` that meet ``asked``
+    (in no order)."""
+    min_cases, repeat_min, hot_min, factor, wanted, least = asked
+    rows, made = held.rows, held.made
+    hot: list[Pattern] = []
+    found: list[Pattern] = []
+    for row_key in keys:
+        row = rows.get(row_key)
+        if row is None:
+            continue
+        _label, reports, imported, _refs, usual, _first, spans = row
+        if spans < min_cases or reports < least or row_key[0] not in wanted:
+            continue
+        kind = _KINDS[row_key[0]]
+        hotspot = kind in HOTSPOT_KINDS
+        if hotspot:
+            if reports < hot_min or reports < factor * max(usual, 1.0):
+                continue
+        elif reports < repeat_min:
+            continue
+        pattern = made.get(row_key)
+        if pattern is None:
+            pattern = made[row_key] = _make(district, kind, row_key[1], row)
+        # The spans as the refs give them (as the full computation counts).
+        if len(pattern.case_refs) + (1 if imported else 0) < min_cases:
+            continue
+        (hot if hotspot else found).append(pattern)
+    return hot, found
+
+
+def _chosen(district: District, held: _HeldRows, asked: _Asked
+            ) -> tuple[list[Pattern], list[Pattern]]:
+    """The hotspots and repeats of ``held`` that meet ``asked``, each in order (chosen
+    once per thresholds, then carried over by refreshes)."""
+    chosen = held.chosen.get(asked)
+    if chosen is None:
+        hot, found = _choose(district, held, asked, held.rows)
+        hot.sort(key=_hot_order)
+        found.sort(key=_repeat_order)
+        chosen = held.chosen[asked] = (hot, found)
+    return chosen
+
+
+def _carried(district: District, old: _HeldRows, new: _HeldRows,
+             touched: set[tuple[str, str]]) -> None:
+    """The thresholds' choices of ``old`` carried to ``new``: less the rows ``touched``,
+    plus those rows as ``new`` holds them (each found by bisection: a refresh touches a
+    few hundred of a district's thousands)."""
+    for asked, lists in old.chosen.items():
+        hot, found = _choose(district, new, asked, touched)
+        carried = []
+        for before, added, order in zip(lists, (hot, found), (_hot_order, _repeat_order),
+                                        strict=True):
+            kept = list(before)
+            for row_key in touched:
+                pattern = old.made.get(row_key)
+                if pattern is None or (pattern.kind in HOTSPOT_KINDS) != (order is _hot_order):
+                    continue  # never chosen, or in the other list
+                at = bisect.bisect_left(kept, order(pattern), key=order)
+                if at < len(kept) and kept[at] is pattern:
+                    del kept[at]
+            for pattern in added:
+                bisect.insort(kept, pattern, key=order)
+            carried.append(kept)
+        new.chosen[asked] = (carried[0], carried[1])
+
+
+RESULTS_KEPT = 4
+"""The looks' results a process keeps (each rule set and kinds asked: usually one)."""
 
 
 class _Memo:
@@ -579,6 +762,25 @@ class _Memo:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.districts: dict[str, _HeldRows] = {}
+        self.results: dict[tuple, tuple[list[_HeldRows], _Result]] = {}
+        """The last looks' patterns, by what they asked (rule set, kinds, districts), with
+        the rows they were made of: while no district's rows moved, a look with the same
+        rules takes them as they are."""
+
+    def result(self, asked: tuple, helds: list[_HeldRows]) -> _Result | None:
+        with self.lock:
+            kept = self.results.get(asked)
+        if kept is None or len(kept[0]) != len(helds) or any(
+                a is not b for a, b in zip(kept[0], helds, strict=True)):
+            return None
+        return kept[1]
+
+    def keep_result(self, asked: tuple, helds: list[_HeldRows], result: _Result) -> None:
+        with self.lock:
+            self.results.pop(asked, None)
+            while len(self.results) >= RESULTS_KEPT:
+                del self.results[next(iter(self.results))]
+            self.results[asked] = (helds, result)
 
     def get(self, district: str) -> _HeldRows | None:
         with self.lock:
@@ -600,20 +802,29 @@ class _Memo:
             old = self.districts.pop(code, None)
         if old is None or change.expected is None or old.version != change.expected.version:
             return
-        rows = {} if change.keys is None else dict(old.rows)
-        for scan, wanted in (change.keys or {}).items():
+        if change.keys is None:
+            self.put(code, _HeldRows(version, old.spans, old.reports, {
+                (kind, key): (label, reports, imported, refs, usual, first, spans)
+                for (_d, kind, key, label, reports, imported, spans, refs, usual, first,
+                     _example) in change.rows if spans >= old.spans and reports >= old.reports}))
+            return
+        rows = dict(old.rows)
+        made = dict(old.made)
+        touched: set[tuple[str, str]] = set(change.removed)
+        for scan, wanted in change.keys.items():
             for kind in SCANS[scan]:
-                for key in wanted:
-                    rows.pop((kind.value, key), None)
-        for gone in change.removed:
-            rows.pop(gone, None)
+                touched.update((kind.value, key) for key in wanted)
+        touched.update((kind, key) for (_d, kind, key, *_rest) in change.rows)
+        for row_key in touched:
+            rows.pop(row_key, None)
+            made.pop(row_key, None)
         for (_d, kind, key, label, reports, imported, spans, refs, usual, first,
              _example) in change.rows:
             if spans >= old.spans and reports >= old.reports:
                 rows[(kind, key)] = (label, reports, imported, refs, usual, first, spans)
-            else:
-                rows.pop((kind, key), None)
-        self.put(code, _HeldRows(version, old.spans, old.reports, rows))
+        new = _HeldRows(version, old.spans, old.reports, rows, made)
+        _carried(change.district, old, new, touched)
+        self.put(code, new)
 
 
 def _memo(store: Store) -> _Memo:
@@ -658,18 +869,17 @@ def _write(connection: sa.Connection, changes: list[_Change], kept: _Kept,
             if change.keys is None:
                 connection.execute(sa.text("DELETE FROM pattern_snapshot WHERE district = :d"),
                                    {"d": code})
-            else:
-                for scan, wanted in change.keys.items():
-                    connection.execute(sa.text(
-                        "DELETE FROM pattern_snapshot WHERE district = :d AND kind IN "
-                        "(SELECT value FROM json_each(:kinds)) "
-                        "AND key IN (SELECT value FROM json_each(:keys))"),
-                        {"d": code, "kinds": json.dumps([k.value for k in SCANS[scan]]),
-                         "keys": json.dumps(wanted)})
-            if change.removed:
+            # The rows of the keys recounted that are not written again (those written
+            # are updated in place, below), and those moved below what is kept.
+            written = {(row[1], row[2]) for row in change.rows}
+            gone = [(code, kind.value, key) for scan, wanted in (change.keys or {}).items()
+                    for kind in SCANS[scan] for key in wanted
+                    if (kind.value, key) not in written]
+            gone += [(code, *row) for row in change.removed]
+            if gone:
                 connection.exec_driver_sql(
                     "DELETE FROM pattern_snapshot WHERE district = ? AND kind = ? AND key = ?",
-                    [(code, *row) for row in change.removed])
+                    gone)
             if change.consumed:
                 connection.exec_driver_sql(
                     "DELETE FROM pattern_dirty WHERE district = ? AND kind = ? AND key = ? "
@@ -691,11 +901,16 @@ def _write(connection: sa.Connection, changes: list[_Change], kept: _Kept,
             connection.execute(sa.text("DELETE FROM pattern_change WHERE district = :d"),
                                {"d": code})
             if change.rows:
-                # Moved rows replace their kept selves (recounted ones were removed above).
+                # Moved and recounted rows replace their kept selves, in place.
                 connection.exec_driver_sql(
-                    "INSERT OR REPLACE INTO pattern_snapshot (district, kind, key, label, reports, "
+                    "INSERT INTO pattern_snapshot (district, kind, key, label, reports, "
                     "imported, spans, refs, usual, cases_first, example) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", change.rows)
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (district, kind, key) DO UPDATE SET label = excluded.label, "
+                    "reports = excluded.reports, imported = excluded.imported, "
+                    "spans = excluded.spans, refs = excluded.refs, usual = excluded.usual, "
+                    "cases_first = excluded.cases_first, example = excluded.example",
+                    change.rows)
             versions.append(secrets.token_hex(8))
             connection.execute(sa.text(
                 "INSERT OR REPLACE INTO pattern_snapshot_district (district, windows, now, "
@@ -760,8 +975,10 @@ def _refresh_once(connection: sa.Connection, districts: list[District], rules: P
         figure_rules = _figure_rules(rules)
         deleted = set(connection.execute(
             sa.select(Case.ref).where(Case.deleted == sa.true())).scalars())
+        # As the scans leave them out (read once, not by each district's scans).
+        left_out = sa.select(Case.ref).where(Case.deleted == sa.true()) if deleted else None
         at_now = _Bounds.of(p._Scans(connection, None, figure_rules, now, repeats=True,
-                                     hotspots=True, keys={}))
+                                     hotspots=True, keys={}, deleted=None))
         for district in current:
             code = district.value
             keys = crossed[code]
@@ -770,7 +987,7 @@ def _refresh_once(connection: sa.Connection, districts: list[District], rules: P
                 keys.setdefault(scan, set()).add(key)
             then = _Bounds.of(p._Scans(connection, None, figure_rules,
                                        datetime.fromisoformat(kept[code].now), repeats=True,
-                                       hotspots=True, keys={}))
+                                       hotspots=True, keys={}, deleted=None))
             # Logged changes counted at the rows' instant; crossings at both instants.
             moves = _moves(code, changed.get(code, []), crossing.get(code, []), then, at_now,
                            deleted)
@@ -839,7 +1056,8 @@ def _refresh_once(connection: sa.Connection, districts: list[District], rules: P
             rows = [row for row in rows if (row[1], row[2]) not in recounted]
             removed = [row for row in removed if row not in recounted]
             if wanted:
-                rows += _figures(connection, district, rules, now, wanted, beside)
+                rows += _figures(connection, district, rules, now, wanted, beside,
+                                 left_out)
             changes.append(_Change(district, kept[code], rows, wanted, mine, logged, removed))
     finally:
         cursor.close()
@@ -943,11 +1161,8 @@ def read(store: Store, districts: list[District], rules: PatternRules, *, repeat
     wanted = {k.value: k for k in kinds}
     least = min(rules.repeat_min_reports if repeats else 1 << 62,
                 rules.hotspot_min_reports if hotspots else 1 << 62)
-    found: list[Pattern] = []
-    hot: list[tuple[tuple, Pattern]] = []
-    kind_order = {PatternKind.HOTSPOT_STREET: 0, PatternKind.HOTSPOT_LSOA: 1}
-    qualifies = p._qualifies
     memo = _memo(store)
+    ordered = sorted(districts, key=lambda d: d.value)
     with store.engine.connect() as connection:
         # The driver's own cursor: tens of thousands of rows at 1,000,000 cases.
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -962,7 +1177,8 @@ def read(store: Store, districts: list[District], rules: PatternRules, *, repeat
             # A district with keys marked may have had rows forgotten by a trigger since.
             cursor.execute("SELECT DISTINCT district FROM pattern_dirty")
             marked = {code for (code,) in cursor}
-            for district in sorted(districts, key=lambda d: d.value):
+            helds: list[_HeldRows] = []
+            for district in ordered:
                 code = district.value
                 held = memo.get(code)
                 if (held is None or held.version != standing[code] or code in marked
@@ -970,28 +1186,13 @@ def read(store: Store, districts: list[District], rules: PatternRules, *, repeat
                     held = _read_rows(cursor, code, standing[code], rules.min_cases, least)
                     if code not in marked:
                         memo.put(code, held)
-                min_cases = rules.min_cases
-                for (kind_text, key), (label, reports, imported, refs, usual, first,
-                                       spans) in held.rows.items():
-                    if spans < min_cases or reports < least:
-                        continue
-                    kind = wanted.get(kind_text)
-                    if kind is None:
-                        continue
-                    pattern = Pattern(kind, district, key, label, reports,
-                                      refs.split(",") if refs else [], imported)
-                    if kind in HOTSPOT_KINDS:
-                        spans = len(pattern.case_refs) + (1 if imported else 0)
-                        if (reports >= rules.hotspot_min_reports and spans >= rules.min_cases
-                                and reports >= rules.hotspot_factor * max(usual, 1.0)):
-                            pattern.usual = round(usual, 1)
-                            # The full computation's order before its sort: streets, then
-                            # LSOAs; places with case reports first; by district, key.
-                            hot.append(((kind_order[kind], 0 if first else 1, district.value,
-                                         key), pattern))
-                    elif qualifies(pattern, rules):
-                        found.append(pattern)
-            lsoas = [x for x in found if x.kind is PatternKind.LSOA]
+                helds.append(held)
+            asked = (rules, repeats, hotspots, tuple(d.value for d in ordered))
+            result = memo.result(asked, helds)
+            if result is None:
+                result = _patterns(ordered, helds, rules, wanted, least)
+                memo.keep_result(asked, helds, result)
+            hot_patterns, found, lsoas = result
             names = p._lsoa_names(connection, [x.key for x in lsoas])
         finally:
             cursor.close()
@@ -1001,11 +1202,33 @@ def read(store: Store, districts: list[District], rules: PatternRules, *, repeat
             connection.rollback()
     for pattern in lsoas:
         pattern.label = f"{names.get(pattern.key, pattern.key)} ({pattern.key})"
-    hot.sort(key=lambda pair: pair[0])
-    hot_patterns = sorted((pattern for _order, pattern in hot),
-                          key=lambda x: (-(x.reports / max(x.usual or 0, 1.0)), x.key))
-    found.sort(key=lambda x: (-x.reports, x.kind, x.district, x.key))
     return hot_patterns + found
+
+
+_Result = tuple[list[Pattern], list[Pattern], list[Pattern]]
+"""A look's hotspots and repeats, in order, and its LSOAs among the repeats (labelled
+by their names when read)."""
+
+
+def _patterns(districts: list[District], helds: list[_HeldRows], rules: PatternRules,
+              wanted: dict[str, PatternKind], least: int) -> _Result:
+    """The patterns of the rows held that meet ``rules``' thresholds, in the full
+    computation's order (each district's chosen once: ``_HeldRows.chosen``)."""
+    asked: _Asked = (rules.min_cases, rules.repeat_min_reports, rules.hotspot_min_reports,
+                     rules.hotspot_factor, frozenset(wanted), least)
+    hot: list[Pattern] = []
+    repeats: list[Pattern] = []
+    for district, held in zip(districts, helds, strict=True):
+        district_hot, district_found = _chosen(district, held, asked)
+        hot += district_hot
+        repeats += district_found
+    # One run in order per district: the sorts merge them.
+    hot.sort(key=_hot_order)
+    hot_patterns = sorted(hot, key=lambda x: (-(x.reports / max(x.usual or 0, 1.0)), x.key))
+    repeats.sort(key=_repeat_order)
+    lsoas = ([x for x in repeats if x.kind is PatternKind.LSOA]
+             if PatternKind.LSOA.value in wanted else [])
+    return hot_patterns, repeats, lsoas
 
 
 @permits(Permission.READ_OVERVIEWS)

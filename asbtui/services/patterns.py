@@ -234,7 +234,8 @@ class _Scans:
     def __init__(self, connection: sa.Connection, district: District | None,
                  rules: PatternRules, now: datetime, *, repeats: bool, hotspots: bool,
                  people: ThreadPoolExecutor | None = None,
-                 keys: dict[str, list[str]] | None = None) -> None:
+                 keys: dict[str, list[str]] | None = None,
+                 deleted: sa.Select | None | bool = True) -> None:
         self.connection = connection
         self.keys = keys
         """Only these keys of each scan ('street', 'lsoa'), when given."""
@@ -249,7 +250,8 @@ class _Scans:
         self.base_since = _window_start(self.recent_since, rules.hotspot_baseline_months)
         self.recent_month = _month_start(today, rules.hotspot_recent_months - 1)
         self.base_month = _month_start(self.recent_month, rules.hotspot_baseline_months)
-        self.deleted = _deleted_refs(connection)
+        # ``deleted``: the refs to leave out as the caller read them (True: read here).
+        self.deleted = _deleted_refs(connection) if deleted is True else deleted
         # Which windows each scan counts: repeats, hotspots' recent and before.
         self.case_windows: dict[str, _Window] = {}
         self.imported_windows: dict[str, _Window] = {}
