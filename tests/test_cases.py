@@ -133,6 +133,15 @@ def test_unknown_district_message_lists_the_districts(store, open_case):
     assert "THA" in str(caught.value) and "MED" in str(caught.value)
 
 
+def test_a_wrong_incident_type_is_named_in_plain_english(store, open_case):
+    ref = open_case(store)
+    with pytest.raises(InvalidInput) as caught:
+        cases.add_incident(store, ref, NewIncident(
+            occurred_at=datetime(2026, 11, 24, 21, 0, tzinfo=UTC), channel="101",
+            incident_type="nuisance", description="Shouting"))
+    assert str(caught.value).startswith("'nuisance' is not an incident type: use one of noise")
+
+
 def test_a_summary_of_exactly_the_limit_is_accepted(store, open_case):
     ref = open_case(store, summary="s" * cases.SUMMARY_MAX)
     assert len(cases.case_detail(store, ref).summary) == cases.SUMMARY_MAX

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -296,3 +296,76 @@ async def test_patterns_say_what_is_being_found_at_once_and_fill_the_table_as_ne
         assert table.row_count == len(patterns.rows)
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         assert patterns.rows[int(key)] is patterns.rows[-1]
+
+
+async def test_every_view_is_read_again_when_returned_to(store) -> None:
+    """A view is returned to as it was left (district, cursor), but read again as of now:
+    a deadline that fell due while the officer was elsewhere shows as overdue, and what
+    was written meanwhile (here, a report on a pattern's street from another window or
+    device) shows without a key pressed."""
+    from asbtui.app import VIEWS
+    from asbtui.screens.deadlines import DeadlinesScreen
+    from asbtui.services import cases, enforcement
+    from asbtui.services.cases import NewIncident
+    from asbtui.services.patterns import PatternKind
+
+    now = [AS_OF]
+    app = AsbApp(store, settings=Settings(db=store.path), clock=lambda: now[0],
+                 start_view=HOME)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        deadlines = app.screen
+        assert isinstance(deadlines, DeadlinesScreen)
+        from textual.widgets import DataTable
+
+        def time_left() -> list[str]:
+            table = deadlines.query_one(DataTable)
+            return [str(table.get_cell_at((row, 1))) for row in range(table.row_count)]
+
+        before = (deadlines.overdue, time_left())
+        await pilot.press("escape")
+        await settle(pilot)
+        now[0] = AS_OF + timedelta(days=10)  # ten days on, the app left open on the queue
+        await pilot.press("u")
+        await settle(pilot)
+        assert app.screen is deadlines
+        fresh = enforcement.deadlines_page(store, district=deadlines.district,
+                                           days=deadlines.days, now=now[0], limit=200)
+        assert [d.id for d in deadlines.rows] == [d.id for d in fresh.rows]
+        assert deadlines.overdue == fresh.overdue > before[0]  # fell due while away
+        assert time_left() != before[1]
+
+        await pilot.press("f3")
+        await settle(pilot)
+        patterns = app.screen
+        assert isinstance(patterns, PatternsScreen)
+        await pilot.press("a")  # every district: a small store's district may have none
+        await settle(pilot)
+        street = next(p for p in patterns.rows if p.kind is PatternKind.STREET)
+        await pilot.press("escape")
+        await settle(pilot)
+        with store.engine.connect() as connection:
+            place = connection.exec_driver_sql(
+                "SELECT location FROM incident WHERE case_ref = ? AND street_key = ? LIMIT 1",
+                (street.case_refs[0], street.key)).scalar_one()
+        cases.add_incident(store, street.case_refs[0], NewIncident(
+            occurred_at=now[0] - timedelta(hours=2), channel="101", incident_type="noise",
+            description="Shouting in the street", location=place), now=now[0])
+        await pilot.press("f3")
+        await settle(pilot)
+        assert app.screen is patterns
+        again = next(p for p in patterns.rows
+                     if (p.kind, p.district, p.key) == (street.kind, street.district, street.key))
+        assert again.reports == street.reports + 1
+
+        # Every view's screen reads itself again when returned to (a new view must too).
+        visited = []
+        for name in VIEWS:
+            app.show_view(name)
+            await settle(pilot)
+            if app.current_mode == name:  # those this user may open
+                visited.append(name)
+                assert hasattr(app.screen_stack[0], "view_returned"), name
+        assert {"my_day", "deadlines", "patterns", "pspos", "trends"} <= set(visited)

@@ -62,6 +62,11 @@ class DistrictListScreen(Screen[bool]):
     def action_refresh(self) -> None:
         self.load()
 
+    def view_returned(self) -> None:
+        """Back to this view from another: read again, as of now (a deadline that fell due
+        meanwhile shows as overdue; what other devices or windows changed shows)."""
+        self.load()
+
     def action_all_districts(self) -> None:
         self.district = None if self.district else self.home
         self.load()

@@ -92,10 +92,19 @@ class PatternsScreen(DistrictListScreen):
 
     @on(Loaded)
     def show(self, message: Loaded) -> None:
-        self.rows = message.rows
         table = self.query_one(DataTable)
+        was = (self.rows[table.cursor_row] if self.rows and table.row_count
+               and table.cursor_row < len(self.rows) else None)
+        self.rows = message.rows
         table.clear()
         self._show_more(table)
+        if was is not None:  # read again (f5, back from another view): the same pattern kept
+            at = next((i for i, p in enumerate(self.rows)
+                       if (p.kind, p.district, p.key) == (was.kind, was.district, was.key)), None)
+            while at is not None and table.row_count <= at:
+                self._show_more(table)
+            if at is not None:
+                table.move_cursor(row=at)
         if self.rows:
             self._describe(self.rows[min(table.cursor_row, len(self.rows) - 1)])
         where = self.district.label if self.district else "All districts"

@@ -97,6 +97,8 @@ class PspoScreen(Screen[None]):
         self.rows = enforcement.pspo_register(self.asb.store, self.district)
         today = london_today(self.asb.clock())
         table = self.query_one(DataTable)
+        highlighted = (table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+                       if table.row_count else None)
         table.clear()
         for p in self.rows:
             table.add_row(
@@ -110,6 +112,13 @@ class PspoScreen(Screen[None]):
             )
         if not self.rows:
             self.query_one("#row-detail", Static).update(Text("No PSPOs registered here."))
+        elif highlighted is not None and highlighted in {p.id for p in self.rows}:
+            table.move_cursor(row=table.get_row_index(highlighted))
+
+    def view_returned(self) -> None:
+        """Back to the register from another view: read again (a PSPO that expired or
+        whose challenge window closed meanwhile shows so), the highlighted PSPO kept."""
+        self.load()
 
     @on(DataTable.RowHighlighted)
     def detail(self, event: DataTable.RowHighlighted) -> None:

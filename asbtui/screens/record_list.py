@@ -143,6 +143,11 @@ class RecordListScreen(PermittedActions, Screen[bool], Generic[T]):
     def action_refresh(self) -> None:
         self.load()
 
+    def view_returned(self) -> None:
+        """Back to this view (My day, the audit log) from another: read again, as of now;
+        the highlighted row stays where it still is."""
+        self.load()
+
     def saved(self, result: object) -> None:
         """A form's callback: reload after a change."""
         if result is not None:

@@ -268,6 +268,10 @@ class TrendsScreen(Screen[None]):
     def action_back(self) -> None:
         self.asb.back(self)
 
+    def view_returned(self) -> None:
+        """Back to the trends from another view: the weeks again, up to today."""
+        self.load()
+
     def action_refresh(self) -> None:
         self.load()
 

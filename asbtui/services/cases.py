@@ -108,9 +108,10 @@ def _choice(enum: type, value: object, field_name: str, label: str):  # noqa: AN
         if text.lower() in (member.value.lower(), member.name.lower(), member.label.lower()):
             return member
     allowed = ", ".join(m.value for m in enum)
+    what = ("an " if label[:1].lower() in "aeiou" else "a ") + label.lower()
     if not text:
-        raise InvalidInput(f"Choose a {label.lower()} ({allowed}).", field_name)
-    raise InvalidInput(f"'{text}' is not a {label.lower()}: use one of {allowed}.", field_name)
+        raise InvalidInput(f"Choose {what} ({allowed}).", field_name)
+    raise InvalidInput(f"'{text}' is not {what}: use one of {allowed}.", field_name)
 
 
 def parse_district(value: object, field_name: str = "district") -> District:
