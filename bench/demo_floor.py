@@ -141,10 +141,11 @@ def run(copy: Path, rows_file: Path, threads: int) -> None:
     wall_all = sum(v[1] for v in totals.values())
     print("floor: " + ", ".join(f"{k} {v[0]:.1f} s CPU ({v[1]:.1f} s wall)"
                                 for k, v in totals.items()))
+    writer = totals["rows"][1] + totals["indexes"][1]
     print(f"floor in all: {cpu_all:.1f} s CPU, {wall_all:.1f} s wall one after another; "
-          f"the one writer's part (rows and indexes) {totals['rows'][1] + totals['indexes'][1]:.1f} s "
-          f"wall against the goal's 60 s ({(totals['rows'][1] + totals['indexes'][1]) / 60:.2f}x); "
-          f"all of it spread on 2 cores at best {cpu_all / 2:.1f} s ({cpu_all / 120:.2f}x)")
+          f"the one writer's part (rows and indexes) {writer:.1f} s wall against the goal's "
+          f"60 s ({writer / 60:.2f}x); all of it spread on 2 cores at best {cpu_all / 2:.1f} s "
+          f"({cpu_all / 120:.2f}x)")
 
 
 if __name__ == "__main__":
