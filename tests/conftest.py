@@ -7,7 +7,6 @@ session into a template file and copied for each test, so tests stay independent
 from __future__ import annotations
 
 import itertools
-import os
 import shutil
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
@@ -40,15 +39,6 @@ def _built_once(build):  # noqa: ANN001, ANN202
 
 
 typer.testing._get_command = _built_once(typer.testing._get_command)
-
-
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """``-n auto``: one worker more than the cores. About a fifth of the suite's time is
-    spent waiting (fsyncs, PostgreSQL, the sync service's threads, child processes, the
-    pilot's pauses): on this 2-core machine two workers kept 1.6 cores busy and took
-    4 min 45 s to 5 min 1 s, three took 4 min 12 s to 4 min 26 s."""
-    del config
-    return (os.cpu_count() or 1) + 1
 
 # The fixed "now" of every test that can choose its clock: a Wednesday in GMT.
 AS_OF = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
